@@ -1,0 +1,96 @@
+/**
+ * The conductor's HTTP and WebSocket surface: paths, request bodies, close codes and the
+ * ready line. The server routes by these and every client builds URLs with them.
+ */
+import { z } from "zod";
+import { STAGE_IDS } from "./stages";
+
+export const TOKEN_QUERY_PARAM = "token";
+export const SINCE_QUERY_PARAM = "since";
+
+/** Project ids are also folder names under `.automl/projects/`. */
+export const PROJECT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,79}$/;
+
+export const apiPaths = {
+  health: () => "/api/health",
+  projects: () => "/api/projects",
+  state: (id: string) => `/api/projects/${id}/state`,
+  events: (id: string) => `/api/projects/${id}/events`,
+  confirm: (id: string) => `/api/projects/${id}/confirm`,
+  parse: (id: string) => `/api/projects/${id}/parse`,
+  upload: (id: string) => `/api/projects/${id}/upload`,
+  retry: (id: string) => `/api/projects/${id}/retry`,
+  asset: (id: string, assetPath: string) =>
+    `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
+  stream: (id: string) => `/ws/projects/${id}`,
+} as const;
+
+/** The one line the conductor prints on stdout once it listens. */
+export const readyLineSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  token: z.string().min(32),
+  pid: z.number().int().positive(),
+});
+export type ReadyLine = z.infer<typeof readyLineSchema>;
+
+/**
+ * WebSocket close codes (4000-4999 is the application range).
+ * A client that sees SLOW_CONSUMER reconnects with `since` = the last seq it received.
+ */
+export const CLOSE_CODES = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  SLOW_CONSUMER: 4008,
+  PROJECT_DELETED: 4004,
+} as const;
+
+/**
+ * The ids of a gate's next_actions. `continue`, `approve` and `edit` are sent to POST /confirm
+ * as `action`; `upload` means POST /upload (a gate that needs data cannot be confirmed).
+ */
+export const GATE_ACTIONS = {
+  continue: "continue",
+  approve: "approve",
+  edit: "edit",
+  upload: "upload",
+} as const;
+
+export const createProjectRequest = z.strictObject({
+  prompt: z.string().trim().min(1, "prompt is empty: say what you want to predict, e.g. \"predict house prices\""),
+  /** name a target column now instead of letting the parser guess */
+  target: z.string().min(1).optional(),
+  /** a CSV or JSON-records file on the conductor's machine; it is copied into the project */
+  data_path: z.string().min(1).optional(),
+  /** confirm every gate automatically */
+  auto: z.boolean().optional(),
+  /** pace training steps so a person can follow them (default true) */
+  pacing: z.boolean().optional(),
+  seed: z.number().int().optional(),
+});
+export type CreateProjectRequest = z.infer<typeof createProjectRequest>;
+
+export const confirmRequest = z.strictObject({
+  /** the gate being confirmed; refused when it is not the gate the project waits at */
+  stage_id: z.enum(STAGE_IDS).optional(),
+  /** one of the gate's next_actions ids (default "confirm") */
+  action: z.string().min(1).optional(),
+  /** an edited plan to approve instead of the proposed one */
+  plan_json: z.record(z.string(), z.unknown()).optional(),
+});
+export type ConfirmRequest = z.infer<typeof confirmRequest>;
+
+export const parseRequest = z.strictObject({
+  prompt: z.string().trim().min(1).optional(),
+  target: z.string().min(1).optional(),
+});
+export type ParseRequest = z.infer<typeof parseRequest>;
+
+export const retryRequest = z.strictObject({
+  target: z.string().min(1).optional(),
+});
+export type RetryRequest = z.infer<typeof retryRequest>;
+
+/** Every error response has this body. */
+export interface ApiError {
+  error: string;
+}

@@ -1,0 +1,6 @@
+/** The one contract the kernel, the extension and the webviews share. */
+export * from "./stages";
+export * from "./events";
+export * from "./envelope";
+export * from "./api";
+export * from "./project-state";

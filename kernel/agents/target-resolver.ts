@@ -1,0 +1,104 @@
+/**
+ * Once the columns are known, settles what the rules parser could not: which column is the
+ * target, and whether the task is really classification (a text target, or a handful of
+ * integer labels when the prompt only said "predict").
+ */
+import type { TaskType } from "../../contract";
+import { InputError } from "../errors/input-error";
+import type { Table } from "../data/table";
+import type { ParsedIntent } from "./intent-rules";
+
+const SYNONYMS: Record<string, string[]> = {
+  price: ["value", "cost", "medv", "saleprice", "amount"],
+  prices: ["value", "cost", "medv", "saleprice", "amount"],
+  value: ["price", "medv", "amount"],
+  species: ["class", "label", "type"],
+  type: ["class", "label", "category", "kind"],
+  category: ["class", "label", "type"],
+};
+
+export interface ResolvedIntent {
+  intent: ParsedIntent;
+  /** what was settled here and why, for the person */
+  notes: string[];
+}
+
+export function resolveIntent(
+  intent: ParsedIntent,
+  table: Table,
+  defaults: { target?: string; columnDescriptions?: Record<string, string> } = {},
+): ResolvedIntent {
+  const notes: string[] = [];
+  let target = intent.target;
+  if (target !== null && !table.has(target)) {
+    const ci = table.columnNames.find((c) => c.toLowerCase() === target!.toLowerCase());
+    if (!ci) {
+      throw new InputError(
+        `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. ` +
+          `Name one of them as the target (--target COL, or POST /parse with {"target": …}).`,
+      );
+    }
+    notes.push(`Target ${JSON.stringify(target)} matched column ${ci} (ignoring case).`);
+    target = ci;
+  }
+  if (target === null) {
+    const hint = String(intent.constraints["target_hint"] ?? "");
+    target = bestColumnFor(hint, table, defaults.columnDescriptions ?? {});
+    if (target) notes.push(`Target ${target} chosen because it matches ${JSON.stringify(hint)}.`);
+    else if (defaults.target && table.has(defaults.target)) {
+      target = defaults.target;
+      notes.push(`Target ${target} is the dataset's documented target.`);
+    }
+  }
+  if (target === null) {
+    throw new InputError(
+      `I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. ` +
+        `Name the target (--target COL, or POST /parse with {"target": …}).`,
+    );
+  }
+  let task: TaskType = intent.task_type;
+  const col = table.column(target);
+  if (task === "regression" && col.kind !== "numeric") {
+    task = "classification";
+    notes.push(`${target} holds text labels, so this is classification.`);
+  } else if (task === "regression" && intent.constraints["task_source"] === "default" && col.kind === "numeric") {
+    const distinct = new Set<number>();
+    let integral = true;
+    for (const v of col.values) {
+      if (Number.isNaN(v)) continue;
+      if (!Number.isInteger(v)) integral = false;
+      distinct.add(v);
+      if (distinct.size > 10) break;
+    }
+    if (integral && distinct.size <= 10) {
+      task = "classification";
+      notes.push(`${target} takes only ${distinct.size} whole-number values, so it is treated as class labels.`);
+    }
+  } else if (task === "classification" && col.kind === "numeric") {
+    const distinct = new Set(Array.from(col.values).filter((v) => !Number.isNaN(v)));
+    if (distinct.size > 50) {
+      throw new InputError(
+        `${target} has ${distinct.size} distinct numeric values, too many to classify. Ask to predict ${target} (regression) or choose a column with a few labels.`,
+      );
+    }
+  }
+  return { intent: { ...intent, target, task_type: task }, notes };
+}
+
+function bestColumnFor(hint: string, table: Table, descriptions: Record<string, string>): string | null {
+  const words = hint.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 1);
+  if (words.length === 0) return null;
+  const expanded = new Set(words.flatMap((w) => [w, w.replace(/s$/, ""), ...(SYNONYMS[w] ?? [])]));
+  let best: { col: string; score: number } | null = null;
+  for (const col of table.columnNames) {
+    const name = col.toLowerCase();
+    const nameWords = name.split(/[^a-z0-9]+/).filter(Boolean);
+    const descWords = (descriptions[col] ?? "").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    let score = 0;
+    if (expanded.has(name)) score += 10;
+    for (const w of nameWords) if (expanded.has(w) || expanded.has(w.replace(/s$/, ""))) score += 4;
+    for (const w of descWords) if (expanded.has(w)) score += 1;
+    if (score > 0 && (!best || score > best.score)) best = { col, score };
+  }
+  return best?.col ?? null;
+}

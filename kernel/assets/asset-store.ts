@@ -1,0 +1,69 @@
+/**
+ * Files a project produces (samples, profiles, models, the notebook, the zip) live under
+ * its folder and are served at /api/projects/{id}/assets/{path}. Events carry the URL,
+ * never the data (the contract's asset rules).
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { apiPaths, type FileEntry } from "../../contract";
+
+export interface WrittenAsset {
+  /** path relative to the project folder, with forward slashes */
+  relPath: string;
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export class AssetStore {
+  constructor(
+    readonly projectId: string,
+    readonly root: string,
+  ) {}
+
+  url(relPath: string): string {
+    return apiPaths.asset(this.projectId, relPath);
+  }
+
+  absolute(relPath: string): string {
+    const abs = path.resolve(this.root, relPath);
+    if (abs !== this.root && !abs.startsWith(this.root + path.sep)) throw new Error(`asset path escapes the project: ${relPath}`);
+    return abs;
+  }
+
+  write(relPath: string, content: string | Uint8Array): WrittenAsset {
+    const abs = this.absolute(relPath);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    // write then rename, so a reader (or a crash) never sees half a file
+    const tmp = `${abs}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, abs);
+    const bytes = typeof content === "string" ? Buffer.from(content) : content;
+    return { relPath, url: this.url(relPath), size: bytes.length, sha256: sha256(bytes) };
+  }
+
+  writeJson(relPath: string, value: unknown): WrittenAsset {
+    return this.write(relPath, JSON.stringify(value, null, 1) + "\n");
+  }
+
+  read(relPath: string): Buffer {
+    return fs.readFileSync(this.absolute(relPath));
+  }
+
+  exists(relPath: string): boolean {
+    return fs.existsSync(this.absolute(relPath));
+  }
+
+  /** FILE_TREE_UPDATE entries for the given files. */
+  fileEntries(relPaths: string[]): FileEntry[] {
+    return relPaths.map((p) => {
+      const bytes = this.read(p);
+      return { path: p, type: "file" as const, size: bytes.length, sha: sha256(bytes) };
+    });
+  }
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}

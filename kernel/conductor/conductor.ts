@@ -1,0 +1,352 @@
+/**
+ * The stage machine. It runs a project's stages in order, stops at every gate
+ * (WAITING_CONFIRMATION) unless the project is in auto mode, reports a failed stage with
+ * its reason and retries it on request without touching the stages before it. Every
+ * decision it makes is an event, so a restarted conductor resumes from the logs.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  EV,
+  GATE_ACTIONS,
+  PROJECT_ID_PATTERN,
+  STAGE_IDS,
+  STAGE_TITLES,
+  type ConfirmRequest,
+  type CreateProjectRequest,
+  type NextAction,
+  type ParseRequest,
+  type ProjectSnapshot,
+  type StageId,
+} from "../../contract";
+import { InputError, isInputError } from "../errors/input-error";
+import { ConflictError, NotFoundError } from "../errors/request-errors";
+import { loadTableFile } from "../data/table-loader";
+import type { Logger } from "../logging/logger";
+import { renderNotebook, NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
+import { STAGES } from "../stages";
+import { Project } from "./project";
+import { PROJECT_FILE, readProjectMeta, writeProjectMeta, type ProjectMeta } from "./project-meta";
+
+export interface ConductorOptions {
+  workspace: string;
+  logger: Logger;
+  /** refuse events that break the contract (tests) instead of logging them */
+  strictContract: boolean;
+}
+
+export interface ProjectState {
+  meta: ProjectMeta;
+  busy: boolean;
+  snapshot: ProjectSnapshot;
+}
+
+const PLAN_ACTIONS: NextAction[] = [
+  { id: GATE_ACTIONS.approve, label: "Approve plan" },
+  { id: GATE_ACTIONS.edit, label: "Approve an edited plan", description: "POST /confirm with plan_json" },
+];
+
+export class Conductor {
+  private readonly projects = new Map<string, Project>();
+  readonly projectsDir: string;
+
+  private constructor(private readonly options: ConductorOptions) {
+    this.projectsDir = path.join(path.resolve(options.workspace), ".automl", "projects");
+  }
+
+  /** Opens the workspace: every project in it is loaded from its log and resumes where it was. */
+  static open(options: ConductorOptions): Conductor {
+    const c = new Conductor(options);
+    fs.mkdirSync(c.projectsDir, { recursive: true });
+    for (const id of fs.readdirSync(c.projectsDir)) {
+      const dir = path.join(c.projectsDir, id);
+      if (!PROJECT_ID_PATTERN.test(id) || !fs.existsSync(path.join(dir, PROJECT_FILE))) continue;
+      try {
+        const project = Project.open(readProjectMeta(dir), dir, c.busOptions());
+        c.projects.set(id, project);
+        c.recoverInterrupted(project);
+        c.drive(project);
+      } catch (err) {
+        options.logger.error(`project ${id} could not be opened and is skipped: ${(err as Error).message}`);
+      }
+    }
+    return c;
+  }
+
+  private busOptions() {
+    return { strictContract: this.options.strictContract, logger: this.options.logger };
+  }
+
+  list(): ProjectState[] {
+    return [...this.projects.values()].map((p) => this.state(p.meta.id));
+  }
+
+  get(id: string): Project {
+    const p = PROJECT_ID_PATTERN.test(id) ? this.projects.get(id) : undefined;
+    if (!p) throw new NotFoundError(`No project ${JSON.stringify(id)} in this workspace. GET /api/projects lists the projects there are.`);
+    return p;
+  }
+
+  state(id: string): ProjectState {
+    const p = this.get(id);
+    return { meta: p.meta, busy: p.busy, snapshot: p.snapshot };
+  }
+
+  createProject(req: CreateProjectRequest): Project {
+    const id = newProjectId(req.prompt);
+    const dir = path.join(this.projectsDir, id);
+    let dataFile: string | null = null;
+    if (req.data_path) {
+      const source = path.resolve(req.data_path);
+      loadTableFile(source); // refuse an unreadable file before a project exists
+      dataFile = `data/${path.basename(source)}`;
+      fs.mkdirSync(path.join(dir, "data"), { recursive: true });
+      fs.copyFileSync(source, path.join(dir, dataFile));
+    }
+    const meta: ProjectMeta = {
+      id,
+      prompt: req.prompt.trim(),
+      target: req.target ?? null,
+      data_file: dataFile,
+      auto: req.auto ?? false,
+      pacing: req.pacing ?? true,
+      seed: req.seed ?? 42,
+      created_at: new Date().toISOString(),
+    };
+    writeProjectMeta(dir, meta);
+    const project = Project.open(meta, dir, this.busOptions());
+    this.projects.set(id, project);
+    this.options.logger.info(`project ${id} created: ${JSON.stringify(meta.prompt)}`);
+    this.drive(project);
+    return project;
+  }
+
+  /** Passes the gate the project waits at. */
+  async confirm(id: string, req: ConfirmRequest): Promise<void> {
+    const p = this.get(id);
+    const waiting = p.snapshot.waiting;
+    if (!waiting || p.snapshot.stages[waiting.stage_id].status !== "waiting") {
+      throw new ConflictError(`Project ${id} is not waiting for a confirmation (current stage ${p.snapshot.current_stage} is ${p.snapshot.stages[p.snapshot.current_stage].status}).`);
+    }
+    const stage = waiting.stage_id;
+    if (req.stage_id && req.stage_id !== stage) {
+      throw new ConflictError(`Project ${id} waits at ${stage}, not ${req.stage_id}. Confirm ${stage} first.`);
+    }
+    if (waiting.next_actions.some((a) => a.id === GATE_ACTIONS.upload)) {
+      throw new ConflictError(`${stage} needs data before it can continue: upload a CSV (POST /api/projects/${id}/upload).`);
+    }
+    const action = req.action ?? waiting.next_actions[0]!.id;
+    if (!waiting.next_actions.some((a) => a.id === action)) {
+      throw new InputError(`Action ${JSON.stringify(action)} is not offered at ${stage}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`);
+    }
+    const proposed = p.snapshot.plans[stage];
+    if (proposed && !proposed.approved) {
+      if (action === GATE_ACTIONS.edit && !req.plan_json) throw new InputError(`To edit the plan, send the edited plan as plan_json.`);
+      await this.approvePlan(p, stage, req.plan_json ?? proposed.plan_json, req.plan_json !== undefined);
+    } else {
+      this.complete(p, stage, "confirmed");
+    }
+    this.drive(p);
+  }
+
+  /** Re-reads the intent (a new prompt and/or target) and runs the project again from PARSE_INTENT. */
+  parse(id: string, req: ParseRequest): void {
+    const p = this.get(id);
+    this.refuseWhileBusy(p);
+    p.saveMeta({ ...p.meta, prompt: req.prompt ?? p.meta.prompt, target: req.target ?? p.meta.target });
+    this.rewind(p, "PARSE_INTENT", "the request changed");
+    this.drive(p);
+  }
+
+  /** Takes the person's data file (already written to `tempFile`, with the same extension as `fileName`). */
+  upload(id: string, fileName: string, tempFile: string): void {
+    const p = this.get(id);
+    this.refuseWhileBusy(p);
+    loadTableFile(tempFile); // refuse an unreadable file before anything changes
+    const rel = `data/${safeDataFileName(fileName)}`;
+    fs.mkdirSync(path.join(p.dir, "data"), { recursive: true });
+    fs.copyFileSync(tempFile, path.join(p.dir, rel));
+    p.saveMeta({ ...p.meta, data_file: rel });
+    if (p.snapshot.stages.DATA_SOURCE.status !== "pending") this.rewind(p, "DATA_SOURCE", `new data uploaded: ${path.basename(rel)}`);
+    this.drive(p);
+  }
+
+  /** Runs the failed stage again; the stages before it keep what they did. */
+  retry(id: string): void {
+    const p = this.get(id);
+    this.refuseWhileBusy(p);
+    const failed = STAGE_IDS.find((s) => p.snapshot.stages[s].status === "failed");
+    if (!failed) throw new ConflictError(`Project ${id} has no failed stage to retry.`);
+    this.drive(p, true);
+  }
+
+  /** Resolves when the project stops at a gate, fails, or finishes. */
+  async idle(id: string): Promise<void> {
+    const p = this.get(id);
+    while (p.activity) await p.activity;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.projects.values()].map((p) => p.close()));
+    this.projects.clear();
+  }
+
+  // ---- the machine ----
+
+  private drive(p: Project, retryFailed = false): void {
+    if (p.activity) return;
+    p.activity = this.driveLoop(p, retryFailed)
+      .catch((err) => this.options.logger.error(`project ${p.meta.id}: conductor error: ${(err as Error).stack ?? String(err)}`))
+      .finally(() => {
+        p.activity = null;
+      });
+  }
+
+  private async driveLoop(p: Project, retryFailed: boolean): Promise<void> {
+    for (;;) {
+      const next = STAGE_IDS.find((s) => p.snapshot.stages[s].status !== "completed");
+      if (!next) return;
+      const status = p.snapshot.stages[next].status;
+      if (status === "waiting") return;
+      if (status === "failed") {
+        if (!retryFailed) return; // a failed stage runs again only when retry() asks
+        retryFailed = false;
+      }
+      if (!(await this.runStage(p, next))) return;
+    }
+  }
+
+  /** Runs one stage to its gate. Returns true when the machine may go straight on. */
+  private async runStage(p: Project, stage: StageId): Promise<boolean> {
+    const mod = STAGES[stage];
+    p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: STAGE_TITLES[stage] });
+    let gate;
+    try {
+      gate = await mod.run(p.contextFor(stage));
+    } catch (err) {
+      this.fail(p, stage, err);
+      return false;
+    }
+    switch (gate.kind) {
+      case "done":
+        return this.complete(p, stage, "done");
+      case "review":
+        if (p.meta.auto) return this.complete(p, stage, gate.summary);
+        this.wait(p, stage, gate.summary, [{ id: GATE_ACTIONS.continue, label: nextStageLabel(stage) }]);
+        return false;
+      case "plan":
+        p.bus.emit(stage, EV.PLAN_PROPOSED, { stage_id: stage, plan_json: gate.plan });
+        if (p.meta.auto) {
+          try {
+            await this.approvePlan(p, stage, gate.plan, false);
+          } catch {
+            return false; // approvePlan has already reported the failure
+          }
+          return true;
+        }
+        this.wait(p, stage, gate.summary, PLAN_ACTIONS);
+        return false;
+      case "input":
+        this.wait(p, stage, gate.summary, gate.next_actions);
+        return false;
+    }
+  }
+
+  private async approvePlan(p: Project, stage: StageId, plan: Record<string, unknown>, edited: boolean): Promise<void> {
+    const mod = STAGES[stage];
+    const ctx = p.contextFor(stage);
+    if (edited) mod.checkPlan?.(ctx, plan); // an InputError here changes nothing
+    p.bus.emit(stage, EV.PLAN_APPROVED, edited ? { stage_id: stage, plan_json: plan } : { stage_id: stage });
+    if (p.snapshot.stages[stage].status !== "running") {
+      p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "applying the approved plan" });
+    }
+    try {
+      await mod.approve?.(ctx, plan);
+    } catch (err) {
+      if (isInputError(err) && !p.meta.auto) {
+        // back to the gate with the plan as it was sent, so the person can fix it
+        p.bus.emit(stage, EV.PLAN_PROPOSED, { stage_id: stage, plan_json: plan });
+        this.wait(p, stage, `The plan could not be applied: ${err.message}`, PLAN_ACTIONS);
+      } else {
+        this.fail(p, stage, err);
+      }
+      throw err;
+    }
+    this.complete(p, stage, "plan applied");
+  }
+
+  private wait(p: Project, stage: StageId, summary: string, nextActions: NextAction[]): void {
+    p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "waiting", message: summary });
+    p.bus.emit(stage, EV.WAITING_CONFIRMATION, { stage_id: stage, summary, next_actions: nextActions });
+  }
+
+  private complete(p: Project, stage: StageId, message: string): true {
+    p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "completed", message });
+    this.writeNotebook(p, stage);
+    return true;
+  }
+
+  private fail(p: Project, stage: StageId, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!isInputError(err)) this.options.logger.error(`project ${p.meta.id} ${stage} failed: ${(err as Error)?.stack ?? message}`);
+    p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "failed", message });
+  }
+
+  /** The notebook gains the cells of every completed stage, in stage order. */
+  private writeNotebook(p: Project, after: StageId): void {
+    const sections = STAGE_IDS.filter((s) => p.snapshot.stages[s].status === "completed").map((s) => ({
+      stage: s,
+      cells: STAGES[s].cells(p.contextFor(s)),
+    }));
+    const written = p.assets.write(NOTEBOOK_FILE, renderNotebook(sections, p.meta.id));
+    p.bus.emit(after, EV.FILE_TREE_UPDATE, { files: [{ path: written.relPath, type: "file", size: written.size, sha: written.sha256 }] });
+  }
+
+  /** Marks `from` and every stage after it pending again, so the machine reruns them. */
+  private rewind(p: Project, from: StageId, reason: string): void {
+    const start = STAGE_IDS.indexOf(from);
+    for (const s of STAGE_IDS.slice(start)) {
+      if (p.snapshot.stages[s].status !== "pending") {
+        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "pending", message: `reset: ${reason}` });
+      }
+    }
+    p.work.forget(start <= STAGE_IDS.indexOf("DATA_SOURCE") ? "table" : "split");
+  }
+
+  private refuseWhileBusy(p: Project): void {
+    if (p.busy) {
+      throw new ConflictError(`Project ${p.meta.id} is running ${p.snapshot.current_stage}; wait for it to reach a gate or finish.`);
+    }
+  }
+
+  /** A stage that was running when the process stopped did not finish: say so, and let it be retried. */
+  private recoverInterrupted(p: Project): void {
+    for (const s of STAGE_IDS) {
+      if (p.snapshot.stages[s].status === "running") {
+        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: "interrupted: the conductor stopped while this stage ran; retry it" });
+      }
+    }
+  }
+}
+
+function nextStageLabel(stage: StageId): string {
+  const next = STAGE_IDS[STAGE_IDS.indexOf(stage) + 1];
+  return next ? `Continue to ${STAGE_TITLES[next].toLowerCase()}` : "Finish";
+}
+
+function newProjectId(prompt: string): string {
+  const slug = prompt
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+  return `${slug || "project"}-${randomBytes(3).toString("hex")}`;
+}
+
+/** A plain file name for the project's data folder; text files without a known extension are read as CSV. */
+export function safeDataFileName(fileName: string): string {
+  const base = path.basename(fileName).replace(/[^\w.-]+/g, "_").replace(/^\.+/, "") || "upload.csv";
+  return /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
+}

@@ -1,0 +1,118 @@
+/**
+ * Proposes the preprocessing a careful person would do by hand, each step with its reason.
+ * The plan is data (the contract's PREPROCESS_PLAN steps): it is shown, can be edited, and
+ * is what the preprocessor fits, so what was approved is what runs.
+ */
+import type { PreprocessStep } from "../../contract";
+import type { TableProfile } from "./table-profile";
+
+export const DATETIME_PARTS = ["year", "month", "day", "dayofweek"] as const;
+export const MISSING_LEVEL = "(missing)";
+export const OTHER_LEVEL = "(other)";
+const MAX_ONE_HOT_LEVELS = 20;
+
+export function datetimePartName(column: string, part: string): string {
+  return `${column}_${part}`;
+}
+
+export function planPreprocessing(profile: TableProfile, target: string): PreprocessStep[] {
+  const steps: PreprocessStep[] = [];
+  const features = profile.columns.filter((c) => c.name !== target);
+  const targetProfile = profile.columns.find((c) => c.name === target);
+  if (targetProfile && targetProfile.missing > 0) {
+    steps.push({
+      id: "drop-missing-target",
+      op: "drop_rows_missing_target",
+      columns: [target],
+      params: {},
+      why: `${targetProfile.missing} rows have no ${target}; a model cannot learn from or be scored on them.`,
+    });
+  }
+
+  const dropReasons: Record<string, string> = {};
+  for (const c of features) {
+    const present = profile.n_rows - c.missing;
+    if (c.unique <= 1) dropReasons[c.name] = "a single value: no information";
+    else if (c.missing_pct > 95) dropReasons[c.name] = `${c.missing_pct.toFixed(0)}% missing`;
+    else if (c.kind === "categorical" && c.unique > 20 && c.unique > 0.9 * present) dropReasons[c.name] = "unique per row: an identifier";
+  }
+  const dropped = Object.keys(dropReasons);
+  if (dropped.length) {
+    steps.push({
+      id: "drop-uninformative",
+      op: "drop_column",
+      columns: dropped,
+      params: { reasons: dropReasons },
+      why: "Columns that cannot help a model and would only add noise.",
+    });
+  }
+  const kept = features.filter((c) => !dropReasons[c.name]);
+  const dates = kept.filter((c) => c.kind === "datetime").map((c) => c.name);
+  const numeric = kept.filter((c) => c.kind === "numeric").map((c) => c.name);
+  const categorical = kept.filter((c) => c.kind === "categorical");
+  const dateParts = dates.flatMap((d) => DATETIME_PARTS.map((p) => datetimePartName(d, p)));
+
+  if (dates.length) {
+    steps.push({
+      id: "parse-dates",
+      op: "parse_datetime",
+      columns: dates,
+      params: { parts: [...DATETIME_PARTS] },
+      why: "Dates become numbers a model can use: year, month, day of month and day of week.",
+    });
+  }
+  const numericWithMissing = kept.filter((c) => c.kind !== "categorical" && c.missing > 0).map((c) => c.name);
+  const indicatorCols = kept.filter((c) => c.kind === "numeric" && c.missing_pct >= 5).map((c) => c.name);
+  if (indicatorCols.length) {
+    steps.push({
+      id: "missing-indicators",
+      op: "add_missing_indicator",
+      columns: indicatorCols,
+      params: {},
+      why: "Whether a value was missing can itself be informative; a 0/1 column keeps that after imputation.",
+    });
+  }
+  const imputeNumeric = [
+    ...numericWithMissing.filter((c) => numeric.includes(c)),
+    ...dates.filter((d) => numericWithMissing.includes(d)).flatMap((d) => DATETIME_PARTS.map((p) => datetimePartName(d, p))),
+  ];
+  if (imputeNumeric.length) {
+    steps.push({
+      id: "impute-numeric",
+      op: "impute",
+      columns: imputeNumeric,
+      params: { strategy: "median" },
+      why: "Fill missing numbers with the training median, which outliers do not drag.",
+    });
+  }
+  const catWithMissing = categorical.filter((c) => c.missing > 0).map((c) => c.name);
+  if (catWithMissing.length) {
+    steps.push({
+      id: "impute-categorical",
+      op: "impute",
+      columns: catWithMissing,
+      params: { strategy: "constant", fill_value: MISSING_LEVEL },
+      why: `Missing text values become their own level, ${JSON.stringify(MISSING_LEVEL)}, so the model can tell them apart.`,
+    });
+  }
+  if (categorical.length) {
+    steps.push({
+      id: "one-hot",
+      op: "encode_categorical",
+      columns: categorical.map((c) => c.name),
+      params: { method: "one_hot", max_levels: MAX_ONE_HOT_LEVELS, other_label: OTHER_LEVEL },
+      why: `Each level becomes a 0/1 column (the ${MAX_ONE_HOT_LEVELS} most frequent in training; rarer and unseen levels share ${JSON.stringify(OTHER_LEVEL)}).`,
+    });
+  }
+  const scaled = [...numeric, ...dateParts];
+  if (scaled.length) {
+    steps.push({
+      id: "standardize",
+      op: "scale",
+      columns: scaled,
+      params: { method: "standard" },
+      why: "Zero mean and unit variance (fitted on training rows only) so gradient descent converges and no feature dominates by its units.",
+    });
+  }
+  return steps;
+}

@@ -1,0 +1,293 @@
+/**
+ * One training run, told as the contract's TRAIN story: TRAIN_RUN_STARTED, then per step
+ * TRAIN_PROGRESS + METRIC_SCALAR (+ diagnostics), then artifacts, then TRAIN_RUN_FINISHED
+ * with metrics from a real evaluation on the held-out test rows.
+ *
+ * Iterative learners report their real steps. One-shot learners are fitted for real and
+ * then paced through simulated steps (000_… "Simulation Rules"), every such event marked
+ * `simulated: true`, with both ends of the curve real numbers.
+ */
+import { randomBytes } from "node:crypto";
+import { EV, type EventPayload, type FinalMetrics, type MetricValue, type TaskType } from "../../contract";
+import type { AssetStore } from "../assets/asset-store";
+import type { EventSink } from "../events/event-sink";
+import { FitCancelled, type FitInput, type FittedModel, type LabelledSet, type Learner, type Params, type StepReport } from "./learner";
+import { argmaxRows, classificationMetrics, regressionMetrics, type Split } from "./metrics";
+
+export interface RunRequest {
+  learner: Learner;
+  params: Params;
+  data: FitInput;
+  test: LabelledSet;
+  /** class labels, for classification */
+  classes: string[];
+  metricPrimary: string;
+  /** what TRAIN_RUN_STARTED.config reports about the data side */
+  config: Omit<EventPayload<"TRAIN_RUN_STARTED">["config"], "train" | "params">;
+  /** sleep between steps so a person can watch; off for benchmarks */
+  pacing: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  runId: string;
+  modelId: string;
+  status: "success" | "failed" | "cancelled";
+  model: FittedModel | null;
+  /** the ranking score on the validation rows */
+  valMetric: MetricValue | null;
+  finalMetrics: FinalMetrics | null;
+  runtimeS: number;
+  reason?: string;
+}
+
+const SIMULATED_STEPS = 50;
+/** a paced run of either kind takes about this long */
+const PACED_RUN_MS = 2500;
+const RESOURCE_EVERY_MS = 500;
+
+export async function runTraining(req: RunRequest, events: EventSink, assets: AssetStore): Promise<RunResult> {
+  const runId = `${req.learner.id}-${randomBytes(3).toString("hex")}`;
+  const task = req.data.task;
+  const params = { ...req.learner.defaults, ...req.params };
+  const plannedSteps = req.learner.iterative ? Number(params["max_epochs"] ?? 100) : SIMULATED_STEPS;
+  const pacingMs = req.pacing ? Math.min(50, Math.ceil(PACED_RUN_MS / plannedSteps)) : 0;
+  const started = performance.now();
+  const pace = pacer(pacingMs);
+  const resources = resourceMeter();
+
+  events.emit(EV.TRAIN_RUN_STARTED, {
+    run_id: runId,
+    model_id: req.learner.id,
+    metric_primary: req.metricPrimary,
+    config: {
+      ...req.config,
+      train: { steps: plannedSteps, epochs: req.learner.iterative ? plannedSteps : 1, simulated: !req.learner.iterative, pacing_ms: pacingMs },
+      params,
+    },
+  });
+  events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `fitting ${req.learner.name} on ${req.data.train.x.rows} rows × ${req.data.train.x.cols} features` });
+  events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: 0, epochs: req.learner.iterative ? plannedSteps : 1, step: 0, steps: plannedSteps, eta_s: null, phase: "init", simulated: !req.learner.iterative });
+
+  let model: FittedModel;
+  let lastStep = 0;
+  try {
+    if (req.learner.iterative) {
+      model = await req.learner.fit(req.data, params, {
+        signal: req.signal,
+        onStep: async (r) => {
+          lastStep = r.step;
+          emitStep(events, runId, r, false, etaSeconds(started, r.step, r.steps, pacingMs));
+          if (r.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: r.step, diagnostics: r.diagnostics });
+          resources.maybeEmit(events, runId, r.step);
+          await pace();
+        },
+      });
+    } else {
+      model = await req.learner.fit(req.data, params, { signal: req.signal });
+      const from = baselineLoss(req.data);
+      const to = lossOf(req.data, model);
+      for (let step = 1; step <= SIMULATED_STEPS; step++) {
+        if (req.signal?.aborted) throw new FitCancelled();
+        lastStep = step;
+        const t = step / SIMULATED_STEPS;
+        const wobble = step < SIMULATED_STEPS ? 0.02 * Math.sin(step * 1.7) * (1 - t) : 0;
+        const loss = to + (from - to) * Math.exp(-5 * t) * (1 - t) + Math.abs(from - to) * wobble;
+        emitStep(
+          events,
+          runId,
+          { step, steps: SIMULATED_STEPS, epoch: 1, epochs: 1, scalars: { loss: { train: loss } } },
+          true,
+          ((SIMULATED_STEPS - step) * pacingMs) / 1000,
+        );
+        resources.maybeEmit(events, runId, step);
+        await pace();
+      }
+    }
+  } catch (err) {
+    const cancelled = err instanceof FitCancelled;
+    const reason = cancelled ? "cancelled" : `${(err as Error).message}`;
+    events.emit(EV.LOG_LINE, { run_id: runId, level: cancelled ? "warn" : "error", text: `run ${runId} ${cancelled ? "cancelled" : "failed"}: ${reason}` });
+    events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: cancelled ? "cancelled" : "failed", final_metrics: null, reason });
+    return { runId, modelId: req.learner.id, status: cancelled ? "cancelled" : "failed", model: null, valMetric: null, finalMetrics: null, runtimeS: (performance.now() - started) / 1000, reason };
+  }
+
+  const finalStep = req.learner.iterative ? model.stepsRun : SIMULATED_STEPS;
+  events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: req.learner.iterative ? finalStep : 1, epochs: req.learner.iterative ? finalStep : 1, step: finalStep, steps: finalStep, eta_s: 0, phase: "eval", simulated: !req.learner.iterative });
+  const val = evaluate(task, model, req.data.val, req.data.nClasses, "val");
+  const test = evaluate(task, model, req.test, req.data.nClasses, "test");
+  for (const m of [...val, ...test]) events.emit(EV.METRIC_SCALAR, { run_id: runId, name: m.name, split: m.split, step: finalStep, value: m.value });
+  const primaryOf = (ms: MetricValue[]) => ms.find((m) => m.name === req.metricPrimary) ?? ms[0]!;
+  const finalMetrics: FinalMetrics = { task_type: task as TaskType, primary: primaryOf(test), metrics: test };
+  emitEvaluationArtifacts(events, assets, runId, task, model, req.test, req.classes);
+
+  const runtimeS = (performance.now() - started) / 1000;
+  events.emit(EV.LOG_LINE, {
+    run_id: runId,
+    level: "info",
+    text: `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
+  });
+  events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
+  return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS };
+}
+
+function emitStep(events: EventSink, runId: string, r: StepReport, simulated: boolean, eta: number | null): void {
+  events.emit(EV.TRAIN_PROGRESS, {
+    run_id: runId,
+    epoch: r.epoch,
+    epochs: r.epochs,
+    step: r.step,
+    steps: r.steps,
+    eta_s: eta === null ? null : Math.max(0, Math.round(eta * 100) / 100),
+    phase: "fit",
+    ...(simulated ? { simulated: true } : {}),
+  });
+  for (const [name, bySplit] of Object.entries(r.scalars)) {
+    for (const split of ["train", "val"] as const) {
+      const value = bySplit[split];
+      if (value === undefined || !Number.isFinite(value)) continue;
+      events.emit(EV.METRIC_SCALAR, { run_id: runId, name, split, step: r.step, value, ...(simulated ? { simulated: true } : {}) });
+    }
+  }
+}
+
+/** Upper bound: early stopping usually ends a run before its planned steps. */
+function etaSeconds(started: number, step: number, steps: number, pacingMs: number): number {
+  const perStep = (performance.now() - started) / Math.max(1, step);
+  return ((steps - step) * Math.max(perStep, pacingMs)) / 1000;
+}
+
+export function evaluate(task: "regression" | "classification", model: FittedModel, set: LabelledSet, k: number, split: Split): MetricValue[] {
+  const out = model.predict(set.x);
+  const metrics: Record<string, number> =
+    task === "regression" ? regressionMetrics(set.y, out) : classificationMetrics(set.y, out, k);
+  return Object.entries(metrics)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, value]) => ({ name, split, value }));
+}
+
+/** The same loss the iterative learners report: ½·MSE of the standardised target, or cross-entropy. */
+function lossOf(data: FitInput, model: FittedModel): number {
+  const { x, y } = data.train;
+  const out = model.predict(x);
+  if (data.task === "regression") {
+    const v = variance(y as Float64Array);
+    let se = 0;
+    for (let i = 0; i < x.rows; i++) se += (y[i]! - out[i]!) ** 2;
+    return (0.5 * se) / x.rows / (v || 1);
+  }
+  const k = data.nClasses;
+  let ll = 0;
+  for (let i = 0; i < x.rows; i++) ll -= Math.log(Math.max(1e-15, out[i * k + y[i]!]!));
+  return ll / x.rows;
+}
+
+/** The loss of knowing nothing: predicting the mean, or the class frequencies. */
+function baselineLoss(data: FitInput): number {
+  const y = data.train.y;
+  if (data.task === "regression") return 0.5;
+  const counts = new Float64Array(data.nClasses);
+  for (const c of y) counts[c]!++;
+  let ll = 0;
+  for (const c of y) ll -= Math.log(counts[c]! / y.length);
+  return ll / y.length;
+}
+
+function variance(y: Float64Array): number {
+  const m = y.reduce((s, v) => s + v, 0) / y.length;
+  return y.reduce((s, v) => s + (v - m) ** 2, 0) / y.length;
+}
+
+function emitEvaluationArtifacts(
+  events: EventSink,
+  assets: AssetStore,
+  runId: string,
+  task: "regression" | "classification",
+  model: FittedModel,
+  test: LabelledSet,
+  classes: string[],
+): void {
+  const out = model.predict(test.x);
+  if (task === "regression") {
+    const points = Array.from(test.y, (actual, i) => ({ actual, predicted: out[i]!, residual: actual - out[i]! }));
+    const written = assets.writeJson(`runs/${runId}/residuals.json`, {
+      run_id: runId,
+      split: "test",
+      points,
+      vega_lite: {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        description: "Residuals on the test split",
+        data: { values: points },
+        mark: { type: "point", tooltip: true },
+        encoding: { x: { field: "predicted", type: "quantitative" }, y: { field: "residual", type: "quantitative" } },
+      },
+    });
+    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: `${runId}-residuals`, type: "residuals", name: "Residuals (test)", url: written.url, meta: { run_id: runId, format: "json" } } });
+    events.emit(EV.RESIDUALS_PLOT_READY, { asset_url: written.url, run_id: runId });
+    return;
+  }
+  const k = classes.length;
+  const pred = argmaxRows(out, test.x.rows, k);
+  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < test.x.rows; i++) matrix[test.y[i]!]![pred[i]!]!++;
+  const cells = matrix.flatMap((row, a) => row.map((count, p) => ({ actual: classes[a]!, predicted: classes[p]!, count })));
+  const written = assets.writeJson(`runs/${runId}/confusion_matrix.json`, {
+    run_id: runId,
+    split: "test",
+    labels: classes,
+    matrix,
+    vega_lite: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      description: "Confusion matrix on the test split",
+      data: { values: cells },
+      mark: { type: "rect", tooltip: true },
+      encoding: {
+        x: { field: "predicted", type: "nominal" },
+        y: { field: "actual", type: "nominal" },
+        color: { field: "count", type: "quantitative" },
+      },
+    },
+  });
+  events.emit(EV.ARTIFACT_ADDED, { artifact: { id: `${runId}-confusion`, type: "confusion_matrix", name: "Confusion matrix (test)", url: written.url, meta: { run_id: runId, format: "json" } } });
+  events.emit(EV.CONFUSION_MATRIX_READY, { asset_url: written.url, run_id: runId });
+}
+
+/** Sleeps `ms` per step when pacing; otherwise yields to the event loop every ~15 ms so sockets keep flowing. */
+function pacer(ms: number): () => Promise<void> {
+  let lastYield = performance.now();
+  return async () => {
+    if (ms > 0) {
+      await new Promise((r) => setTimeout(r, ms));
+      return;
+    }
+    if (performance.now() - lastYield > 15) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+  };
+}
+
+function resourceMeter() {
+  let lastAt = performance.now();
+  let lastCpu = process.cpuUsage();
+  let lastStep = 0;
+  return {
+    maybeEmit(events: EventSink, runId: string, step: number) {
+      const now = performance.now();
+      const wall = now - lastAt;
+      if (wall < RESOURCE_EVERY_MS) return;
+      const cpu = process.cpuUsage(lastCpu);
+      events.emit(EV.RESOURCE_STATS, {
+        run_id: runId,
+        cpu_pct: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 1000) / 10,
+        ram_mb: Math.round(process.memoryUsage().rss / 1e5) / 10,
+        gpu_pct: null,
+        vram_mb: null,
+        step_per_sec: Math.round(((step - lastStep) / wall) * 1e4) / 10,
+      });
+      lastAt = now;
+      lastCpu = process.cpuUsage();
+      lastStep = step;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The runtime library: the calls a pipeline is made of (load, profile, split, plan,
+ * preprocess, train). The conductor's stages call these, and the notebook's cells call the
+ * same ones, so a stage and its cell cannot drift apart. Each call emits its contract events
+ * under the stage it belongs to and writes its assets.
+ */
+import * as path from "node:path";
+import { EV, type EventPayload, type MetricValue, type PreprocessStep, type StageId, type TaskType } from "../../contract";
+import type { AssetStore } from "../assets/asset-store";
+import { planPreprocessing } from "../data/preprocess-plan";
+import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
+import type { SplitOptions } from "../data/row-split";
+import type { Table } from "../data/table";
+import { loadTableFile, type LoadedTable } from "../data/table-loader";
+import { profileTable, type TableProfile } from "../data/table-profile";
+import { InputError } from "../errors/input-error";
+import type { EventSink } from "../events/event-sink";
+import type { Params } from "../ml/learner";
+import { isBetter } from "../ml/metrics";
+import { findLearner, learnersFor } from "../ml/model-zoo";
+import { runTraining, type RunResult } from "../ml/training-run";
+
+export interface RuntimeOptions {
+  sinkFor(stage: StageId): EventSink;
+  assets: AssetStore;
+  pacing: boolean;
+  signal?: AbortSignal;
+}
+
+export type { PreparedData, SplitData };
+export type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
+
+export interface TrainOptions {
+  metric: string;
+  /** rows already on the leaderboard (an edited TRAIN cell adds to them) */
+  leaderboard?: LeaderboardRow[];
+  best?: { run_id: string; model_id: string; metric: MetricValue } | null;
+}
+
+export interface TrainOutcome {
+  runs: RunResult[];
+  leaderboard: LeaderboardRow[];
+  best: { run_id: string; model_id: string; metric: MetricValue } | null;
+}
+
+const SAMPLE_ROWS_IN_EVENT = 5;
+const SAMPLE_ROWS_IN_ASSET = 100;
+
+export class PipelineRuntime {
+  constructor(private readonly options: RuntimeOptions) {}
+
+  private events(stage: StageId): EventSink {
+    return this.options.sinkFor(stage);
+  }
+
+  get assets(): AssetStore {
+    return this.options.assets;
+  }
+
+  /** Reads a CSV or JSON-records file and announces a sample of it. */
+  loadData(file: string): LoadedTable {
+    const loaded = loadTableFile(file);
+    const { table } = loaded;
+    const sample = this.assets.writeJson("data/sample.json", {
+      file: path.basename(file),
+      columns: table.columns.map((c) => ({ name: c.name, kind: c.kind })),
+      n_rows: table.nRows,
+      rows: table.records(0, SAMPLE_ROWS_IN_ASSET),
+    });
+    this.events("DATA_SOURCE").emit(EV.DATASET_SAMPLE_READY, {
+      asset_url: sample.url,
+      columns: table.columnNames,
+      n_rows: table.nRows,
+      sample_rows: table.records(0, SAMPLE_ROWS_IN_EVENT),
+    });
+    return loaded;
+  }
+
+  /** Profiles the table; the missingness table and the target distribution become assets. */
+  profile(table: Table, options: { target: string; task: TaskType }): TableProfile {
+    const events = this.events("PROFILE_DATA");
+    events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 0 });
+    const profile = profileTable(table, options.target, options.task);
+    events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 70 });
+    const missingness = this.assets.writeJson("profile/missingness.json", {
+      columns: profile.columns,
+      vega_lite: {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        description: "Missing values per column (%)",
+        data: { values: profile.columns.map((c) => ({ column: c.name, missing_pct: c.missing_pct })) },
+        mark: { type: "bar", tooltip: true },
+        encoding: { x: { field: "missing_pct", type: "quantitative", title: "% missing" }, y: { field: "column", type: "nominal", sort: "-x" } },
+      },
+    });
+    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "missingness", type: "missingness_table", name: "Missing values per column", url: missingness.url, meta: { format: "json" } } });
+    events.emit(EV.MISSINGNESS_TABLE_READY, { asset_url: missingness.url });
+    if (profile.target) {
+      const t = profile.target;
+      const values = t.kind === "histogram" ? t.bins.map((b) => ({ start: b.start, end: b.end, count: b.count })) : t.classes;
+      const dist = this.assets.writeJson("profile/target_distribution.json", {
+        ...t,
+        vega_lite: {
+          $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+          description: `Distribution of ${t.column}`,
+          data: { values },
+          mark: { type: "bar", tooltip: true },
+          encoding:
+            t.kind === "histogram"
+              ? { x: { field: "start", bin: { binned: true }, type: "quantitative", title: t.column }, x2: { field: "end" }, y: { field: "count", type: "quantitative" } }
+              : { x: { field: "label", type: "nominal", title: t.column, sort: "-y" }, y: { field: "count", type: "quantitative" } },
+        },
+      });
+      events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "target-distribution", type: "target_distribution", name: `Distribution of ${t.column}`, url: dist.url, meta: { format: "json" } } });
+      events.emit(EV.TARGET_DISTRIBUTION_READY, { asset_url: dist.url });
+    }
+    events.emit(EV.PROFILE_PROGRESS, { phase: "done", pct: 100 });
+    events.emit(EV.PROFILE_SUMMARY, {
+      n_rows: profile.n_rows,
+      n_cols: profile.n_cols,
+      missing_pct: profile.missing_pct,
+      types_breakdown: profile.types_breakdown,
+      warnings: profile.warnings,
+    });
+    return profile;
+  }
+
+  /** A seeded train/validation/test split of the rows with a target. */
+  split(table: Table, options: { target: string; task: TaskType } & SplitOptions): SplitData {
+    const data = splitForTask(table, options);
+    const { split } = data;
+    this.events("PREPROCESS").emit(EV.SPLIT_SUMMARY, {
+      train_rows: split.train.length,
+      val_rows: split.val.length,
+      test_rows: split.test.length,
+      stratified: split.stratified,
+      seed: split.seed,
+    });
+    return data;
+  }
+
+  /** Proposes preprocessing steps for this profile. */
+  planPreprocessing(profile: TableProfile, target: string): PreprocessStep[] {
+    const steps = planPreprocessing(profile, target);
+    this.events("PREPROCESS").emit(EV.PREPROCESS_PLAN, { steps });
+    return steps;
+  }
+
+  /** Fits the plan on the training rows and builds the three feature matrices. */
+  preprocess(steps: PreprocessStep[], table: Table, data: SplitData): PreparedData {
+    const prepared = prepareData(steps, table, data);
+    const written = this.assets.writeJson("preprocess/preprocessor.json", prepared.prep);
+    this.events("PREPROCESS").emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "preprocessor", type: "preprocessor", name: "Fitted preprocessing", url: written.url, meta: { features: prepared.featureNames.length } },
+    });
+    return prepared;
+  }
+
+  /** The learners worth trying for this task, with why. */
+  modelCandidates(task: "regression" | "classification"): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const models = learnersFor(task).map((l) => ({
+      id: l.id,
+      name: l.name,
+      family: l.family,
+      why: l.why,
+      requirements: { iterative: l.iterative, defaults: l.defaults },
+    }));
+    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models });
+    return models;
+  }
+
+  /**
+   * Trains each model in turn. After every run the leaderboard is re-ranked on the
+   * validation score and BEST_MODEL_UPDATED follows when the leader changes.
+   */
+  async train(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
+    const events = this.events("TRAIN");
+    let leaderboard = [...(options.leaderboard ?? [])];
+    let best = options.best ?? null;
+    const runs: RunResult[] = [];
+    for (const m of models) {
+      const learner = findLearner(m.id);
+      if (!learner || !learner.tasks.includes(data.task)) {
+        throw new InputError(`Model ${JSON.stringify(m.id)} cannot train a ${data.task} task. Choose from: ${learnersFor(data.task).map((l) => l.id).join(", ")}.`);
+      }
+      const result = await runTraining(
+        {
+          learner,
+          params: m.params ?? {},
+          data: data.fit,
+          test: data.test,
+          classes: data.classes,
+          metricPrimary: options.metric,
+          config: {
+            task_type: data.task,
+            target: data.target,
+            split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
+            preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
+          },
+          pacing: this.options.pacing,
+          signal: this.options.signal,
+        },
+        events,
+        this.assets,
+      );
+      runs.push(result);
+      if (result.model && result.finalMetrics) {
+        this.assets.writeJson(`models/${result.runId}.json`, {
+          run_id: result.runId,
+          task: data.task,
+          target: data.target,
+          classes: data.classes,
+          features: data.featureNames,
+          preprocessor: data.prep,
+          model: result.model.save(),
+          val_metric: result.valMetric,
+          final_metrics: result.finalMetrics,
+        });
+      }
+      leaderboard = rank([
+        ...leaderboard,
+        {
+          model: learner.id,
+          params: { ...learner.defaults, ...(m.params ?? {}) },
+          metric: result.valMetric,
+          runtime_s: Math.round(result.runtimeS * 1000) / 1000,
+          run_id: result.runId,
+          status: result.status,
+          test_metric: result.finalMetrics?.primary ?? null,
+        },
+      ]);
+      events.emit(EV.LEADERBOARD_UPDATED, { rows: leaderboard });
+      const leader = leaderboard[0];
+      if (leader?.metric && leader.run_id && (!best || leader.run_id !== best.run_id)) {
+        best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
+        events.emit(EV.BEST_MODEL_UPDATED, best);
+      }
+      if (this.options.signal?.aborted) break;
+    }
+    return { runs, leaderboard, best };
+  }
+}
+
+/** Successful runs by validation score (best first), then failed and cancelled runs. */
+function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
+  return [...rows].sort((a, b) => {
+    if (!a.metric || !b.metric) return a.metric ? -1 : b.metric ? 1 : 0;
+    if (a.metric.value === b.metric.value) return 0;
+    return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * DATA_SOURCE: the person's file if they gave one, otherwise the best license-clean match
+ * in the bundled catalog; the data is copied into the project, loaded and sampled, and the
+ * target is settled against its columns.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EV, GATE_ACTIONS, type EventPayload } from "../../contract";
+import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
+import { checkLicense } from "../agents/license-check";
+import { resolveIntent } from "../agents/target-resolver";
+import { literal, type StageContext, type StageModule } from "./stage";
+
+type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
+
+export const dataSourceStage: StageModule = {
+  id: "DATA_SOURCE",
+  async run(ctx) {
+    const candidates = findCandidates(ctx);
+    const chosen = candidates.find((c) => c.meta["license_ok"] === true);
+    if (chosen) chosen.meta["project_file"] = stageDataset(ctx, chosen);
+    ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
+    if (!chosen) {
+      return {
+        kind: "input",
+        summary: candidates.length
+          ? "No dataset with an allowed license matches the request. Upload a CSV to continue."
+          : "No bundled dataset matches the request. Upload a CSV to continue.",
+        next_actions: [{ id: GATE_ACTIONS.upload, label: "Upload a CSV", description: "POST the file to /api/projects/{id}/upload" }],
+      };
+    }
+    const projectFile = String(chosen.meta["project_file"]);
+    ctx.events.emit(EV.DATASET_SELECTED, { dataset_id: chosen.id });
+
+    ctx.work.forget("table");
+    const { table, warnings } = ctx.runtime.loadData(ctx.assets.absolute(projectFile));
+    ctx.work.setTable(table);
+    for (const w of warnings) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text: w });
+
+    const catalog = catalogDataset(chosen.id);
+    const intent = ctx.snapshot.intent!;
+    const resolved = resolveIntent(intent, table, { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions });
+    if (resolved.intent.target !== intent.target || resolved.intent.task_type !== intent.task_type) {
+      ctx.events.emit(EV.PROMPT_PARSED, { ...resolved.intent, parser: `${intent.parser ?? "rules"}+columns`, constraints: { ...resolved.intent.constraints, resolution: resolved.notes } });
+    }
+    for (const n of resolved.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: n });
+    return {
+      kind: "review",
+      summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
+    };
+  },
+  cells(ctx) {
+    const chosen = ctx.snapshot.dataset_candidates.find((d) => d.id === ctx.snapshot.dataset_id);
+    return [
+      {
+        kind: "markdown",
+        source:
+          `## 2. Data\n\n**${chosen?.name ?? "?"}** (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}). ${chosen?.desc ?? ""}\n\n` +
+          `The file is copied into this project's folder, so the notebook runs without the original.`,
+      },
+      {
+        kind: "code",
+        source: `const { table } = rt.loadData(${literal(ctx.work.datasetNotebookPath())});\ntable.records(0, 5);`,
+      },
+    ];
+  },
+};
+
+function findCandidates(ctx: StageContext): Candidate[] {
+  if (ctx.meta.data_file) {
+    return [
+      {
+        id: `upload:${path.basename(ctx.meta.data_file)}`,
+        name: path.basename(ctx.meta.data_file),
+        source: "upload",
+        desc: "The file you provided.",
+        meta: { license: "provided by you", license_ok: true, license_note: "your own data", project_file: ctx.meta.data_file },
+      },
+    ];
+  }
+  const intent = ctx.snapshot.intent;
+  const query = [ctx.meta.prompt, intent?.dataset_hint ?? "", String(intent?.constraints["target_hint"] ?? "")].join(" ");
+  return searchCatalog(query)
+    .slice(0, 3)
+    .map(({ dataset, score }) => {
+      const verdict = checkLicense(dataset.license);
+      return {
+        id: dataset.id,
+        name: dataset.name,
+        source: "bundled",
+        desc: dataset.desc,
+        meta: { license: verdict.license, license_ok: verdict.allowed, license_note: verdict.note, origin: dataset.origin, match_score: score, task: dataset.task },
+      };
+    });
+}
+
+/** Copies a catalog dataset into the project's data folder; an upload is there already. */
+function stageDataset(ctx: StageContext, chosen: Candidate): string {
+  if (chosen.source === "upload") return String(chosen.meta["project_file"]);
+  const dataset = catalogDataset(chosen.id);
+  if (!dataset) throw new Error(`unknown catalog dataset ${chosen.id}`);
+  const source = dataset.resolveFile();
+  const rel = `data/${path.basename(source) === "data.csv" ? `${chosen.id.split(":")[1]}.csv` : path.basename(source)}`;
+  fs.mkdirSync(path.dirname(ctx.assets.absolute(rel)), { recursive: true });
+  fs.copyFileSync(source, ctx.assets.absolute(rel));
+  return rel;
+}

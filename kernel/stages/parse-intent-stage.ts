@@ -1,0 +1,42 @@
+/** PARSE_INTENT: the prompt becomes a task, a target (or a hint for one) and constraints. */
+import { EV } from "../../contract";
+import { parseIntentByRules } from "../agents/intent-rules";
+import { InputError } from "../errors/input-error";
+import { literal, type StageModule } from "./stage";
+
+const TABULAR = new Set(["regression", "classification"]);
+
+export const parseIntentStage: StageModule = {
+  id: "PARSE_INTENT",
+  async run(ctx) {
+    const intent = parseIntentByRules(ctx.meta.prompt, ctx.meta.target ?? undefined);
+    ctx.events.emit(EV.PROMPT_PARSED, intent);
+    if (!TABULAR.has(intent.task_type)) {
+      throw new InputError(
+        `This looks like ${intent.task_type.replace(/_/g, " ")}, which this version cannot train yet: it builds regression and classification models on tables. ` +
+          `Rephrase the request as predicting a column of a table (e.g. "predict demand from the other columns of demand.csv").`,
+      );
+    }
+    const target = intent.target ? `target ${intent.target}` : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
+    return { kind: "review", summary: `${intent.task_type}, ${target}` };
+  },
+  cells(ctx) {
+    const intent = ctx.snapshot.intent;
+    return [
+      {
+        kind: "markdown",
+        source:
+          `## 1. What to build\n\n> ${ctx.meta.prompt}\n\n` +
+          `Parsed by the ${intent?.parser ?? "rules"} parser as **${intent?.task_type ?? "?"}** of **${intent?.target ?? "?"}**. ` +
+          `Events from the cells below go to this project's live stream.`,
+      },
+      {
+        kind: "code",
+        source:
+          `import * as automl from "automl-builder/runtime";\n\n` +
+          `const rt = await automl.connect(${literal(ctx.meta.id)});\n` +
+          `const intent = ${literal({ task: intent?.task_type ?? null, target: intent?.target ?? null })} as const;`,
+      },
+    ];
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * The shape every stage module has: it runs its work through the runtime library up to its
+ * gate, optionally applies an approved plan after the gate, and says which notebook cells
+ * reproduce what it did. The conductor owns STAGE_STATUS, gates and the notebook file.
+ */
+import type { NextAction, ProjectSnapshot, StageId } from "../../contract";
+import type { AssetStore } from "../assets/asset-store";
+import type { ProjectMeta } from "../conductor/project-meta";
+import type { WorkingSet } from "../conductor/working-set";
+import type { EventSink } from "../events/event-sink";
+import type { Logger } from "../logging/logger";
+import type { CellDraft } from "../notebook/pipeline-notebook";
+import type { PipelineRuntime } from "../runtime/pipeline-runtime";
+
+export interface StageContext {
+  meta: ProjectMeta;
+  /** the project's state as of now (a live view: it changes as events are emitted) */
+  snapshot: ProjectSnapshot;
+  /** contract events stamped with this stage */
+  events: EventSink;
+  runtime: PipelineRuntime;
+  assets: AssetStore;
+  work: WorkingSet;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** How a stage ends its run. */
+export type StageGate =
+  /** results to look at; confirming continues */
+  | { kind: "review"; summary: string }
+  /** a plan to approve, possibly edited, before `approve` applies it */
+  | { kind: "plan"; summary: string; plan: Record<string, unknown> }
+  /** something only the person can give (a data file); auto mode cannot pass it */
+  | { kind: "input"; summary: string; next_actions: NextAction[] }
+  /** nothing to confirm: the stage is done */
+  | { kind: "done" };
+
+export interface StageModule {
+  readonly id: StageId;
+  run(ctx: StageContext): Promise<StageGate>;
+  /** refuses an edited plan that cannot work (InputError), before anything is applied */
+  checkPlan?(ctx: StageContext, plan: Record<string, unknown>): void;
+  /** applies the approved plan; an InputError sends the stage back to its gate */
+  approve?(ctx: StageContext, plan: Record<string, unknown>): Promise<void>;
+  /** the cells that do in the notebook what this stage did, from what it decided */
+  cells(ctx: StageContext): CellDraft[];
+}
+
+/** A JSON literal for generated code. */
+export function literal(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
