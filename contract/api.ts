@@ -55,6 +55,21 @@ export const GATE_ACTIONS = {
   upload: "upload",
 } as const;
 
+/** A project's request as it is stored (`project.json`) and answered in GET /state. */
+export const projectMetaSchema = z.object({
+  id: z.string(),
+  prompt: z.string(),
+  /** a target named by the person; null lets the parser and the data decide */
+  target: z.string().nullable(),
+  /** the person's data file, copied into the project (relative to its folder) */
+  data_file: z.string().nullable(),
+  auto: z.boolean(),
+  pacing: z.boolean(),
+  seed: z.number().int(),
+  created_at: z.string(),
+});
+export type ProjectMeta = z.infer<typeof projectMetaSchema>;
+
 export const createProjectRequest = z.strictObject({
   prompt: z.string().trim().min(1, "prompt is empty: say what you want to predict, e.g. \"predict house prices\""),
   /** name a target column now instead of letting the parser guess */

@@ -4,3 +4,5 @@ export * from "./events";
 export * from "./envelope";
 export * from "./api";
 export * from "./project-state";
+export * from "./stream-subscription";
+export * from "./conductor-client";

@@ -17,7 +17,7 @@ import {
   type CreateProjectRequest,
   type NextAction,
   type ParseRequest,
-  type ProjectSnapshot,
+  type ProjectStateResponse,
   type StageId,
 } from "../../contract";
 import { InputError, isInputError } from "../errors/input-error";
@@ -34,12 +34,6 @@ export interface ConductorOptions {
   logger: Logger;
   /** refuse events that break the contract (tests) instead of logging them */
   strictContract: boolean;
-}
-
-export interface ProjectState {
-  meta: ProjectMeta;
-  busy: boolean;
-  snapshot: ProjectSnapshot;
 }
 
 const PLAN_ACTIONS: NextAction[] = [
@@ -78,7 +72,7 @@ export class Conductor {
     return { strictContract: this.options.strictContract, logger: this.options.logger };
   }
 
-  list(): ProjectState[] {
+  list(): ProjectStateResponse[] {
     return [...this.projects.values()].map((p) => this.state(p.meta.id));
   }
 
@@ -88,7 +82,7 @@ export class Conductor {
     return p;
   }
 
-  state(id: string): ProjectState {
+  state(id: string): ProjectStateResponse {
     const p = this.get(id);
     return { meta: p.meta, busy: p.busy, snapshot: p.snapshot };
   }

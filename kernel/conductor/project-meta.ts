@@ -1,24 +1,12 @@
 /**
- * What a project was asked to do: `project.json` in its folder. Everything a project
- * decided since is in its event log.
+ * What a project was asked to do: `project.json` in its folder (its schema is in the contract).
+ * Everything a project decided since is in its event log.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import { projectMetaSchema, type ProjectMeta } from "../../contract";
 
-export const projectMetaSchema = z.object({
-  id: z.string(),
-  prompt: z.string(),
-  /** a target named by the person; null lets the parser and the data decide */
-  target: z.string().nullable(),
-  /** the person's data file, copied into the project (relative to its folder) */
-  data_file: z.string().nullable(),
-  auto: z.boolean(),
-  pacing: z.boolean(),
-  seed: z.number().int(),
-  created_at: z.string(),
-});
-export type ProjectMeta = z.infer<typeof projectMetaSchema>;
+export type { ProjectMeta };
 
 export const PROJECT_FILE = "project.json";
 export const EVENTS_FILE = "events.jsonl";

@@ -1,0 +1,77 @@
+/** The `automl` command: `serve` runs the conductor, `run` drives one project headless. */
+import { parseArgs } from "node:util";
+import { EXIT, runCommand } from "./run-command";
+import { serveCommand } from "./serve-command";
+
+const USAGE = `Usage:
+  automl serve [--workspace DIR] [--port N] [--verbose]
+      Start the conductor on 127.0.0.1; prints {"port","token","pid"} when ready.
+  automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
+             [--workspace DIR] [--no-pacing] [--seed N] [--verbose]
+      Drive a project from a prompt to an export zip, showing progress.
+      Without --data, a bundled dataset matching the prompt is used.
+      Without --auto, each gate asks for confirmation on the terminal.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE);
+    return command ? 0 : EXIT.badInput;
+  }
+  try {
+    if (command === "serve") {
+      const { values } = parseArgs({
+        args: rest,
+        options: { workspace: { type: "string" }, port: { type: "string" }, verbose: { type: "boolean", default: false } },
+        strict: true,
+      });
+      await serveCommand({ workspace: values.workspace ?? process.cwd(), port: values.port ? wholeNumber("--port", values.port) : undefined, verbose: values.verbose ?? false });
+      return -1; // keeps running
+    }
+    if (command === "run") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          data: { type: "string" },
+          target: { type: "string" },
+          auto: { type: "boolean", default: false },
+          out: { type: "string" },
+          workspace: { type: "string" },
+          "no-pacing": { type: "boolean", default: false },
+          seed: { type: "string" },
+          verbose: { type: "boolean", default: false },
+        },
+        strict: true,
+      });
+      const prompt = positionals.join(" ").trim();
+      if (!prompt) throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto');
+      return await runCommand({
+        prompt,
+        data: values.data,
+        target: values.target,
+        auto: values.auto ?? false,
+        out: values.out,
+        workspace: values.workspace ?? process.cwd(),
+        pacing: !(values["no-pacing"] ?? false),
+        seed: values.seed ? wholeNumber("--seed", values.seed) : undefined,
+        verbose: values.verbose ?? false,
+      });
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`automl: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    throw err;
+  }
+}
+
+class UsageError extends Error {}
+
+function wholeNumber(flag: string, raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${flag} takes a whole number, not ${JSON.stringify(raw)}`);
+  return Number(raw);
+}

@@ -1,0 +1,83 @@
+/**
+ * How `automl run` shows a project in a terminal: a line per stage transition, a live
+ * progress bar per training run (redrawn in place on a TTY, every quarter otherwise), and
+ * the leaderboard and export at the end.
+ */
+import { EV, STAGE_TITLES, type AnyEventEnvelope } from "../../contract";
+
+export class TerminalProgress {
+  private bar: { runId: string; model: string; lastQuarter: number; loss?: number; val?: string } | null = null;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly tty = Boolean(out.isTTY),
+  ) {}
+
+  show(e: AnyEventEnvelope): void {
+    switch (e.event.name) {
+      case EV.STAGE_STATUS: {
+        const p = e.event.payload;
+        if (p.status === "running" && p.message === STAGE_TITLES[p.stage_id]) this.line(`▶ ${p.stage_id.padEnd(12)} ${p.message}`);
+        else if (p.status === "completed") this.line(`✔ ${p.stage_id.padEnd(12)} ${p.message}`);
+        else if (p.status === "failed") this.line(`✖ ${p.stage_id.padEnd(12)} ${p.message}`);
+        break;
+      }
+      case EV.TRAIN_RUN_STARTED:
+        this.bar = { runId: e.event.payload.run_id, model: e.event.payload.model_id, lastQuarter: -1 };
+        this.line(`  training ${e.event.payload.model_id}${e.event.payload.config.train.simulated ? " (one-shot fit; steps are paced, marked simulated)" : ""}`);
+        break;
+      case EV.METRIC_SCALAR: {
+        const p = e.event.payload;
+        if (this.bar?.runId !== p.run_id) break;
+        if (p.name === "loss" && p.split === "train") this.bar.loss = p.value;
+        else if (p.split === "val") this.bar.val = `${p.name} ${p.value.toFixed(4)}`;
+        break;
+      }
+      case EV.TRAIN_PROGRESS: {
+        const p = e.event.payload;
+        if (this.bar?.runId !== p.run_id || p.phase !== "fit") break;
+        const frac = p.steps ? p.step / p.steps : 0;
+        const text = `  ${progressBar(frac)} ${String(p.step).padStart(4)}/${p.steps}  loss ${this.bar.loss?.toFixed(4) ?? "-"}${this.bar.val ? `  val ${this.bar.val}` : ""}${p.eta_s !== null ? `  eta ≤${p.eta_s.toFixed(1)}s` : ""}`;
+        if (this.tty) this.out.write(`\r${text}\x1b[K`);
+        else {
+          const quarter = Math.floor(frac * 4);
+          if (quarter > this.bar.lastQuarter) (this.bar.lastQuarter = quarter), this.line(text);
+        }
+        break;
+      }
+      case EV.TRAIN_RUN_FINISHED: {
+        const p = e.event.payload;
+        if (this.tty) this.out.write("\r\x1b[K");
+        const m = p.final_metrics?.metrics.map((x) => `${x.name} ${x.value.toFixed(4)}`).join(", ");
+        this.line(`  ${p.status === "success" ? "done" : p.status}: ${m ? `test ${m}` : (p.reason ?? "")}`);
+        this.bar = null;
+        break;
+      }
+      case EV.BEST_MODEL_UPDATED:
+        this.line(`  best so far: ${e.event.payload.model_id} (${e.event.payload.metric.split} ${e.event.payload.metric.name} ${e.event.payload.metric.value.toFixed(4)})`);
+        break;
+      case EV.LOG_LINE:
+        if (e.event.payload.level === "warn" || e.event.payload.level === "error") this.line(`  ${e.event.payload.level}: ${e.event.payload.text}`);
+        break;
+      case EV.EXPORT_READY:
+        this.line(`  export: ${e.event.payload.contents.length} files, ${e.event.payload.checksum}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  line(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+
+  elapsedSeconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+}
+
+function progressBar(frac: number, width = 24): string {
+  const filled = Math.round(Math.max(0, Math.min(1, frac)) * width);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
+}

@@ -1,0 +1,108 @@
+/**
+ * The conductor's server: HTTP and WebSocket on 127.0.0.1 only, on a free port, behind the
+ * per-launch token. It routes; the conductor decides.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
+import { CLOSE_CODES, PROJECT_ID_PATTERN } from "../../contract";
+import type { Conductor } from "../conductor/conductor";
+import type { Logger } from "../logging/logger";
+import { DEFAULT_STREAM_LIMITS, EventStreamClient, type StreamLimits } from "./event-stream-client";
+import { HttpError, sendError, statusFor } from "./http-exchange";
+import { newToken, presentedToken, tokenMatches } from "./request-auth";
+import { parseSince, restRoutes } from "./rest-routes";
+
+export interface ServerOptions {
+  conductor: Conductor;
+  logger: Logger;
+  /** 0 (the default) picks a free port */
+  port?: number;
+  token?: string;
+  streamLimits?: Partial<StreamLimits>;
+}
+
+export interface RunningServer {
+  port: number;
+  token: string;
+  /** how many WebSocket clients are connected */
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+export const LOOPBACK = "127.0.0.1";
+const STREAM_PATH = /^\/ws\/projects\/([^/]+)$/;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { conductor, logger } = options;
+  const token = options.token ?? newToken();
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...options.streamLimits };
+  const routes = restRoutes(conductor);
+  const clients = new Set<EventStreamClient>();
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
+    try {
+      if (!tokenMatches(token, presentedToken(req, url))) {
+        res.setHeader("www-authenticate", 'Bearer realm="automl"');
+        throw new HttpError(401, "Missing or wrong token. Send it as 'Authorization: Bearer <token>' or ?token=<token>.");
+      }
+      const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+      if (candidates.length === 0) throw new HttpError(404, `No route ${req.method} ${url.pathname}.`);
+      const route = candidates.find((r) => r.method === req.method);
+      if (!route) {
+        res.setHeader("allow", candidates.map((r) => r.method).join(", "));
+        throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`);
+      }
+      const params = route.pattern.exec(url.pathname)!.slice(1);
+      await route.handler(req, res, params, url);
+    } catch (err) {
+      if (statusFor(err) === 500) logger.error(`${req.method} ${url.pathname}: ${(err as Error).stack ?? String(err)}`);
+      sendError(res, err);
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
+    const refuse = (status: number, message: string) => {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+    };
+    if (!tokenMatches(token, presentedToken(req, url))) return refuse(401, "Missing or wrong token.");
+    const m = STREAM_PATH.exec(url.pathname);
+    if (!m || !PROJECT_ID_PATTERN.test(m[1]!)) return refuse(404, `No stream at ${url.pathname}.`);
+    let since: number;
+    let project;
+    try {
+      since = parseSince(url);
+      project = conductor.get(m[1]!);
+    } catch (err) {
+      return refuse(statusFor(err), (err as Error).message);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const client = new EventStreamClient(ws, project.bus, since, limits, () => clients.delete(client));
+      clients.add(client);
+      client.start();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, LOOPBACK, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info(`conductor listening on http://${LOOPBACK}:${port}`);
+
+  return {
+    port,
+    token,
+    clientCount: () => clients.size,
+    close: async () => {
+      for (const c of clients) c.close(CLOSE_CODES.GOING_AWAY, "conductor shutting down");
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+

@@ -1,0 +1,85 @@
+/** Reading request bodies and writing JSON answers, with the error → status mapping in one place. */
+import * as fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+import { z } from "zod";
+import type { ApiError } from "../../contract";
+import { isInputError } from "../errors/input-error";
+import { ConflictError, NotFoundError } from "../errors/request-errors";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_JSON_BYTES = 5 * 1024 * 1024;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+}
+
+export function statusFor(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (isInputError(err) || err instanceof z.ZodError) return 400;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  return 500;
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const status = statusFor(err);
+  let message: string;
+  if (err instanceof z.ZodError) message = `Invalid request: ${err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`;
+  else if (status === 500) message = "Internal error in the conductor; its log has the details.";
+  else message = (err as Error).message;
+  const body: ApiError = { error: message };
+  if (!res.headersSent) sendJson(res, status, body);
+  else res.destroy();
+}
+
+/** Parses a JSON body against a schema; an empty body counts as `{}`. */
+export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BYTES) throw new HttpError(413, `Request body is larger than ${MAX_JSON_BYTES} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  let value: unknown = {};
+  if (text) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "Request body is not valid JSON.");
+    }
+  }
+  return schema.parse(value);
+}
+
+/** Streams a request body to a file, refusing more than `maxBytes`. */
+export async function saveBody(req: IncomingMessage, file: string, maxBytes: number): Promise<number> {
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > maxBytes) done(new HttpError(413, `Upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`));
+      else done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, limit, fs.createWriteStream(file));
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    throw err;
+  }
+  return size;
+}

@@ -1,0 +1,159 @@
+/**
+ * The REST surface of the seeds: projects, state, confirm, parse, upload, retry, events and
+ * assets. Handlers validate with the contract's request schemas and leave the work to the
+ * conductor; every error becomes a JSON `{error}` with a status that says whose fault it was.
+ */
+import * as fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  SINCE_QUERY_PARAM,
+  confirmRequest,
+  createProjectRequest,
+  parseRequest,
+  retryRequest,
+} from "../../contract";
+import type { Conductor } from "../conductor/conductor";
+import { safeDataFileName } from "../conductor/conductor";
+import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
+
+const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".json": "application/json; charset=utf-8",
+  ".jsonl": "application/x-ndjson; charset=utf-8",
+  ".csv": "text/csv; charset=utf-8",
+  ".md": "text/markdown; charset=utf-8",
+  ".ipynb": "application/x-ipynb+json",
+  ".zip": "application/zip",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+  ".bin": "application/octet-stream",
+};
+
+export function restRoutes(conductor: Conductor): Route[] {
+  const id = "([^/]+)";
+  return [
+    {
+      method: "GET",
+      pattern: /^\/api\/health$/,
+      handler: async (_req, res) => sendJson(res, 200, { ok: true, pid: process.pid, projects: conductor.list().length }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/projects$/,
+      handler: async (_req, res) =>
+        sendJson(res, 200, {
+          projects: conductor.list().map((s) => ({ ...s.meta, busy: s.busy, current_stage: s.snapshot.current_stage, status: s.snapshot.stages[s.snapshot.current_stage].status })),
+        }),
+    },
+    {
+      method: "POST",
+      pattern: /^\/api\/projects$/,
+      handler: async (req, res) => {
+        const body = await readJson(req, createProjectRequest);
+        const project = conductor.createProject(body);
+        sendJson(res, 201, { project_id: project.meta.id, state: conductor.state(project.meta.id) });
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^/api/projects/${id}/state$`),
+      handler: async (_req, res, [pid]) => sendJson(res, 200, conductor.state(pid!)),
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^/api/projects/${id}/events$`),
+      handler: async (_req, res, [pid], url) => {
+        const since = parseSince(url);
+        sendJson(res, 200, { events: conductor.get(pid!).bus.eventsSince(since) });
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/confirm$`),
+      handler: async (req, res, [pid]) => {
+        await conductor.confirm(pid!, await readJson(req, confirmRequest));
+        sendJson(res, 202, conductor.state(pid!));
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/parse$`),
+      handler: async (req, res, [pid]) => {
+        conductor.parse(pid!, await readJson(req, parseRequest));
+        sendJson(res, 202, conductor.state(pid!));
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/retry$`),
+      handler: async (req, res, [pid]) => {
+        await readJson(req, retryRequest);
+        conductor.retry(pid!);
+        sendJson(res, 202, conductor.state(pid!));
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/upload$`),
+      handler: async (req, res, [pid], url) => {
+        conductor.get(pid!); // 404 before reading a large body
+        const name = safeDataFileName(url.searchParams.get("filename") ?? String(req.headers["x-filename"] ?? "upload.csv"));
+        const temp = path.join(os.tmpdir(), `automl-upload-${randomBytes(6).toString("hex")}${path.extname(name)}`);
+        await saveBody(req, temp, MAX_UPLOAD_BYTES);
+        try {
+          conductor.upload(pid!, name, temp);
+        } finally {
+          fs.rmSync(temp, { force: true });
+        }
+        sendJson(res, 202, conductor.state(pid!));
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^/api/projects/${id}/assets/(.+)$`),
+      handler: async (_req, res, [pid, assetPath]) => {
+        const project = conductor.get(pid!);
+        let rel: string;
+        try {
+          rel = decodeURIComponent(assetPath!);
+        } catch {
+          throw new HttpError(400, "Asset path is not valid URL encoding.");
+        }
+        let abs: string;
+        try {
+          abs = project.assets.absolute(rel);
+        } catch {
+          throw new HttpError(400, "Asset path leaves the project folder.");
+        }
+        if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new HttpError(404, `No asset ${rel} in project ${pid}.`);
+        const size = fs.statSync(abs).size;
+        res.writeHead(200, {
+          "content-type": CONTENT_TYPES[path.extname(abs).toLowerCase()] ?? "application/octet-stream",
+          "content-length": size,
+          "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
+        });
+        fs.createReadStream(abs).pipe(res);
+      },
+    },
+  ];
+}
+
+export function parseSince(url: URL): number {
+  const raw = url.searchParams.get(SINCE_QUERY_PARAM);
+  if (raw === null || raw === "") return 0;
+  if (!/^\d+$/.test(raw)) throw new HttpError(400, `since must be a whole number (the last seq you received), not ${JSON.stringify(raw)}.`);
+  return Number(raw);
+}

@@ -1,0 +1,61 @@
+/**
+ * A real conductor and server on 127.0.0.1 for integration tests, with strict contract
+ * checking (an invalid event fails the test that caused it).
+ */
+import WebSocket from "ws";
+import { ConductorClient, type AnyEventEnvelope, type HelloMessage, type StreamMessage } from "../../contract";
+import { Conductor } from "../../kernel/conductor/conductor";
+import { createMemoryLogger } from "../../kernel/logging/logger";
+import { startServer, type RunningServer, type ServerOptions } from "../../kernel/server/conductor-server";
+import { tempWorkspace } from "./temp-workspace";
+
+export interface RunningConductor {
+  workspace: string;
+  conductor: Conductor;
+  server: RunningServer;
+  client: ConductorClient;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startConductor(options: { workspace?: string; streamLimits?: ServerOptions["streamLimits"] } = {}): Promise<RunningConductor> {
+  const workspace = options.workspace ?? tempWorkspace();
+  const logger = createMemoryLogger();
+  const conductor = Conductor.open({ workspace, logger, strictContract: true });
+  const server = await startServer({ conductor, logger, streamLimits: options.streamLimits });
+  const client = new ConductorClient(`http://127.0.0.1:${server.port}`, server.token);
+  return {
+    workspace,
+    conductor,
+    server,
+    client,
+    logs: logger.lines,
+    stop: async () => {
+      await server.close();
+      await conductor.close();
+    },
+  };
+}
+
+/** Opens a raw socket to a project's stream and collects what arrives. */
+export function openStream(url: string): Promise<{ ws: WebSocket; hello: HelloMessage; events: AnyEventEnvelope[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const events: AnyEventEnvelope[] = [];
+    ws.on("message", (data) => {
+      const msg = JSON.parse(String(data)) as StreamMessage;
+      if (msg.type === "HELLO") resolve({ ws, hello: msg, events });
+      else events.push(msg);
+    });
+    ws.on("unexpected-response", (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.on("error", reject);
+  });
+}
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 20_000, what = "condition"): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,106 @@
+import { strict as assert } from "node:assert";
+import { InputError } from "../../kernel/errors/input-error";
+import { planPreprocessing } from "../../kernel/data/preprocess-plan";
+import { fitPreprocessor, transformRows } from "../../kernel/data/preprocessor";
+import { splitRows } from "../../kernel/data/row-split";
+import { loadTableFile } from "../../kernel/data/table-loader";
+import { profileTable } from "../../kernel/data/table-profile";
+import { encodeTarget } from "../../kernel/data/target-column";
+import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace, writeFile } from "../support/temp-workspace";
+
+const load = (name: string, text: string) => loadTableFile(writeFile(tempWorkspace("data"), name, text));
+
+describe("loading tables", () => {
+  after(removeTempWorkspaces);
+
+  it("types columns and reads missing values the way pandas does", () => {
+    const { table } = load("t.csv", 'a,b,c,d\n1,x,2020-01-02,\nNA,"y, z",2021-03-04,?\n3.5e1,x,,n/a\n');
+    assert.deepEqual(table.columns.map((c) => c.kind), ["numeric", "categorical", "datetime", "categorical"]);
+    assert.deepEqual(Array.from(table.column("a").values as Float64Array), [1, NaN, 35]);
+    assert.equal(table.cell(1, "b"), "y, z");
+    assert.equal(table.cell(2, "c"), null);
+    assert.equal(table.column("d").values.every((v) => v === null), true);
+  });
+
+  it("reads the real Boston housing table", () => {
+    const { table } = loadTableFile(BOSTON_CSV);
+    assert.equal(table.nRows, 506);
+    assert.equal(table.nCols, 14);
+    assert.equal(table.column("medv").kind, "numeric");
+  });
+
+  it("names missing and duplicate headers instead of failing", () => {
+    const { table, warnings } = load("t.csv", "a,,a\n1,2,3\n");
+    assert.deepEqual(table.columnNames, ["a", "column_2", "a.1"]);
+    assert.equal(warnings.length, 2);
+  });
+
+  const bad: Array<[string, string, string, RegExp]> = [
+    ["an empty file", "e.csv", "", /is empty/],
+    ["a header with no rows", "h.csv", "a,b\n", /no data rows/],
+    ["a ragged row", "r.csv", "a,b\n1,2\n3\n", /malformed at line 3.*number of fields/],
+    ["an unclosed quote", "q.csv", 'a,b\n1,"oops\n', /never closed/],
+    ["binary content", "b.csv", "a,b\n\u0000\u0001\n", /not a text file/],
+    ["JSON that is not records", "j.json", '{"a": 1}', /array of flat records/],
+  ];
+  for (const [what, name, text, message] of bad) {
+    it(`refuses ${what} with a message that says what to do`, () => {
+      assert.throws(() => load(name, text), (err: unknown) => err instanceof InputError && message.test((err as Error).message));
+    });
+  }
+});
+
+describe("split and preprocessing", () => {
+  after(removeTempWorkspaces);
+
+  const rows = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join("\n");
+  const csv =
+    "num,cat,label\n" +
+    rows(60, (i) => `${i % 7 === 0 ? "" : i},${["a", "b", "c"][i % 3]},${i % 4 === 0 ? "yes" : "no"}`) +
+    "\n";
+
+  it("splits deterministically by seed, stratified by class, without overlap", () => {
+    const { table } = load("s.csv", csv);
+    const target = encodeTarget(table, "label", "classification");
+    const a = splitRows(target, { seed: 7, testSize: 0.2, valSize: 0.25 });
+    const b = splitRows(target, { seed: 7, testSize: 0.2, valSize: 0.25 });
+    const c = splitRows(target, { seed: 8, testSize: 0.2, valSize: 0.25 });
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a.test, c.test);
+    const all = [...a.train, ...a.val, ...a.test];
+    assert.equal(new Set(all).size, 60);
+    const yesIn = (rs: number[]) => rs.filter((r) => target.y[r] === target.classes.indexOf("yes")).length;
+    assert.equal(yesIn(a.test), 3, "15 'yes' rows × 0.2 → 3 in test");
+    assert.ok(a.stratified);
+  });
+
+  it("fits imputation, encoding and scaling on training rows only and applies them to any row", () => {
+    const { table } = load("p.csv", csv + "999,zzz,no\n");
+    const profile = profileTable(table, "label", "classification");
+    const steps = planPreprocessing(profile, "label");
+    assert.deepEqual(steps.map((s) => s.op), ["add_missing_indicator", "impute", "encode_categorical", "scale"]);
+    const train = [1, 2, 3, 4, 5, 6, 7, 8]; // row 7 has a missing num
+    const prep = fitPreprocessor(steps, table, train, "label");
+    assert.deepEqual(prep.features.map((f) => f.name), ["num", "num_missing", "cat=b", "cat=c", "cat=a"]);
+    const x = transformRows(prep, table, [7, 60]);
+    const numSpec = prep.features[0]!;
+    assert.equal(numSpec.kind, "numeric");
+    if (numSpec.kind !== "numeric") return;
+    // the median of the training values 1..6, 8 is 4; it is then scaled with the training mean and std
+    assert.equal(numSpec.fill, 4);
+    assert.ok(Math.abs(x.data[0]! - (4 - numSpec.center) / numSpec.scale) < 1e-12);
+    assert.equal(x.data[1], 1, "row 7 was missing");
+    assert.deepEqual(Array.from(x.data.slice(7, 10)), [0, 0, 0], "an unseen level sets no column");
+  });
+
+  it("refuses a plan that names a column that does not exist", () => {
+    const { table } = load("p.csv", csv);
+    const steps = [{ id: "x", op: "scale" as const, columns: ["nope"], params: {}, why: "" }];
+    assert.throws(() => fitPreprocessor(steps, table, [0, 1, 2], "label"), /names column "nope", which is not in the data/);
+  });
+
+  it("refuses a target that does not exist, naming the columns", () => {
+    const { table } = load("p.csv", csv);
+    assert.throws(() => encodeTarget(table, "price", "regression"), /"price" is not in the data. Columns are: num, cat, label/);
+  });
+});

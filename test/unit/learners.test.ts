@@ -1,0 +1,79 @@
+import { strict as assert } from "node:assert";
+import { seededRandom } from "../../kernel/data/seeded-random";
+import { gaussianNaiveBayes } from "../../kernel/ml/gaussian-naive-bayes";
+import type { FitInput, LabelledSet } from "../../kernel/ml/learner";
+import { linearRegressionGd, logisticRegressionGd } from "../../kernel/ml/linear-gradient-descent";
+import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
+import { ridgeRegression } from "../../kernel/ml/ridge-regression";
+
+function linearSet(n: number, seed: number, noise = 0): LabelledSet {
+  const r = seededRandom(seed);
+  const x = new Float64Array(n * 3);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 3; j++) x[i * 3 + j] = r() * 2 - 1;
+    y[i] = 3 * x[i * 3]! - 2 * x[i * 3 + 1]! + 0.5 * x[i * 3 + 2]! + 10 + noise * (r() - 0.5);
+  }
+  return { x: { data: x, rows: n, cols: 3 }, y };
+}
+
+function separableSet(n: number, seed: number): LabelledSet {
+  const r = seededRandom(seed);
+  const x = new Float64Array(n * 2);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    x[i * 2] = c * 4 + r();
+    x[i * 2 + 1] = -c * 4 + r();
+    y[i] = c;
+  }
+  return { x: { data: x, rows: n, cols: 2 }, y };
+}
+
+describe("learners", () => {
+  it("gradient descent finds a pure linear target, with a falling real loss", async () => {
+    const input: FitInput = { task: "regression", train: linearSet(200, 1), val: linearSet(50, 2), nClasses: 0 };
+    const losses: number[] = [];
+    const model = await linearRegressionGd.fit(input, { max_epochs: 2000, patience: 100, learning_rate: 0.1, l2: 0 }, {
+      onStep: (s) => void losses.push(s.scalars["loss"]!.train!),
+    });
+    const test = linearSet(50, 3);
+    const m = regressionMetrics(test.y, model.predict(test.x));
+    assert.ok(m.rmse < 0.01, `rmse ${m.rmse}`);
+    assert.ok(losses[losses.length - 1]! < losses[0]! / 100, "the loss falls");
+    assert.equal(losses.length, model.stepsRun);
+  });
+
+  it("ridge's closed form agrees with gradient descent", async () => {
+    const input: FitInput = { task: "regression", train: linearSet(300, 4, 0.5), val: linearSet(50, 5, 0.5), nClasses: 0 };
+    const ridge = await ridgeRegression.fit(input, { alpha: 1e-6 }, {});
+    const gd = await linearRegressionGd.fit(input, { max_epochs: 3000, patience: 200, learning_rate: 0.05, l2: 0, tol: 0 }, {});
+    const test = linearSet(100, 6);
+    const a = ridge.predict(test.x);
+    const b = gd.predict(test.x);
+    for (let i = 0; i < 100; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 0.05, `row ${i}: ${a[i]} vs ${b[i]}`);
+  });
+
+  it("logistic regression and naive Bayes separate separable classes", async () => {
+    const input: FitInput = { task: "classification", train: separableSet(150, 1), val: separableSet(30, 2), nClasses: 3 };
+    const test = separableSet(60, 3);
+    for (const learner of [logisticRegressionGd, gaussianNaiveBayes]) {
+      const model = await learner.fit(input, {}, {});
+      const m = classificationMetrics(test.y, model.predict(test.x), 3);
+      assert.equal(m.accuracy, 1, learner.id);
+      const restored = learner.restore(JSON.parse(JSON.stringify(model.save())));
+      assert.deepEqual(restored.predict(test.x), model.predict(test.x), `${learner.id} round-trips through JSON`);
+    }
+  });
+
+  it("computes metrics as scikit-learn does on known cases", () => {
+    const r = regressionMetrics([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]);
+    assert.ok(Math.abs(r.rmse - Math.sqrt(0.375)) < 1e-12);
+    assert.ok(Math.abs(r.r2 - 0.9486081370449679) < 1e-12); // sklearn r2_score example
+    // roc_auc_score([0,0,1,1],[0.1,0.4,0.35,0.8]) = 0.75
+    const proba = Float64Array.from([0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8]);
+    const c = classificationMetrics([0, 0, 1, 1], proba, 2);
+    assert.equal(c.roc_auc, 0.75);
+    assert.equal(c.accuracy, 0.75); // the third row is the one mistake
+  });
+});
