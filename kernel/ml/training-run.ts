@@ -119,14 +119,14 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   for (const m of [...val, ...test]) events.emit(EV.METRIC_SCALAR, { run_id: runId, name: m.name, split: m.split, step: finalStep, value: m.value });
   const primaryOf = (ms: MetricValue[]) => ms.find((m) => m.name === req.metricPrimary) ?? ms[0]!;
   const finalMetrics: FinalMetrics = { task_type: task as TaskType, primary: primaryOf(test), metrics: test };
-  emitEvaluationArtifacts(events, assets, runId, task, model, req.test, req.classes);
-
-  const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.LOG_LINE, {
     run_id: runId,
     level: "info",
     text: `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
+  // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
+  emitEvaluationArtifacts(events, assets, runId, task, model, req.test, req.classes);
+  const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS };
 }

@@ -1,0 +1,108 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { unzipSync } from "fflate";
+import { EV, type AnyEventEnvelope, type EventPayload } from "../../contract";
+import { sha256 } from "../../kernel/assets/asset-store";
+import { transformRows, type FittedPreprocessor } from "../../kernel/data/preprocessor";
+import { splitRows } from "../../kernel/data/row-split";
+import { loadTableFile } from "../../kernel/data/table-loader";
+import { encodeTarget } from "../../kernel/data/target-column";
+import type { SavedModel } from "../../kernel/ml/learner";
+import { regressionMetrics } from "../../kernel/ml/metrics";
+import { findLearner } from "../../kernel/ml/model-zoo";
+import { assertValidLog } from "../support/contract-rules";
+import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
+
+const run = promisify(execFile);
+const BIN = path.join(__dirname, "..", "..", "bin", "automl.js");
+
+function payloadsOf<N extends AnyEventEnvelope["event"]["name"]>(events: AnyEventEnvelope[], name: N): Array<EventPayload<N>> {
+  return events.filter((e) => e.event.name === name).map((e) => e.event.payload as EventPayload<N>);
+}
+
+describe("headless run (npx automl run)", function () {
+  this.timeout(120_000);
+  after(removeTempWorkspaces);
+
+  it("takes the Boston housing table from prompt to export; every event validates and the test metric is real", async () => {
+    const ws = tempWorkspace("run");
+    const out = path.join(ws, "out");
+    const { stdout } = await run(process.execPath, [BIN, "run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--no-pacing", "--out", out, "--workspace", ws]);
+    assert.match(stdout, /✔ EXPORT/);
+    assert.match(stdout, /finished in [\d.]+ s/);
+    const zipName = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
+    assert.deepEqual(fs.readdirSync(out).sort(), ["events.jsonl", "notebook.ipynb", zipName].sort());
+
+    const projectId = zipName.replace(/\.zip$/, "");
+    const lines = fs.readFileSync(path.join(out, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const events = assertValidLog(lines, projectId);
+
+    // the notebook: nbformat 4 with cells for each stage, in order
+    const nb = JSON.parse(fs.readFileSync(path.join(out, "notebook.ipynb"), "utf8"));
+    assert.equal(nb.nbformat, 4);
+    assert.equal(nb.metadata.kernelspec.language, "typescript");
+    const stagesInNotebook = [...new Set(nb.cells.map((c: { metadata: { automl: { stage_id: string } } }) => c.metadata.automl.stage_id))];
+    assert.deepEqual(stagesInNotebook, ["PARSE_INTENT", "DATA_SOURCE", "PROFILE_DATA", "PREPROCESS", "MODEL_SELECT", "TRAIN", "REVIEW_EDIT", "EXPORT"]);
+    assert.ok(nb.cells.some((c: { cell_type: string; source: string[] }) => c.cell_type === "code" && c.source.join("").includes("rt.train(models, data")));
+
+    // the zip holds what EXPORT_READY lists, with those checksums
+    const ready = payloadsOf(events, EV.EXPORT_READY)[0]!;
+    const zipBytes = fs.readFileSync(path.join(out, zipName));
+    assert.equal(ready.checksum, `sha256:${sha256(zipBytes)}`);
+    const files = unzipSync(new Uint8Array(zipBytes));
+    assert.deepEqual(Object.keys(files).sort(), ready.contents.map((c) => c.path).sort());
+    for (const c of ready.contents) assert.equal(sha256(files[c.path]!), c.sha256, c.path);
+
+    // the exported best model, applied to the test rows of the recorded split, gives the reported test RMSE
+    const best = JSON.parse(new TextDecoder().decode(files["model/best-model.json"]!)) as {
+      model: SavedModel;
+      preprocessor: FittedPreprocessor;
+      final_metrics: { primary: { name: string; value: number } };
+    };
+    const split = payloadsOf(events, EV.SPLIT_SUMMARY)[0]!;
+    const plan = payloadsOf(events, EV.PLAN_PROPOSED).find((p) => p.stage_id === "PREPROCESS")!.plan_json as { split: { test_size: number; val_size: number } };
+    const { table } = loadTableFile(BOSTON_CSV);
+    const rows = splitRows(encodeTarget(table, "medv", "regression"), { seed: split.seed, testSize: plan.split.test_size, valSize: plan.split.val_size });
+    assert.equal(rows.test.length, split.test_rows);
+    const model = findLearner(best.model.model_id)!.restore(best.model);
+    const predictions = model.predict(transformRows(best.preprocessor, table, rows.test));
+    const truth = rows.test.map((r) => table.cell(r, "medv") as number);
+    const rmse = regressionMetrics(truth, predictions).rmse;
+    assert.equal(best.final_metrics.primary.name, "rmse");
+    assert.ok(Math.abs(rmse - best.final_metrics.primary.value) < 1e-9, `recomputed ${rmse} vs reported ${best.final_metrics.primary.value}`);
+    assert.ok(rmse < 6, `a linear model on Boston reaches a test RMSE well under the target's std (9.2); got ${rmse}`);
+
+    // simulated steps say so; real ones do not
+    const started = payloadsOf(events, EV.TRAIN_RUN_STARTED);
+    const oneShot = started.find((s) => s.model_id === "ridge")!;
+    assert.equal(oneShot.config.train.simulated, true);
+    const simulatedScalars = payloadsOf(events, EV.METRIC_SCALAR).filter((m) => m.run_id === oneShot.run_id && m.split === "train");
+    assert.ok(simulatedScalars.length > 0 && simulatedScalars.every((m) => m.simulated === true));
+    const gd = started.find((s) => s.model_id === "linear_gd")!;
+    assert.equal(gd.config.train.simulated, false);
+    assert.equal(gd.config.train.pacing_ms, 0, "--no-pacing");
+    assert.ok(payloadsOf(events, EV.METRIC_SCALAR).filter((m) => m.run_id === gd.run_id).every((m) => m.simulated === undefined));
+  });
+
+  it("exits with a clear message when the data is unusable or the target does not exist", async () => {
+    const ws = tempWorkspace("bad");
+    const empty = path.join(ws, "empty.csv");
+    fs.writeFileSync(empty, "");
+    await assert.rejects(run(process.execPath, [BIN, "run", "predict price", "--data", empty, "--auto", "--workspace", ws]), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, /empty.csv is empty/);
+      return true;
+    });
+    await assert.rejects(
+      run(process.execPath, [BIN, "run", "predict price", "--data", BOSTON_CSV, "--target", "price", "--auto", "--no-pacing", "--workspace", ws]),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr, /DATA_SOURCE failed: The target column "price" is not in the data\. Columns are: crim/);
+        return true;
+      },
+    );
+  });
+});
