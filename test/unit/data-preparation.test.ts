@@ -62,6 +62,8 @@ describe("split and preprocessing", () => {
   it("splits deterministically by seed, stratified by class, without overlap", () => {
     const { table } = load("s.csv", csv);
     const target = encodeTarget(table, "label", "classification");
+    assert.equal(target.task, "classification");
+    if (target.task !== "classification") return;
     const a = splitRows(target, { seed: 7, testSize: 0.2, valSize: 0.25 });
     const b = splitRows(target, { seed: 7, testSize: 0.2, valSize: 0.25 });
     const c = splitRows(target, { seed: 8, testSize: 0.2, valSize: 0.25 });
