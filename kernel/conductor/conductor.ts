@@ -316,6 +316,16 @@ export class Conductor {
 
   /** A stage that was running when the process stopped did not finish: say so, and let it be retried. */
   private recoverInterrupted(p: Project): void {
+    // a run cut off by the crash still needs its end, or its story in the log never closes
+    for (const run of Object.values(p.snapshot.runs)) {
+      if (run.status !== "running") continue;
+      p.bus.emit("TRAIN", EV.TRAIN_RUN_FINISHED, {
+        run_id: run.run_id,
+        status: "failed",
+        final_metrics: null,
+        reason: "interrupted: the conductor stopped during this run",
+      });
+    }
     for (const s of STAGE_IDS) {
       if (p.snapshot.stages[s].status === "running") {
         p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: "interrupted: the conductor stopped while this stage ran; retry it" });
