@@ -27,7 +27,7 @@ import type { Logger } from "../logging/logger";
 import { renderNotebook, NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
 import { Project } from "./project";
-import { PROJECT_FILE, readProjectMeta, writeProjectMeta, type ProjectMeta } from "./project-meta";
+import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
 
 export interface ConductorOptions {
   workspace: string;
@@ -347,10 +347,4 @@ function newProjectId(prompt: string): string {
     .slice(0, 40)
     .replace(/-+$/, "");
   return `${slug || "project"}-${randomBytes(3).toString("hex")}`;
-}
-
-/** A plain file name for the project's data folder; text files without a known extension are read as CSV. */
-export function safeDataFileName(fileName: string): string {
-  const base = path.basename(fileName).replace(/[^\w.-]+/g, "_").replace(/^\.+/, "") || "upload.csv";
-  return /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
 }

@@ -16,7 +16,7 @@ import {
   retryRequest,
 } from "../../contract";
 import type { Conductor } from "../conductor/conductor";
-import { safeDataFileName } from "../conductor/conductor";
+import { safeDataFileName } from "../conductor/project-meta";
 import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
 
 const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
