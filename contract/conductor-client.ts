@@ -13,6 +13,15 @@ import {
   type ProjectMeta,
 } from "./api";
 import type { AnyEventEnvelope } from "./envelope";
+import {
+  kernelPaths,
+  type CursorRequest,
+  type ExecuteRequest,
+  type ExecutionMessage,
+  type KernelStatus,
+  type RestartRequest,
+  type VariableInfo,
+} from "./kernel-api";
 import type { ProjectSnapshot } from "./project-state";
 
 export class ConductorRequestError extends Error {
@@ -89,6 +98,65 @@ export class ConductorClient {
     const res = await fetch(this.baseUrl + assetUrl, { headers: { authorization: `Bearer ${this.token}` } });
     if (!res.ok) throw new ConductorRequestError(res.status, await res.text());
     return new Uint8Array(await res.arrayBuffer());
+  }
+  /** Runs a cell in the project's kernel; `onMessage` sees each output as it arrives, then the final "done". */
+  async execute(id: string, req: ExecuteRequest, onMessage: (m: ExecutionMessage) => void = () => undefined): Promise<Extract<ExecutionMessage, { type: "done" }>> {
+    const res = await fetch(this.baseUrl + kernelPaths.execute(id), {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+      body: JSON.stringify(req),
+    });
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as ApiError).error ?? text;
+      } catch {
+        /* not JSON */
+      }
+      throw new ConductorRequestError(res.status, message);
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    let done: Extract<ExecutionMessage, { type: "done" }> | null = null;
+    for (;;) {
+      const { value, done: finished } = await reader.read();
+      if (value) buffered += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.trim()) continue;
+        const m = JSON.parse(line) as ExecutionMessage;
+        if (m.type === "done") done = m;
+        onMessage(m);
+      }
+      if (finished) break;
+    }
+    if (!done) throw new ConductorRequestError(502, "The execution stream ended without a result.");
+    return done;
+  }
+  interrupt(id: string): Promise<{ interrupted: boolean }> {
+    return this.call("POST", kernelPaths.interrupt(id), {});
+  }
+  restartKernel(id: string, req: RestartRequest = {}): Promise<{ replayed: number; failed_at: number | null; kernel: KernelStatus }> {
+    return this.call("POST", kernelPaths.restart(id), req);
+  }
+  complete(id: string, req: CursorRequest): Promise<{ start: number; end: number; candidates: string[] }> {
+    return this.call("POST", kernelPaths.complete(id), req);
+  }
+  inspect(id: string, req: CursorRequest): Promise<{ text: string }> {
+    return this.call("POST", kernelPaths.inspect(id), req);
+  }
+  variables(id: string): Promise<{ variables: VariableInfo[] }> {
+    return this.call("GET", kernelPaths.variables(id));
+  }
+  kernelStatus(id: string): Promise<KernelStatus> {
+    return this.call("GET", kernelPaths.status(id));
+  }
+  rerunStale(id: string): Promise<{ reran: string[]; failed: string | null; state: ProjectStateResponse }> {
+    return this.call("POST", kernelPaths.rerunStale(id), {});
   }
   /** The WebSocket URL for a project's stream (the token goes in the query: browsers cannot set headers). */
   streamUrl(id: string, since: number): string {

@@ -6,3 +6,4 @@ export * from "./api";
 export * from "./project-state";
 export * from "./stream-subscription";
 export * from "./conductor-client";
+export * from "./kernel-api";

@@ -24,8 +24,9 @@ import { InputError, isInputError } from "../errors/input-error";
 import { ConflictError, NotFoundError } from "../errors/request-errors";
 import { loadTableFile } from "../data/table-loader";
 import type { Logger } from "../logging/logger";
-import { renderNotebook, NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
+import { NOTEBOOK_FILE, readNotebook, renderNotebook } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
+import { NotebookRunner } from "./notebook-runner";
 import { Project } from "./project";
 import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
 
@@ -44,9 +45,12 @@ const PLAN_ACTIONS: NextAction[] = [
 export class Conductor {
   private readonly projects = new Map<string, Project>();
   readonly projectsDir: string;
+  /** cells run in each project's kernel */
+  readonly notebook: NotebookRunner;
 
   private constructor(private readonly options: ConductorOptions) {
     this.projectsDir = path.join(path.resolve(options.workspace), ".automl", "projects");
+    this.notebook = new NotebookRunner(this, options.logger);
   }
 
   /** Opens the workspace: every project in it is loaded from its log and resumes where it was. */
@@ -182,6 +186,7 @@ export class Conductor {
   }
 
   async close(): Promise<void> {
+    await this.notebook.closeAll();
     await Promise.all([...this.projects.values()].map((p) => p.close()));
     this.projects.clear();
   }
@@ -287,14 +292,45 @@ export class Conductor {
     p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "failed", message });
   }
 
-  /** The notebook gains the cells of every completed stage, in stage order. */
-  private writeNotebook(p: Project, after: StageId): void {
+  /**
+   * Writes the cells of `after` (just completed) into the notebook, and those of any completed
+   * stage the file lacks; cells the person edited elsewhere stay. A broken file is left alone.
+   */
+  writeNotebook(p: Project, after: StageId): void {
     const sections = STAGE_IDS.filter((s) => p.snapshot.stages[s].status === "completed").map((s) => ({
       stage: s,
       cells: STAGES[s].cells(p.contextFor(s)),
     }));
-    const written = p.assets.write(NOTEBOOK_FILE, renderNotebook(sections, p.meta.id));
+    let existing;
+    try {
+      existing = readNotebook(p.assets.absolute(NOTEBOOK_FILE));
+    } catch (err) {
+      p.bus.emit(after, EV.LOG_LINE, { run_id: null, level: "error", text: (err as Error).message });
+      return;
+    }
+    const written = p.assets.write(NOTEBOOK_FILE, renderNotebook(existing, sections, new Set([after]), p.meta.id));
     p.bus.emit(after, EV.FILE_TREE_UPDATE, { files: [{ path: written.relPath, type: "file", size: written.size, sha: written.sha256 }] });
+  }
+
+  /** Runs a stage whose inputs changed (REVIEW_EDIT, EXPORT after a notebook re-run) straight through, without its gate. */
+  async rerunWithoutGate(p: Project, stage: StageId): Promise<boolean> {
+    p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running again: its inputs changed" });
+    try {
+      const gate = await STAGES[stage].run(p.contextFor(stage));
+      if (gate.kind === "input" || gate.kind === "plan") throw new Error(`${stage} needs a decision; run its cells from the notebook instead`);
+    } catch (err) {
+      this.fail(p, stage, err);
+      return false;
+    }
+    this.complete(p, stage, "ran again");
+    return true;
+  }
+
+  /** Marks the completed stages after `stage` stale: their results no longer follow from it. */
+  markLaterStale(p: Project, stage: StageId, reason: string): StageId[] {
+    const later = STAGE_IDS.slice(STAGE_IDS.indexOf(stage) + 1).filter((s) => p.snapshot.stages[s].status === "completed");
+    for (const s of later) p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "stale", message: reason });
+    return later;
   }
 
   /** Marks `from` and every stage after it pending again, so the machine reruns them. */

@@ -25,12 +25,15 @@ export interface RuntimeOptions {
   assets: AssetStore;
   pacing: boolean;
   signal?: AbortSignal;
+  /** the leaderboard a training call adds to when it is not given one (a notebook's project) */
+  standing?: () => Promise<{ leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null }>;
 }
 
 export type { PreparedData, SplitData };
 export type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
 
 export interface TrainOptions {
+  /** the validation metric that ranks runs */
   metric: string;
   /** rows already on the leaderboard (an edited TRAIN cell adds to them) */
   leaderboard?: LeaderboardRow[];
@@ -174,8 +177,9 @@ export class PipelineRuntime {
    */
   async train(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
     const events = this.events("TRAIN");
-    let leaderboard = [...(options.leaderboard ?? [])];
-    let best = options.best ?? null;
+    const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
+    let leaderboard = [...(options.leaderboard ?? standing?.leaderboard ?? [])];
+    let best = options.best ?? standing?.best ?? null;
     const runs: RunResult[] = [];
     for (const m of models) {
       const learner = findLearner(m.id);

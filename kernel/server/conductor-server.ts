@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { CLOSE_CODES, PROJECT_ID_PATTERN } from "../../contract";
 import type { Conductor } from "../conductor/conductor";
+import type { Project } from "../conductor/project";
 import type { Logger } from "../logging/logger";
 import { DEFAULT_STREAM_LIMITS, EventStreamClient, type StreamLimits } from "./event-stream-client";
 import { HttpError, sendError, statusFor } from "./http-exchange";
@@ -72,7 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const m = STREAM_PATH.exec(url.pathname);
     if (!m || !PROJECT_ID_PATTERN.test(m[1]!)) return refuse(404, `No stream at ${url.pathname}.`);
     let since: number;
-    let project;
+    let project: Project;
     try {
       since = parseSince(url);
       project = conductor.get(m[1]!);
@@ -80,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return refuse(statusFor(err), (err as Error).message);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const client = new EventStreamClient(ws, project.bus, since, limits, () => clients.delete(client));
+      const client: EventStreamClient = new EventStreamClient(ws, project.bus, since, limits, () => clients.delete(client));
       clients.add(client);
       client.start();
     });

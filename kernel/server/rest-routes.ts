@@ -14,6 +14,10 @@ import {
   createProjectRequest,
   parseRequest,
   retryRequest,
+  cursorRequest,
+  executeRequest,
+  restartRequest,
+  type ExecutionMessage,
 } from "../../contract";
 import type { Conductor } from "../conductor/conductor";
 import { safeDataFileName } from "../conductor/project-meta";
@@ -118,6 +122,67 @@ export function restRoutes(conductor: Conductor): Route[] {
           fs.rmSync(temp, { force: true });
         }
         sendJson(res, 202, conductor.state(pid!));
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/kernel/execute$`),
+      handler: async (req, res, [pid]) => {
+        const body = await readJson(req, executeRequest);
+        const project = conductor.get(pid!);
+        // the head goes out with the first line, so a refusal before any output is still a plain error
+        const write = (m: ExecutionMessage) => {
+          if (!res.headersSent) res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
+          res.write(JSON.stringify(m) + "\n");
+        };
+        const done = await conductor.notebook.execute(project, body, (output) => write({ type: "output", output }));
+        write(done);
+        res.end();
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/kernel/interrupt$`),
+      handler: async (_req, res, [pid]) => {
+        const interrupted = conductor.notebook.session(conductor.get(pid!)).interrupt();
+        sendJson(res, 202, { interrupted });
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/kernel/restart$`),
+      handler: async (req, res, [pid]) => {
+        const body = await readJson(req, restartRequest);
+        const result = await conductor.notebook.restart(conductor.get(pid!), body.replay ?? false);
+        sendJson(res, 200, { ...result, kernel: conductor.notebook.session(conductor.get(pid!)).status() });
+      },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/kernel/(complete|inspect)$`),
+      handler: async (req, res, [pid, what]) => {
+        const body = await readJson(req, cursorRequest);
+        const session = conductor.notebook.session(conductor.get(pid!));
+        sendJson(res, 200, what === "complete" ? await session.complete(body) : await session.inspect(body));
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^/api/projects/${id}/kernel/variables$`),
+      handler: async (_req, res, [pid]) => sendJson(res, 200, { variables: await conductor.notebook.session(conductor.get(pid!)).variables() }),
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`^/api/projects/${id}/kernel$`),
+      handler: async (_req, res, [pid]) => sendJson(res, 200, conductor.notebook.session(conductor.get(pid!)).status()),
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/rerun-stale$`),
+      handler: async (_req, res, [pid]) => {
+        const project = conductor.get(pid!);
+        const result = await conductor.notebook.rerunStale(project);
+        sendJson(res, 200, { ...result, state: conductor.state(pid!) });
       },
     },
     {

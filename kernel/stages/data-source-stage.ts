@@ -51,6 +51,7 @@ export const dataSourceStage: StageModule = {
   },
   cells(ctx) {
     const chosen = ctx.snapshot.dataset_candidates.find((d) => d.id === ctx.snapshot.dataset_id);
+    const file = ctx.work.datasetNotebookPath();
     return [
       {
         kind: "markdown",
@@ -60,7 +61,22 @@ export const dataSourceStage: StageModule = {
       },
       {
         kind: "code",
-        source: `const { table } = rt.loadData(${literal(ctx.work.datasetNotebookPath())});\ntable.records(0, 5);`,
+        source:
+          (file.endsWith(".json")
+            ? `import * as dfd from "danfojs-node";\nimport * as fs from "fs";\n\n` +
+              `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
+              `const df = new dfd.DataFrame(JSON.parse(fs.readFileSync(${literal(file)}, "utf8")));\n`
+            : `import * as dfd from "danfojs-node";\n\n` +
+              `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
+              `const df = await dfd.readCSV(${literal(file)});\n`) + `automl.show(df.head());`,
+      },
+      {
+        kind: "code",
+        source:
+          `const { table } = rt.loadData(${literal(file)});\n` +
+          `// settled against the columns: ${String(ctx.snapshot.intent?.constraints["resolution"] ?? "the target was named in the request")}\n` +
+          `const intent = ${literal({ task: ctx.snapshot.intent?.task_type ?? null, target: ctx.snapshot.intent?.target ?? null })} as const;\n` +
+          `automl.table(table.records(0, 5), \`\${table.nRows} rows × \${table.nCols} columns\`);`,
       },
     ];
   },

@@ -27,15 +27,13 @@ export const parseIntentStage: StageModule = {
         kind: "markdown",
         source:
           `## 1. What to build\n\n> ${ctx.meta.prompt}\n\n` +
-          `Parsed by the ${intent?.parser ?? "rules"} parser as **${intent?.task_type ?? "?"}** of **${intent?.target ?? "?"}**. ` +
-          `Events from the cells below go to this project's live stream.`,
+          `Read by the ${intent?.parser ?? "rules"} parser as **${intent?.task_type ?? "?"}**` +
+          (intent?.target ? ` of **${intent.target}**.` : `; the target is settled against the data's columns in the next step.`) +
+          ` The cells below call the same runtime the pipeline ran, so what they do shows up live in the AutoML panels.`,
       },
       {
         kind: "code",
-        source:
-          `import * as automl from "automl-builder/runtime";\n\n` +
-          `const rt = await automl.connect(${literal(ctx.meta.id)});\n` +
-          `const intent = ${literal({ task: intent?.task_type ?? null, target: intent?.target ?? null })} as const;`,
+        source: `import * as automl from "automl-builder/runtime";\n\nconst rt = await automl.connect(${literal(ctx.meta.id)});`,
       },
     ];
   },

@@ -21,7 +21,12 @@ export const profileDataStage: StageModule = {
             .map(([k, n]) => `${n} ${k}`)
             .join(", ")}); ${p?.missing_pct.toFixed(2) ?? "?"}% of cells are missing.\n\nWarnings:\n${warnings}`,
       },
-      { kind: "code", source: "const profile = rt.profile(table, { target: intent.target, task: intent.task });\nprofile.columns;" },
+      {
+        kind: "code",
+        source:
+          "const profile = rt.profile(table, { target: intent.target, task: intent.task });\n" +
+          "automl.table(profile.columns.map(({ name, kind, missing_pct, unique, mean, std, min, max }) => ({ name, kind, missing_pct, unique, mean, std, min, max })));",
+      },
     ];
   },
 };

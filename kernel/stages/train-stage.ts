@@ -40,7 +40,7 @@ export const trainStage: StageModule = {
       },
       {
         kind: "code",
-        source: `const outcome = await rt.train(models, data, { metric });\noutcome.leaderboard;`,
+        source: `const outcome = await rt.train(models, data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);`,
       },
     ];
   },

@@ -1,0 +1,101 @@
+/**
+ * `import * as automl from "automl-builder/runtime"`: what a notebook cell sees. `connect`
+ * returns the same PipelineRuntime the conductor's stages use, bound to the project the
+ * kernel serves, so every call emits the project's live events. Under a plain Jupyter kernel
+ * (no AutoML kernel host) it runs standalone: events are still checked against the contract
+ * and kept in `rt.standaloneEvents`, and assets go to a temporary folder, so the product's
+ * files are never touched.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { validatePayload, type EventName, type EventPayload, type StageId } from "../../contract";
+import { AssetStore } from "../assets/asset-store";
+import type { EventSink } from "../events/event-sink";
+import { Displayable, VEGA_LITE_MIME, tableDisplay } from "./displayable";
+import { findKernelHost } from "./kernel-host";
+import { PipelineRuntime, type LeaderboardRow } from "./pipeline-runtime";
+
+export type { PreprocessStep, TaskType } from "../../contract";
+export type { PreparedData, SplitData, LeaderboardRow, TrainOutcome } from "./pipeline-runtime";
+export type { Table } from "../data/table";
+export type { TableProfile } from "../data/table-profile";
+export { Displayable, VEGA_LITE_MIME };
+
+export interface NotebookRuntime extends PipelineRuntime {
+  readonly projectId: string;
+  /** true under a plain Jupyter kernel */
+  readonly standalone: boolean;
+  /** standalone only: the events the calls produced, checked against the contract */
+  readonly standaloneEvents: Array<{ stage: StageId; name: EventName; payload: unknown }>;
+}
+
+export async function connect(projectId: string): Promise<NotebookRuntime> {
+  const host = findKernelHost();
+  if (host) {
+    if (host.projectId !== projectId) {
+      throw new Error(`This kernel serves project ${host.projectId}, not ${projectId}. Open the notebook of ${projectId} to run its cells.`);
+    }
+    const runtime = new PipelineRuntime({
+      sinkFor: (stage) => ({ emit: (name, payload) => host.emit(stage, name, payload) }),
+      assets: new AssetStore(projectId, host.projectDir),
+      pacing: host.pacing,
+      get signal() {
+        return host.currentSignal();
+      },
+      standing: () => host.standing(),
+    });
+    return Object.assign(runtime, { projectId, standalone: false, standaloneEvents: [] });
+  }
+  const events: NotebookRuntime["standaloneEvents"] = [];
+  const sinkFor = (stage: StageId): EventSink => ({
+    emit<N extends EventName>(name: N, payload: EventPayload<N>) {
+      const checked = validatePayload(name, payload);
+      if (!checked.ok) throw new Error(checked.error);
+      events.push({ stage, name, payload });
+    },
+  });
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `automl-${projectId}-`));
+  const runtime = new PipelineRuntime({ sinkFor, assets: new AssetStore(projectId, scratch), pacing: false });
+  return Object.assign(runtime, { projectId, standalone: true, standaloneEvents: events });
+}
+
+/** Shows rows (a leaderboard, a sample) as a table. */
+export function table(rows: Array<Record<string, unknown>>, caption?: string): Displayable {
+  return tableDisplay(rows, caption);
+}
+
+/** The leaderboard as a table: model, validation and test scores, time. */
+export function leaderboard(rows: LeaderboardRow[]): Displayable {
+  return tableDisplay(
+    rows.map((r) => ({
+      model: r.model,
+      run: r.run_id ?? "",
+      status: r.status ?? "",
+      validation: r.metric ? `${r.metric.name} ${r.metric.value.toFixed(6)}` : "",
+      test: r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(6)}` : "",
+      seconds: r.runtime_s,
+    })),
+    "Leaderboard (ranked on validation)",
+  );
+}
+
+/** Anything with a text form and optionally an HTML form (a danfo DataFrame, for one). */
+export function show(value: { toString(): string; shape?: number[]; columns?: string[] }): Displayable {
+  const text = String(value);
+  const shape = Array.isArray(value.shape) ? `${value.shape.join(" × ")}` : null;
+  return new Displayable({ "text/plain": shape ? `${text}\n[${shape}]` : text });
+}
+
+/** A vega-lite chart. */
+export function vegaLite(spec: Record<string, unknown>, description = "chart"): Displayable {
+  return new Displayable({ "text/plain": `<vega-lite ${description}>`, [VEGA_LITE_MIME]: spec });
+}
+
+/** Shows a value now, as an output of the running cell (in plain Jupyter: prints its text). */
+export function display(value: Displayable | string): void {
+  const bundle = typeof value === "string" ? { "text/plain": value } : value.toMimeBundle();
+  const host = findKernelHost();
+  if (host) host.display(bundle);
+  else console.log(String(bundle["text/plain"] ?? ""));
+}
