@@ -158,6 +158,14 @@ export class PipelineRuntime {
     return prepared;
   }
 
+  /**
+   * Logs a scalar of your own training loop (as wandb.log does): it reaches the training
+   * charts as a METRIC_SCALAR of the given run.
+   */
+  logMetric(m: EventPayload<"METRIC_SCALAR">): void {
+    this.events("TRAIN").emit(EV.METRIC_SCALAR, m);
+  }
+
   /** The learners worth trying for this task, with why. */
   modelCandidates(task: "regression" | "classification"): EventPayload<"MODEL_CANDIDATES">["models"] {
     const models = learnersFor(task).map((l) => ({
