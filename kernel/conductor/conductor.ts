@@ -26,6 +26,7 @@ import { loadTableFile } from "../data/table-loader";
 import type { Logger } from "../logging/logger";
 import { NOTEBOOK_FILE, readNotebook, renderNotebook } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
+import { ensureNotebookModules } from "../notebook-kernel/notebook-modules";
 import { NotebookRunner } from "./notebook-runner";
 import { Project } from "./project";
 import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
@@ -308,8 +309,21 @@ export class Conductor {
       p.bus.emit(after, EV.LOG_LINE, { run_id: null, level: "error", text: (err as Error).message });
       return;
     }
+    this.ensureNotebookModules(p, after);
     const written = p.assets.write(NOTEBOOK_FILE, renderNotebook(existing, sections, new Set([after]), p.meta.id));
     p.bus.emit(after, EV.FILE_TREE_UPDATE, { files: [{ path: written.relPath, type: "file", size: written.size, sha: written.sha256 }] });
+  }
+
+  private modulesReady = false;
+  /** What the notebook imports must resolve from its folder, in our kernel and in plain Jupyter alike. */
+  private ensureNotebookModules(p: Project, stage: StageId): void {
+    if (this.modulesReady) return;
+    try {
+      ensureNotebookModules(path.dirname(this.projectsDir));
+      this.modulesReady = true;
+    } catch (err) {
+      p.bus.emit(stage, EV.LOG_LINE, { run_id: null, level: "warn", text: `the notebook's imports are not set up: ${(err as Error).message}` });
+    }
   }
 
   /** Runs a stage whose inputs changed (REVIEW_EDIT, EXPORT after a notebook re-run) straight through, without its gate. */
