@@ -37,6 +37,7 @@ export class Project {
       assets: this.assets,
       pacing: meta.pacing,
       signal: this.abort.signal,
+      standing: async () => ({ leaderboard: this.snapshot.leaderboard, best: this.snapshot.best }),
     });
   }
 

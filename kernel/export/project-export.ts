@@ -1,30 +1,33 @@
 /**
- * The export zip: the notebook, the report, the best model with its preprocessing, the
- * metrics, the event log and the data the license allows to travel, with a sha256 per file
- * and for the zip itself.
+ * The export zip: the notebook, the report, the best model with its preprocessing, every run,
+ * the evaluation artifacts, the event log and the data (files up to 50 MB), with a sha256 per
+ * file and for the zip itself. It is built from the project's folder, so a notebook cell and
+ * the EXPORT stage produce the same zip.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { zipSync } from "fflate";
-import { EV, type EventPayload } from "../../contract";
+import { EV, type EventPayload, type FinalMetrics } from "../../contract";
 import { sha256, type AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 
-export interface ExportEntry {
-  /** path inside the zip */
-  path: string;
-  /** path inside the project folder */
-  source: string;
+export interface ExportOptions {
+  projectId: string;
+  prompt: string;
+  best: { run_id: string; model_id: string; final_metrics: FinalMetrics | null } | null;
 }
 
-export function exportProjectZip(
-  assets: AssetStore,
-  events: EventSink,
-  entries: ExportEntry[],
-  extra: Record<string, string>,
-  zipRelPath: string,
-): EventPayload<"EXPORT_READY"> {
+const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl"];
+const FOLDERS = ["preprocess", "profile", "models", "runs", "data"];
+const MAX_FILE_BYTES = 50 * 1024 * 1024;
+
+/** Reads the project's files from `source` and writes the zip into `target` (the same store, but for a standalone notebook). */
+export function exportProjectZip(source: AssetStore, target: AssetStore, events: EventSink, options: ExportOptions): EventPayload<"EXPORT_READY"> {
+  const entries = collectEntries(source, options.best?.run_id ?? null);
+  const extra = { "README.md": exportReadme(options) };
   const files: Record<string, Uint8Array> = {};
   const contents: EventPayload<"EXPORT_READY">["contents"] = [];
-  const total = entries.length + Object.keys(extra).length;
+  const total = entries.length + 1;
   let done = 0;
   const add = (zipPath: string, bytes: Uint8Array) => {
     files[zipPath] = bytes;
@@ -33,17 +36,55 @@ export function exportProjectZip(
     events.emit(EV.EXPORT_PROGRESS, { pct: Math.round((90 * done) / total), message: `added ${zipPath}` });
   };
   events.emit(EV.EXPORT_PROGRESS, { pct: 0, message: `collecting ${total} files` });
-  for (const e of entries) add(e.path, new Uint8Array(assets.read(e.source)));
+  for (const e of entries) add(e.zipPath, new Uint8Array(source.read(e.source)));
   for (const [zipPath, text] of Object.entries(extra)) add(zipPath, new TextEncoder().encode(text));
   // a fixed timestamp keeps the zip byte-identical for identical contents
-  const zipped = zipSync(
-    Object.fromEntries(Object.entries(files).map(([p, b]) => [p, [b, { mtime: new Date("2020-01-01T00:00:00Z") }]])),
-    { level: 6 },
-  );
+  const zipped = zipSync(Object.fromEntries(Object.entries(files).map(([p, b]) => [p, [b, { mtime: new Date("2020-01-01T00:00:00Z") }]])), { level: 6 });
   events.emit(EV.EXPORT_PROGRESS, { pct: 95, message: "compressed" });
-  const written = assets.write(zipRelPath, zipped);
+  const zipRel = `export/${options.projectId}.zip`;
+  const written = target.write(zipRel, zipped);
   const ready = { asset_url: written.url, contents, checksum: `sha256:${written.sha256}` };
-  events.emit(EV.EXPORT_PROGRESS, { pct: 100, message: `wrote ${zipRelPath}` });
+  events.emit(EV.EXPORT_PROGRESS, { pct: 100, message: `wrote ${zipRel}` });
   events.emit(EV.EXPORT_READY, ready);
+  events.emit(EV.FILE_TREE_UPDATE, { files: [{ path: zipRel, type: "file", size: written.size, sha: written.sha256 }] });
   return ready;
+}
+
+function collectEntries(assets: AssetStore, bestRunId: string | null): Array<{ zipPath: string; source: string }> {
+  const out: Array<{ zipPath: string; source: string }> = [];
+  for (const f of TOP_FILES) if (assets.exists(f)) out.push({ zipPath: f, source: f });
+  for (const folder of FOLDERS) {
+    for (const rel of listFiles(assets.absolute(folder), folder)) {
+      if (fs.statSync(assets.absolute(rel)).size <= MAX_FILE_BYTES) out.push({ zipPath: rel, source: rel });
+    }
+  }
+  const best = bestRunId ? `models/${bestRunId}.json` : null;
+  if (best && assets.exists(best)) out.push({ zipPath: "model/best-model.json", source: best });
+  return out;
+}
+
+function listFiles(dir: string, rel: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name), `${rel}/${d.name}`) : d.name.endsWith(".tmp") ? [] : [`${rel}/${d.name}`]));
+}
+
+function exportReadme(o: ExportOptions): string {
+  const primary = o.best?.final_metrics?.primary;
+  return [
+    `# ${o.prompt}`,
+    "",
+    `Exported by AutoML Builder from project \`${o.projectId}\`.`,
+    "",
+    "- `notebook.ipynb`: the pipeline as a TypeScript notebook (kernel: tslab), one section per stage.",
+    "- `report.md`: what was done and how well it worked.",
+    `- \`model/best-model.json\`: the best model (${o.best?.model_id ?? "none"}) with its fitted preprocessing, feature names and test metrics.`,
+    "- `models/`: every trained run; `runs/`: evaluation artifacts (JSON data with a vega-lite spec).",
+    "- `data/`: the data the project used; `events.jsonl`: the project's complete event log.",
+    "",
+    primary ? `Test ${primary.name} of the best model: ${primary.value.toFixed(4)}.` : "No model finished training.",
+    "",
+  ].join("\n");
 }

@@ -56,7 +56,8 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
     },
   });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `automl-${projectId}-`));
-  const runtime = new PipelineRuntime({ sinkFor, assets: new AssetStore(projectId, scratch), pacing: false });
+  // the notebook's folder is the project's: its files are read from there, nothing is written there
+  const runtime = new PipelineRuntime({ sinkFor, assets: new AssetStore(projectId, scratch), projectFiles: new AssetStore(projectId, process.cwd()), pacing: false });
   return Object.assign(runtime, { projectId, standalone: true, standaloneEvents: events });
 }
 
@@ -98,4 +99,19 @@ export function display(value: Displayable | string): void {
   const host = findKernelHost();
   if (host) host.display(bundle);
   else console.log(String(bundle["text/plain"] ?? ""));
+}
+
+/** HTML output. */
+export function html(markup: string): Displayable {
+  return new Displayable({ "text/plain": markup.replace(/<[^>]+>/g, ""), "text/html": markup });
+}
+
+/** A PNG image (bytes, e.g. from fs.readFileSync). */
+export function png(bytes: Uint8Array, description = "image"): Displayable {
+  return new Displayable({ "text/plain": `<png ${description}, ${bytes.length} bytes>`, "image/png": Buffer.from(bytes).toString("base64") });
+}
+
+/** Any JSON value, shown as a collapsible tree where the client supports it. */
+export function json(value: unknown): Displayable {
+  return new Displayable({ "text/plain": JSON.stringify(value, null, 2), "application/json": value });
 }

@@ -5,7 +5,7 @@
  * under the stage it belongs to and writes its assets.
  */
 import * as path from "node:path";
-import { EV, type EventPayload, type MetricValue, type PreprocessStep, type StageId, type TaskType } from "../../contract";
+import { EV, type EventPayload, type FinalMetrics, type MetricValue, type PreprocessStep, type StageId, type TaskType } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { planPreprocessing } from "../data/preprocess-plan";
 import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
@@ -18,11 +18,14 @@ import type { EventSink } from "../events/event-sink";
 import type { Params } from "../ml/learner";
 import { isBetter } from "../ml/metrics";
 import { findLearner, learnersFor } from "../ml/model-zoo";
-import { runTraining, type RunResult } from "../ml/training-run";
+import { evaluate, runTraining, type RunResult } from "../ml/training-run";
+import { exportProjectZip, type ExportOptions } from "../export/project-export";
 
 export interface RuntimeOptions {
   sinkFor(stage: StageId): EventSink;
   assets: AssetStore;
+  /** where the project's own files are read from, when not from `assets` (a standalone notebook) */
+  projectFiles?: AssetStore;
   pacing: boolean;
   signal?: AbortSignal;
   /** the leaderboard a training call adds to when it is not given one (a notebook's project) */
@@ -164,6 +167,28 @@ export class PipelineRuntime {
    */
   logMetric(m: EventPayload<"METRIC_SCALAR">): void {
     this.events("TRAIN").emit(EV.METRIC_SCALAR, m);
+  }
+
+  /** Scores a finished run's model on one of the splits of the prepared data. */
+  evaluate(run: RunResult, data: PreparedData, split: "train" | "val" | "test" = "test"): MetricValue[] {
+    if (!run.model) throw new InputError(`Run ${run.runId} has no model to evaluate (it ${run.status}).`);
+    const set = split === "test" ? data.test : split === "val" ? data.fit.val : data.fit.train;
+    return evaluate(data.task, run.model, set, data.classes.length, split);
+  }
+
+  /** Zips the project (notebook, report, models, data, event log) and announces it. */
+  async exportProject(): Promise<EventPayload<"EXPORT_READY">> {
+    const files = this.options.projectFiles ?? this.assets;
+    const meta = JSON.parse(files.read("project.json").toString("utf8")) as { id: string; prompt: string };
+    const standing = this.options.standing ? await this.options.standing() : null;
+    let best: ExportOptions["best"] = null;
+    if (standing?.best) {
+      const saved = files.exists(`models/${standing.best.run_id}.json`)
+        ? (JSON.parse(files.read(`models/${standing.best.run_id}.json`).toString("utf8")) as { final_metrics: FinalMetrics })
+        : null;
+      best = { run_id: standing.best.run_id, model_id: standing.best.model_id, final_metrics: saved?.final_metrics ?? null };
+    }
+    return exportProjectZip(files, this.assets, this.events("EXPORT"), { projectId: meta.id, prompt: meta.prompt, best });
   }
 
   /** The learners worth trying for this task, with why. */

@@ -10,11 +10,8 @@ export const trainStage: StageModule = {
   async run(ctx) {
     const data = ctx.work.prepared();
     const plan = parseTrainingPlan(ctx.snapshot.plans.MODEL_SELECT?.plan_json, data.task);
-    const outcome = await ctx.runtime.train(plan.models, data, {
-      metric: plan.metric_primary,
-      leaderboard: ctx.snapshot.leaderboard,
-      best: ctx.snapshot.best,
-    });
+    // the stage ranks its own runs; runs from earlier passes (before a rewind) stay in the log
+    const outcome = await ctx.runtime.train(plan.models, data, { metric: plan.metric_primary, leaderboard: [], best: null });
     const ok = outcome.runs.filter((r) => r.status === "success");
     if (ok.length === 0) {
       throw new Error(`no model trained: ${outcome.runs.map((r) => `${r.modelId} ${r.status}${r.reason ? ` (${r.reason})` : ""}`).join("; ")}`);
