@@ -20,6 +20,7 @@ export const apiPaths = {
   parse: (id: string) => `/api/projects/${id}/parse`,
   upload: (id: string) => `/api/projects/${id}/upload`,
   retry: (id: string) => `/api/projects/${id}/retry`,
+  exportZip: (id: string) => `/api/projects/${id}/export`,
   asset: (id: string, assetPath: string) =>
     `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
   stream: (id: string) => `/ws/projects/${id}`,

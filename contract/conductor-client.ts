@@ -13,6 +13,7 @@ import {
   type ProjectMeta,
 } from "./api";
 import type { AnyEventEnvelope } from "./envelope";
+import type { EventPayload } from "./events";
 import {
   kernelPaths,
   type CursorRequest,
@@ -90,6 +91,12 @@ export class ConductorClient {
   }
   retry(id: string): Promise<ProjectStateResponse> {
     return this.call("POST", apiPaths.retry(id), {});
+  }
+  exportZip(id: string): Promise<EventPayload<"EXPORT_READY">> {
+    return this.call("POST", apiPaths.exportZip(id), {});
+  }
+  health(): Promise<{ ok: boolean; pid: number; projects: number }> {
+    return this.call("GET", apiPaths.health());
   }
   upload(id: string, fileName: string, content: string | Uint8Array): Promise<ProjectStateResponse> {
     return this.call("POST", `${apiPaths.upload(id)}?filename=${encodeURIComponent(fileName)}`, content, { "content-type": "text/csv" });

@@ -7,3 +7,4 @@ export * from "./project-state";
 export * from "./stream-subscription";
 export * from "./conductor-client";
 export * from "./kernel-api";
+export * from "./panel-protocol";

@@ -72,3 +72,6 @@ export interface KernelStatus {
 
 /** Most text a cell's streams may send before the rest is cut with a note. */
 export const MAX_STREAM_BYTES_PER_CELL = 1024 * 1024;
+
+/** The MIME type of vega-lite charts in cell outputs (rendered by the extension's notebook renderer). */
+export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";

@@ -1,21 +1,20 @@
 /**
- * The VS Code side. Activation stays cheap: nothing starts until a command needs it.
- * (The commands, the conductor process manager and the panels are built in the extension issue.)
+ * AutoML in VS Code. Activation only registers things; the conductor process starts when a
+ * command or a notebook cell first needs it.
  */
 import * as vscode from "vscode";
-import { STAGE_IDS } from "../contract/stages";
+import { AutomlServices } from "./automl-services";
+import { registerConductorCommands } from "./commands/conductor-commands";
+import { registerProjectCommands } from "./commands/project-commands";
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel("AutoML");
-  context.subscriptions.push(output);
-  context.subscriptions.push(
-    vscode.commands.registerCommand("automl.showLogs", () => {
-      output.appendLine(`AutoML pipeline stages: ${STAGE_IDS.join(" → ")}`);
-      output.show(true);
-    }),
-  );
+export function activate(context: vscode.ExtensionContext): AutomlServices {
+  const started = performance.now();
+  const services = new AutomlServices(context);
+  context.subscriptions.push(services, ...registerProjectCommands(services), ...registerConductorCommands(services));
+  services.log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
+  return services;
 }
 
 export function deactivate(): void {
-  // every disposable is in context.subscriptions
+  // every disposable, the conductor process included, is in context.subscriptions
 }

@@ -3,7 +3,7 @@
 // external) and the webviews (browser).
 import { build, context } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -19,17 +19,21 @@ const builds = [
   { ...common, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: "dist/runtime/notebook-api.js", external },
   { ...common, entryPoints: ["extension/extension.ts"], outfile: "dist/extension/extension.js", external },
 ];
-for (const entry of ["webviews/timeline/main.ts"]) {
-  if (existsSync(entry)) builds.push({ ...common, entryPoints: [entry], outdir: "dist/webviews", outbase: "webviews", platform: "browser", format: "iife" });
-}
+const browser = { ...common, platform: "browser", external: [], minify: true, sourcemap: false, define: { "process.env.NODE_ENV": '"production"' } };
+builds.push(
+  { ...browser, entryPoints: { dashboard: "webviews/dashboard/main.ts" }, outdir: "dist/webviews", format: "iife" },
+  { ...browser, entryPoints: { "vega-lite-renderer": "webviews/notebook-renderer/vega-lite-renderer.ts" }, outdir: "dist/webviews", format: "esm" },
+);
 
 function declarations() {
   execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.runtime-types.json"], { stdio: "inherit" });
 }
 
+mkdirSync("dist/webviews", { recursive: true });
 if (watch) {
   for (const b of builds) await (await context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => build(b)));
+  copyFileSync("webviews/dashboard/dashboard.css", "dist/webviews/dashboard.css");
   declarations();
 }

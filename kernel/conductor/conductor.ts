@@ -15,6 +15,7 @@ import {
   STAGE_TITLES,
   type ConfirmRequest,
   type CreateProjectRequest,
+  type EventPayload,
   type NextAction,
   type ParseRequest,
   type ProjectStateResponse,
@@ -178,6 +179,25 @@ export class Conductor {
     const failed = STAGE_IDS.find((s) => p.snapshot.stages[s].status === "failed");
     if (!failed) throw new ConflictError(`Project ${id} has no failed stage to retry.`);
     this.drive(p, true);
+  }
+
+  /** Produces the export zip now, through the EXPORT stage, once the stages before it are done. */
+  async exportNow(id: string): Promise<EventPayload<"EXPORT_READY">> {
+    const p = this.get(id);
+    this.refuseWhileBusy(p);
+    const unfinished = STAGE_IDS.slice(0, STAGE_IDS.indexOf("EXPORT")).find((s) => !["completed", "stale"].includes(p.snapshot.stages[s].status));
+    if (unfinished) {
+      throw new ConflictError(`Project ${id} cannot be exported yet: ${unfinished} is ${p.snapshot.stages[unfinished].status}. Take the pipeline through TRAIN first.`);
+    }
+    p.activity = this.rerunWithoutGate(p, "EXPORT").then(() => undefined);
+    try {
+      await p.activity;
+    } finally {
+      p.activity = null;
+    }
+    const ready = p.snapshot.export.ready;
+    if (p.snapshot.stages.EXPORT.status !== "completed" || !ready) throw new Error(`export failed: ${p.snapshot.stages.EXPORT.message}`);
+    return ready;
   }
 
   /** Resolves when the project stops at a gate, fails, or finishes. */

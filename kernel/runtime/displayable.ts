@@ -3,8 +3,9 @@
  * Jupyter kernels (tslab) print its text through util.inspect.
  */
 import { inspect } from "node:util";
+import { VEGA_LITE_MIME } from "../../contract";
 
-export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
+export { VEGA_LITE_MIME };
 
 export class Displayable {
   constructor(private readonly bundle: Record<string, unknown> & { "text/plain": string }) {}

@@ -126,6 +126,11 @@ export function restRoutes(conductor: Conductor): Route[] {
     },
     {
       method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/export$`),
+      handler: async (_req, res, [pid]) => sendJson(res, 200, await conductor.exportNow(pid!)),
+    },
+    {
+      method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/kernel/execute$`),
       handler: async (req, res, [pid]) => {
         const body = await readJson(req, executeRequest);

@@ -1,0 +1,89 @@
+/**
+ * The extension's long-lived parts, created on activation but cheap until used: nothing
+ * starts a process until a command or a cell needs the conductor.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { EV, type ConductorClient } from "../contract";
+import { ConductorProcess } from "./conductor/conductor-process";
+import { ProjectStreams, type ProjectFeed } from "./conductor/project-streams";
+import { AutomlNotebookController } from "./notebook/automl-notebook-controller";
+import { VariablesView } from "./notebook/variables-view";
+import { DashboardPanel } from "./panels/dashboard-panel";
+import { ProjectStatusBar } from "./status/project-status-bar";
+
+export class AutomlServices implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly conductor: ConductorProcess;
+  readonly streams: ProjectStreams;
+  readonly statusBar = new ProjectStatusBar();
+  readonly variables: VariablesView;
+  readonly controller: AutomlNotebookController;
+  private readonly openedNotebooks = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel("AutoML", { log: true });
+    this.conductor = new ConductorProcess(context, this.log);
+    this.streams = new ProjectStreams(this.conductor);
+    const client = () => this.client();
+    this.variables = new VariablesView(client);
+    this.controller = new AutomlNotebookController(client, this.log);
+    this.disposables.push(
+      this.log,
+      this.conductor,
+      this.streams,
+      this.statusBar,
+      this.variables,
+      this.controller,
+      vscode.window.registerTreeDataProvider("automl.variables", this.variables),
+      this.controller.onDidExecute((projectId) => void this.variables.refresh(projectId).catch((err: Error) => this.log.warn(`variables: ${err.message}`))),
+    );
+  }
+
+  client(): Promise<ConductorClient> {
+    return this.conductor.ensure();
+  }
+
+  /** Follows a project: its feed, the status bar, and its notebook once it is written. */
+  async follow(projectId: string): Promise<ProjectFeed> {
+    const feed = await this.streams.watch(projectId);
+    this.statusBar.follow(feed);
+    const openWhenReady = (events: readonly { event: { name: string } }[]) => {
+      if (!this.openedNotebooks.has(projectId) && events.some((e) => e.event.name === EV.NOTEBOOK_READY)) {
+        this.openedNotebooks.add(projectId);
+        void this.openNotebook(projectId);
+      }
+    };
+    this.disposables.push(feed.onEvents(openWhenReady));
+    return feed;
+  }
+
+  async showDashboard(projectId: string): Promise<void> {
+    const feed = await this.follow(projectId);
+    const state = await (await this.client()).state(projectId);
+    DashboardPanel.show(feed, state.meta.prompt, {
+      extensionUri: this.context.extensionUri,
+      client: () => this.client(),
+      openNotebook: (id) => this.openNotebook(id),
+      exportZip: (id) => vscode.commands.executeCommand("automl.exportProject", id) as Promise<void>,
+      log: this.log,
+    });
+  }
+
+  projectDir(projectId: string): vscode.Uri {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    return vscode.Uri.joinPath(folder, ".automl", "projects", projectId);
+  }
+
+  async openNotebook(projectId: string): Promise<void> {
+    const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb");
+    const doc = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
+    this.log.info(`opened ${path.basename(uri.fsPath)} of ${projectId}`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+/** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
+import * as vscode from "vscode";
+import { STAGE_TITLES, type ConductorClient } from "../../contract";
+import type { AutomlServices } from "../automl-services";
+import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
+import { readSettings } from "../settings";
+
+export function registerProjectCommands(s: AutomlServices): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand("automl.newProject", () => guard(s, () => newProject(s))),
+    vscode.commands.registerCommand("automl.openDashboard", (id?: string) =>
+      guard(s, async () => s.showDashboard(id ?? (await pickProject(await s.client(), "Open the dashboard of")))),
+    ),
+    vscode.commands.registerCommand("automl.confirmStage", (id?: string) => guard(s, () => confirmStage(s, id))),
+    vscode.commands.registerCommand("automl.exportProject", (target?: vscode.Uri | string) => guard(s, () => exportProject(s, target))),
+    vscode.commands.registerCommand("automl.restartKernel", () => guard(s, () => restartKernel(s))),
+  ];
+}
+
+/** Errors become a message that says what to do, with the log one click away. */
+async function guard(s: AutomlServices, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message === CANCELLED) return;
+    s.log.error(message);
+    const pick = await vscode.window.showErrorMessage(`AutoML: ${message}`, "Show Logs");
+    if (pick) s.log.show();
+  }
+}
+
+const CANCELLED = "cancelled";
+
+async function newProject(s: AutomlServices): Promise<void> {
+  if (!vscode.workspace.workspaceFolders?.length) {
+    throw new Error("Open a folder first (File → Open Folder): AutoML keeps its projects in the folder's .automl directory.");
+  }
+  const prompt = await vscode.window.showInputBox({
+    title: "AutoML: New Project",
+    prompt: "What do you want to predict?",
+    placeHolder: "predict house prices from this CSV",
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? null : "Say what to predict, e.g. \"predict house prices\""),
+  });
+  if (!prompt) throw new Error(CANCELLED);
+  const source = await vscode.window.showQuickPick(
+    [
+      { label: "$(search) Let the agent find data", id: "find" as const, detail: "A dataset matching the request, license-checked" },
+      { label: "$(file) Pick a data file from the workspace", id: "workspace" as const, detail: "CSV, TSV or JSON records" },
+      { label: "$(cloud-upload) Upload a data file…", id: "upload" as const, detail: "Any CSV on this machine" },
+    ],
+    { title: "Where does the data come from?", ignoreFocusOut: true },
+  );
+  if (!source) throw new Error(CANCELLED);
+  let dataPath: string | undefined;
+  if (source.id === "workspace") {
+    const files = await vscode.workspace.findFiles("**/*.{csv,tsv,json}", "{**/node_modules/**,**/.automl/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}", 500);
+    if (files.length === 0) throw new Error("No CSV, TSV or JSON file in the workspace. Choose \"Upload a data file…\" instead.");
+    const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })), { title: "Data file", ignoreFocusOut: true });
+    if (!pick) throw new Error(CANCELLED);
+    dataPath = pick.uri.fsPath;
+  } else if (source.id === "upload") {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { "Tables": ["csv", "tsv", "json"] }, title: "Data file" });
+    if (!picked?.[0]) throw new Error(CANCELLED);
+    dataPath = picked[0].fsPath;
+  }
+  const settings = readSettings();
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML", cancellable: false }, async (progress) => {
+    progress.report({ message: "starting the conductor…" });
+    const client = await s.client();
+    const { project_id } = await client.createProject({ prompt, data_path: dataPath, auto: settings.autoConfirm, pacing: settings.pacing });
+    await s.showDashboard(project_id);
+    const feed = await s.follow(project_id);
+    // the notification follows the project until it needs the person or is done
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        const snap = feed.snapshot;
+        const st = snap.stages[snap.current_stage];
+        progress.report({ message: `${STAGE_TITLES[snap.current_stage]}: ${st.status}` });
+        if (st.status === "waiting" || st.status === "failed" || snap.stages.EXPORT.status === "completed") {
+          sub.dispose();
+          resolve();
+          if (st.status === "failed") void vscode.window.showErrorMessage(`AutoML: ${snap.current_stage} failed: ${st.message}`);
+        }
+      };
+      const sub = feed.onEvents(check);
+      check();
+    });
+  });
+}
+
+async function pickProject(client: ConductorClient, verb: string, filter: (p: { current_stage: string; status: string }) => boolean = () => true): Promise<string> {
+  const { projects } = await client.listProjects();
+  const candidates = projects.filter(filter);
+  if (candidates.length === 0) throw new Error(projects.length ? "No project is in a state for that." : "There is no AutoML project in this workspace yet. Run \"AutoML: New Project\".");
+  if (candidates.length === 1) return candidates[0]!.id;
+  const pick = await vscode.window.showQuickPick(
+    candidates.map((p) => ({ label: p.prompt, description: `${p.current_stage} · ${p.status}`, detail: p.id, id: p.id })),
+    { title: `${verb} which project?` },
+  );
+  if (!pick) throw new Error(CANCELLED);
+  return pick.id;
+}
+
+async function confirmStage(s: AutomlServices, id?: string): Promise<void> {
+  const client = await s.client();
+  const projectId = id ?? (await pickProject(client, "Confirm the gate of", (p) => p.status === "waiting"));
+  const state = await client.confirm(projectId);
+  void vscode.window.setStatusBarMessage(`AutoML: confirmed; now at ${state.snapshot.current_stage}`, 4000);
+}
+
+async function exportProject(s: AutomlServices, target?: vscode.Uri | string): Promise<void> {
+  const client = await s.client();
+  const projectId = typeof target === "string" ? target : target ? projectOfUri(target) : await pickProject(client, "Export");
+  if (!projectId) throw new Error("That is not an AutoML project folder (.automl/projects/<id>).");
+  const ready = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML: exporting" }, () => client.exportZip(projectId));
+  const zip = vscode.Uri.joinPath(s.projectDir(projectId), "export", `${projectId}.zip`);
+  await vscode.commands.executeCommand("revealInExplorer", zip);
+  void vscode.window.showInformationMessage(`AutoML: exported ${ready.contents.length} files to ${vscode.workspace.asRelativePath(zip)} (${ready.checksum.slice(0, 19)}…)`);
+}
+
+async function restartKernel(s: AutomlServices): Promise<void> {
+  const nb = vscode.window.activeNotebookEditor?.notebook;
+  const projectId = nb ? projectOfNotebook(nb) : null;
+  if (!projectId) throw new Error("Open an AutoML project notebook first: the kernel belongs to its project.");
+  const replay = await vscode.window.showQuickPick(["Restart", "Restart and run all cells"], { title: "Restart the notebook kernel" });
+  if (!replay) throw new Error(CANCELLED);
+  const result = await (await s.client()).restartKernel(projectId, { replay: replay !== "Restart" });
+  void vscode.window.showInformationMessage(result.failed_at === null ? `AutoML: kernel restarted${result.replayed ? `; ${result.replayed} cells ran` : ""}.` : `AutoML: kernel restarted; cell ${result.failed_at + 1} failed while replaying.`);
+}

@@ -1,0 +1,127 @@
+/**
+ * One dashboard panel per project: the stage timeline, the data, training and the
+ * gradient-descent view (webviews/dashboard). The panel gets the project's whole history when it
+ * opens and live batches after; its buttons come back here as conductor calls. Strict CSP: only
+ * this extension's bundled script, with a nonce; no remote scripts, fonts or connections.
+ */
+import { randomBytes } from "node:crypto";
+import * as vscode from "vscode";
+import type { ConductorClient, HostToPanel, PanelToHost } from "../../contract";
+import type { ProjectFeed } from "../conductor/project-streams";
+
+export interface DashboardDeps {
+  extensionUri: vscode.Uri;
+  client: () => Promise<ConductorClient>;
+  openNotebook: (projectId: string) => Promise<void>;
+  exportZip: (projectId: string) => Promise<void>;
+  log: vscode.LogOutputChannel;
+}
+
+export class DashboardPanel implements vscode.Disposable {
+  private static readonly open = new Map<string, DashboardPanel>();
+  static readonly viewType = "automl.dashboard";
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static show(feed: ProjectFeed, prompt: string, deps: DashboardDeps): DashboardPanel {
+    const existing = DashboardPanel.open.get(feed.projectId);
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, `AutoML: ${prompt.slice(0, 40)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, "dist", "webviews")],
+    });
+    const created = new DashboardPanel(panel, feed, prompt, deps);
+    DashboardPanel.open.set(feed.projectId, created);
+    return created;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly feed: ProjectFeed,
+    private readonly prompt: string,
+    private readonly deps: DashboardDeps,
+  ) {
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: PanelToHost) => void this.onMessage(m)),
+      feed.onEvents((events) => this.post({ type: "events", events: [...events], replay: false })),
+      feed.onConnection((state) => this.post({ type: "connection", state })),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private post(m: HostToPanel): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(m: PanelToHost): Promise<void> {
+    try {
+      switch (m.type) {
+        case "ready":
+          this.post({ type: "init", projectId: this.feed.projectId, prompt: this.prompt });
+          this.post({ type: "events", events: [...this.feed.events], replay: true });
+          this.post({ type: "connection", state: this.feed.connection });
+          break;
+        case "confirm":
+          await (await this.deps.client()).confirm(this.feed.projectId, { stage_id: m.stage_id, action: m.action, plan_json: m.plan_json });
+          this.post({ type: "actionResult", action: "confirm", ok: true });
+          break;
+        case "fetchAsset": {
+          const bytes = await (await this.deps.client()).asset(m.url);
+          const text = new TextDecoder().decode(bytes);
+          this.post({ type: "asset", url: m.url, json: m.url.endsWith(".bin") ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : JSON.parse(text) });
+          break;
+        }
+        case "openNotebook":
+          await this.deps.openNotebook(this.feed.projectId);
+          break;
+        case "exportZip":
+          await this.deps.exportZip(this.feed.projectId);
+          break;
+      }
+    } catch (err) {
+      const message = (err as Error).message;
+      this.deps.log.warn(`dashboard ${this.feed.projectId}: ${m.type} failed: ${message}`);
+      if (m.type === "fetchAsset") this.post({ type: "assetError", url: m.url, error: message });
+      else this.post({ type: "actionResult", action: m.type, ok: false, error: message });
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString("base64");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, "dist", "webviews", "dashboard.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, "dist", "webviews", "dashboard.css"));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `img-src ${webview.cspSource} data:`,
+      "font-src 'none'",
+      "connect-src 'none'",
+    ].join("; ");
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>AutoML</title>
+</head>
+<body>
+<div id="app" data-project="${this.feed.projectId}"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    DashboardPanel.open.delete(this.feed.projectId);
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The extension's settings (contributes.configuration) and its secrets. Secrets live only in
+ * VS Code's SecretStorage and reach the conductor as environment variables of its process.
+ */
+import * as vscode from "vscode";
+
+export interface AutomlSettings {
+  autoConfirm: boolean;
+  pacing: boolean;
+  timeBudgetSeconds: number;
+  llmBaseUrl: string;
+  llmModel: string;
+  nodePath: string;
+}
+
+export function readSettings(): AutomlSettings {
+  const c = vscode.workspace.getConfiguration("automl");
+  return {
+    autoConfirm: c.get("autoConfirm", false),
+    pacing: c.get("pacing", true),
+    timeBudgetSeconds: c.get("timeBudgetSeconds", 300),
+    llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
+    llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
+    nodePath: c.get("conductor.nodePath", ""),
+  };
+}
+
+/** Secret → the environment variable the conductor reads it from. */
+export const SECRETS = {
+  llmApiKey: { key: "automl.llmApiKey", env: "AUTOML_LLM_API_KEY", prompt: "API key for the LLM endpoint (OpenRouter or any OpenAI-compatible one)" },
+  huggingFaceToken: { key: "automl.huggingFaceToken", env: "HF_TOKEN", prompt: "Hugging Face access token (read scope is enough)" },
+  kaggleUsername: { key: "automl.kaggleUsername", env: "KAGGLE_USERNAME", prompt: "Kaggle username" },
+  kaggleKey: { key: "automl.kaggleKey", env: "KAGGLE_KEY", prompt: "Kaggle API key" },
+} as const;
+
+export async function secretEnvironment(secrets: vscode.SecretStorage): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const s of Object.values(SECRETS)) {
+    const value = await secrets.get(s.key);
+    if (value) env[s.env] = value;
+  }
+  return env;
+}

@@ -1,0 +1,72 @@
+/** The data: sample rows (or sample images), the profile summary, missingness and the target's distribution. */
+import type { ProjectSnapshot } from "../../contract";
+import { formatNumber, h, replaceChildren } from "./dom-builder";
+import { fetchAsset } from "./panel-host";
+import { renderSpec } from "./vega-chart";
+
+export class DataView {
+  readonly el = h("section", { class: "view data" });
+  private readonly sample = h("div", { class: "sample" });
+  private readonly profile = h("div", { class: "profile" });
+  private readonly missing = h("div", { class: "chart" });
+  private readonly target = h("div", { class: "chart" });
+  private shown = { sample: "", profile: "", missing: "", target: "" };
+
+  constructor() {
+    this.el.append(h("h2", {}, "Sample"), this.sample, h("h2", {}, "Profile"), this.profile, h("h3", {}, "Missing values"), this.missing, h("h3", {}, "Target distribution"), this.target);
+  }
+
+  render(s: ProjectSnapshot): void {
+    const sample = s.sample;
+    const sampleKey = sample ? `${sample.asset_url}:${sample.n_rows}` : "";
+    if (sampleKey !== this.shown.sample) {
+      this.shown.sample = sampleKey;
+      if (!sample) replaceChildren(this.sample, h("p", { class: "hint" }, "No data yet."));
+      else if (sample.images?.length) replaceChildren(this.sample, h("div", { class: "images" }, ...sample.images.map((src) => h("img", { src, alt: "sample image" }))));
+      else {
+        const rows = sample.sample_rows ?? [];
+        replaceChildren(
+          this.sample,
+          h("p", {}, `${sample.n_rows} rows × ${sample.columns.length} columns`),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h("table", { class: "sample-table" }, h("thead", {}, h("tr", {}, ...sample.columns.map((c) => h("th", {}, c)))), h("tbody", {}, ...rows.map((r) => h("tr", {}, ...sample.columns.map((c) => h("td", {}, cell(r[c]))))))),
+          ),
+        );
+      }
+    }
+    const p = s.profile;
+    const profileKey = JSON.stringify(p);
+    if (profileKey !== this.shown.profile) {
+      this.shown.profile = profileKey;
+      replaceChildren(
+        this.profile,
+        p
+          ? h(
+              "div",
+              {},
+              h("p", {}, `${p.n_rows} rows, ${p.n_cols} columns, ${formatNumber(p.missing_pct, 2)}% of cells missing. Types: ${Object.entries(p.types_breakdown).map(([k, n]) => `${n} ${k}`).join(", ")}.`),
+              p.warnings.length ? h("ul", { class: "warnings" }, ...p.warnings.map((w) => h("li", {}, w))) : h("p", { class: "hint" }, "No warnings."),
+            )
+          : h("p", { class: "hint" }, "Not profiled yet."),
+      );
+    }
+    this.chart(s.assets.missingness, "missing", this.missing);
+    this.chart(s.assets.target_distribution, "target", this.target);
+  }
+
+  private chart(url: string | undefined, key: "missing" | "target", el: HTMLElement): void {
+    if (!url || this.shown[key] === url) return;
+    this.shown[key] = url;
+    fetchAsset(url).then(
+      (json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite),
+      (err: Error) => replaceChildren(el, h("p", { class: "error" }, err.message)),
+    );
+  }
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  return typeof v === "number" ? formatNumber(v) : String(v);
+}

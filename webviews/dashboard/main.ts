@@ -1,0 +1,88 @@
+/** The dashboard webview: keeps a store of the project's events and redraws the active view. */
+import type { HostToPanel } from "../../contract";
+import { DashboardStore } from "./dashboard-store";
+import { DataView } from "./data-view";
+import { h, replaceChildren } from "./dom-builder";
+import { GradientView } from "./gradient-view";
+import { assetArrived, assetFailed, post } from "./panel-host";
+import { TimelineView } from "./timeline-view";
+import { TrainingView } from "./training-view";
+
+const app = document.getElementById("app")!;
+let store = new DashboardStore(app.dataset["project"] ?? "");
+let actionError: string | null = null;
+const banner = h("div", { class: "banner", role: "status" });
+const title = h("h1", {}, "AutoML");
+const timeline = new TimelineView();
+const data = new DataView();
+const training = new TrainingView(() => schedule(true));
+const gradient = new GradientView();
+const views = { Timeline: timeline, Data: data, Training: training, "Gradient descent": gradient } as const;
+type ViewName = keyof typeof views;
+let active: ViewName = "Timeline";
+const tabs = h("nav", { class: "tabs", role: "tablist" });
+const body = h("main", {});
+
+function showTabs(): void {
+  replaceChildren(
+    tabs,
+    ...(Object.keys(views) as ViewName[]).map((name) => h("button", { role: "tab", class: name === active ? "active" : "", "aria-selected": String(name === active), "data-tab": name, onclick: () => ((active = name), showTabs(), schedule(true)) }, name)),
+  );
+  replaceChildren(body, views[active].el);
+}
+
+let drawnVersion = -1;
+let frame = 0;
+let lastDraw = 0;
+/** Redraw at most ~8 times a second: a burst of 10,000 events costs a few redraws, not 10,000. */
+function schedule(force = false): void {
+  if (force) drawnVersion = -1;
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    const wait = 120 - (performance.now() - lastDraw);
+    if (wait > 0) return void setTimeout(() => schedule(), wait);
+    if (store.version === drawnVersion) return;
+    drawnVersion = store.version;
+    lastDraw = performance.now();
+    timeline.render(store.snapshot, actionError);
+    if (active === "Data") data.render(store.snapshot);
+    if (active === "Training") training.render(store);
+    if (active === "Gradient descent") gradient.render(store);
+    document.body.dataset["lastSeq"] = String(store.snapshot.last_seq);
+    document.body.dataset["stageExport"] = store.snapshot.stages.EXPORT.status;
+  });
+}
+
+window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
+  const m = e.data;
+  switch (m.type) {
+    case "init":
+      store = m.projectId === store.snapshot.project_id ? store : new DashboardStore(m.projectId);
+      title.textContent = m.prompt;
+      break;
+    case "events":
+      for (const ev of m.events) store.apply(ev);
+      break;
+    case "connection":
+      banner.textContent = m.state === "connected" ? "" : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
+      banner.className = m.state === "connected" ? "banner" : "banner warn";
+      if (m.state === "connected" && store.snapshot.last_seq > 0) banner.textContent = "Reconnected.";
+      break;
+    case "asset":
+      assetArrived(m.url, m.json);
+      break;
+    case "assetError":
+      assetFailed(m.url, m.error);
+      break;
+    case "actionResult":
+      actionError = m.ok ? null : m.error ?? "failed";
+      schedule(true);
+      break;
+  }
+  schedule();
+});
+
+app.append(title, banner, tabs, body);
+showTabs();
+post({ type: "ready" });
