@@ -28,7 +28,7 @@ export class DashboardPanel implements vscode.Disposable {
       existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, `AutoML: ${prompt.slice(0, 40)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, `AutoML: ${prompt.slice(0, 40)}`, { viewColumn: vscode.ViewColumn.Two, preserveFocus: true }, {
       enableScripts: true,
       retainContextWhenHidden: true,
       localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, "dist", "webviews")],

@@ -40,7 +40,7 @@ export function tableDisplay(rows: Array<Record<string, unknown>>, caption?: str
   const html =
     `<table>${caption ? `<caption>${esc(caption)}</caption>` : ""}<thead><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead>` +
     `<tbody>${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(cell(r[c]))}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
-  return new Displayable({ "text/plain": text, "text/html": html, "application/json": rows });
+  return new Displayable({ "text/plain": text, "text/html": html });
 }
 
 function formatNumber(v: number): string {

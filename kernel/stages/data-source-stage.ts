@@ -76,7 +76,7 @@ export const dataSourceStage: StageModule = {
           `const { table } = rt.loadData(${literal(file)});\n` +
           `// settled against the columns: ${String(ctx.snapshot.intent?.constraints["resolution"] ?? "the target was named in the request")}\n` +
           `const intent = ${literal({ task: ctx.snapshot.intent?.task_type ?? null, target: ctx.snapshot.intent?.target ?? null })} as const;\n` +
-          `automl.table(table.records(0, 5), \`\${table.nRows} rows × \${table.nCols} columns\`);`,
+          `automl.table(table.records(0, 5), \`\${table.nRows} rows x \${table.nCols} columns\`);`,
       },
     ];
   },

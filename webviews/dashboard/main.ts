@@ -11,6 +11,8 @@ import { TrainingView } from "./training-view";
 const app = document.getElementById("app")!;
 let store = new DashboardStore(app.dataset["project"] ?? "");
 let actionError: string | null = null;
+let seenConnected = false;
+let lostConnection = false;
 const banner = h("div", { class: "banner", role: "status" });
 const title = h("h1", {}, "AutoML");
 const timeline = new TimelineView();
@@ -65,9 +67,11 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       for (const ev of m.events) store.apply(ev);
       break;
     case "connection":
-      banner.textContent = m.state === "connected" ? "" : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
+      // "Reconnected" only after a drop this panel saw; the first connection needs no banner
+      banner.textContent = m.state === "connected" ? (lostConnection ? "Reconnected: the events missed meanwhile were replayed." : "") : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
       banner.className = m.state === "connected" ? "banner" : "banner warn";
-      if (m.state === "connected" && store.snapshot.last_seq > 0) banner.textContent = "Reconnected.";
+      if (m.state === "reconnecting" && seenConnected) lostConnection = true;
+      if (m.state === "connected") seenConnected = true;
       break;
     case "asset":
       assetArrived(m.url, m.json);

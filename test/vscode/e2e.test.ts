@@ -1,0 +1,165 @@
+/**
+ * The product as a person uses it, in a real VS Code (code-server) driven through headless
+ * Chromium: command palette → AutoML: New Project → prompt → the timeline reaches EXPORT (auto
+ * mode) → the notebook is open with its stage cells → edit the TRAIN cell and run it → a new
+ * run shows in the dashboard → export from the explorer's context menu → the zip exists.
+ * Screenshots go to test-output/screenshots/.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Browser, Frame, Page } from "playwright-core";
+import { REPO, openBrowser, openWorkbench, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
+
+const SHOTS = path.join(REPO, "test-output", "screenshots");
+
+async function dashboardFrame(page: Page, timeoutMs = 60_000): Promise<Frame> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.evaluate(() => Boolean(document.querySelector("#app nav.tabs")))) return f;
+      } catch {
+        /* a frame that went away */
+      }
+    }
+    if (Date.now() > until) throw new Error("the dashboard webview did not appear");
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Notebook outputs and markdown render in webviews: look through every frame. */
+async function textInSomeFrame(page: Page, text: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.evaluate((t) => document.body?.innerText.includes(t) ?? false, text)) return;
+      } catch {
+        /* a frame that went away */
+      }
+    }
+    if (Date.now() > until) throw new Error(`no frame shows ${JSON.stringify(text)}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** The notebook's cell list is virtualised: scroll it until the cell with `text` is on screen. */
+async function revealCell(page: Page, text: string): Promise<void> {
+  const cell = page.locator(".notebook-editor .cell-editor-container", { hasText: text }).first();
+  const list = page.locator(".notebook-editor .cell-list-container").first();
+  const box = (await list.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 80; i++) {
+    if ((await cell.count()) > 0 && (await cell.isVisible())) return cell.scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 400);
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`no notebook cell shows ${JSON.stringify(text)}`);
+}
+
+/** Runs a command from the palette; retried while the development extension is still loading. */
+async function palette(page: Page, command: string): Promise<void> {
+  const until = Date.now() + 90_000;
+  for (;;) {
+    await page.locator(".monaco-workbench .part.editor").click();
+    await page.keyboard.press("Control+Shift+P");
+    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
+    await page.keyboard.insertText(command);
+    try {
+      await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command.split(": ")[1]}"]`, { timeout: 5_000 });
+      await page.keyboard.press("Enter");
+      return;
+    } catch (err) {
+      await page.keyboard.press("Escape");
+      if (Date.now() > until) throw err;
+    }
+  }
+}
+
+describe("end to end in VS Code (code-server + Chromium)", function () {
+  this.timeout(600_000);
+  let cs: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  const workspace = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "automl-e2e-"));
+
+  before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false });
+    browser = await openBrowser();
+    page = await openWorkbench(browser, workbenchUrl(cs));
+    await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed" && page) await page.screenshot({ path: path.join(SHOTS, "failure.png") });
+  });
+  after(async () => {
+    await browser?.close();
+    await cs?.stop();
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it("takes a project from the command palette to an exported zip, with an edited TRAIN cell re-run on the way", async () => {
+    const t0 = Date.now();
+    await palette(page, "AutoML: New Project");
+    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
+    await page.keyboard.insertText("predict house prices");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
+    await page.keyboard.press("Enter");
+
+    const dash = await dashboardFrame(page);
+    await dash.waitForFunction(() => Number(document.body.dataset["lastSeq"] ?? 0) > 0, undefined, { timeout: 60_000 });
+    const firstEventMs = Date.now() - t0;
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 120_000 });
+    const stages = await dash.$$eval(".stage", (els) => els.map((e) => `${e.getAttribute("data-stage")}:${e.querySelector(".stage-status")?.textContent}`));
+    assert.deepEqual(stages.map((s) => s.split(":")[1]), Array(8).fill("completed"), stages.join(" "));
+    await page.screenshot({ path: path.join(SHOTS, "1-timeline.png") });
+
+    // the notebook opened by itself once it was written, with the code of every stage
+    await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 60_000 });
+    for (const code of ["automl.connect(", "rt.loadData(", "rt.profile(", "rt.split(", "const models =", "rt.train(models", "rt.exportProject("]) await revealCell(page, code);
+
+    // edit the TRAIN cell and run it
+    await revealCell(page, "rt.train(models");
+    await page.locator(".notebook-editor .cell-editor-container", { hasText: "rt.train(models" }).first().click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText('const outcome = await rt.train([{ id: "ridge", params: { alpha: 10 } }], data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);');
+    await page.screenshot({ path: path.join(SHOTS, "2-notebook-edited.png") });
+    const row = page.locator(".code-cell-row", { hasText: 'id: "ridge"' }).first();
+    await row.hover();
+    await row.locator(".run-button-container .action-label").first().click(); // the cell's ▷
+
+    await textInSomeFrame(page, "Leaderboard (ranked on validation)", 180_000);
+    await page.screenshot({ path: path.join(SHOTS, "3-notebook-ran.png") });
+
+    // the new run is on the dashboard
+    await page.locator(".tabs-container .tab", { hasText: "AutoML: predict house prices" }).click();
+    await dash.click('button[data-tab="Training"]');
+    await dash.waitForFunction(() => document.querySelectorAll(".leaderboard tbody tr").length === 3, undefined, { timeout: 60_000 });
+    await dash.waitForSelector(".chart[data-chart=loss] svg", { timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, "4-training.png") });
+    await dash.click('button[data-tab="Gradient descent"]');
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: path.join(SHOTS, "5-gradient-descent.png") });
+
+    // export from the explorer's context menu
+    const projects = path.join(workspace, ".automl", "projects");
+    const id = fs.readdirSync(projects)[0]!;
+    const zip = path.join(projects, id, "export", `${id}.zip`);
+    fs.rmSync(zip);
+    const folder = page.locator(".explorer-folders-view .monaco-list-row", { hasText: id }).first();
+    await folder.click({ button: "right" });
+    const item = page.locator(".monaco-menu .action-label", { hasText: "Export Workspace Zip" });
+    await item.hover();
+    await page.keyboard.press("Enter");
+    const until = Date.now() + 60_000;
+    while (!fs.existsSync(zip) && Date.now() < until) await page.waitForTimeout(200);
+    assert.ok(fs.existsSync(zip), "the zip was written");
+    assert.equal(fs.readFileSync(zip).subarray(0, 2).toString(), "PK");
+    await page.screenshot({ path: path.join(SHOTS, "6-exported.png") });
+    fs.writeFileSync(path.join(SHOTS, "timings.json"), JSON.stringify({ new_project_to_first_event_on_screen_ms: firstEventMs }, null, 2));
+  });
+});
