@@ -18,6 +18,8 @@ const builds = [
   { ...common, entryPoints: ["kernel/notebook-kernel/kernel-process.ts"], outfile: "dist/kernel/notebook-kernel.js", external },
   { ...common, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: "dist/runtime/notebook-api.js", external },
   { ...common, entryPoints: ["extension/extension.ts"], outfile: "dist/extension/extension.js", external },
+  // the extension test suite that runs inside VS Code's extension host
+  { ...common, entryPoints: ["test/vscode/suite/index.ts"], outfile: "dist/test/vscode-suite.js", external: [...external, "mocha"] },
 ];
 const browser = { ...common, platform: "browser", external: [], minify: true, sourcemap: false, define: { "process.env.NODE_ENV": '"production"' } };
 builds.push(

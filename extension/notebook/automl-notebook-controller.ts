@@ -16,6 +16,8 @@ export class AutomlNotebookController implements vscode.Disposable {
   private readonly controller: vscode.NotebookController;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly executed = new vscode.EventEmitter<string>();
+  /** notebooks this controller is selected for */
+  readonly selected = new Set<vscode.NotebookDocument>();
   /** fires with the project id after each cell */
   readonly onDidExecute = this.executed.event;
 
@@ -34,6 +36,7 @@ export class AutomlNotebookController implements vscode.Disposable {
       this.controller,
       this.executed,
       vscode.workspace.onDidOpenNotebookDocument((nb) => this.prefer(nb)),
+      this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => (selected ? this.selected.add(notebook) : this.selected.delete(notebook))),
     );
     for (const nb of vscode.workspace.notebookDocuments) this.prefer(nb);
     void this.watchJupyter();
@@ -47,6 +50,7 @@ export class AutomlNotebookController implements vscode.Disposable {
 
   private async execute(cells: vscode.NotebookCell[], notebook: vscode.NotebookDocument): Promise<void> {
     const projectId = projectOfNotebook(notebook);
+    this.log.info(`running ${cells.length} cell(s) of ${projectId ?? notebook.uri.fsPath}`);
     for (const cell of cells) {
       const execution = this.controller.createNotebookCellExecution(cell);
       execution.start(Date.now());

@@ -1,0 +1,130 @@
+/** The extension inside a real VS Code: activation, commands, settings, the conductor, the notebook controller, panels and export. */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { AutomlServices } from "../../../extension/automl-services";
+import { secretEnvironment, SECRETS } from "../../../extension/settings";
+
+const EXTENSION_ID = "automl-builder.automl-builder";
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function registerExtensionTests(): void {
+  describe("AutoML extension", () => {
+    let services: AutomlServices;
+    let projectId: string;
+
+    it("activates quickly and starts no process doing so", async () => {
+      const ext = vscode.extensions.getExtension<AutomlServices>(EXTENSION_ID)!;
+      assert.ok(ext, "the extension is installed");
+      const t0 = performance.now();
+      services = await ext.activate();
+      const ms = performance.now() - t0;
+      assert.equal(services.conductor.running, false, "activation started no conductor");
+      fs.writeFileSync(path.join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, ".automl-activation-ms"), String(ms));
+    });
+
+    it("contributes every command under the AutoML category, and its settings", async () => {
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: Array<{ command: string; category: string }>; configuration: { properties: Record<string, unknown> } } };
+      const registered = await vscode.commands.getCommands(true);
+      for (const c of manifest.contributes.commands) {
+        assert.equal(c.category, "AutoML");
+        assert.ok(registered.includes(c.command), `${c.command} is registered`);
+      }
+      const config = vscode.workspace.getConfiguration("automl");
+      for (const key of ["autoConfirm", "pacing", "timeBudgetSeconds", "llm.baseUrl", "llm.model"]) assert.notEqual(config.inspect(key)?.defaultValue, undefined, key);
+      assert.ok(!Object.keys(manifest.contributes.configuration.properties).some((k) => /key|token|secret|password/i.test(k)), "no secret is a setting");
+    });
+
+    it("keeps secrets in SecretStorage and hands them to the conductor's environment only", async () => {
+      await services.context.secrets.store(SECRETS.llmApiKey.key, "sk-test-123");
+      const env = await secretEnvironment(services.context.secrets);
+      assert.equal(env[SECRETS.llmApiKey.env], "sk-test-123");
+      const settingsFile = path.join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, ".vscode", "settings.json");
+      assert.ok(!fs.existsSync(settingsFile) || !fs.readFileSync(settingsFile, "utf8").includes("sk-test-123"));
+      await services.context.secrets.delete(SECRETS.llmApiKey.key);
+    });
+
+    it("starts the conductor on demand and follows a project to its export, opening the notebook", async () => {
+      const client = await services.client();
+      assert.equal(services.conductor.running, true);
+      const created = await client.createProject({ prompt: "classify penguin species", auto: true, pacing: false });
+      projectId = created.project_id;
+      const feed = await services.follow(projectId);
+      await until(() => feed.snapshot.stages.EXPORT.status === "completed", "the project to finish");
+      await until(() => vscode.window.activeNotebookEditor?.notebook.uri.fsPath.endsWith(path.join(projectId, "notebook.ipynb")) ?? false, "the notebook to open");
+      const nb = vscode.window.activeNotebookEditor!.notebook;
+      assert.ok(nb.cellCount >= 15, `${nb.cellCount} cells`);
+    });
+
+    it("runs cells in the project's kernel through its notebook controller", async () => {
+      const editor = vscode.window.activeNotebookEditor!;
+      const nb = editor.notebook;
+      await vscode.commands.executeCommand("notebook.selectKernel", { notebookEditor: editor, id: "automl-typescript", extension: EXTENSION_ID });
+      await until(() => services.controller.selected.has(nb), "our controller to be selected for the notebook", 20_000);
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(nb.uri, [vscode.NotebookEdit.insertCells(nb.cellCount, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'console.log("from the kernel");\n40 + 2', "typescript")])]);
+      await vscode.workspace.applyEdit(edit);
+      const index = nb.cellCount - 1;
+      editor.selections = [new vscode.NotebookRange(index, index + 1)];
+      editor.revealRange(new vscode.NotebookRange(index, index + 1));
+      await new Promise((r) => setTimeout(r, 500)); // let the editor create the new cell's view
+      await vscode.commands.executeCommand("notebook.cell.execute", { ranges: [{ start: index, end: index + 1 }], document: nb.uri, autoReveal: true });
+      const cell = nb.cellAt(index);
+      await until(() => cell.executionSummary?.success !== undefined, `the cell to finish (outputs so far: ${cell.outputs.length})`, 60_000);
+      assert.equal(cell.executionSummary?.success, true);
+      assert.ok((cell.executionSummary?.executionOrder ?? 0) > 0);
+      const texts = cell.outputs.flatMap((o) => o.items.map((i) => new TextDecoder().decode(i.data)));
+      assert.ok(texts.some((t) => t.includes("from the kernel")), texts.join(" | "));
+      assert.ok(texts.some((t) => t.trim() === "42"), texts.join(" | "));
+      await until(() => services.variables.projectId === projectId, "the variables view to refresh");
+    });
+
+    it("opens the dashboard panel for the project", async () => {
+      await vscode.commands.executeCommand("automl.openDashboard", projectId);
+      const dashboardTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes("automl.dashboard"));
+      await until(() => dashboardTab() !== undefined, "the dashboard tab", 20_000);
+      assert.match(dashboardTab()!.label, /^AutoML: classify penguin species/);
+    });
+
+    it("exports a project from its folder", async () => {
+      const folder = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, ".automl", "projects", projectId);
+      const zip = path.join(folder.fsPath, "export", `${projectId}.zip`);
+      fs.rmSync(zip, { force: true });
+      await vscode.commands.executeCommand("automl.exportProject", folder);
+      assert.ok(fs.existsSync(zip));
+    });
+
+    it("restarts a conductor that died, and the project's stream carries on", async () => {
+      const client = await services.client();
+      const { pid } = await client.health();
+      const feed = await services.follow(projectId);
+      const restarted = new Promise<void>((resolve) => services.conductor.onDidRestart(() => resolve()));
+      process.kill(pid, "SIGKILL");
+      await restarted;
+      const again = await services.client();
+      assert.notEqual((await again.health()).pid, pid);
+      await until(() => feed.connection === "connected", "the stream to reconnect", 30_000);
+      assert.equal((await again.state(projectId)).snapshot.stages.EXPORT.status, "completed", "the project resumed from its log");
+    });
+
+    it("says what went wrong when the conductor cannot start", async () => {
+      const config = vscode.workspace.getConfiguration("automl");
+      await services.conductor.stop();
+      await config.update("conductor.nodePath", "/nonexistent/node", vscode.ConfigurationTarget.Workspace);
+      try {
+        await assert.rejects(services.conductor.ensure(), /ENOENT|exited while starting/);
+      } finally {
+        await config.update("conductor.nodePath", undefined, vscode.ConfigurationTarget.Workspace);
+      }
+      await services.client();
+    });
+  });
+}
