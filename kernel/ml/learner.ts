@@ -3,6 +3,7 @@
  * a validation set for early stopping), reports each real optimisation step, and predicts.
  * One-shot learners (closed form, counting) report no steps; the trainer paces them.
  */
+import type { Descent } from "./loss-landscape";
 import type { Matrix } from "./matrix";
 
 export type LearningTask = "regression" | "classification";
@@ -58,6 +59,8 @@ export interface FittedModel {
   /** regression: one value per row; classification: rows × classes probabilities */
   predict(x: Matrix): Float64Array;
   save(): SavedModel;
+  /** gradient-descent learners: the weight trajectory and the loss, for the loss-landscape view */
+  readonly descent?: Descent;
 }
 
 export interface Learner {

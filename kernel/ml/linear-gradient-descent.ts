@@ -69,6 +69,7 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
   const beta1 = 0.9;
   const beta2 = 0.999;
   let best = { loss: Infinity, weights: w.slice(), epoch: 0 };
+  const trajectory: Float64Array[] = [];
   let stopReason: "converged" | "max_steps" = "max_steps";
   let epoch = 0;
 
@@ -90,6 +91,7 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
       updateNorm += update * update;
       weightNorm += w[i]! * w[i]!;
     }
+    trajectory.push(w.slice());
     const valLoss = lossAndGradient(task, w, val.x, yVal, k, 0, null);
     const improved = valLoss < best.loss - tol * Math.max(1, Math.abs(best.loss));
     if (valLoss < best.loss) best = { loss: valLoss, weights: w.slice(), epoch };
@@ -123,7 +125,10 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
     }
   }
   const state: LinearState = { weights: Array.from(best.weights), outputs: k, y_center: yCenter, y_scale: yScale };
-  return fittedLinear(id, params, task, state, Math.min(epoch, maxEpochs), stopReason);
+  // the landscape's loss is the one optimised, on at most 2,000 training rows so a 41 × 41 grid stays cheap
+  const sample = subsample(train.x, yTrain, 2000);
+  const descent = { trajectory, center: best.weights, lossAt: (weights: Float64Array) => lossAndGradient(task, weights, sample.x, sample.y, k, l2, null) };
+  return { ...fittedLinear(id, params, task, state, Math.min(epoch, maxEpochs), stopReason), descent };
 }
 
 /**
@@ -182,6 +187,19 @@ function lossAndGradient(
     for (let j = 0; j < d * k; j++) grad[j]! += l2 * w[j]!;
   }
   return loss;
+}
+
+function subsample(x: Matrix, y: Float64Array | Int32Array, max: number): { x: Matrix; y: Float64Array | Int32Array } {
+  if (x.rows <= max) return { x, y };
+  const stride = x.rows / max;
+  const data = new Float64Array(max * x.cols);
+  const ys = y instanceof Int32Array ? new Int32Array(max) : new Float64Array(max);
+  for (let i = 0; i < max; i++) {
+    const r = Math.floor(i * stride);
+    data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols);
+    ys[i] = y[r]!;
+  }
+  return { x: { data, rows: max, cols: x.cols }, y: ys };
 }
 
 function scores(w: ArrayLike<number>, x: Matrix, k: number): Float64Array {

@@ -12,6 +12,7 @@ import { EV, type EventPayload, type FinalMetrics, type MetricValue, type TaskTy
 import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import { FitCancelled, type FitInput, type FittedModel, type LabelledSet, type Learner, type Params, type StepReport } from "./learner";
+import { lossLandscape } from "./loss-landscape";
 import { argmaxRows, classificationMetrics, regressionMetrics, type Split } from "./metrics";
 
 export interface RunRequest {
@@ -113,6 +114,8 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   }
 
   const finalStep = req.learner.iterative ? model.stepsRun : SIMULATED_STEPS;
+  if (model.descent) await emitDescent(events, assets, runId, model, Number(params["learning_rate"] ?? 0), plannedSteps, pacingMs);
+  else events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `${req.learner.name} is not fitted by gradient descent, so it has no descent path or loss landscape to show` });
   events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: req.learner.iterative ? finalStep : 1, epochs: req.learner.iterative ? finalStep : 1, step: finalStep, steps: finalStep, eta_s: 0, phase: "eval", simulated: !req.learner.iterative });
   const val = evaluate(task, model, req.data.val, req.data.nClasses, "val");
   const test = evaluate(task, model, req.test, req.data.nClasses, "test");
@@ -129,6 +132,22 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS };
+}
+
+/** The real loss landscape of a gradient-descent run and its path over it (003_…), after the fit that defines its plane. */
+async function emitDescent(events: EventSink, assets: AssetStore, runId: string, model: FittedModel, lr: number, steps: number, pacingMs: number): Promise<void> {
+  const land = lossLandscape(model.descent!);
+  const grid = assets.write(`runs/${runId}/loss_grid.bin`, new Uint8Array(land.grid.buffer));
+  events.emit(EV.GD_HYPERPARAMS, { run_id: runId, eta: lr, steps, tolGrad: 0, tolStep: 0 });
+  events.emit(EV.LOSS_SURFACE_GRID_READY, { run_id: runId, asset_url: grid.url, grid_format: "float32", resolution: land.resolution, domainHalf: land.domainHalf, zScale: 0.3 });
+  events.emit(EV.GD_PATH_STARTED, { run_id: runId, space: "normalized", domainHalf: land.domainHalf, point0: land.path[0] ?? { x: 0, y: 0 } });
+  const BATCH = 20;
+  for (let start = 1; start < land.path.length; start += BATCH) {
+    events.emit(EV.GD_PATH_UPDATE, { run_id: runId, space: "normalized", step_start: start, points: land.path.slice(start, start + BATCH) });
+    if (pacingMs > 0) await new Promise((r) => setTimeout(r, pacingMs));
+  }
+  events.emit(EV.GD_PATH_FINISHED, { run_id: runId, final_step: model.stepsRun, reason: model.stopReason === "converged" ? "converged" : "max_steps" });
+  events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `loss landscape: the plane of the trajectory's two main directions holds ${(100 * land.explained).toFixed(1)}% of its variance` });
 }
 
 function emitStep(events: EventSink, runId: string, r: StepReport, simulated: boolean, eta: number | null): void {

@@ -3,6 +3,7 @@ import { seededRandom } from "../../kernel/data/seeded-random";
 import { gaussianNaiveBayes } from "../../kernel/ml/gaussian-naive-bayes";
 import type { FitInput, LabelledSet } from "../../kernel/ml/learner";
 import { linearRegressionGd, logisticRegressionGd } from "../../kernel/ml/linear-gradient-descent";
+import { lossLandscape } from "../../kernel/ml/loss-landscape";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
 import { ridgeRegression } from "../../kernel/ml/ridge-regression";
 
@@ -42,6 +43,18 @@ describe("learners", () => {
     assert.ok(m.rmse < 0.01, `rmse ${m.rmse}`);
     assert.ok(losses[losses.length - 1]! < losses[0]! / 100, "the loss falls");
     assert.equal(losses.length, model.stepsRun);
+  });
+
+  it("maps a descent onto the true loss over its trajectory's main plane", async () => {
+    const input: FitInput = { task: "regression", train: linearSet(200, 7, 0.3), val: linearSet(50, 8, 0.3), nClasses: 0 };
+    const model = await linearRegressionGd.fit(input, { max_epochs: 300, patience: 300, learning_rate: 0.05 }, {});
+    const land = lossLandscape(model.descent!, 41);
+    assert.equal(land.path.length, model.stepsRun);
+    assert.ok(land.path.every((p) => Math.abs(p.x) <= 1 && Math.abs(p.y) <= 1), "normalised to [-1, 1]");
+    const centre = land.grid[20 * 41 + 20]!;
+    assert.ok(Math.abs(centre - model.descent!.lossAt(model.descent!.center)) < 1e-5, "the centre cell is the kept weights' loss");
+    assert.ok([...land.grid].every((z) => z >= centre - 1e-6), "a convex loss is lowest at the weights gradient descent converged to");
+    assert.ok(land.explained > 0.5, `${land.explained}`);
   });
 
   it("ridge's closed form agrees with gradient descent", async () => {

@@ -43,7 +43,7 @@ export class GradientView {
   private grids = new Map<string, number[]>();
   private drawn = "";
 
-  constructor() {
+  constructor(private readonly rerender: () => void) {
     this.el.append(h("h2", {}, "Gradient descent"), this.notes, this.chartEl);
   }
 
@@ -79,7 +79,10 @@ export class GradientView {
     if ("asset_url" in surface) {
       const grid = this.grids.get(runId);
       if (!grid) {
-        fetchAsset(surface.asset_url).then((v) => this.grids.set(runId, v as number[]), () => undefined);
+        fetchAsset(surface.asset_url).then(
+          (v) => (this.grids.set(runId, v as number[]), this.rerender()),
+          () => undefined,
+        );
         return [];
       }
       return gridCells(surface.resolution, half, (i, j) => grid[j * surface.resolution + i]!);

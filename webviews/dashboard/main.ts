@@ -18,7 +18,7 @@ const title = h("h1", {}, "AutoML");
 const timeline = new TimelineView();
 const data = new DataView();
 const training = new TrainingView(() => schedule(true));
-const gradient = new GradientView();
+const gradient = new GradientView(() => schedule(true));
 const views = { Timeline: timeline, Data: data, Training: training, "Gradient descent": gradient } as const;
 type ViewName = keyof typeof views;
 let active: ViewName = "Timeline";

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { registerExtensionTests } from "./extension.test";
+import { registerExtensionTests } from "./extension-tests";
 
 export const RESULTS_FILE = ".automl-test-results.json";
 
