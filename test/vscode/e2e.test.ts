@@ -8,74 +8,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Browser, Frame, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
+import { dashboardFrame, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
 const SHOTS = path.join(REPO, "test-output", "screenshots");
-
-async function dashboardFrame(page: Page, timeoutMs = 60_000): Promise<Frame> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.evaluate(() => Boolean(document.querySelector("#app nav.tabs")))) return f;
-      } catch {
-        /* a frame that went away */
-      }
-    }
-    if (Date.now() > until) throw new Error("the dashboard webview did not appear");
-    await page.waitForTimeout(250);
-  }
-}
-
-/** Notebook outputs and markdown render in webviews: look through every frame. */
-async function textInSomeFrame(page: Page, text: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.evaluate((t) => document.body?.innerText.includes(t) ?? false, text)) return;
-      } catch {
-        /* a frame that went away */
-      }
-    }
-    if (Date.now() > until) throw new Error(`no frame shows ${JSON.stringify(text)}`);
-    await page.waitForTimeout(300);
-  }
-}
-
-/** The notebook's cell list is virtualised: scroll it until the cell with `text` is on screen. */
-async function revealCell(page: Page, text: string): Promise<void> {
-  const cell = page.locator(".notebook-editor .cell-editor-container", { hasText: text }).first();
-  const list = page.locator(".notebook-editor .cell-list-container").first();
-  const box = (await list.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  for (let i = 0; i < 80; i++) {
-    if ((await cell.count()) > 0 && (await cell.isVisible())) return cell.scrollIntoViewIfNeeded();
-    await page.mouse.wheel(0, 400);
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no notebook cell shows ${JSON.stringify(text)}`);
-}
-
-/** Runs a command from the palette; retried while the development extension is still loading. */
-async function palette(page: Page, command: string): Promise<void> {
-  const until = Date.now() + 90_000;
-  for (;;) {
-    await page.locator(".monaco-workbench .part.editor").click();
-    await page.keyboard.press("Control+Shift+P");
-    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
-    await page.keyboard.insertText(command);
-    try {
-      await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command.split(": ")[1]}"]`, { timeout: 5_000 });
-      await page.keyboard.press("Enter");
-      return;
-    } catch (err) {
-      await page.keyboard.press("Escape");
-      if (Date.now() > until) throw err;
-    }
-  }
-}
 
 describe("end to end in VS Code (code-server + Chromium)", function () {
   this.timeout(600_000);
