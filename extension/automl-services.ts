@@ -20,6 +20,7 @@ export class AutomlServices implements vscode.Disposable {
   readonly variables: VariablesView;
   readonly controller: AutomlNotebookController;
   private readonly openedNotebooks = new Set<string>();
+  private readonly followed = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -49,6 +50,8 @@ export class AutomlServices implements vscode.Disposable {
   async follow(projectId: string): Promise<ProjectFeed> {
     const feed = await this.streams.watch(projectId);
     this.statusBar.follow(feed);
+    if (this.followed.has(projectId)) return feed;
+    this.followed.add(projectId);
     const openWhenReady = (events: readonly { event: { name: string } }[]) => {
       if (!this.openedNotebooks.has(projectId) && events.some((e) => e.event.name === EV.NOTEBOOK_READY)) {
         this.openedNotebooks.add(projectId);
