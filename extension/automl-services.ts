@@ -82,7 +82,10 @@ export class AutomlServices implements vscode.Disposable {
   async openNotebook(projectId: string): Promise<void> {
     const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb");
     const doc = await vscode.workspace.openNotebookDocument(uri);
-    await vscode.window.showNotebookDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: true, preview: false });
+    // beside the dashboard, so the panels and the notebook are both in view
+    const dashboard = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(DashboardPanel.viewType)));
+    const column = dashboard?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    await vscode.window.showNotebookDocument(doc, { viewColumn: column, preserveFocus: true, preview: false });
     this.log.info(`opened ${path.basename(uri.fsPath)} of ${projectId}`);
   }
 

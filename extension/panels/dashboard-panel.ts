@@ -21,6 +21,8 @@ export class DashboardPanel implements vscode.Disposable {
   private static readonly open = new Map<string, DashboardPanel>();
   static readonly viewType = "automl.dashboard";
   private readonly disposables: vscode.Disposable[] = [];
+  /** live batches wait until the webview has its replay, or they would arrive before the history */
+  private ready = false;
 
   static show(feed: ProjectFeed, prompt: string, deps: DashboardDeps): DashboardPanel {
     const existing = DashboardPanel.open.get(feed.projectId);
@@ -47,7 +49,7 @@ export class DashboardPanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: PanelToHost) => void this.onMessage(m)),
-      feed.onEvents((events) => this.post({ type: "events", events: [...events], replay: false })),
+      feed.onEvents((events) => this.ready && this.post({ type: "events", events: [...events], replay: false })),
       feed.onConnection((state) => this.post({ type: "connection", state })),
       panel.onDidDispose(() => this.dispose()),
     );
@@ -61,6 +63,7 @@ export class DashboardPanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case "ready":
+          this.ready = true;
           this.post({ type: "init", projectId: this.feed.projectId, prompt: this.prompt });
           this.post({ type: "events", events: [...this.feed.events], replay: true });
           this.post({ type: "connection", state: this.feed.connection });

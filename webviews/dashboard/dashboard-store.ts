@@ -41,6 +41,7 @@ export class DashboardStore {
 
   apply(e: AnyEventEnvelope): void {
     if (e.seq <= this.snapshot.last_seq) return; // a replay overlapping what we hold
+    if (e.seq !== this.snapshot.last_seq + 1) throw new Error(`event ${e.seq} arrived after ${this.snapshot.last_seq}: the relay lost order`);
     applyEvent(this.snapshot, e);
     this.version++;
     switch (e.event.name) {

@@ -64,7 +64,12 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       title.textContent = m.prompt;
       break;
     case "events":
-      for (const ev of m.events) store.apply(ev);
+      try {
+        for (const ev of m.events) store.apply(ev);
+      } catch (err) {
+        console.error(err);
+        post({ type: "ready" }); // ask for the history again; what we hold is skipped
+      }
       break;
     case "connection":
       // "Reconnected" only after a drop this panel saw; the first connection needs no banner
