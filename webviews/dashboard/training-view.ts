@@ -13,7 +13,7 @@ import { VegaChart, renderSpec } from "./vega-chart";
 const MAX_DRAWN_POINTS = 400;
 
 function curveSpec(title: string): Record<string, unknown> {
-  const x = { field: "x", type: "quantitative", title: "step" };
+  const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started" };
   const color = { field: "series", type: "nominal", title: "run" };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
