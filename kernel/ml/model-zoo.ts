@@ -3,8 +3,9 @@ import { gaussianNaiveBayes } from "./gaussian-naive-bayes";
 import type { Learner, LearningTask } from "./learner";
 import { linearRegressionGd, logisticRegressionGd } from "./linear-gradient-descent";
 import { ridgeRegression } from "./ridge-regression";
+import { histGradientBoosting } from "./trees/gradient-boosting";
 
-const LEARNERS: readonly Learner[] = [linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes];
+const LEARNERS: readonly Learner[] = [histGradientBoosting, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes];
 
 export function learnersFor(task: LearningTask): Learner[] {
   return LEARNERS.filter((l) => l.tasks.includes(task));

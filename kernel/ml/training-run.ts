@@ -51,7 +51,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   const runId = `${req.learner.id}-${randomBytes(3).toString("hex")}`;
   const task = req.data.task;
   const params = { ...req.learner.defaults, ...req.params };
-  const plannedSteps = req.learner.iterative ? Number(params["max_epochs"] ?? 100) : SIMULATED_STEPS;
+  const plannedSteps = req.learner.iterative ? Number(params["max_epochs"] ?? params["max_iter"] ?? 100) : SIMULATED_STEPS;
   const pacingMs = req.pacing ? Math.min(50, Math.ceil(PACED_RUN_MS / plannedSteps)) : 0;
   const started = performance.now();
   const pace = pacer(pacingMs);

@@ -29,6 +29,7 @@ let current: { id: string; code: string; controller: AbortController; streamByte
 let executionCount = 0;
 const queue: KernelEvent[] = [];
 let flushScheduled = false;
+const inflight = new Set<Promise<unknown>>();
 const pendingStanding = new Map<string, (v: Awaited<ReturnType<KernelHost["standing"]>>) => void>();
 
 function flushEvents(): void {
@@ -91,6 +92,11 @@ installKernelHost({
   },
   display(bundle) {
     output({ output_type: "display_data", data: bundle, metadata: {} });
+  },
+  track(work) {
+    inflight.add(work);
+    void work.finally(() => inflight.delete(work)).catch(() => undefined);
+    return work;
   },
 });
 
@@ -168,6 +174,8 @@ async function execute(id: string, code: string): Promise<void> {
   } catch (err) {
     reportError(err as Error);
   }
+  // an interrupted cell returns at once; training it started is stopping now: let it say so first
+  if (current.interrupted && inflight.size) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000))]);
   if (diagnostics.length) {
     output({ output_type: "error", ename: "TypeScriptError", evalue: diagnostics.join("\n"), traceback: diagnostics.map((d) => `TypeScript: ${d}`) });
   }

@@ -19,6 +19,8 @@ export interface KernelHost {
   standing(): Promise<{ leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null }>;
   /** shows a MIME bundle as an output of the running cell */
   display(bundle: Record<string, unknown>): void;
+  /** long runtime work (training) the kernel waits for before it reports an interrupted cell done */
+  track<T>(work: Promise<T>): Promise<T>;
 }
 
 export function installKernelHost(host: KernelHost): void {

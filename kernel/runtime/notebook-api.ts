@@ -44,6 +44,7 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
         return host.currentSignal();
       },
       standing: () => host.standing(),
+      track: (work) => host.track(work),
     });
     return Object.assign(runtime, { projectId, standalone: false, standaloneEvents: [] });
   }

@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   projectFiles?: AssetStore;
   pacing: boolean;
   signal?: AbortSignal;
+  /** lets a notebook kernel wait for training that an interrupt is stopping */
+  track?: <T>(work: Promise<T>) => Promise<T>;
   /** the leaderboard a training call adds to when it is not given one (a notebook's project) */
   standing?: () => Promise<{ leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null }>;
 }
@@ -208,7 +210,12 @@ export class PipelineRuntime {
    * Trains each model in turn. After every run the leaderboard is re-ranked on the
    * validation score and BEST_MODEL_UPDATED follows when the leader changes.
    */
-  async train(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
+  train(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
+    const work = this.trainAll(models, data, options);
+    return this.options.track ? this.options.track(work) : work;
+  }
+
+  private async trainAll(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
     const events = this.events("TRAIN");
     const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
     let leaderboard = [...(options.leaderboard ?? standing?.leaderboard ?? [])];

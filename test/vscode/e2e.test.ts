@@ -50,6 +50,8 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await dash.waitForFunction(() => Number(document.body.dataset["lastSeq"] ?? 0) > 0, undefined, { timeout: 60_000 });
     const firstEventMs = Date.now() - t0;
     await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 120_000 });
+    const projectDir = path.join(workspace, ".automl", "projects", fs.readdirSync(path.join(workspace, ".automl", "projects"))[0]!);
+    const pipelineRuns = fs.readFileSync(path.join(projectDir, "events.jsonl"), "utf8").split("\n").filter((l) => l.includes('"TRAIN_RUN_STARTED"')).length;
     const stages = await dash.$$eval(".stage", (els) => els.map((e) => `${e.getAttribute("data-stage")}:${e.querySelector(".stage-status")?.textContent}`));
     assert.deepEqual(stages.map((s) => s.split(":")[1]), Array(8).fill("completed"), stages.join(" "));
     await page.screenshot({ path: path.join(SHOTS, "1-timeline.png") });
@@ -75,7 +77,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     // the new run is on the dashboard
     await page.locator(".tabs-container .tab", { hasText: "AutoML: predict house prices" }).click();
     await dash.click('button[data-tab="Training"]');
-    await dash.waitForFunction(() => document.querySelectorAll(".leaderboard tbody tr").length === 3, undefined, { timeout: 60_000 });
+    await dash.waitForFunction((n) => document.querySelectorAll(".leaderboard tbody tr").length === n + 1, pipelineRuns, { timeout: 60_000 });
     await dash.waitForSelector(".chart[data-chart=loss] svg", { timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, "4-training.png") });
     await dash.click('button[data-tab="Gradient descent"]');

@@ -1,0 +1,87 @@
+import { strict as assert } from "node:assert";
+import { seededRandom } from "../../kernel/data/seeded-random";
+import type { FitInput, LabelledSet } from "../../kernel/ml/learner";
+import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
+import { applyBins, fitBins } from "../../kernel/ml/trees/feature-binning";
+import { histGradientBoosting } from "../../kernel/ml/trees/gradient-boosting";
+import { TreeGrower, leafOf } from "../../kernel/ml/trees/histogram-tree";
+
+function table(n: number, seed: number, make: (x: number[], r: () => number) => number, cols = 4, classification = true): LabelledSet {
+  const r = seededRandom(seed);
+  const data = new Float64Array(n * cols);
+  const y = classification ? new Int32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = Array.from({ length: cols }, () => r() * 2 - 1);
+    y[i] = make(row, r);
+    row.forEach((v, j) => (data[i * cols + j] = v));
+  }
+  return { x: { data, rows: n, cols }, y };
+}
+
+describe("histogram gradient boosting", () => {
+  it("separates a perfectly separable set", async () => {
+    const make = (x: number[]) => (x[0]! > 0.1 ? 1 : 0);
+    const input: FitInput = { task: "classification", train: table(2000, 1, make), val: table(400, 2, make), nClasses: 2 };
+    const model = await histGradientBoosting.fit(input, {}, {});
+    const test = table(1000, 3, make);
+    assert.equal(classificationMetrics(test.y, model.predict(test.x), 2).accuracy, 1);
+  });
+
+  it("fits a pure linear target closely, with a falling real loss per round", async () => {
+    const make = (x: number[]) => 3 * x[0]! - 2 * x[1]!;
+    const input: FitInput = { task: "regression", train: table(4000, 4, make, 4, false), val: table(800, 5, make, 4, false), nClasses: 0 };
+    const losses: number[] = [];
+    const model = await histGradientBoosting.fit(input, { max_iter: 300 }, { onStep: (s) => void losses.push(s.scalars["loss"]!.val!) });
+    const test = table(1000, 6, make, 4, false);
+    assert.ok(regressionMetrics(test.y, model.predict(test.x)).r2 > 0.99);
+    assert.ok(losses[losses.length - 1]! < losses[0]! / 20);
+  });
+
+  it("routes missing values to the side that gains, and learns from missingness itself", async () => {
+    // the class is hidden in whether x0 is missing
+    const make = (x: number[], r: () => number) => {
+      const c = r() < 0.5 ? 1 : 0;
+      if (c === 1) x[0] = NaN;
+      return c;
+    };
+    const input: FitInput = { task: "classification", train: table(2000, 7, make), val: table(400, 8, make), nClasses: 2 };
+    const model = await histGradientBoosting.fit(input, {}, {});
+    const test = table(1000, 9, make);
+    assert.equal(classificationMetrics(test.y, model.predict(test.x), 2).accuracy, 1);
+  });
+
+  it("splits a categorical feature on a set of categories", () => {
+    // categories 1, 4 and 6 of 8 push the gradient one way: no single threshold separates them
+    const n = 800;
+    const data = new Float64Array(n);
+    const grad = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      data[i] = i % 8;
+      grad[i] = [1, 4, 6].includes(i % 8) ? -1 : 1;
+    }
+    const x = { data, rows: n, cols: 1 };
+    const mapper = fitBins(x, [true]);
+    const binned = applyBins(mapper, x);
+    const grower = new TreeGrower(binned, mapper);
+    const { tree } = grower.grow(Uint32Array.from({ length: n }, (_, i) => i), grad, new Float64Array(n).fill(1), true, {
+      maxLeafNodes: 2, maxDepth: 5, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 0, minGain: 0, features: null, randomThresholds: null,
+    });
+    for (let i = 0; i < 16; i++) {
+      const leaf = leafOf(tree, binned.bins, n, i);
+      assert.equal(Math.sign(tree.value[leaf]!), [1, 4, 6].includes(i % 8) ? 1 : -1, `category ${i % 8}`);
+    }
+  });
+
+  it("handles three classes, is deterministic for a seed, and round-trips through JSON", async () => {
+    const make = (x: number[]) => (x[0]! > 0.3 ? 2 : x[1]! > 0 ? 1 : 0);
+    const input: FitInput = { task: "classification", train: table(3000, 10, make), val: table(500, 11, make), nClasses: 3 };
+    const params = { subsample: 0.8, colsample: 0.75, seed: 3 };
+    const a = await histGradientBoosting.fit(input, params, {});
+    const b = await histGradientBoosting.fit(input, params, {});
+    const test = table(1000, 12, make);
+    assert.deepEqual(a.predict(test.x), b.predict(test.x));
+    assert.ok(classificationMetrics(test.y, a.predict(test.x), 3).accuracy > 0.97);
+    const restored = histGradientBoosting.restore(JSON.parse(JSON.stringify(a.save())));
+    assert.deepEqual(restored.predict(test.x), a.predict(test.x));
+  });
+});
