@@ -83,6 +83,7 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
   let stopReason: FittedModel["stopReason"] = "max_steps";
   let round = 0;
   const probs = new Float64Array(k > 1 ? n * k : 0);
+  const lossSample = sampleForLoss(y, 10_000);
   for (round = 1; round <= maxIter; round++) {
     if (hooks.signal?.aborted) throw new FitCancelled();
     if (k > 1) softmaxInto(raw, n, k, probs);
@@ -112,7 +113,8 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
       } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, n, i)]!;
       for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, val.x.rows, i)]!;
     }
-    const trainLoss = meanLoss(loss, y, raw, k, num("huber_delta"));
+    // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
+    const trainLoss = meanLoss(loss, lossSample.y, gatherRows(raw, lossSample.rows, k), k, num("huber_delta"));
     const valLoss = meanLoss(loss, val.y, rawVal, k, num("huber_delta"));
     if (hooks.onStep) {
       await hooks.onStep({ step: round, steps: maxIter, epoch: round, epochs: maxIter, scalars: { loss: { train: trainLoss, val: valLoss } } });
@@ -268,6 +270,20 @@ function medianLeaves(tree: Tree, leaves: Array<{ node: number; start: number; e
     res.sort();
     tree.value[leaf.node] = lr * (res[res.length >> 1] ?? 0);
   }
+}
+
+function sampleForLoss(y: Float64Array | Int32Array, max: number): { rows: Uint32Array; y: Float64Array | Int32Array } {
+  const n = y.length;
+  const m = Math.min(n, max);
+  const rows = Uint32Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
+  const ys = y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!);
+  return { rows, y: ys };
+}
+
+function gatherRows(raw: Float64Array, rows: Uint32Array, k: number): Float64Array {
+  const out = new Float64Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) for (let c = 0; c < k; c++) out[i * k + c] = raw[rows[i]! * k + c]!;
+  return out;
 }
 
 function sampleRows(rows: Uint32Array, n: number, fraction: number, random: () => number): number {

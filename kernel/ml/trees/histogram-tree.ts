@@ -170,15 +170,26 @@ export class TreeGrower {
       oh[i] = constantHessian ? 1 : hess[r]!;
     }
     const { bins, rows: nRows } = this.data;
+    // the root of an unsampled tree holds every row in order: read the columns straight through
+    const inOrder = n === nRows && idx[0] === 0 && idx[n - 1] === n - 1 && isIdentity(idx);
     for (let k = 0; k < features.length; k++) {
       const f = features[k]!;
       const column = bins.subarray(f * nRows, (f + 1) * nRows);
       const off = this.offsets[f]! * 3;
-      for (let i = 0; i < n; i++) {
-        const b = off + column[idx[i]!]! * 3;
-        hist[b]! += og[i]!;
-        hist[b + 1]! += oh[i]!;
-        hist[b + 2]! += 1;
+      if (inOrder) {
+        for (let i = 0; i < n; i++) {
+          const b = off + column[i]! * 3;
+          hist[b]! += og[i]!;
+          hist[b + 1]! += oh[i]!;
+          hist[b + 2]! += 1;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const b = off + column[idx[i]!]! * 3;
+          hist[b]! += og[i]!;
+          hist[b + 1]! += oh[i]!;
+          hist[b + 2]! += 1;
+        }
       }
     }
     return hist;
@@ -299,6 +310,11 @@ export class TreeGrower {
     }
     return i;
   }
+}
+
+function isIdentity(idx: Uint32Array): boolean {
+  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false;
+  return true;
 }
 
 /** The larger child's histogram: the parent's minus the smaller child's (reusing the parent's memory). */
