@@ -67,7 +67,7 @@ describe("histogram gradient boosting", () => {
       maxLeafNodes: 2, maxDepth: 5, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 0, minGain: 0, features: null, randomThresholds: null,
     });
     for (let i = 0; i < 16; i++) {
-      const leaf = leafOf(tree, binned.bins, n, i);
+      const leaf = leafOf(tree, binned.bins, binned.cols, i);
       assert.equal(Math.sign(tree.value[leaf]!), [1, 4, 6].includes(i % 8) ? 1 : -1, `category ${i % 8}`);
     }
   });

@@ -21,7 +21,7 @@ export interface BinMapper {
 export interface BinnedMatrix {
   rows: number;
   cols: number;
-  /** column-major: feature f of row i is bins[f * rows + i] */
+  /** row-major: feature f of row i is bins[i * cols + f] */
   bins: Uint8Array;
 }
 
@@ -72,18 +72,18 @@ export function applyBins(mapper: BinMapper, x: Matrix): BinnedMatrix {
   for (let f = 0; f < cols; f++) {
     const e = mapper.edges[f]!;
     const cat = mapper.categorical[f];
-    const out = f * rows;
     for (let i = 0; i < rows; i++) {
-      const v = data[i * cols + f]!;
+      const at = i * cols + f;
+      const v = data[at]!;
       if (Number.isNaN(v)) {
-        bins[out + i] = MISSING_BIN;
+        bins[at] = MISSING_BIN;
         continue;
       }
       if (cat) {
         // an unseen category falls in the missing bin
         let b = MISSING_BIN;
         for (let k = 0; k < e.length; k++) if (e[k] === v) (b = k + 1);
-        bins[out + i] = b;
+        bins[at] = b;
         continue;
       }
       // binary search: the first edge ≥ v
@@ -94,7 +94,7 @@ export function applyBins(mapper: BinMapper, x: Matrix): BinnedMatrix {
         if (e[mid]! >= v) hi = mid;
         else lo = mid + 1;
       }
-      bins[out + i] = lo + 1;
+      bins[at] = lo + 1;
     }
   }
   return { rows, cols, bins };

@@ -110,8 +110,8 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
           const v = tree.value[leaf.node]!;
           for (let i = leaf.start; i < leaf.end; i++) raw[rows[i]! * k + c]! += v;
         }
-      } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, n, i)]!;
-      for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, val.x.rows, i)]!;
+      } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
+      for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, vb.cols, i)]!;
     }
     // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
     const trainLoss = meanLoss(loss, lossSample.y, gatherRows(raw, lossSample.rows, k), k, num("huber_delta"));
@@ -145,7 +145,7 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
       for (let i = 0; i < x.rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = state.baseline[c]!;
       state.trees.forEach((tree, t) => {
         const c = t % k;
-        for (let i = 0; i < x.rows; i++) out[i * k + c]! += tree.value[leafOf(tree, xb.bins, x.rows, i)]!;
+        for (let i = 0; i < x.rows; i++) out[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
       });
       if (loss !== "log_loss") return out;
       if (k === 1) {

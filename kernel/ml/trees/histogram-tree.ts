@@ -169,25 +169,27 @@ export class TreeGrower {
       og[i] = grad[r]!;
       oh[i] = constantHessian ? 1 : hess[r]!;
     }
-    const { bins, rows: nRows } = this.data;
-    // the root of an unsampled tree holds every row in order: read the columns straight through
-    const inOrder = n === nRows && idx[0] === 0 && idx[n - 1] === n - 1 && isIdentity(idx);
-    for (let k = 0; k < features.length; k++) {
-      const f = features[k]!;
-      const column = bins.subarray(f * nRows, (f + 1) * nRows);
-      const off = this.offsets[f]! * 3;
-      if (inOrder) {
-        for (let i = 0; i < n; i++) {
-          const b = off + column[i]! * 3;
-          hist[b]! += og[i]!;
-          hist[b + 1]! += oh[i]!;
+    const { bins, cols } = this.data;
+    const nf = features.length;
+    const allFeatures = nf === cols;
+    const offs = this.offsets;
+    for (let i = 0; i < n; i++) {
+      const row = idx[i]! * cols;
+      const gi = og[i]!;
+      const hi = oh[i]!;
+      if (allFeatures) {
+        for (let f = 0; f < cols; f++) {
+          const b = (offs[f]! + bins[row + f]!) * 3;
+          hist[b]! += gi;
+          hist[b + 1]! += hi;
           hist[b + 2]! += 1;
         }
       } else {
-        for (let i = 0; i < n; i++) {
-          const b = off + column[idx[i]!]! * 3;
-          hist[b]! += og[i]!;
-          hist[b + 1]! += oh[i]!;
+        for (let k = 0; k < nf; k++) {
+          const f = features[k]!;
+          const b = (offs[f]! + bins[row + f]!) * 3;
+          hist[b]! += gi;
+          hist[b + 1]! += hi;
           hist[b + 2]! += 1;
         }
       }
@@ -289,12 +291,12 @@ export class TreeGrower {
 
   /** Moves the rows going left to the front of [start, end); returns where the right ones begin. */
   private partition(rows: Uint32Array, start: number, end: number, s: Split): number {
-    const { bins, rows: nRows } = this.data;
-    const base = s.feature * nRows;
+    const { bins, cols } = this.data;
+    const f = s.feature;
     let i = start;
     let j = end - 1;
     const goesLeft = (r: number) => {
-      const b = bins[base + r]!;
+      const b = bins[r * cols + f]!;
       if (s.catBits) return (s.catBits[b >> 5]! & (1 << (b & 31))) !== 0;
       if (b === MISSING_BIN) return s.missingLeft;
       return b <= s.threshold;
@@ -312,23 +314,18 @@ export class TreeGrower {
   }
 }
 
-function isIdentity(idx: Uint32Array): boolean {
-  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false;
-  return true;
-}
-
 /** The larger child's histogram: the parent's minus the smaller child's (reusing the parent's memory). */
 function subtract(parent: Hist, child: Hist): Hist {
   for (let i = 0; i < parent.length; i++) parent[i] = parent[i]! - child[i]!;
   return parent;
 }
 
-/** The leaf a binned row falls in. */
-export function leafOf(tree: Tree, bins: Uint8Array, nRows: number, row: number): number {
+/** The leaf a binned row falls in (`cols`: the binned matrix's number of features). */
+export function leafOf(tree: Tree, bins: Uint8Array, cols: number, row: number): number {
   let node = 0;
   while (tree.feature[node]! >= 0) {
     const f = tree.feature[node]!;
-    const b = bins[f * nRows + row]!;
+    const b = bins[row * cols + f]!;
     let left: boolean;
     if (tree.catLeft && tree.threshold[node] === 0 && isCatNode(tree, node)) left = (tree.catLeft[node * 8 + (b >> 5)]! & (1 << (b & 31))) !== 0;
     else left = b === MISSING_BIN ? tree.missingLeft[node] === 1 : b <= tree.threshold[node]!;
