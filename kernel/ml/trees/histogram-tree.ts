@@ -230,9 +230,11 @@ export class TreeGrower {
       let fHL = 0;
       for (let b = 1; b < nb - 1; b++) {
         const j = o + b * 3;
+        const cb = hist[j + 2]!;
+        if (cb === 0) continue; // an empty bin adds no new split point
         GL += hist[j]!;
         HL += hist[j + 1]!;
-        CL += hist[j + 2]!;
+        CL += cb;
         if (only >= 0 && b !== only) continue;
         // missing values to the right
         if (CL >= minLeaf && n - CL >= minLeaf && HL >= minHess && H - HL >= minHess) {
