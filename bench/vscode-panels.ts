@@ -17,7 +17,7 @@ const BURST = 10_000;
 
 async function main(): Promise<void> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "automl-bench-panels-"));
-  const cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false });
+  const cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0 });
   const browser = await openBrowser();
   try {
     const page = await openWorkbench(browser, workbenchUrl(cs));

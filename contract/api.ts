@@ -67,6 +67,8 @@ export const projectMetaSchema = z.object({
   auto: z.boolean(),
   pacing: z.boolean(),
   seed: z.number().int(),
+  /** seconds for the model search; null trains each chosen model once */
+  time_budget_s: z.number().positive().nullable().default(null),
   created_at: z.string(),
 });
 export type ProjectMeta = z.infer<typeof projectMetaSchema>;
@@ -82,6 +84,8 @@ export const createProjectRequest = z.strictObject({
   /** pace training steps so a person can follow them (default true) */
   pacing: z.boolean().optional(),
   seed: z.number().int().optional(),
+  /** search the models' hyperparameters for this many seconds (a hard limit) */
+  time_budget_s: z.number().positive().max(86_400).optional(),
 });
 export type CreateProjectRequest = z.infer<typeof createProjectRequest>;
 

@@ -18,7 +18,7 @@ export function readSettings(): AutomlSettings {
   return {
     autoConfirm: c.get("autoConfirm", false),
     pacing: c.get("pacing", true),
-    timeBudgetSeconds: c.get("timeBudgetSeconds", 300),
+    timeBudgetSeconds: c.get("timeBudgetSeconds", 60),
     llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
     llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
     nodePath: c.get("conductor.nodePath", ""),

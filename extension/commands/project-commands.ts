@@ -69,7 +69,13 @@ async function newProject(s: AutomlServices): Promise<void> {
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML", cancellable: false }, async (progress) => {
     progress.report({ message: "starting the conductor…" });
     const client = await s.client();
-    const { project_id } = await client.createProject({ prompt, data_path: dataPath, auto: settings.autoConfirm, pacing: settings.pacing });
+    const { project_id } = await client.createProject({
+      prompt,
+      data_path: dataPath,
+      auto: settings.autoConfirm,
+      pacing: settings.pacing,
+      time_budget_s: settings.timeBudgetSeconds > 0 ? settings.timeBudgetSeconds : undefined,
+    });
     await s.showDashboard(project_id);
     const feed = await s.follow(project_id);
     // the notification follows the project until it needs the person or is done

@@ -7,10 +7,12 @@ const USAGE = `Usage:
   automl serve [--workspace DIR] [--port N] [--verbose]
       Start the conductor on 127.0.0.1; prints {"port","token","pid"} when ready.
   automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
-             [--workspace DIR] [--no-pacing] [--seed N] [--verbose]
+             [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS] [--verbose]
       Drive a project from a prompt to an export zip, showing progress.
       Without --data, a bundled dataset matching the prompt is used.
       Without --auto, each gate asks for confirmation on the terminal.
+      With --time-budget, training searches the models' hyperparameters for that
+      long (a hard limit); without it each chosen model trains once.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
           workspace: { type: "string" },
           "no-pacing": { type: "boolean", default: false },
           seed: { type: "string" },
+          "time-budget": { type: "string" },
           verbose: { type: "boolean", default: false },
         },
         strict: true,
@@ -56,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         workspace: values.workspace ?? process.cwd(),
         pacing: !(values["no-pacing"] ?? false),
         seed: values.seed ? wholeNumber("--seed", values.seed) : undefined,
+        timeBudgetSeconds: values["time-budget"] ? wholeNumber("--time-budget", values["time-budget"]) : undefined,
         verbose: values.verbose ?? false,
       });
     }

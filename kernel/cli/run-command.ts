@@ -33,6 +33,7 @@ export interface RunOptions {
   workspace: string;
   pacing: boolean;
   seed?: number;
+  timeBudgetSeconds?: number;
   verbose: boolean;
 }
 
@@ -54,6 +55,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         auto: opts.auto,
         pacing: opts.pacing,
         seed: opts.seed,
+        time_budget_s: opts.timeBudgetSeconds,
       });
       projectId = created.project_id;
     } catch (err) {

@@ -112,6 +112,7 @@ export class Conductor {
       auto: req.auto ?? false,
       pacing: req.pacing ?? true,
       seed: req.seed ?? 42,
+      time_budget_s: req.time_budget_s ?? null,
       created_at: new Date().toISOString(),
     };
     writeProjectMeta(dir, meta);

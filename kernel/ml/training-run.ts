@@ -28,6 +28,8 @@ export interface RunRequest {
   /** sleep between steps so a person can watch; off for benchmarks */
   pacing: boolean;
   signal?: AbortSignal;
+  /** performance.now() past which the run is cancelled (a search's hard budget), checked every step */
+  deadline?: number;
 }
 
 export interface RunResult {
@@ -77,6 +79,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
       model = await req.learner.fit(req.data, params, {
         signal: req.signal,
         onStep: async (r) => {
+          if (req.deadline !== undefined && performance.now() > req.deadline) throw new FitCancelled();
           lastStep = r.step;
           emitStep(events, runId, r, false, etaSeconds(started, r.step, r.steps, pacingMs));
           if (r.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: r.step, diagnostics: r.diagnostics });
@@ -89,7 +92,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
       const from = baselineLoss(req.data);
       const to = lossOf(req.data, model);
       for (let step = 1; step <= SIMULATED_STEPS; step++) {
-        if (req.signal?.aborted) throw new FitCancelled();
+        if (req.signal?.aborted || (req.deadline !== undefined && performance.now() > req.deadline)) throw new FitCancelled();
         lastStep = step;
         const t = step / SIMULATED_STEPS;
         const wobble = step < SIMULATED_STEPS ? 0.02 * Math.sin(step * 1.7) * (1 - t) : 0;

@@ -15,7 +15,8 @@ import { loadTableFile, type LoadedTable } from "../data/table-loader";
 import { profileTable, type TableProfile } from "../data/table-profile";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
-import type { Params } from "../ml/learner";
+import type { Learner, Params } from "../ml/learner";
+import { BudgetedSearch } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
 import { findLearner, learnersFor } from "../ml/model-zoo";
 import { evaluate, runTraining, type RunResult } from "../ml/training-run";
@@ -216,72 +217,144 @@ export class PipelineRuntime {
   }
 
   private async trainAll(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
-    const events = this.events("TRAIN");
-    const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
-    let leaderboard = [...(options.leaderboard ?? standing?.leaderboard ?? [])];
-    let best = options.best ?? standing?.best ?? null;
+    const board = await this.startBoard(options);
     const runs: RunResult[] = [];
     for (const m of models) {
-      const learner = findLearner(m.id);
-      if (!learner || !learner.tasks.includes(data.task)) {
-        throw new InputError(`Model ${JSON.stringify(m.id)} cannot train a ${data.task} task. Choose from: ${learnersFor(data.task).map((l) => l.id).join(", ")}.`);
-      }
-      const result = await runTraining(
-        {
-          learner,
-          params: m.params ?? {},
-          data: data.fit,
-          test: data.test,
-          classes: data.classes,
-          metricPrimary: options.metric,
-          config: {
-            task_type: data.task,
-            target: data.target,
-            split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
-            preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
-          },
-          pacing: this.options.pacing,
-          signal: this.options.signal,
-        },
-        events,
-        this.assets,
-      );
-      runs.push(result);
-      if (result.model && result.finalMetrics) {
-        this.assets.writeJson(`models/${result.runId}.json`, {
-          run_id: result.runId,
-          task: data.task,
-          target: data.target,
-          classes: data.classes,
-          features: data.featureNames,
-          preprocessor: data.prep,
-          model: result.model.save(),
-          val_metric: result.valMetric,
-          final_metrics: result.finalMetrics,
-        });
-      }
-      leaderboard = rank([
-        ...leaderboard,
-        {
-          model: learner.id,
-          params: { ...learner.defaults, ...(m.params ?? {}) },
-          metric: result.valMetric,
-          runtime_s: Math.round(result.runtimeS * 1000) / 1000,
-          run_id: result.runId,
-          status: result.status,
-          test_metric: result.finalMetrics?.primary ?? null,
-        },
-      ]);
-      events.emit(EV.LEADERBOARD_UPDATED, { rows: leaderboard });
-      const leader = leaderboard[0];
-      if (leader?.metric && leader.run_id && (!best || leader.run_id !== best.run_id)) {
-        best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
-        events.emit(EV.BEST_MODEL_UPDATED, best);
-      }
+      runs.push(await this.trial(m.id, m.params ?? {}, data, options.metric, board, this.options.signal));
       if (this.options.signal?.aborted) break;
     }
-    return { runs, leaderboard, best };
+    return { runs, leaderboard: board.rows, best: board.best };
   }
+
+  /**
+   * Searches the candidates' hyperparameters within a time budget (a hard limit: the trial
+   * running at the deadline is cancelled) and reports every trial on the leaderboard.
+   */
+  search(candidates: string[], data: PreparedData, options: TrainOptions & { budgetSeconds: number; seed?: number }): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
+    const work = this.searchAll(candidates, data, options);
+    return this.options.track ? this.options.track(work) : work;
+  }
+
+  private async searchAll(candidates: string[], data: PreparedData, options: TrainOptions & { budgetSeconds: number; seed?: number }) {
+    const events = this.events("TRAIN");
+    const board = await this.startBoard(options);
+    const started = performance.now();
+    const deadline = started + options.budgetSeconds * 1000;
+    const search = new BudgetedSearch(candidates.map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
+    const runs: RunResult[] = [];
+    for (;;) {
+      const left = deadline - performance.now();
+      const next = search.next(left / 1000);
+      if (!next) break;
+      events.emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left; ETA ${(left / 1000).toFixed(1)} s`,
+      });
+      const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(left)))];
+      if (this.options.signal) signals.push(this.options.signal);
+      const t0 = performance.now();
+      const result = await this.trial(next.learner.id, next.params, data, options.metric, board, eitherSignal(signals), deadline);
+      runs.push(result);
+      search.record(next, result, (performance.now() - t0) / 1000, options.metric);
+      if (this.options.signal?.aborted || performance.now() >= deadline) break;
+    }
+    const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
+    events.emit(EV.LOG_LINE, {
+      run_id: null,
+      level: overrunSeconds > 0.05 * options.budgetSeconds ? "warn" : "info",
+      text: `search: ${runs.length} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${options.budgetSeconds} s budget (overrun ${overrunSeconds.toFixed(3)} s, ${((100 * overrunSeconds) / options.budgetSeconds).toFixed(1)}%)`,
+    });
+    if (!board.best) throw new InputError(`No trial finished within the ${options.budgetSeconds} s budget. Give the search more time.`);
+    return { runs, leaderboard: board.rows, best: board.best, overrunSeconds, trials: runs.length };
+  }
+
+  private async startBoard(options: TrainOptions): Promise<Board> {
+    const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
+    return { rows: [...(options.leaderboard ?? standing?.leaderboard ?? [])], best: options.best ?? standing?.best ?? null };
+  }
+
+  /** One training run: its events, its saved model, its row on the leaderboard, and the best model if it changed. */
+  private async trial(modelId: string, params: Params, data: PreparedData, metric: string, board: Board, signal: AbortSignal | undefined, deadline?: number): Promise<RunResult> {
+    const events = this.events("TRAIN");
+    const learner = findLearnerFor(modelId, data.task);
+    const result = await runTraining(
+      {
+        learner,
+        params,
+        data: data.fit,
+        test: data.test,
+        classes: data.classes,
+        metricPrimary: metric,
+        config: {
+          task_type: data.task,
+          target: data.target,
+          split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
+          preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
+        },
+        pacing: this.options.pacing,
+        signal,
+        deadline,
+      },
+      events,
+      this.assets,
+    );
+    if (result.model && result.finalMetrics) {
+      this.assets.writeJson(`models/${result.runId}.json`, {
+        run_id: result.runId,
+        task: data.task,
+        target: data.target,
+        classes: data.classes,
+        features: data.featureNames,
+        preprocessor: data.prep,
+        model: result.model.save(),
+        val_metric: result.valMetric,
+        final_metrics: result.finalMetrics,
+      });
+    }
+    board.rows = rank([
+      ...board.rows,
+      {
+        model: learner.id,
+        params: { ...learner.defaults, ...params },
+        metric: result.valMetric,
+        runtime_s: Math.round(result.runtimeS * 1000) / 1000,
+        run_id: result.runId,
+        status: result.status,
+        test_metric: result.finalMetrics?.primary ?? null,
+      },
+    ]);
+    events.emit(EV.LEADERBOARD_UPDATED, { rows: board.rows });
+    const leader = board.rows[0];
+    if (leader?.metric && leader.run_id && (!board.best || leader.run_id !== board.best.run_id)) {
+      board.best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
+      events.emit(EV.BEST_MODEL_UPDATED, board.best);
+    }
+    return result;
+  }
+}
+
+/** Aborted as soon as one of `signals` is. */
+function eitherSignal(signals: AbortSignal[]): AbortSignal {
+  const c = new AbortController();
+  for (const sig of signals) {
+    if (sig.aborted) c.abort(sig.reason);
+    else sig.addEventListener("abort", () => c.abort(sig.reason), { once: true });
+  }
+  return c.signal;
+}
+
+interface Board {
+  rows: LeaderboardRow[];
+  best: { run_id: string; model_id: string; metric: MetricValue } | null;
+}
+
+function findLearnerFor(id: string, task: "regression" | "classification"): Learner {
+  const learner = findLearner(id);
+  if (!learner || !learner.tasks.includes(task)) {
+    throw new InputError(`Model ${JSON.stringify(id)} cannot train a ${task} task. Choose from: ${learnersFor(task).map((l) => l.id).join(", ")}.`);
+  }
+  return learner;
 }
 
 /** Successful runs by validation score (best first), then failed and cancelled runs. */

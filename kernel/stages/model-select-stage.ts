@@ -16,6 +16,8 @@ export const METRICS_BY_TASK = {
 const planSchema = z.object({
   models: z.array(z.object({ id: z.string(), params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional() })).min(1),
   metric_primary: z.string(),
+  /** when set, TRAIN searches these models' hyperparameters for this many seconds */
+  time_budget_s: z.number().positive().nullable().optional(),
 });
 export type TrainingPlan = z.infer<typeof planSchema>;
 
@@ -27,11 +29,15 @@ export const modelSelectStage: StageModule = {
     const asked = ctx.snapshot.intent?.constraints["metric"];
     const allowed: readonly string[] = METRICS_BY_TASK[task];
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;
+    const askedBudget = ctx.snapshot.intent?.constraints["time_budget_s"];
+    const budget = ctx.meta.time_budget_s ?? (typeof askedBudget === "number" ? askedBudget : null);
     const plan: TrainingPlan = {
       models: candidates.map((c) => ({ id: c.id, params: findLearner(c.id)!.defaults })),
       metric_primary: metric,
+      time_budget_s: budget,
     };
-    return { kind: "plan", summary: `Train ${plan.models.map((m) => m.id).join(" and ")}, ranked by validation ${metric}.`, plan };
+    const how = budget ? `Search ${plan.models.map((m) => m.id).join(", ")} for ${budget} s` : `Train ${plan.models.map((m) => m.id).join(" and ")}`;
+    return { kind: "plan", summary: `${how}, ranked by validation ${metric}.`, plan };
   },
   checkPlan(ctx, planJson) {
     parseTrainingPlan(planJson, ctx.work.intent().task);
@@ -51,7 +57,12 @@ export const modelSelectStage: StageModule = {
         kind: "markdown",
         source: `## 5. Models\n\n${why}\n\nRanked by validation **${plan?.metric_primary ?? "?"}**. Change a model's \`params\`, or add or remove models, and re-run the training cell.`,
       },
-      { kind: "code", source: `const models = ${literal(plan?.models ?? [])};\nconst metric = ${literal(plan?.metric_primary ?? "")};` },
+      {
+        kind: "code",
+        source:
+          `const models = ${literal(plan?.models ?? [])};\nconst metric = ${literal(plan?.metric_primary ?? "")};` +
+          (plan?.time_budget_s ? `\nconst budgetSeconds = ${plan.time_budget_s};` : ""),
+      },
     ];
   },
 };

@@ -11,7 +11,10 @@ export const trainStage: StageModule = {
     const data = ctx.work.prepared();
     const plan = parseTrainingPlan(ctx.snapshot.plans.MODEL_SELECT?.plan_json, data.task);
     // the stage ranks its own runs; runs from earlier passes (before a rewind) stay in the log
-    const outcome = await ctx.runtime.train(plan.models, data, { metric: plan.metric_primary, leaderboard: [], best: null });
+    const fresh = { metric: plan.metric_primary, leaderboard: [], best: null };
+    const outcome = plan.time_budget_s
+      ? await ctx.runtime.search(plan.models.map((m) => m.id), data, { ...fresh, budgetSeconds: plan.time_budget_s, seed: ctx.meta.seed })
+      : await ctx.runtime.train(plan.models, data, fresh);
     const ok = outcome.runs.filter((r) => r.status === "success");
     if (ok.length === 0) {
       throw new Error(`no model trained: ${outcome.runs.map((r) => `${r.modelId} ${r.status}${r.reason ? ` (${r.reason})` : ""}`).join("; ")}`);
@@ -25,6 +28,7 @@ export const trainStage: StageModule = {
     };
   },
   cells(ctx) {
+    const plan = ctx.snapshot.plans.MODEL_SELECT?.plan_json as { time_budget_s?: number | null } | undefined;
     const rows = ctx.snapshot.leaderboard
       .map((r) => `| ${r.model} | ${r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : r.status ?? ""} | ${r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(4)}` : ""} | ${r.runtime_s.toFixed(2)} s |`)
       .join("\n");
@@ -37,7 +41,9 @@ export const trainStage: StageModule = {
       },
       {
         kind: "code",
-        source: `const outcome = await rt.train(models, data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);`,
+        source: plan?.time_budget_s
+          ? `const outcome = await rt.search(models.map((m) => m.id), data, { metric: metric, budgetSeconds: budgetSeconds });\nautoml.leaderboard(outcome.leaderboard);`
+          : `const outcome = await rt.train(models, data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);`,
       },
     ];
   },

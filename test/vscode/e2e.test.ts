@@ -23,7 +23,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false });
+    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0 });
     browser = await openBrowser();
     page = await openWorkbench(browser, workbenchUrl(cs));
     await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });

@@ -1,0 +1,122 @@
+/**
+ * Cost-aware hyperparameter search under a time budget, in the spirit of FLAML: every
+ * candidate starts from a cheap configuration, cheapest learners first; after that the search
+ * mostly spends its time near the best configuration of the learner that is winning (a local
+ * random step whose size grows on success and shrinks on failure, and more boosting rounds for
+ * a winning booster), now and then trying another learner, and never starts a trial its own
+ * past trials say cannot finish in the time left.
+ */
+import { seededRandom } from "../data/seeded-random";
+import type { Learner, Params } from "./learner";
+import { isBetter } from "./metrics";
+import type { RunResult } from "./training-run";
+
+export interface Dimension {
+  low: number;
+  high: number;
+  log?: boolean;
+  int?: boolean;
+}
+
+/** Where each learner may search, and the cheap configuration it starts from. */
+export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string, Dimension> }> = {
+  hist_gbdt: {
+    start: { max_iter: 50, learning_rate: 0.2, max_leaf_nodes: 15, min_samples_leaf: 20 },
+    space: {
+      learning_rate: { low: 0.02, high: 0.5, log: true },
+      max_leaf_nodes: { low: 4, high: 128, log: true, int: true },
+      min_samples_leaf: { low: 2, high: 100, log: true, int: true },
+      l2_regularization: { low: 1e-4, high: 10, log: true },
+      subsample: { low: 0.5, high: 1 },
+      colsample: { low: 0.5, high: 1 },
+    },
+  },
+  linear_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
+  logistic_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
+  ridge: { start: { alpha: 1 }, space: { alpha: { low: 1e-3, high: 100, log: true } } },
+  gaussian_nb: { start: {}, space: { var_smoothing: { low: 1e-12, high: 1e-3, log: true } } },
+};
+
+export interface Proposal {
+  learner: Learner;
+  params: Params;
+}
+
+interface LearnerState {
+  learner: Learner;
+  best: { score: number; params: Params } | null;
+  seconds: number[];
+  step: number;
+  tried: number;
+}
+
+const MAX_BOOSTING_ROUNDS = 2000;
+
+export class BudgetedSearch {
+  private readonly states: LearnerState[];
+  private readonly random: () => number;
+  private metricName = "";
+
+  constructor(learners: Learner[], rows: number, seed: number) {
+    this.random = seededRandom(seed + 17);
+    // cheapest first: one-shot fits, then gradient descent, then boosting (its cost grows with rows)
+    const cost = (l: Learner) => (l.iterative ? (l.family === "linear" ? 1 : 2 + rows / 1e5) : 0);
+    this.states = [...learners].sort((a, b) => cost(a) - cost(b)).map((learner) => ({ learner, best: null, seconds: [], step: 0.5, tried: 0 }));
+  }
+
+  next(secondsLeft: number): Proposal | null {
+    if (secondsLeft <= 0) return null;
+    const untried = this.states.find((s) => s.tried === 0);
+    if (untried) return { learner: untried.learner, params: { ...(SEARCH_SPACES[untried.learner.id]?.start ?? {}) } };
+    const fits = this.states.filter((s) => expectedSeconds(s) <= secondsLeft);
+    if (fits.length === 0) return null;
+    const ranked = fits.filter((s) => s.best).sort((a, b) => (isBetter(this.metricName, a.best!.score, b.best!.score) ? -1 : 1));
+    const pick = ranked.length && this.random() < 0.75 ? ranked[0]! : fits[Math.floor(this.random() * fits.length)]!;
+    return { learner: pick.learner, params: this.neighbour(pick, pick === ranked[0], secondsLeft) };
+  }
+
+  record(p: Proposal, result: RunResult, seconds: number, metricName: string): void {
+    this.metricName = metricName;
+    const s = this.states.find((x) => x.learner === p.learner)!;
+    s.tried++;
+    s.seconds.push(seconds);
+    const score = result.valMetric?.value;
+    if (score === undefined) return;
+    if (!s.best || isBetter(metricName, score, s.best.score)) {
+      s.best = { score, params: p.params };
+      s.step = Math.min(2, s.step * 1.3);
+    } else s.step = Math.max(0.05, s.step * 0.8);
+  }
+
+  /** A random step from the learner's best configuration, in log space where the dimension is. */
+  private neighbour(s: LearnerState, winning: boolean, secondsLeft: number): Params {
+    const spec = SEARCH_SPACES[s.learner.id];
+    const base = { ...(s.learner.defaults ?? {}), ...(s.best?.params ?? spec?.start ?? {}) };
+    const out: Params = { ...base };
+    for (const [name, dim] of Object.entries(spec?.space ?? {})) {
+      const current = Number(base[name] ?? (dim.low + dim.high) / 2);
+      const z = gaussian(this.random) * s.step;
+      let v = dim.log ? Math.exp(Math.log(Math.max(current, dim.low)) + z * Math.log(dim.high / dim.low) * 0.25) : current + z * (dim.high - dim.low) * 0.25;
+      v = Math.min(dim.high, Math.max(dim.low, v));
+      out[name] = dim.int ? Math.round(v) : v;
+    }
+    if (s.learner.id === "hist_gbdt") {
+      // spend more on what is winning: more rounds, as far as the time left allows
+      const rounds = Number(base["max_iter"] ?? 100);
+      const perRound = expectedSeconds(s) / Math.max(1, rounds);
+      const affordable = perRound > 0 ? Math.floor((0.5 * secondsLeft) / perRound) : rounds;
+      out["max_iter"] = Math.max(10, Math.min(MAX_BOOSTING_ROUNDS, winning ? Math.round(rounds * 1.5) : rounds, affordable));
+    }
+    return out;
+  }
+}
+
+function expectedSeconds(s: LearnerState): number {
+  if (s.seconds.length === 0) return 0;
+  return s.seconds.reduce((a, b) => a + b, 0) / s.seconds.length;
+}
+
+function gaussian(random: () => number): number {
+  const u = Math.max(1e-12, random());
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}

@@ -1,0 +1,61 @@
+import { strict as assert } from "node:assert";
+import { AssetStore } from "../../kernel/assets/asset-store";
+import { prepareData, splitForTask } from "../../kernel/data/prepared-data";
+import { planPreprocessing } from "../../kernel/data/preprocess-plan";
+import { loadTableFile } from "../../kernel/data/table-loader";
+import { profileTable } from "../../kernel/data/table-profile";
+import type { EventSink } from "../../kernel/events/event-sink";
+import { isBetter } from "../../kernel/ml/metrics";
+import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
+import { validatePayload, type EventName } from "../../contract";
+import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
+
+function runtime() {
+  const events: Array<{ name: EventName; payload: unknown }> = [];
+  const sink: EventSink = {
+    emit(name, payload) {
+      const checked = validatePayload(name, payload);
+      assert.ok(checked.ok, checked.ok ? "" : checked.error);
+      events.push({ name, payload });
+    },
+  };
+  const rt = new PipelineRuntime({ sinkFor: () => sink, assets: new AssetStore("p", tempWorkspace("search")), pacing: false });
+  const { table } = loadTableFile(BOSTON_CSV);
+  const split = splitForTask(table, { target: "medv", task: "regression", seed: 42, testSize: 0.2, valSize: 0.2 });
+  const data = prepareData(planPreprocessing(profileTable(table, "medv", "regression"), "medv"), table, split);
+  return { rt, data, events };
+}
+
+describe("model search under a time budget", function () {
+  this.timeout(60_000);
+  after(removeTempWorkspaces);
+
+  it("keeps to its budget, records every trial and ranks them on validation", async () => {
+    const { rt, data, events } = runtime();
+    const out = await rt.search(["hist_gbdt", "linear_gd", "ridge"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
+    assert.ok(out.trials > 3, `${out.trials} trials: the search went past the starting configurations`);
+    assert.ok(out.overrunSeconds < 0.5, `overrun ${out.overrunSeconds} s`);
+    assert.equal(out.leaderboard.length, out.trials);
+    const ok = out.leaderboard.filter((r) => r.metric);
+    for (const r of ok) assert.ok(!isBetter("rmse", r.metric!.value, out.best!.metric.value), "no row beats the best");
+    assert.equal(out.leaderboard[0]!.run_id, out.best!.run_id);
+    assert.equal(events.filter((e) => e.name === "LEADERBOARD_UPDATED").length, out.trials);
+    assert.ok(events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\) in [\d.]+ s of a 3 s budget \(overrun/.test((e.payload as { text: string }).text)));
+  });
+
+  it("says so when the budget is too small for any trial to finish", async () => {
+    const { rt, data } = runtime();
+    await assert.rejects(rt.search(["hist_gbdt"], data, { metric: "rmse", budgetSeconds: 0.001, leaderboard: [], best: null }), /No trial finished within the 0.001 s budget\. Give the search more time\./);
+  });
+
+  it("records a trial that throws as failed and goes on", async () => {
+    const { rt, data } = runtime();
+    const out = await rt.train([{ id: "ridge", params: { alpha: -1e9 } }, { id: "linear_gd" }], data, { metric: "rmse", leaderboard: [], best: null });
+    assert.deepEqual(out.runs.map((r) => r.status), ["failed", "success"]);
+    assert.match(out.runs[0]!.reason ?? "", /positive definite/);
+    assert.equal(out.leaderboard.length, 2);
+    assert.equal(out.leaderboard[1]!.status, "failed");
+    assert.equal(out.leaderboard[1]!.metric, null);
+    assert.equal(out.best?.model_id, "linear_gd");
+  });
+});
