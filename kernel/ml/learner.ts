@@ -61,6 +61,8 @@ export interface FittedModel {
   save(): SavedModel;
   /** gradient-descent learners: the weight trajectory and the loss, for the loss-landscape view */
   readonly descent?: Descent;
+  /** tree learners: each feature's share of the total split gain */
+  gainImportance?(): number[];
 }
 
 export interface Learner {

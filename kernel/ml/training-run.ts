@@ -13,7 +13,8 @@ import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import { FitCancelled, type FitInput, type FittedModel, type LabelledSet, type Learner, type Params, type StepReport } from "./learner";
 import { lossLandscape } from "./loss-landscape";
-import { argmaxRows, classificationMetrics, regressionMetrics, type Split } from "./metrics";
+import { emitEvaluationArtifacts } from "./evaluation-artifacts";
+import { classificationMetrics, regressionMetrics, type Split } from "./metrics";
 
 export interface RunRequest {
   learner: Learner;
@@ -22,6 +23,8 @@ export interface RunRequest {
   test: LabelledSet;
   /** class labels, for classification */
   classes: string[];
+  /** the feature matrix's column names, for importances */
+  featureNames: string[];
   metricPrimary: string;
   /** what TRAIN_RUN_STARTED.config reports about the data side */
   config: Omit<EventPayload<"TRAIN_RUN_STARTED">["config"], "train" | "params">;
@@ -131,7 +134,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     text: `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
-  emitEvaluationArtifacts(events, assets, runId, task, model, req.test, req.classes);
+  emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS };
@@ -218,60 +221,6 @@ function baselineLoss(data: FitInput): number {
 function variance(y: Float64Array): number {
   const m = y.reduce((s, v) => s + v, 0) / y.length;
   return y.reduce((s, v) => s + (v - m) ** 2, 0) / y.length;
-}
-
-function emitEvaluationArtifacts(
-  events: EventSink,
-  assets: AssetStore,
-  runId: string,
-  task: "regression" | "classification",
-  model: FittedModel,
-  test: LabelledSet,
-  classes: string[],
-): void {
-  const out = model.predict(test.x);
-  if (task === "regression") {
-    const points = Array.from(test.y, (actual, i) => ({ actual, predicted: out[i]!, residual: actual - out[i]! }));
-    const written = assets.writeJson(`runs/${runId}/residuals.json`, {
-      run_id: runId,
-      split: "test",
-      points,
-      vega_lite: {
-        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-        description: "Residuals on the test split",
-        data: { values: points },
-        mark: { type: "point", tooltip: true },
-        encoding: { x: { field: "predicted", type: "quantitative" }, y: { field: "residual", type: "quantitative" } },
-      },
-    });
-    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: `${runId}-residuals`, type: "residuals", name: "Residuals (test)", url: written.url, meta: { run_id: runId, format: "json" } } });
-    events.emit(EV.RESIDUALS_PLOT_READY, { asset_url: written.url, run_id: runId });
-    return;
-  }
-  const k = classes.length;
-  const pred = argmaxRows(out, test.x.rows, k);
-  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < test.x.rows; i++) matrix[test.y[i]!]![pred[i]!]!++;
-  const cells = matrix.flatMap((row, a) => row.map((count, p) => ({ actual: classes[a]!, predicted: classes[p]!, count })));
-  const written = assets.writeJson(`runs/${runId}/confusion_matrix.json`, {
-    run_id: runId,
-    split: "test",
-    labels: classes,
-    matrix,
-    vega_lite: {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      description: "Confusion matrix on the test split",
-      data: { values: cells },
-      mark: { type: "rect", tooltip: true },
-      encoding: {
-        x: { field: "predicted", type: "nominal" },
-        y: { field: "actual", type: "nominal" },
-        color: { field: "count", type: "quantitative" },
-      },
-    },
-  });
-  events.emit(EV.ARTIFACT_ADDED, { artifact: { id: `${runId}-confusion`, type: "confusion_matrix", name: "Confusion matrix (test)", url: written.url, meta: { run_id: runId, format: "json" } } });
-  events.emit(EV.CONFUSION_MATRIX_READY, { asset_url: written.url, run_id: runId });
 }
 
 /** Sleeps `ms` per step when pacing; otherwise yields to the event loop every ~15 ms so sockets keep flowing. */

@@ -4,7 +4,9 @@
  * same ones, so a stage and its cell cannot drift apart. Each call emits its contract events
  * under the stage it belongs to and writes its assets.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { ensurePngFor } from "../assets/chart-png";
 import { EV, type EventPayload, type FinalMetrics, type MetricValue, type PreprocessStep, type StageId, type TaskType } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { planPreprocessing } from "../data/preprocess-plan";
@@ -190,6 +192,11 @@ export class PipelineRuntime {
         ? (JSON.parse(files.read(`models/${standing.best.run_id}.json`).toString("utf8")) as { final_metrics: FinalMetrics })
         : null;
       best = { run_id: standing.best.run_id, model_id: standing.best.model_id, final_metrics: saved?.final_metrics ?? null };
+      // the best run's charts travel as PNGs too
+      const runDir = `runs/${standing.best.run_id}`;
+      if (files.exists(runDir)) {
+        for (const f of fs.readdirSync(files.absolute(runDir))) if (f.endsWith(".json")) await ensurePngFor(files.absolute(`${runDir}/${f.replace(/\.json$/, ".png")}`));
+      }
     }
     return exportProjectZip(files, this.assets, this.events("EXPORT"), { projectId: meta.id, prompt: meta.prompt, best });
   }
@@ -285,6 +292,7 @@ export class PipelineRuntime {
         data: data.fit,
         test: data.test,
         classes: data.classes,
+        featureNames: data.featureNames,
         metricPrimary: metric,
         config: {
           task_type: data.task,

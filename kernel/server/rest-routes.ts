@@ -21,6 +21,7 @@ import {
 } from "../../contract";
 import type { Conductor } from "../conductor/conductor";
 import { safeDataFileName } from "../conductor/project-meta";
+import { ensurePngFor } from "../assets/chart-png";
 import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
 
 const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
@@ -207,6 +208,8 @@ export function restRoutes(conductor: Conductor): Route[] {
         } catch {
           throw new HttpError(400, "Asset path leaves the project folder.");
         }
+        // a chart's PNG is rendered from its JSON's vega-lite spec the first time it is asked for
+        if (abs.endsWith(".png") && !fs.existsSync(abs)) await ensurePngFor(abs);
         if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new HttpError(404, `No asset ${rel} in project ${pid}.`);
         const size = fs.statSync(abs).size;
         res.writeHead(200, {

@@ -76,6 +76,8 @@ describe("conductor", () => {
     assert.ok(p.snapshot.preprocess_steps.some((s) => s.op === "encode_categorical"));
     assert.equal(p.snapshot.intent?.target, "Species");
     assert.ok(names(events).includes(EV.CONFUSION_MATRIX_READY));
+    assert.ok(names(events).includes(EV.ROC_CURVE_READY), "one-vs-rest ROC curves for the three species");
+    assert.ok(names(events).includes(EV.FEATURE_IMPORTANCE_READY));
     await c.close();
   });
 

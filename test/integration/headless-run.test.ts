@@ -75,6 +75,17 @@ describe("headless run (npx automl run)", function () {
     assert.ok(Math.abs(rmse - best.final_metrics.primary.value) < 1e-9, `recomputed ${rmse} vs reported ${best.final_metrics.primary.value}`);
     assert.ok(rmse < 6, `a linear model on Boston reaches a test RMSE well under the target's std (9.2); got ${rmse}`);
 
+    // the best run's charts travel as PNGs; its importances name Boston's known strong features
+    const bestRun = payloadsOf(events, EV.BEST_MODEL_UPDATED).at(-1)!.run_id;
+    for (const chart of ["residuals", "feature_importance"]) {
+      const png = files[`runs/${bestRun}/${chart}.png`];
+      assert.ok(png, `runs/${bestRun}/${chart}.png is in the zip`);
+      assert.deepEqual(Array.from(png.subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
+    }
+    const importance = JSON.parse(new TextDecoder().decode(files[`runs/${bestRun}/feature_importance.json`]!)) as { features: Array<{ feature: string; permutation: number }> };
+    assert.ok(["lstat", "rm"].includes(importance.features[0]!.feature), `top feature ${importance.features[0]!.feature}`);
+    assert.ok(payloadsOf(events, EV.FEATURE_IMPORTANCE_READY).length >= 2);
+
     // simulated steps say so; real ones do not
     const started = payloadsOf(events, EV.TRAIN_RUN_STARTED);
     const oneShot = started.find((s) => s.model_id === "ridge")!;

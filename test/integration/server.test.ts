@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import * as os from "node:os";
 import WebSocket from "ws";
 import { CLOSE_CODES, EV, subscribe, type AnyEventEnvelope, type SocketLike } from "../../contract";
@@ -90,6 +92,13 @@ describe("conductor server", function () {
       await assert.rejects(openStream(rc.client.streamUrl(id, 0).replace("since=0", "since=-1")), { status: 400 });
       assert.equal((await call("GET", `/api/projects/${id}/assets/..%2F..%2F..%2Fetc%2Fpasswd`)).status, 400);
       assert.equal((await call("GET", `/api/projects/${id}/assets/nothing.json`)).status, 404);
+      // a chart's PNG is rendered from its JSON the first time it is asked for
+      fs.mkdirSync(path.join(rc.conductor.projectsDir, id, "runs", "r1"), { recursive: true });
+      fs.writeFileSync(path.join(rc.conductor.projectsDir, id, "runs", "r1", "chart.json"), JSON.stringify({ vega_lite: { data: { values: [{ a: 1, b: 2 }] }, mark: "bar", encoding: { x: { field: "a", type: "ordinal" }, y: { field: "b", type: "quantitative" } } } }));
+      const png = await call("GET", `/api/projects/${id}/assets/runs/r1/chart.png`);
+      assert.equal(png.status, 200);
+      assert.equal(png.headers.get("content-type"), "image/png");
+      assert.deepEqual(Array.from(new Uint8Array(await png.arrayBuffer()).subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
       const meta = await call("GET", `/api/projects/${id}/assets/project.json`);
       assert.equal(meta.status, 200);
       assert.equal(((await meta.json()) as { id: string }).id, id);

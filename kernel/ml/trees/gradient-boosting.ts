@@ -161,20 +161,16 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
       softmaxInto(out, x.rows, k, p);
       return p;
     },
+    gainImportance() {
+      const total = new Float64Array(state.mapper.edges.length);
+      for (const t of state.trees) t.gain.forEach((g, f) => (total[f]! += g));
+      const sum = total.reduce((a, b) => a + b, 0) || 1;
+      return Array.from(total, (v) => v / sum);
+    },
     save(): SavedModel {
       return { model_id: "hist_gbdt", params, task: loss === "log_loss" ? "classification" : "regression", n_features: state.mapper.edges.length, n_classes: loss === "log_loss" ? Math.max(2, k) : 0, state: serialiseState(state) };
     },
   };
-}
-
-/** Gain-based importance: the total split gain per feature, normalised to sum to 1. */
-export function boostingImportance(model: FittedModel): number[] | null {
-  const state = (model.save().state as unknown) as ReturnType<typeof serialiseState>;
-  if (!state.trees) return null;
-  const total = new Float64Array(state.mapper.edges.length);
-  for (const t of state.trees) t.gain.forEach((g, f) => (total[f]! += g));
-  const sum = total.reduce((s, v) => s + v, 0) || 1;
-  return Array.from(total, (v) => v / sum);
 }
 
 function initialRaw(loss: Loss, y: Float64Array | Int32Array, k: number, nClasses: number): number[] {
