@@ -34,6 +34,7 @@ export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string
   linear_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
   logistic_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
   ridge: { start: { alpha: 1 }, space: { alpha: { low: 1e-3, high: 100, log: true } } },
+  ml_random_forest: { start: { n_estimators: 20 }, space: { max_features: { low: 0.3, high: 1 } } },
   gaussian_nb: { start: {}, space: { var_smoothing: { low: 1e-12, high: 1e-3, log: true } } },
 };
 

@@ -72,6 +72,8 @@ export interface Learner {
   /** true when fit() reports real steps */
   readonly iterative: boolean;
   readonly tasks: readonly LearningTask[];
+  /** offered only up to this many training rows (too slow beyond) */
+  readonly maxRows?: number;
   /** why this learner is worth trying, for MODEL_CANDIDATES */
   readonly why: string;
   readonly defaults: Params;

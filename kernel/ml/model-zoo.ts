@@ -2,13 +2,15 @@
 import { gaussianNaiveBayes } from "./gaussian-naive-bayes";
 import type { Learner, LearningTask } from "./learner";
 import { linearRegressionGd, logisticRegressionGd } from "./linear-gradient-descent";
+import { mlRandomForest } from "./ml-random-forest-learner";
 import { ridgeRegression } from "./ridge-regression";
 import { histGradientBoosting } from "./trees/gradient-boosting";
 
-const LEARNERS: readonly Learner[] = [histGradientBoosting, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes];
+const LEARNERS: readonly Learner[] = [histGradientBoosting, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes, mlRandomForest];
 
-export function learnersFor(task: LearningTask): Learner[] {
-  return LEARNERS.filter((l) => l.tasks.includes(task));
+/** The learners for a task; with `rows`, only those fast enough for that many training rows. */
+export function learnersFor(task: LearningTask, rows?: number): Learner[] {
+  return LEARNERS.filter((l) => l.tasks.includes(task) && (rows === undefined || l.maxRows === undefined || rows <= l.maxRows));
 }
 
 export function findLearner(id: string): Learner | undefined {

@@ -202,8 +202,8 @@ export class PipelineRuntime {
   }
 
   /** The learners worth trying for this task, with why. */
-  modelCandidates(task: "regression" | "classification"): EventPayload<"MODEL_CANDIDATES">["models"] {
-    const models = learnersFor(task).map((l) => ({
+  modelCandidates(task: "regression" | "classification", trainingRows?: number): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const models = learnersFor(task, trainingRows).map((l) => ({
       id: l.id,
       name: l.name,
       family: l.family,

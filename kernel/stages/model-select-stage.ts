@@ -25,7 +25,7 @@ export const modelSelectStage: StageModule = {
   id: "MODEL_SELECT",
   async run(ctx) {
     const { task } = ctx.work.intent();
-    const candidates = ctx.runtime.modelCandidates(task);
+    const candidates = ctx.runtime.modelCandidates(task, ctx.work.split().split.train.length);
     const asked = ctx.snapshot.intent?.constraints["metric"];
     const allowed: readonly string[] = METRICS_BY_TASK[task];
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;

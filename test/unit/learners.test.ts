@@ -6,6 +6,8 @@ import { linearRegressionGd, logisticRegressionGd } from "../../kernel/ml/linear
 import { lossLandscape } from "../../kernel/ml/loss-landscape";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
 import { ridgeRegression } from "../../kernel/ml/ridge-regression";
+import { mlRandomForest } from "../../kernel/ml/ml-random-forest-learner";
+import { learnersFor } from "../../kernel/ml/model-zoo";
 
 function linearSet(n: number, seed: number, noise = 0): LabelledSet {
   const r = seededRandom(seed);
@@ -77,6 +79,18 @@ describe("learners", () => {
       const restored = learner.restore(JSON.parse(JSON.stringify(model.save())));
       assert.deepEqual(restored.predict(test.x), model.predict(test.x), `${learner.id} round-trips through JSON`);
     }
+  });
+
+  it("keeps ml-random-forest for small tables only, with vote-share probabilities", async () => {
+    assert.ok(learnersFor("classification", 500).some((l) => l.id === "ml_random_forest"));
+    assert.ok(!learnersFor("classification", 5000).some((l) => l.id === "ml_random_forest"), "too slow beyond 600 rows (measured)");
+    const input: FitInput = { task: "classification", train: separableSet(150, 1), val: separableSet(30, 2), nClasses: 3 };
+    const model = await mlRandomForest.fit(input, { n_estimators: 10 }, {});
+    const test = separableSet(60, 3);
+    const p = model.predict(test.x);
+    for (let i = 0; i < 60; i++) assert.ok(Math.abs(p[i * 3]! + p[i * 3 + 1]! + p[i * 3 + 2]! - 1) < 1e-9);
+    assert.ok(classificationMetrics(test.y, p, 3).accuracy > 0.95);
+    assert.deepEqual(mlRandomForest.restore(JSON.parse(JSON.stringify(model.save()))).predict(test.x), p);
   });
 
   it("computes metrics as scikit-learn does on known cases", () => {
