@@ -20,6 +20,3 @@ export type PanelToHost =
   | { type: "fetchAsset"; url: string }
   | { type: "openNotebook" }
   | { type: "exportZip" };
-
-/** The grid asset of LOSS_SURFACE_GRID_READY: resolution × resolution float32, row-major, little-endian. */
-export const LOSS_GRID_FORMAT = "float32";

@@ -93,7 +93,7 @@ export class ProjectEventBus {
       type: "EVENT",
       project_id: this.projectId,
       seq: this.history.length + 1,
-      ts: Math.round(Date.now()) / 1000,
+      ts: Date.now() / 1000,
       stage: { id: stage, index: stageIndex(stage), status: this.statusOf(stage) },
       event: { name, payload },
     };

@@ -5,6 +5,7 @@
  */
 import type { FittedModel, Learner, Params, SavedModel } from "./learner";
 import type { Matrix } from "./matrix";
+import { softmaxRows } from "./softmax";
 
 interface NaiveBayesState {
   log_prior: number[];
@@ -73,7 +74,6 @@ function fittedNaiveBayes(params: Params, state: NaiveBayesState): FittedModel {
     predict(x: Matrix) {
       const out = new Float64Array(x.rows * k);
       for (let i = 0; i < x.rows; i++) {
-        let max = -Infinity;
         for (let c = 0; c < k; c++) {
           let s = state.log_prior[c]!;
           for (let j = 0; j < d; j++) {
@@ -82,13 +82,10 @@ function fittedNaiveBayes(params: Params, state: NaiveBayesState): FittedModel {
             s -= 0.5 * Math.log(2 * Math.PI * v) + (diff * diff) / (2 * v);
           }
           out[i * k + c] = s;
-          max = Math.max(max, s);
         }
-        let sum = 0;
-        for (let c = 0; c < k; c++) sum += out[i * k + c] = Math.exp(out[i * k + c]! - max);
-        for (let c = 0; c < k; c++) out[i * k + c] = out[i * k + c]! / sum;
       }
-      return out;
+      // joint log-likelihoods → class probabilities
+      return softmaxRows(out, x.rows, k);
     },
     save(): SavedModel {
       return { model_id: "gaussian_nb", params, task: "classification", n_features: d, n_classes: k, state: { ...state } };

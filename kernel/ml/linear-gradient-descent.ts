@@ -5,6 +5,7 @@
  */
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "./learner";
 import type { Matrix } from "./matrix";
+import { softmaxRows } from "./softmax";
 
 interface LinearState {
   /** (features + 1) × outputs, row-major; the last row is the bias */
@@ -213,17 +214,6 @@ function scores(w: ArrayLike<number>, x: Matrix, k: number): Float64Array {
     }
   }
   return out;
-}
-
-function softmaxRows(z: Float64Array, n: number, k: number): Float64Array {
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) max = Math.max(max, z[i * k + c]!);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += z[i * k + c] = Math.exp(z[i * k + c]! - max);
-    for (let c = 0; c < k; c++) z[i * k + c] = z[i * k + c]! / sum;
-  }
-  return z;
 }
 
 function accuracyOf(w: Float64Array, x: Matrix, y: Int32Array, k: number): number {

@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   EVENT_NAMES,
-  EVENT_SCHEMAS,
   STAGE_IDS,
   applyEvent,
   emptySnapshot,
@@ -81,8 +80,7 @@ describe("contract", () => {
     assert.ok(!validateEnvelope({ ...env, event: { name: "NOPE", payload: {} } }).ok);
   });
 
-  it("has a schema for every name and folds events into a snapshot", () => {
-    for (const n of EVENT_NAMES) assert.ok(EVENT_SCHEMAS[n]);
+  it("folds events into a snapshot", () => {
     const s = emptySnapshot("p");
     const mk = (seq: number, name: string, payload: unknown): AnyEventEnvelope =>
       ({ v: 1, type: "EVENT", project_id: "p", seq, ts: 1, stage: { id: "PREPROCESS", index: 3, status: "running" }, event: { name, payload } }) as AnyEventEnvelope;

@@ -8,6 +8,7 @@
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
 import type { Matrix } from "../matrix";
+import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { TreeGrower, leafOf, type Tree } from "./histogram-tree";
 
@@ -86,7 +87,7 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
   const lossSample = sampleForLoss(y, 10_000);
   for (round = 1; round <= maxIter; round++) {
     if (hooks.signal?.aborted) throw new FitCancelled();
-    if (k > 1) softmaxInto(raw, n, k, probs);
+    if (k > 1) softmaxRows(raw, n, k, probs);
     for (let c = 0; c < k; c++) {
       gradients(loss, y, raw, k, c, probs, grad, hess, num("huber_delta"));
       const m = sampleRows(rows, n, num("subsample"), random);
@@ -158,7 +159,7 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
         return p;
       }
       const p = new Float64Array(x.rows * k);
-      softmaxInto(out, x.rows, k, p);
+      softmaxRows(out, x.rows, k, p);
       return p;
     },
     gainImportance() {
@@ -188,16 +189,6 @@ function initialRaw(loss: Loss, y: Float64Array | Int32Array, k: number, nClasse
   const values = Float64Array.from(y as Float64Array);
   if (loss === "absolute_error") return [values.sort()[Math.floor(n / 2)]!];
   return [values.reduce((s, v) => s + v, 0) / n];
-}
-
-function softmaxInto(raw: Float64Array, n: number, k: number, out: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) max = Math.max(max, raw[i * k + c]!);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += out[i * k + c] = Math.exp(raw[i * k + c]! - max);
-    for (let c = 0; c < k; c++) out[i * k + c] = out[i * k + c]! / sum;
-  }
 }
 
 function gradients(loss: Loss, y: Float64Array | Int32Array, raw: Float64Array, k: number, c: number, probs: Float64Array, grad: Float64Array, hess: Float64Array, delta: number): void {
