@@ -84,4 +84,30 @@ describe("histogram gradient boosting", () => {
     const restored = histGradientBoosting.restore(JSON.parse(JSON.stringify(a.save())));
     assert.deepEqual(restored.predict(test.x), a.predict(test.x));
   });
+
+  it("keeps exact counts and hessian sums with varying hessians (the packed histogram slot)", () => {
+    const n = 5000;
+    const cols = 6;
+    const r = seededRandom(21);
+    const data = new Float64Array(n * cols).map(() => (r() < 0.05 ? NaN : r()));
+    const grad = new Float64Array(n).map(() => r() * 2 - 1);
+    const hess = new Float64Array(n).map(() => 0.01 + r() * 0.24); // log-loss range
+    const x = { data, rows: n, cols };
+    const mapper = fitBins(x);
+    const grower = new TreeGrower(applyBins(mapper, x), mapper);
+    const rows = Uint32Array.from({ length: n }, (_, i) => i);
+    const l2 = 0.5;
+    const { tree, leaves } = grower.grow(rows, grad, hess, false, {
+      maxLeafNodes: 40, maxDepth: 20, minSamplesLeaf: 37, minHessianLeaf: 1e-3, l2, minGain: 0, features: null, randomThresholds: null,
+    });
+    assert.equal(leaves.length, 40);
+    assert.equal(leaves.reduce((s, l) => s + l.end - l.start, 0), n);
+    for (const leaf of leaves) {
+      assert.ok(leaf.end - leaf.start >= 37, `leaf of ${leaf.end - leaf.start} rows`);
+      let G = 0;
+      let H = 0;
+      for (let i = leaf.start; i < leaf.end; i++) (G += grad[rows[i]!]!), (H += hess[rows[i]!]!);
+      assert.ok(Math.abs(tree.value[leaf.node]! - -G / (H + l2)) < 1e-9 * Math.max(1, Math.abs(G / H)));
+    }
+  });
 });

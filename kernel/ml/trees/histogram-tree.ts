@@ -35,8 +35,24 @@ export interface Tree {
   gain: Float64Array;
 }
 
-/** Per bin, interleaved: [gradient sum, hessian sum, count], so one bin's update touches one cache line. */
+/**
+ * Per bin, interleaved: [gradient sum, count-and-hessian sum]. The second slot adds
+ * `scale + h` per row (scale a power of two at least twice any node's hessian sum), so one
+ * add carries both the count (its multiple of scale) and the hessian (the remainder): two
+ * updates per row and feature instead of three, in the loop that dominates fitting. With a
+ * constant hessian of 1 (scale 0) the slot is the count, which is also the hessian.
+ */
 type Hist = Float64Array;
+
+/** The count in a histogram's second slot. */
+function countOf(hc: number, scale: number): number {
+  // hc / scale = count + h / scale, h / scale in [-tiny, 0.5]: rounding after -0.25 is exact
+  return scale === 0 ? hc : Math.round(hc / scale - 0.25);
+}
+
+function hessianOf(hc: number, count: number, scale: number): number {
+  return scale === 0 ? hc : hc - count * scale;
+}
 
 interface Candidate {
   node: number;
@@ -66,11 +82,24 @@ export interface LeafRows {
   end: number;
 }
 
+/** Below this size the row-major slots stay in a core's cache whatever rows a node has. */
+const ROW_MAJOR_CACHE_BYTES = 1 << 20;
+
 export class TreeGrower {
   private readonly offsets: Int32Array;
   private readonly histSize: number;
-  private ordG: Float64Array;
-  private ordH: Float64Array;
+  /** gradients and count-and-hessian terms in the order of `rows`, partitioned along with them */
+  private readonly ordG: Float64Array;
+  private readonly ordHC: Float64Array;
+  /** column-major copy of the bins: partitioning reads one feature of scattered rows */
+  private readonly columns: Uint8Array;
+  private readonly scratch: Uint32Array;
+  private readonly scratchG: Float64Array;
+  private readonly scratchHC: Float64Array;
+  private readonly goLeft = new Uint8Array(256);
+  /** row-major, per row and feature: the histogram slot (feature offset + bin), saving a lookup per update */
+  private readonly slots: Uint16Array | Uint32Array;
+  private scale = 0;
   /** histograms of finished nodes, reused: a tree needs dozens and a fit thousands */
   private readonly pool: Hist[] = [];
 
@@ -82,7 +111,15 @@ export class TreeGrower {
     for (let f = 0; f < data.cols; f++) this.offsets[f + 1] = this.offsets[f]! + mapper.nBins[f]!;
     this.histSize = this.offsets[data.cols]!;
     this.ordG = new Float64Array(data.rows);
-    this.ordH = new Float64Array(data.rows);
+    this.ordHC = new Float64Array(data.rows);
+    this.columns = new Uint8Array(data.rows * data.cols);
+    this.scratch = new Uint32Array(data.rows);
+    this.scratchG = new Float64Array(data.rows);
+    this.scratchHC = new Float64Array(data.rows);
+    const { bins, rows, cols } = data;
+    for (let i = 0; i < rows; i++) for (let f = 0; f < cols; f++) this.columns[f * rows + i] = bins[i * cols + f]!;
+    this.slots = this.histSize <= 0xffff ? new Uint16Array(rows * cols) : new Uint32Array(rows * cols);
+    for (let i = 0; i < rows * cols; i++) this.slots[i] = this.offsets[i % cols]! + bins[i]!;
   }
 
   /**
@@ -97,10 +134,23 @@ export class TreeGrower {
       return nodes.feature.length - 1;
     };
     const features = p.features ?? Int32Array.from({ length: this.data.cols }, (_, f) => f);
-    const rootHist = this.histogram(rows, 0, rows.length, grad, hess, constantHessian, features);
     let G = 0;
     let H = 0;
-    for (let i = 0; i < rows.length; i++) (G += grad[rows[i]!]!), (H += constantHessian ? 1 : hess[rows[i]!]!);
+    let maxH = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      G += grad[r]!;
+      const h = constantHessian ? 1 : hess[r]!;
+      H += h;
+      if (h > maxH) maxH = h;
+    }
+    this.scale = constantHessian ? 0 : 2 ** Math.ceil(Math.log2(2 * maxH * rows.length + 1));
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      this.ordG[i] = grad[r]!;
+      this.ordHC[i] = constantHessian ? 1 : this.scale + hess[r]!;
+    }
+    const rootHist = this.histogram(rows, 0, rows.length, features);
     const root: Candidate = { node: newNode(), start: 0, end: rows.length, depth: 0, hist: rootHist, G, H, split: null };
     root.split = this.bestSplit(root, features, p);
     const open: Candidate[] = [root];
@@ -130,7 +180,7 @@ export class TreeGrower {
       nLeaves++;
       const small = l.end - l.start <= r.end - r.start ? l : r;
       const large = small === l ? r : l;
-      small.hist = this.histogram(rows, small.start, small.end, grad, hess, constantHessian, features);
+      small.hist = this.histogram(rows, small.start, small.end, features);
       large.hist = subtract(c.hist, small.hist);
       for (const child of [l, r]) {
         const splittable = child.depth < p.maxDepth && child.end - child.start >= 2 * p.minSamplesLeaf;
@@ -157,41 +207,68 @@ export class TreeGrower {
     };
   }
 
-  private histogram(rows: Uint32Array, start: number, end: number, grad: Float64Array, hess: Float64Array, constantHessian: boolean, features: Int32Array): Hist {
-    const hist: Hist = this.pool.pop()?.fill(0) ?? new Float64Array(this.histSize * 3);
+  private histogram(rows: Uint32Array, start: number, end: number, features: Int32Array): Hist {
+    const hist: Hist = this.pool.pop()?.fill(0) ?? new Float64Array(this.histSize * 2);
     const n = end - start;
     const idx = rows.subarray(start, end);
-    // gradients in node order, so each feature's pass reads them sequentially
-    const og = this.ordG;
-    const oh = this.ordH;
-    for (let i = 0; i < n; i++) {
-      const r = idx[i]!;
-      og[i] = grad[r]!;
-      oh[i] = constantHessian ? 1 : hess[r]!;
-    }
-    const { bins, cols } = this.data;
-    const nf = features.length;
-    const allFeatures = nf === cols;
-    const offs = this.offsets;
-    for (let i = 0; i < n; i++) {
-      const row = idx[i]! * cols;
-      const gi = og[i]!;
-      const hi = oh[i]!;
-      if (allFeatures) {
-        for (let f = 0; f < cols; f++) {
-          const b = (offs[f]! + bins[row + f]!) * 3;
-          hist[b]! += gi;
-          hist[b + 1]! += hi;
-          hist[b + 2]! += 1;
+    const og = this.ordG.subarray(start, end);
+    const ohc = this.ordHC.subarray(start, end);
+    const total = this.data.rows;
+    if (n * 2 >= total || this.slots.byteLength <= ROW_MAJOR_CACHE_BYTES) {
+      const cols = this.data.cols;
+      const slots = this.slots;
+      if (features.length === cols) {
+        for (let i = 0; i < n; i++) {
+          const row = idx[i]! * cols;
+          const gi = og[i]!;
+          const hi = ohc[i]!;
+          for (let f = 0; f < cols; f++) {
+            const b = slots[row + f]! << 1;
+            hist[b]! += gi;
+            hist[b + 1]! += hi;
+          }
         }
       } else {
-        for (let k = 0; k < nf; k++) {
-          const f = features[k]!;
-          const b = (offs[f]! + bins[row + f]!) * 3;
-          hist[b]! += gi;
-          hist[b + 1]! += hi;
-          hist[b + 2]! += 1;
+        const nf = features.length;
+        for (let i = 0; i < n; i++) {
+          const row = idx[i]! * cols;
+          const gi = og[i]!;
+          const hi = ohc[i]!;
+          for (let k = 0; k < nf; k++) {
+            const b = slots[row + features[k]!]! << 1;
+            hist[b]! += gi;
+            hist[b + 1]! += hi;
+          }
         }
+      }
+      return hist;
+    }
+    const columns = this.columns;
+    const offs = this.offsets;
+    const n4 = n - (n & 3);
+    for (let k = 0; k < features.length; k++) {
+      const f = features[k]!;
+      const col = columns.subarray(f * total, (f + 1) * total);
+      const o = offs[f]! << 1;
+      let i = 0;
+      for (; i < n4; i += 4) {
+        const b0 = o + (col[idx[i]!]! << 1);
+        const b1 = o + (col[idx[i + 1]!]! << 1);
+        const b2 = o + (col[idx[i + 2]!]! << 1);
+        const b3 = o + (col[idx[i + 3]!]! << 1);
+        hist[b0]! += og[i]!;
+        hist[b0 + 1]! += ohc[i]!;
+        hist[b1]! += og[i + 1]!;
+        hist[b1 + 1]! += ohc[i + 1]!;
+        hist[b2]! += og[i + 2]!;
+        hist[b2 + 1]! += ohc[i + 2]!;
+        hist[b3]! += og[i + 3]!;
+        hist[b3 + 1]! += ohc[i + 3]!;
+      }
+      for (; i < n; i++) {
+        const b = o + (col[idx[i]!]! << 1);
+        hist[b]! += og[i]!;
+        hist[b + 1]! += ohc[i]!;
       }
     }
     return hist;
@@ -209,11 +286,12 @@ export class TreeGrower {
     let bestGain = -Infinity;
     for (let k = 0; k < features.length; k++) {
       const f = features[k]!;
-      const o = this.offsets[f]! * 3;
+      const o = this.offsets[f]! * 2;
       const nb = this.mapper.nBins[f]!;
+      const scale = this.scale;
       const gm = hist[o]!;
-      const hm = hist[o + 1]!;
-      const cm = hist[o + 2]!;
+      const cm = countOf(hist[o + 1]!, scale);
+      const hm = hessianOf(hist[o + 1]!, cm, scale);
       if (this.mapper.categorical[f]) {
         const s = this.categoricalSplit(hist, o, nb, f, G, H, n, parentScore, p, gm, hm, cm);
         if (s && s.gain > bestGain) (best = s), (bestGain = s.gain);
@@ -229,11 +307,12 @@ export class TreeGrower {
       let fGL = 0;
       let fHL = 0;
       for (let b = 1; b < nb - 1; b++) {
-        const j = o + b * 3;
-        const cb = hist[j + 2]!;
-        if (cb === 0) continue; // an empty bin adds no new split point
+        const j = o + b * 2;
+        const hc = hist[j + 1]!;
+        if (hc < 0.5) continue; // an empty bin adds no new split point
+        const cb = countOf(hc, scale);
         GL += hist[j]!;
-        HL += hist[j + 1]!;
+        HL += hessianOf(hc, cb, scale);
         CL += cb;
         if (only >= 0 && b !== only) continue;
         // missing values to the right
@@ -261,9 +340,20 @@ export class TreeGrower {
   }
 
   private categoricalSplit(hist: Hist, o: number, nb: number, f: number, G: number, H: number, n: number, parentScore: number, p: TreeParams, gm: number, hm: number, cm: number): Split | null {
+    const scale = this.scale;
     const cats: number[] = [];
-    for (let b = 1; b < nb; b++) if (hist[o + b * 3 + 2]! > 0) cats.push(b);
-    const ratio = (b: number) => hist[o + b * 3]! / (hist[o + b * 3 + 1]! + p.l2);
+    const g = new Float64Array(nb);
+    const h = new Float64Array(nb);
+    const c = new Float64Array(nb);
+    for (let b = 1; b < nb; b++) {
+      const hc = hist[o + b * 2 + 1]!;
+      if (hc < 0.5) continue;
+      c[b] = countOf(hc, scale);
+      h[b] = hessianOf(hc, c[b]!, scale);
+      g[b] = hist[o + b * 2]!;
+      cats.push(b);
+    }
+    const ratio = (b: number) => g[b]! / (h[b]! + p.l2);
     cats.sort((a, b) => ratio(a) - ratio(b));
     let best: Split | null = null;
     let GL = 0;
@@ -271,9 +361,9 @@ export class TreeGrower {
     let CL = 0;
     for (let i = 0; i < cats.length - 1; i++) {
       const b = cats[i]!;
-      GL += hist[o + b * 3]!;
-      HL += hist[o + b * 3 + 1]!;
-      CL += hist[o + b * 3 + 2]!;
+      GL += g[b]!;
+      HL += h[b]!;
+      CL += c[b]!;
       for (const missingLeft of [false, true]) {
         const gl = GL + (missingLeft ? gm : 0);
         const hl = HL + (missingLeft ? hm : 0);
@@ -291,28 +381,43 @@ export class TreeGrower {
     return best;
   }
 
-  /** Moves the rows going left to the front of [start, end); returns where the right ones begin. */
+  /**
+   * Moves the rows going left to the front of [start, end), keeping both sides in their
+   * original (ascending) order; returns where the right ones begin. Ascending rows make the
+   * histogram pass read each column forwards, which measured ~1.5-2x faster than the
+   * scattered order an in-place swap leaves.
+   */
   private partition(rows: Uint32Array, start: number, end: number, s: Split): number {
-    const { bins, cols } = this.data;
-    const f = s.feature;
-    let i = start;
-    let j = end - 1;
-    const goesLeft = (r: number) => {
-      const b = bins[r * cols + f]!;
-      if (s.catBits) return (s.catBits[b >> 5]! & (1 << (b & 31))) !== 0;
-      if (b === MISSING_BIN) return s.missingLeft;
-      return b <= s.threshold;
-    };
-    while (i <= j) {
-      if (goesLeft(rows[i]!)) i++;
-      else {
-        const t = rows[i]!;
-        rows[i] = rows[j]!;
-        rows[j] = t;
-        j--;
-      }
+    const n = this.data.rows;
+    const column = this.columns.subarray(s.feature * n, (s.feature + 1) * n);
+    const right = this.scratch;
+    const og = this.ordG;
+    const ohc = this.ordHC;
+    const rightG = this.scratchG;
+    const rightHC = this.scratchHC;
+    // which bins go left, as a table: the loop below then has no branch to mispredict
+    const goLeft = this.goLeft;
+    for (let b = 0; b < 256; b++) goLeft[b] = s.catBits ? ((s.catBits[b >> 5]! >>> (b & 31)) & 1) : b === MISSING_BIN ? Number(s.missingLeft) : Number(b <= s.threshold);
+    let l = start;
+    let r = 0;
+    for (let i = start; i < end; i++) {
+      const row = rows[i]!;
+      const g = og[i]!;
+      const hc = ohc[i]!;
+      const left = goLeft[column[row]!]!;
+      rows[l] = row;
+      og[l] = g;
+      ohc[l] = hc;
+      right[r] = row;
+      rightG[r] = g;
+      rightHC[r] = hc;
+      l += left;
+      r += 1 - left;
     }
-    return i;
+    rows.set(right.subarray(0, r), l);
+    og.set(rightG.subarray(0, r), l);
+    ohc.set(rightHC.subarray(0, r), l);
+    return l;
   }
 }
 
