@@ -101,13 +101,29 @@ describe("histogram gradient boosting", () => {
       maxLeafNodes: 40, maxDepth: 20, minSamplesLeaf: 37, minHessianLeaf: 1e-3, l2, minGain: 0, features: null, randomThresholds: null,
     });
     assert.equal(leaves.length, 40);
-    assert.equal(leaves.reduce((s, l) => s + l.end - l.start, 0), n);
-    for (const leaf of leaves) {
-      assert.ok(leaf.end - leaf.start >= 37, `leaf of ${leaf.end - leaf.start} rows`);
+    const leafRows = leaves.map((l) => l.parts.flatMap((part) => Array.from(part)));
+    assert.deepEqual(leafRows.flat().sort((a, b) => a - b), Array.from(rows));
+    leaves.forEach((leaf, i) => {
+      const members = leafRows[i]!;
+      assert.ok(members.length >= 37, `leaf of ${members.length} rows`);
       let G = 0;
       let H = 0;
-      for (let i = leaf.start; i < leaf.end; i++) (G += grad[rows[i]!]!), (H += hess[rows[i]!]!);
+      for (const r of members) (G += grad[r]!), (H += hess[r]!);
       assert.ok(Math.abs(tree.value[leaf.node]! - -G / (H + l2)) < 1e-9 * Math.max(1, Math.abs(G / H)));
-    }
+    });
+  });
+
+  it("grows the same trees on one thread and on two (row shards in a worker)", async () => {
+    const make = (x: number[]) => (x[0]! + x[1]! * x[2]! > 0.1 ? 1 : 0);
+    // big enough that splits near the root are shared with the worker
+    const input: FitInput = { task: "classification", train: table(30_000, 31, make, 8), val: table(2000, 32, make, 8), nClasses: 2 };
+    const one = await histGradientBoosting.fit(input, { max_iter: 15, n_threads: 1 }, {});
+    const two = await histGradientBoosting.fit(input, { max_iter: 15, n_threads: 2 }, {});
+    const trees = (m: typeof one) => (m.save().state as { trees: Array<{ feature: number[]; threshold: number[] }> }).trees;
+    assert.deepEqual(trees(two).map((t) => [t.feature, t.threshold]), trees(one).map((t) => [t.feature, t.threshold]));
+    const test = table(2000, 33, make, 8);
+    const p1 = one.predict(test.x);
+    const p2 = two.predict(test.x);
+    for (let i = 0; i < p1.length; i++) assert.ok(Math.abs(p1[i]! - p2[i]!) < 1e-9);
   });
 });

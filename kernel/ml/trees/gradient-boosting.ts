@@ -10,7 +10,7 @@ import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Lear
 import type { Matrix } from "../matrix";
 import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, type BinMapper, type BinnedMatrix } from "./feature-binning";
-import { TreeGrower, leafOf, type Tree } from "./histogram-tree";
+import { TreeGrower, leafOf, type LeafRows, type Tree } from "./histogram-tree";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 
@@ -46,6 +46,8 @@ export const histGradientBoosting: Learner = {
     loss: "auto",
     huber_delta: 1,
     seed: 0,
+    /** threads to grow trees with; 0: all cores when the table is big enough to pay */
+    n_threads: 0,
   },
   async fit(input, params, hooks) {
     return fitBoosting({ ...this.defaults, ...params }, input, hooks);
@@ -65,7 +67,7 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
   const mapper = fitBins(train.x, [], Math.min(255, num("max_bins")));
   const xb = applyBins(mapper, train.x);
   const vb = applyBins(mapper, val.x);
-  const grower = new TreeGrower(xb, mapper);
+  const grower = new TreeGrower(xb, mapper, num("n_threads") > 0 ? { threads: num("n_threads") } : {});
   const random = seededRandom(num("seed") + 1);
   const lr = num("learning_rate");
   const maxIter = Math.max(1, Math.floor(num("max_iter")));
@@ -85,47 +87,51 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
   let round = 0;
   const probs = new Float64Array(k > 1 ? n * k : 0);
   const lossSample = sampleForLoss(y, 10_000);
-  for (round = 1; round <= maxIter; round++) {
-    if (hooks.signal?.aborted) throw new FitCancelled();
-    if (k > 1) softmaxRows(raw, n, k, probs);
-    for (let c = 0; c < k; c++) {
-      gradients(loss, y, raw, k, c, probs, grad, hess, num("huber_delta"));
-      const m = sampleRows(rows, n, num("subsample"), random);
-      const features = sampleFeatures(train.x.cols, num("colsample"), random);
-      const { tree, leaves } = grower.grow(rows.subarray(0, m), grad, hess, loss === "squared_error", {
-        maxLeafNodes: num("max_leaf_nodes"),
-        maxDepth: num("max_depth"),
-        minSamplesLeaf: num("min_samples_leaf"),
-        minHessianLeaf: 1e-3,
-        l2: num("l2_regularization"),
-        minGain: 1e-12,
-        features,
-        randomThresholds: null,
-      });
-      for (let i = 0; i < tree.value.length; i++) tree.value[i] = tree.value[i]! * lr;
-      if (loss === "absolute_error") medianLeaves(tree, leaves, rows, y, raw, k, c, lr);
-      trees.push(tree);
-      if (m === n) {
-        // every row is in a leaf of the tree it helped grow: update without walking the tree
-        for (const leaf of leaves) {
-          const v = tree.value[leaf.node]!;
-          for (let i = leaf.start; i < leaf.end; i++) raw[rows[i]! * k + c]! += v;
-        }
-      } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
-      for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, vb.cols, i)]!;
+  try {
+    for (round = 1; round <= maxIter; round++) {
+      if (hooks.signal?.aborted) throw new FitCancelled();
+      if (k > 1) softmaxRows(raw, n, k, probs);
+      for (let c = 0; c < k; c++) {
+        gradients(loss, y, raw, k, c, probs, grad, hess, num("huber_delta"));
+        const m = sampleRows(rows, n, num("subsample"), random);
+        const features = sampleFeatures(train.x.cols, num("colsample"), random);
+        const { tree, leaves } = grower.grow(rows.subarray(0, m), grad, hess, loss === "squared_error", {
+          maxLeafNodes: num("max_leaf_nodes"),
+          maxDepth: num("max_depth"),
+          minSamplesLeaf: num("min_samples_leaf"),
+          minHessianLeaf: 1e-3,
+          l2: num("l2_regularization"),
+          minGain: 1e-12,
+          features,
+          randomThresholds: null,
+        });
+        for (let i = 0; i < tree.value.length; i++) tree.value[i] = tree.value[i]! * lr;
+        if (loss === "absolute_error") medianLeaves(tree, leaves, y, raw, k, c, lr);
+        trees.push(tree);
+        if (m === n) {
+          // every row is in a leaf of the tree it helped grow: update without walking the tree
+          for (const leaf of leaves) {
+            const v = tree.value[leaf.node]!;
+            for (const part of leaf.parts) for (let i = 0; i < part.length; i++) raw[part[i]! * k + c]! += v;
+          }
+        } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
+        for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, vb.cols, i)]!;
+      }
+      // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
+      const trainLoss = meanLoss(loss, lossSample.y, gatherRows(raw, lossSample.rows, k), k, num("huber_delta"));
+      const valLoss = meanLoss(loss, val.y, rawVal, k, num("huber_delta"));
+      if (hooks.onStep) {
+        await hooks.onStep({ step: round, steps: maxIter, epoch: round, epochs: maxIter, scalars: { loss: { train: trainLoss, val: valLoss } } });
+      }
+      const improved = best.round === 0 || valLoss < best.loss - num("tol") * Math.max(1, Math.abs(best.loss));
+      if (improved) best = { loss: valLoss, round };
+      else if (round - best.round >= num("n_iter_no_change")) {
+        stopReason = "converged";
+        break;
+      }
     }
-    // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
-    const trainLoss = meanLoss(loss, lossSample.y, gatherRows(raw, lossSample.rows, k), k, num("huber_delta"));
-    const valLoss = meanLoss(loss, val.y, rawVal, k, num("huber_delta"));
-    if (hooks.onStep) {
-      await hooks.onStep({ step: round, steps: maxIter, epoch: round, epochs: maxIter, scalars: { loss: { train: trainLoss, val: valLoss } } });
-    }
-    const improved = best.round === 0 || valLoss < best.loss - num("tol") * Math.max(1, Math.abs(best.loss));
-    if (improved) best = { loss: valLoss, round };
-    else if (round - best.round >= num("n_iter_no_change")) {
-      stopReason = "converged";
-      break;
-    }
+  } finally {
+    grower.dispose(); // the worker threads go back to the pool, also on cancel
   }
   // keep the rounds up to the best validation loss
   const keep = best.round > 0 ? best.round : Math.min(round, maxIter);
@@ -250,10 +256,10 @@ function meanLoss(loss: Loss, y: Float64Array | Int32Array, raw: Float64Array, k
 }
 
 /** Absolute error: a leaf's best constant is the median residual of its rows (as scikit-learn does). */
-function medianLeaves(tree: Tree, leaves: Array<{ node: number; start: number; end: number }>, rows: Uint32Array, y: Float64Array | Int32Array, raw: Float64Array, k: number, c: number, lr: number): void {
+function medianLeaves(tree: Tree, leaves: LeafRows[], y: Float64Array | Int32Array, raw: Float64Array, k: number, c: number, lr: number): void {
   for (const leaf of leaves) {
-    const res = new Float64Array(leaf.end - leaf.start);
-    for (let i = leaf.start; i < leaf.end; i++) res[i - leaf.start] = y[rows[i]!]! - raw[rows[i]! * k + c]!;
+    const rows = leaf.parts.flatMap((part) => Array.from(part));
+    const res = Float64Array.from(rows, (r) => y[r]! - raw[r * k + c]!);
     res.sort();
     tree.value[leaf.node] = lr * (res[res.length >> 1] ?? 0);
   }
