@@ -40,8 +40,9 @@ export function fitBins(x: Matrix, categorical: boolean[] = [], maxBins = MAX_BI
       if (!Number.isNaN(v)) column[n++] = v;
     }
     const values = column.subarray(0, n).sort();
+    // the distinct values, as long as they are few enough to matter
     const distinct: number[] = [];
-    for (let i = 0; i < n; i++) if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!);
+    for (let i = 0; i < n && distinct.length <= maxBins; i++) if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!);
     let e: number[];
     if (categorical[f]) {
       e = distinct.slice(0, maxBins - 1); // category codes, each its own bin

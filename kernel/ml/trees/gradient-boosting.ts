@@ -197,36 +197,33 @@ function initialRaw(loss: Loss, y: Float64Array | Int32Array, k: number, nClasse
   return [values.reduce((s, v) => s + v, 0) / n];
 }
 
+/** One loop per loss: a per-row switch measured ~2x slower on 180k rows. */
 function gradients(loss: Loss, y: Float64Array | Int32Array, raw: Float64Array, k: number, c: number, probs: Float64Array, grad: Float64Array, hess: Float64Array, delta: number): void {
   const n = y.length;
-  for (let i = 0; i < n; i++) {
-    const r = raw[i * k + c]!;
-    switch (loss) {
-      case "squared_error":
-        grad[i] = r - y[i]!;
-        hess[i] = 1;
-        break;
-      case "absolute_error":
-        grad[i] = Math.sign(r - y[i]!);
-        hess[i] = 1;
-        break;
-      case "huber": {
-        const d = r - y[i]!;
-        grad[i] = Math.abs(d) <= delta ? d : delta * Math.sign(d);
-        hess[i] = Math.abs(d) <= delta ? 1 : 1e-3;
-        break;
-      }
-      case "log_loss":
-        if (k === 1) {
-          const p = 1 / (1 + Math.exp(-r));
-          grad[i] = p - y[i]!;
-          hess[i] = Math.max(p * (1 - p), 1e-16);
-        } else {
-          const p = probs[i * k + c]!;
-          grad[i] = p - (y[i] === c ? 1 : 0);
-          hess[i] = Math.max(p * (1 - p), 1e-16);
-        }
-        break;
+  if (loss === "squared_error") {
+    for (let i = 0; i < n; i++) grad[i] = raw[i]! - y[i]!;
+    hess.fill(1);
+  } else if (loss === "absolute_error") {
+    for (let i = 0; i < n; i++) grad[i] = Math.sign(raw[i]! - y[i]!);
+    hess.fill(1);
+  } else if (loss === "huber") {
+    for (let i = 0; i < n; i++) {
+      const d = raw[i]! - y[i]!;
+      const inside = Math.abs(d) <= delta;
+      grad[i] = inside ? d : delta * Math.sign(d);
+      hess[i] = inside ? 1 : 1e-3;
+    }
+  } else if (k === 1) {
+    for (let i = 0; i < n; i++) {
+      const p = 1 / (1 + Math.exp(-raw[i]!));
+      grad[i] = p - y[i]!;
+      hess[i] = Math.max(p * (1 - p), 1e-16);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = probs[i * k + c]!;
+      grad[i] = p - (y[i] === c ? 1 : 0);
+      hess[i] = Math.max(p * (1 - p), 1e-16);
     }
   }
 }

@@ -93,7 +93,7 @@ export interface LeafRows {
 }
 
 /** Splits smaller than this (rows × features) run on the main thread: a worker round trip costs more. */
-const PARALLEL_MIN_WORK = 40_000;
+const PARALLEL_MIN_WORK = 100_000;
 
 export interface GrowerOptions {
   /** threads to grow with (the main one included); default: all cores for tables big enough to pay */
@@ -190,8 +190,8 @@ export class TreeGrower {
     const parallel = rows.length * features.length >= PARALLEL_MIN_WORK;
     this.onShards(parallel, (t) => [ShardOp.Begin, [rootRanges[2 * t + 1]!, constantHessian ? 1 : 0]], (shard, t) => shard.begin(rootRanges[2 * t + 1]!, constantHessian, this.scale));
     const rootHist = this.newHist();
-    this.onShards(parallel, (t) => [ShardOp.Histogram, [0, rootRanges[2 * t + 1]!, features.length]], (shard, t) => shard.histogram(0, rootRanges[2 * t + 1]!, features.length, t === 0 ? rootHist : shard.m.hist));
-    this.mergeShardHistograms(rootHist);
+    const rootOnWorkers = this.onShards(parallel, (t) => [ShardOp.Histogram, [0, rootRanges[2 * t + 1]!, features.length]], (shard, t) => shard.histogram(0, rootRanges[2 * t + 1]!, features.length, rootHist));
+    if (rootOnWorkers) this.mergeShardHistograms(rootHist);
     const root: Candidate = { node: newNode(), ranges: rootRanges, n: rows.length, depth: 0, hist: rootHist, G, H, split: null };
     root.split = this.bestSplit(root, features, p);
     const open: Candidate[] = [root];
@@ -256,19 +256,18 @@ export class TreeGrower {
     const r = c.ranges;
     const mids = new Int32Array(this.shards.length);
     const parallel = (leftSmaller ? s.CL : c.n - s.CL) * nFeatures >= PARALLEL_MIN_WORK;
-    this.onShards(
+    const onWorkers = this.onShards(
       parallel,
       (t) => [ShardOp.PartitionHistogram, [r[2 * t]!, r[2 * t + 1]!, nFeatures, s.feature, leftSmaller ? 1 : 0]],
       (shard, t) => {
         const mid = shard.partition(r[2 * t]!, r[2 * t + 1]!, s.feature);
         mids[t] = mid;
-        const out = t === 0 ? smallHist : shard.m.hist;
-        if (leftSmaller) shard.histogram(r[2 * t]!, mid, nFeatures, out);
-        else shard.histogram(mid, r[2 * t + 1]!, nFeatures, out);
+        if (leftSmaller) shard.histogram(r[2 * t]!, mid, nFeatures, smallHist);
+        else shard.histogram(mid, r[2 * t + 1]!, nFeatures, smallHist);
       },
       (t, mid) => (mids[t] = mid),
     );
-    this.mergeShardHistograms(smallHist);
+    if (onWorkers) this.mergeShardHistograms(smallHist);
     const leftRanges = new Int32Array(r.length);
     const rightRanges = new Int32Array(r.length);
     for (let t = 0; t < this.shards.length; t++) {
@@ -286,11 +285,13 @@ export class TreeGrower {
   /**
    * Runs an operation on every shard: shard 0 on this thread, the others on their workers
    * at the same time (or all here when `parallel` is false, or no workers were free).
+   * Local runs add into the caller's histogram; workers write their own, to be merged: says
+   * whether workers ran.
    */
-  private onShards(parallel: boolean, message: (t: number) => [ShardOp, number[]], local: (shard: RowShard, t: number) => void, result?: (t: number, value: number) => void): void {
+  private onShards(parallel: boolean, message: (t: number) => [ShardOp, number[]], local: (shard: RowShard, t: number) => void, result?: (t: number, value: number) => void): boolean {
     if (!parallel || this.workers.length === 0) {
       this.shards.forEach((shard, t) => local(shard, t));
-      return;
+      return false;
     }
     this.workers.forEach((w, i) => {
       const [op, args] = message(i + 1);
@@ -301,6 +302,7 @@ export class TreeGrower {
       const value = w.finish();
       result?.(i + 1, value);
     });
+    return true;
   }
 
   /** Adds shards 1..n's histograms into shard 0's (`into`). */
@@ -312,7 +314,7 @@ export class TreeGrower {
   }
 
   private newHist(): Hist {
-    return this.pool.pop() ?? new Float64Array(this.histSize * 2);
+    return this.pool.pop()?.fill(0) ?? new Float64Array(this.histSize * 2);
   }
 
   private bestSplit(c: Candidate, features: Int32Array, p: TreeParams): Split | null {

@@ -54,7 +54,7 @@ export class RowShard {
   }
 
   /**
-   * The histogram of rows [start, end) over features[0..nFeatures) into `out` (zeroed here).
+   * Adds the histogram of rows [start, end) over features[0..nFeatures) into `out`.
    * Two layouts, whichever reads memory better (measured per row and feature, 180k rows):
    * row-major slots streamed forwards when the range is dense in the table or the slots fit
    * in a core's cache: 2.5-3 ns; otherwise feature by feature over the one-byte columns, a
@@ -62,7 +62,6 @@ export class RowShard {
    * 4.2 ns, against 5.3 for row-major.
    */
   histogram(start: number, end: number, nFeatures: number, out: Float64Array): void {
-    out.fill(0);
     const m = this.m;
     const n = end - start;
     const idx = m.rows.subarray(start, end);

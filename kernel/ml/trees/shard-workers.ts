@@ -46,13 +46,13 @@ function workerLoop(Shard: typeof RowShard): void {
     try {
       if (op === 1) shard = new Shard(receive(port)!.message as ShardMemory);
       else if (op === 2) shard!.begin(control[3]!, control[4] === 1, scale[0]!);
-      else if (op === 3) shard!.histogram(control[3]!, control[4]!, control[5]!, shard!.m.hist);
+      else if (op === 3) shard!.histogram(control[3]!, control[4]!, control[5]!, shard!.m.hist.fill(0));
       else if (op === 4) {
         // A0..A1: the node's range, A2: features, A3: split feature, slot 9: 1 = histogram the left part
         const mid = shard!.partition(control[3]!, control[4]!, control[6]!);
         control[7] = mid;
-        if (control[9] === 1) shard!.histogram(control[3]!, mid, control[5]!, shard!.m.hist);
-        else shard!.histogram(mid, control[4]!, control[5]!, shard!.m.hist);
+        if (control[9] === 1) shard!.histogram(control[3]!, mid, control[5]!, shard!.m.hist.fill(0));
+        else shard!.histogram(mid, control[4]!, control[5]!, shard!.m.hist.fill(0));
       }
       control[8] = 0;
     } catch (error) {
