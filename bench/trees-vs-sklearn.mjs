@@ -1,6 +1,8 @@
-// Our histogram gradient boosting against scikit-learn's HistGradientBoosting (Debian's
-// python3-sklearn) on the same machine, data and split: fit time (median of reps) and holdout
-// score. Usage: node bench/trees-vs-sklearn.mjs [reps=3]   (runs TypeScript through tsx)
+// Our tree engines against scikit-learn's (Debian's python3-sklearn) on the same machine, data
+// and split: histogram gradient boosting vs HistGradientBoosting, our random forest and
+// extra-trees vs RandomForest/ExtraTrees(n_estimators=100, n_jobs=-1). Fit time (median of
+// reps) and holdout score (accuracy or R²). Both sides use both cores.
+// Usage: node bench/trees-vs-sklearn.mjs [reps=3]   (runs TypeScript through tsx)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 require("tsx/cjs");
 const { histGradientBoosting } = require("../kernel/ml/trees/gradient-boosting.ts");
+const { randomForest, extraTrees } = require("../kernel/ml/trees/random-forest.ts");
 const { classificationMetrics, regressionMetrics } = require("../kernel/ml/metrics.ts");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,7 +37,7 @@ function load(file, classification) {
 }
 
 console.log(`medians over ${reps} fits; scikit-learn ${"1.2"} from Debian; same split; our validation split = scikit-learn's early-stopping share (10% of train)`);
-console.log(["dataset", "rows", "sklearn fit s", "ours fit s", "ratio", "sklearn score", "ours score", "diff (points)"].join(" | "));
+console.log(["model", "dataset", "train rows", "sklearn fit s", "ours fit s", "ratio", "sklearn score", "ours score", "diff (points)"].join(" | "));
 for (const [name, row] of Object.entries(sk)) {
   const classification = row.task === "classification";
   const train = load(path.join(dir, `${row.slug}.train.csv`), classification);
@@ -48,16 +51,23 @@ for (const [name, row] of Object.entries(sk)) {
   // validation rows then only feed the loss curve)
   const input = { task: row.task, train: n > 10000 ? part(nv, n) : part(0, n), val: part(0, nv), nClasses: classification ? 2 : 0 };
   const params = n > 10000 ? {} : { n_iter_no_change: 1e9 };
-  const times = [];
-  let model;
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    model = await histGradientBoosting.fit(input, params, {});
-    times.push((performance.now() - t) / 1000);
+  const engines = [["gradient boosting", histGradientBoosting, input, params, row.hgb]];
+  // forests use no validation rows: give them the whole training split, as scikit-learn has
+  const whole = { task: row.task, train: part(0, n), val: part(0, Math.min(n, 10)), nClasses: input.nClasses };
+  if (row.rf) engines.push(["random forest", randomForest, whole, {}, row.rf]);
+  if (row.et) engines.push(["extra trees", extraTrees, whole, {}, row.et]);
+  for (const [label, learner, fitInput, fitParams, ref] of engines) {
+    const times = [];
+    let model;
+    for (let r = 0; r < reps; r++) {
+      const t = performance.now();
+      model = await learner.fit(fitInput, fitParams, {});
+      times.push((performance.now() - t) / 1000);
+    }
+    const pred = model.predict(test.x);
+    const score = classification ? classificationMetrics(test.y, pred, 2).accuracy : regressionMetrics(test.y, pred).r2;
+    const ours = median(times);
+    console.log([label, name, n, ref.fit_s.toFixed(3), ours.toFixed(3), (ours / ref.fit_s).toFixed(2), ref.score.toFixed(4), score.toFixed(4), ((score - ref.score) * 100).toFixed(2)].join(" | "));
   }
-  const pred = model.predict(test.x);
-  const score = classification ? classificationMetrics(test.y, pred, 2).accuracy : regressionMetrics(test.y, pred).r2;
-  const ours = median(times);
-  console.log([name, n, row.hgb.fit_s.toFixed(3), ours.toFixed(3), (ours / row.hgb.fit_s).toFixed(2), row.hgb.score.toFixed(4), score.toFixed(4), ((score - row.hgb.score) * 100).toFixed(2)].join(" | "));
 }
 rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,13 @@ export interface Dimension {
   int?: boolean;
 }
 
+/** The parameter that buys a learner more rounds (boosting) or trees (forests). */
+const ROUNDS_PARAM: Record<string, { name: string; max: number }> = {
+  hist_gbdt: { name: "max_iter", max: 2000 },
+  random_forest: { name: "n_estimators", max: 500 },
+  extra_trees: { name: "n_estimators", max: 500 },
+};
+
 /** Where each learner may search, and the cheap configuration it starts from. */
 export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string, Dimension> }> = {
   hist_gbdt: {
@@ -34,6 +41,8 @@ export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string
   linear_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
   logistic_gd: { start: {}, space: { learning_rate: { low: 0.005, high: 0.5, log: true }, l2: { low: 1e-6, high: 1, log: true } } },
   ridge: { start: { alpha: 1 }, space: { alpha: { low: 1e-3, high: 100, log: true } } },
+  random_forest: { start: { n_estimators: 30 }, space: { max_features: { low: 0.1, high: 1 }, min_samples_leaf: { low: 1, high: 20, log: true, int: true } } },
+  extra_trees: { start: { n_estimators: 30 }, space: { max_features: { low: 0.1, high: 1 }, min_samples_leaf: { low: 1, high: 20, log: true, int: true } } },
   ml_random_forest: { start: { n_estimators: 20 }, space: { max_features: { low: 0.3, high: 1 } } },
   gaussian_nb: { start: {}, space: { var_smoothing: { low: 1e-12, high: 1e-3, log: true } } },
 };
@@ -51,7 +60,6 @@ interface LearnerState {
   tried: number;
 }
 
-const MAX_BOOSTING_ROUNDS = 2000;
 
 export class BudgetedSearch {
   private readonly states: LearnerState[];
@@ -95,18 +103,21 @@ export class BudgetedSearch {
     const base = { ...(s.learner.defaults ?? {}), ...(s.best?.params ?? spec?.start ?? {}) };
     const out: Params = { ...base };
     for (const [name, dim] of Object.entries(spec?.space ?? {})) {
-      const current = Number(base[name] ?? (dim.low + dim.high) / 2);
+      // a setting that is not a number yet ("auto", "sqrt") starts from the middle
+      const given = Number(base[name]);
+      const current = Number.isFinite(given) ? given : (dim.low + dim.high) / 2;
       const z = gaussian(this.random) * s.step;
       let v = dim.log ? Math.exp(Math.log(Math.max(current, dim.low)) + z * Math.log(dim.high / dim.low) * 0.25) : current + z * (dim.high - dim.low) * 0.25;
       v = Math.min(dim.high, Math.max(dim.low, v));
       out[name] = dim.int ? Math.round(v) : v;
     }
-    if (s.learner.id === "hist_gbdt") {
-      // spend more on what is winning: more rounds, as far as the time left allows
-      const rounds = Number(base["max_iter"] ?? 100);
+    const roundsParam = ROUNDS_PARAM[s.learner.id];
+    if (roundsParam) {
+      // spend more on what is winning: more boosting rounds or trees, as far as the time left allows
+      const rounds = Number(base[roundsParam.name] ?? 100);
       const perRound = expectedSeconds(s) / Math.max(1, rounds);
       const affordable = perRound > 0 ? Math.floor((0.5 * secondsLeft) / perRound) : rounds;
-      out["max_iter"] = Math.max(10, Math.min(MAX_BOOSTING_ROUNDS, winning ? Math.round(rounds * 1.5) : rounds, affordable));
+      out[roundsParam.name] = Math.max(10, Math.min(roundsParam.max, winning ? Math.round(rounds * 1.5) : rounds, affordable));
     }
     return out;
   }

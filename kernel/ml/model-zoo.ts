@@ -5,8 +5,9 @@ import { linearRegressionGd, logisticRegressionGd } from "./linear-gradient-desc
 import { mlRandomForest } from "./ml-random-forest-learner";
 import { ridgeRegression } from "./ridge-regression";
 import { histGradientBoosting } from "./trees/gradient-boosting";
+import { extraTrees, randomForest } from "./trees/random-forest";
 
-const LEARNERS: readonly Learner[] = [histGradientBoosting, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes, mlRandomForest];
+const LEARNERS: readonly Learner[] = [histGradientBoosting, randomForest, extraTrees, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes, mlRandomForest];
 
 /** The learners for a task; with `rows`, only those fast enough for that many training rows. */
 export function learnersFor(task: LearningTask, rows?: number): Learner[] {

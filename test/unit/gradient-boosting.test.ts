@@ -1,22 +1,12 @@
 import { strict as assert } from "node:assert";
 import { seededRandom } from "../../kernel/data/seeded-random";
-import type { FitInput, LabelledSet } from "../../kernel/ml/learner";
+import { table } from "../support/synthetic-table";
+import type { FitInput } from "../../kernel/ml/learner";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
 import { applyBins, fitBins } from "../../kernel/ml/trees/feature-binning";
 import { histGradientBoosting } from "../../kernel/ml/trees/gradient-boosting";
 import { TreeGrower, leafOf } from "../../kernel/ml/trees/histogram-tree";
 
-function table(n: number, seed: number, make: (x: number[], r: () => number) => number, cols = 4, classification = true): LabelledSet {
-  const r = seededRandom(seed);
-  const data = new Float64Array(n * cols);
-  const y = classification ? new Int32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const row = Array.from({ length: cols }, () => r() * 2 - 1);
-    y[i] = make(row, r);
-    row.forEach((v, j) => (data[i * cols + j] = v));
-  }
-  return { x: { data, rows: n, cols }, y };
-}
 
 describe("histogram gradient boosting", () => {
   it("separates a perfectly separable set", async () => {

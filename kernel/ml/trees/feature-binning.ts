@@ -100,3 +100,12 @@ export function applyBins(mapper: BinMapper, x: Matrix): BinnedMatrix {
   }
   return { rows, cols, bins };
 }
+
+/** The bin edges as JSON (Infinity as a string) and back. */
+export function serialiseMapper(m: BinMapper) {
+  return { edges: m.edges.map((e) => Array.from(e, (v) => (v === Infinity ? "Infinity" : v))), nBins: Array.from(m.nBins), categorical: m.categorical };
+}
+
+export function reviveMapper(s: ReturnType<typeof serialiseMapper>): BinMapper {
+  return { edges: s.edges.map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v)))), nBins: Uint16Array.from(s.nBins), categorical: s.categorical };
+}

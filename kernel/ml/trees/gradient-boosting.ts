@@ -9,7 +9,7 @@ import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
 import type { Matrix } from "../matrix";
 import { softmaxRows } from "../softmax";
-import { applyBins, fitBins, type BinMapper, type BinnedMatrix } from "./feature-binning";
+import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { TreeGrower, leafOf, type LeafRows, type Tree } from "./histogram-tree";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
@@ -300,7 +300,7 @@ function serialiseState(s: BoostedState) {
     k: s.k,
     baseline: s.baseline,
     learningRate: s.learningRate,
-    mapper: { edges: s.mapper.edges.map((e) => Array.from(e, (v) => (v === Infinity ? "Infinity" : v))), nBins: Array.from(s.mapper.nBins), categorical: s.mapper.categorical },
+    mapper: serialiseMapper(s.mapper),
     trees: s.trees.map((t) => ({
       feature: Array.from(t.feature),
       threshold: Array.from(t.threshold),
@@ -321,7 +321,7 @@ function reviveState(raw: Record<string, unknown>): BoostedState {
     k: s.k,
     baseline: s.baseline,
     learningRate: s.learningRate,
-    mapper: { edges: s.mapper.edges.map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v)))), nBins: Uint16Array.from(s.mapper.nBins), categorical: s.mapper.categorical },
+    mapper: reviveMapper(s.mapper),
     trees: s.trees.map((t) => ({
       feature: Int32Array.from(t.feature),
       threshold: Uint8Array.from(t.threshold),
