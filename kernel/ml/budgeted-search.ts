@@ -43,6 +43,7 @@ export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string
   ridge: { start: { alpha: 1 }, space: { alpha: { low: 1e-3, high: 100, log: true } } },
   random_forest: { start: { n_estimators: 30 }, space: { max_features: { low: 0.1, high: 1 }, min_samples_leaf: { low: 1, high: 20, log: true, int: true } } },
   extra_trees: { start: { n_estimators: 30 }, space: { max_features: { low: 0.1, high: 1 }, min_samples_leaf: { low: 1, high: 20, log: true, int: true } } },
+  mlp: { start: { max_epochs: 30 }, space: { learning_rate: { low: 1e-4, high: 1e-2, log: true }, l2: { low: 1e-7, high: 1e-2, log: true } } },
   ml_random_forest: { start: { n_estimators: 20 }, space: { max_features: { low: 0.3, high: 1 } } },
   gaussian_nb: { start: {}, space: { var_smoothing: { low: 1e-12, high: 1e-3, log: true } } },
 };

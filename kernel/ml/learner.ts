@@ -74,6 +74,8 @@ export interface Learner {
   readonly tasks: readonly LearningTask[];
   /** offered only up to this many training rows (too slow beyond) */
   readonly maxRows?: number;
+  /** false: trainable by id (in notebook cells) but never proposed by MODEL_SELECT, e.g. a second implementation of a proposed model */
+  readonly proposed?: boolean;
   /** why this learner is worth trying, for MODEL_CANDIDATES */
   readonly why: string;
   readonly defaults: Params;

@@ -5,13 +5,26 @@ import { linearRegressionGd, logisticRegressionGd } from "./linear-gradient-desc
 import { mlRandomForest } from "./ml-random-forest-learner";
 import { ridgeRegression } from "./ridge-regression";
 import { histGradientBoosting } from "./trees/gradient-boosting";
+import { mlp, tfjsLinearRegression, tfjsLogisticRegression } from "./tfjs/dense-network";
 import { extraTrees, randomForest } from "./trees/random-forest";
 
-const LEARNERS: readonly Learner[] = [histGradientBoosting, randomForest, extraTrees, linearRegressionGd, ridgeRegression, logisticRegressionGd, gaussianNaiveBayes, mlRandomForest];
+const LEARNERS: readonly Learner[] = [
+  histGradientBoosting,
+  randomForest,
+  extraTrees,
+  mlp,
+  linearRegressionGd,
+  ridgeRegression,
+  logisticRegressionGd,
+  gaussianNaiveBayes,
+  mlRandomForest,
+  tfjsLinearRegression,
+  tfjsLogisticRegression,
+];
 
 /** The learners for a task; with `rows`, only those fast enough for that many training rows. */
 export function learnersFor(task: LearningTask, rows?: number): Learner[] {
-  return LEARNERS.filter((l) => l.tasks.includes(task) && (rows === undefined || l.maxRows === undefined || rows <= l.maxRows));
+  return LEARNERS.filter((l) => l.proposed !== false && l.tasks.includes(task) && (rows === undefined || l.maxRows === undefined || rows <= l.maxRows));
 }
 
 export function findLearner(id: string): Learner | undefined {
