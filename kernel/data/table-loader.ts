@@ -14,6 +14,8 @@ const MISSING_TOKENS = new Set([
   "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "?",
 ]);
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** how pandas, numpy and spreadsheets write infinity: read as a number, kept as missing */
+const INFINITY = /^[-+]?(inf|infinity)$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export interface LoadedTable {
@@ -128,17 +130,21 @@ function typeColumn(name: string, raw: string[]): Column {
     const t = v.trim();
     if (MISSING_TOKENS.has(t)) continue;
     present++;
-    if (numeric && !NUMBER.test(t)) numeric = false;
+    if (numeric && !NUMBER.test(t) && !INFINITY.test(t)) numeric = false;
     if (datetime && !ISO_DATE.test(t)) datetime = false;
     if (!numeric && !datetime) break;
   }
   if (present > 0 && numeric) {
     const values = new Float64Array(raw.length);
+    let infinite = 0;
     for (let i = 0; i < raw.length; i++) {
       const t = raw[i]!.trim();
-      values[i] = MISSING_TOKENS.has(t) ? NaN : Number(t);
+      const v = MISSING_TOKENS.has(t) ? NaN : INFINITY.test(t) ? Infinity : Number(t);
+      // an infinite value has no place on any scale a model learns: it counts as missing
+      if (Number.isFinite(v) || Number.isNaN(v)) values[i] = v;
+      else (values[i] = NaN), infinite++;
     }
-    return { name, kind: "numeric", values };
+    return infinite ? { name, kind: "numeric", values, infinite } : { name, kind: "numeric", values };
   }
   const values = raw.map((v) => {
     const t = v.trim();

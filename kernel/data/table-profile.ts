@@ -50,6 +50,9 @@ export function profileTable(table: Table, target: string | null, task: TaskType
 
   const warnings: string[] = [];
   if (table.nRows < 50) warnings.push(`Only ${table.nRows} rows: any model's test score will be noisy.`);
+  for (const c of table.columns) {
+    if (c.kind === "numeric" && c.infinite) warnings.push(`${c.name} has ${c.infinite} infinite value(s); they are treated as missing.`);
+  }
   for (const c of columns) {
     if (c.name === target) continue;
     if (c.unique <= 1) warnings.push(`${c.name} has a single value; it carries no information.`);

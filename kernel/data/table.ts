@@ -8,6 +8,8 @@ export interface NumericColumn {
   name: string;
   kind: "numeric";
   values: Float64Array;
+  /** how many values were ±Infinity in the source; they are stored as missing (NaN) */
+  infinite?: number;
 }
 
 export interface TextColumn {

@@ -121,7 +121,13 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
 
   const finalStep = req.learner.iterative ? model.stepsRun : SIMULATED_STEPS;
   if (model.descent) await emitDescent(events, assets, runId, model, Number(params["learning_rate"] ?? 0), plannedSteps, pacingMs);
-  else events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `${req.learner.name} is not fitted by gradient descent, so it has no descent path or loss landscape to show` });
+  else {
+    const text =
+      req.learner.family === "neural_network"
+        ? `${req.learner.name} is fitted by gradient descent over thousands of weights: its loss curves are real, but no two-dimensional loss landscape is drawn for it`
+        : `${req.learner.name} is not fitted by gradient descent, so it has no descent path or loss landscape to show`;
+    events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text });
+  }
   events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: req.learner.iterative ? finalStep : 1, epochs: req.learner.iterative ? finalStep : 1, step: finalStep, steps: finalStep, eta_s: 0, phase: "eval", simulated: !req.learner.iterative });
   const val = evaluate(task, model, req.data.val, req.data.nClasses, "val");
   const test = evaluate(task, model, req.test, req.data.nClasses, "test");

@@ -22,6 +22,15 @@ describe("loading tables", () => {
     assert.equal(table.column("d").values.every((v) => v === null), true);
   });
 
+  it("reads infinities as numbers, keeps them as missing, and says so in the profile", () => {
+    const { table } = load("inf.csv", "a,b,y\n1,inf,0\n-Infinity,2,1\n3,+INF,0\n4,5,1\n");
+    assert.deepEqual(table.columns.map((c) => c.kind), ["numeric", "numeric", "numeric"]);
+    assert.deepEqual(Array.from(table.column("b").values as Float64Array), [NaN, 2, NaN, 5]);
+    const profile = profileTable(table, "y", "classification");
+    assert.ok(profile.warnings.includes("a has 1 infinite value(s); they are treated as missing."), profile.warnings.join(" | "));
+    assert.ok(profile.warnings.includes("b has 2 infinite value(s); they are treated as missing."));
+  });
+
   it("reads the real Boston housing table", () => {
     const { table } = loadTableFile(BOSTON_CSV);
     assert.equal(table.nRows, 506);
