@@ -76,7 +76,8 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
 
   for (epoch = 1; epoch <= maxEpochs; epoch++) {
     if (hooks.signal?.aborted) throw new FitCancelled();
-    const trainLoss = lossAndGradient(task, w, train.x, yTrain, k, l2, grad);
+    const trainHits = { correct: 0 };
+    const trainLoss = lossAndGradient(task, w, train.x, yTrain, k, l2, grad, trainHits);
     let gradNorm = 0;
     let updateNorm = 0;
     let weightNorm = 0;
@@ -93,7 +94,8 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
       weightNorm += w[i]! * w[i]!;
     }
     trajectory.push(w.slice());
-    const valLoss = lossAndGradient(task, w, val.x, yVal, k, 0, null);
+    const valHits = { correct: 0 };
+    const valLoss = lossAndGradient(task, w, val.x, yVal, k, 0, null, valHits);
     const improved = valLoss < best.loss - tol * Math.max(1, Math.abs(best.loss));
     if (valLoss < best.loss) best = { loss: valLoss, weights: w.slice(), epoch };
 
@@ -103,7 +105,8 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
         // loss is the mean squared error of the standardised target; rmse is in the target's own units
         scalars["rmse"] = { train: Math.sqrt(2 * trainLoss) * yScale, val: Math.sqrt(2 * valLoss) * yScale };
       } else {
-        scalars["accuracy"] = { train: accuracyOf(w, train.x, yTrain as Int32Array, k), val: accuracyOf(w, val.x, yVal as Int32Array, k) };
+        // counted in the loss passes (the train pass sees the weights before this step's update, as its loss does)
+        scalars["accuracy"] = { train: trainHits.correct / train.x.rows, val: valHits.correct / val.x.rows };
       }
       await hooks.onStep({
         step: epoch,
@@ -134,7 +137,9 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
 
 /**
  * Mean loss over rows (plus the L2 term), and its gradient into `grad` when given.
- * Regression: ½·mean squared error. Classification: mean cross-entropy of the softmax.
+ * Regression: ½·mean squared error. Classification: mean cross-entropy of the softmax, and
+ * the rows whose highest score is their class counted into `hits` when given (a second pass
+ * for accuracy doubled a step's cost).
  */
 function lossAndGradient(
   task: "regression" | "classification",
@@ -144,6 +149,7 @@ function lossAndGradient(
   k: number,
   l2: number,
   grad: Float64Array | null,
+  hits: { correct: number } | null = null,
 ): number {
   const { rows: n, cols: d, data } = x;
   if (grad) grad.fill(0);
@@ -170,6 +176,7 @@ function lossAndGradient(
       for (let c = 0; c < k; c++) sum += Math.exp(z[c]! - max);
       const t = y[i] as number;
       loss += -(z[t]! - max - Math.log(sum));
+      if (hits && z[t] === max) hits.correct++;
       if (grad) {
         for (let c = 0; c < k; c++) {
           const p = Math.exp(z[c]! - max) / sum - (c === t ? 1 : 0);
@@ -214,17 +221,6 @@ function scores(w: ArrayLike<number>, x: Matrix, k: number): Float64Array {
     }
   }
   return out;
-}
-
-function accuracyOf(w: Float64Array, x: Matrix, y: Int32Array, k: number): number {
-  const z = scores(w, x, k);
-  let correct = 0;
-  for (let i = 0; i < x.rows; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (z[i * k + c]! > z[i * k + best]!) best = c;
-    if (best === y[i]) correct++;
-  }
-  return correct / x.rows;
 }
 
 function fittedLinear(
