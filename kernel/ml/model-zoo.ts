@@ -1,6 +1,7 @@
 /** Every learner the product can train, by id. Later engines register here too. */
+import { averagedEnsemble } from "./averaged-ensemble";
 import { gaussianNaiveBayes } from "./gaussian-naive-bayes";
-import type { Learner, LearningTask } from "./learner";
+import type { FittedModel, Learner, LearningTask, SavedModel } from "./learner";
 import { linearRegressionGd, logisticRegressionGd } from "./linear-gradient-descent";
 import { mlRandomForest } from "./ml-random-forest-learner";
 import { ridgeRegression } from "./ridge-regression";
@@ -20,7 +21,16 @@ const LEARNERS: readonly Learner[] = [
   mlRandomForest,
   tfjsLinearRegression,
   tfjsLogisticRegression,
+  // restores saved ensembles; the search builds the ones it trains from its own best runs
+  averagedEnsemble([], [], (saved) => restoreModel(saved)),
 ];
+
+/** A saved model of any learner, revived. */
+export function restoreModel(saved: SavedModel): FittedModel {
+  const learner = findLearner(saved.model_id);
+  if (!learner) throw new Error(`no learner ${saved.model_id} to restore the saved model with`);
+  return learner.restore(saved);
+}
 
 /** The learners for a task; with `rows`, only those fast enough for that many training rows. */
 export function learnersFor(task: LearningTask, rows?: number): Learner[] {

@@ -17,10 +17,12 @@ import { loadTableFile, type LoadedTable } from "../data/table-loader";
 import { profileTable, type TableProfile } from "../data/table-profile";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
-import type { Learner, Params } from "../ml/learner";
+import { averagePredictions, averagedEnsemble } from "../ml/averaged-ensemble";
+import type { FittedModel, Learner, Params } from "../ml/learner";
+import type { Matrix } from "../ml/matrix";
 import { BudgetedSearch } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
-import { findLearner, learnersFor } from "../ml/model-zoo";
+import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { evaluate, runTraining, type RunResult } from "../ml/training-run";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
 
@@ -55,6 +57,8 @@ export interface TrainOutcome {
 }
 
 const SAMPLE_ROWS_IN_EVENT = 5;
+/** the share of a search's budget kept for training the average of its best models */
+const ENSEMBLE_SHARE = 0.05;
 const SAMPLE_ROWS_IN_ASSET = 100;
 
 export class PipelineRuntime {
@@ -227,7 +231,7 @@ export class PipelineRuntime {
     const board = await this.startBoard(options);
     const runs: RunResult[] = [];
     for (const m of models) {
-      runs.push(await this.trial(m.id, m.params ?? {}, data, options.metric, board, this.options.signal));
+      runs.push(await this.trial(findLearnerFor(m.id, data.task), m.params ?? {}, data, options.metric, board, this.options.signal));
       if (this.options.signal?.aborted) break;
     }
     return { runs, leaderboard: board.rows, best: board.best };
@@ -247,24 +251,32 @@ export class PipelineRuntime {
     const board = await this.startBoard(options);
     const started = performance.now();
     const deadline = started + options.budgetSeconds * 1000;
+    // the trials stop a little early: the last part of the budget is kept for an average of the best
+    const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
     const search = new BudgetedSearch(candidates.map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
     const runs: RunResult[] = [];
     for (;;) {
-      const left = deadline - performance.now();
+      const left = trialsDeadline - performance.now();
       const next = search.next(left / 1000);
       if (!next) break;
       events.emit(EV.LOG_LINE, {
         run_id: null,
         level: "info",
-        text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left; ETA ${(left / 1000).toFixed(1)} s`,
+        text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left for trials; ETA ${((deadline - performance.now()) / 1000).toFixed(1)} s`,
       });
       const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(left)))];
       if (this.options.signal) signals.push(this.options.signal);
       const t0 = performance.now();
-      const result = await this.trial(next.learner.id, next.params, data, options.metric, board, eitherSignal(signals), deadline);
+      const result = await this.trial(next.learner, next.params, data, options.metric, board, eitherSignal(signals), trialsDeadline);
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
-      if (this.options.signal?.aborted || performance.now() >= deadline) break;
+      if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
+    }
+    const ensemble = this.options.signal?.aborted ? null : this.averageOfBest(runs, data, options.metric);
+    if (ensemble) {
+      const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))];
+      if (this.options.signal) signals.push(this.options.signal);
+      runs.push(await this.trial(ensemble, {}, data, options.metric, board, eitherSignal(signals), deadline));
     }
     const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
     events.emit(EV.LOG_LINE, {
@@ -276,15 +288,37 @@ export class PipelineRuntime {
     return { runs, leaderboard: board.rows, best: board.best, overrunSeconds, trials: runs.length };
   }
 
+  /**
+   * The mean of the best run of each of the (up to) three best learners, when it scores
+   * better on the validation rows than the best single run; null otherwise (and said so).
+   */
+  private averageOfBest(runs: RunResult[], data: PreparedData, metric: string): Learner | null {
+    const events = this.events("TRAIN");
+    const scored = runs.filter((r) => r.status === "success" && r.model && r.valMetric).sort((a, b) => (isBetter(metric, a.valMetric!.value, b.valMetric!.value) ? -1 : 1));
+    const chosen: RunResult[] = [];
+    for (const r of scored) if (chosen.length < 3 && !chosen.some((c) => c.modelId === r.modelId)) chosen.push(r);
+    if (chosen.length < 2) return null;
+    const learner = averagedEnsemble(chosen.map((r) => r.model!), chosen.map((r) => r.runId), restoreModel);
+    const averaged = { predict: (x: Matrix) => averagePredictions(chosen.map((r) => r.model!), x) } as FittedModel;
+    const score = evaluate(data.task, averaged, data.fit.val, data.fit.nClasses, "val").find((m) => m.name === metric)?.value;
+    const best = chosen[0]!.valMetric!.value;
+    const wins = score !== undefined && isBetter(metric, score, best);
+    events.emit(EV.LOG_LINE, {
+      run_id: null,
+      level: "info",
+      text: `search: the average of ${chosen.map((r) => r.modelId).join(", ")} scores validation ${metric} ${score?.toFixed(4) ?? "?"} against ${best.toFixed(4)} for ${chosen[0]!.modelId} alone: ${wins ? "training it as a run" : "not kept"}`,
+    });
+    return wins ? learner : null;
+  }
+
   private async startBoard(options: TrainOptions): Promise<Board> {
     const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
     return { rows: [...(options.leaderboard ?? standing?.leaderboard ?? [])], best: options.best ?? standing?.best ?? null };
   }
 
   /** One training run: its events, its saved model, its row on the leaderboard, and the best model if it changed. */
-  private async trial(modelId: string, params: Params, data: PreparedData, metric: string, board: Board, signal: AbortSignal | undefined, deadline?: number): Promise<RunResult> {
+  private async trial(learner: Learner, params: Params, data: PreparedData, metric: string, board: Board, signal: AbortSignal | undefined, deadline?: number): Promise<RunResult> {
     const events = this.events("TRAIN");
-    const learner = findLearnerFor(modelId, data.task);
     const result = await runTraining(
       {
         learner,

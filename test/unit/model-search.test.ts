@@ -5,7 +5,9 @@ import { planPreprocessing } from "../../kernel/data/preprocess-plan";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
 import type { EventSink } from "../../kernel/events/event-sink";
+import { averagedEnsemble } from "../../kernel/ml/averaged-ensemble";
 import { isBetter } from "../../kernel/ml/metrics";
+import { restoreModel } from "../../kernel/ml/model-zoo";
 import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
 import { validatePayload, type EventName } from "../../contract";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
@@ -57,5 +59,35 @@ describe("model search under a time budget", function () {
     assert.equal(out.leaderboard[1]!.status, "failed");
     assert.equal(out.leaderboard[1]!.metric, null);
     assert.equal(out.best?.model_id, "linear_gd");
+  });
+
+  it("trains the average of its best models as a run only when it wins on validation, and it restores through the zoo", async () => {
+    const { rt, data, events } = runtime();
+    const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, { metric: "rmse", budgetSeconds: 6, leaderboard: [], best: null });
+    const verdict = events.map((e) => (e.payload as { text?: string }).text ?? "").find((t) => t.startsWith("search: the average of"));
+    assert.ok(verdict, "the search says whether the average was kept");
+    const [, score, best] = /validation rmse ([\d.]+) against ([\d.]+)/.exec(verdict)!;
+    const ensemble = out.runs.find((r) => r.modelId === "averaged_ensemble");
+    assert.equal(Boolean(ensemble), Number(score) < Number(best), verdict);
+    assert.ok(out.overrunSeconds < 0.5, `overrun ${out.overrunSeconds} s`);
+    if (ensemble) {
+      assert.equal(ensemble.status, "success");
+      assert.ok(Math.abs(ensemble.valMetric!.value - Number(score)) < 1e-4);
+      const restored = restoreModel(JSON.parse(JSON.stringify(ensemble.model!.save())));
+      assert.deepEqual(restored.predict(data.test.x), ensemble.model!.predict(data.test.x));
+    }
+  });
+
+  it("refuses to train an average on its own, and averages the members' predictions", async () => {
+    const { rt, data } = runtime();
+    const out = await rt.train([{ id: "averaged_ensemble" }, { id: "ridge" }, { id: "linear_gd" }], data, { metric: "rmse", leaderboard: [], best: null });
+    assert.equal(out.runs[0]!.status, "failed");
+    assert.match(out.runs[0]!.reason ?? "", /built by a model search from its best trials/);
+    const members = out.runs.slice(1).map((r) => r.model!);
+    const mean = averagedEnsemble(members, ["a", "b"], restoreModel);
+    const fitted = await mean.fit(data.fit, {}, {});
+    const p = fitted.predict(data.test.x);
+    const [a, b] = members.map((m) => m.predict(data.test.x));
+    for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
   });
 });
