@@ -21,6 +21,8 @@ export interface ForestData {
   /** rows × k targets: the value (regression, k = 1), the class-1 indicator (two classes, k = 1), or one-hot classes */
   targets: Float64Array;
   k: number;
+  /** per feature f, 256 entries from f * 256: the upper edge of each bin (the value where it ends; NaN where unused) */
+  binEdges: Float64Array;
 }
 
 export interface ForestTreeParams {
@@ -157,10 +159,25 @@ export class ForestTreeBuilder {
         if (nTouched > 1 && p.randomCuts) {
           // extra-trees: one random cut between the lowest and highest bin present; no order needed
           usable++;
+          // the lowest and highest bin with values (bin 0, missing, always goes left)
           let lo = 255;
           let hi = 0;
-          for (let t = 0; t < nTouched; t++) (lo = Math.min(lo, touched[t]!)), (hi = Math.max(hi, touched[t]!));
-          const cutAt = lo + Math.floor(random() * (hi - lo));
+          for (let t = 0; t < nTouched; t++) if (touched[t]! > 0) (lo = Math.min(lo, touched[t]!)), (hi = Math.max(hi, touched[t]!));
+          // a cut drawn uniformly over the node's range of values, as scikit-learn's extra-trees
+          // draw it, then mapped to the bin it falls in (so wide bins are cut more often); bins
+          // stand for their midpoints, the open-ended last one for its lower edge
+          const edges = d.binEdges.subarray(f * 256, f * 256 + 256);
+          let cutAt = 0; // only missing values and one bin: missing against the rest
+          if (lo < hi) {
+            const loUpper = edges[lo]!;
+            const loLower = lo > 1 ? edges[lo - 1]! : loUpper;
+            const hiLower = edges[hi - 1]!;
+            const hiUpper = Number.isFinite(edges[hi]!) ? edges[hi]! : hiLower;
+            const from = (loLower + loUpper) / 2;
+            const u = from + random() * ((hiLower + hiUpper) / 2 - from);
+            cutAt = lo;
+            while (cutAt < hi - 1 && !(edges[cutAt]! >= u)) cutAt++;
+          }
           leftSums.fill(0);
           let nl = 0;
           for (let t = 0; t < nTouched; t++) {

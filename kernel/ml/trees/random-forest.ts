@@ -92,7 +92,10 @@ async function fitForest(params: Params, input: FitInput, hooks: FitHooks, model
     else if (k === 1) targets[i] = y === 1 ? 1 : 0;
     else targets[i * k + y] = 1;
   }
-  const data: ForestData = { columns, rows: n, cols, targets, k };
+  // bin b of feature f ends at mapper.edges[f][b - 1]; bin 0 (missing) has no edge
+  const binEdges = new Float64Array(new SharedArrayBuffer(cols * 256 * 8)).fill(NaN);
+  mapper.edges.forEach((e, f) => e.forEach((v, i) => (binEdges[f * 256 + i + 1] = v)));
+  const data: ForestData = { columns, rows: n, cols, targets, k, binEdges };
   const nTrees = Math.max(1, Math.floor(num("n_estimators")));
   const treeParams = (index: number): ForestTreeParams => ({
     seed: (num("seed") * 7919 + index * 104729 + 1) >>> 0,
