@@ -221,6 +221,8 @@ export const EVENT_SCHEMAS = {
         status: z.enum(RUN_STATUSES).optional(),
         /** added: the held-out test score of the same run */
         test_metric: metricValue.nullable().optional(),
+        /** added: the model's prediction time per row, in microseconds, measured on the test rows */
+        predict_us_per_row: z.number().min(0).optional(),
       }),
     ),
   }),

@@ -44,6 +44,8 @@ export interface RunResult {
   valMetric: MetricValue | null;
   finalMetrics: FinalMetrics | null;
   runtimeS: number;
+  /** prediction time on the test rows, per row (successful runs) */
+  predictUsPerRow?: number;
   reason?: string;
 }
 
@@ -130,7 +132,10 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   }
   events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: req.learner.iterative ? finalStep : 1, epochs: req.learner.iterative ? finalStep : 1, step: finalStep, steps: finalStep, eta_s: 0, phase: "eval", simulated: !req.learner.iterative });
   const val = evaluate(task, model, req.data.val, req.data.nClasses, "val");
-  const test = evaluate(task, model, req.test, req.data.nClasses, "test");
+  const predictStarted = performance.now();
+  const testPredictions = model.predict(req.test.x);
+  const predictUsPerRow = ((performance.now() - predictStarted) * 1000) / Math.max(1, req.test.x.rows);
+  const test = metricsOf(task, testPredictions, req.test, req.data.nClasses, "test");
   for (const m of [...val, ...test]) events.emit(EV.METRIC_SCALAR, { run_id: runId, name: m.name, split: m.split, step: finalStep, value: m.value });
   const primaryOf = (ms: MetricValue[]) => ms.find((m) => m.name === req.metricPrimary) ?? ms[0]!;
   const finalMetrics: FinalMetrics = { task_type: task as TaskType, primary: primaryOf(test), metrics: test };
@@ -143,7 +148,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
-  return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS };
+  return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS, predictUsPerRow };
 }
 
 /** The real loss landscape of a gradient-descent run and its path over it (003_…), after the fit that defines its plane. */
@@ -189,7 +194,10 @@ function etaSeconds(started: number, step: number, steps: number, pacingMs: numb
 }
 
 export function evaluate(task: "regression" | "classification", model: FittedModel, set: LabelledSet, k: number, split: Split): MetricValue[] {
-  const out = model.predict(set.x);
+  return metricsOf(task, model.predict(set.x), set, k, split);
+}
+
+function metricsOf(task: "regression" | "classification", out: Float64Array, set: LabelledSet, k: number, split: Split): MetricValue[] {
   const metrics: Record<string, number> =
     task === "regression" ? regressionMetrics(set.y, out) : classificationMetrics(set.y, out, k);
   return Object.entries(metrics)

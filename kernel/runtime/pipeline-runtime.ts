@@ -364,6 +364,7 @@ export class PipelineRuntime {
         run_id: result.runId,
         status: result.status,
         test_metric: result.finalMetrics?.primary ?? null,
+        ...(result.predictUsPerRow !== undefined ? { predict_us_per_row: Math.round(result.predictUsPerRow * 1000) / 1000 } : {}),
       },
     ]);
     events.emit(EV.LEADERBOARD_UPDATED, { rows: board.rows });

@@ -40,6 +40,7 @@ describe("model search under a time budget", function () {
     assert.equal(out.leaderboard.length, out.trials);
     const ok = out.leaderboard.filter((r) => r.metric);
     for (const r of ok) assert.ok(!isBetter("rmse", r.metric!.value, out.best!.metric.value), "no row beats the best");
+    for (const r of ok) assert.ok(r.predict_us_per_row! > 0 && r.predict_us_per_row! < 1e5, `prediction time per row ${r.predict_us_per_row}`);
     assert.equal(out.leaderboard[0]!.run_id, out.best!.run_id);
     assert.equal(events.filter((e) => e.name === "LEADERBOARD_UPDATED").length, out.trials);
     assert.ok(events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\) in [\d.]+ s of a 3 s budget \(overrun/.test((e.payload as { text: string }).text)));

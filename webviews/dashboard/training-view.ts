@@ -100,7 +100,7 @@ export class TrainingView {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ...["model", "run", "validation", "test", "time (s)", "status"].map((c) => h("th", {}, c)))),
+        h("thead", {}, h("tr", {}, ...["model", "run", "validation", "test", "run (s)", "predict (µs/row)", "status"].map((c) => h("th", {}, c)))),
         h(
           "tbody",
           {},
@@ -113,6 +113,7 @@ export class TrainingView {
               h("td", {}, r.metric ? `${r.metric.name} ${formatNumber(r.metric.value)}` : "–"),
               h("td", {}, r.test_metric ? `${r.test_metric.name} ${formatNumber(r.test_metric.value)}` : "–"),
               h("td", {}, formatNumber(r.runtime_s, 3)),
+              h("td", {}, r.predict_us_per_row !== undefined ? formatNumber(r.predict_us_per_row, 2) : "–"),
               h("td", {}, r.status ?? ""),
             ),
           ),
