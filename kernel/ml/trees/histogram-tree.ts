@@ -93,7 +93,7 @@ export interface LeafRows {
 }
 
 /** Splits smaller than this (rows × features) run on the main thread: a worker round trip costs more. */
-const PARALLEL_MIN_WORK = 100_000;
+const PARALLEL_MIN_WORK = 50_000;
 
 export interface GrowerOptions {
   /** threads to grow with (the main one included); default: all cores for tables big enough to pay */
@@ -130,7 +130,7 @@ export class TreeGrower {
       features: new Int32Array(sharedBytes(cols * 4)),
       goLeft: new Uint8Array(sharedBytes(256)),
     };
-    const threads = options.threads ?? (rows * cols >= 8 * PARALLEL_MIN_WORK ? availableParallelism() : 1);
+    const threads = options.threads ?? (rows * cols >= 4 * PARALLEL_MIN_WORK ? availableParallelism() : 1);
     this.workers = threads > 1 ? leaseShardWorkers(threads - 1) : [];
     const nShards = this.workers.length + 1;
     const perShard = Math.ceil(rows / nShards) + 1;

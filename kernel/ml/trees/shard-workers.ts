@@ -29,6 +29,8 @@ const A3 = 6;
 const RESULT = 7;
 const FAILED = 8;
 const INT_SLOTS = 10;
+/** how long finish() polls before sleeping: a few hundred microseconds */
+const SPIN_LOADS = 200_000;
 
 /** The loop each worker runs, given the RowShard class rebuilt from its source text. */
 function workerLoop(Shard: typeof RowShard): void {
@@ -106,6 +108,9 @@ class ShardWorker {
   /** Waits for the running operation; returns its result (a partition's midpoint). */
   finish(): number {
     const c = this.ints;
+    // spin first: the worker usually finishes within microseconds of this thread, and waking
+    // from Atomics.wait measured ~40 µs per round trip here against ~2 µs spinning
+    for (let spin = 0; spin < SPIN_LOADS; spin++) if (Atomics.load(c, DONE) === this.seq) break;
     for (;;) {
       // wait on the value just compared, or a store between a second load and the wait is missed
       const done = Atomics.load(c, DONE);
