@@ -111,6 +111,7 @@ async function fitForest(params: Params, input: FitInput, hooks: FitHooks, model
   const valBins = applyBins(mapper, val.x);
   const sample = Math.min(n, 2000);
   const sampleRows = Uint32Array.from({ length: sample }, (_, i) => Math.floor((i * n) / sample));
+  const sampleTargets = gatherTargets(train.y, sampleRows);
   const valSum = new Float64Array(val.x.rows * k);
   const trainSum = new Float64Array(sample * k);
   const trees: ForestTree[] = [];
@@ -129,7 +130,7 @@ async function fitForest(params: Params, input: FitInput, hooks: FitHooks, model
       if (hooks.onStep) {
         const m = grown;
         const valLoss = forestLoss(valSum, m, val.y, k, classification);
-        const trainLoss = forestLoss(trainSum, m, gatherTargets(train.y, sampleRows), k, classification);
+        const trainLoss = forestLoss(trainSum, m, sampleTargets, k, classification);
         await hooks.onStep({ step: m, steps: nTrees, epoch: m, epochs: nTrees, scalars: { loss: { train: trainLoss, val: valLoss } } });
       }
     },
