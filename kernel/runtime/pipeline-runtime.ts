@@ -50,6 +50,13 @@ export interface TrainOptions {
   best?: { run_id: string; model_id: string; metric: MetricValue } | null;
 }
 
+export interface SearchOptions extends TrainOptions {
+  budgetSeconds: number;
+  seed?: number;
+  /** rank trials by k-fold cross-validation on training + validation rows; default: for tables of up to CV_MAX_ROWS */
+  crossValidation?: boolean;
+}
+
 export interface TrainOutcome {
   runs: RunResult[];
   leaderboard: LeaderboardRow[];
@@ -59,6 +66,9 @@ export interface TrainOutcome {
 const SAMPLE_ROWS_IN_EVENT = 5;
 /** the share of a search's budget kept for training the average of its best models */
 const ENSEMBLE_SHARE = 0.05;
+/** up to this many training + validation rows, one validation split is too noisy to rank trials by */
+const CV_MAX_ROWS = 2000;
+const CV_FOLDS = 5;
 const SAMPLE_ROWS_IN_ASSET = 100;
 
 export class PipelineRuntime {
@@ -241,12 +251,12 @@ export class PipelineRuntime {
    * Searches the candidates' hyperparameters within a time budget (a hard limit: the trial
    * running at the deadline is cancelled) and reports every trial on the leaderboard.
    */
-  search(candidates: string[], data: PreparedData, options: TrainOptions & { budgetSeconds: number; seed?: number }): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
+  search(candidates: string[], data: PreparedData, options: SearchOptions): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
     const work = this.searchAll(candidates, data, options);
     return this.options.track ? this.options.track(work) : work;
   }
 
-  private async searchAll(candidates: string[], data: PreparedData, options: TrainOptions & { budgetSeconds: number; seed?: number }) {
+  private async searchAll(candidates: string[], data: PreparedData, options: SearchOptions) {
     const events = this.events("TRAIN");
     const board = await this.startBoard(options);
     const started = performance.now();
@@ -254,6 +264,15 @@ export class PipelineRuntime {
     // the trials stop a little early: the last part of the budget is kept for an average of the best
     const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
     const search = new BudgetedSearch(candidates.map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
+    const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
+    const crossValidate = options.crossValidation ?? labelledRows <= CV_MAX_ROWS;
+    if (crossValidate) {
+      events.emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `search: ${labelledRows} training and validation rows, too few for one validation split to rank by: trials are ranked by ${CV_FOLDS}-fold cross-validation over them`,
+      });
+    }
     const runs: RunResult[] = [];
     for (;;) {
       const left = trialsDeadline - performance.now();
@@ -267,12 +286,14 @@ export class PipelineRuntime {
       const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(left)))];
       if (this.options.signal) signals.push(this.options.signal);
       const t0 = performance.now();
-      const result = await this.trial(next.learner, next.params, data, options.metric, board, eitherSignal(signals), trialsDeadline);
+      const rankBy = crossValidate ? () => this.crossValidated(next.learner, next.params, data, options.metric, trialsDeadline) : undefined;
+      const result = await this.trial(next.learner, next.params, data, options.metric, board, eitherSignal(signals), trialsDeadline, rankBy);
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
       if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
     }
-    const ensemble = this.options.signal?.aborted ? null : this.averageOfBest(runs, data, options.metric);
+    // an average scored on the validation split would be ranked against cross-validated trials: not tried then
+    const ensemble = this.options.signal?.aborted || crossValidate ? null : this.averageOfBest(runs, data, options.metric);
     if (ensemble) {
       const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))];
       if (this.options.signal) signals.push(this.options.signal);
@@ -286,6 +307,47 @@ export class PipelineRuntime {
     });
     if (!board.best) throw new InputError(`No trial finished within the ${options.budgetSeconds} s budget. Give the search more time.`);
     return { runs, leaderboard: board.rows, best: board.best, overrunSeconds, trials: runs.length };
+  }
+
+  /**
+   * The mean validation score of `learner` over CV_FOLDS folds of the training + validation
+   * rows (each fold held out once; fitted without events), or why there is none.
+   */
+  private async crossValidated(learner: Learner, params: Params, data: PreparedData, metric: string, deadline: number): Promise<MetricValue | { reason: string }> {
+    const { train, val } = data.fit;
+    const cols = train.x.cols;
+    const n = train.x.rows + val.x.rows;
+    const x = new Float64Array(n * cols);
+    x.set(train.x.data);
+    x.set(val.x.data, train.x.rows * cols);
+    const y = train.y instanceof Int32Array ? new Int32Array(n) : new Float64Array(n);
+    y.set(train.y);
+    y.set(val.y, train.y.length);
+    const take = (rows: number[]) => {
+      const data2 = new Float64Array(rows.length * cols);
+      rows.forEach((r, i) => data2.set(x.subarray(r * cols, (r + 1) * cols), i * cols));
+      const ys = y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!);
+      return { x: { data: data2, rows: rows.length, cols }, y: ys };
+    };
+    const scores: number[] = [];
+    for (let fold = 0; fold < CV_FOLDS; fold++) {
+      const left = deadline - performance.now();
+      if (left <= 0) return { reason: "no time left to cross-validate" };
+      const held: number[] = [];
+      const kept: number[] = [];
+      for (let r = 0; r < n; r++) (r % CV_FOLDS === fold ? held : kept).push(r);
+      const heldOut = take(held);
+      try {
+        const model = await learner.fit({ task: data.task, train: take(kept), val: heldOut, nClasses: data.fit.nClasses }, params, { signal: AbortSignal.timeout(Math.ceil(left)) });
+        const score = evaluate(data.task, model, heldOut, data.fit.nClasses, "val").find((m) => m.name === metric);
+        if (!score) return { reason: `no ${metric} on a fold` };
+        scores.push(score.value);
+      } catch (error) {
+        // cancelled at the deadline, or a fold the learner cannot fit: ranked by the split, and said so
+        return { reason: `cross-validation stopped: ${(error as Error).message}` };
+      }
+    }
+    return { name: metric, split: "val", value: scores.reduce((a, b) => a + b, 0) / scores.length };
   }
 
   /**
@@ -317,7 +379,16 @@ export class PipelineRuntime {
   }
 
   /** One training run: its events, its saved model, its row on the leaderboard, and the best model if it changed. */
-  private async trial(learner: Learner, params: Params, data: PreparedData, metric: string, board: Board, signal: AbortSignal | undefined, deadline?: number): Promise<RunResult> {
+  private async trial(
+    learner: Learner,
+    params: Params,
+    data: PreparedData,
+    metric: string,
+    board: Board,
+    signal: AbortSignal | undefined,
+    deadline?: number,
+    rankBy?: () => Promise<MetricValue | { reason: string }>,
+  ): Promise<RunResult> {
     const events = this.events("TRAIN");
     const result = await runTraining(
       {
@@ -341,6 +412,18 @@ export class PipelineRuntime {
       events,
       this.assets,
     );
+    if (rankBy && result.status === "success") {
+      const cv = await rankBy();
+      events.emit(EV.LOG_LINE, {
+        run_id: result.runId,
+        level: "info",
+        text:
+          "value" in cv
+            ? `${learner.id}: ${CV_FOLDS}-fold cross-validated ${metric} ${cv.value.toFixed(4)} (on the validation split alone: ${result.valMetric?.value.toFixed(4)}); ranked by the former`
+            : `${learner.id}: ${cv.reason}; ranked by the validation split`,
+      });
+      if ("value" in cv) result.valMetric = cv;
+    }
     if (result.model && result.finalMetrics) {
       this.assets.writeJson(`models/${result.runId}.json`, {
         run_id: result.runId,

@@ -64,7 +64,7 @@ describe("model search under a time budget", function () {
 
   it("trains the average of its best models as a run only when it wins on validation, and it restores through the zoo", async () => {
     const { rt, data, events } = runtime();
-    const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, { metric: "rmse", budgetSeconds: 6, leaderboard: [], best: null });
+    const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, { metric: "rmse", budgetSeconds: 6, leaderboard: [], best: null, crossValidation: false });
     const verdict = events.map((e) => (e.payload as { text?: string }).text ?? "").find((t) => t.startsWith("search: the average of"));
     assert.ok(verdict, "the search says whether the average was kept");
     const [, score, best] = /validation rmse ([\d.]+) against ([\d.]+)/.exec(verdict)!;
@@ -90,5 +90,22 @@ describe("model search under a time budget", function () {
     const p = fitted.predict(data.test.x);
     const [a, b] = members.map((m) => m.predict(data.test.x));
     for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
+  });
+
+  it("ranks the trials of a small table by 5-fold cross-validation, and says so", async () => {
+    const { rt, data, events } = runtime();
+    const out = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
+    const texts = events.filter((e) => e.name === "LOG_LINE").map((e) => (e.payload as { text: string }).text);
+    assert.ok(texts.some((t) => /\d+ training and validation rows, too few .* ranked by 5-fold cross-validation/.test(t)), texts.slice(0, 3).join(" | "));
+    const cvLines = texts.filter((t) => /5-fold cross-validated rmse/.test(t));
+    assert.ok(cvLines.length >= 2, `${cvLines.length} cross-validated trials`);
+    // the leaderboard's validation score of a cross-validated run is its cross-validated score
+    for (const run of out.runs.filter((r) => r.status === "success")) {
+      const line = texts.find((t) => t.startsWith(`${run.modelId}: 5-fold cross-validated rmse ${run.valMetric!.value.toFixed(4)}`));
+      const fallback = texts.some((t) => t.startsWith(`${run.modelId}: `) && /ranked by the validation split/.test(t));
+      assert.ok(line || fallback, `run ${run.runId} has a cross-validated score or says why not`);
+    }
+    assert.ok(!texts.some((t) => t.startsWith("search: the average of")), "no average is scored against cross-validated trials");
+    assert.ok(out.overrunSeconds < 0.5);
   });
 });
