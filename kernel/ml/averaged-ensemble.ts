@@ -10,7 +10,7 @@ import type { Matrix } from "./matrix";
 export const AVERAGED_ENSEMBLE_ID = "averaged_ensemble";
 
 /** The mean prediction of `members` (all for the same task and shape of output). */
-export function averagePredictions(members: readonly FittedModel[], x: Matrix): Float64Array {
+function averagePredictions(members: readonly FittedModel[], x: Matrix): Float64Array {
   const sum = members[0]!.predict(x).slice();
   for (const m of members.slice(1)) {
     const p = m.predict(x);

@@ -26,13 +26,15 @@ export interface ArtifactRequest {
   task: "regression" | "classification";
   model: FittedModel;
   test: LabelledSet;
+  /** the model's predictions for the test rows (already made for the test metrics) */
+  predictions: Float64Array;
   classes: string[];
   featureNames: string[];
   metric: MetricValue;
 }
 
 export function emitEvaluationArtifacts(r: ArtifactRequest): void {
-  const out = r.model.predict(r.test.x);
+  const out = r.predictions;
   if (r.task === "regression") {
     const points = Array.from(r.test.y, (actual, i) => ({ actual, predicted: out[i]!, residual: actual - out[i]! }));
     announce(r, "residuals", "Residuals (test)", EV.RESIDUALS_PLOT_READY, {

@@ -5,6 +5,7 @@
  */
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "./learner";
 import type { Matrix } from "./matrix";
+import { evenlySpacedRows, selectRows } from "./row-selection";
 import { softmaxRows } from "./softmax";
 
 interface LinearState {
@@ -130,7 +131,7 @@ async function fitLinear(id: string, task: "regression" | "classification", inpu
   }
   const state: LinearState = { weights: Array.from(best.weights), outputs: k, y_center: yCenter, y_scale: yScale };
   // the landscape's loss is the one optimised, on at most 2,000 training rows so a 41 × 41 grid stays cheap
-  const sample = subsample(train.x, yTrain, 2000);
+  const sample = selectRows({ x: train.x, y: yTrain }, evenlySpacedRows(train.x.rows, 2000));
   const descent = { trajectory, center: best.weights, lossAt: (weights: Float64Array) => lossAndGradient(task, weights, sample.x, sample.y, k, l2, null) };
   return { ...fittedLinear(id, params, task, state, Math.min(epoch, maxEpochs), stopReason), descent };
 }
@@ -195,19 +196,6 @@ function lossAndGradient(
     for (let j = 0; j < d * k; j++) grad[j]! += l2 * w[j]!;
   }
   return loss;
-}
-
-function subsample(x: Matrix, y: Float64Array | Int32Array, max: number): { x: Matrix; y: Float64Array | Int32Array } {
-  if (x.rows <= max) return { x, y };
-  const stride = x.rows / max;
-  const data = new Float64Array(max * x.cols);
-  const ys = y instanceof Int32Array ? new Int32Array(max) : new Float64Array(max);
-  for (let i = 0; i < max; i++) {
-    const r = Math.floor(i * stride);
-    data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols);
-    ys[i] = y[r]!;
-  }
-  return { x: { data, rows: max, cols: x.cols }, y: ys };
 }
 
 function scores(w: ArrayLike<number>, x: Matrix, k: number): Float64Array {

@@ -145,7 +145,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     text: `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
-  emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });
+  emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, predictions: testPredictions, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS, predictUsPerRow };

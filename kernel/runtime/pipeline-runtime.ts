@@ -17,12 +17,12 @@ import { loadTableFile, type LoadedTable } from "../data/table-loader";
 import { profileTable, type TableProfile } from "../data/table-profile";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
-import { averagePredictions, averagedEnsemble } from "../ml/averaged-ensemble";
-import type { FittedModel, Learner, Params } from "../ml/learner";
-import type { Matrix } from "../ml/matrix";
+import { averagedEnsemble } from "../ml/averaged-ensemble";
+import type { LabelledSet, Learner, Params } from "../ml/learner";
 import { BudgetedSearch } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
+import { concatRows, selectRows } from "../ml/row-selection";
 import { evaluate, runTraining, type RunResult } from "../ml/training-run";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
 
@@ -265,8 +265,8 @@ export class PipelineRuntime {
     const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
     const search = new BudgetedSearch(candidates.map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
-    const crossValidate = options.crossValidation ?? labelledRows <= CV_MAX_ROWS;
-    if (crossValidate) {
+    const folds = options.crossValidation ?? labelledRows <= CV_MAX_ROWS ? crossValidationFolds(data) : null;
+    if (folds) {
       events.emit(EV.LOG_LINE, {
         run_id: null,
         level: "info",
@@ -283,22 +283,16 @@ export class PipelineRuntime {
         level: "info",
         text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left for trials; ETA ${((deadline - performance.now()) / 1000).toFixed(1)} s`,
       });
-      const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(left)))];
-      if (this.options.signal) signals.push(this.options.signal);
       const t0 = performance.now();
-      const rankBy = crossValidate ? () => this.crossValidated(next.learner, next.params, data, options.metric, trialsDeadline) : undefined;
-      const result = await this.trial(next.learner, next.params, data, options.metric, board, eitherSignal(signals), trialsDeadline, rankBy);
+      const rankBy = folds ? () => crossValidated(next.learner, next.params, folds, data, options.metric, trialsDeadline) : undefined;
+      const result = await this.trial(next.learner, next.params, data, options.metric, board, this.signalUntil(trialsDeadline), trialsDeadline, rankBy);
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
       if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
     }
     // an average scored on the validation split would be ranked against cross-validated trials: not tried then
-    const ensemble = this.options.signal?.aborted || crossValidate ? null : this.averageOfBest(runs, data, options.metric);
-    if (ensemble) {
-      const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))];
-      if (this.options.signal) signals.push(this.options.signal);
-      runs.push(await this.trial(ensemble, {}, data, options.metric, board, eitherSignal(signals), deadline));
-    }
+    const ensemble = this.options.signal?.aborted || folds ? null : await this.averageOfBest(runs, data, options.metric);
+    if (ensemble) runs.push(await this.trial(ensemble, {}, data, options.metric, board, this.signalUntil(deadline), deadline));
     const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
     events.emit(EV.LOG_LINE, {
       run_id: null,
@@ -309,60 +303,25 @@ export class PipelineRuntime {
     return { runs, leaderboard: board.rows, best: board.best, overrunSeconds, trials: runs.length };
   }
 
-  /**
-   * The mean validation score of `learner` over CV_FOLDS folds of the training + validation
-   * rows (each fold held out once; fitted without events), or why there is none.
-   */
-  private async crossValidated(learner: Learner, params: Params, data: PreparedData, metric: string, deadline: number): Promise<MetricValue | { reason: string }> {
-    const { train, val } = data.fit;
-    const cols = train.x.cols;
-    const n = train.x.rows + val.x.rows;
-    const x = new Float64Array(n * cols);
-    x.set(train.x.data);
-    x.set(val.x.data, train.x.rows * cols);
-    const y = train.y instanceof Int32Array ? new Int32Array(n) : new Float64Array(n);
-    y.set(train.y);
-    y.set(val.y, train.y.length);
-    const take = (rows: number[]) => {
-      const data2 = new Float64Array(rows.length * cols);
-      rows.forEach((r, i) => data2.set(x.subarray(r * cols, (r + 1) * cols), i * cols));
-      const ys = y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!);
-      return { x: { data: data2, rows: rows.length, cols }, y: ys };
-    };
-    const scores: number[] = [];
-    for (let fold = 0; fold < CV_FOLDS; fold++) {
-      const left = deadline - performance.now();
-      if (left <= 0) return { reason: "no time left to cross-validate" };
-      const held: number[] = [];
-      const kept: number[] = [];
-      for (let r = 0; r < n; r++) (r % CV_FOLDS === fold ? held : kept).push(r);
-      const heldOut = take(held);
-      try {
-        const model = await learner.fit({ task: data.task, train: take(kept), val: heldOut, nClasses: data.fit.nClasses }, params, { signal: AbortSignal.timeout(Math.ceil(left)) });
-        const score = evaluate(data.task, model, heldOut, data.fit.nClasses, "val").find((m) => m.name === metric);
-        if (!score) return { reason: `no ${metric} on a fold` };
-        scores.push(score.value);
-      } catch (error) {
-        // cancelled at the deadline, or a fold the learner cannot fit: ranked by the split, and said so
-        return { reason: `cross-validation stopped: ${(error as Error).message}` };
-      }
-    }
-    return { name: metric, split: "val", value: scores.reduce((a, b) => a + b, 0) / scores.length };
+  /** Aborted at `deadline` (a performance.now() time) or when the runtime's own signal is. */
+  private signalUntil(deadline: number): AbortSignal {
+    const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))];
+    if (this.options.signal) signals.push(this.options.signal);
+    return eitherSignal(signals);
   }
 
   /**
    * The mean of the best run of each of the (up to) three best learners, when it scores
    * better on the validation rows than the best single run; null otherwise (and said so).
    */
-  private averageOfBest(runs: RunResult[], data: PreparedData, metric: string): Learner | null {
+  private async averageOfBest(runs: RunResult[], data: PreparedData, metric: string): Promise<Learner | null> {
     const events = this.events("TRAIN");
     const scored = runs.filter((r) => r.status === "success" && r.model && r.valMetric).sort((a, b) => (isBetter(metric, a.valMetric!.value, b.valMetric!.value) ? -1 : 1));
     const chosen: RunResult[] = [];
     for (const r of scored) if (chosen.length < 3 && !chosen.some((c) => c.modelId === r.modelId)) chosen.push(r);
     if (chosen.length < 2) return null;
     const learner = averagedEnsemble(chosen.map((r) => r.model!), chosen.map((r) => r.runId), restoreModel);
-    const averaged = { predict: (x: Matrix) => averagePredictions(chosen.map((r) => r.model!), x) } as FittedModel;
-    const score = evaluate(data.task, averaged, data.fit.val, data.fit.nClasses, "val").find((m) => m.name === metric)?.value;
+    const score = evaluate(data.task, await learner.fit(data.fit, {}, {}), data.fit.val, data.fit.nClasses, "val").find((m) => m.name === metric)?.value;
     const best = chosen[0]!.valMetric!.value;
     const wins = score !== undefined && isBetter(metric, score, best);
     events.emit(EV.LOG_LINE, {
@@ -467,6 +426,41 @@ export class PipelineRuntime {
 function eitherSignal(signals: AbortSignal[]): AbortSignal {
   // in Node since 20.3; this TypeScript lib does not declare it yet
   return (AbortSignal as unknown as { any(signals: AbortSignal[]): AbortSignal }).any(signals);
+}
+
+interface Fold {
+  train: LabelledSet;
+  heldOut: LabelledSet;
+}
+
+/** CV_FOLDS folds of the training + validation rows (row r held out in fold r mod CV_FOLDS), made once per search. */
+function crossValidationFolds(data: PreparedData): Fold[] {
+  const all = concatRows(data.fit.train, data.fit.val);
+  return Array.from({ length: CV_FOLDS }, (_, fold) => {
+    const held: number[] = [];
+    const kept: number[] = [];
+    for (let r = 0; r < all.x.rows; r++) (r % CV_FOLDS === fold ? held : kept).push(r);
+    return { train: selectRows(all, kept), heldOut: selectRows(all, held) };
+  });
+}
+
+/** The mean held-out score of `learner` over the folds (fitted without events), or why there is none. */
+async function crossValidated(learner: Learner, params: Params, folds: Fold[], data: PreparedData, metric: string, deadline: number): Promise<MetricValue | { reason: string }> {
+  const scores: number[] = [];
+  for (const fold of folds) {
+    const left = deadline - performance.now();
+    if (left <= 0) return { reason: "no time left to cross-validate" };
+    try {
+      const model = await learner.fit({ task: data.task, train: fold.train, val: fold.heldOut, nClasses: data.fit.nClasses }, params, { signal: AbortSignal.timeout(Math.ceil(left)) });
+      const score = evaluate(data.task, model, fold.heldOut, data.fit.nClasses, "val").find((m) => m.name === metric);
+      if (!score) return { reason: `no ${metric} on a fold` };
+      scores.push(score.value);
+    } catch (error) {
+      // cancelled at the deadline, or a fold the learner cannot fit: ranked by the split, and said so
+      return { reason: `cross-validation stopped: ${(error as Error).message}` };
+    }
+  }
+  return { name: metric, split: "val", value: scores.reduce((a, b) => a + b, 0) / scores.length };
 }
 
 interface Board {

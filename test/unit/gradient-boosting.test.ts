@@ -54,7 +54,7 @@ describe("histogram gradient boosting", () => {
     const binned = applyBins(mapper, x);
     const grower = new TreeGrower(binned, mapper);
     const { tree } = grower.grow(Uint32Array.from({ length: n }, (_, i) => i), grad, new Float64Array(n).fill(1), true, {
-      maxLeafNodes: 2, maxDepth: 5, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 0, minGain: 0, features: null, randomThresholds: null,
+      maxLeafNodes: 2, maxDepth: 5, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 0, minGain: 0, features: null,
     });
     for (let i = 0; i < 16; i++) {
       const leaf = leafOf(tree, binned.bins, binned.cols, i);
@@ -88,7 +88,7 @@ describe("histogram gradient boosting", () => {
     const rows = Uint32Array.from({ length: n }, (_, i) => i);
     const l2 = 0.5;
     const { tree, leaves } = grower.grow(rows, grad, hess, false, {
-      maxLeafNodes: 40, maxDepth: 20, minSamplesLeaf: 37, minHessianLeaf: 1e-3, l2, minGain: 0, features: null, randomThresholds: null,
+      maxLeafNodes: 40, maxDepth: 20, minSamplesLeaf: 37, minHessianLeaf: 1e-3, l2, minGain: 0, features: null,
     });
     assert.equal(leaves.length, 40);
     const leafRows = leaves.map((l) => l.parts.flatMap((part) => Array.from(part)));

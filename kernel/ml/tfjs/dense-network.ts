@@ -12,6 +12,7 @@ import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type LearningTask, type Params, type SavedModel } from "../learner";
 import type { Descent } from "../loss-landscape";
 import type { Matrix } from "../matrix";
+import { evenlySpacedRows, selectRows } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { tensorflow } from "./tensorflow-backend";
 
@@ -168,7 +169,7 @@ async function fitNetwork(spec: NetworkSpec, input: FitInput, params: Params, ho
   const model = fittedNetwork(spec.id, params, state, Math.min(epoch, maxEpochs), stopReason);
   if (spec.hidden.length) return model;
   // linear models: the loss over their (few) weights is cheap enough for the landscape grid
-  const sample = sampleRows(train.x, train.y, 2000);
+  const sample = selectRows(train, evenlySpacedRows(n, 2000));
   const descent: Descent = {
     trajectory,
     center: best.weights,
@@ -248,14 +249,6 @@ function linearLoss(w: Float64Array, x: Matrix, y: Float64Array | Int32Array, ta
   return s / x.rows + 0.5 * l2 * penalty;
 }
 
-function sampleRows(x: Matrix, y: Float64Array | Int32Array, max: number): { x: Matrix; y: Float64Array | Int32Array } {
-  if (x.rows <= max) return { x, y };
-  const rows = Array.from({ length: max }, (_, i) => Math.floor((i * x.rows) / max));
-  const data = new Float64Array(max * x.cols);
-  rows.forEach((r, i) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
-  return { x: { data, rows: max, cols: x.cols }, y: y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!) };
-}
-
 export const mlp = denseNetworkLearner({
   id: "mlp",
   name: "Neural network (MLP, TensorFlow.js)",
@@ -270,7 +263,8 @@ export const tfjsLinearRegression = denseNetworkLearner({
   tasks: ["regression"],
   hidden: [],
   why: "One weight per feature, trained in mini-batches by TensorFlow.js; scales to tables too big for full-batch descent.",
-  // linear_gd (full-batch Adam in plain JS) is the one proposed: on 14,000 × 20 rows it fitted in 0.30 s against 1.30 s here
+  // the full-batch plain-JS linear_gd / logistic_gd are the ones proposed: measured for the
+  // logistic pair on 14,000 × 20 rows, 0.30 s against 1.30 s here at the same accuracy
   proposed: false,
 });
 

@@ -157,7 +157,7 @@ export class ForestTreeBuilder {
           }
         }
         if (nTouched > 1 && p.randomCuts) {
-          // extra-trees: one random cut between the lowest and highest bin present; no order needed
+          // extra-trees: one random cut in the node's range of values; no order of bins needed
           usable++;
           // the lowest and highest bin with values (bin 0, missing, always goes left)
           let lo = 255;

@@ -8,6 +8,7 @@
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
 import type { Matrix } from "../matrix";
+import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { TreeGrower, leafOf, type LeafRows, type Tree } from "./histogram-tree";
@@ -86,7 +87,8 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
   let stopReason: FittedModel["stopReason"] = "max_steps";
   let round = 0;
   const probs = new Float64Array(k > 1 ? n * k : 0);
-  const lossSample = sampleForLoss(y, 10_000);
+  const lossRows = evenlySpacedRows(n, 10_000);
+  const lossTargets = selectTargets(y, lossRows);
   try {
     for (round = 1; round <= maxIter; round++) {
       if (hooks.signal?.aborted) throw new FitCancelled();
@@ -103,7 +105,6 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
           l2: num("l2_regularization"),
           minGain: 1e-12,
           features,
-          randomThresholds: null,
         });
         for (let i = 0; i < tree.value.length; i++) tree.value[i] = tree.value[i]! * lr;
         if (loss === "absolute_error") medianLeaves(tree, leaves, y, raw, k, c, lr);
@@ -118,7 +119,7 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
         for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, vb.cols, i)]!;
       }
       // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
-      const trainLoss = meanLoss(loss, lossSample.y, gatherRows(raw, lossSample.rows, k), k, num("huber_delta"));
+      const trainLoss = meanLoss(loss, lossTargets, gatherRows(raw, lossRows, k), k, num("huber_delta"));
       const valLoss = meanLoss(loss, val.y, rawVal, k, num("huber_delta"));
       if (hooks.onStep) {
         await hooks.onStep({ step: round, steps: maxIter, epoch: round, epochs: maxIter, scalars: { loss: { train: trainLoss, val: valLoss } } });
@@ -260,14 +261,6 @@ function medianLeaves(tree: Tree, leaves: LeafRows[], y: Float64Array | Int32Arr
     res.sort();
     tree.value[leaf.node] = lr * (res[res.length >> 1] ?? 0);
   }
-}
-
-function sampleForLoss(y: Float64Array | Int32Array, max: number): { rows: Uint32Array; y: Float64Array | Int32Array } {
-  const n = y.length;
-  const m = Math.min(n, max);
-  const rows = Uint32Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
-  const ys = y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!);
-  return { rows, y: ys };
 }
 
 function gatherRows(raw: Float64Array, rows: Uint32Array, k: number): Float64Array {

@@ -24,8 +24,6 @@ export interface TreeParams {
   minGain: number;
   /** features this tree may split on (a column subsample), or null for all */
   features: Int32Array | null;
-  /** split thresholds drawn at random (extra trees) instead of searched */
-  randomThresholds: (() => number) | null;
 }
 
 /** A fitted tree: node arrays; a leaf has feature -1. */
@@ -340,7 +338,6 @@ export class TreeGrower {
         if (s && s.gain > bestGain) (best = s), (bestGain = s.gain);
         continue;
       }
-      const only = p.randomThresholds ? 1 + Math.floor(p.randomThresholds() * Math.max(1, nb - 2)) : -1;
       const inv = scale === 0 ? 0 : 1 / scale;
       let GL = 0;
       let HL = 0;
@@ -362,7 +359,6 @@ export class TreeGrower {
         CL += cb;
         if (CL + cm < minLeaf) continue; // too few on the left either way, yet
         if (n - CL < minLeaf) break; // and from here on too few on the right
-        if (only >= 0 && b !== only) continue;
         // missing values to the right
         if (CL >= minLeaf && HL >= minHess && H - HL >= minHess) {
           const score = (GL * GL) / (HL + l2) + ((G - GL) * (G - GL)) / (H - HL + l2);

@@ -7,6 +7,7 @@
 import { availableParallelism } from "node:os";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
 import type { Matrix } from "../matrix";
+import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper } from "./feature-binning";
 import type { ForestData, ForestTree, ForestTreeParams } from "./forest-tree-builder";
 import { growForest } from "./forest-workers";
@@ -109,9 +110,9 @@ async function fitForest(params: Params, input: FitInput, hooks: FitHooks, model
 
   // the forest so far, on the validation rows and on a sample of the training rows
   const valBins = applyBins(mapper, val.x);
-  const sample = Math.min(n, 2000);
-  const sampleRows = Uint32Array.from({ length: sample }, (_, i) => Math.floor((i * n) / sample));
-  const sampleTargets = gatherTargets(train.y, sampleRows);
+  const sampleRows = evenlySpacedRows(n, 2000);
+  const sample = sampleRows.length;
+  const sampleTargets = selectTargets(train.y, sampleRows);
   const valSum = new Float64Array(val.x.rows * k);
   const trainSum = new Float64Array(sample * k);
   const trees: ForestTree[] = [];
@@ -146,10 +147,6 @@ function addLeaf(tree: ForestTree, bins: Uint8Array, cols: number, row: number, 
   let node = 0;
   while (tree.feature[node]! >= 0) node = bins[row * cols + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
   for (let c = 0; c < k; c++) out[at * k + c]! += tree.value[node * k + c]!;
-}
-
-function gatherTargets(y: Float64Array | Int32Array, rows: Uint32Array): Float64Array | Int32Array {
-  return y instanceof Int32Array ? Int32Array.from(rows, (r) => y[r]!) : Float64Array.from(rows, (r) => y[r]!);
 }
 
 /** Half squared error (regression) or log loss (classes) of the mean of m trees. */
