@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import { MISSING_BIN, type BinMapper, type BinnedMatrix } from "./feature-binning";
-import { RowShard, type ShardMemory } from "./row-shard";
+import { makeRowShard, type RowShard, type ShardMemory } from "./row-shard";
 import { ShardOp, leaseShardWorkers, releaseShardWorkers, type ShardWorker } from "./shard-workers";
 
 /** Memory the worker threads can see. */
@@ -128,18 +128,19 @@ export class TreeGrower {
       features: new Int32Array(sharedBytes(cols * 4)),
       goLeft: new Uint8Array(sharedBytes(256)),
     };
-    const threads = options.threads ?? (rows * cols >= 4 * PARALLEL_MIN_WORK ? availableParallelism() : 1);
+    const big = rows * cols >= 4 * PARALLEL_MIN_WORK;
+    const threads = options.threads ?? (big ? availableParallelism() : 1);
     this.workers = threads > 1 ? leaseShardWorkers(threads - 1) : [];
     const nShards = this.workers.length + 1;
     const perShard = Math.ceil(rows / nShards) + 1;
     this.shards = Array.from({ length: nShards }, () => {
       const f64 = () => new Float64Array(sharedBytes(perShard * 8));
-      return new RowShard({
+      return makeRowShard({
         columns, slots, totalRows: rows, cols, offsets: this.offsets, ...this.shared,
         rows: new Uint32Array(sharedBytes(perShard * 4)), ordG: f64(), ordHC: f64(),
         scratch: new Uint32Array(sharedBytes(perShard * 4)), scratchG: f64(), scratchHC: f64(),
         hist: new Float64Array(sharedBytes(this.histSize * 16)),
-      });
+      }, big);
     });
     this.workers.forEach((w, i) => w.start(ShardOp.Init, [], this.shards[i + 1]!.m));
     for (const w of this.workers) w.finish();
@@ -331,17 +332,24 @@ export class TreeGrower {
       const nb = this.mapper.nBins[f]!;
       const scale = this.scale;
       const gm = hist[o]!;
-      const cm = countOf(hist[o + 1]!, scale);
-      const hm = hessianOf(hist[o + 1]!, cm, scale);
       if (this.mapper.categorical[f]) {
+        const cm = countOf(hist[o + 1]!, scale);
+        const hm = hessianOf(hist[o + 1]!, cm, scale);
         const s = this.categoricalSplit(hist, o, nb, f, G, H, n, parentScore, p, gm, hm, cm);
         if (s && s.gain > bestGain) (best = s), (bestGain = s.gain);
         continue;
       }
-      const inv = scale === 0 ? 0 : 1 / scale;
+      // the left side's count and hessian stay packed in one running sum, as in the histogram
+      // slot: the count bounds compare against it directly, and it is unpacked only where a
+      // split is scored. Empty bins are scanned too: their score ties the bin before, and a
+      // tie keeps the first.
+      const unit = scale === 0 ? 1 : scale;
+      const inv = 1 / unit;
+      const hcm = hist[o + 1]!;
+      const leftMin = (minLeaf - 0.5) * unit; // packed sum ≥ this ⟺ count ≥ minLeaf
+      const rightMax = (n - minLeaf + 0.5) * unit; // packed sum < this ⟺ n - count ≥ minLeaf
       let GL = 0;
-      let HL = 0;
-      let CL = 0;
+      let HCL = 0;
       // compared without the parent's score, which every candidate shares
       let fScore = -Infinity;
       let fBin = -1;
@@ -351,27 +359,30 @@ export class TreeGrower {
       let fCL = 0;
       for (let b = 1; b < nb - 1; b++) {
         const j = o + b * 2;
-        const hc = hist[j + 1]!;
-        if (hc < 0.5) continue; // an empty bin adds no new split point
-        const cb = scale === 0 ? hc : Math.round(hc * inv - 0.25);
         GL += hist[j]!;
-        HL += scale === 0 ? hc : hc - cb * scale;
-        CL += cb;
-        if (CL + cm < minLeaf) continue; // too few on the left either way, yet
-        if (n - CL < minLeaf) break; // and from here on too few on the right
+        HCL += hist[j + 1]!;
+        if (HCL + hcm < leftMin) continue; // too few on the left either way, yet
+        if (HCL >= rightMax) break; // and from here on too few on the right
         // missing values to the right
-        if (CL >= minLeaf && HL >= minHess && H - HL >= minHess) {
-          const score = (GL * GL) / (HL + l2) + ((G - GL) * (G - GL)) / (H - HL + l2);
-          if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = false), (fGL = GL), (fHL = HL), (fCL = CL);
+        if (HCL >= leftMin) {
+          const CL = scale === 0 ? HCL : Math.round(HCL * inv - 0.25);
+          const HL = HCL - CL * scale;
+          if (HL >= minHess && H - HL >= minHess) {
+            const score = (GL * GL) / (HL + l2) + ((G - GL) * (G - GL)) / (H - HL + l2);
+            if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = false), (fGL = GL), (fHL = HL), (fCL = CL);
+          }
         }
         // or to the left
-        if (cm > 0) {
-          const gl = GL + gm;
-          const hl = HL + hm;
-          const cl = CL + cm;
-          if (n - cl >= minLeaf && hl >= minHess && H - hl >= minHess) {
-            const score = (gl * gl) / (hl + l2) + ((G - gl) * (G - gl)) / (H - hl + l2);
-            if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = true), (fGL = gl), (fHL = hl), (fCL = cl);
+        if (hcm > 0) {
+          const hcl = HCL + hcm;
+          if (hcl < rightMax) {
+            const cl = scale === 0 ? hcl : Math.round(hcl * inv - 0.25);
+            const hl = hcl - cl * scale;
+            const gl = GL + gm;
+            if (hl >= minHess && H - hl >= minHess) {
+              const score = (gl * gl) / (hl + l2) + ((G - gl) * (G - gl)) / (H - hl + l2);
+              if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = true), (fGL = gl), (fHL = hl), (fCL = cl);
+            }
           }
         }
       }

@@ -4,9 +4,10 @@
  * node's gradient histogram. The trees are grown data-parallel: every thread owns a shard,
  * the main thread sums the shards' histograms and chooses the splits.
  *
- * Self-contained on purpose (no imports, no module-level helpers): worker threads run this
- * class from its own source text (see shard-workers.ts), so the main thread and the workers
- * execute the same code, bundled or not.
+ * Self-contained on purpose (no imports, no module-level helpers): the operations are closures
+ * over one shard's memory, compiled from this function's source text (see
+ * `compileRowShard`), by the worker threads and by the main thread alike, so both execute the
+ * same code, bundled or not.
  */
 
 /** Everything a shard reads and writes, all in shared memory so any thread can run any shard. */
@@ -37,15 +38,24 @@ export interface ShardMemory {
   hist: Float64Array;
 }
 
-export class RowShard {
-  /** below this size the row-major slots stay in a core's cache whatever rows a node has */
-  private readonly rowMajorCacheBytes = 1 << 20;
-
-  constructor(readonly m: ShardMemory) {}
-
+/** The operations on one shard, closures over its memory. */
+export interface RowShard {
+  readonly m: ShardMemory;
   /** Takes rows[0..count) as this tree's rows and lines up their gradients. */
-  begin(count: number, constantHessian: boolean, scale: number): void {
-    const { rows, ordG, ordHC, grad, hess } = this.m;
+  begin(count: number, constantHessian: boolean, scale: number): void;
+  /** Adds the histogram of rows [start, end) over features[0..nFeatures) into `out`. */
+  histogram(start: number, end: number, nFeatures: number, out: Float64Array): void;
+  /** Moves the rows of [start, end) that go left (per goLeft) to the front; returns where the right ones begin. */
+  partition(start: number, end: number, feature: number): number;
+}
+
+export function rowShard(m: ShardMemory): RowShard {
+  // every array a closure constant: V8 then compiles the loops against these very arrays
+  const { columns, slots, totalRows, cols, offsets, grad, hess, features, goLeft, rows, ordG, ordHC, scratch, scratchG, scratchHC } = m;
+  /** below this size the row-major slots stay in a core's cache whatever rows a node has */
+  const rowMajorCacheBytes = 1 << 20;
+
+  function begin(count: number, constantHessian: boolean, scale: number): void {
     for (let i = 0; i < count; i++) {
       const r = rows[i]!;
       ordG[i] = grad[r]!;
@@ -54,28 +64,19 @@ export class RowShard {
   }
 
   /**
-   * Adds the histogram of rows [start, end) over features[0..nFeatures) into `out`.
    * Two layouts, whichever reads memory better (measured per row and feature, 180k rows):
    * row-major slots streamed forwards when the range is dense in the table or the slots fit
    * in a core's cache: 2.5-3 ns; otherwise feature by feature over the one-byte columns, a
    * column staying in cache while the range's rows are read from it, unrolled by four:
    * 4.2 ns, against 5.3 for row-major.
    */
-  histogram(start: number, end: number, nFeatures: number, out: Float64Array): void {
-    const m = this.m;
-    const n = end - start;
-    const idx = m.rows.subarray(start, end);
-    const og = m.ordG.subarray(start, end);
-    const ohc = m.ordHC.subarray(start, end);
-    const features = m.features;
-    const cols = m.cols;
-    if (n * 2 >= m.totalRows || m.slots.byteLength <= this.rowMajorCacheBytes) {
-      const slots = m.slots;
+  function histogram(start: number, end: number, nFeatures: number, out: Float64Array): void {
+    if ((end - start) * 2 >= totalRows || slots.byteLength <= rowMajorCacheBytes) {
       if (nFeatures === cols) {
-        for (let i = 0; i < n; i++) {
-          const row = idx[i]! * cols;
-          const gi = og[i]!;
-          const hi = ohc[i]!;
+        for (let i = start; i < end; i++) {
+          const row = rows[i]! * cols;
+          const gi = ordG[i]!;
+          const hi = ordHC[i]!;
           for (let f = 0; f < cols; f++) {
             const b = slots[row + f]! << 1;
             out[b]! += gi;
@@ -83,10 +84,10 @@ export class RowShard {
           }
         }
       } else {
-        for (let i = 0; i < n; i++) {
-          const row = idx[i]! * cols;
-          const gi = og[i]!;
-          const hi = ohc[i]!;
+        for (let i = start; i < end; i++) {
+          const row = rows[i]! * cols;
+          const gi = ordG[i]!;
+          const hi = ordHC[i]!;
           for (let k = 0; k < nFeatures; k++) {
             const b = slots[row + features[k]!]! << 1;
             out[b]! += gi;
@@ -96,64 +97,87 @@ export class RowShard {
       }
       return;
     }
-    const total = m.totalRows;
-    const n4 = n - (n & 3);
+    const end4 = end - ((end - start) & 3);
     for (let k = 0; k < nFeatures; k++) {
       const f = features[k]!;
-      const col = m.columns.subarray(f * total, (f + 1) * total);
-      const o = m.offsets[f]! << 1;
-      let i = 0;
-      for (; i < n4; i += 4) {
-        const b0 = o + (col[idx[i]!]! << 1);
-        const b1 = o + (col[idx[i + 1]!]! << 1);
-        const b2 = o + (col[idx[i + 2]!]! << 1);
-        const b3 = o + (col[idx[i + 3]!]! << 1);
-        out[b0]! += og[i]!;
-        out[b0 + 1]! += ohc[i]!;
-        out[b1]! += og[i + 1]!;
-        out[b1 + 1]! += ohc[i + 1]!;
-        out[b2]! += og[i + 2]!;
-        out[b2 + 1]! += ohc[i + 2]!;
-        out[b3]! += og[i + 3]!;
-        out[b3 + 1]! += ohc[i + 3]!;
+      // a view of the column: indexing it by a row id needs no addition that could leave int32
+      const col = columns.subarray(f * totalRows, (f + 1) * totalRows);
+      const o = offsets[f]! << 1;
+      let i = start;
+      for (; i < end4; i += 4) {
+        const b0 = o + (col[rows[i]!]! << 1);
+        const b1 = o + (col[rows[i + 1]!]! << 1);
+        const b2 = o + (col[rows[i + 2]!]! << 1);
+        const b3 = o + (col[rows[i + 3]!]! << 1);
+        out[b0]! += ordG[i]!;
+        out[b0 + 1]! += ordHC[i]!;
+        out[b1]! += ordG[i + 1]!;
+        out[b1 + 1]! += ordHC[i + 1]!;
+        out[b2]! += ordG[i + 2]!;
+        out[b2 + 1]! += ordHC[i + 2]!;
+        out[b3]! += ordG[i + 3]!;
+        out[b3 + 1]! += ordHC[i + 3]!;
       }
-      for (; i < n; i++) {
-        const b = o + (col[idx[i]!]! << 1);
-        out[b]! += og[i]!;
-        out[b + 1]! += ohc[i]!;
+      for (; i < end; i++) {
+        const b = o + (col[rows[i]!]! << 1);
+        out[b]! += ordG[i]!;
+        out[b + 1]! += ordHC[i]!;
       }
     }
   }
 
   /**
-   * Moves the rows of [start, end) whose bin of `feature` goes left (per goLeft) to the
-   * front, both sides keeping their ascending order, which keeps the histogram pass reading
-   * forwards (an in-place swap leaves them scattered: measured 1.5-2x slower passes).
-   * Branch-free: a node's rows go either way unpredictably. Returns where the right ones begin.
+   * Both sides keep their ascending order, which keeps the histogram pass reading forwards
+   * (an in-place swap leaves them scattered: measured 1.5-2x slower passes). Branch-free: a
+   * node's rows go either way unpredictably.
    */
-  partition(start: number, end: number, feature: number): number {
-    const m = this.m;
-    const column = m.columns.subarray(feature * m.totalRows, (feature + 1) * m.totalRows);
-    const { rows, ordG: og, ordHC: ohc, scratch: right, scratchG: rightG, scratchHC: rightHC, goLeft } = m;
+  function partition(start: number, end: number, feature: number): number {
+    const col = columns.subarray(feature * totalRows, (feature + 1) * totalRows);
     let l = start;
     let r = 0;
     for (let i = start; i < end; i++) {
       const row = rows[i]!;
-      const g = og[i]!;
-      const hc = ohc[i]!;
-      const left = goLeft[column[row]!]!;
+      const g = ordG[i]!;
+      const hc = ordHC[i]!;
+      const left = goLeft[col[row]!]!;
       rows[l] = row;
-      og[l] = g;
-      ohc[l] = hc;
-      right[r] = row;
-      rightG[r] = g;
-      rightHC[r] = hc;
+      ordG[l] = g;
+      ordHC[l] = hc;
+      scratch[r] = row;
+      scratchG[r] = g;
+      scratchHC[r] = hc;
       l += left;
       r += 1 - left;
     }
-    rows.set(right.subarray(0, r), l);
-    og.set(rightG.subarray(0, r), l);
-    ohc.set(rightHC.subarray(0, r), l);
+    rows.set(scratch.subarray(0, r), l);
+    ordG.set(scratchG.subarray(0, r), l);
+    ordHC.set(scratchHC.subarray(0, r), l);
     return l;
   }
+
+  return { m, begin, histogram, partition };
+}
+
+/** Names esbuild's keepNames (tsx, the bundle) may reference inside a function's text. */
+export const FUNCTION_TEXT_PRELUDE = "var __name = (target) => target;";
+
+/**
+ * A fresh copy of `rowShard` compiled from its text (`copy` makes the text unique, or V8
+ * would reuse the compiled function). Self-contained: the workers run it from its text too.
+ */
+export function compileRowShard(source: string, copy: number): (m: ShardMemory) => RowShard {
+  return new Function(`var __name = (target) => target;\n// row shard copy ${copy}\nreturn (${source});`)() as (m: ShardMemory) => RowShard;
+}
+
+let copies = 0;
+
+/**
+ * A shard's operations. V8 specialises a closure's loops to the arrays it captures only while
+ * its function has made a single closure: once a second shard is made from the same
+ * function, every one of them runs generic code, measured 2.5-3x slower in the partition (3.5
+ * against 10 ns per row on 72k rows). So each shard of a big table gets its own copy; small
+ * tables, whose fits end before a fresh copy is optimised, share the one compiled already.
+ */
+export function makeRowShard(m: ShardMemory, fresh: boolean): RowShard {
+  return fresh ? compileRowShard(rowShard.toString(), ++copies)(m) : rowShard(m);
 }

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from "node:os";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { RowShard, type ShardMemory } from "./row-shard";
+import { FUNCTION_TEXT_PRELUDE, compileRowShard, rowShard, type RowShard, type ShardMemory } from "./row-shard";
 
 export const enum ShardOp {
   Init = 1,
@@ -32,21 +32,22 @@ const INT_SLOTS = 10;
 /** how long finish() polls before sleeping: a few hundred microseconds */
 const SPIN_LOADS = 200_000;
 
-/** The loop each worker runs, given the RowShard class rebuilt from its source text. */
-function workerLoop(Shard: typeof RowShard): void {
+/** The loop each worker runs, given compileRowShard and rowShard's source text. */
+function workerLoop(compile: typeof compileRowShard, shardSource: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { workerData, receiveMessageOnPort: receive } = require("node:worker_threads") as typeof import("node:worker_threads");
   const control = new Int32Array(workerData.control as SharedArrayBuffer, 0, 10);
   const scale = new Float64Array(workerData.control as SharedArrayBuffer, 40, 1);
   const port = workerData.port as MessagePort;
-  let shard: InstanceType<typeof Shard> | null = null;
+  let shard: RowShard | null = null;
   let seen = 0;
   for (;;) {
     Atomics.wait(control, 0, seen);
     seen = Atomics.load(control, 0);
     const op = control[2]!;
     try {
-      if (op === 1) shard = new Shard(receive(port)!.message as ShardMemory);
+      // a fresh copy of the operations per fit: see compileRowShard
+      if (op === 1) shard = compile(shardSource, seen)(receive(port)!.message as ShardMemory);
       else if (op === 2) shard!.begin(control[3]!, control[4] === 1, scale[0]!);
       else if (op === 3) shard!.histogram(control[3]!, control[4]!, control[5]!, shard!.m.hist.fill(0));
       else if (op === 4) {
@@ -66,11 +67,7 @@ function workerLoop(Shard: typeof RowShard): void {
   }
 }
 
-const WORKER_SOURCE = [
-  // helpers that esbuild's keepNames (tsx, the bundle) may reference inside the class text
-  "var __name = (target) => target;",
-  `(${workerLoop.toString()})(${RowShard.toString()});`,
-].join("\n");
+const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileRowShard.toString()}, ${JSON.stringify(rowShard.toString())});`].join("\n");
 
 class ShardWorker {
   readonly control = new SharedArrayBuffer(INT_SLOTS * 4 + 8);
