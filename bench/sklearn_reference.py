@@ -1,13 +1,14 @@
-"""scikit-learn's side of bench/trees-vs-sklearn.mjs: makes (or reads) each dataset, writes the
-split both sides use, and times HistGradientBoosting and RandomForest on it. Prints JSON."""
-import json, sys, time, statistics
+"""scikit-learn's side of bench/trees-vs-sklearn.mjs, as a long-lived process so the two sides'
+fits can alternate (this machine's speed drifts by 15% or more within a minute). It makes each
+dataset, writes the split both sides use and prints them as one JSON line; then for each
+request line {"dataset", "model"} it fits once and answers {"fit_s", "score"}."""
+import json, sys, time
 import numpy as np
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor
-from sklearn.metrics import accuracy_score, r2_score, mean_squared_error
+from sklearn.metrics import accuracy_score, r2_score
 
-out_dir, reps = sys.argv[1], int(sys.argv[2])
-boston_csv = sys.argv[3]
+out_dir, boston_csv = sys.argv[1], sys.argv[2]
 rng = np.random.RandomState(0)
 
 def split(X, y):
@@ -15,36 +16,22 @@ def split(X, y):
     n_test = len(y) // 5
     return X[idx[n_test:]], X[idx[:n_test]], y[idx[n_test:]], y[idx[:n_test]]
 
-datasets = {}
+raw = {}
 X, y = make_classification(n_samples=20000, n_features=20, n_informative=10, random_state=0)
-datasets["classification 20k x 20"] = ("classification", X, y)
+raw["classification 20k x 20"] = ("classification", X, y)
 X, y = make_classification(n_samples=200000, n_features=20, n_informative=10, random_state=1)
-datasets["classification 200k x 20"] = ("classification", X, y)
+raw["classification 200k x 20"] = ("classification", X, y)
 boston = np.loadtxt(boston_csv, delimiter=",", skiprows=1)
-datasets["boston housing (regression)"] = ("regression", boston[:, :-1], boston[:, -1])
+raw["boston housing (regression)"] = ("regression", boston[:, :-1], boston[:, -1])
 
-results = {}
-for name, (task, X, y) in datasets.items():
+data, listing = {}, {}
+for name, (task, X, y) in raw.items():
     Xtr, Xte, ytr, yte = split(X, y)
     slug = name.split(" (")[0].replace(" ", "_")
     np.savetxt(f"{out_dir}/{slug}.train.csv", np.column_stack([Xtr, ytr]), delimiter=",", fmt="%.10g")
     np.savetxt(f"{out_dir}/{slug}.test.csv", np.column_stack([Xte, yte]), delimiter=",", fmt="%.10g")
-    row = {"task": task, "slug": slug, "train_rows": len(ytr), "test_rows": len(yte)}
-    models = {
-        "hgb": (HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor)(random_state=0),
-        "rf": (RandomForestClassifier if task == "classification" else RandomForestRegressor)(n_estimators=100, random_state=0, n_jobs=-1),
-        "et": (ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor)(n_estimators=100, random_state=0, n_jobs=-1),
-    }
-    for key, model in models.items():
-        if key in ("rf", "et") and len(ytr) > 50000:
-            continue  # minutes per fit; the forest comparison uses the smaller tables
-        times = []
-        for _ in range(reps):
-            t = time.perf_counter(); model.fit(Xtr, ytr); times.append(time.perf_counter() - t)
-        pred = model.predict(Xte)
-        score = accuracy_score(yte, pred) if task == "classification" else r2_score(yte, pred)
-        row[key] = {"fit_s": statistics.median(times), "score": float(score), "metric": "accuracy" if task == "classification" else "r2"}
-    results[name] = row
+    data[name] = (task, Xtr, Xte, ytr, yte)
+    listing[name] = {"task": task, "slug": slug, "train_rows": len(ytr), "test_rows": len(yte)}
 # Boston's test split has 101 rows: one split's score moves by a point or more, so also the
 # mean over 8 random splits (gradient boosting only)
 splits = []
@@ -56,5 +43,23 @@ for s in range(8):
     np.savetxt(f"{out_dir}/boston_split{s}.test.csv", boston[te], delimiter=",", fmt="%.10g")
     m = HistGradientBoostingRegressor(random_state=0).fit(boston[tr, :-1], boston[tr, -1])
     splits.append(float(r2_score(boston[te, -1], m.predict(boston[te, :-1]))))
-results["boston housing, 8 random splits (regression)"] = {"task": "regression", "splits": splits}
-print(json.dumps(results))
+print(json.dumps({"datasets": listing, "boston_splits": splits}), flush=True)
+
+def make(model, task):
+    c = task == "classification"
+    if model == "hgb":
+        return (HistGradientBoostingClassifier if c else HistGradientBoostingRegressor)(random_state=0)
+    if model == "rf":
+        return (RandomForestClassifier if c else RandomForestRegressor)(n_estimators=100, random_state=0, n_jobs=-1)
+    return (ExtraTreesClassifier if c else ExtraTreesRegressor)(n_estimators=100, random_state=0, n_jobs=-1)
+
+for line in sys.stdin:
+    req = json.loads(line)
+    task, Xtr, Xte, ytr, yte = data[req["dataset"]]
+    model = make(req["model"], task)
+    t = time.perf_counter()
+    model.fit(Xtr, ytr)
+    fit_s = time.perf_counter() - t
+    pred = model.predict(Xte)
+    score = accuracy_score(yte, pred) if task == "classification" else r2_score(yte, pred)
+    print(json.dumps({"fit_s": fit_s, "score": float(score)}), flush=True)
