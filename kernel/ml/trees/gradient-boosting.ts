@@ -11,7 +11,7 @@ import type { Matrix } from "../matrix";
 import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix } from "./feature-binning";
-import { TreeGrower, leafOf, type LeafRows, type Tree } from "./histogram-tree";
+import { TreeGrower, addTreeValues, type LeafRows, type Tree } from "./histogram-tree";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 
@@ -115,8 +115,8 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
             const v = tree.value[leaf.node]!;
             for (const part of leaf.parts) for (let i = 0; i < part.length; i++) raw[part[i]! * k + c]! += v;
           }
-        } else for (let i = 0; i < n; i++) raw[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
-        for (let i = 0; i < val.x.rows; i++) rawVal[i * k + c]! += tree.value[leafOf(tree, vb.bins, vb.cols, i)]!;
+        } else addTreeValues(tree, xb, raw, k, c);
+        addTreeValues(tree, vb, rawVal, k, c);
       }
       // the training loss on a fixed sample of ≤10,000 rows, as scikit-learn scores training progress
       const trainLoss = meanLoss(loss, lossTargets, gatherRows(raw, lossRows, k), k, num("huber_delta"));
@@ -153,7 +153,7 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
       for (let i = 0; i < x.rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = state.baseline[c]!;
       state.trees.forEach((tree, t) => {
         const c = t % k;
-        for (let i = 0; i < x.rows; i++) out[i * k + c]! += tree.value[leafOf(tree, xb.bins, xb.cols, i)]!;
+        addTreeValues(tree, xb, out, k, c);
       });
       if (loss !== "log_loss") return out;
       if (k === 1) {

@@ -444,6 +444,32 @@ function subtract(parent: Hist, child: Hist): Hist {
   return parent;
 }
 
+/**
+ * Adds the tree's leaf value for every binned row to out[row * k + c]. Trees without
+ * categorical splits walk a tight loop (the validation rows are walked after every round).
+ */
+export function addTreeValues(tree: Tree, x: BinnedMatrix, out: Float64Array, k: number, c: number): void {
+  const { bins, cols, rows } = x;
+  const { value } = tree;
+  if (tree.catLeft) {
+    for (let i = 0; i < rows; i++) out[i * k + c]! += value[leafOf(tree, bins, cols, i)]!;
+    return;
+  }
+  const { feature, threshold, missingLeft, left, right } = tree;
+  for (let i = 0; i < rows; i++) {
+    const at = i * cols;
+    let node = 0;
+    let f = feature[0]!;
+    while (f >= 0) {
+      const b = bins[at + f]!;
+      const goLeft = b === MISSING_BIN ? missingLeft[node] === 1 : b <= threshold[node]!;
+      node = goLeft ? left[node]! : right[node]!;
+      f = feature[node]!;
+    }
+    out[i * k + c]! += value[node]!;
+  }
+}
+
 /** The leaf a binned row falls in (`cols`: the binned matrix's number of features). */
 export function leafOf(tree: Tree, bins: Uint8Array, cols: number, row: number): number {
   let node = 0;
