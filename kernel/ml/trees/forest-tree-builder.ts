@@ -53,7 +53,7 @@ export class ForestTreeBuilder {
 
   build(p: ForestTreeParams): ForestTree {
     const d = this.d;
-    const { rows: n, cols, k, columns, targets } = d;
+    const { rows: n, cols, k, columns, targets, binEdges } = d;
     // mulberry32, as kernel/data/seeded-random.ts
     let state = p.seed >>> 0;
     const random = () => {
@@ -71,7 +71,10 @@ export class ForestTreeBuilder {
       rows = new Uint32Array(n);
       let m = 0;
       for (let r = 0; r < n; r++) for (let c = counts[r]!; c > 0; c--) rows[m++] = r;
-    } else rows = Uint32Array.from({ length: n }, (_, i) => i);
+    } else {
+      rows = new Uint32Array(n);
+      for (let i = 0; i < n; i++) rows[i] = i;
+    }
     const scratch = new Uint32Array(n);
     // per bin: k target sums, then the count
     const stride = k + 1;
@@ -79,7 +82,6 @@ export class ForestTreeBuilder {
     const touched = new Int32Array(256);
     const order = new Int32Array(cols);
     for (let f = 0; f < cols; f++) order[f] = f;
-    const goLeft = new Uint8Array(256);
     const sums = new Float64Array(k);
     const leftSums = new Float64Array(k);
 
@@ -134,6 +136,75 @@ export class ForestTreeBuilder {
         order[drawn] = f;
         drawn++;
         const column = columns.subarray(f * n, (f + 1) * n);
+        if (p.randomCuts) {
+          // extra-trees: one random cut in the node's range of values, so no histogram: a pass
+          // for the range, a pass for the left side's count and target sums
+          let lo = 256; // the lowest and highest bin with values (bin 0, missing, always goes left)
+          let hi = 0;
+          let missing = 0;
+          for (let i = start; i < end; i++) {
+            const b = column[rows[i]!]!;
+            if (b === 0) missing = 1;
+            else {
+              if (b < lo) lo = b;
+              if (b > hi) hi = b;
+            }
+          }
+          if (missing + (hi > 0 ? 1 : 0) + (lo < hi ? 1 : 0) < 2) continue; // one value: no cut
+          usable++;
+          // a cut drawn uniformly over the node's range of values, as scikit-learn's extra-trees
+          // draw it, then mapped to the bin it falls in (so wide bins are cut more often); bins
+          // stand for their midpoints, the open-ended last one for its lower edge
+          const e0 = f * 256; // this feature's bin edges: binEdges[e0 + bin]
+          let cutAt = 0; // only missing values and one bin: missing against the rest
+          if (lo < hi) {
+            const loUpper = binEdges[e0 + lo]!;
+            const loLower = lo > 1 ? binEdges[e0 + lo - 1]! : loUpper;
+            const hiLower = binEdges[e0 + hi - 1]!;
+            const hiUpper = Number.isFinite(binEdges[e0 + hi]!) ? binEdges[e0 + hi]! : hiLower;
+            const from = (loLower + loUpper) / 2;
+            const u = from + random() * ((hiLower + hiUpper) / 2 - from);
+            // the first bin in [lo, hi - 1] whose upper edge is ≥ u, else hi - 1
+            let a = lo;
+            let z = hi - 1;
+            while (a < z) {
+              const mid = (a + z) >> 1;
+              if (binEdges[e0 + mid]! >= u) z = mid;
+              else a = mid + 1;
+            }
+            cutAt = a;
+          }
+          leftSums.fill(0);
+          let nl = 0;
+          if (k === 1) {
+            let sl = 0;
+            for (let i = start; i < end; i++) {
+              const r = rows[i]!;
+              const goes = column[r]! <= cutAt ? 1 : 0;
+              nl += goes;
+              sl += goes * targets[r]!;
+            }
+            leftSums[0] = sl;
+          } else {
+            for (let i = start; i < end; i++) {
+              const r = rows[i]!;
+              if (column[r]! > cutAt) continue;
+              nl++;
+              for (let c = 0; c < k; c++) leftSums[c]! += targets[r * k + c]!;
+            }
+          }
+          const nr = size - nl;
+          if (nl >= p.minSamplesLeaf && nr >= p.minSamplesLeaf) {
+            let score = 0;
+            for (let c = 0; c < k; c++) {
+              const sl = leftSums[c]!;
+              const sr = sums[c]! - sl;
+              score += (sl * sl) / nl + (sr * sr) / nr;
+            }
+            if (score > bestScore) (bestScore = score), (bestFeature = f), (bestBin = cutAt);
+          }
+          continue;
+        }
         let nTouched = 0;
         if (k === 1) {
           // one output (regression, two classes): the common case, without the inner loop
@@ -156,47 +227,7 @@ export class ForestTreeBuilder {
             for (let c = 0; c < k; c++) hist[o + c]! += targets[r * k + c]!;
           }
         }
-        if (nTouched > 1 && p.randomCuts) {
-          // extra-trees: one random cut in the node's range of values; no order of bins needed
-          usable++;
-          // the lowest and highest bin with values (bin 0, missing, always goes left)
-          let lo = 255;
-          let hi = 0;
-          for (let t = 0; t < nTouched; t++) if (touched[t]! > 0) (lo = Math.min(lo, touched[t]!)), (hi = Math.max(hi, touched[t]!));
-          // a cut drawn uniformly over the node's range of values, as scikit-learn's extra-trees
-          // draw it, then mapped to the bin it falls in (so wide bins are cut more often); bins
-          // stand for their midpoints, the open-ended last one for its lower edge
-          const edges = d.binEdges.subarray(f * 256, f * 256 + 256);
-          let cutAt = 0; // only missing values and one bin: missing against the rest
-          if (lo < hi) {
-            const loUpper = edges[lo]!;
-            const loLower = lo > 1 ? edges[lo - 1]! : loUpper;
-            const hiLower = edges[hi - 1]!;
-            const hiUpper = Number.isFinite(edges[hi]!) ? edges[hi]! : hiLower;
-            const from = (loLower + loUpper) / 2;
-            const u = from + random() * ((hiLower + hiUpper) / 2 - from);
-            cutAt = lo;
-            while (cutAt < hi - 1 && !(edges[cutAt]! >= u)) cutAt++;
-          }
-          leftSums.fill(0);
-          let nl = 0;
-          for (let t = 0; t < nTouched; t++) {
-            const o = touched[t]! * stride;
-            if (touched[t]! > cutAt) continue;
-            nl += hist[o + k]!;
-            for (let c = 0; c < k; c++) leftSums[c]! += hist[o + c]!;
-          }
-          const nr = size - nl;
-          if (nl >= p.minSamplesLeaf && nr >= p.minSamplesLeaf) {
-            let score = 0;
-            for (let c = 0; c < k; c++) {
-              const sl = leftSums[c]!;
-              const sr = sums[c]! - sl;
-              score += (sl * sl) / nl + (sr * sr) / nr;
-            }
-            if (score > bestScore) (bestScore = score), (bestFeature = f), (bestBin = cutAt);
-          }
-        } else if (nTouched > 1) {
+        if (nTouched > 1) {
           usable++;
           // the node's bins in order: insertion sort when few (a typed-array sort call costs
           // more than a small node's whole histogram), else a walk over the bin range
@@ -241,13 +272,12 @@ export class ForestTreeBuilder {
       }
       if (bestFeature < 0 || bestScore - parentScore <= 1e-12 * Math.max(1, squares)) continue;
       // stable partition on the chosen cut
-      for (let b = 0; b < 256; b++) goLeft[b] = b <= bestBin ? 1 : 0;
       const column = columns.subarray(bestFeature * n, (bestFeature + 1) * n);
       let l = start;
       let r = 0;
       for (let i = start; i < end; i++) {
         const row = rows[i]!;
-        const g = goLeft[column[row]!]!;
+        const g = column[row]! <= bestBin ? 1 : 0;
         rows[l] = row;
         scratch[r] = row;
         l += g;
