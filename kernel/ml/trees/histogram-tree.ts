@@ -92,6 +92,14 @@ export interface LeafRows {
 
 /** Splits smaller than this (rows × features) run on the main thread: a worker round trip costs more. */
 const PARALLEL_MIN_WORK = 50_000;
+/** Row jobs over fewer rows run on the main thread. */
+const PARALLEL_MIN_ROWS = 20_000;
+
+/** The rows [from, to) a job runs over. */
+export interface RowRange {
+  from: number;
+  to: number;
+}
 
 export interface GrowerOptions {
   /** threads to grow with (the main one included); default: all cores for tables big enough to pay */
@@ -146,6 +154,32 @@ export class TreeGrower {
     for (const w of this.workers) w.finish();
   }
 
+  /**
+   * The gradient and hessian arrays the trees read, in shared memory: a caller that writes
+   * its gradients here (with `runOverRows`) saves a copy per tree.
+   */
+  gradientBuffers(): { grad: Float64Array; hess: Float64Array } {
+    return { grad: this.shared.grad, hess: this.shared.hess };
+  }
+
+  /**
+   * Runs `job` over rows [0, n), cut in contiguous ranges between this thread and the
+   * workers. The job must be self-contained (the workers compile its text) and write only
+   * to shared memory: every typed array it gets must live in a SharedArrayBuffer.
+   */
+  runOverRows<A extends object>(job: (a: A & RowRange) => void, args: A, n: number): void {
+    if (this.workers.length === 0 || n < PARALLEL_MIN_ROWS) return job({ ...args, from: 0, to: n });
+    for (const [key, value] of Object.entries(args)) {
+      if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) throw new Error(`runOverRows: ${key} is not in shared memory, so the workers' writes to it would be lost`);
+    }
+    const parts = this.workers.length + 1;
+    const cut = (t: number) => Math.floor((t * n) / parts);
+    const source = job.toString();
+    this.workers.forEach((w, i) => w.start(ShardOp.Job, [], { source, args: { ...args, from: cut(i + 1), to: cut(i + 2) } }));
+    job({ ...args, from: 0, to: cut(1) });
+    for (const w of this.workers) w.finish();
+  }
+
   /** Gives the worker threads back; the grower is unusable afterwards. */
   dispose(): void {
     releaseShardWorkers(this.workers.splice(0));
@@ -164,8 +198,8 @@ export class TreeGrower {
     };
     const features = p.features ?? Int32Array.from({ length: this.data.cols }, (_, f) => f);
     this.shared.features.set(features);
-    this.shared.grad.set(grad);
-    if (!constantHessian) this.shared.hess.set(hess);
+    if (grad !== this.shared.grad) this.shared.grad.set(grad);
+    if (!constantHessian && hess !== this.shared.hess) this.shared.hess.set(hess);
     let G = 0;
     let H = 0;
     let maxH = 0;

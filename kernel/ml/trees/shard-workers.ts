@@ -16,6 +16,8 @@ export const enum ShardOp {
   Begin = 2,
   Histogram = 3,
   PartitionHistogram = 4,
+  /** a self-contained function run on a range of rows: see TreeGrower.runOverRows */
+  Job = 5,
 }
 
 // control block: Int32 slots (slot 9: which side a partition histograms), then the Float64 scale
@@ -40,6 +42,7 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
   const scale = new Float64Array(workerData.control as SharedArrayBuffer, 40, 1);
   const port = workerData.port as MessagePort;
   let shard: RowShard | null = null;
+  const jobs = new Map<string, (args: unknown) => void>();
   let seen = 0;
   for (;;) {
     Atomics.wait(control, 0, seen);
@@ -56,6 +59,14 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
         control[7] = mid;
         if (control[9] === 1) shard!.histogram(control[3]!, mid, control[5]!, shard!.m.hist.fill(0));
         else shard!.histogram(mid, control[4]!, control[5]!, shard!.m.hist.fill(0));
+      } else if (op === 5) {
+        const { source, args } = receive(port)!.message as { source: string; args: unknown };
+        let job = jobs.get(source);
+        if (!job) {
+          job = new Function(`var __name = (target) => target;\nreturn (${source});`)() as (args: unknown) => void;
+          jobs.set(source, job);
+        }
+        job(args);
       }
       control[8] = 0;
     } catch (error) {
@@ -87,7 +98,7 @@ class ShardWorker {
   }
 
   /** Starts an operation; `finish` waits for it. */
-  start(op: ShardOp, args: number[], payload?: ShardMemory, scale = 0): void {
+  start(op: ShardOp, args: number[], payload?: ShardMemory | { source: string; args: unknown }, scale = 0): void {
     if (payload) this.port.postMessage(payload);
     const c = this.ints;
     c[OP] = op;
