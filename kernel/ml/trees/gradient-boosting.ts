@@ -10,10 +10,14 @@ import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Lear
 import type { Matrix } from "../matrix";
 import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { softmaxRows } from "../softmax";
-import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix } from "./feature-binning";
-import { TreeGrower, addTreeValues, type LeafRows, type RowRange, type Tree } from "./histogram-tree";
+import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix, type PartRunner } from "./feature-binning";
+import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type RowRange, type Tree } from "./histogram-tree";
+import { leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
+
+/** Tables of fewer rows are binned on one thread. */
+const PARALLEL_BIN_MIN_ROWS = 10_000;
 
 interface BoostedState {
   loss: Loss;
@@ -59,16 +63,30 @@ export const histGradientBoosting: Learner = {
 };
 
 async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Promise<FittedModel> {
+  // leased for the whole fit: the workers bin the table (columns' edges, then rows) and grow the trees
+  const threads = growerThreads(input.train.x.rows, input.train.x.cols, Number(params["n_threads"]));
+  const workers = threads > 1 ? leaseShardWorkers(threads - 1) : [];
+  try {
+    return await boost(params, input, hooks, workers);
+  } finally {
+    releaseShardWorkers(workers); // also on cancel or failure
+  }
+}
+
+async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: ShardWorker[]): Promise<FittedModel> {
   const num = (k: string) => Number(params[k]);
   const classification = input.task === "classification";
   const loss: Loss = classification ? "log_loss" : params["loss"] === "auto" ? "squared_error" : (params["loss"] as Loss);
   const k = classification && input.nClasses > 2 ? input.nClasses : 1;
   const { train, val } = input;
   const n = train.x.rows;
-  const mapper = fitBins(train.x, [], Math.min(255, num("max_bins")));
-  const xb = applyBins(mapper, train.x);
+  const byColumns: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, 1);
+  const byRows: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, PARALLEL_BIN_MIN_ROWS);
+  const table = workers.length > 0 ? { ...train.x, data: sharedCopy(train.x.data) as Float64Array } : train.x;
+  const mapper = fitBins(table, [], Math.min(255, num("max_bins")), undefined, byColumns);
+  const xb = applyBins(mapper, table, byRows);
+  const grower = new TreeGrower(xb, mapper, { workers });
   const vb = applyBins(mapper, val.x);
-  const grower = new TreeGrower(xb, mapper, num("n_threads") > 0 ? { threads: num("n_threads") } : {});
   const random = seededRandom(num("seed") + 1);
   const lr = num("learning_rate");
   const maxIter = Math.max(1, Math.floor(num("max_iter")));
@@ -133,7 +151,7 @@ async function fitBoosting(params: Params, input: FitInput, hooks: FitHooks): Pr
       }
     }
   } finally {
-    grower.dispose(); // the worker threads go back to the pool, also on cancel
+    grower.dispose();
   }
   // keep the rounds up to the best validation loss
   const keep = best.round > 0 ? best.round : Math.min(round, maxIter);

@@ -8,7 +8,7 @@
 import { availableParallelism } from "node:os";
 import { MISSING_BIN, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { makeRowShard, type RowShard, type ShardMemory } from "./row-shard";
-import { ShardOp, leaseShardWorkers, releaseShardWorkers, type ShardWorker } from "./shard-workers";
+import { ShardOp, leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
 
 /** Memory the worker threads can see. */
 function sharedBytes(bytes: number): SharedArrayBuffer {
@@ -104,6 +104,13 @@ export interface RowRange {
 export interface GrowerOptions {
   /** threads to grow with (the main one included); default: all cores for tables big enough to pay */
   threads?: number;
+  /** workers the caller leased (and gives back after dispose), instead of leasing them here */
+  workers?: ShardWorker[];
+}
+
+/** The threads worth growing a table's trees with (the main one included): all cores when it is big enough to pay. */
+export function growerThreads(rows: number, cols: number, requested = 0): number {
+  return requested > 0 ? requested : rows * cols >= 4 * PARALLEL_MIN_WORK ? availableParallelism() : 1;
 }
 
 export class TreeGrower {
@@ -111,6 +118,7 @@ export class TreeGrower {
   private readonly histSize: number;
   private readonly shards: RowShard[];
   private readonly workers: ShardWorker[];
+  private readonly ownsWorkers: boolean;
   private readonly shared: Pick<ShardMemory, "grad" | "hess" | "features" | "goLeft">;
   private scale = 0;
   /** histograms of finished nodes, reused: a tree needs dozens and a fit thousands */
@@ -137,8 +145,9 @@ export class TreeGrower {
       goLeft: new Uint8Array(sharedBytes(256)),
     };
     const big = rows * cols >= 4 * PARALLEL_MIN_WORK;
-    const threads = options.threads ?? (big ? availableParallelism() : 1);
-    this.workers = threads > 1 ? leaseShardWorkers(threads - 1) : [];
+    this.ownsWorkers = !options.workers;
+    const threads = growerThreads(rows, cols, options.threads);
+    this.workers = options.workers ? [...options.workers] : threads > 1 ? leaseShardWorkers(threads - 1) : [];
     const nShards = this.workers.length + 1;
     const perShard = Math.ceil(rows / nShards) + 1;
     this.shards = Array.from({ length: nShards }, () => {
@@ -162,27 +171,15 @@ export class TreeGrower {
     return { grad: this.shared.grad, hess: this.shared.hess };
   }
 
-  /**
-   * Runs `job` over rows [0, n), cut in contiguous ranges between this thread and the
-   * workers. The job must be self-contained (the workers compile its text) and write only
-   * to shared memory: every typed array it gets must live in a SharedArrayBuffer.
-   */
+  /** Runs a self-contained job over rows [0, n) on this thread and the grower's workers (see runInParts). */
   runOverRows<A extends object>(job: (a: A & RowRange) => void, args: A, n: number): void {
-    if (this.workers.length === 0 || n < PARALLEL_MIN_ROWS) return job({ ...args, from: 0, to: n });
-    for (const [key, value] of Object.entries(args)) {
-      if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) throw new Error(`runOverRows: ${key} is not in shared memory, so the workers' writes to it would be lost`);
-    }
-    const parts = this.workers.length + 1;
-    const cut = (t: number) => Math.floor((t * n) / parts);
-    const source = job.toString();
-    this.workers.forEach((w, i) => w.start(ShardOp.Job, [], { source, args: { ...args, from: cut(i + 1), to: cut(i + 2) } }));
-    job({ ...args, from: 0, to: cut(1) });
-    for (const w of this.workers) w.finish();
+    runInParts(this.workers, job, args, n, PARALLEL_MIN_ROWS);
   }
 
-  /** Gives the worker threads back; the grower is unusable afterwards. */
+  /** Gives the worker threads it leased back; the grower is unusable afterwards. */
   dispose(): void {
-    releaseShardWorkers(this.workers.splice(0));
+    if (this.ownsWorkers) releaseShardWorkers(this.workers);
+    this.workers.splice(0);
   }
 
   /**

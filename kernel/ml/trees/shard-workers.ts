@@ -130,6 +130,26 @@ class ShardWorker {
   }
 }
 
+/**
+ * Runs `job` over parts [0, n), cut in contiguous ranges between this thread and the workers
+ * (all here below `minPerThread` parts a thread). The job must be self-contained (the
+ * workers compile its text) and write only to shared memory: every typed array it gets must
+ * live in a SharedArrayBuffer.
+ */
+export function runInParts<A extends object>(workers: ShardWorker[], job: (a: A & { from: number; to: number }) => void, args: A, n: number, minPerThread: number): void {
+  const parts = Math.min(workers.length + 1, Math.floor(n / minPerThread));
+  if (parts <= 1) return job({ ...args, from: 0, to: n });
+  for (const [key, value] of Object.entries(args)) {
+    if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) throw new Error(`runInParts: ${key} is not in shared memory, so the workers' writes to it would be lost`);
+  }
+  const cut = (t: number) => Math.floor((t * n) / parts);
+  const source = job.toString();
+  const used = workers.slice(0, parts - 1);
+  used.forEach((w, i) => w.start(ShardOp.Job, [], { source, args: { ...args, from: cut(i + 1), to: cut(i + 2) } }));
+  job({ ...args, from: 0, to: cut(1) });
+  for (const w of used) w.finish();
+}
+
 const idle: ShardWorker[] = [];
 let created = 0;
 
