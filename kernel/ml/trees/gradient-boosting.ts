@@ -13,6 +13,7 @@ import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix, type PartRunner } from "./feature-binning";
 import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type RowRange, type Tree } from "./histogram-tree";
 import { leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
+import { sharedMirror } from "./shared-memory";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 
@@ -82,7 +83,7 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
   const n = train.x.rows;
   const byColumns: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, 1);
   const byRows: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, PARALLEL_BIN_MIN_ROWS);
-  const table = workers.length > 0 ? { ...train.x, data: sharedCopy(train.x.data) as Float64Array } : train.x;
+  const table = workers.length > 0 ? { ...train.x, data: sharedMirror(train.x.data) } : train.x;
   const mapper = fitBins(table, [], Math.min(255, num("max_bins")), undefined, byColumns);
   const xb = applyBins(mapper, table, byRows);
   const grower = new TreeGrower(xb, mapper, { workers });
@@ -95,7 +96,7 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
   const baseline = initialRaw(loss, y, k, input.nClasses);
   // what the gradient job reads and writes, in memory the tree workers share
   const { grad, hess } = grower.gradientBuffers();
-  const sharedY = sharedCopy(y);
+  const sharedY = sharedMirror(y);
   const raw = new Float64Array(new SharedArrayBuffer(n * k * 8));
   const probs = new Float64Array(new SharedArrayBuffer(k > 1 ? n * k * 8 : 8));
   const rawVal = new Float64Array(val.x.rows * k);
@@ -264,13 +265,6 @@ function gradientRows(a: GradientJob & RowRange): void {
       hess[i] = Math.max(p * (1 - p), 1e-16);
     }
   }
-}
-
-/** A copy of the targets in shared memory, for the gradient job on the workers. */
-function sharedCopy(y: Float64Array | Int32Array): Float64Array | Int32Array {
-  const copy = y instanceof Int32Array ? new Int32Array(new SharedArrayBuffer(y.byteLength)) : new Float64Array(new SharedArrayBuffer(y.byteLength));
-  copy.set(y);
-  return copy;
 }
 
 function meanLoss(loss: Loss, y: Float64Array | Int32Array, raw: Float64Array, k: number, delta: number): number {

@@ -8,12 +8,8 @@
 import { availableParallelism } from "node:os";
 import { MISSING_BIN, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { makeRowShard, type RowShard, type ShardMemory } from "./row-shard";
+import { sharedBytes } from "./shared-memory";
 import { ShardOp, leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
-
-/** Memory the worker threads can see. */
-function sharedBytes(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(8, bytes));
-}
 
 export interface TreeParams {
   maxLeafNodes: number;
