@@ -75,7 +75,10 @@ export function registerExtensionTests(): void {
       const index = nb.cellCount - 1;
       editor.selections = [new vscode.NotebookRange(index, index + 1)];
       editor.revealRange(new vscode.NotebookRange(index, index + 1));
-      await new Promise((r) => setTimeout(r, 500)); // let the editor create the new cell's view
+      // the execute command is ignored for a cell the editor has no view of yet, which on a cold
+      // start (nothing in the disk cache) took over half a second: wait until it is shown
+      await until(() => editor.visibleRanges.some((r) => r.start <= index && index < r.end), "the new cell to be shown", 30_000);
+      await new Promise((r) => setTimeout(r, 500));
       await vscode.commands.executeCommand("notebook.cell.execute", { ranges: [{ start: index, end: index + 1 }], document: nb.uri, autoReveal: true });
       const cell = nb.cellAt(index);
       await until(() => cell.executionSummary?.success !== undefined, `the cell to finish (outputs so far: ${cell.outputs.length})`, 60_000);
