@@ -16,7 +16,7 @@ export const enum ShardOp {
   Begin = 2,
   Histogram = 3,
   PartitionHistogram = 4,
-  /** a self-contained function run on a range of rows: see TreeGrower.runOverRows */
+  /** a self-contained function run on a range of parts (rows, columns): see runInParts */
   Job = 5,
 }
 
@@ -63,6 +63,7 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
         const { source, args } = receive(port)!.message as { source: string; args: unknown };
         let job = jobs.get(source);
         if (!job) {
+          // the prelude is FUNCTION_TEXT_PRELUDE's (this loop runs from its text: no imports)
           job = new Function(`var __name = (target) => target;\nreturn (${source});`)() as (args: unknown) => void;
           jobs.set(source, job);
         }
