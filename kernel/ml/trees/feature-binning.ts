@@ -6,6 +6,8 @@
  * Uint8Array, so a histogram pass over one feature reads contiguous memory.
  */
 import type { Matrix } from "../matrix";
+import { sharedBytes } from "./shared-memory";
+import type { PartRange } from "./shard-workers";
 
 export const MISSING_BIN = 0;
 export const MAX_BINS = 255;
@@ -23,12 +25,6 @@ export interface BinnedMatrix {
   cols: number;
   /** row-major: feature f of row i is bins[i * cols + f] */
   bins: Uint8Array;
-}
-
-/** The parts [from, to) a job runs over: columns when fitting edges, rows when binning. */
-export interface PartRange {
-  from: number;
-  to: number;
 }
 
 /**
@@ -63,7 +59,7 @@ interface EdgeJob extends FlatEdges {
  */
 export function fitBins(x: Matrix, categorical: boolean[] = [], maxBins = MAX_BINS, sampleSize = 200_000, run: PartRunner = runHere): BinMapper {
   const { rows, cols, data } = x;
-  const flat: FlatEdges = { stride: MAX_BINS, edges: sharedFloat64(cols * MAX_BINS), counts: new Int32Array(new SharedArrayBuffer(4 * Math.max(1, cols))), categorical: new Uint8Array(new SharedArrayBuffer(Math.max(1, cols))) };
+  const flat = emptyFlatEdges(cols);
   for (let f = 0; f < cols; f++) flat.categorical[f] = categorical[f] ? 1 : 0;
   run<EdgeJob>(columnEdges, { ...flat, data, rows, cols, maxBins, sampleSize }, cols);
   const edges = Array.from({ length: cols }, (_, f) => flat.edges.slice(f * MAX_BINS, f * MAX_BINS + flat.counts[f]!));
@@ -176,13 +172,13 @@ interface BinRowsJob extends FlatEdges {
  */
 export function applyBins(mapper: BinMapper, x: Matrix, run: PartRunner = runHere): BinnedMatrix {
   const { rows, cols, data } = x;
-  const flat: FlatEdges = { stride: MAX_BINS, edges: sharedFloat64(cols * MAX_BINS), counts: new Int32Array(new SharedArrayBuffer(4 * Math.max(1, cols))), categorical: new Uint8Array(new SharedArrayBuffer(Math.max(1, cols))) };
+  const flat = emptyFlatEdges(cols);
   mapper.edges.forEach((e, f) => {
     flat.edges.set(e, f * MAX_BINS);
     flat.counts[f] = e.length;
     flat.categorical[f] = mapper.categorical[f] ? 1 : 0;
   });
-  const bins = new Uint8Array(new SharedArrayBuffer(Math.max(1, rows * cols)));
+  const bins = new Uint8Array(sharedBytes(rows * cols));
   run<BinRowsJob>(binRows, { ...flat, data, cols, bins }, rows);
   return { rows, cols, bins: bins.subarray(0, rows * cols) };
 }
@@ -256,8 +252,9 @@ function binRows(a: BinRowsJob & PartRange): void {
   }
 }
 
-function sharedFloat64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(8 * Math.max(1, length)));
+/** Room for `cols` features' edges, in memory a worker can write to. */
+function emptyFlatEdges(cols: number): FlatEdges {
+  return { stride: MAX_BINS, edges: new Float64Array(sharedBytes(8 * cols * MAX_BINS)), counts: new Int32Array(sharedBytes(4 * cols)), categorical: new Uint8Array(sharedBytes(cols)) };
 }
 
 /** The bin edges as JSON (Infinity as a string) and back. */

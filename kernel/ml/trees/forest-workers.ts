@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ForestTreeBuilder, type ForestData, type ForestTree, type ForestTreeParams } from "./forest-tree-builder";
+import { FUNCTION_TEXT_PRELUDE } from "./function-text";
 
 /** The loop each worker runs, given the builder class rebuilt from its source text. */
 function workerLoop(Builder: typeof ForestTreeBuilder): void {
@@ -25,11 +26,7 @@ function workerLoop(Builder: typeof ForestTreeBuilder): void {
   });
 }
 
-const WORKER_SOURCE = [
-  // helpers that esbuild's keepNames (tsx, the bundle) may reference inside the class text
-  "var __name = (target) => target;",
-  `(${workerLoop.toString()})(${ForestTreeBuilder.toString()});`,
-].join("\n");
+const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${ForestTreeBuilder.toString()});`].join("\n");
 
 const idle: Worker[] = [];
 let created = 0;

@@ -11,14 +11,15 @@ import type { Matrix } from "../matrix";
 import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix, type PartRunner } from "./feature-binning";
-import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type RowRange, type Tree } from "./histogram-tree";
-import { leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
+import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type Tree } from "./histogram-tree";
+import { leaseShardWorkers, releaseShardWorkers, runInParts, type PartRange, type ShardWorker } from "./shard-workers";
 import { sharedMirror } from "./shared-memory";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 
-/** Tables of fewer rows are binned on one thread. */
+/** Tables of fewer rows are binned on one thread, and fewer rows' gradients computed on one. */
 const PARALLEL_BIN_MIN_ROWS = 10_000;
+const PARALLEL_GRADIENT_MIN_ROWS = 20_000;
 
 interface BoostedState {
   loss: Loss;
@@ -96,7 +97,7 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
   const baseline = initialRaw(loss, y, k, input.nClasses);
   // what the gradient job reads and writes, in memory the tree workers share
   const { grad, hess } = grower.gradientBuffers();
-  const sharedY = sharedMirror(y);
+  const sharedY = workers.length > 0 ? sharedMirror(y) : y;
   const raw = new Float64Array(new SharedArrayBuffer(n * k * 8));
   const probs = new Float64Array(new SharedArrayBuffer(k > 1 ? n * k * 8 : 8));
   const rawVal = new Float64Array(val.x.rows * k);
@@ -114,7 +115,7 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
       if (hooks.signal?.aborted) throw new FitCancelled();
       if (k > 1) softmaxRows(raw, n, k, probs);
       for (let c = 0; c < k; c++) {
-        grower.runOverRows<GradientJob>(gradientRows, { loss, y: sharedY, raw, k, c, probs, grad, hess, delta: num("huber_delta") }, n);
+        runInParts<GradientJob>(workers, gradientRows, { loss, y: sharedY, raw, k, c, probs, grad, hess, delta: num("huber_delta") }, n, PARALLEL_GRADIENT_MIN_ROWS);
         const m = sampleRows(rows, n, num("subsample"), random);
         const features = sampleFeatures(train.x.cols, num("colsample"), random);
         const { tree, leaves } = grower.grow(rows.subarray(0, m), grad, hess, loss === "squared_error", {
@@ -237,7 +238,7 @@ interface GradientJob {
  * The gradients and hessians of rows [from, to). One loop per loss: a per-row switch
  * measured ~2x slower on 180k rows. Self-contained: the tree workers run it from its text.
  */
-function gradientRows(a: GradientJob & RowRange): void {
+function gradientRows(a: GradientJob & PartRange): void {
   const { loss, y, raw, k, c, probs, grad, hess, delta, from, to } = a;
   if (loss === "squared_error") {
     for (let i = from; i < to; i++) grad[i] = raw[i]! - y[i]!;

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { MISSING_BIN, type BinMapper, type BinnedMatrix } from "./feature-binning";
 import { makeRowShard, type RowShard, type ShardMemory } from "./row-shard";
 import { sharedBytes } from "./shared-memory";
-import { ShardOp, leaseShardWorkers, releaseShardWorkers, runInParts, type ShardWorker } from "./shard-workers";
+import { ShardOp, leaseShardWorkers, releaseShardWorkers, type ShardWorker } from "./shard-workers";
 
 export interface TreeParams {
   maxLeafNodes: number;
@@ -88,25 +88,20 @@ export interface LeafRows {
 
 /** Splits smaller than this (rows × features) run on the main thread: a worker round trip costs more. */
 const PARALLEL_MIN_WORK = 50_000;
-/** Row jobs over fewer rows run on the main thread. */
-const PARALLEL_MIN_ROWS = 20_000;
-
-/** The rows [from, to) a job runs over. */
-export interface RowRange {
-  from: number;
-  to: number;
-}
 
 export interface GrowerOptions {
-  /** threads to grow with (the main one included); default: all cores for tables big enough to pay */
-  threads?: number;
   /** workers the caller leased (and gives back after dispose), instead of leasing them here */
   workers?: ShardWorker[];
 }
 
+/** Tables big enough for worker threads to pay, and for fresh copies of the shard operations. */
+function bigTable(rows: number, cols: number): boolean {
+  return rows * cols >= 4 * PARALLEL_MIN_WORK;
+}
+
 /** The threads worth growing a table's trees with (the main one included): all cores when it is big enough to pay. */
 export function growerThreads(rows: number, cols: number, requested = 0): number {
-  return requested > 0 ? requested : rows * cols >= 4 * PARALLEL_MIN_WORK ? availableParallelism() : 1;
+  return requested > 0 ? requested : bigTable(rows, cols) ? availableParallelism() : 1;
 }
 
 export class TreeGrower {
@@ -140,9 +135,8 @@ export class TreeGrower {
       features: new Int32Array(sharedBytes(cols * 4)),
       goLeft: new Uint8Array(sharedBytes(256)),
     };
-    const big = rows * cols >= 4 * PARALLEL_MIN_WORK;
     this.ownsWorkers = !options.workers;
-    const threads = growerThreads(rows, cols, options.threads);
+    const threads = growerThreads(rows, cols);
     this.workers = options.workers ? [...options.workers] : threads > 1 ? leaseShardWorkers(threads - 1) : [];
     const nShards = this.workers.length + 1;
     const perShard = Math.ceil(rows / nShards) + 1;
@@ -153,7 +147,7 @@ export class TreeGrower {
         rows: new Uint32Array(sharedBytes(perShard * 4)), ordG: f64(), ordHC: f64(),
         scratch: new Uint32Array(sharedBytes(perShard * 4)), scratchG: f64(), scratchHC: f64(),
         hist: new Float64Array(sharedBytes(this.histSize * 16)),
-      }, big);
+      }, bigTable(rows, cols));
     });
     this.workers.forEach((w, i) => w.start(ShardOp.Init, [], this.shards[i + 1]!.m));
     for (const w of this.workers) w.finish();
@@ -161,15 +155,10 @@ export class TreeGrower {
 
   /**
    * The gradient and hessian arrays the trees read, in shared memory: a caller that writes
-   * its gradients here (with `runOverRows`) saves a copy per tree.
+   * its gradients here (on the workers too: runInParts) saves a copy per tree.
    */
   gradientBuffers(): { grad: Float64Array; hess: Float64Array } {
     return { grad: this.shared.grad, hess: this.shared.hess };
-  }
-
-  /** Runs a self-contained job over rows [0, n) on this thread and the grower's workers (see runInParts). */
-  runOverRows<A extends object>(job: (a: A & RowRange) => void, args: A, n: number): void {
-    runInParts(this.workers, job, args, n, PARALLEL_MIN_ROWS);
   }
 
   /** Gives the worker threads it leased back; the grower is unusable afterwards. */

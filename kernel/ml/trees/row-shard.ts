@@ -5,10 +5,11 @@
  * the main thread sums the shards' histograms and chooses the splits.
  *
  * Self-contained on purpose (no imports, no module-level helpers): the operations are closures
- * over one shard's memory, compiled from this function's source text (see
- * `compileRowShard`), by the worker threads and by the main thread alike, so both execute the
- * same code, bundled or not.
+ * over one shard's memory, compiled from this function's source text (see function-text.ts),
+ * by the worker threads and by the main thread alike, so both execute the same code, bundled
+ * or not.
  */
+import { compileFunctionText } from "./function-text";
 
 /** Everything a shard reads and writes, all in shared memory so any thread can run any shard. */
 export interface ShardMemory {
@@ -158,17 +159,6 @@ export function rowShard(m: ShardMemory): RowShard {
   return { m, begin, histogram, partition };
 }
 
-/** Names esbuild's keepNames (tsx, the bundle) may reference inside a function's text. */
-export const FUNCTION_TEXT_PRELUDE = "var __name = (target) => target;";
-
-/**
- * A fresh copy of `rowShard` compiled from its text (`copy` makes the text unique, or V8
- * would reuse the compiled function). Self-contained: the workers run it from its text too.
- */
-export function compileRowShard(source: string, copy: number): (m: ShardMemory) => RowShard {
-  return new Function(`var __name = (target) => target;\n// row shard copy ${copy}\nreturn (${source});`)() as (m: ShardMemory) => RowShard;
-}
-
 let copies = 0;
 
 /**
@@ -179,5 +169,5 @@ let copies = 0;
  * tables, whose fits end before a fresh copy is optimised, share the one compiled already.
  */
 export function makeRowShard(m: ShardMemory, fresh: boolean): RowShard {
-  return fresh ? compileRowShard(rowShard.toString(), ++copies)(m) : rowShard(m);
+  return fresh ? compileFunctionText<typeof rowShard>(rowShard.toString(), `row shard copy ${++copies}`)(m) : rowShard(m);
 }

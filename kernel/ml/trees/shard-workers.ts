@@ -9,7 +9,8 @@
  */
 import { availableParallelism } from "node:os";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { FUNCTION_TEXT_PRELUDE, compileRowShard, rowShard, type RowShard, type ShardMemory } from "./row-shard";
+import { FUNCTION_TEXT_PRELUDE, compileFunctionText } from "./function-text";
+import { rowShard, type RowShard, type ShardMemory } from "./row-shard";
 
 export const enum ShardOp {
   Init = 1,
@@ -34,8 +35,8 @@ const INT_SLOTS = 10;
 /** how long finish() polls before sleeping: a few hundred microseconds */
 const SPIN_LOADS = 200_000;
 
-/** The loop each worker runs, given compileRowShard and rowShard's source text. */
-function workerLoop(compile: typeof compileRowShard, shardSource: string): void {
+/** The loop each worker runs, given compileFunctionText and rowShard's source text. */
+function workerLoop(compile: typeof compileFunctionText, shardSource: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { workerData, receiveMessageOnPort: receive } = require("node:worker_threads") as typeof import("node:worker_threads");
   const control = new Int32Array(workerData.control as SharedArrayBuffer, 0, 10);
@@ -49,8 +50,8 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
     seen = Atomics.load(control, 0);
     const op = control[2]!;
     try {
-      // a fresh copy of the operations per fit: see compileRowShard
-      if (op === 1) shard = compile(shardSource, seen)(receive(port)!.message as ShardMemory);
+      // a fresh copy of the operations per fit: see makeRowShard
+      if (op === 1) shard = compile<(m: ShardMemory) => RowShard>(shardSource, `row shard copy ${seen}`)(receive(port)!.message as ShardMemory);
       else if (op === 2) shard!.begin(control[3]!, control[4] === 1, scale[0]!);
       else if (op === 3) shard!.histogram(control[3]!, control[4]!, control[5]!, shard!.m.hist.fill(0));
       else if (op === 4) {
@@ -63,8 +64,7 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
         const { source, args } = receive(port)!.message as { source: string; args: unknown };
         let job = jobs.get(source);
         if (!job) {
-          // the prelude is FUNCTION_TEXT_PRELUDE's (this loop runs from its text: no imports)
-          job = new Function(`var __name = (target) => target;\nreturn (${source});`)() as (args: unknown) => void;
+          job = compile<(args: unknown) => void>(source, "job");
           jobs.set(source, job);
         }
         job(args);
@@ -79,7 +79,7 @@ function workerLoop(compile: typeof compileRowShard, shardSource: string): void 
   }
 }
 
-const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileRowShard.toString()}, ${JSON.stringify(rowShard.toString())});`].join("\n");
+const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileFunctionText.toString()}, ${JSON.stringify(rowShard.toString())});`].join("\n");
 
 class ShardWorker {
   readonly control = new SharedArrayBuffer(INT_SLOTS * 4 + 8);
@@ -131,13 +131,19 @@ class ShardWorker {
   }
 }
 
+/** The parts [from, to) a job runs over: rows, or columns. */
+export interface PartRange {
+  from: number;
+  to: number;
+}
+
 /**
  * Runs `job` over parts [0, n), cut in contiguous ranges between this thread and the workers
  * (all here below `minPerThread` parts a thread). The job must be self-contained (the
  * workers compile its text) and write only to shared memory: every typed array it gets must
  * live in a SharedArrayBuffer.
  */
-export function runInParts<A extends object>(workers: ShardWorker[], job: (a: A & { from: number; to: number }) => void, args: A, n: number, minPerThread: number): void {
+export function runInParts<A extends object>(workers: ShardWorker[], job: (a: A & PartRange) => void, args: A, n: number, minPerThread: number): void {
   const parts = Math.min(workers.length + 1, Math.floor(n / minPerThread));
   if (parts <= 1) return job({ ...args, from: 0, to: n });
   for (const [key, value] of Object.entries(args)) {
