@@ -3,6 +3,7 @@
  * ready line. The server routes by these and every client builds URLs with them.
  */
 import { z } from "zod";
+import { TASK_TYPES } from "./events";
 import { STAGE_IDS } from "./stages";
 
 export const TOKEN_QUERY_PARAM = "token";
@@ -31,6 +32,8 @@ export const readyLineSchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
   token: z.string().min(32),
   pid: z.number().int().positive(),
+  /** `serve --attach` found another conductor holding the workspace: this is its line, and no new process serves */
+  attached: z.boolean().optional(),
 });
 export type ReadyLine = z.infer<typeof readyLineSchema>;
 
@@ -54,6 +57,12 @@ export const GATE_ACTIONS = {
   approve: "approve",
   edit: "edit",
   upload: "upload",
+  /** name the target column (`target`); the stages from DATA_SOURCE on run again */
+  chooseTarget: "choose_target",
+  /** change the task (`task_type`); the stages from DATA_SOURCE on run again */
+  setTask: "set_task",
+  /** reword the request (`prompt`); the project runs again from PARSE_INTENT */
+  editPrompt: "edit_prompt",
 } as const;
 
 /** A project's request as it is stored (`project.json`) and answered in GET /state. */
@@ -69,6 +78,8 @@ export const projectMetaSchema = z.object({
   seed: z.number().int(),
   /** seconds for the model search; null trains each chosen model once */
   time_budget_s: z.number().positive().nullable().default(null),
+  /** a task the person chose; null lets the parser and the data decide */
+  task_type: z.enum(TASK_TYPES).nullable().default(null),
   created_at: z.string(),
 });
 export type ProjectMeta = z.infer<typeof projectMetaSchema>;
@@ -96,12 +107,20 @@ export const confirmRequest = z.strictObject({
   action: z.string().min(1).optional(),
   /** an edited plan to approve instead of the proposed one */
   plan_json: z.record(z.string(), z.unknown()).optional(),
+  /** with action choose_target */
+  target: z.string().min(1).optional(),
+  /** with action set_task */
+  task_type: z.enum(TASK_TYPES).optional(),
+  /** with action edit_prompt */
+  prompt: z.string().trim().min(1).optional(),
 });
 export type ConfirmRequest = z.infer<typeof confirmRequest>;
 
 export const parseRequest = z.strictObject({
   prompt: z.string().trim().min(1).optional(),
   target: z.string().min(1).optional(),
+  /** the task, when the person settles it rather than the parser */
+  task_type: z.enum(TASK_TYPES).optional(),
 });
 export type ParseRequest = z.infer<typeof parseRequest>;
 

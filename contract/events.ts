@@ -43,6 +43,8 @@ const nextAction = z.strictObject({
   id: z.string().min(1),
   label: z.string().min(1),
   description: z.string().optional(),
+  /** added: the values this action takes (a target column, a task), each with what is known of it */
+  choices: z.array(z.strictObject({ value: z.string().min(1), label: z.string().min(1), description: z.string().optional() })).optional(),
 });
 export type NextAction = z.infer<typeof nextAction>;
 
@@ -219,8 +221,12 @@ export const EVENT_SCHEMAS = {
         run_id: z.string().optional(),
         /** added */
         status: z.enum(RUN_STATUSES).optional(),
-        /** added: the held-out test score of the same run */
+        /** added: the held-out test score of the same run (kept for audit; panels show it for the chosen model only) */
         test_metric: metricValue.nullable().optional(),
+        /** added: which validation `metric` is: the validation split, or k-fold cross-validation over train + validation rows */
+        validation: z.enum(["split", "5-fold"]).optional(),
+        /** added: a one-shot fit (closed form, counting) has no training curve, only its final score */
+        one_shot: z.boolean().optional(),
         /** added: the model's prediction time per row, in microseconds, measured on the test rows */
         predict_us_per_row: z.number().min(0).optional(),
       }),

@@ -39,7 +39,7 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   if (!matched && !PREDICT.test(lower) && !target) {
     throw new InputError(
       `I could not tell what to predict from ${JSON.stringify(text)}. Say what to predict and from what, ` +
-        `e.g. "predict house prices from housing.csv" or "classify penguin species", or name the target column (--target COL).`,
+        `e.g. "predict house prices from housing.csv" or "classify penguin species", or name the target column.`,
     );
   }
   const constraints: Record<string, unknown> = { task_source: matched ? "keyword" : "default" };

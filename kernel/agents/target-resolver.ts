@@ -17,6 +17,36 @@ const SYNONYMS: Record<string, string[]> = {
   category: ["class", "label", "type"],
 };
 
+/**
+ * The target cannot be settled from the request and the columns: only the person can say.
+ * The stage turns it into a gate offering the columns (see targetChoices), not a failure.
+ */
+export class TargetUnclearError extends InputError {
+  override name = "TargetUnclearError";
+}
+
+/** Each column as a target candidate, with what the data says of it, likeliest targets first. */
+export function targetChoices(table: Table): Array<{ value: string; label: string; description: string }> {
+  const described = table.columnNames.map((name, order) => {
+    const col = table.column(name);
+    const present: Array<number | string> = [];
+    if (col.kind === "numeric") col.values.forEach((v) => Number.isNaN(v) || present.push(v));
+    else col.values.forEach((v) => v === null || present.push(v));
+    const distinct = new Set(present).size;
+    const missingPct = table.nRows ? (100 * (table.nRows - present.length)) / table.nRows : 0;
+    const labels = col.kind === "numeric" && present.every((v) => Number.isInteger(v)) && distinct <= 10;
+    const task = col.kind === "datetime" || distinct <= 1 || (col.kind !== "numeric" && distinct > 50) ? null : col.kind === "numeric" && !labels ? "regression" : "classification";
+    const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
+    const missing = missingPct > 0 ? `, ${missingPct.toFixed(missingPct < 1 ? 1 : 0)}% missing` : "";
+    const description = `${kind}, ${distinct} distinct${missing}; ${task ? `would be ${task}` : distinct <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
+    return { value: name, label: name, description, usable: task !== null, order };
+  });
+  // usable targets first; among them the table's order (the last column is often the target, so it leads)
+  return described
+    .sort((a, b) => Number(b.usable) - Number(a.usable) || (a.order === table.nCols - 1 ? -1 : b.order === table.nCols - 1 ? 1 : a.order - b.order))
+    .map(({ value, label, description }) => ({ value, label, description }));
+}
+
 export interface ResolvedIntent {
   intent: ParsedIntent;
   /** what was settled here and why, for the person */
@@ -33,10 +63,7 @@ export function resolveIntent(
   if (target !== null && !table.has(target)) {
     const ci = table.columnNames.find((c) => c.toLowerCase() === target!.toLowerCase());
     if (!ci) {
-      throw new InputError(
-        `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. ` +
-          `Name one of them as the target (--target COL, or POST /parse with {"target": …}).`,
-      );
+      throw new TargetUnclearError(`The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. Choose one of them as the target.`);
     }
     notes.push(`Target ${JSON.stringify(target)} matched column ${ci} (ignoring case).`);
     target = ci;
@@ -51,10 +78,7 @@ export function resolveIntent(
     }
   }
   if (target === null) {
-    throw new InputError(
-      `I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. ` +
-        `Name the target (--target COL, or POST /parse with {"target": …}).`,
-    );
+    throw new TargetUnclearError(`I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. Choose the target.`);
   }
   let task: TaskType = intent.task_type;
   const col = table.column(target);

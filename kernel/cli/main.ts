@@ -4,10 +4,15 @@ import { EXIT, runCommand } from "./run-command";
 import { serveCommand } from "./serve-command";
 
 const USAGE = `Usage:
-  automl serve [--workspace DIR] [--port N] [--verbose]
+  automl serve [--workspace DIR] [--port N] [--attach] [--verbose]
       Start the conductor on 127.0.0.1; prints {"port","token","pid"} when ready.
+      A workspace has one conductor: if one already runs there, serve names it
+      and exits with code 4, or with --attach prints that one's line and exits.
   automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
              [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS] [--verbose]
+  automl run --project ID [--auto] [--out DIR] [--workspace DIR]
+      Continue a project of the workspace: answer the gate it waits at, or retry
+      the stage that failed.
       Drive a project from a prompt to an export zip, showing progress.
       Without --data, a bundled dataset matching the prompt is used.
       Without --auto, each gate asks for confirmation on the terminal.
@@ -25,11 +30,16 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "serve") {
       const { values } = parseArgs({
         args: rest,
-        options: { workspace: { type: "string" }, port: { type: "string" }, verbose: { type: "boolean", default: false } },
+        options: { workspace: { type: "string" }, port: { type: "string" }, attach: { type: "boolean", default: false }, verbose: { type: "boolean", default: false } },
         strict: true,
       });
-      await serveCommand({ workspace: values.workspace ?? process.cwd(), port: values.port ? wholeNumber("--port", values.port) : undefined, verbose: values.verbose ?? false });
-      return -1; // keeps running
+      const ended = await serveCommand({
+        workspace: values.workspace ?? process.cwd(),
+        port: values.port ? wholeNumber("--port", values.port) : undefined,
+        attach: values.attach ?? false,
+        verbose: values.verbose ?? false,
+      });
+      return ended ?? -1; // -1: keeps running
     }
     if (command === "run") {
       const { values, positionals } = parseArgs({
@@ -45,11 +55,13 @@ export async function main(argv: string[]): Promise<number> {
           seed: { type: "string" },
           "time-budget": { type: "string" },
           verbose: { type: "boolean", default: false },
+          project: { type: "string" },
         },
         strict: true,
       });
       const prompt = positionals.join(" ").trim();
-      if (!prompt) throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto');
+      if (!prompt && !values.project) throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto (or --project ID to continue a project)');
+      if (prompt && values.project) throw new UsageError("give a prompt for a new project, or --project ID to continue one, not both");
       return await runCommand({
         prompt,
         data: values.data,
@@ -61,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: values.seed ? wholeNumber("--seed", values.seed) : undefined,
         timeBudgetSeconds: values["time-budget"] ? wholeNumber("--time-budget", values["time-budget"]) : undefined,
         verbose: values.verbose ?? false,
+        project: values.project,
       });
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);

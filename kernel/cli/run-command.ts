@@ -5,23 +5,28 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline/promises";
 import WebSocket from "ws";
 import {
   ConductorClient,
   ConductorRequestError,
   EV,
   GATE_ACTIONS,
+  STAGE_IDS,
+  STAGE_TITLES,
   subscribe,
   type AnyEventEnvelope,
   type EventPayload,
   type SocketLike,
 } from "../../contract";
 import { Conductor } from "../conductor/conductor";
+import { isAlive, WorkspaceBusyError, type LockHolder } from "../conductor/workspace-lock";
+import { AttachError, attachToHolder } from "./attach";
 import { EVENTS_FILE } from "../conductor/project-meta";
 import { createLogger } from "../logging/logger";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
 import { LOOPBACK, startServer } from "../server/conductor-server";
+import { cliCommand } from "./command-name";
+import { askAtGate } from "./terminal-gate";
 import { TerminalProgress } from "./terminal-progress";
 
 export interface RunOptions {
@@ -35,29 +40,86 @@ export interface RunOptions {
   seed?: number;
   timeBudgetSeconds?: number;
   verbose: boolean;
+  /** continue this project instead of creating one */
+  project?: string;
 }
 
-export const EXIT = { ok: 0, stageFailed: 1, badInput: 2, stopped: 3 } as const;
+export const EXIT = { ok: 0, stageFailed: 1, badInput: 2, stopped: 3, workspaceBusy: 4 } as const;
+
+/** The conductor a run talks to: its own, or the one that already holds the workspace. */
+interface RunSession {
+  client: ConductorClient;
+  projectsDir: string;
+  /** the holder's process when attached; null when this process is the conductor */
+  attachedTo: LockHolder | null;
+  close(): Promise<void>;
+}
+
+async function openSession(opts: RunOptions, view: TerminalProgress): Promise<RunSession> {
+  const logger = createLogger(opts.verbose ? "info" : "warn");
+  const automlDir = path.join(path.resolve(opts.workspace), ".automl");
+  let conductor: Conductor;
+  try {
+    conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: false, command: "run" });
+  } catch (err) {
+    if (!(err instanceof WorkspaceBusyError)) throw err;
+    const { client, holder } = await attachToHolder(automlDir, err.holder);
+    view.line(`attached to the conductor already running this workspace (process ${holder.pid}, \`automl ${holder.command}\`)`);
+    return { client, projectsDir: path.join(automlDir, "projects"), attachedTo: holder, close: async () => undefined };
+  }
+  const server = await startServer({ conductor, logger });
+  conductor.publishEndpoint(server.port, server.token);
+  return {
+    client: new ConductorClient(`http://${LOOPBACK}:${server.port}`, server.token),
+    projectsDir: conductor.projectsDir,
+    attachedTo: null,
+    close: async () => {
+      // another client (a second `automl run`, VS Code) may be using this conductor: serve it to the end
+      let told = false;
+      while (server.clientCount() > 0 || conductor.anyBusy()) {
+        if (!told) view.line(`other clients are using this conductor (${server.clientCount()} connected); it keeps serving them until they are done (Ctrl+C stops it)`);
+        told = true;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await server.close();
+      await conductor.close();
+    },
+  };
+}
 
 export async function runCommand(opts: RunOptions): Promise<number> {
-  const logger = createLogger(opts.verbose ? "info" : "warn");
-  const conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: false });
-  const server = await startServer({ conductor, logger });
-  const client = new ConductorClient(`http://${LOOPBACK}:${server.port}`, server.token);
   const view = new TerminalProgress(process.stdout);
+  let session: RunSession;
+  try {
+    session = await openSession(opts, view);
+  } catch (err) {
+    if (!(err instanceof AttachError)) throw err;
+    process.stderr.write(`automl: ${err.message}\n`);
+    return EXIT.workspaceBusy;
+  }
+  const { client } = session;
   try {
     let projectId: string;
+    let since = 0;
     try {
-      const created = await client.createProject({
-        prompt: opts.prompt,
-        target: opts.target,
-        data_path: opts.data ? path.resolve(opts.data) : undefined,
-        auto: opts.auto,
-        pacing: opts.pacing,
-        seed: opts.seed,
-        time_budget_s: opts.timeBudgetSeconds,
-      });
-      projectId = created.project_id;
+      if (opts.project) {
+        projectId = opts.project;
+        // follow from where the project stands now: what the answer or the retry brings comes after
+        since = (await client.state(projectId)).snapshot.last_seq;
+        const code = await resume(client, projectId, opts);
+        if (code !== null) return code;
+      } else {
+        const created = await client.createProject({
+          prompt: opts.prompt,
+          target: opts.target,
+          data_path: opts.data ? path.resolve(opts.data) : undefined,
+          auto: opts.auto,
+          pacing: opts.pacing,
+          seed: opts.seed,
+          time_budget_s: opts.timeBudgetSeconds,
+        });
+        projectId = created.project_id;
+      }
     } catch (err) {
       if (err instanceof ConductorRequestError && err.status < 500) {
         process.stderr.write(`automl: ${err.message}\n`);
@@ -65,21 +127,29 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       }
       throw err;
     }
-    view.line(`project ${projectId} (${path.join(conductor.projectsDir, projectId)})`);
-    const code = await follow(client, projectId, view, opts);
-    if (code === EXIT.ok) await summarise(client, conductor.projectsDir, projectId, view, opts.out);
+    view.line(`project ${projectId} (${path.join(session.projectsDir, projectId)})`);
+    const code = await follow(client, projectId, view, opts, session.attachedTo, since);
+    if (code === EXIT.ok) await summarise(client, session.projectsDir, projectId, view, opts.out);
     return code;
   } finally {
-    await server.close();
-    await conductor.close();
+    await session.close();
   }
 }
 
-function follow(client: ConductorClient, projectId: string, view: TerminalProgress, opts: RunOptions): Promise<number> {
+function follow(client: ConductorClient, projectId: string, view: TerminalProgress, opts: RunOptions, attachedTo: LockHolder | null, since: number): Promise<number> {
   return new Promise((resolve) => {
     const sub = subscribe({
+      since,
       url: (since) => client.streamUrl(projectId, since),
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      onReconnect: () => {
+        // the conductor we attached to is another process: if it is gone, nothing will answer
+        if (attachedTo && !isAlive(attachedTo)) {
+          sub.close();
+          process.stderr.write(`\nautoml: the conductor running this project (process ${attachedTo.pid}) stopped. Run the same command again: the project resumes from its log.\n`);
+          resolve(EXIT.stageFailed);
+        }
+      },
       onEvent: (e) => {
         view.show(e);
         const outcome = react(e);
@@ -111,32 +181,57 @@ function follow(client: ConductorClient, projectId: string, view: TerminalProgre
   });
 }
 
-/** A gate in the terminal: needs data → stop with advice; otherwise ask, or stop when nobody can answer. */
+/**
+ * `run --project ID`: where the project stands decides. Done → nothing to do; a gate → ask
+ * (or stop, as for a new project); a failed stage → retry it. Null: follow it from now on.
+ */
+async function resume(client: ConductorClient, projectId: string, opts: RunOptions): Promise<number | null> {
+  const { snapshot, busy } = await client.state(projectId);
+  if (snapshot.stages.EXPORT.status === "completed" && !busy) {
+    process.stdout.write(`Project ${projectId} is complete.\n`);
+    return EXIT.ok;
+  }
+  if (snapshot.waiting) return await handleGate(client, projectId, snapshot.waiting, opts);
+  const failed = STAGE_IDS.find((s) => snapshot.stages[s].status === "failed");
+  if (failed && !busy) {
+    process.stdout.write(`${STAGE_TITLES[failed]} failed: ${snapshot.stages[failed].message}\nRetrying it.\n`);
+    await client.retry(projectId);
+  }
+  return null;
+}
+
+/**
+ * A gate in the terminal. Needs data → stop with the flag that gives it; needs a target and
+ * nobody can be asked → stop with the flag that names it; otherwise ask (terminal-gate.ts),
+ * or stop when there is no terminal.
+ */
 async function handleGate(client: ConductorClient, projectId: string, gate: EventPayload<"WAITING_CONFIRMATION">, opts: RunOptions): Promise<number | null> {
+  const cli = cliCommand();
   if (gate.next_actions.some((a) => a.id === GATE_ACTIONS.upload)) {
-    process.stderr.write(`\nautoml: ${gate.summary} Pass a file with --data FILE.\n`);
+    process.stderr.write(`\nautoml: ${gate.summary} Pass a data file with --data FILE.\n`);
     return EXIT.badInput;
   }
-  if (!process.stdin.isTTY) {
-    process.stderr.write(`\nautoml: the project waits at ${gate.stage_id} (${gate.summary}) and there is no terminal to ask. Re-run with --auto.\n`);
+  const interactive = Boolean(process.stdin.isTTY);
+  const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
+  if (chooseTarget && !interactive) {
+    const columns = (chooseTarget.choices ?? []).map((c) => c.value);
+    process.stderr.write(`\nautoml: ${gate.summary}\nRe-run with --target COL${columns.length ? `, where COL is one of: ${columns.join(", ")}` : ""}.\n`);
+    return EXIT.badInput;
+  }
+  if (!interactive) {
+    process.stderr.write(`\nautoml: the project waits at ${STAGE_TITLES[gate.stage_id]} (${gate.summary}) and there is no terminal to ask. Re-run with --auto, or continue it in a terminal: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`);
     return EXIT.stopped;
   }
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const state = await client.state(projectId);
-    const plan = state.snapshot.plans[gate.stage_id];
-    process.stdout.write(`\n${gate.stage_id}: ${gate.summary}\n`);
-    if (plan && !plan.approved) process.stdout.write(`${JSON.stringify(plan.plan_json, null, 2)}\n`);
-    const answer = (await rl.question(`${gate.next_actions[0]!.label}? [Y/n] `)).trim().toLowerCase();
-    if (answer === "n" || answer === "no") {
-      process.stdout.write(`Stopped. The project is kept; run \`automl serve\` in ${opts.workspace} to continue it.\n`);
-      return EXIT.stopped;
-    }
-    await client.confirm(projectId, { stage_id: gate.stage_id });
-    return null;
-  } finally {
-    rl.close();
+  const outcome = await askAtGate(client, projectId, gate);
+  if (outcome === "stopped") {
+    process.stdout.write(`Stopped. The project is kept; continue it with: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`);
+    return EXIT.stopped;
   }
+  return null;
+}
+
+function workspaceFlag(opts: RunOptions): string {
+  return path.resolve(opts.workspace) === process.cwd() ? "" : ` --workspace ${JSON.stringify(path.resolve(opts.workspace))}`;
 }
 
 async function summarise(client: ConductorClient, projectsDir: string, projectId: string, view: TerminalProgress, out?: string): Promise<void> {

@@ -1,22 +1,51 @@
 /**
  * `automl serve`: the conductor process. When it listens it prints exactly one JSON line
  * `{"port","token","pid"}` on stdout (the extension reads it); its log goes to stderr.
+ * A workspace has one conductor: when another live one holds it, `serve` refuses and names
+ * it, or with `--attach` prints that one's ready line (`"attached": true`) and exits.
  */
+import * as path from "node:path";
 import { readyLineSchema, type ReadyLine } from "../../contract";
 import { Conductor } from "../conductor/conductor";
+import { WorkspaceBusyError } from "../conductor/workspace-lock";
 import { createLogger } from "../logging/logger";
 import { startServer } from "../server/conductor-server";
+import { AttachError, attachToHolder } from "./attach";
+import { EXIT } from "./run-command";
 
 export interface ServeOptions {
   workspace: string;
   port?: number;
   verbose: boolean;
+  /** print the ready line of a conductor that already holds the workspace instead of refusing */
+  attach: boolean;
 }
 
-export async function serveCommand(opts: ServeOptions): Promise<void> {
+/** Resolves with an exit code when serve ends at once (refused or attached), or null while it serves. */
+export async function serveCommand(opts: ServeOptions): Promise<number | null> {
   const logger = createLogger(opts.verbose ? "debug" : "info");
-  const conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1" });
+  let conductor: Conductor;
+  try {
+    conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1", command: "serve" });
+  } catch (err) {
+    if (!(err instanceof WorkspaceBusyError)) throw err;
+    if (!opts.attach) {
+      process.stderr.write(`automl: ${err.message}\n`);
+      return EXIT.workspaceBusy;
+    }
+    try {
+      const { holder } = await attachToHolder(path.join(path.resolve(opts.workspace), ".automl"), err.holder);
+      const ready: ReadyLine = readyLineSchema.parse({ port: holder.port, token: holder.token, pid: holder.pid, attached: true });
+      process.stdout.write(JSON.stringify(ready) + "\n");
+      return EXIT.ok;
+    } catch (attachError) {
+      if (!(attachError instanceof AttachError)) throw attachError;
+      process.stderr.write(`automl: ${(attachError as Error).message}\n`);
+      return EXIT.workspaceBusy;
+    }
+  }
   const server = await startServer({ conductor, logger, port: opts.port });
+  conductor.publishEndpoint(server.port, server.token);
   const ready: ReadyLine = readyLineSchema.parse({ port: server.port, token: server.token, pid: process.pid });
   process.stdout.write(JSON.stringify(ready) + "\n");
 
@@ -31,4 +60,5 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  return null;
 }

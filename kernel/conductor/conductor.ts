@@ -20,6 +20,7 @@ import {
   type ParseRequest,
   type ProjectStateResponse,
   type StageId,
+  type TaskType,
 } from "../../contract";
 import { InputError, isInputError } from "../errors/input-error";
 import { ConflictError, NotFoundError } from "../errors/request-errors";
@@ -30,6 +31,7 @@ import { STAGES } from "../stages";
 import { ensureNotebookModules } from "../notebook-kernel/notebook-modules";
 import { NotebookRunner } from "./notebook-runner";
 import { Project } from "./project";
+import { WorkspaceLock } from "./workspace-lock";
 import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
 
 export interface ConductorOptions {
@@ -37,6 +39,8 @@ export interface ConductorOptions {
   logger: Logger;
   /** refuse events that break the contract (tests) instead of logging them */
   strictContract: boolean;
+  /** what opened the workspace (`serve`, `run`), recorded in its lock for whoever finds it held */
+  command?: string;
 }
 
 const PLAN_ACTIONS: NextAction[] = [
@@ -50,14 +54,23 @@ export class Conductor {
   /** cells run in each project's kernel */
   readonly notebook: NotebookRunner;
 
-  private constructor(private readonly options: ConductorOptions) {
+  private constructor(
+    private readonly options: ConductorOptions,
+    private readonly lock: WorkspaceLock,
+  ) {
     this.projectsDir = path.join(path.resolve(options.workspace), ".automl", "projects");
     this.notebook = new NotebookRunner(this, options.logger);
   }
 
-  /** Opens the workspace: every project in it is loaded from its log and resumes where it was. */
+  /**
+   * Opens the workspace: takes its lock (WorkspaceBusyError when another live conductor holds
+   * it: its logs are that one's to write), then loads every project from its log, each resuming
+   * where it was.
+   */
   static open(options: ConductorOptions): Conductor {
-    const c = new Conductor(options);
+    const lock = WorkspaceLock.acquire(path.join(path.resolve(options.workspace), ".automl"), options.command ?? "serve");
+    if (lock.tookOverFrom) options.logger.warn(`took over the workspace lock of process ${lock.tookOverFrom.pid}, which is gone (started ${lock.tookOverFrom.started_at})`);
+    const c = new Conductor(options, lock);
     fs.mkdirSync(c.projectsDir, { recursive: true });
     for (const id of fs.readdirSync(c.projectsDir)) {
       const dir = path.join(c.projectsDir, id);
@@ -113,6 +126,7 @@ export class Conductor {
       pacing: req.pacing ?? true,
       seed: req.seed ?? 42,
       time_budget_s: req.time_budget_s ?? null,
+      task_type: null,
       created_at: new Date().toISOString(),
     };
     writeProjectMeta(dir, meta);
@@ -134,12 +148,17 @@ export class Conductor {
     if (req.stage_id && req.stage_id !== stage) {
       throw new ConflictError(`Project ${id} waits at ${stage}, not ${req.stage_id}. Confirm ${stage} first.`);
     }
-    if (waiting.next_actions.some((a) => a.id === GATE_ACTIONS.upload)) {
-      throw new ConflictError(`${stage} needs data before it can continue: upload a CSV (POST /api/projects/${id}/upload).`);
-    }
     const action = req.action ?? waiting.next_actions[0]!.id;
-    if (!waiting.next_actions.some((a) => a.id === action)) {
-      throw new InputError(`Action ${JSON.stringify(action)} is not offered at ${stage}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`);
+    const offered = waiting.next_actions.find((a) => a.id === action);
+    if (!offered) {
+      throw new InputError(`Action ${JSON.stringify(action)} is not offered at ${STAGE_TITLES[stage]}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`);
+    }
+    if (action === GATE_ACTIONS.chooseTarget || action === GATE_ACTIONS.setTask || action === GATE_ACTIONS.editPrompt) {
+      this.changeRequest(p, offered, req);
+      return;
+    }
+    if (action === GATE_ACTIONS.upload) {
+      throw new ConflictError(`${STAGE_TITLES[stage]} needs a data file before it can continue: upload a CSV, TSV or JSON file.`);
     }
     const proposed = p.snapshot.plans[stage];
     if (proposed && !proposed.approved) {
@@ -147,6 +166,34 @@ export class Conductor {
       await this.approvePlan(p, stage, req.plan_json ?? proposed.plan_json, req.plan_json !== undefined);
     } else {
       this.complete(p, stage, "confirmed");
+    }
+    this.drive(p);
+  }
+
+  /**
+   * A gate's choice that changes the request: another target or task runs the stages from
+   * DATA_SOURCE again with the intent amended (the parse stands); a reworded prompt runs the
+   * project again from PARSE_INTENT.
+   */
+  private changeRequest(p: Project, action: NextAction, req: ConfirmRequest): void {
+    const intent = p.snapshot.intent;
+    const choose = (value: string | undefined, what: string): string => {
+      if (!value) throw new InputError(`Say which ${what}: send it with the ${action.id} action.`);
+      if (action.choices && !action.choices.some((c) => c.value === value)) {
+        throw new InputError(`${JSON.stringify(value)} is not one of the ${what}s offered: ${action.choices.map((c) => c.value).join(", ")}.`);
+      }
+      return value;
+    };
+    if (action.id === GATE_ACTIONS.editPrompt || !intent) {
+      if (!req.prompt) throw new InputError("Send the reworded request as prompt.");
+      p.saveMeta({ ...p.meta, prompt: req.prompt });
+      this.rewind(p, "PARSE_INTENT", "the request changed");
+    } else {
+      const target = action.id === GATE_ACTIONS.chooseTarget ? choose(req.target, "target column") : intent.target;
+      const task = action.id === GATE_ACTIONS.setTask ? (choose(req.task_type, "task") as TaskType) : intent.task_type;
+      p.saveMeta({ ...p.meta, target: target ?? p.meta.target, task_type: action.id === GATE_ACTIONS.setTask ? task : p.meta.task_type });
+      this.rewind(p, "DATA_SOURCE", action.id === GATE_ACTIONS.chooseTarget ? `target changed to ${target}` : `task changed to ${task}`);
+      p.bus.emit("PARSE_INTENT", EV.PROMPT_PARSED, { ...intent, target, task_type: task, constraints: { ...intent.constraints, task_source: "person" } });
     }
     this.drive(p);
   }
@@ -207,10 +254,24 @@ export class Conductor {
     while (p.activity) await p.activity;
   }
 
+  /** Records in the workspace lock where this conductor listens, so other clients can attach. */
+  publishEndpoint(port: number, token: string): void {
+    this.lock.publish(port, token);
+  }
+
+  /** Whether any project is running a stage (a conductor that serves others stays up until none is). */
+  anyBusy(): boolean {
+    return [...this.projects.values()].some((p) => p.busy);
+  }
+
   async close(): Promise<void> {
-    await this.notebook.closeAll();
-    await Promise.all([...this.projects.values()].map((p) => p.close()));
-    this.projects.clear();
+    try {
+      await this.notebook.closeAll();
+      await Promise.all([...this.projects.values()].map((p) => p.close()));
+      this.projects.clear();
+    } finally {
+      this.lock.release();
+    }
   }
 
   // ---- the machine ----
@@ -254,7 +315,7 @@ export class Conductor {
         return this.complete(p, stage, "done");
       case "review":
         if (p.meta.auto) return this.complete(p, stage, gate.summary);
-        this.wait(p, stage, gate.summary, [{ id: GATE_ACTIONS.continue, label: nextStageLabel(stage) }]);
+        this.wait(p, stage, gate.summary, [{ id: GATE_ACTIONS.continue, label: nextStageLabel(stage) }, ...(gate.more_actions ?? [])]);
         return false;
       case "plan":
         p.bus.emit(stage, EV.PLAN_PROPOSED, { stage_id: stage, plan_json: gate.plan });

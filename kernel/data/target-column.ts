@@ -14,7 +14,7 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
   if (!table.has(target)) {
     throw new InputError(
       `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. ` +
-        `Name one of them as the target (--target COL, or POST /parse with {"target": …}).`,
+        `Choose one of them as the target.`,
     );
   }
   const col = table.column(target);

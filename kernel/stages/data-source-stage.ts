@@ -5,11 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EV, GATE_ACTIONS, type EventPayload } from "../../contract";
+import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } from "../../contract";
 import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
 import { checkLicense } from "../agents/license-check";
-import { resolveIntent } from "../agents/target-resolver";
-import { literal, type StageContext, type StageModule } from "./stage";
+import { resolveIntent, targetChoices, TargetUnclearError } from "../agents/target-resolver";
+import type { Table } from "../data/table";
+import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
 
@@ -39,7 +40,14 @@ export const dataSourceStage: StageModule = {
 
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
-    const resolved = resolveIntent(intent, table, { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions });
+    let resolved;
+    try {
+      resolved = resolveIntent(intent, table, { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions });
+    } catch (err) {
+      if (!(err instanceof TargetUnclearError)) throw err;
+      // only the person can say which column to predict: ask, with the columns to choose from
+      return { kind: "input", summary: err.message, next_actions: [chooseTargetAction(table), editPromptAction] };
+    }
     if (resolved.intent.target !== intent.target || resolved.intent.task_type !== intent.task_type) {
       ctx.events.emit(EV.PROMPT_PARSED, { ...resolved.intent, parser: `${intent.parser ?? "rules"}+columns`, constraints: { ...resolved.intent.constraints, resolution: resolved.notes } });
     }
@@ -47,6 +55,8 @@ export const dataSourceStage: StageModule = {
     return {
       kind: "review",
       summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
+      // besides continuing: another target, the other task, or a reworded request
+      more_actions: [chooseTargetAction(table, "Change the target"), setTaskAction(resolved.intent.task_type), editPromptAction],
     };
   },
   cells(ctx) {
@@ -120,4 +130,19 @@ function stageDataset(ctx: StageContext, chosen: Candidate): string {
   fs.mkdirSync(path.dirname(ctx.assets.absolute(rel)), { recursive: true });
   fs.copyFileSync(source, ctx.assets.absolute(rel));
   return rel;
+}
+
+
+function chooseTargetAction(table: Table, label = "Choose the target column"): NextAction {
+  return { id: GATE_ACTIONS.chooseTarget, label, description: "the column to predict", choices: targetChoices(table) };
+}
+
+function setTaskAction(current: TaskType): NextAction {
+  const other: TaskType = current === "regression" ? "classification" : "regression";
+  return {
+    id: GATE_ACTIONS.setTask,
+    label: "Change the task",
+    description: `now ${current}`,
+    choices: [{ value: other, label: other, description: other === "regression" ? "predict a number" : "predict one of a few labels" }],
+  };
 }

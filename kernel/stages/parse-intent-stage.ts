@@ -2,14 +2,16 @@
 import { EV } from "../../contract";
 import { parseIntentByRules } from "../agents/intent-rules";
 import { InputError } from "../errors/input-error";
-import { literal, type StageModule } from "./stage";
+import { editPromptAction, literal, type StageModule } from "./stage";
 
 const TABULAR = new Set(["regression", "classification"]);
 
 export const parseIntentStage: StageModule = {
   id: "PARSE_INTENT",
   async run(ctx) {
-    const intent = parseIntentByRules(ctx.meta.prompt, ctx.meta.target ?? undefined);
+    const parsed = parseIntentByRules(ctx.meta.prompt, ctx.meta.target ?? undefined);
+    // a task the person chose outranks the parser's reading
+    const intent = ctx.meta.task_type ? { ...parsed, task_type: ctx.meta.task_type, constraints: { ...parsed.constraints, task_source: "person" } } : parsed;
     ctx.events.emit(EV.PROMPT_PARSED, intent);
     if (!TABULAR.has(intent.task_type)) {
       throw new InputError(
@@ -18,7 +20,7 @@ export const parseIntentStage: StageModule = {
       );
     }
     const target = intent.target ? `target ${intent.target}` : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
-    return { kind: "review", summary: `${intent.task_type}, ${target}` };
+    return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: [editPromptAction] };
   },
   cells(ctx) {
     const intent = ctx.snapshot.intent;

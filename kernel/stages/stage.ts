@@ -3,7 +3,7 @@
  * gate, optionally applies an approved plan after the gate, and says which notebook cells
  * reproduce what it did. The conductor owns STAGE_STATUS, gates and the notebook file.
  */
-import type { NextAction, ProjectSnapshot, StageId } from "../../contract";
+import { GATE_ACTIONS, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { ProjectMeta } from "../conductor/project-meta";
 import type { WorkingSet } from "../conductor/working-set";
@@ -27,8 +27,8 @@ export interface StageContext {
 
 /** How a stage ends its run. */
 export type StageGate =
-  /** results to look at; confirming continues */
-  | { kind: "review"; summary: string }
+  /** results to look at; confirming continues (`more_actions`: the gate's other choices) */
+  | { kind: "review"; summary: string; more_actions?: NextAction[] }
   /** a plan to approve, possibly edited, before `approve` applies it */
   | { kind: "plan"; summary: string; plan: Record<string, unknown> }
   /** something only the person can give (a data file); auto mode cannot pass it */
@@ -51,3 +51,6 @@ export interface StageModule {
 export function literal(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/** A gate's choice to reword the request (the project runs again from PARSE_INTENT). */
+export const editPromptAction: NextAction = { id: GATE_ACTIONS.editPrompt, label: "Edit the request", description: "reword what to predict; the project runs again from the start" };

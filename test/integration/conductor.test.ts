@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EV, STAGE_IDS, type AnyEventEnvelope, type StageId } from "../../contract";
+import { EV, GATE_ACTIONS, STAGE_IDS, type AnyEventEnvelope, type StageId } from "../../contract";
 import { Conductor } from "../../kernel/conductor/conductor";
 import { createMemoryLogger } from "../../kernel/logging/logger";
 import { removeTempWorkspaces, tempWorkspace, BOSTON_CSV } from "../support/temp-workspace";
@@ -101,14 +101,24 @@ describe("conductor", () => {
     await c.close();
   });
 
-  it("says which columns exist when the target does not, and continues once it is named", async () => {
+  it("asks for the target at a gate when it is not in the data, offering the columns, and continues once one is picked", async () => {
     const c = open(tempWorkspace());
     const p = c.createProject({ prompt: "predict price", target: "price", pacing: false, auto: true, data_path: BOSTON_CSV });
     await c.idle(p.meta.id);
-    assert.equal(p.snapshot.stages.DATA_SOURCE.status, "failed");
-    assert.match(p.snapshot.stages.DATA_SOURCE.message, /"price" is not in the data. Columns are: crim, zn, .*medv/);
-    c.parse(p.meta.id, { target: "medv" });
+    assert.equal(p.snapshot.stages.DATA_SOURCE.status, "waiting", "even in auto mode: only the person can say");
+    assert.match(p.snapshot.waiting!.summary, /"price" is not in the data. Columns are: crim, zn, .*medv/);
+    assert.doesNotMatch(p.snapshot.waiting!.summary, /--target|POST/, "no advice that only fits one client");
+    const choose = p.snapshot.waiting!.next_actions.find((a) => a.id === GATE_ACTIONS.chooseTarget)!;
+    assert.equal(choose.choices?.[0]?.value, "medv", "the last column, a usable target, is offered first");
+    assert.match(choose.choices![0]!.description!, /numbers, \d+ distinct; would be regression/);
+    assert.match(choose.choices!.find((ch) => ch.value === "chas")!.description!, /whole numbers, 2 distinct; would be classification/);
+    assert.ok(p.snapshot.waiting!.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt));
+    await assert.rejects(c.confirm(p.meta.id, { action: GATE_ACTIONS.chooseTarget, target: "nope" }), /not one of the target columns offered/);
+    await assert.rejects(c.confirm(p.meta.id, {}), /Say which target column/);
+    const before = p.snapshot.stages.PARSE_INTENT;
+    await c.confirm(p.meta.id, { action: GATE_ACTIONS.chooseTarget, target: "medv" });
     await c.idle(p.meta.id);
+    assert.deepEqual(p.snapshot.stages.PARSE_INTENT, before, "the parse stands; only the stages from DATA_SOURCE ran again");
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");
     assert.equal(p.snapshot.intent?.target, "medv");
     await c.close();

@@ -110,8 +110,9 @@ describe("headless run (npx automl run)", function () {
     await assert.rejects(
       run(process.execPath, [BIN, "run", "predict price", "--data", BOSTON_CSV, "--target", "price", "--auto", "--no-pacing", "--workspace", ws]),
       (err: { code: number; stderr: string }) => {
-        assert.equal(err.code, 1);
-        assert.match(err.stderr, /DATA_SOURCE failed: The target column "price" is not in the data\. Columns are: crim/);
+        assert.equal(err.code, 2);
+        assert.match(err.stderr, /The target column "price" is not in the data\. Columns are: crim/);
+        assert.match(err.stderr, /Re-run with --target COL, where COL is one of: medv, crim/);
         return true;
       },
     );
