@@ -3,7 +3,7 @@
  * throw-away profile, this repository loaded as a development extension, and Debian's
  * Chromium driven by playwright-core. ../shared/notes/ENVIRONMENT.md has the recipe.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -15,6 +15,8 @@ const CHROMIUM = "/usr/bin/chromium";
 
 export interface CodeServer {
   port: number;
+  /** where installed extensions live (a VSIX given to startCodeServer is unpacked here) */
+  extensionsDir: string;
   workspace: string;
   userData: string;
   log: string[];
@@ -32,7 +34,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startCodeServer(workspace: string, settings: Record<string, unknown> = {}): Promise<CodeServer> {
+/**
+ * Starts code-server on `workspace`. With `vsix`, that file is installed first into the
+ * throw-away extensions folder, as a person installs it: the workbench then runs the packaged
+ * extension, with no source checkout on its path (open it with `workbenchUrl(cs)` and no
+ * development path).
+ */
+export async function startCodeServer(workspace: string, settings: Record<string, unknown> = {}, options: { vsix?: string } = {}): Promise<CodeServer> {
   for (const tool of [CODE_SERVER, CHROMIUM]) {
     if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run test/vscode/install-code-server.sh (as .ci/run does)`);
   }
@@ -43,9 +51,14 @@ export async function startCodeServer(workspace: string, settings: Record<string
     path.join(userData, "User", "settings.json"),
     JSON.stringify({ "security.workspace.trust.enabled": false, "workbench.startupEditor": "none", "workbench.tips.enabled": false, "extensions.autoCheckUpdates": false, "telemetry.telemetryLevel": "off", ...settings }, null, 2),
   );
+  const extensionsDir = path.join(root, "extensions");
+  if (options.vsix) {
+    const installed = spawnSync(CODE_SERVER, ["--user-data-dir", userData, "--extensions-dir", extensionsDir, "--install-extension", options.vsix], { encoding: "utf8" });
+    if (installed.status !== 0) throw new Error(`code-server could not install ${options.vsix}: ${installed.stdout}${installed.stderr}`);
+  }
   const port = await freePort();
   const log: string[] = [];
-  const child: ChildProcess = spawn(CODE_SERVER, ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData, "--extensions-dir", path.join(root, "extensions"), "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace], {
+  const child: ChildProcess = spawn(CODE_SERVER, ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData, "--extensions-dir", extensionsDir, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => log.push(String(d)));
@@ -63,6 +76,7 @@ export async function startCodeServer(workspace: string, settings: Record<string
   }
   return {
     port,
+    extensionsDir,
     workspace,
     userData,
     log,
@@ -77,9 +91,13 @@ export async function startCodeServer(workspace: string, settings: Record<string
   };
 }
 
-/** The workbench URL with this repo as a development extension (and optionally a test suite to run). */
-export function workbenchUrl(cs: CodeServer, extensionTestsPath?: string): string {
+/**
+ * The workbench URL. `development`: this repo as a development extension (and optionally a
+ * test suite to run); otherwise the installed extensions only.
+ */
+export function workbenchUrl(cs: CodeServer, extensionTestsPath?: string, development = true): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
+  if (!development) return `http://127.0.0.1:${cs.port}/?folder=${encodeURIComponent(cs.workspace)}`;
   const payload: string[][] = [["extensionDevelopmentPath", remote(REPO)]];
   if (extensionTestsPath) payload.push(["extensionTestsPath", remote(extensionTestsPath)]);
   return `http://127.0.0.1:${cs.port}/?folder=${encodeURIComponent(cs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -97,4 +115,13 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Page
   await page.goto(url);
   await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
   return page;
+}
+
+/** Packages the extension as a user gets it (`npm run package`) and returns the VSIX's path. */
+export function packageVsix(): string {
+  const result = spawnSync(process.execPath, [path.join(REPO, "scripts", "package.mjs")], { cwd: REPO, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`npm run package failed: ${result.stdout}${result.stderr}`);
+  const vsix = /Packaged: (\S+\.vsix)/.exec(result.stdout)?.[1];
+  if (!vsix || !fs.existsSync(vsix)) throw new Error(`npm run package wrote no VSIX: ${result.stdout.slice(-2000)}`);
+  return vsix;
 }

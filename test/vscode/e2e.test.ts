@@ -1,5 +1,6 @@
 /**
- * The product as a person uses it, in a real VS Code (code-server) driven through headless
+ * The product as a person uses it: the VSIX that `npm run package` makes, installed into a real
+ * VS Code (code-server) with no source checkout on the extension's path, driven through headless
  * Chromium: command palette → AutoML: New Project → prompt → the timeline reaches EXPORT (auto
  * mode) → the notebook is open with its stage cells → edit the TRAIN cell and run it → a new
  * run shows in the dashboard → export from the explorer's context menu → the zip exists.
@@ -9,10 +10,14 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { REPO, openBrowser, openWorkbench, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
+import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
 import { dashboardFrame, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
 const SHOTS = path.join(REPO, "test-output", "screenshots");
+
+function listFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
 
 describe("end to end in VS Code (code-server + Chromium)", function () {
   this.timeout(600_000);
@@ -23,9 +28,18 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0 });
+    const vsix = packageVsix();
+    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0 }, { vsix });
+    const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith("automl-builder."));
+    assert.equal(installed.length, 1, `the VSIX is installed: ${fs.readdirSync(cs.extensionsDir).join(", ")}`);
+    const files = listFiles(path.join(cs.extensionsDir, installed[0]!));
+    assert.ok(files.some((f) => f.endsWith(path.join("node_modules", "@tslab", "typescript-for-tslab", "lib", "typescript.js"))), "what the kernel needs ships inside");
+    const unwanted = files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts")) || f.includes(`${path.sep}test${path.sep}`) && f.includes(`${path.sep}dist${path.sep}`));
+    assert.deepEqual(unwanted, [], "no source maps, TypeScript sources or test code in the VSIX");
+    fs.mkdirSync(path.join(REPO, "test-output"), { recursive: true });
+    fs.writeFileSync(path.join(REPO, "test-output", "vsix.json"), JSON.stringify({ file: path.basename(vsix), bytes: fs.statSync(vsix).size, installed_files: files.length }, null, 2));
     browser = await openBrowser();
-    page = await openWorkbench(browser, workbenchUrl(cs));
+    page = await openWorkbench(browser, workbenchUrl(cs, undefined, false));
     await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });
   });
   afterEach(async function () {
