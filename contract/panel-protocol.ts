@@ -4,19 +4,34 @@
  */
 import type { StageId } from "./stages";
 import type { AnyEventEnvelope } from "./envelope";
+import type { TaskType } from "./events";
+
+/** "stopped": the conductor was stopped on purpose (Stop Conductor); nothing reconnects until it starts again */
+export type PanelConnection = "connected" | "reconnecting" | "stopped";
 
 export type HostToPanel =
-  | { type: "init"; projectId: string; prompt: string }
+  | { type: "init"; projectId: string; prompt: string; name: string }
   /** `replay` is the history a panel gets when it opens; later batches are live */
   | { type: "events"; events: AnyEventEnvelope[]; replay: boolean }
-  | { type: "connection"; state: "connected" | "reconnecting" }
+  | { type: "connection"; state: PanelConnection }
   | { type: "asset"; url: string; json: unknown }
   | { type: "assetError"; url: string; error: string }
   | { type: "actionResult"; action: string; ok: boolean; error?: string };
 
 export type PanelToHost =
   | { type: "ready" }
-  | { type: "confirm"; stage_id: StageId; action: string; plan_json?: Record<string, unknown> }
+  | { type: "confirm"; stage_id: StageId; action: string; plan_json?: Record<string, unknown>; target?: string; task_type?: TaskType; prompt?: string }
   | { type: "fetchAsset"; url: string }
   | { type: "openNotebook" }
-  | { type: "exportZip" };
+  | { type: "exportZip" }
+  /** run the failed stage again */
+  | { type: "retry" }
+  /** bring the stale stages up to date, in order */
+  | { type: "rerunStale" }
+  /** pick a data file on this machine and make it the project's data */
+  | { type: "upload" }
+  /** read the request again (a failed PARSE_INTENT or DATA_SOURCE has no gate to answer) */
+  | { type: "reparse"; prompt?: string; target?: string }
+  /** open the project's report, or show its export zip in the explorer */
+  | { type: "openReport" }
+  | { type: "revealZip" };

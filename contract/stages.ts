@@ -44,3 +44,9 @@ export const STAGE_TITLES: Record<StageId, string> = {
   REVIEW_EDIT: "Review and edit",
   EXPORT: "Export",
 };
+
+/** How people tell projects apart in titles, pickers and toasts: the request, and the id's random tail. */
+export function projectDisplayName(meta: { id: string; prompt: string }): string {
+  const prompt = meta.prompt.length > 36 ? `${meta.prompt.slice(0, 35).trimEnd()}…` : meta.prompt;
+  return `${prompt} (${meta.id.slice(-6)})`;
+}

@@ -37,7 +37,20 @@ export class AutomlServices implements vscode.Disposable {
       this.statusBar,
       this.variables,
       this.controller,
-      vscode.window.registerTreeDataProvider("automl.variables", this.variables),
+      (this.variables.view = vscode.window.createTreeView("automl.variables", { treeDataProvider: this.variables })),
+      // dashboards come back after a window reload: the webview keeps its project id in its state
+      vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const projectId = (state as { projectId?: unknown } | undefined)?.projectId;
+          if (typeof projectId !== "string") return panel.dispose();
+          try {
+            await this.showDashboard(projectId, panel);
+          } catch (err) {
+            this.log.warn(`the dashboard of ${projectId} could not be restored: ${(err as Error).message}`);
+            panel.dispose();
+          }
+        },
+      }),
       this.controller.onDidExecute((projectId) => void this.variables.refresh(projectId).catch((err: Error) => this.log.warn(`variables: ${err.message}`))),
     );
   }
@@ -62,16 +75,18 @@ export class AutomlServices implements vscode.Disposable {
     return feed;
   }
 
-  async showDashboard(projectId: string): Promise<void> {
+  /** Opens (or reveals) a project's dashboard; `restored` is a panel VS Code brought back after a reload. */
+  async showDashboard(projectId: string, restored?: vscode.WebviewPanel): Promise<void> {
     const feed = await this.follow(projectId);
     const state = await (await this.client()).state(projectId);
-    DashboardPanel.show(feed, state.meta.prompt, {
+    DashboardPanel.show(feed, state.meta, {
       extensionUri: this.context.extensionUri,
       client: () => this.client(),
       openNotebook: (id) => this.openNotebook(id),
       exportZip: (id) => vscode.commands.executeCommand("automl.exportProject", id) as Promise<void>,
+      projectDir: (id) => this.projectDir(id),
       log: this.log,
-    });
+    }, restored);
   }
 
   projectDir(projectId: string): vscode.Uri {

@@ -1,6 +1,6 @@
 /** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
 import * as vscode from "vscode";
-import { STAGE_TITLES, type ConductorClient } from "../../contract";
+import { STAGE_TITLES, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
 import { readSettings } from "../settings";
@@ -87,7 +87,12 @@ async function newProject(s: AutomlServices): Promise<void> {
         if (st.status === "waiting" || st.status === "failed" || snap.stages.EXPORT.status === "completed") {
           sub.dispose();
           resolve();
-          if (st.status === "failed") void vscode.window.showErrorMessage(`AutoML: ${snap.current_stage} failed: ${st.message}`);
+          if (st.status === "failed") {
+            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, "Retry", "Open Dashboard").then((pick) => {
+              if (pick === "Retry") void s.client().then((c) => c.retry(project_id)).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+              if (pick === "Open Dashboard") void s.showDashboard(project_id);
+            });
+          }
         }
       };
       const sub = feed.onEvents(check);
@@ -102,7 +107,7 @@ async function pickProject(client: ConductorClient, verb: string, filter: (p: { 
   if (candidates.length === 0) throw new Error(projects.length ? "No project is in a state for that." : "There is no AutoML project in this workspace yet. Run \"AutoML: New Project\".");
   if (candidates.length === 1) return candidates[0]!.id;
   const pick = await vscode.window.showQuickPick(
-    candidates.map((p) => ({ label: p.prompt, description: `${p.current_stage} · ${p.status}`, detail: p.id, id: p.id })),
+    candidates.map((p) => ({ label: projectDisplayName(p), description: `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`, detail: p.id, id: p.id })),
     { title: `${verb} which project?` },
   );
   if (!pick) throw new Error(CANCELLED);
@@ -113,7 +118,7 @@ async function confirmStage(s: AutomlServices, id?: string): Promise<void> {
   const client = await s.client();
   const projectId = id ?? (await pickProject(client, "Confirm the gate of", (p) => p.status === "waiting"));
   const state = await client.confirm(projectId);
-  void vscode.window.setStatusBarMessage(`AutoML: confirmed; now at ${state.snapshot.current_stage}`, 4000);
+  void vscode.window.setStatusBarMessage(`AutoML: confirmed; now at ${STAGE_TITLES[state.snapshot.current_stage]}`, 4000);
 }
 
 async function exportProject(s: AutomlServices, target?: vscode.Uri | string): Promise<void> {
@@ -123,7 +128,11 @@ async function exportProject(s: AutomlServices, target?: vscode.Uri | string): P
   const ready = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML: exporting" }, () => client.exportZip(projectId));
   const zip = vscode.Uri.joinPath(s.projectDir(projectId), "export", `${projectId}.zip`);
   await vscode.commands.executeCommand("revealInExplorer", zip);
-  void vscode.window.showInformationMessage(`AutoML: exported ${ready.contents.length} files to ${vscode.workspace.asRelativePath(zip)} (${ready.checksum.slice(0, 19)}…)`);
+  // the toast stays until answered: the export is done either way
+  void vscode.window.showInformationMessage(`AutoML: exported ${ready.contents.length} files to ${vscode.workspace.asRelativePath(zip)}`, "Reveal in File Explorer", "Open Report").then((pick) => {
+    if (pick === "Reveal in File Explorer") void vscode.commands.executeCommand("revealFileInOS", zip);
+    if (pick === "Open Report") void vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.joinPath(s.projectDir(projectId), "report.md"));
+  });
 }
 
 async function restartKernel(s: AutomlServices): Promise<void> {

@@ -4,6 +4,10 @@
  * it when it dies (projects resume from their event logs), and stops it with the extension.
  * Its log goes to the "AutoML" output channel. It listens on 127.0.0.1 only; the token stays
  * in this process and its webviews.
+ *
+ * A workspace has one conductor: when one already runs there (`automl serve` or `automl run`
+ * in a terminal), `serve --attach` answers with that one's ready line and this extension uses
+ * it instead of starting its own, checking on it until it goes away.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as readline from "node:readline";
@@ -23,6 +27,9 @@ export class ConductorProcess implements vscode.Disposable {
   private readonly restarted = new vscode.EventEmitter<ConductorClient>();
   /** fires with the new client after the conductor came back (new port, new token) */
   readonly onDidRestart = this.restarted.event;
+  private readonly stopped = new vscode.EventEmitter<void>();
+  /** fires when the conductor was stopped on purpose (Stop Conductor, or the extension closing) */
+  readonly onDidStop = this.stopped.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -54,7 +61,7 @@ export class ConductorProcess implements vscode.Disposable {
     const node = settings.nodePath || process.execPath;
     const script = this.context.asAbsolutePath("dist/kernel/automl.js");
     this.log.info(`starting the conductor: ${node} ${script} serve --workspace ${workspace}`);
-    const child = spawn(node, [script, "serve", "--workspace", workspace], {
+    const child = spawn(node, [script, "serve", "--attach", "--workspace", workspace], {
       cwd: workspace,
       env: { ...process.env, ELECTRON_RUN_AS_NODE: "1", ...(await secretEnvironment(this.context.secrets)), AUTOML_LLM_BASE_URL: settings.llmBaseUrl, AUTOML_LLM_MODEL: settings.llmModel },
       stdio: ["ignore", "pipe", "pipe"],
@@ -85,12 +92,41 @@ export class ConductorProcess implements vscode.Disposable {
     });
     const client = new ConductorClient(`http://127.0.0.1:${ready.port}`, ready.token);
     await client.health();
+    if (ready.attached) {
+      this.log.info(`this workspace's conductor already runs (pid ${ready.pid}, 127.0.0.1:${ready.port}): using it`);
+      this.attachedPid = ready.pid;
+      this.client = client;
+      this.watchAttached(client);
+      return client;
+    }
     this.log.info(`conductor ready on 127.0.0.1:${ready.port} (pid ${ready.pid})`);
     child.removeAllListeners("exit");
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     this.child = child;
     this.client = client;
     return client;
+  }
+
+  /** The pid of a conductor this extension attached to (another process runs it), or null. */
+  attachedPid: number | null = null;
+  private attachedTimer: NodeJS.Timeout | null = null;
+
+  /** An attached conductor is not our child: poll it, and start our own once it is gone. */
+  private watchAttached(client: ConductorClient): void {
+    this.attachedTimer = setInterval(() => {
+      client.health().catch(() => {
+        if (this.client !== client) return;
+        clearInterval(this.attachedTimer!);
+        this.attachedTimer = null;
+        this.client = null;
+        this.log.warn(`the conductor this window used (pid ${this.attachedPid}) has stopped; starting this window's own`);
+        this.attachedPid = null;
+        this.ensure().then(
+          (c) => this.restarted.fire(c),
+          (err: Error) => void vscode.window.showErrorMessage(`AutoML: the conductor could not be started: ${err.message}`, "Show Logs").then((a) => a && this.log.show()),
+        );
+      });
+    }, 3000);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -117,6 +153,15 @@ export class ConductorProcess implements vscode.Disposable {
     this.stopping = true;
     this.child = null;
     this.client = null;
+    this.stopped.fire();
+    if (this.attachedTimer) clearInterval(this.attachedTimer);
+    this.attachedTimer = null;
+    if (this.attachedPid !== null) {
+      // not ours to stop: another process started it and runs it
+      this.log.info(`detached from the conductor of pid ${this.attachedPid} (it keeps running)`);
+      this.attachedPid = null;
+      return;
+    }
     if (!child) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
@@ -136,5 +181,6 @@ export class ConductorProcess implements vscode.Disposable {
   dispose(): void {
     void this.stop();
     this.restarted.dispose();
+    this.stopped.dispose();
   }
 }

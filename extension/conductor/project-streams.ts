@@ -12,13 +12,14 @@ import {
   subscribe,
   type AnyEventEnvelope,
   type ConductorClient,
+  type PanelConnection,
   type ProjectSnapshot,
   type SocketLike,
   type Subscription,
 } from "../../contract";
 import type { ConductorProcess } from "./conductor-process";
 
-export type ConnectionState = "connected" | "reconnecting";
+export type ConnectionState = PanelConnection;
 
 export interface ProjectFeed {
   readonly projectId: string;
@@ -70,7 +71,17 @@ export class ProjectStreams implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly conductor: ConductorProcess) {
-    this.disposables.push(conductor.onDidRestart((client) => this.resubscribeAll(client)));
+    this.disposables.push(
+      conductor.onDidRestart((client) => this.resubscribeAll(client)),
+      // stopped on purpose: say so, and stop reconnecting until it starts again
+      conductor.onDidStop(() => {
+        for (const feed of this.feeds.values()) {
+          feed.sub?.close();
+          feed.sub = null;
+          feed.setConnection("stopped");
+        }
+      }),
+    );
   }
 
   async watch(projectId: string): Promise<ProjectFeed> {

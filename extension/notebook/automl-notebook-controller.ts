@@ -7,7 +7,7 @@
  */
 import * as vscode from "vscode";
 import type { Jupyter } from "@vscode/jupyter-extension";
-import { VEGA_LITE_MIME, type CellOutput, type ConductorClient } from "../../contract";
+import { STAGE_TITLES, VEGA_LITE_MIME, type CellOutput, type ConductorClient, type StageId } from "../../contract";
 import { projectOfNotebook, stageOfCell } from "./notebook-project";
 
 export const CONTROLLER_ID = "automl-typescript";
@@ -82,7 +82,12 @@ export class AutomlNotebookController implements vscode.Disposable {
         execution.executionOrder = done.execution_count;
         ok = done.status === "ok";
         if (done.stale_stages.length) {
-          void vscode.window.setStatusBarMessage(`AutoML: ${done.stale_stages.join(", ")} now stale; run AutoML: Open Dashboard to re-run them`, 8000);
+          void vscode.window
+            .showInformationMessage(`AutoML: ${done.stale_stages.map((st) => STAGE_TITLES[st as StageId] ?? st).join(", ")} no longer follow from this cell.`, "Re-run them", "Open Dashboard")
+            .then((pick) => {
+              if (pick === "Re-run them") void client.rerunStale(projectId).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+              if (pick === "Open Dashboard") void vscode.commands.executeCommand("automl.openDashboard", projectId);
+            });
         }
       } catch (err) {
         await execution.appendOutput(errorOutput("AutoML", (err as Error).message));

@@ -1,25 +1,34 @@
 /** "AutoML Variables": what the active project notebook's kernel holds, refreshed after each cell. */
 import * as vscode from "vscode";
-import type { ConductorClient, VariableInfo } from "../../contract";
+import { projectDisplayName, type ConductorClient, type VariableInfo } from "../../contract";
 
-type Node = { variable: VariableInfo } | { detail: string };
+export type VariableNode = { variable: VariableInfo } | { detail: string };
 
-export class VariablesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+export class VariablesView implements vscode.TreeDataProvider<VariableNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private variables: VariableInfo[] = [];
   projectId: string | null = null;
 
+  /** the tree view, so its title can name the project whose kernel it shows */
+  view: vscode.TreeView<VariableNode> | null = null;
+
   constructor(private readonly client: () => Promise<ConductorClient>) {}
 
   async refresh(projectId: string): Promise<void> {
     this.projectId = projectId;
-    this.variables = (await (await this.client()).variables(projectId)).variables;
+    const client = await this.client();
+    this.variables = (await client.variables(projectId)).variables;
+    if (this.view) {
+      const meta = (await client.state(projectId)).meta;
+      this.view.description = projectDisplayName(meta);
+      this.view.message = this.variables.length ? undefined : `The kernel of ${projectDisplayName(meta)} holds no variables yet.`;
+    }
     await vscode.commands.executeCommand("setContext", "automl.kernelActive", true);
     this.changed.fire();
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
+  getTreeItem(node: VariableNode): vscode.TreeItem {
     if ("detail" in node) return new vscode.TreeItem(node.detail);
     const v = node.variable;
     const item = new vscode.TreeItem(v.name, v.shape || v.columns ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -28,7 +37,7 @@ export class VariablesView implements vscode.TreeDataProvider<Node>, vscode.Disp
     return item;
   }
 
-  getChildren(node?: Node): Node[] {
+  getChildren(node?: VariableNode): VariableNode[] {
     if (!node) return this.variables.map((variable) => ({ variable }));
     if ("detail" in node) return [];
     const v = node.variable;

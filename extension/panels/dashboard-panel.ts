@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
-import type { ConductorClient, HostToPanel, PanelToHost } from "../../contract";
+import * as path from "node:path";
+import { projectDisplayName, type ConductorClient, type HostToPanel, type PanelToHost, type ProjectMeta } from "../../contract";
 import type { ProjectFeed } from "../conductor/project-streams";
 
 export interface DashboardDeps {
@@ -14,6 +15,7 @@ export interface DashboardDeps {
   client: () => Promise<ConductorClient>;
   openNotebook: (projectId: string) => Promise<void>;
   exportZip: (projectId: string) => Promise<void>;
+  projectDir: (projectId: string) => vscode.Uri;
   log: vscode.LogOutputChannel;
 }
 
@@ -24,18 +26,18 @@ export class DashboardPanel implements vscode.Disposable {
   /** live batches wait until the webview has its replay, or they would arrive before the history */
   private ready = false;
 
-  static show(feed: ProjectFeed, prompt: string, deps: DashboardDeps): DashboardPanel {
+  /** Shows the project's dashboard: reveals an open one, adopts one VS Code restored after a reload, or opens one. */
+  static show(feed: ProjectFeed, meta: ProjectMeta, deps: DashboardDeps, restored?: vscode.WebviewPanel): DashboardPanel {
     const existing = DashboardPanel.open.get(feed.projectId);
     if (existing) {
+      restored?.dispose();
       existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, `AutoML: ${prompt.slice(0, 40)}`, { viewColumn: vscode.ViewColumn.Two, preserveFocus: true }, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, "dist", "webviews")],
-    });
-    const created = new DashboardPanel(panel, feed, prompt, deps);
+    const options = { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, "dist", "webviews")] };
+    const panel = restored ?? vscode.window.createWebviewPanel(DashboardPanel.viewType, "AutoML", { viewColumn: vscode.ViewColumn.Two, preserveFocus: true }, options);
+    if (restored) panel.webview.options = options;
+    const created = new DashboardPanel(panel, feed, meta, deps);
     DashboardPanel.open.set(feed.projectId, created);
     return created;
   }
@@ -43,9 +45,11 @@ export class DashboardPanel implements vscode.Disposable {
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly feed: ProjectFeed,
-    private readonly prompt: string,
+    private readonly meta: ProjectMeta,
     private readonly deps: DashboardDeps,
   ) {
+    // two projects with the same request are told apart by their id's tail
+    panel.title = `AutoML: ${projectDisplayName(meta)}`;
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: PanelToHost) => void this.onMessage(m)),
@@ -64,12 +68,12 @@ export class DashboardPanel implements vscode.Disposable {
       switch (m.type) {
         case "ready":
           this.ready = true;
-          this.post({ type: "init", projectId: this.feed.projectId, prompt: this.prompt });
+          this.post({ type: "init", projectId: this.feed.projectId, prompt: this.meta.prompt, name: projectDisplayName(this.meta) });
           this.post({ type: "events", events: [...this.feed.events], replay: true });
           this.post({ type: "connection", state: this.feed.connection });
           break;
         case "confirm":
-          await (await this.deps.client()).confirm(this.feed.projectId, { stage_id: m.stage_id, action: m.action, plan_json: m.plan_json });
+          await (await this.deps.client()).confirm(this.feed.projectId, { stage_id: m.stage_id, action: m.action, plan_json: m.plan_json, target: m.target, task_type: m.task_type, prompt: m.prompt });
           this.post({ type: "actionResult", action: "confirm", ok: true });
           break;
         case "fetchAsset": {
@@ -84,6 +88,36 @@ export class DashboardPanel implements vscode.Disposable {
         case "exportZip":
           await this.deps.exportZip(this.feed.projectId);
           break;
+        case "retry":
+          await (await this.deps.client()).retry(this.feed.projectId);
+          this.post({ type: "actionResult", action: m.type, ok: true });
+          break;
+        case "rerunStale":
+          this.post({ type: "actionResult", action: m.type, ok: true });
+          await (await this.deps.client()).rerunStale(this.feed.projectId);
+          break;
+        case "reparse":
+          await (await this.deps.client()).parse(this.feed.projectId, { prompt: m.prompt, target: m.target });
+          this.post({ type: "actionResult", action: m.type, ok: true });
+          break;
+        case "upload": {
+          const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: ["csv", "tsv", "json"] }, title: "Data file for this project" });
+          if (!picked?.[0]) return;
+          const bytes = await vscode.workspace.fs.readFile(picked[0]);
+          await (await this.deps.client()).upload(this.feed.projectId, path.basename(picked[0].fsPath), bytes);
+          this.post({ type: "actionResult", action: m.type, ok: true });
+          break;
+        }
+        case "openReport": {
+          const report = vscode.Uri.joinPath(this.deps.projectDir(this.feed.projectId), "report.md");
+          await vscode.commands.executeCommand("markdown.showPreview", report);
+          break;
+        }
+        case "revealZip": {
+          const zip = vscode.Uri.joinPath(this.deps.projectDir(this.feed.projectId), "export", `${this.feed.projectId}.zip`);
+          await vscode.commands.executeCommand("revealInExplorer", zip);
+          break;
+        }
       }
     } catch (err) {
       const message = (err as Error).message;

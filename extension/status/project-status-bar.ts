@@ -12,14 +12,17 @@ export class ProjectStatusBar implements vscode.Disposable {
     const show = () => {
       const s = feed.snapshot;
       const stage = s.current_stage;
-      const status = s.stages[stage].status;
-      const icon = status === "running" ? "$(sync~spin)" : status === "waiting" ? "$(bell)" : status === "failed" ? "$(error)" : "$(beaker)";
+      // a stopped conductor runs nothing: its last "running" is not news
+      const status = feed.connection === "stopped" ? "stopped" : s.stages[stage].status;
+      const icon = status === "running" ? "$(sync~spin)" : status === "waiting" ? "$(bell)" : status === "failed" ? "$(error)" : status === "stopped" ? "$(debug-stop)" : "$(beaker)";
       this.item.text = `${icon} AutoML: ${STAGE_TITLES[stage]} · ${status}`;
-      this.item.tooltip = `${feed.projectId}\n${s.stages[stage].message}`;
+      this.item.tooltip = `${feed.projectId}\n${feed.connection === "stopped" ? "The conductor is stopped: AutoML: Restart Conductor resumes the project from its log." : s.stages[stage].message}`;
       this.item.command = { command: "automl.openDashboard", title: "Open Dashboard", arguments: [feed.projectId] };
       this.item.show();
     };
-    this.subscription = feed.onEvents(show);
+    const events = feed.onEvents(show);
+    const connection = feed.onConnection(show);
+    this.subscription = { dispose: () => (events.dispose(), connection.dispose()) };
     show();
   }
 

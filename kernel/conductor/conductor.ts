@@ -264,7 +264,11 @@ export class Conductor {
     return [...this.projects.values()].some((p) => p.busy);
   }
 
+  /** set once close() began: work cut short by it is reported interrupted, never completed */
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     try {
       await this.notebook.closeAll();
       await Promise.all([...this.projects.values()].map((p) => p.close()));
@@ -307,7 +311,12 @@ export class Conductor {
     try {
       gate = await mod.run(p.contextFor(stage));
     } catch (err) {
-      this.fail(p, stage, err);
+      this.fail(p, stage, this.closing ? new Error(INTERRUPTED) : err);
+      return false;
+    }
+    if (this.closing) {
+      // a search cut short by the stop ends early but looks whole: it is not
+      this.fail(p, stage, new Error(INTERRUPTED));
       return false;
     }
     switch (gate.kind) {
@@ -359,6 +368,8 @@ export class Conductor {
   }
 
   private wait(p: Project, stage: StageId, summary: string, nextActions: NextAction[]): void {
+    // nothing after a gate can stand as completed: it will be redone from what the gate decides
+    this.markLaterStale(p, stage, `waits for ${STAGE_TITLES[stage]}`);
     p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "waiting", message: summary });
     p.bus.emit(stage, EV.WAITING_CONFIRMATION, { stage_id: stage, summary, next_actions: nextActions });
   }
@@ -460,11 +471,13 @@ export class Conductor {
     }
     for (const s of STAGE_IDS) {
       if (p.snapshot.stages[s].status === "running") {
-        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: "interrupted: the conductor stopped while this stage ran; retry it" });
+        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: INTERRUPTED });
       }
     }
   }
 }
+
+const INTERRUPTED = "interrupted: the conductor stopped while this stage ran; retry it";
 
 function nextStageLabel(stage: StageId): string {
   const next = STAGE_IDS[STAGE_IDS.indexOf(stage) + 1];

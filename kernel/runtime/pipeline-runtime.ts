@@ -371,6 +371,7 @@ export class PipelineRuntime {
       events,
       this.assets,
     );
+    let validation: "split" | "5-fold" = "split";
     if (rankBy && result.status === "success") {
       const cv = await rankBy();
       events.emit(EV.LOG_LINE, {
@@ -381,7 +382,10 @@ export class PipelineRuntime {
             ? `${learner.id}: ${CV_FOLDS}-fold cross-validated ${metric} ${cv.value.toFixed(4)} (on the validation split alone: ${result.valMetric?.value.toFixed(4)}); ranked by the former`
             : `${learner.id}: ${cv.reason}; ranked by the validation split`,
       });
-      if ("value" in cv) result.valMetric = cv;
+      if ("value" in cv) {
+        result.valMetric = cv;
+        validation = "5-fold";
+      }
     }
     if (result.model && result.finalMetrics) {
       this.assets.writeJson(`models/${result.runId}.json`, {
@@ -406,6 +410,8 @@ export class PipelineRuntime {
         run_id: result.runId,
         status: result.status,
         test_metric: result.finalMetrics?.primary ?? null,
+        validation,
+        ...(learner.iterative ? {} : { one_shot: true }),
         ...(result.predictUsPerRow !== undefined ? { predict_us_per_row: Math.round(result.predictUsPerRow * 1000) / 1000 } : {}),
       },
     ]);

@@ -52,7 +52,10 @@ export class DataView {
           : h("p", { class: "hint" }, "Not profiled yet."),
       );
     }
-    this.chart(s.assets.missingness, "missing", this.missing);
+    if (p && p.missing_pct === 0) {
+      if (this.shown.missing !== "none") replaceChildren(this.missing, h("p", { class: "hint", "data-missing": "none" }, "No missing values: every cell of every column is present."));
+      this.shown.missing = "none";
+    } else this.chart(s.assets.missingness, "missing", this.missing);
     this.chart(s.assets.target_distribution, "target", this.target);
   }
 

@@ -23,7 +23,8 @@ const SPEC = {
         x2: { field: "x2" },
         y: { field: "y", type: "quantitative", bin: { binned: true }, title: "direction 2" },
         y2: { field: "y2" },
-        color: { field: "z", type: "quantitative", title: "loss", scale: { scheme: "viridis", type: "symlog" } },
+        // no legend: before the surface arrives its scale is empty and a legend would read NaN; the notes give the range
+        color: { field: "z", type: "quantitative", title: "loss", scale: { scheme: "viridis", type: "symlog" }, legend: null },
         tooltip: [{ field: "z", title: "loss", format: ".4g" }],
       },
     },
@@ -70,7 +71,14 @@ export class GradientView {
     );
     const half = path.domainHalf;
     const values: unknown[] = path.points.map((p, step) => ({ kind: "path", x: p.x * half, y: p.y * half, step }));
-    if (surface) values.push(...this.cells(runId, surface));
+    const cells = surface ? (this.cells(runId, surface) as Array<{ z: number }>) : [];
+    values.push(...cells);
+    const zs = cells.map((c) => c.z).filter(Number.isFinite);
+    this.notes.append(
+      zs.length
+        ? h("p", { class: "hint" }, `Colour: loss from ${formatNumber(Math.min(...zs))} (dark) to ${formatNumber(Math.max(...zs))} (light), on a log-like scale.`)
+        : h("p", { class: "hint" }, "The surface is drawn once it has been computed; the path streams in meanwhile."),
+    );
     this.chart.update(values);
   }
 

@@ -4,7 +4,7 @@ import { DashboardStore } from "./dashboard-store";
 import { DataView } from "./data-view";
 import { h, replaceChildren } from "./dom-builder";
 import { GradientView } from "./gradient-view";
-import { assetArrived, assetFailed, post } from "./panel-host";
+import { assetArrived, assetFailed, post, saveState } from "./panel-host";
 import { TimelineView } from "./timeline-view";
 import { TrainingView } from "./training-view";
 
@@ -15,7 +15,7 @@ let seenConnected = false;
 let lostConnection = false;
 const banner = h("div", { class: "banner", role: "status" });
 const title = h("h1", {}, "AutoML");
-const timeline = new TimelineView();
+const timeline = new TimelineView(() => schedule(true));
 const data = new DataView();
 const training = new TrainingView(() => schedule(true));
 const gradient = new GradientView(() => schedule(true));
@@ -61,7 +61,10 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
   switch (m.type) {
     case "init":
       store = m.projectId === store.snapshot.project_id ? store : new DashboardStore(m.projectId);
-      title.textContent = m.prompt;
+      title.textContent = m.name;
+      timeline.prompt = m.prompt;
+      // VS Code restores the panel after a reload from this state (the extension's serializer)
+      saveState({ projectId: m.projectId });
       break;
     case "events":
       try {
@@ -73,8 +76,16 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       break;
     case "connection":
       // "Reconnected" only after a drop this panel saw; the first connection needs no banner
-      banner.textContent = m.state === "connected" ? (lostConnection ? "Reconnected: the events missed meanwhile were replayed." : "") : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
+      banner.textContent =
+        m.state === "connected"
+          ? lostConnection
+            ? "Reconnected: the events missed meanwhile were replayed."
+            : ""
+          : m.state === "stopped"
+            ? "The conductor is stopped: nothing runs now. AutoML: Restart Conductor resumes this project from its log."
+            : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
       banner.className = m.state === "connected" ? "banner" : "banner warn";
+      document.body.dataset["connection"] = m.state;
       if (m.state === "reconnecting" && seenConnected) lostConnection = true;
       if (m.state === "connected") seenConnected = true;
       break;
@@ -86,6 +97,7 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       break;
     case "actionResult":
       actionError = m.ok ? null : m.error ?? "failed";
+      timeline.actionSettled(m.ok);
       schedule(true);
       break;
   }

@@ -3,6 +3,7 @@ import type { PanelToHost } from "../../contract";
 
 interface VsCodeApi {
   postMessage(message: PanelToHost): void;
+  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -12,6 +13,11 @@ const cache = new Map<string, unknown>();
 
 export function post(message: PanelToHost): void {
   api.postMessage(message);
+}
+
+/** What VS Code keeps for this panel across a window reload. */
+export function saveState(state: { projectId: string }): void {
+  api.setState(state);
 }
 
 /** An asset's JSON (a .bin asset comes as an array of float32 values). */

@@ -1,16 +1,49 @@
-/** The eight stages with their status, and the gate the project waits at, with its actions. */
-import { GATE_ACTIONS, STAGE_IDS, STAGE_TITLES, type ProjectSnapshot } from "../../contract";
-import { h, replaceChildren } from "./dom-builder";
+/**
+ * The eight stages with their status, and what a person can do from here, so no screen is a
+ * dead end: the gate's every choice (a column picker for the target, the task, the request
+ * reworded, a plan approved as is or edited), Retry on a failed stage (and the request
+ * reworded when the failure is about it), Re-run for stale stages, the project's actions
+ * (notebook, export, upload), the suggested edits at review, and a summary card at the end.
+ */
+import { GATE_ACTIONS, STAGE_IDS, STAGE_TITLES, type NextAction, type PanelToHost, type ProjectSnapshot, type StageId } from "../../contract";
+import { formatNumber, h, replaceChildren } from "./dom-builder";
 import { post } from "./panel-host";
+
+/** Stages whose failure a reworded request (or another target) can mend. */
+const REQUEST_STAGES = new Set<StageId>(["PARSE_INTENT", "DATA_SOURCE"]);
 
 export class TimelineView {
   readonly el = h("section", { class: "view timeline" });
-  private editing = false;
+  /** a plan being edited: kept across renders and after a refusal, until the conductor takes it */
+  private planDraft: { stage: StageId; text: string } | null = null;
+  private promptDraft: string | null = null;
+  private lastSent: PanelToHost | null = null;
   private rendered = "";
+  prompt = "";
+
+  constructor(private readonly rerender: () => void) {}
+
+  /** Draw again on the next frame (an editor opened or closed). */
+  private refresh(): void {
+    this.rendered = "";
+    this.rerender();
+  }
+
+  /** The host's answer to the last action: a refused edit stays in its editor, with the reason. */
+  actionSettled(ok: boolean): void {
+    if (ok && this.lastSent?.type === "confirm" && this.lastSent.plan_json) this.planDraft = null;
+    if (ok && (this.lastSent?.type === "reparse" || (this.lastSent?.type === "confirm" && this.lastSent.prompt))) this.promptDraft = null;
+    this.rendered = "";
+  }
+
+  private send(m: PanelToHost): void {
+    this.lastSent = m;
+    post(m);
+  }
 
   render(s: ProjectSnapshot, actionError: string | null): void {
-    const key = JSON.stringify([s.stages, s.waiting, s.plans, this.editing, actionError]);
-    if (key === this.rendered) return; // keep a textarea being edited intact
+    const key = JSON.stringify([s.stages, s.waiting, s.plans, s.suggestions, s.export.ready, s.best, this.planDraft !== null, this.promptDraft !== null, actionError]);
+    if (key === this.rendered) return; // keep an editor being typed in intact
     this.rendered = key;
     const list = h(
       "ol",
@@ -23,51 +56,158 @@ export class TimelineView {
           h("span", { class: "stage-name" }, STAGE_TITLES[id]),
           h("span", { class: "stage-status" }, s.stages[id].status),
           s.stages[id].message && s.stages[id].message !== STAGE_TITLES[id] ? h("div", { class: "stage-message" }, s.stages[id].message) : null,
+          s.stages[id].status === "failed" ? this.failedActions(s, id) : null,
         ),
       ),
     );
-    replaceChildren(this.el, h("h2", {}, "Stages"), list, this.gate(s, actionError));
+    replaceChildren(
+      this.el,
+      this.projectActions(s),
+      h("h2", {}, "Stages"),
+      list,
+      actionError ? h("div", { class: "error", role: "alert" }, actionError) : null,
+      this.gate(s),
+      this.summary(s),
+    );
   }
 
-  private gate(s: ProjectSnapshot, actionError: string | null): HTMLElement | null {
+  private projectActions(s: ProjectSnapshot): HTMLElement {
+    const trained = ["completed", "stale"].includes(s.stages.TRAIN.status);
+    const stale = STAGE_IDS.filter((id) => s.stages[id].status === "stale");
+    return h(
+      "div",
+      { class: "project-actions" },
+      stale.length ? h("button", { "data-action": "rerun-stale", onclick: () => this.send({ type: "rerunStale" }), title: `Brings ${stale.map((id) => STAGE_TITLES[id]).join(", ")} up to date` }, `Re-run ${stale.length} stale stage${stale.length > 1 ? "s" : ""}`) : null,
+      s.assets.notebook ? h("button", { class: "secondary", onclick: () => this.send({ type: "openNotebook" }) }, "Open notebook") : null,
+      trained ? h("button", { class: "secondary", onclick: () => this.send({ type: "exportZip" }) }, "Export zip") : null,
+      h("button", { class: "secondary", "data-action": "upload", onclick: () => this.send({ type: "upload" }), title: "Use another data file: the stages from the data on run again" }, "Upload data…"),
+    );
+  }
+
+  private failedActions(s: ProjectSnapshot, id: StageId): HTMLElement {
+    return h(
+      "div",
+      { class: "actions stage-actions" },
+      h("button", { "data-action": "retry", onclick: () => this.send({ type: "retry" }) }, "Retry"),
+      REQUEST_STAGES.has(id) ? h("button", { class: "secondary", onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, "Edit the request") : null,
+      REQUEST_STAGES.has(id) && this.promptDraft !== null ? this.promptEditor((prompt) => this.send({ type: "reparse", prompt })) : null,
+    );
+  }
+
+  private promptEditor(submit: (prompt: string) => void): HTMLElement {
+    const input = h("textarea", { class: "prompt-editor", rows: "2", "aria-label": "the request" });
+    input.value = this.promptDraft ?? this.prompt;
+    input.addEventListener("input", () => (this.promptDraft = input.value));
+    return h(
+      "div",
+      { class: "prompt-edit" },
+      input,
+      h("button", { onclick: () => input.value.trim() && submit(input.value.trim()) }, "Run with this request"),
+      h("button", { class: "secondary", onclick: () => ((this.promptDraft = null), this.refresh()) }, "Cancel"),
+    );
+  }
+
+  private gate(s: ProjectSnapshot): HTMLElement | null {
     const w = s.waiting;
     if (!w) return null;
     const plan = s.plans[w.stage_id];
     const pending = plan && !plan.approved ? plan.plan_json : null;
-    const textarea = h("textarea", { class: "plan-editor", spellcheck: false, rows: "14" });
-    textarea.value = pending ? JSON.stringify(pending, null, 2) : "";
-    const error = h("div", { class: "error" }, actionError ?? "");
-    const buttons = w.next_actions.map((a) => {
-      if (a.id === GATE_ACTIONS.upload) return h("p", { class: "hint" }, `${a.label}: run "AutoML: New Project" with a data file, or upload it through the API.`);
-      if (a.id === GATE_ACTIONS.edit) {
-        return h("button", { class: "secondary", onclick: () => ((this.editing = !this.editing), (this.rendered = ""), this.render(s, null)) }, this.editing ? "Cancel editing" : a.label);
-      }
-      return h("button", { "data-action": a.id, onclick: () => post({ type: "confirm", stage_id: w.stage_id, action: a.id }) }, a.label);
-    });
-    const approveEdited = h(
-      "button",
-      {
-        onclick: () => {
-          try {
-            const edited = JSON.parse(textarea.value) as Record<string, unknown>;
-            post({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.edit, plan_json: edited });
-            this.editing = false;
-          } catch (err) {
-            error.textContent = `The plan is not valid JSON: ${(err as Error).message}`;
-          }
-        },
-      },
-      "Approve edited plan",
-    );
+    const controls = w.next_actions.map((a) => this.actionControl(s, w.stage_id, a, pending));
     return h(
       "div",
-      { class: "gate" },
+      { class: "gate", "data-gate": w.stage_id },
       h("h3", {}, `Waiting at ${STAGE_TITLES[w.stage_id]}`),
       h("p", {}, w.summary),
-      pending && !this.editing ? h("pre", { class: "plan" }, JSON.stringify(pending, null, 2)) : null,
-      this.editing ? textarea : null,
-      h("div", { class: "actions" }, ...buttons, this.editing ? approveEdited : null),
-      error,
+      pending && this.planDraft === null ? h("pre", { class: "plan" }, JSON.stringify(pending, null, 2)) : null,
+      w.stage_id === "REVIEW_EDIT" ? this.suggestions(s) : null,
+      h("div", { class: "actions" }, ...controls),
+      this.planDraft && this.planDraft.stage === w.stage_id ? this.planEditor(w.stage_id) : null,
+      this.promptDraft !== null && w.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt) ? this.promptEditor((prompt) => this.send({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.editPrompt, prompt })) : null,
+    );
+  }
+
+  private actionControl(_s: ProjectSnapshot, stage: StageId, a: NextAction, pending: Record<string, unknown> | null): HTMLElement {
+    if (a.id === GATE_ACTIONS.upload) return h("button", { "data-action": a.id, onclick: () => this.send({ type: "upload" }) }, `${a.label}…`);
+    if (a.id === GATE_ACTIONS.edit) {
+      return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.planDraft = { stage, text: JSON.stringify(pending ?? {}, null, 2) }), this.refresh()) }, a.label);
+    }
+    if (a.id === GATE_ACTIONS.editPrompt) {
+      return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, a.label);
+    }
+    if (a.choices?.length) {
+      // a picker: each choice with what the data says of it
+      const select = h("select", { "aria-label": a.label, "data-choices": a.id }, ...a.choices.map((c) => h("option", { value: c.value }, c.description ? `${c.label} — ${c.description}` : c.label)));
+      const field = a.id === GATE_ACTIONS.setTask ? "task_type" : "target";
+      return h(
+        "span",
+        { class: "choice" },
+        h("label", {}, `${a.label}: `, select),
+        h("button", { class: "secondary", "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id, [field]: select.value } as PanelToHost) }, "Apply"),
+      );
+    }
+    return h("button", { "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id }) }, a.label);
+  }
+
+  private planEditor(stage: StageId): HTMLElement {
+    const textarea = h("textarea", { class: "plan-editor", spellcheck: false, rows: "14", "aria-label": "the plan, as JSON" });
+    textarea.value = this.planDraft!.text;
+    textarea.addEventListener("input", () => (this.planDraft = { stage, text: textarea.value }));
+    const problem = h("div", { class: "error" });
+    const approve = () => {
+      try {
+        const edited = JSON.parse(textarea.value) as Record<string, unknown>;
+        this.send({ type: "confirm", stage_id: stage, action: GATE_ACTIONS.edit, plan_json: edited });
+      } catch (err) {
+        problem.textContent = `The plan is not valid JSON: ${(err as Error).message}`;
+      }
+    };
+    return h(
+      "div",
+      { class: "plan-edit" },
+      textarea,
+      h("div", { class: "actions" }, h("button", { "data-action": "approve-edited", onclick: approve }, "Approve edited plan"), h("button", { class: "secondary", onclick: () => ((this.planDraft = null), this.refresh()) }, "Discard the edit")),
+      problem,
+    );
+  }
+
+  private suggestions(s: ProjectSnapshot): HTMLElement | null {
+    if (!s.suggestions.length) return null;
+    return h(
+      "div",
+      { class: "suggestions" },
+      h("h4", {}, "Suggested edits"),
+      h(
+        "ul",
+        {},
+        ...s.suggestions.map((sg) =>
+          h("li", { "data-suggestion": sg.id }, h("strong", {}, sg.title), ` (${STAGE_TITLES[sg.stage_id]}): ${sg.detail} `, h("button", { class: "link", onclick: () => this.send({ type: "openNotebook" }), title: `Edit the ${STAGE_TITLES[sg.stage_id]} cell and run it` }, "Open its cell")),
+        ),
+      ),
+    );
+  }
+
+  /** The end of the project: what was built, how it scored on the held-out rows, and where it is. */
+  private summary(s: ProjectSnapshot): HTMLElement | null {
+    const ready = s.export.ready;
+    if (s.stages.EXPORT.status !== "completed" || !ready) return null;
+    const best = s.best ? s.runs[s.best.run_id] : undefined;
+    const metrics = best?.final_metrics?.metrics.filter((m) => m.split === "test") ?? [];
+    const zip = ready.asset_url.split("/").pop() ?? "export.zip";
+    const bytes = ready.contents.reduce((n, c) => n + c.size, 0);
+    return h(
+      "div",
+      { class: "summary-card", "data-summary": "export" },
+      h("h3", {}, "Done: the project is exported"),
+      best ? h("p", {}, "Best model: ", h("strong", {}, best.model_id), ` (run ${best.run_id}), chosen on validation.`) : null,
+      metrics.length ? h("p", {}, "On the held-out test rows, looked at once: ", metrics.map((m) => `${m.name} ${formatNumber(m.value)}`).join(" · ")) : null,
+      h("p", {}, `${zip}: ${ready.contents.length} files, ${formatNumber(bytes / 1024, 1)} KB before compression.`),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { onclick: () => this.send({ type: "revealZip" }) }, "Reveal the zip"),
+        h("button", { class: "secondary", onclick: () => this.send({ type: "openReport" }) }, "Open the report"),
+        h("button", { class: "secondary", onclick: () => this.send({ type: "openNotebook" }) }, "Open the notebook"),
+      ),
     );
   }
 }

@@ -12,22 +12,34 @@ import { VegaChart, renderSpec } from "./vega-chart";
 
 const MAX_DRAWN_POINTS = 400;
 
-function curveSpec(title: string): Record<string, unknown> {
+/** How many runs the curves show by default: a 60 s search makes dozens, and 50 lines read as none. */
+const TOP_RUNS = 5;
+
+function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
   const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started" };
-  const color = { field: "series", type: "nominal", title: "run" };
+  const color = { field: "series", type: "nominal", title: "run (click to pick)" };
+  // a click on a legend entry picks that series (shift-click adds); the others fade
+  const picked = { condition: { param: "pick", value: 1 }, value: 0.12 };
+  const y = (field: string) => ({ field, type: "quantitative", title: null, scale: { zero: false, type: logScale ? "log" : "linear" } });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title,
-    height: 200,
+    height: 220,
     layer: [
-      { mark: { type: "area", opacity: 0.15 }, encoding: { x, y: { field: "lo", type: "quantitative", title: null }, y2: { field: "hi" }, color } },
-      { mark: { type: "line", opacity: 0.3, strokeWidth: 1 }, encoding: { x, y: { field: "raw", type: "quantitative", title: null }, color } },
+      { mark: { type: "area", opacity: 0.15 }, encoding: { x, y: y("lo"), y2: { field: "hi" }, color } },
+      { mark: { type: "line", opacity: 0.3, strokeWidth: 1 }, encoding: { x, y: y("raw"), color } },
       {
-        mark: { type: "line", strokeWidth: 2 },
+        // wheel to zoom, drag to pan, double-click to reset
+        params: [
+          { name: "pick", select: { type: "point", fields: ["series"] }, bind: "legend" },
+          { name: "zoom", select: "interval", bind: "scales" },
+        ],
+        mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 30 } },
         encoding: {
           x,
-          y: { field: "smooth", type: "quantitative", title: null, scale: { zero: false } },
+          y: y("smooth"),
           color,
+          opacity: picked,
           strokeDash: { field: "simulated", type: "nominal", title: "steps", scale: { domain: ["real", "simulated"], range: [[1, 0], [4, 3]] } },
           tooltip: [{ field: "series" }, { field: "x", title: "x" }, { field: "raw", format: ".5g" }, { field: "smooth", format: ".5g" }],
         },
@@ -42,37 +54,93 @@ export class TrainingView {
   private readonly progress = h("div", { class: "progress-list" });
   private readonly lossEl = h("div", { class: "chart", "data-chart": "loss" });
   private readonly metricEl = h("div", { class: "chart", "data-chart": "metric" });
+  private readonly shownRunsNote = h("p", { class: "hint" });
   private readonly board = h("div", { class: "leaderboard" });
   private readonly stats = h("div", { class: "stats" });
   private readonly logs = h("pre", { class: "logs" });
   private readonly artifacts = h("div", { class: "artifacts" });
-  private readonly loss = new VegaChart(this.lossEl, curveSpec("loss"), "points");
-  private readonly metric = new VegaChart(this.metricEl, curveSpec("primary metric"), "points");
+  private loss: VegaChart;
+  private metric: VegaChart;
   private weight = 0.6;
   private xAxis: "step" | "wall" = "step";
-  private shownArtifacts = new Set<string>();
+  private logScale = false;
+  private topRuns: number = TOP_RUNS;
+  private runFilter = "";
+  private shownArtifacts = "";
 
   constructor(private readonly rerender: () => void) {
+    this.loss = new VegaChart(this.lossEl, curveSpec("loss", false), "points");
+    this.metric = new VegaChart(this.metricEl, curveSpec("primary metric", false), "points");
     const slider = h("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: String(this.weight), "aria-label": "smoothing" });
     slider.addEventListener("input", () => ((this.weight = Number(slider.value)), this.rerender()));
     const axis = h("select", { "aria-label": "x axis" }, h("option", { value: "step" }, "step"), h("option", { value: "wall" }, "wall-clock (s)"));
     axis.addEventListener("change", () => ((this.xAxis = axis.value as "step" | "wall"), this.rerender()));
-    this.controls.append(h("label", {}, "smoothing ", slider), h("label", {}, " x-axis ", axis));
-    this.el.append(h("h2", {}, "Training"), this.progress, this.controls, this.lossEl, this.metricEl, h("h3", {}, "Leaderboard"), this.board, this.stats, h("h3", {}, "Artifacts"), this.artifacts, h("h3", {}, "Log"), this.logs);
+    const top = h("select", { "aria-label": "runs shown", "data-control": "top-runs" }, ...[5, 10, 0].map((n) => h("option", { value: String(n) }, n ? `top ${n} runs` : "all runs")));
+    top.addEventListener("change", () => ((this.topRuns = Number(top.value)), this.rerender()));
+    const filter = h("input", { type: "search", placeholder: "filter runs (model or run id)", "aria-label": "run filter", "data-control": "run-filter" });
+    filter.addEventListener("input", () => ((this.runFilter = filter.value.trim().toLowerCase()), this.rerender()));
+    const log = h("input", { type: "checkbox", "aria-label": "log scale", "data-control": "log-scale" });
+    log.addEventListener("change", () => {
+      this.logScale = log.checked;
+      // a scale type is part of the spec: the charts are made again
+      this.loss.dispose();
+      this.metric.dispose();
+      this.loss = new VegaChart(this.lossEl, curveSpec("loss", this.logScale), "points");
+      this.metric = new VegaChart(this.metricEl, curveSpec("primary metric", this.logScale), "points");
+      this.rerender();
+    });
+    this.controls.append(h("label", {}, "show ", top), filter, h("label", {}, " smoothing ", slider), h("label", {}, " x-axis ", axis), h("label", {}, log, " log scale"));
+    this.el.append(
+      h("h2", {}, "Training"),
+      this.progress,
+      h("h3", {}, "Leaderboard"),
+      this.board,
+      h("h3", {}, "Curves"),
+      this.controls,
+      this.shownRunsNote,
+      this.lossEl,
+      this.metricEl,
+      this.stats,
+      h("h3", {}, "Evaluation of each run (best first)"),
+      this.artifacts,
+      h("h3", {}, "Log"),
+      this.logs,
+    );
+  }
+
+  /** Runs in leaderboard order (best first), then those still running, filtered and cut to the top N. */
+  private shownRuns(store: DashboardStore): { shown: Array<{ runId: string; modelId: string }>; total: number } {
+    const s = store.snapshot;
+    const ranked = s.leaderboard.map((r) => r.run_id).filter((id): id is string => Boolean(id && s.runs[id]));
+    const rest = store.runs().map((r) => r.runId).filter((id) => !ranked.includes(id));
+    const all = [...ranked, ...rest].map((runId) => ({ runId, modelId: s.runs[runId]!.model_id }));
+    const matching = this.runFilter ? all.filter((r) => `${r.modelId} ${r.runId}`.toLowerCase().includes(this.runFilter)) : all;
+    return { shown: this.topRuns ? matching.slice(0, this.topRuns) : matching, total: all.length };
   }
 
   render(store: DashboardStore): void {
     const s = store.snapshot;
     const t0 = Math.min(...[...store.runStarted.values()], Infinity);
+    const { shown, total } = this.shownRuns(store);
+    const oneShot = new Set(s.leaderboard.filter((r) => r.one_shot).map((r) => r.run_id));
     const curves = (pick: (name: string, runMetric: string) => boolean) => {
       const values: unknown[] = [];
-      for (const { runId, modelId } of store.runs()) {
+      for (const { runId, modelId } of shown) {
         const run = s.runs[runId]!;
         for (const [key, points] of store.series.get(runId) ?? []) {
           const [name, split] = key.split("/") as [string, string];
           if (split === "test" || !pick(name, run.metric_primary)) continue;
+          const series = `${modelId} ${runId.slice(-6)} · ${name} ${split}`;
+          if (oneShot.has(runId) || run.simulated) {
+            // a one-shot fit has no curve: its one real figure is its final score, drawn as a point
+            if (split !== "val" || run.status !== "success") continue;
+            const last = points[points.length - 1]!;
+            values.push({ x: 0, raw: last.value, smooth: last.value, lo: last.value, hi: last.value, series: `${series} (one-shot)`, simulated: "real" });
+            continue;
+          }
           for (const p of toDrawPoints(points, { weight: this.weight, xAxis: this.xAxis, t0: store.runStarted.get(runId) ?? t0, maxPoints: MAX_DRAWN_POINTS })) {
-            values.push({ ...p, series: `${modelId} ${runId.slice(-6)} · ${name} ${split}`, simulated: points[0]?.simulated ? "simulated" : "real" });
+            if (this.logScale && !(p.lo > 0)) continue; // log axes hold positive values only
+            values.push({ ...p, series, simulated: points[0]?.simulated ? "simulated" : "real" });
           }
         }
       }
@@ -80,6 +148,7 @@ export class TrainingView {
     };
     this.loss.update(curves((name) => name === "loss"));
     this.metric.update(curves((name, primary) => name === primary));
+    this.shownRunsNote.textContent = `Curves of ${shown.length} of ${total} runs, best on validation first${this.runFilter ? ` (filter "${this.runFilter}")` : ""}. Click a legend entry to pick a run; wheel to zoom, drag to pan, double-click to reset. One-shot fits show as one point, their validation score.`;
 
     replaceChildren(
       this.progress,
@@ -89,32 +158,38 @@ export class TrainingView {
           const p = store.progress.get(r.run_id);
           const frac = p && p.steps ? p.step / p.steps : 0;
           const bar = h("progress", { max: "1", value: String(frac) });
-          return h("div", { class: "run-progress" }, h("span", {}, `${r.model_id}${r.simulated ? " (paced one-shot fit)" : ""}`), bar, h("span", {}, p ? `${p.step}/${p.steps}${p.eta_s !== null ? ` · ETA ≤ ${formatNumber(p.eta_s, 1)} s` : ""}` : "starting"));
+          return h("div", { class: "run-progress" }, h("span", {}, `${r.model_id}${r.simulated ? " (one-shot fit, paced)" : ""}`), bar, h("span", {}, p ? `${p.step}/${p.steps}${p.eta_s !== null ? ` · ETA ≤ ${formatNumber(p.eta_s, 1)} s` : ""}` : "starting"));
         }),
     );
 
     const best = s.best;
+    // the test rows are looked at once, for the chosen model, when training is over
+    const trainingOver = ["completed", "stale"].includes(s.stages.TRAIN.status);
+    const bestTest = best && trainingOver ? s.leaderboard.find((r) => r.run_id === best.run_id)?.test_metric : null;
+    const validation = s.leaderboard.some((r) => r.validation === "5-fold") ? "validation (5-fold CV)" : "validation (split)";
+    const interrupted = s.stages.TRAIN.status === "failed" && /interrupted/.test(s.stages.TRAIN.message);
     replaceChildren(
       this.board,
-      best ? h("p", { class: "best" }, `Best: ${best.model_id} — ${best.metric.split} ${best.metric.name} ${formatNumber(best.metric.value)}`) : null,
+      interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. Retry TRAIN on the Timeline to run it again.`) : null,
+      best ? h("p", { class: "best" }, `Best: ${best.model_id}, ${validation} ${best.metric.name} ${formatNumber(best.metric.value)}${bestTest ? `; test ${bestTest.name} ${formatNumber(bestTest.value)} (held-out rows, looked at once)` : ""}`) : null,
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ...["model", "run", "validation", "test", "run (s)", "predict (µs/row)", "status"].map((c) => h("th", {}, c)))),
+        h("thead", {}, h("tr", {}, ...["#", "model", "run", validation, "run (s)", "predict (µs/row)", "status"].map((c) => h("th", {}, c)))),
         h(
           "tbody",
           {},
-          ...s.leaderboard.map((r) =>
+          ...s.leaderboard.map((r, i) =>
             h(
               "tr",
               { class: r.run_id === best?.run_id ? "is-best" : "" },
-              h("td", {}, r.model),
+              h("td", {}, String(i + 1)),
+              h("td", {}, r.model, r.one_shot ? h("span", { class: "tag" }, "one-shot") : null),
               h("td", {}, r.run_id ?? ""),
               h("td", {}, r.metric ? `${r.metric.name} ${formatNumber(r.metric.value)}` : "–"),
-              h("td", {}, r.test_metric ? `${r.test_metric.name} ${formatNumber(r.test_metric.value)}` : "–"),
               h("td", {}, formatNumber(r.runtime_s, 3)),
               h("td", {}, r.predict_us_per_row !== undefined ? formatNumber(r.predict_us_per_row, 2) : "–"),
-              h("td", {}, r.status ?? ""),
+              h("td", {}, interrupted && r.status !== "success" ? "interrupted" : r.status ?? ""),
             ),
           ),
         ),
@@ -123,12 +198,36 @@ export class TrainingView {
     const latest = [...store.resources.values()].at(-1);
     replaceChildren(this.stats, latest ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`) : null);
     this.logs.textContent = store.logs.slice(-200).map((l) => `${new Date(l.ts * 1000).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.text}`).join("\n");
-    for (const a of store.artifactUrls) {
-      if (this.shownArtifacts.has(a.url)) continue;
-      this.shownArtifacts.add(a.url);
-      const el = h("div", { class: "chart artifact" });
-      this.artifacts.append(h("h4", {}, `${a.kind.replace(/_READY$/, "").replace(/_/g, " ").toLowerCase()} · ${a.run ?? ""}`), el);
-      fetchAsset(a.url).then((json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite), (err: Error) => (el.textContent = err.message));
-    }
+    this.renderArtifacts(store);
+  }
+
+  /** Each run's evaluation charts, collapsed, best run first; drawn when opened. */
+  private renderArtifacts(store: DashboardStore): void {
+    const s = store.snapshot;
+    const order = new Map(s.leaderboard.map((r, i) => [r.run_id ?? "", i]));
+    const byRun = new Map<string, Array<{ kind: string; url: string }>>();
+    for (const a of store.artifactUrls) (byRun.get(a.run ?? "") ?? byRun.set(a.run ?? "", []).get(a.run ?? "")!).push(a);
+    const runs = [...byRun.keys()].sort((a, b) => (order.get(a) ?? 1e9) - (order.get(b) ?? 1e9));
+    const key = runs.map((r) => `${r}:${byRun.get(r)!.length}`).join("|");
+    if (key === this.shownArtifacts) return;
+    this.shownArtifacts = key;
+    replaceChildren(
+      this.artifacts,
+      ...runs.map((runId, i) => {
+        const run = s.runs[runId];
+        const details = h("details", { "data-run": runId }, h("summary", {}, `${i + 1}. ${run?.model_id ?? "?"} · ${runId}`));
+        let drawn = false;
+        details.addEventListener("toggle", () => {
+          if (!details.open || drawn) return;
+          drawn = true;
+          for (const a of byRun.get(runId)!) {
+            const el = h("div", { class: "chart artifact" });
+            details.append(h("h4", {}, a.kind.replace(/_READY$/, "").replace(/_/g, " ").toLowerCase()), el);
+            fetchAsset(a.url).then((json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite), (err: Error) => (el.textContent = err.message));
+          }
+        });
+        return details;
+      }),
+    );
   }
 }

@@ -1,6 +1,9 @@
 /**
- * A vega-lite chart embedded once and then fed new data, so streaming updates do not rebuild
- * it. Expressions run through vega-interpreter: the panel's CSP allows no eval.
+ * vega-lite charts in the dashboard. A streaming chart is embedded once and then fed new data,
+ * so updates do not rebuild it. Every chart is registered so that it follows its panel: it is
+ * resized when its box changes (a tab hidden while the panel was resized draws at zero width
+ * until then) and rebuilt with the new colours when VS Code's theme changes. Expressions run
+ * through vega-interpreter: the panel's CSP allows no eval.
  */
 import embed, { type Result } from "vega-embed";
 import { expressionInterpreter } from "vega-interpreter";
@@ -15,37 +18,94 @@ export function themeConfig(): Record<string, unknown> {
     background: "transparent",
     font: v("--vscode-font-family", "sans-serif"),
     axis: { labelColor: fg, titleColor: fg, domainColor: grid, tickColor: grid, gridColor: grid, gridOpacity: 0.4 },
-    legend: { labelColor: fg, titleColor: fg },
+    legend: { labelColor: fg, titleColor: fg, labelLimit: 260 },
     title: { color: fg },
     view: { stroke: "transparent" },
     range: { category: ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"] },
   };
 }
 
-export class VegaChart {
-  private result: Promise<Result> | null = null;
+const EMBED_OPTIONS = { ast: true, expr: expressionInterpreter, actions: false, renderer: "svg", defaultStyle: false } as const;
+
+interface Drawn {
+  el: HTMLElement;
+  /** embeds (again) with the current theme */
+  draw(): void;
+  result: Promise<Result> | null;
+}
+
+const drawn = new Set<Drawn>();
+const widths = new WeakMap<Element, number>();
+const resizer = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const width = Math.round(entry.contentRect.width);
+    if (width === 0 || widths.get(entry.target) === width) continue; // hidden, or unchanged
+    widths.set(entry.target, width);
+    for (const d of drawn) if (d.el === entry.target) void d.result?.then((r) => r.view.width(width).runAsync());
+  }
+});
+// VS Code changes the body's class (vscode-light/-dark) and its style (the colour variables) on a theme change
+let themeKey = "";
+new MutationObserver(() => {
+  const key = `${document.body.className}|${document.body.getAttribute("style") ?? ""}`;
+  if (key === themeKey) return;
+  themeKey = key;
+  for (const d of drawn) d.draw();
+}).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
+
+function track(d: Drawn): void {
+  drawn.add(d);
+  resizer.observe(d.el);
+}
+
+function embedInto(el: HTMLElement, spec: Record<string, unknown>, previous: Promise<Result> | null): Promise<Result> {
+  void previous?.then((r) => r.finalize());
+  const width = el.clientWidth;
+  // fit the box it has; a hidden box (width 0) gets a provisional width, corrected when it shows
+  const sized = { ...spec, config: themeConfig(), autosize: { type: "fit-x", contains: "padding" }, width: width > 0 ? width : 600 };
+  return embed(el, sized as never, EMBED_OPTIONS);
+}
+
+export class VegaChart implements Drawn {
+  result: Promise<Result> | null = null;
+  private values: unknown[] = [];
 
   constructor(
-    private readonly el: HTMLElement,
+    readonly el: HTMLElement,
     private readonly spec: Record<string, unknown>,
     private readonly dataName: string,
   ) {}
 
   update(values: unknown[]): void {
+    this.values = values;
     if (!this.result) {
-      const spec = { ...this.spec, config: themeConfig(), data: { name: this.dataName, values }, autosize: { type: "fit-x", contains: "padding" }, width: "container" };
-      this.result = embed(this.el, spec as never, { ast: true, expr: expressionInterpreter, actions: false, renderer: "svg", defaultStyle: false });
+      track(this);
+      this.draw();
       return;
     }
     void this.result.then((r) => r.view.data(this.dataName, values).runAsync());
   }
 
+  draw(): void {
+    this.result = embedInto(this.el, { ...this.spec, data: { name: this.dataName, values: this.values } }, this.result);
+  }
+
   dispose(): void {
+    drawn.delete(this);
+    resizer.unobserve(this.el);
     void this.result?.then((r) => r.finalize());
   }
 }
 
 /** A one-off chart from a complete vega-lite spec (artifacts carry their own). */
 export function renderSpec(el: HTMLElement, spec: Record<string, unknown>): void {
-  void embed(el, { ...spec, config: themeConfig(), width: "container" } as never, { ast: true, expr: expressionInterpreter, actions: false, renderer: "svg", defaultStyle: false });
+  const chart: Drawn = {
+    el,
+    result: null,
+    draw() {
+      chart.result = embedInto(el, spec, chart.result);
+    },
+  };
+  track(chart);
+  chart.draw();
 }
