@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
-import { dashboardFrame, palette, revealCell, textInSomeFrame } from "./workbench-driver";
+import { dashboardFrame, dashboardFrameFor, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
 const SHOTS = path.join(REPO, "test-output", "screenshots");
 
@@ -29,7 +29,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     const vsix = packageVsix();
-    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0 }, { vsix });
+    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0, "workbench.colorTheme": "Default Dark Modern" }, { vsix });
     const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith("automl-builder."));
     assert.equal(installed.length, 1, `the VSIX is installed: ${fs.readdirSync(cs.extensionsDir).join(", ")}`);
     const files = listFiles(path.join(cs.extensionsDir, installed[0]!));
@@ -115,4 +115,47 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.screenshot({ path: path.join(SHOTS, "6-exported.png") });
     fs.writeFileSync(path.join(SHOTS, "timings.json"), JSON.stringify({ new_project_to_first_event_on_screen_ms: firstEventMs }, null, 2));
   });
+
+  it("asks for the target at the data gate with a column picker, continues from the pick to an export summary, and draws its charts in the dark theme's colours", async () => {
+    await palette(page, "AutoML: New Project");
+    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
+    await page.keyboard.insertText('predict house "price"'); // the Boston table has no column "price"
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab", { hasText: 'predict house "price"' }).first().waitFor({ timeout: 60_000 });
+    const dash = await dashboardFrameFor(page, '"price"');
+    await dash.click('button[data-tab="Timeline"]');
+    // even in auto mode the project waits: only the person can say what to predict
+    await dash.waitForSelector('.gate[data-gate="DATA_SOURCE"] select[data-choices="choose_target"]', { timeout: 60_000 });
+    const options = await dash.$$eval('select[data-choices="choose_target"] option', (els) => els.map((e) => e.textContent ?? ""));
+    assert.match(options[0]!, /^medv — numbers, \d+ distinct; would be regression/);
+    assert.ok(await dash.$('.gate button[data-action="edit_prompt"]'), "the request can be reworded from the gate");
+    await page.screenshot({ path: path.join(SHOTS, "7-target-picker.png") });
+    await dash.selectOption('select[data-choices="choose_target"]', "medv");
+    await dash.click('.gate button[data-action="choose_target"]');
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 180_000 });
+    await dash.waitForSelector('.summary-card[data-summary="export"]', { timeout: 30_000 });
+    const summary = await dash.$eval(".summary-card", (e) => (e as HTMLElement).innerText);
+    assert.match(summary, /Best model: \S+/);
+    assert.match(summary, /held-out test rows, looked at once: rmse \d/);
+    await page.screenshot({ path: path.join(SHOTS, "8-export-summary-dark.png") });
+
+    // the charts take the theme's colours (no dark-on-dark labels)
+    await page.locator(".tabs-container .tab", { hasText: 'predict house "price"' }).first().click(); // the notebook opened over it
+    await dash.click('button[data-tab="Training"]');
+    await dash.waitForSelector(".chart[data-chart=loss] svg", { timeout: 30_000 });
+    assert.ok(await dash.evaluate(() => document.body.classList.contains("vscode-dark")), "the workbench is dark");
+    const labelFill = await dash.$eval(".chart[data-chart=loss] svg .role-axis-label text", (e) => e.getAttribute("fill") || getComputedStyle(e).fill);
+    const fg = await dash.evaluate(() => getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim());
+    assert.equal(normaliseColour(labelFill), normaliseColour(fg), "axis labels take the theme's foreground");
+    await page.screenshot({ path: path.join(SHOTS, "9-training-dark.png") });
+  });
 });
+
+/** "#616161" and "rgb(97, 97, 97)" alike, as r,g,b. */
+function normaliseColour(c: string): string {
+  const hex = /^#([0-9a-f]{6})$/i.exec(c.trim());
+  if (hex) return [0, 2, 4].map((i) => parseInt(hex[1]!.slice(i, i + 2), 16)).join(",");
+  return (/(\d+),\s*(\d+),\s*(\d+)/.exec(c)?.slice(1, 4) ?? [c]).join(",");
+}

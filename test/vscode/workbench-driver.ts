@@ -16,6 +16,22 @@ export async function dashboardFrame(page: Page, timeoutMs = 60_000): Promise<Fr
   }
 }
 
+/** The dashboard whose title (the project's name) contains `text`, when several are open. */
+export async function dashboardFrameFor(page: Page, text: string, timeoutMs = 60_000): Promise<Frame> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.evaluate((t) => Boolean(document.querySelector("#app nav.tabs")) && (document.querySelector("#app h1")?.textContent ?? "").includes(t), text)) return f;
+      } catch {
+        /* a frame that went away */
+      }
+    }
+    if (Date.now() > until) throw new Error(`no dashboard of a project named like ${JSON.stringify(text)}`);
+    await page.waitForTimeout(250);
+  }
+}
+
 /** Notebook outputs and markdown render in webviews: look through every frame. */
 export async function textInSomeFrame(page: Page, text: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
