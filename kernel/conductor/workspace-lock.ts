@@ -110,17 +110,11 @@ export class WorkspaceLock {
     throw new Error(`could not take the workspace lock ${lockPath}: it kept changing hands`);
   }
 
-  get current(): LockHolder {
-    return this.holder;
-  }
-
   /** Records where this conductor listens, so a second client can attach to it. */
   publish(port: number, token: string): void {
     if (this.released) return;
     this.holder = { ...this.holder, port, token };
-    const temp = `${this.lockPath}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(this.holder, null, 2) + "\n", { mode: 0o600, flag: "wx" });
-    fs.renameSync(temp, this.lockPath);
+    fs.renameSync(writePrivateTemp(this.lockPath, this.holder), this.lockPath);
   }
 
   /** Frees the workspace, if the lock is still this conductor's. */
@@ -150,9 +144,15 @@ export function isAlive(holder: LockHolder): boolean {
   }
 }
 
-function linkNew(lockPath: string, holder: LockHolder): boolean {
+/** The holder written whole to a new file beside the lock, readable by its user only; returns its path. */
+function writePrivateTemp(lockPath: string, holder: LockHolder): string {
   const temp = `${lockPath}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   fs.writeFileSync(temp, JSON.stringify(holder, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  return temp;
+}
+
+function linkNew(lockPath: string, holder: LockHolder): boolean {
+  const temp = writePrivateTemp(lockPath, holder);
   try {
     fs.linkSync(temp, lockPath);
     return true;

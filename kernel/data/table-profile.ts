@@ -83,7 +83,7 @@ export function profileTable(table: Table, target: string | null, task: TaskType
   };
 }
 
-function profileColumn(c: Column): ColumnProfile {
+export function profileColumn(c: Column): ColumnProfile {
   const n = c.values.length;
   if (c.kind === "numeric") {
     let missing = 0;

@@ -411,7 +411,6 @@ export class PipelineRuntime {
         status: result.status,
         test_metric: result.finalMetrics?.primary ?? null,
         validation,
-        ...(learner.iterative ? {} : { one_shot: true }),
         ...(result.predictUsPerRow !== undefined ? { predict_us_per_row: Math.round(result.predictUsPerRow * 1000) / 1000 } : {}),
       },
     ]);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } from "../../contract";
 import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
 import { checkLicense } from "../agents/license-check";
-import { resolveIntent, targetChoices, TargetUnclearError } from "../agents/target-resolver";
+import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
 import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
 
@@ -40,7 +40,7 @@ export const dataSourceStage: StageModule = {
 
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
-    let resolved;
+    let resolved: ResolvedIntent;
     try {
       resolved = resolveIntent(intent, table, { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions });
     } catch (err) {
@@ -56,7 +56,7 @@ export const dataSourceStage: StageModule = {
       kind: "review",
       summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
       // besides continuing: another target, the other task, or a reworded request
-      more_actions: [chooseTargetAction(table, "Change the target"), setTaskAction(resolved.intent.task_type), editPromptAction],
+      more_actions: () => [chooseTargetAction(table, "Change the target"), setTaskAction(resolved.intent.task_type), editPromptAction],
     };
   },
   cells(ctx) {
@@ -131,7 +131,6 @@ function stageDataset(ctx: StageContext, chosen: Candidate): string {
   fs.copyFileSync(source, ctx.assets.absolute(rel));
   return rel;
 }
-
 
 function chooseTargetAction(table: Table, label = "Choose the target column"): NextAction {
   return { id: GATE_ACTIONS.chooseTarget, label, description: "the column to predict", choices: targetChoices(table) };

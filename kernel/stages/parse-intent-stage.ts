@@ -20,7 +20,7 @@ export const parseIntentStage: StageModule = {
       );
     }
     const target = intent.target ? `target ${intent.target}` : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
-    return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: [editPromptAction] };
+    return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: () => [editPromptAction] };
   },
   cells(ctx) {
     const intent = ctx.snapshot.intent;

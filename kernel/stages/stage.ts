@@ -27,8 +27,11 @@ export interface StageContext {
 
 /** How a stage ends its run. */
 export type StageGate =
-  /** results to look at; confirming continues (`more_actions`: the gate's other choices) */
-  | { kind: "review"; summary: string; more_actions?: NextAction[] }
+  /**
+   * results to look at; confirming continues. `more_actions`: the gate's other choices, made
+   * only when a person will see the gate (auto mode passes it), as some scan the whole table
+   */
+  | { kind: "review"; summary: string; more_actions?: () => NextAction[] }
   /** a plan to approve, possibly edited, before `approve` applies it */
   | { kind: "plan"; summary: string; plan: Record<string, unknown> }
   /** something only the person can give (a data file); auto mode cannot pass it */

@@ -1,26 +1,8 @@
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
-import * as readline from "node:readline";
-import { ConductorClient, readyLineSchema, type ReadyLine } from "../../contract";
+import { ConductorClient } from "../../contract";
+import { killCliProcesses, serveWorkspace as serve } from "../support/cli-process";
 import { assertValidLog } from "../support/contract-rules";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
-
-const BIN = path.join(__dirname, "..", "..", "bin", "automl.js");
-const children: ChildProcess[] = [];
-
-async function serve(workspace: string): Promise<{ child: ChildProcess; ready: ReadyLine; client: ConductorClient; stderr: string[] }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--workspace", workspace], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AUTOML_STRICT_CONTRACT: "1" } });
-  children.push(child);
-  const stderr: string[] = [];
-  child.stderr!.on("data", (d) => stderr.push(String(d)));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
-  });
-  const ready = readyLineSchema.parse(JSON.parse(firstLine));
-  return { child, ready, client: new ConductorClient(`http://127.0.0.1:${ready.port}`, ready.token), stderr };
-}
 
 async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -35,7 +17,7 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: st
 describe("automl serve (the conductor process)", function () {
   this.timeout(60_000);
   after(() => {
-    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    killCliProcesses();
     removeTempWorkspaces();
   });
 

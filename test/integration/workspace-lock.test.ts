@@ -8,42 +8,14 @@ import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
-import { ConductorClient, readyLineSchema, type ReadyLine } from "../../contract";
+import { readyLineSchema } from "../../contract";
 import { LOCK_FILE, readLock } from "../../kernel/conductor/workspace-lock";
+import { killCliProcesses, serveWorkspace, startCli } from "../support/cli-process";
 import { assertValidLog } from "../support/contract-rules";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 const REPO = path.join(__dirname, "..", "..");
-const BIN = path.join(REPO, "bin", "automl.js");
 const children: ChildProcess[] = [];
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Finished>; stdout: string[]; stderr: string[] } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AUTOML_STRICT_CONTRACT: "1" } });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout!.on("data", (d) => stdout.push(String(d)));
-  child.stderr!.on("data", (d) => stderr.push(String(d)));
-  const done = new Promise<Finished>((resolve) => child.once("close", (code) => resolve({ code, stdout: stdout.join(""), stderr: stderr.join("") })));
-  return { child, done, stdout, stderr };
-}
-
-async function serve(workspace: string, extra: string[] = []): Promise<{ child: ChildProcess; ready: ReadyLine; client: ConductorClient; stderr: string[] }> {
-  const { child, stderr } = start(["serve", "--workspace", workspace, ...extra]);
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr.join("")}`)));
-  });
-  const ready = readyLineSchema.parse(JSON.parse(firstLine));
-  return { child, ready, client: new ConductorClient(`http://127.0.0.1:${ready.port}`, ready.token), stderr };
-}
 
 /** The project logs of a workspace, each checked as one unbroken, valid sequence. */
 function assertLogsWhole(workspace: string, trained = true): string[] {
@@ -60,26 +32,27 @@ function assertLogsWhole(workspace: string, trained = true): string[] {
 describe("one conductor per workspace", function () {
   this.timeout(180_000);
   afterEach(() => {
+    killCliProcesses();
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   });
   after(removeTempWorkspaces);
 
   it("refuses a second serve naming the holder, hands --attach the holder's line, and a run beside serve attaches through the API", async () => {
     const ws = tempWorkspace("lock-serve");
-    const first = await serve(ws);
+    const first = await serveWorkspace(ws);
     const lockPath = path.join(ws, ".automl", LOCK_FILE);
     assert.equal(fs.statSync(lockPath).mode & 0o777, 0o600, "the lock (it holds the token) is readable by its user only");
     assert.deepEqual([readLock(path.join(ws, ".automl"))?.pid, readLock(path.join(ws, ".automl"))?.port], [first.ready.pid, first.ready.port]);
 
-    const refused = await start(["serve", "--workspace", ws]).done;
+    const refused = await startCli(["serve", "--workspace", ws]).done;
     assert.equal(refused.code, 4);
     assert.match(refused.stderr, new RegExp(`process ${first.ready.pid} \\(\`automl serve\``));
 
-    const attached = await start(["serve", "--attach", "--workspace", ws]).done;
+    const attached = await startCli(["serve", "--attach", "--workspace", ws]).done;
     assert.equal(attached.code, 0, attached.stderr);
     assert.deepEqual(readyLineSchema.parse(JSON.parse(attached.stdout.trim())), { ...first.ready, attached: true });
 
-    const run = await start(["run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--no-pacing", "--workspace", ws]).done;
+    const run = await startCli(["run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--no-pacing", "--workspace", ws]).done;
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`attached to the conductor already running this workspace \\(process ${first.ready.pid}`));
     const { projects } = await first.client.listProjects();
@@ -94,12 +67,12 @@ describe("one conductor per workspace", function () {
 
   it("two runs on one workspace: the second attaches, the first serves it to the end, and neither log is touched by the other process", async () => {
     const ws = tempWorkspace("lock-runs");
-    const first = start(["run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--workspace", ws]);
+    const first = startCli(["run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--workspace", ws]);
     const automlDir = path.join(ws, ".automl");
     const until = Date.now() + 30_000;
     while (!readLock(automlDir)?.port && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     assert.equal(readLock(automlDir)?.pid, first.child.pid);
-    const second = start(["run", "classify penguin species", "--auto", "--no-pacing", "--workspace", ws]);
+    const second = startCli(["run", "classify penguin species", "--auto", "--no-pacing", "--workspace", ws]);
     const [a, b] = await Promise.all([first.done, second.done]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -111,7 +84,7 @@ describe("one conductor per workspace", function () {
 
   it("takes over a lock left by a killed conductor, and keeps the killed one's history", async () => {
     const ws = tempWorkspace("lock-stale");
-    const first = await serve(ws);
+    const first = await serveWorkspace(ws);
     const { project_id: id } = await first.client.createProject({ prompt: "predict house prices", pacing: false });
     const waiting = Date.now() + 30_000;
     while ((await first.client.state(id)).snapshot.waiting === null && Date.now() < waiting) await new Promise((r) => setTimeout(r, 50));
@@ -120,7 +93,7 @@ describe("one conductor per workspace", function () {
     await new Promise((r) => first.child.once("exit", r));
     assert.equal(readLock(path.join(ws, ".automl"))?.pid, first.ready.pid, "kill -9 leaves the lock behind");
 
-    const second = await serve(ws);
+    const second = await serveWorkspace(ws);
     assert.equal(readLock(path.join(ws, ".automl"))?.pid, second.ready.pid);
     assert.match(second.stderr.join(""), new RegExp(`took over the workspace lock of process ${first.ready.pid}`));
     assert.deepEqual((await second.client.events(id)).events, before, "the same history, nothing cut");

@@ -73,10 +73,12 @@ export class GradientView {
     const values: unknown[] = path.points.map((p, step) => ({ kind: "path", x: p.x * half, y: p.y * half, step }));
     const cells = surface ? (this.cells(runId, surface) as Array<{ z: number }>) : [];
     values.push(...cells);
-    const zs = cells.map((c) => c.z).filter(Number.isFinite);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { z } of cells) if (Number.isFinite(z)) (lo = Math.min(lo, z)), (hi = Math.max(hi, z));
     this.notes.append(
-      zs.length
-        ? h("p", { class: "hint" }, `Colour: loss from ${formatNumber(Math.min(...zs))} (dark) to ${formatNumber(Math.max(...zs))} (light), on a log-like scale.`)
+      lo <= hi
+        ? h("p", { class: "hint" }, `Colour: loss from ${formatNumber(lo)} (dark) to ${formatNumber(hi)} (light), on a log-like scale.`)
         : h("p", { class: "hint" }, "The surface is drawn once it has been computed; the path streams in meanwhile."),
     );
     this.chart.update(values);

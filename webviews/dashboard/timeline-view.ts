@@ -112,7 +112,7 @@ export class TimelineView {
     if (!w) return null;
     const plan = s.plans[w.stage_id];
     const pending = plan && !plan.approved ? plan.plan_json : null;
-    const controls = w.next_actions.map((a) => this.actionControl(s, w.stage_id, a, pending));
+    const controls = w.next_actions.map((a) => this.actionControl(w.stage_id, a, pending));
     return h(
       "div",
       { class: "gate", "data-gate": w.stage_id },
@@ -126,7 +126,7 @@ export class TimelineView {
     );
   }
 
-  private actionControl(_s: ProjectSnapshot, stage: StageId, a: NextAction, pending: Record<string, unknown> | null): HTMLElement {
+  private actionControl(stage: StageId, a: NextAction, pending: Record<string, unknown> | null): HTMLElement {
     if (a.id === GATE_ACTIONS.upload) return h("button", { "data-action": a.id, onclick: () => this.send({ type: "upload" }) }, `${a.label}…`);
     if (a.id === GATE_ACTIONS.edit) {
       return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.planDraft = { stage, text: JSON.stringify(pending ?? {}, null, 2) }), this.refresh()) }, a.label);

@@ -4,6 +4,7 @@
  * bucketed, hover values, step or wall-clock x-axis; progress with ETA, the leaderboard, the
  * best model, resources, logs and the evaluation artifacts as they arrive.
  */
+import { wasInterrupted } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
 import type { DashboardStore } from "./dashboard-store";
 import { toDrawPoints } from "./chart-series";
@@ -122,7 +123,6 @@ export class TrainingView {
     const s = store.snapshot;
     const t0 = Math.min(...[...store.runStarted.values()], Infinity);
     const { shown, total } = this.shownRuns(store);
-    const oneShot = new Set(s.leaderboard.filter((r) => r.one_shot).map((r) => r.run_id));
     const curves = (pick: (name: string, runMetric: string) => boolean) => {
       const values: unknown[] = [];
       for (const { runId, modelId } of shown) {
@@ -131,7 +131,8 @@ export class TrainingView {
           const [name, split] = key.split("/") as [string, string];
           if (split === "test" || !pick(name, run.metric_primary)) continue;
           const series = `${modelId} ${runId.slice(-6)} · ${name} ${split}`;
-          if (oneShot.has(runId) || run.simulated) {
+          // a one-shot fit (closed form, counting) reports paced steps marked simulated: not a curve
+          if (run.simulated) {
             // a one-shot fit has no curve: its one real figure is its final score, drawn as a point
             if (split !== "val" || run.status !== "success") continue;
             const last = points[points.length - 1]!;
@@ -167,7 +168,7 @@ export class TrainingView {
     const trainingOver = ["completed", "stale"].includes(s.stages.TRAIN.status);
     const bestTest = best && trainingOver ? s.leaderboard.find((r) => r.run_id === best.run_id)?.test_metric : null;
     const validation = s.leaderboard.some((r) => r.validation === "5-fold") ? "validation (5-fold CV)" : "validation (split)";
-    const interrupted = s.stages.TRAIN.status === "failed" && /interrupted/.test(s.stages.TRAIN.message);
+    const interrupted = wasInterrupted(s.stages.TRAIN);
     replaceChildren(
       this.board,
       interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. Retry TRAIN on the Timeline to run it again.`) : null,
@@ -184,7 +185,7 @@ export class TrainingView {
               "tr",
               { class: r.run_id === best?.run_id ? "is-best" : "" },
               h("td", {}, String(i + 1)),
-              h("td", {}, r.model, r.one_shot ? h("span", { class: "tag" }, "one-shot") : null),
+              h("td", {}, r.model, r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null),
               h("td", {}, r.run_id ?? ""),
               h("td", {}, r.metric ? `${r.metric.name} ${formatNumber(r.metric.value)}` : "–"),
               h("td", {}, formatNumber(r.runtime_s, 3)),

