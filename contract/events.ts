@@ -123,6 +123,8 @@ export const EVENT_SCHEMAS = {
     constraints: jsonObject,
     /** added: which parser produced this ("rules" or "llm") */
     parser: z.string().optional(),
+    /** added: the request as it was read (it changes when the person rewords it) */
+    prompt: z.string().optional(),
   }),
   DATASET_CANDIDATES: z.strictObject({
     datasets: z.array(
@@ -315,6 +317,11 @@ export const EVENT_SCHEMAS = {
         stage_id: stageId,
         title: z.string().min(1),
         detail: z.string(),
+        /**
+         * added: the stage's code cell as generated and with the edit made; applying the
+         * suggestion puts `after` in place of `before` and runs the cell
+         */
+        cell_edit: z.strictObject({ before: z.string(), after: z.string() }).optional(),
       }),
     ),
   }),

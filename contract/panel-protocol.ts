@@ -32,6 +32,8 @@ export type PanelToHost =
   | { type: "upload" }
   /** read the request again (a failed PARSE_INTENT or DATA_SOURCE has no gate to answer) */
   | { type: "reparse"; prompt?: string; target?: string }
+  /** put a suggested edit in its stage's notebook cell and run it (the stages after it follow) */
+  | { type: "applySuggestion"; id: string }
   /** open the project's report, or show its export zip in the explorer */
   | { type: "openReport" }
   | { type: "revealZip" };

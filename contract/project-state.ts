@@ -38,7 +38,7 @@ export interface ProjectSnapshot {
   split: EventPayload<"SPLIT_SUMMARY"> | null;
   preprocess_steps: EventPayload<"PREPROCESS_PLAN">["steps"];
   /** the newest plan per stage, and whether it was approved */
-  plans: Partial<Record<StageId, { plan_json: Record<string, unknown>; approved: boolean }>>;
+  plans: Partial<Record<StageId, { plan_json: Record<string, unknown>; approved: boolean; /** approved with changes made by the person */ edited: boolean }>>;
   model_candidates: EventPayload<"MODEL_CANDIDATES">["models"];
   selected_models: string[];
   runs: Record<string, RunSnapshot>;
@@ -100,12 +100,13 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
       s.waiting = { ...env.event.payload };
       break;
     case EV.PLAN_PROPOSED:
-      s.plans[env.event.payload.stage_id] = { plan_json: env.event.payload.plan_json, approved: false };
+      s.plans[env.event.payload.stage_id] = { plan_json: env.event.payload.plan_json, approved: false, edited: false };
       break;
     case EV.PLAN_APPROVED: {
       const p = env.event.payload;
       const prior = s.plans[p.stage_id];
-      s.plans[p.stage_id] = { plan_json: p.plan_json ?? prior?.plan_json ?? {}, approved: true };
+      const edited = p.plan_json !== undefined && JSON.stringify(p.plan_json) !== JSON.stringify(prior?.plan_json);
+      s.plans[p.stage_id] = { plan_json: p.plan_json ?? prior?.plan_json ?? {}, approved: true, edited };
       break;
     }
     case EV.PROMPT_PARSED:

@@ -8,6 +8,7 @@ import { EV, type ConductorClient } from "../contract";
 import { ConductorProcess } from "./conductor/conductor-process";
 import { ProjectStreams, type ProjectFeed } from "./conductor/project-streams";
 import { AutomlNotebookController } from "./notebook/automl-notebook-controller";
+import { applySuggestedEdit, type SuggestedEdit } from "./notebook/suggested-edit";
 import { VariablesView } from "./notebook/variables-view";
 import { DashboardPanel } from "./panels/dashboard-panel";
 import { ProjectStatusBar } from "./status/project-status-bar";
@@ -29,7 +30,7 @@ export class AutomlServices implements vscode.Disposable {
     this.streams = new ProjectStreams(this.conductor);
     const client = () => this.client();
     this.variables = new VariablesView(client);
-    this.controller = new AutomlNotebookController(client, this.log);
+    this.controller = new AutomlNotebookController(client, this.log, context.extension.id);
     this.disposables.push(
       this.log,
       this.conductor,
@@ -82,11 +83,18 @@ export class AutomlServices implements vscode.Disposable {
     DashboardPanel.show(feed, state.meta, {
       extensionUri: this.context.extensionUri,
       client: () => this.client(),
-      openNotebook: (id) => this.openNotebook(id),
+      openNotebook: async (id) => void (await this.openNotebook(id)),
+      applySuggestion: (id, suggestion) => this.applySuggestion(id, suggestion),
       exportZip: (id) => vscode.commands.executeCommand("automl.exportProject", id) as Promise<void>,
       projectDir: (id) => this.projectDir(id),
       log: this.log,
     }, restored);
+  }
+
+  /** A suggested edit put in its cell, which runs; the stages after it re-run (see suggested-edit.ts). */
+  async applySuggestion(projectId: string, suggestion: SuggestedEdit): Promise<void> {
+    const outcome = await applySuggestedEdit(await this.openNotebook(projectId), this.controller, suggestion);
+    this.log.info(`suggestion ${suggestion.id} of ${projectId}: ${outcome}`);
   }
 
   projectDir(projectId: string): vscode.Uri {
@@ -94,14 +102,15 @@ export class AutomlServices implements vscode.Disposable {
     return vscode.Uri.joinPath(folder, ".automl", "projects", projectId);
   }
 
-  async openNotebook(projectId: string): Promise<void> {
+  async openNotebook(projectId: string): Promise<vscode.NotebookEditor> {
     const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb");
     const doc = await vscode.workspace.openNotebookDocument(uri);
     // beside the dashboard, so the panels and the notebook are both in view
     const dashboard = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(DashboardPanel.viewType)));
     const column = dashboard?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
-    await vscode.window.showNotebookDocument(doc, { viewColumn: column, preserveFocus: true, preview: false });
+    const editor = await vscode.window.showNotebookDocument(doc, { viewColumn: column, preserveFocus: true, preview: false });
     this.log.info(`opened ${path.basename(uri.fsPath)} of ${projectId}`);
+    return editor;
   }
 
   dispose(): void {

@@ -24,13 +24,15 @@ export class AutomlNotebookController implements vscode.Disposable {
   constructor(
     private readonly client: () => Promise<ConductorClient>,
     private readonly log: vscode.LogOutputChannel,
+    /** this extension's id, as the kernel picker names controllers */
+    private readonly extensionId: string,
   ) {
     this.controller = vscode.notebooks.createNotebookController(CONTROLLER_ID, "jupyter-notebook", "AutoML TypeScript");
     this.controller.supportedLanguages = ["typescript"];
     this.controller.supportsExecutionOrder = true;
     this.controller.description = "the project's kernel";
     this.controller.detail = "Runs cells in the AutoML project's TypeScript kernel; the panels follow live.";
-    this.controller.executeHandler = (cells, notebook) => this.execute(cells, notebook);
+    this.controller.executeHandler = async (cells, notebook) => void (await this.execute(cells, notebook));
     this.controller.interruptHandler = (notebook) => this.interrupt(notebook);
     this.disposables.push(
       this.controller,
@@ -48,8 +50,22 @@ export class AutomlNotebookController implements vscode.Disposable {
     }
   }
 
-  private async execute(cells: vscode.NotebookCell[], notebook: vscode.NotebookDocument): Promise<void> {
+  /**
+   * Runs cells in this controller (selecting it for the notebook first) and resolves when they
+   * are done; with `rerunStale`, the stages a cell leaves stale are re-run at once instead of
+   * asking. Resolves with whether each cell succeeded (the cells' executionSummary follows later).
+   */
+  async run(editor: vscode.NotebookEditor, cells: vscode.NotebookCell[], options: { rerunStale: boolean }): Promise<boolean[]> {
+    if (!this.selected.has(editor.notebook)) {
+      await vscode.commands.executeCommand("notebook.selectKernel", { notebookEditor: editor, id: CONTROLLER_ID, extension: this.extensionId });
+    }
+    if (!this.selected.has(editor.notebook)) throw new Error(`The notebook's kernel could not be set to "AutoML TypeScript": pick it in the kernel picker (top right) and try again.`);
+    return this.execute(cells, editor.notebook, options);
+  }
+
+  private async execute(cells: vscode.NotebookCell[], notebook: vscode.NotebookDocument, options = { rerunStale: false }): Promise<boolean[]> {
     const projectId = projectOfNotebook(notebook);
+    const results: boolean[] = [];
     this.log.info(`running ${cells.length} cell(s) of ${projectId ?? notebook.uri.fsPath}`);
     for (const cell of cells) {
       const execution = this.controller.createNotebookCellExecution(cell);
@@ -58,6 +74,7 @@ export class AutomlNotebookController implements vscode.Disposable {
       if (!projectId) {
         await execution.appendOutput(errorOutput("Not an AutoML notebook", "This kernel runs AutoML project notebooks (.automl/projects/<id>/notebook.ipynb). Pick another kernel for this notebook."));
         execution.end(false, Date.now());
+        results.push(false);
         continue;
       }
       let stream: { name: string; output: vscode.NotebookCellOutput } | null = null;
@@ -81,7 +98,9 @@ export class AutomlNotebookController implements vscode.Disposable {
         });
         execution.executionOrder = done.execution_count;
         ok = done.status === "ok";
-        if (done.stale_stages.length) {
+        if (done.stale_stages.length && options.rerunStale) {
+          void client.rerunStale(projectId).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+        } else if (done.stale_stages.length) {
           void vscode.window
             .showInformationMessage(`AutoML: ${done.stale_stages.map((st) => STAGE_TITLES[st as StageId] ?? st).join(", ")} no longer follow from this cell.`, "Re-run them", "Open Dashboard")
             .then((pick) => {
@@ -94,8 +113,10 @@ export class AutomlNotebookController implements vscode.Disposable {
         this.log.warn(`cell run failed: ${(err as Error).message}`);
       }
       execution.end(ok, Date.now());
+      results.push(ok);
       this.executed.fire(projectId);
     }
+    return results;
   }
 
   private async interrupt(notebook: vscode.NotebookDocument): Promise<void> {

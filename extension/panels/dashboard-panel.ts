@@ -7,13 +7,16 @@
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import * as path from "node:path";
-import { projectDisplayName, type ConductorClient, type HostToPanel, type PanelToHost, type ProjectMeta } from "../../contract";
+import { EV, projectDisplayName, type AnyEventEnvelope, type ConductorClient, type HostToPanel, type PanelToHost, type ProjectMeta } from "../../contract";
 import type { ProjectFeed } from "../conductor/project-streams";
+import type { SuggestedEdit } from "../notebook/suggested-edit";
 
 export interface DashboardDeps {
   extensionUri: vscode.Uri;
   client: () => Promise<ConductorClient>;
   openNotebook: (projectId: string) => Promise<void>;
+  /** puts a suggested edit in its stage's cell and runs it */
+  applySuggestion: (projectId: string, suggestion: SuggestedEdit) => Promise<void>;
   exportZip: (projectId: string) => Promise<void>;
   projectDir: (projectId: string) => vscode.Uri;
   log: vscode.LogOutputChannel;
@@ -45,7 +48,7 @@ export class DashboardPanel implements vscode.Disposable {
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly feed: ProjectFeed,
-    private readonly meta: ProjectMeta,
+    private meta: ProjectMeta,
     private readonly deps: DashboardDeps,
   ) {
     // two projects with the same request are told apart by their id's tail
@@ -53,10 +56,27 @@ export class DashboardPanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: PanelToHost) => void this.onMessage(m)),
-      feed.onEvents((events) => this.ready && this.post({ type: "events", events: [...events], replay: false })),
+      feed.onEvents((events) => {
+        this.followPrompt(events);
+        if (this.ready) this.post({ type: "events", events: [...events], replay: false });
+      }),
       feed.onConnection((state) => this.post({ type: "connection", state })),
       panel.onDidDispose(() => this.dispose()),
     );
+  }
+
+  /** A reworded request renames the panel and the dashboard's title and prompt editor. */
+  private followPrompt(events: readonly AnyEventEnvelope[]): void {
+    for (const e of events) {
+      if (e.event.name !== EV.PROMPT_PARSED || !e.event.payload.prompt || e.event.payload.prompt === this.meta.prompt) continue;
+      this.meta = { ...this.meta, prompt: e.event.payload.prompt };
+      this.panel.title = `AutoML: ${projectDisplayName(this.meta)}`;
+      if (this.ready) this.post(this.initMessage());
+    }
+  }
+
+  private initMessage(): HostToPanel {
+    return { type: "init", projectId: this.feed.projectId, prompt: this.meta.prompt, name: projectDisplayName(this.meta) };
   }
 
   private post(m: HostToPanel): void {
@@ -68,7 +88,8 @@ export class DashboardPanel implements vscode.Disposable {
       switch (m.type) {
         case "ready":
           this.ready = true;
-          this.post({ type: "init", projectId: this.feed.projectId, prompt: this.meta.prompt, name: projectDisplayName(this.meta) });
+          this.followPrompt(this.feed.events);
+          this.post(this.initMessage());
           this.post({ type: "events", events: [...this.feed.events], replay: true });
           this.post({ type: "connection", state: this.feed.connection });
           break;
@@ -107,6 +128,13 @@ export class DashboardPanel implements vscode.Disposable {
           if (!picked?.[0]) return;
           const bytes = await vscode.workspace.fs.readFile(picked[0]);
           await (await this.deps.client()).upload(this.feed.projectId, path.basename(picked[0].fsPath), bytes);
+          this.post({ type: "actionResult", action: m.type, ok: true });
+          break;
+        }
+        case "applySuggestion": {
+          const suggestion = this.feed.snapshot.suggestions.find((sg) => sg.id === m.id);
+          if (!suggestion) throw new Error("That suggestion is no longer current: the project has moved on since. Look at the new suggestions.");
+          await this.deps.applySuggestion(this.feed.projectId, suggestion);
           this.post({ type: "actionResult", action: m.type, ok: true });
           break;
         }

@@ -142,7 +142,9 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   events.emit(EV.LOG_LINE, {
     run_id: runId,
     level: "info",
-    text: `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
+    text: req.learner.iterative
+      ? `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`
+      : `${req.learner.name}: fitted in one shot (it has no optimisation steps; the ${SIMULATED_STEPS} progress steps were paced for display and are marked simulated); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
   emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, predictions: testPredictions, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });

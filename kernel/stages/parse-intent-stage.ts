@@ -12,7 +12,7 @@ export const parseIntentStage: StageModule = {
     const parsed = parseIntentByRules(ctx.meta.prompt, ctx.meta.target ?? undefined);
     // a task the person chose outranks the parser's reading
     const intent = ctx.meta.task_type ? { ...parsed, task_type: ctx.meta.task_type, constraints: { ...parsed.constraints, task_source: "person" } } : parsed;
-    ctx.events.emit(EV.PROMPT_PARSED, intent);
+    ctx.events.emit(EV.PROMPT_PARSED, { ...intent, prompt: ctx.meta.prompt });
     if (!TABULAR.has(intent.task_type)) {
       throw new InputError(
         `This looks like ${intent.task_type.replace(/_/g, " ")}, which this version cannot train yet: it builds regression and classification models on tables. ` +

@@ -2,9 +2,11 @@
  * REVIEW_EDIT: the report, the notebook (complete up to training) and concrete edits a
  * person could try next. Edited cells re-run through the kernel (the notebook issue).
  */
-import { EV, type EventPayload, type ProjectSnapshot } from "../../contract";
-import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
-import type { StageModule } from "./stage";
+import { EV, STAGE_TITLES, type EventPayload, type PreprocessStep, type ProjectSnapshot } from "../../contract";
+import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
+import { modelSelectStage, type TrainingPlan } from "./model-select-stage";
+import { preprocessStage } from "./preprocess-stage";
+import type { StageContext, StageModule } from "./stage";
 
 type Suggestion = EventPayload<"EDIT_SUGGESTIONS">["suggestions"][number];
 export const REPORT_FILE = "report.md";
@@ -18,7 +20,7 @@ export const reviewEditStage: StageModule = {
     ctx.events.emit(EV.NOTEBOOK_READY, { asset_url: ctx.assets.url(NOTEBOOK_FILE) });
     const files = [NOTEBOOK_FILE, REPORT_FILE, "preprocess/preprocessor.json", ...Object.values(ctx.snapshot.runs).filter((r) => r.status === "success").map((r) => `models/${r.run_id}.json`)];
     ctx.events.emit(EV.CODE_WORKSPACE_READY, { files: ctx.assets.fileEntries(files.filter((f) => ctx.assets.exists(f))) });
-    const suggestions = suggestEdits(ctx.snapshot);
+    const suggestions = suggestEdits(ctx.snapshot).map((idea) => withCellEdit(ctx, idea));
     ctx.events.emit(EV.EDIT_SUGGESTIONS, { suggestions });
     return { kind: "review", summary: `Report and notebook ready; ${suggestions.length} suggested edit(s).` };
   },
@@ -35,27 +37,87 @@ export const reviewEditStage: StageModule = {
   },
 };
 
+/** A suggestion and, when it is a change to a plan, that change. */
+interface Idea {
+  suggestion: Suggestion;
+  patch?: (plan: Record<string, unknown>) => Record<string, unknown>;
+}
+
 /** Heuristics from what the run showed; each names the stage (cell) to edit. */
-export function suggestEdits(s: ProjectSnapshot): Suggestion[] {
-  const out: Suggestion[] = [];
+export function suggestEdits(s: ProjectSnapshot): Idea[] {
+  const out: Idea[] = [];
+  const models = (plan: Record<string, unknown>) => (plan as TrainingPlan).models;
   for (const run of Object.values(s.runs)) {
     if (run.status === "success" && !run.simulated && run.step >= run.steps && run.steps > 0) {
       const row = s.leaderboard.find((r) => r.run_id === run.run_id);
-      if (row && row.params["max_epochs"] !== undefined && run.steps >= Number(row.params["max_epochs"])) {
-        out.push({ id: `more-epochs-${run.model_id}`, stage_id: "MODEL_SELECT", title: `Train ${run.model_id} longer`, detail: `It used all ${run.steps} epochs without early stopping; raise max_epochs.` });
+      const epochs = Number(row?.params["max_epochs"]);
+      if (row && Number.isFinite(epochs) && run.steps >= epochs) {
+        out.push({
+          suggestion: { id: `more-epochs-${run.model_id}`, stage_id: "MODEL_SELECT", title: `Train ${run.model_id} longer`, detail: `It used all ${run.steps} epochs without early stopping; raise max_epochs to ${epochs * 2}.` },
+          patch: (plan) => ({ ...plan, models: models(plan).map((m) => (m.id === run.model_id ? { ...m, params: { ...m.params, max_epochs: epochs * 2 } } : m)) }),
+        });
       }
     }
   }
   if (s.task_type === "regression" && s.leaderboard.some((r) => r.model === "ridge")) {
-    out.push({ id: "tune-ridge-alpha", stage_id: "MODEL_SELECT", title: "Tune ridge's alpha", detail: "Add ridge runs with alpha 0.1 and 10 and keep the one with the best validation score." });
+    out.push({
+      suggestion: { id: "tune-ridge-alpha", stage_id: "MODEL_SELECT", title: "Tune ridge's alpha", detail: "Add ridge runs with alpha 0.1 and 10 and keep the one with the best validation score." },
+      patch: (plan) => ({ ...plan, models: [...models(plan), { id: "ridge", params: { alpha: 0.1 } }, { id: "ridge", params: { alpha: 10 } }] }),
+    });
   }
   for (const w of s.profile?.warnings ?? []) {
     const col = /^(.+?) is (\d+)% missing/.exec(w);
-    if (col) out.push({ id: `drop-${col[1]}`, stage_id: "PREPROCESS", title: `Try without ${col[1]}`, detail: `${col[1]} is ${col[2]}% missing; add it to a drop_column step and compare.` });
-    if (/rare/.test(w)) out.push({ id: "rank-by-f1", stage_id: "MODEL_SELECT", title: "Rank by F1", detail: "A rare class makes accuracy flattering; set metric_primary to f1." });
+    if (col) {
+      const column = col[1]!;
+      out.push({
+        suggestion: { id: `drop-${column}`, stage_id: "PREPROCESS", title: `Try without ${column}`, detail: `${column} is ${col[2]}% missing; drop it and compare.` },
+        patch: (plan) => ({ ...plan, steps: [{ id: `drop-${column}`, op: "drop_column", columns: [column], params: {}, why: `${col[2]}% missing: compare the scores without it.` }, ...(plan["steps"] as PreprocessStep[])] }),
+      });
+    }
+    if (/rare/.test(w)) {
+      out.push({
+        suggestion: { id: "rank-by-f1", stage_id: "MODEL_SELECT", title: "Rank by F1", detail: "A rare class makes accuracy flattering; rank by f1 instead." },
+        patch: (plan) => ({ ...plan, metric_primary: "f1" }),
+      });
+    }
   }
-  out.push({ id: "change-seed", stage_id: "PREPROCESS", title: "Check the score's stability", detail: "Re-run with another split seed; a score that moves a lot is not yet trustworthy." });
+  out.push({
+    suggestion: { id: "change-seed", stage_id: "PREPROCESS", title: "Check the score's stability", detail: "Re-run with another split seed; a score that moves a lot is not yet trustworthy." },
+    patch: (plan) => {
+      const split = plan["split"] as { seed: number };
+      return { ...plan, split: { ...split, seed: split.seed + 1 } };
+    },
+  });
   return out;
+}
+
+const CELL_STAGES = { PREPROCESS: preprocessStage, MODEL_SELECT: modelSelectStage } as const;
+
+/**
+ * The suggestion with its cell edit: the stage's code cell generated from the approved plan,
+ * and from the plan with the change made. A change the stage would refuse gets no edit.
+ */
+function withCellEdit(ctx: StageContext, idea: Idea): Suggestion {
+  const stage = idea.suggestion.stage_id;
+  const plan = ctx.snapshot.plans[stage];
+  if (!idea.patch || !plan?.approved || !(stage === "PREPROCESS" || stage === "MODEL_SELECT")) return idea.suggestion;
+  const module = CELL_STAGES[stage];
+  const changed = idea.patch(structuredClone(plan.plan_json));
+  try {
+    module.checkPlan!(ctx, changed);
+  } catch (err) {
+    ctx.logger.warn(`suggestion ${idea.suggestion.id} has no cell edit: ${(err as Error).message}`);
+    return idea.suggestion;
+  }
+  const codeCell = (snapshot: ProjectSnapshot) => module.cells({ ...ctx, snapshot }).find((c) => c.kind === "code")?.source;
+  const before = codeCell(ctx.snapshot);
+  // a cell edited in the notebook no longer says what the plan says: the edit is the person's to make there
+  const inNotebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
+  if (inNotebook && stageCode(inNotebook, stage)[0]?.trim() !== before?.trim()) {
+    return { ...idea.suggestion, detail: `${idea.suggestion.detail} (The ${STAGE_TITLES[stage]} cell was edited in the notebook: make the change there.)` };
+  }
+  const after = codeCell({ ...ctx.snapshot, plans: { ...ctx.snapshot.plans, [stage]: { ...plan, plan_json: changed } } });
+  return before !== undefined && after !== undefined && before !== after ? { ...idea.suggestion, cell_edit: { before, after } } : idea.suggestion;
 }
 
 function renderReport(s: ProjectSnapshot, prompt: string): string {
@@ -75,9 +137,11 @@ function renderReport(s: ProjectSnapshot, prompt: string): string {
     "",
     "## Preprocessing",
     "",
-    ...s.preprocess_steps.map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`),
+    ...planLines(s, "PREPROCESS", preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`)),
     "",
     "## Models",
+    "",
+    ...planLines(s, "MODEL_SELECT", trainingPlanLines(s)),
     "",
     "| model | validation | test | time (s) | status |",
     "|---|---|---|---|---|",
@@ -95,4 +159,25 @@ function renderReport(s: ProjectSnapshot, prompt: string): string {
   }
   lines.push("Scores come from one evaluation on test rows no model or preprocessing step saw while fitting.", "");
   return lines.join("\n");
+}
+
+/** The approved plan's steps (as the person approved them, edited or not), else the proposal's. */
+function preprocessSteps(s: ProjectSnapshot): PreprocessStep[] {
+  const approved = s.plans.PREPROCESS?.approved ? (s.plans.PREPROCESS.plan_json["steps"] as PreprocessStep[] | undefined) : undefined;
+  return approved ?? s.preprocess_steps;
+}
+
+function trainingPlanLines(s: ProjectSnapshot): string[] {
+  const plan = s.plans.MODEL_SELECT?.plan_json as Partial<TrainingPlan> | undefined;
+  if (!plan?.models) return [];
+  const how = plan.time_budget_s ? `Searched for ${plan.time_budget_s} s over` : "Trained";
+  return [`${how}: ${plan.models.map((m) => `${m.id}${m.params && Object.keys(m.params).length ? ` (${Object.entries(m.params).map(([k, v]) => `${k} ${String(v)}`).join(", ")})` : ""}`).join("; ")}; ranked by validation ${plan.metric_primary ?? "?"}.`];
+}
+
+/** A section's lines, saying whether the plan was approved as proposed or edited first. */
+function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", lines: string[]): string[] {
+  const plan = s.plans[stage];
+  if (!plan) return lines;
+  const note = !plan.approved ? "Proposed plan (not approved):" : plan.edited ? "The approved plan, as edited before approval:" : "The approved plan:";
+  return [note, "", ...lines];
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { unzipSync } from "fflate";
 import { EV, GATE_ACTIONS, STAGE_IDS, type AnyEventEnvelope, type StageId } from "../../contract";
 import { Conductor } from "../../kernel/conductor/conductor";
 import { createMemoryLogger } from "../../kernel/logging/logger";
@@ -54,6 +55,12 @@ describe("conductor", () => {
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");
     assert.deepEqual(p.snapshot.leaderboard.map((r) => r.model), ["ridge"]);
     assert.equal(p.snapshot.leaderboard[0]!.metric?.name, "mae");
+    // the report (and the zip's copy) describes what was approved, not what was proposed
+    const report = fs.readFileSync(p.assets.absolute("report.md"), "utf8");
+    assert.match(report, /The approved plan, as edited before approval:\n\n- drop_column \(b\): not a feature I want/);
+    assert.match(report, /Trained: ridge \(alpha 3\); ranked by validation mae/);
+    const zipped = unzipSync(new Uint8Array(fs.readFileSync(p.assets.absolute(`export/${id}.zip`))));
+    assert.equal(Buffer.from(zipped["report.md"]!).toString("utf8"), report);
     const events = p.bus.eventsSince(0);
     for (const stage of STAGE_IDS.slice(0, 7)) {
       const planned = stage === "PREPROCESS" || stage === "MODEL_SELECT";

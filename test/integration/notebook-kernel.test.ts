@@ -74,6 +74,34 @@ describe("the notebook kernel", function () {
     assert.equal(rerun.state.snapshot.stages.EXPORT.status, "completed");
   });
 
+  it("applies a suggested edit: its cell, as written in the notebook, runs edited and the stages after it follow", async () => {
+    const id = await finishedProject(rc, "predict house prices");
+    const suggestions = (await rc.client.state(id)).snapshot.suggestions;
+    const ridge = suggestions.find((s) => s.id === "tune-ridge-alpha")!;
+    assert.ok(ridge.cell_edit, JSON.stringify(suggestions));
+    const cell = notebookOf(rc, id).cells.find((c) => c.metadata.automl?.stage_id === "MODEL_SELECT" && c.cell_type === "code")!;
+    assert.equal(cell.source.join("").trim(), ridge.cell_edit.before.trim(), "the edit finds its cell as the stage wrote it");
+    assert.match(ridge.cell_edit.after, /"alpha": 0.1[\s\S]*"alpha": 10/);
+    // as the extension does: the edit goes into the notebook, which is saved, then the cell runs
+    const file = path.join(rc.conductor.projectsDir, id, "notebook.ipynb");
+    const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: NotebookCell[] };
+    nb.cells.find((c) => c.metadata.automl?.stage_id === "MODEL_SELECT" && c.cell_type === "code")!.source = [ridge.cell_edit.after];
+    fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+    const r = await run(rc, id, ridge.cell_edit.after, "MODEL_SELECT");
+    assert.equal(r.done.status, "ok", r.text);
+    assert.deepEqual(r.done.stale_stages, ["TRAIN", "REVIEW_EDIT", "EXPORT"]);
+    const rerun = await rc.client.rerunStale(id);
+    assert.deepEqual(rerun.reran, ["TRAIN", "REVIEW_EDIT", "EXPORT"]);
+    const after = rerun.state.snapshot;
+    const alphas = after.leaderboard.filter((row) => row.model === "ridge").map((row) => row.params["alpha"]);
+    for (const alpha of [0.1, 10]) assert.ok(alphas.includes(alpha), `a ridge run with alpha ${alpha}: ${alphas.join(", ")}`);
+    // the review ran again on the new result; the cell no longer says what the plan says, so
+    // its suggestions send the person to the cell instead of overwriting their edit
+    const again = after.suggestions.find((s) => s.id === "tune-ridge-alpha")!;
+    assert.equal(again.cell_edit, undefined);
+    assert.match(again.detail, /cell was edited in the notebook/);
+  });
+
   it("re-runs an edited TRAIN cell as a new run whose events reach a WebSocket client live", async () => {
     const id = await finishedProject(rc, "predict house prices");
     const stream = await openStream(rc.client.streamUrl(id, (await rc.client.state(id)).snapshot.last_seq));

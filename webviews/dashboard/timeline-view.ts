@@ -68,6 +68,8 @@ export class TimelineView {
       actionError ? h("div", { class: "error", role: "alert" }, actionError) : null,
       this.gate(s),
       this.summary(s),
+      // after the project is done the ideas stay in view, each one click from being tried
+      s.stages.EXPORT.status === "completed" && !s.waiting ? this.suggestions(s) : null,
     );
   }
 
@@ -180,7 +182,15 @@ export class TimelineView {
         "ul",
         {},
         ...s.suggestions.map((sg) =>
-          h("li", { "data-suggestion": sg.id }, h("strong", {}, sg.title), ` (${STAGE_TITLES[sg.stage_id]}): ${sg.detail} `, h("button", { class: "link", onclick: () => this.send({ type: "openNotebook" }), title: `Edit the ${STAGE_TITLES[sg.stage_id]} cell and run it` }, "Open its cell")),
+          h(
+            "li",
+            { "data-suggestion": sg.id },
+            h("strong", {}, sg.title),
+            ` (${STAGE_TITLES[sg.stage_id]}): ${sg.detail} `,
+            sg.cell_edit
+              ? h("button", { class: "link", "data-apply": sg.id, onclick: () => this.send({ type: "applySuggestion", id: sg.id }), title: `Put this edit in the ${STAGE_TITLES[sg.stage_id]} cell, run it, and re-run the stages after it` }, "Apply and run")
+              : h("button", { class: "link", onclick: () => this.send({ type: "openNotebook" }), title: `Edit the ${STAGE_TITLES[sg.stage_id]} cell and run it` }, "Open the notebook"),
+          ),
         ),
       ),
     );

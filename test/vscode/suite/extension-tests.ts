@@ -105,6 +105,25 @@ export function registerExtensionTests(): void {
       await until(() => services.variables.projectId === projectId, "the variables view to refresh");
     });
 
+    it("applies a suggested edit with one click: the stage's cell is edited and run, and the stages after it follow", async () => {
+      const feed = await services.follow(projectId);
+      const seed = feed.snapshot.suggestions.find((s) => s.id === "change-seed");
+      assert.ok(seed?.cell_edit, JSON.stringify(feed.snapshot.suggestions));
+      const runsBefore = Object.keys(feed.snapshot.runs).length;
+      const seedBefore = feed.snapshot.split?.seed;
+      await services.applySuggestion(projectId, seed);
+      const nb = vscode.window.activeNotebookEditor!.notebook;
+      const cell = nb.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code && c.document.getText().includes("rt.split("))!;
+      assert.equal(cell.document.getText(), seed.cell_edit.after, "the cell holds the edit");
+      await until(() => cell.executionSummary?.success !== undefined, "the cell's run to be recorded", 20_000);
+      assert.equal(cell.executionSummary?.success, true, "the edited cell ran");
+      const newSeed = /seed: (\d+)/.exec(seed.cell_edit.after)![1]!;
+      assert.match(fs.readFileSync(nb.uri.fsPath, "utf8"), new RegExp(`seed: ${newSeed},`), "the notebook was saved with the edit");
+      await until(() => feed.snapshot.stages.EXPORT.status === "completed" && Object.keys(feed.snapshot.runs).length > runsBefore, "the stale stages to re-run", 180_000);
+      assert.notEqual(feed.snapshot.split?.seed, seedBefore, "the split took the new seed");
+      assert.equal(feed.snapshot.split?.seed, Number(newSeed));
+    });
+
     it("opens the dashboard panel for the project", async () => {
       await vscode.commands.executeCommand("automl.openDashboard", projectId);
       const dashboardTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes("automl.dashboard"));
