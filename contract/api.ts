@@ -126,6 +126,8 @@ export type ParseRequest = z.infer<typeof parseRequest>;
 
 export const retryRequest = z.strictObject({
   target: z.string().min(1).optional(),
+  /** a search cut short by a stop carries on (its finished runs kept, the rest of its budget) instead of starting over */
+  resume: z.boolean().optional(),
 });
 export type RetryRequest = z.infer<typeof retryRequest>;
 

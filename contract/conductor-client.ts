@@ -10,6 +10,7 @@ import {
   type ConfirmRequest,
   type CreateProjectRequest,
   type ParseRequest,
+  type RetryRequest,
   type ProjectMeta,
 } from "./api";
 import type { AnyEventEnvelope } from "./envelope";
@@ -89,8 +90,8 @@ export class ConductorClient {
   parse(id: string, req: ParseRequest): Promise<ProjectStateResponse> {
     return this.call("POST", apiPaths.parse(id), req);
   }
-  retry(id: string): Promise<ProjectStateResponse> {
-    return this.call("POST", apiPaths.retry(id), {});
+  retry(id: string, req: RetryRequest = {}): Promise<ProjectStateResponse> {
+    return this.call("POST", apiPaths.retry(id), req);
   }
   exportZip(id: string): Promise<EventPayload<"EXPORT_READY">> {
     return this.call("POST", apiPaths.exportZip(id), {});

@@ -24,8 +24,8 @@ export type PanelToHost =
   | { type: "fetchAsset"; url: string }
   | { type: "openNotebook" }
   | { type: "exportZip" }
-  /** run the failed stage again */
-  | { type: "retry" }
+  /** run the failed stage again; `resume`: an interrupted search carries on instead */
+  | { type: "retry"; resume?: boolean }
   /** bring the stale stages up to date, in order */
   | { type: "rerunStale" }
   /** pick a data file on this machine and make it the project's data */

@@ -4,7 +4,7 @@
  */
 import type { AnyEventEnvelope } from "./envelope";
 import { EV, type EventPayload, type FinalMetrics, type MetricValue, type NextAction, type TaskType } from "./events";
-import { STAGE_IDS, type StageId, type StageStatus } from "./stages";
+import { STAGE_IDS, wasInterrupted, type StageId, type StageStatus } from "./stages";
 
 export interface StageSnapshot {
   status: StageStatus;
@@ -224,4 +224,10 @@ export function snapshotFromEvents(projectId: string, events: Iterable<AnyEventE
   const s = emptySnapshot(projectId);
   for (const e of events) applyEvent(s, e);
   return s;
+}
+
+/** A search (a time-budgeted TRAIN) that a stop cut short: it can carry on instead of starting over. */
+export function canResumeSearch(s: ProjectSnapshot): boolean {
+  const budget = s.plans.MODEL_SELECT?.plan_json["time_budget_s"];
+  return wasInterrupted(s.stages.TRAIN) && typeof budget === "number" && budget > 0;
 }

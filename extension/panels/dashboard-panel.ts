@@ -112,7 +112,7 @@ export class DashboardPanel implements vscode.Disposable {
           await this.deps.exportZip(this.feed.projectId);
           break;
         case "retry":
-          await (await this.deps.client()).retry(this.feed.projectId);
+          await (await this.deps.client()).retry(this.feed.projectId, { resume: m.resume });
           this.post({ type: "actionResult", action: m.type, ok: true });
           break;
         case "rerunStale":

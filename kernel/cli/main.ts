@@ -12,7 +12,7 @@ const USAGE = `Usage:
              [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS] [--verbose]
   automl run --project ID [--auto] [--out DIR] [--workspace DIR]
       Continue a project of the workspace: answer the gate it waits at, or retry
-      the stage that failed.
+      the stage that failed (a search a stop cut short resumes where it was).
       Drive a project from a prompt to an export zip, showing progress.
       Without --data, a bundled dataset matching the prompt is used.
       Without --auto, each gate asks for confirmation on the terminal.

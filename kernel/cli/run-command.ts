@@ -13,6 +13,7 @@ import {
   GATE_ACTIONS,
   STAGE_IDS,
   STAGE_TITLES,
+  canResumeSearch,
   subscribe,
   type AnyEventEnvelope,
   type EventPayload,
@@ -194,8 +195,10 @@ async function resume(client: ConductorClient, projectId: string, opts: RunOptio
   if (snapshot.waiting) return await handleGate(client, projectId, snapshot.waiting, opts);
   const failed = STAGE_IDS.find((s) => snapshot.stages[s].status === "failed");
   if (failed && !busy) {
-    process.stdout.write(`${STAGE_TITLES[failed]} failed: ${snapshot.stages[failed].message}\nRetrying it.\n`);
-    await client.retry(projectId);
+    // a search a stop cut short carries on from where it was; anything else runs again
+    const resumeSearch = canResumeSearch(snapshot);
+    process.stdout.write(`${STAGE_TITLES[failed]} failed: ${snapshot.stages[failed].message}\n${resumeSearch ? "Resuming the search: its finished runs are kept and it gets the rest of its budget." : "Retrying it."}\n`);
+    await client.retry(projectId, { resume: resumeSearch });
   }
   return null;
 }

@@ -12,6 +12,8 @@ import {
   GATE_ACTIONS,
   INTERRUPTED_MESSAGE,
   PROJECT_ID_PATTERN,
+  canResumeSearch,
+  wasInterrupted,
   STAGE_IDS,
   STAGE_TITLES,
   type ConfirmRequest,
@@ -32,6 +34,7 @@ import { STAGES } from "../stages";
 import { ensureNotebookModules } from "../notebook-kernel/notebook-modules";
 import { NotebookRunner } from "./notebook-runner";
 import { Project } from "./project";
+import { searchSoFar } from "./search-resume";
 import { WorkspaceLock } from "./workspace-lock";
 import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
 
@@ -221,12 +224,22 @@ export class Conductor {
     this.drive(p);
   }
 
-  /** Runs the failed stage again; the stages before it keep what they did. */
-  retry(id: string): void {
+  /**
+   * Runs the failed stage again; the stages before it keep what they did. With `resume`, a
+   * search cut short by a stop carries on: its finished runs stay on the leaderboard and it
+   * spends what was left of its budget.
+   */
+  retry(id: string, options: { resume?: boolean } = {}): void {
     const p = this.get(id);
     this.refuseWhileBusy(p);
     const failed = STAGE_IDS.find((s) => p.snapshot.stages[s].status === "failed");
     if (!failed) throw new ConflictError(`Project ${id} has no failed stage to retry.`);
+    if (options.resume) {
+      if (!canResumeSearch(p.snapshot)) {
+        throw new ConflictError(`Only a search that a stop cut short can be resumed; ${STAGE_TITLES[failed]} ${wasInterrupted(p.snapshot.stages[failed]) ? "was not a search" : "failed on its own"}. Retry it instead.`);
+      }
+      p.resumeSearch = searchSoFar(p.bus.eventsSince(0));
+    }
     this.drive(p, true);
   }
 
@@ -312,9 +325,11 @@ export class Conductor {
     try {
       gate = await mod.run(p.contextFor(stage));
     } catch (err) {
+      p.resumeSearch = null;
       this.fail(p, stage, this.closing ? new Error(INTERRUPTED_MESSAGE) : err);
       return false;
     }
+    p.resumeSearch = null;
     if (this.closing) {
       // a search cut short by the stop ends early but looks whole: it is not
       this.fail(p, stage, new Error(INTERRUPTED_MESSAGE));

@@ -11,6 +11,7 @@ import type { Logger } from "../logging/logger";
 import { PipelineRuntime } from "../runtime/pipeline-runtime";
 import type { StageContext } from "../stages/stage";
 import { EVENTS_FILE, writeProjectMeta, type ProjectMeta } from "./project-meta";
+import type { SearchSoFar } from "./search-resume";
 import { WorkingSet } from "./working-set";
 
 export class Project {
@@ -20,6 +21,8 @@ export class Project {
   readonly runtime: PipelineRuntime;
   /** set while the conductor drives this project's stages */
   activity: Promise<void> | null = null;
+  /** set by a resume of an interrupted search, for TRAIN's next run only */
+  resumeSearch: SearchSoFar | null = null;
   private abort = new AbortController();
 
   private constructor(
@@ -65,6 +68,7 @@ export class Project {
       work: this.work,
       logger: this.logger,
       signal: this.abort.signal,
+      resume: stage === "TRAIN" ? this.resumeSearch : null,
     };
   }
 

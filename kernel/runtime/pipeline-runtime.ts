@@ -374,13 +374,14 @@ export class PipelineRuntime {
     let validation: "split" | "5-fold" = "split";
     if (rankBy && result.status === "success") {
       const cv = await rankBy();
+      // not stamped with the run: its story ended with TRAIN_RUN_FINISHED (000_… ordering)
       events.emit(EV.LOG_LINE, {
-        run_id: result.runId,
+        run_id: null,
         level: "info",
         text:
           "value" in cv
-            ? `${learner.id}: ${CV_FOLDS}-fold cross-validated ${metric} ${cv.value.toFixed(4)} (on the validation split alone: ${result.valMetric?.value.toFixed(4)}); ranked by the former`
-            : `${learner.id}: ${cv.reason}; ranked by the validation split`,
+            ? `${learner.id} (${result.runId}): ${CV_FOLDS}-fold cross-validated ${metric} ${cv.value.toFixed(4)} (on the validation split alone: ${result.valMetric?.value.toFixed(4)}); ranked by the former`
+            : `${learner.id} (${result.runId}): ${cv.reason}; ranked by the validation split`,
       });
       if ("value" in cv) {
         result.valMetric = cv;

@@ -104,8 +104,8 @@ export function restRoutes(conductor: Conductor): Route[] {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/retry$`),
       handler: async (req, res, [pid]) => {
-        await readJson(req, retryRequest);
-        conductor.retry(pid!);
+        const body = await readJson(req, retryRequest);
+        conductor.retry(pid!, { resume: body.resume });
         sendJson(res, 202, conductor.state(pid!));
       },
     },

@@ -6,6 +6,7 @@
 import { GATE_ACTIONS, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { ProjectMeta } from "../conductor/project-meta";
+import type { SearchSoFar } from "../conductor/search-resume";
 import type { WorkingSet } from "../conductor/working-set";
 import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
@@ -23,6 +24,8 @@ export interface StageContext {
   work: WorkingSet;
   logger: Logger;
   signal: AbortSignal;
+  /** TRAIN only: an interrupted search to carry on rather than start over */
+  resume: SearchSoFar | null;
 }
 
 /** How a stage ends its run. */

@@ -101,8 +101,8 @@ describe("model search under a time budget", function () {
     assert.ok(cvLines.length >= 2, `${cvLines.length} cross-validated trials`);
     // the leaderboard's validation score of a cross-validated run is its cross-validated score
     for (const run of out.runs.filter((r) => r.status === "success")) {
-      const line = texts.find((t) => t.startsWith(`${run.modelId}: 5-fold cross-validated rmse ${run.valMetric!.value.toFixed(4)}`));
-      const fallback = texts.some((t) => t.startsWith(`${run.modelId}: `) && /ranked by the validation split/.test(t));
+      const line = texts.find((t) => t.startsWith(`${run.modelId} (${run.runId}): 5-fold cross-validated rmse ${run.valMetric!.value.toFixed(4)}`));
+      const fallback = texts.some((t) => t.startsWith(`${run.modelId} (${run.runId}): `) && /ranked by the validation split/.test(t));
       assert.ok(line || fallback, `run ${run.runId} has a cross-validated score or says why not`);
     }
     assert.ok(!texts.some((t) => t.startsWith("search: the average of")), "no average is scored against cross-validated trials");

@@ -5,7 +5,7 @@
  * reworded when the failure is about it), Re-run for stale stages, the project's actions
  * (notebook, export, upload), the suggested edits at review, and a summary card at the end.
  */
-import { GATE_ACTIONS, STAGE_IDS, STAGE_TITLES, type NextAction, type PanelToHost, type ProjectSnapshot, type StageId } from "../../contract";
+import { GATE_ACTIONS, canResumeSearch, STAGE_IDS, STAGE_TITLES, type NextAction, type PanelToHost, type ProjectSnapshot, type StageId } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
 import { post } from "./panel-host";
 
@@ -90,7 +90,10 @@ export class TimelineView {
     return h(
       "div",
       { class: "actions stage-actions" },
-      h("button", { "data-action": "retry", onclick: () => this.send({ type: "retry" }) }, "Retry"),
+      id === "TRAIN" && canResumeSearch(s)
+        ? h("button", { "data-action": "resume", onclick: () => this.send({ type: "retry", resume: true }), title: "Keep the runs it finished and spend the rest of its time budget" }, "Resume the search")
+        : null,
+      h("button", { class: id === "TRAIN" && canResumeSearch(s) ? "secondary" : "", "data-action": "retry", onclick: () => this.send({ type: "retry" }), title: "Run the stage again from its start" }, "Retry"),
       REQUEST_STAGES.has(id) ? h("button", { class: "secondary", onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, "Edit the request") : null,
       REQUEST_STAGES.has(id) && this.promptDraft !== null ? this.promptEditor((prompt) => this.send({ type: "reparse", prompt })) : null,
     );

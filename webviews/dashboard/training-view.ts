@@ -171,7 +171,7 @@ export class TrainingView {
     const interrupted = wasInterrupted(s.stages.TRAIN);
     replaceChildren(
       this.board,
-      interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. Retry TRAIN on the Timeline to run it again.`) : null,
+      interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. On the Timeline, Resume the search to carry on from them, or Retry to start it over.`) : null,
       best ? h("p", { class: "best" }, `Best: ${best.model_id}, ${validation} ${best.metric.name} ${formatNumber(best.metric.value)}${bestTest ? `; test ${bestTest.name} ${formatNumber(bestTest.value)} (held-out rows, looked at once)` : ""}`) : null,
       h(
         "table",
