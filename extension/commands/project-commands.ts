@@ -1,6 +1,6 @@
 /** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
 import * as vscode from "vscode";
-import { STAGE_TITLES, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
+import { STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
 import { readSettings } from "../settings";
@@ -84,18 +84,23 @@ async function newProject(s: AutomlServices): Promise<void> {
         const snap = feed.snapshot;
         const st = snap.stages[snap.current_stage];
         progress.report({ message: `${STAGE_TITLES[snap.current_stage]}: ${st.status}` });
-        if (st.status === "waiting" || st.status === "failed" || snap.stages.EXPORT.status === "completed") {
+        // a stopped conductor runs nothing: the notification ends (the dashboard and status bar say stopped)
+        if (st.status === "waiting" || st.status === "failed" || snap.stages.EXPORT.status === "completed" || feed.connection === "stopped") {
           sub.dispose();
+          connection.dispose();
           resolve();
           if (st.status === "failed") {
-            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, "Retry", "Open Dashboard").then((pick) => {
-              if (pick === "Retry") void s.client().then((c) => c.retry(project_id)).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+            const resume = canResumeSearch(snap);
+            const again = resume ? "Resume the search" : "Retry";
+            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, again, "Open Dashboard").then((pick) => {
+              if (pick === again) void s.client().then((c) => c.retry(project_id, { resume })).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
               if (pick === "Open Dashboard") void s.showDashboard(project_id);
             });
           }
         }
       };
       const sub = feed.onEvents(check);
+      const connection = feed.onConnection(check);
       check();
     });
   });

@@ -43,9 +43,13 @@ export class ConductorProcess implements vscode.Disposable {
   /** The client of a running conductor, starting one if needed. */
   ensure(): Promise<ConductorClient> {
     if (this.client) return Promise.resolve(this.client);
-    this.starting ??= this.start().finally(() => (this.starting = null));
+    // a conductor still shutting down holds the workspace: start the next one after it is gone
+    this.starting ??= (this.stoppingNow ?? Promise.resolve()).then(() => this.start()).finally(() => (this.starting = null));
     return this.starting;
   }
+
+  /** set while stop() waits for the process to exit */
+  private stoppingNow: Promise<void> | null = null;
 
   private workspaceFolder(): string {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -163,12 +167,17 @@ export class ConductorProcess implements vscode.Disposable {
       this.attachedPid = null;
       return;
     }
-    if (!child) return;
-    const exited = new Promise((r) => child.once("exit", r));
+    if (!child) return this.stoppingNow ?? undefined;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
+    this.stoppingNow = exited;
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+      this.stoppingNow = null;
+    }
     this.log.info("conductor stopped");
   }
 

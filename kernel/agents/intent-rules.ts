@@ -62,7 +62,7 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
 
 /** The words naming what to predict: "predict [house prices] from …" */
 function targetHint(lower: string): string | null {
-  const m = /\b(?:predict\w*|forecast\w*|estimate\w*|classify|classif\w*|model\w*|guess\w*)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?=\s+(?:from|using|with|based|given|in|for|by|on|of)\b|[.,;!?]|$)/.exec(lower);
+  const m = /\b(?:predict\w*|forecast\w*|estimate\w*|classify|classif\w*|model\w*|guess\w*)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?=\s+(?:from|using|with|within|under|based|given|in|for|by|on|of)\b|[.,;!?]|$)/.exec(lower);
   const hint = m?.[1]?.trim();
   return hint ? hint : null;
 }

@@ -20,8 +20,8 @@ import {
   type SocketLike,
 } from "../../contract";
 import { Conductor } from "../conductor/conductor";
-import { isAlive, WorkspaceBusyError, type LockHolder } from "../conductor/workspace-lock";
-import { AttachError, attachToHolder } from "./attach";
+import { isAlive, type LockHolder } from "../conductor/workspace-lock";
+import { AttachError, openOrAttach } from "./attach";
 import { EVENTS_FILE } from "../conductor/project-meta";
 import { createLogger } from "../logging/logger";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
@@ -59,15 +59,13 @@ interface RunSession {
 async function openSession(opts: RunOptions, view: TerminalProgress): Promise<RunSession> {
   const logger = createLogger(opts.verbose ? "info" : "warn");
   const automlDir = path.join(path.resolve(opts.workspace), ".automl");
-  let conductor: Conductor;
-  try {
-    conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: false, command: "run" });
-  } catch (err) {
-    if (!(err instanceof WorkspaceBusyError)) throw err;
-    const { client, holder } = await attachToHolder(automlDir, err.holder);
+  const opened = await openOrAttach(() => Conductor.open({ workspace: opts.workspace, logger, strictContract: false, command: "run" }), automlDir);
+  if ("attached" in opened) {
+    const { client, holder } = opened.attached;
     view.line(`attached to the conductor already running this workspace (process ${holder.pid}, \`automl ${holder.command}\`)`);
     return { client, projectsDir: path.join(automlDir, "projects"), attachedTo: holder, close: async () => undefined };
   }
+  const conductor = opened.own;
   const server = await startServer({ conductor, logger });
   conductor.publishEndpoint(server.port, server.token);
   return {

@@ -10,7 +10,7 @@ import { Conductor } from "../conductor/conductor";
 import { WorkspaceBusyError } from "../conductor/workspace-lock";
 import { createLogger } from "../logging/logger";
 import { startServer } from "../server/conductor-server";
-import { AttachError, attachToHolder } from "./attach";
+import { AttachError, openOrAttach } from "./attach";
 import { EXIT } from "./run-command";
 
 export interface ServeOptions {
@@ -24,20 +24,26 @@ export interface ServeOptions {
 /** Resolves with an exit code when serve ends at once (refused or attached), or null while it serves. */
 export async function serveCommand(opts: ServeOptions): Promise<number | null> {
   const logger = createLogger(opts.verbose ? "debug" : "info");
+  const open = () => Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1", command: "serve" });
   let conductor: Conductor;
-  try {
-    conductor = Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1", command: "serve" });
-  } catch (err) {
-    if (!(err instanceof WorkspaceBusyError)) throw err;
-    if (!opts.attach) {
+  if (!opts.attach) {
+    try {
+      conductor = open();
+    } catch (err) {
+      if (!(err instanceof WorkspaceBusyError)) throw err;
       process.stderr.write(`automl: ${err.message}\n`);
       return EXIT.workspaceBusy;
     }
+  } else {
     try {
-      const { holder } = await attachToHolder(path.join(path.resolve(opts.workspace), ".automl"), err.holder);
-      const ready: ReadyLine = readyLineSchema.parse({ port: holder.port, token: holder.token, pid: holder.pid, attached: true });
-      process.stdout.write(JSON.stringify(ready) + "\n");
-      return EXIT.ok;
+      const opened = await openOrAttach(open, path.join(path.resolve(opts.workspace), ".automl"));
+      if ("attached" in opened) {
+        const { holder } = opened.attached;
+        const ready: ReadyLine = readyLineSchema.parse({ port: holder.port, token: holder.token, pid: holder.pid, attached: true });
+        process.stdout.write(JSON.stringify(ready) + "\n");
+        return EXIT.ok;
+      }
+      conductor = opened.own;
     } catch (attachError) {
       if (!(attachError instanceof AttachError)) throw attachError;
       process.stderr.write(`automl: ${(attachError as Error).message}\n`);

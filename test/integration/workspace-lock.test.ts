@@ -100,6 +100,28 @@ describe("one conductor per workspace", function () {
     assertLogsWhole(ws, false);
   });
 
+  it("waits for a holder that is shutting down (it no longer answers), then takes the workspace", async () => {
+    const ws = tempWorkspace("lock-closing");
+    // a holder caught between closing its server and exiting, as after Stop Conductor: alive, not answering
+    const closing = spawn(process.execPath, ["-e", "setTimeout(() => {}, 2500)"], { stdio: "ignore" });
+    children.push(closing);
+    fs.mkdirSync(path.join(ws, ".automl"), { recursive: true });
+    const holder = { pid: closing.pid!, port: 9, token: "x".repeat(43), command: "serve", hostname: require("node:os").hostname(), started_at: new Date().toISOString(), instance: "closing" };
+    fs.writeFileSync(path.join(ws, ".automl", LOCK_FILE), JSON.stringify(holder), { mode: 0o600 });
+    const t0 = Date.now();
+    const next = startCli(["serve", "--attach", "--workspace", ws]);
+    const line = await new Promise<string>((resolve, reject) => {
+      next.child.stdout!.once("data", (d: Buffer) => resolve(String(d).split("\n")[0]!));
+      next.child.once("exit", (code) => reject(new Error(`serve --attach exited with ${code}: ${next.stderr.join("")}`)));
+    });
+    const ready = readyLineSchema.parse(JSON.parse(line));
+    assert.equal(ready.attached, undefined, "it serves the workspace itself once the holder is gone");
+    assert.equal(ready.pid, next.child.pid);
+    assert.ok(Date.now() - t0 >= 1500, "it waited for the holder to exit");
+    assert.equal(readLock(path.join(ws, ".automl"))?.pid, next.child.pid);
+    next.child.kill("SIGTERM");
+  });
+
   it("lets exactly one of several processes racing for a stale lock win", async () => {
     const ws = tempWorkspace("lock-race");
     const automlDir = path.join(ws, ".automl");

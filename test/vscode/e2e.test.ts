@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
-import { dashboardFrame, dashboardFrameFor, palette, revealCell, textInSomeFrame } from "./workbench-driver";
+import { dashboardFrame, dashboardFrameFor, newProject, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
 const SHOTS = path.join(REPO, "test-output", "screenshots");
 
@@ -53,12 +53,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
 
   it("takes a project from the command palette to an exported zip, with an edited TRAIN cell re-run on the way", async () => {
     const t0 = Date.now();
-    await palette(page, "AutoML: New Project");
-    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
-    await page.keyboard.insertText("predict house prices");
-    await page.keyboard.press("Enter");
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
-    await page.keyboard.press("Enter");
+    await newProject(page, "predict house prices");
 
     const dash = await dashboardFrame(page);
     await dash.waitForFunction(() => Number(document.body.dataset["lastSeq"] ?? 0) > 0, undefined, { timeout: 60_000 });
@@ -117,12 +112,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   });
 
   it("asks for the target at the data gate with a column picker, continues from the pick to an export summary, and draws its charts in the dark theme's colours", async () => {
-    await palette(page, "AutoML: New Project");
-    await page.waitForSelector(".quick-input-widget:not(.hidden) input");
-    await page.keyboard.insertText('predict house "price"'); // the Boston table has no column "price"
-    await page.keyboard.press("Enter");
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
-    await page.keyboard.press("Enter");
+    await newProject(page, 'predict house "price"'); // the Boston table has no column "price"
     await page.locator(".tabs-container .tab", { hasText: 'predict house "price"' }).first().waitFor({ timeout: 60_000 });
     const dash = await dashboardFrameFor(page, '"price"');
     await dash.click('button[data-tab="Timeline"]');
@@ -150,6 +140,78 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     const fg = await dash.evaluate(() => getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim());
     assert.equal(normaliseColour(labelFill), normaliseColour(fg), "axis labels take the theme's foreground");
     await page.screenshot({ path: path.join(SHOTS, "9-training-dark.png") });
+  });
+
+  it("holds a 60 s search: stopped in the middle it says so, resumes from its finished runs, follows a live switch to the light theme, and comes back after a reload", async () => {
+    const prompt = "predict house prices within 60 seconds";
+    await newProject(page, prompt);
+    // the tab's title is cut to fit: "predict house prices within 60 seco… (id)"
+    await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().waitFor({ timeout: 60_000 });
+    let dash = await dashboardFrameFor(page, "within 60 seco");
+    await dash.click('button[data-tab="Training"]');
+    // a few trials in, stop the conductor
+    await dash.waitForFunction(() => document.querySelectorAll(".leaderboard tbody tr").length >= 4, undefined, { timeout: 90_000 });
+    await palette(page, "AutoML: Stop Conductor");
+    await dash.waitForFunction(() => document.body.dataset["connection"] === "stopped", undefined, { timeout: 30_000 });
+    assert.match(await dash.$eval(".banner", (e) => e.textContent ?? ""), /The conductor is stopped: nothing runs now/);
+    // never "running" under a stopped conductor: "failed" when its last word reached the panel, else "stopped"
+    assert.equal(await dash.$$eval(".run-progress", (els) => els.length), 0, "no run shows as training");
+    await dash.click('button[data-tab="Timeline"]');
+    await dash.waitForFunction(() => ["stopped", "failed"].includes(document.querySelector('.stage[data-stage="TRAIN"] .stage-status')?.textContent ?? ""), undefined, { timeout: 10_000 });
+    await page.locator(".statusbar-item", { hasText: "· stopped" }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(SHOTS, "10-stopped.png") });
+
+    // restarted, the cut-short search is failed "interrupted", never a result; it can resume or start over
+    await palette(page, "AutoML: Restart Conductor");
+    await dash.waitForFunction(() => document.body.dataset["connection"] === "connected", undefined, { timeout: 60_000 });
+    await dash.waitForSelector('.stage[data-stage="TRAIN"] button[data-action="resume"]', { timeout: 30_000 });
+    assert.match(await dash.$eval('.stage[data-stage="TRAIN"]', (e) => (e as HTMLElement).innerText), /interrupted/);
+    assert.ok(await dash.$('.stage[data-stage="TRAIN"] button[data-action="retry"]'), "it can also start over");
+    await dash.click('button[data-tab="Training"]');
+    assert.match(await dash.$eval('[data-state="interrupted"]', (e) => e.textContent ?? ""), /Resume the search/);
+    const kept = Number(await dash.$eval(".leaderboard table", (t) => t.getAttribute("data-runs")));
+    await dash.click('button[data-tab="Timeline"]');
+    await page.screenshot({ path: path.join(SHOTS, "11-interrupted-retry.png") });
+    await dash.click('.stage[data-stage="TRAIN"] button[data-action="resume"]');
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 180_000 });
+
+    // the search's Training tab: the leaderboard first, the top 5 of many runs drawn, the rest a filter away
+    await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click(); // the notebook opened over it
+    await dash.click('button[data-tab="Training"]');
+    const rows = Number(await dash.$eval(".leaderboard table", (t) => t.getAttribute("data-runs")));
+    assert.ok(rows > kept, `the resumed search added runs (${kept} → ${rows})`);
+    if (rows > 10) {
+      assert.equal(await dash.$$eval(".leaderboard tbody tr", (r) => r.length), 10, "the best ten first");
+      assert.equal(await dash.$eval('button[data-action="board-rows"]', (b) => b.textContent), `Show all ${rows} runs`);
+    }
+    await dash.waitForSelector(".chart[data-chart=loss] svg", { timeout: 30_000 });
+    const note = await dash.$eval('[data-note="shown-runs"]', (e) => e.textContent ?? "");
+    // every run has curves, the one the stop cut off too (it is not on the leaderboard)
+    const drawn = /^Curves of (\d+) of (\d+) runs/.exec(note);
+    assert.ok(drawn && Number(drawn[1]) === 5 && Number(drawn[2]) >= rows, note);
+    await page.screenshot({ path: path.join(SHOTS, "12-search-training-dark.png") });
+
+    // a live theme change (a settings file, as the theme picker writes one): the charts follow
+    fs.mkdirSync(path.join(workspace, ".vscode"), { recursive: true });
+    fs.writeFileSync(path.join(workspace, ".vscode", "settings.json"), JSON.stringify({ "workbench.colorTheme": "Default Light Modern" }, null, 2));
+    await dash.waitForFunction(() => document.body.classList.contains("vscode-light"), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector(".monaco-workbench")?.classList.contains("vs"), undefined, { timeout: 30_000 });
+    await dash.waitForFunction(() => {
+      const label = document.querySelector(".chart[data-chart=loss] svg .role-axis-label text");
+      const fg = getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim();
+      return Boolean(label && fg && label.getAttribute("fill")?.toLowerCase() === fg.toLowerCase());
+    }, undefined, { timeout: 15_000 });
+    await page.screenshot({ path: path.join(SHOTS, "13-search-training-light.png") });
+
+    // after a window reload the dashboard comes back by itself, on its project
+    await palette(page, "Developer: Reload Window");
+    await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });
+    dash = await dashboardFrameFor(page, "within 60 seco", 90_000);
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 60_000 });
+    await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click();
+    await dash.click('button[data-tab="Timeline"]');
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, "14-restored-after-reload.png") });
   });
 });
 

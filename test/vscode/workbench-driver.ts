@@ -80,3 +80,16 @@ export async function palette(page: Page, command: string): Promise<void> {
     }
   }
 }
+
+/** AutoML: New Project with `prompt`, letting the agent find the data. */
+export async function newProject(page: Page, prompt: string): Promise<void> {
+  await palette(page, "AutoML: New Project");
+  const input = page.locator(".quick-input-widget:not(.hidden) input");
+  await input.waitFor();
+  // typed before the box has focus, the text can go nowhere: fill it and check it is there
+  await input.fill(prompt);
+  await page.waitForFunction((p) => (document.querySelector(".quick-input-widget:not(.hidden) input") as HTMLInputElement | null)?.value === p, prompt);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
+  await page.keyboard.press("Enter");
+}

@@ -86,6 +86,10 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
             : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
       banner.className = m.state === "connected" ? "banner" : "banner warn";
       document.body.dataset["connection"] = m.state;
+      timeline.stopped = training.stopped = m.state === "stopped";
+      schedule(true);
+      // "reconnected" is news for a moment, not a state
+      if (m.state === "connected" && lostConnection) setTimeout(() => banner.textContent === "Reconnected: the events missed meanwhile were replayed." && ((banner.textContent = ""), (banner.className = "banner")), 8000);
       if (m.state === "reconnecting" && seenConnected) lostConnection = true;
       if (m.state === "connected") seenConnected = true;
       break;

@@ -6,7 +6,7 @@
  * (notebook, export, upload), the suggested edits at review, and a summary card at the end.
  */
 import { GATE_ACTIONS, canResumeSearch, STAGE_IDS, STAGE_TITLES, type NextAction, type PanelToHost, type ProjectSnapshot, type StageId } from "../../contract";
-import { formatNumber, h, replaceChildren } from "./dom-builder";
+import { formatBytes, formatNumber, h, replaceChildren } from "./dom-builder";
 import { post } from "./panel-host";
 
 /** Stages whose failure a reworded request (or another target) can mend. */
@@ -20,6 +20,8 @@ export class TimelineView {
   private lastSent: PanelToHost | null = null;
   private rendered = "";
   prompt = "";
+  /** the conductor is stopped: a stage it was running is not running now */
+  stopped = false;
 
   constructor(private readonly rerender: () => void) {}
 
@@ -42,23 +44,25 @@ export class TimelineView {
   }
 
   render(s: ProjectSnapshot, actionError: string | null): void {
-    const key = JSON.stringify([s.stages, s.waiting, s.plans, s.suggestions, s.export.ready, s.best, this.planDraft !== null, this.promptDraft !== null, actionError]);
+    const key = JSON.stringify([s.stages, s.waiting, s.plans, s.suggestions, s.export.ready, s.best, this.planDraft !== null, this.promptDraft !== null, actionError, this.stopped]);
     if (key === this.rendered) return; // keep an editor being typed in intact
     this.rendered = key;
     const list = h(
       "ol",
       { class: "stages" },
-      ...STAGE_IDS.map((id) =>
-        h(
+      ...STAGE_IDS.map((id) => {
+        const status = this.stopped && s.stages[id].status === "running" ? "stopped" : s.stages[id].status;
+        return h(
           "li",
-          { class: `stage status-${s.stages[id].status}`, "data-stage": id },
+          { class: `stage status-${status}`, "data-stage": id },
           h("span", { class: "dot" }),
           h("span", { class: "stage-name" }, STAGE_TITLES[id]),
-          h("span", { class: "stage-status" }, s.stages[id].status),
+          h("span", { class: "stage-status" }, status),
+          status === "stopped" ? h("div", { class: "stage-message" }, "cut short by the stop: AutoML: Restart Conductor, then resume or retry it") : null,
           s.stages[id].message && s.stages[id].message !== STAGE_TITLES[id] ? h("div", { class: "stage-message" }, s.stages[id].message) : null,
           s.stages[id].status === "failed" ? this.failedActions(s, id) : null,
-        ),
-      ),
+        );
+      }),
     );
     replaceChildren(
       this.el,
@@ -213,7 +217,7 @@ export class TimelineView {
       h("h3", {}, "Done: the project is exported"),
       best ? h("p", {}, "Best model: ", h("strong", {}, best.model_id), ` (run ${best.run_id}), chosen on validation.`) : null,
       metrics.length ? h("p", {}, "On the held-out test rows, looked at once: ", metrics.map((m) => `${m.name} ${formatNumber(m.value)}`).join(" · ")) : null,
-      h("p", {}, `${zip}: ${ready.contents.length} files, ${formatNumber(bytes / 1024, 1)} KB before compression.`),
+      h("p", {}, `${zip}: ${ready.contents.length} files, ${formatBytes(bytes)} before compression.`),
       h(
         "div",
         { class: "actions" },

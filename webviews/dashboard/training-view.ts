@@ -18,7 +18,8 @@ const TOP_RUNS = 5;
 
 function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
   const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started" };
-  const color = { field: "series", type: "nominal", title: "run (click to pick)" };
+  // the legend's symbols drawn solid: they would otherwise take the faint band layer's opacity
+  const color = { field: "series", type: "nominal", title: "run (click to pick)", legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3 } };
   // a click on a legend entry picks that series (shift-click adds); the others fade
   const picked = { condition: { param: "pick", value: 1 }, value: 0.12 };
   const y = (field: string) => ({ field, type: "quantitative", title: null, scale: { zero: false, type: logScale ? "log" : "linear" } });
@@ -41,12 +42,19 @@ function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
           y: y("smooth"),
           color,
           opacity: picked,
-          strokeDash: { field: "simulated", type: "nominal", title: "steps", scale: { domain: ["real", "simulated"], range: [[1, 0], [4, 3]] } },
           tooltip: [{ field: "series" }, { field: "x", title: "x" }, { field: "raw", format: ".5g" }, { field: "smooth", format: ".5g" }],
         },
       },
     ],
   };
+}
+
+/** leaderboard rows shown before "Show all" */
+const BOARD_ROWS = 10;
+
+/** A run's settings for its tooltip: "alpha 0.1, max_depth 8". */
+function paramsText(params: Record<string, unknown>): string {
+  return Object.entries(params).map(([k, v]) => `${k} ${typeof v === "number" ? formatNumber(v) : String(v)}`).join(", ");
 }
 
 export class TrainingView {
@@ -55,7 +63,10 @@ export class TrainingView {
   private readonly progress = h("div", { class: "progress-list" });
   private readonly lossEl = h("div", { class: "chart", "data-chart": "loss" });
   private readonly metricEl = h("div", { class: "chart", "data-chart": "metric" });
-  private readonly shownRunsNote = h("p", { class: "hint" });
+  private boardAll = false;
+  /** the conductor is stopped: nothing is training now */
+  stopped = false;
+  private readonly shownRunsNote = h("p", { class: "hint", "data-note": "shown-runs" });
   private readonly board = h("div", { class: "leaderboard" });
   private readonly stats = h("div", { class: "stats" });
   private readonly logs = h("pre", { class: "logs" });
@@ -131,17 +142,16 @@ export class TrainingView {
           const [name, split] = key.split("/") as [string, string];
           if (split === "test" || !pick(name, run.metric_primary)) continue;
           const series = `${modelId} ${runId.slice(-6)} · ${name} ${split}`;
-          // a one-shot fit (closed form, counting) reports paced steps marked simulated: not a curve
           if (run.simulated) {
             // a one-shot fit has no curve: its one real figure is its final score, drawn as a point
             if (split !== "val" || run.status !== "success") continue;
             const last = points[points.length - 1]!;
-            values.push({ x: 0, raw: last.value, smooth: last.value, lo: last.value, hi: last.value, series: `${series} (one-shot)`, simulated: "real" });
+            values.push({ x: 0, raw: last.value, smooth: last.value, lo: last.value, hi: last.value, series: `${series} (one-shot)` });
             continue;
           }
           for (const p of toDrawPoints(points, { weight: this.weight, xAxis: this.xAxis, t0: store.runStarted.get(runId) ?? t0, maxPoints: MAX_DRAWN_POINTS })) {
             if (this.logScale && !(p.lo > 0)) continue; // log axes hold positive values only
-            values.push({ ...p, series, simulated: points[0]?.simulated ? "simulated" : "real" });
+            values.push({ ...p, series });
           }
         }
       }
@@ -154,7 +164,8 @@ export class TrainingView {
     replaceChildren(
       this.progress,
       ...Object.values(s.runs)
-        .filter((r) => r.status === "running")
+        // a run shows as running only while its stage runs and the conductor is there to run it
+        .filter((r) => r.status === "running" && s.stages.TRAIN.status === "running" && !this.stopped)
         .map((r) => {
           const p = store.progress.get(r.run_id);
           const frac = p && p.steps ? p.step / p.steps : 0;
@@ -175,17 +186,17 @@ export class TrainingView {
       best ? h("p", { class: "best" }, `Best: ${best.model_id}, ${validation} ${best.metric.name} ${formatNumber(best.metric.value)}${bestTest ? `; test ${bestTest.name} ${formatNumber(bestTest.value)} (held-out rows, looked at once)` : ""}`) : null,
       h(
         "table",
-        {},
+        { "data-runs": String(s.leaderboard.length) },
         h("thead", {}, h("tr", {}, ...["#", "model", "run", validation, "run (s)", "predict (µs/row)", "status"].map((c) => h("th", {}, c)))),
         h(
           "tbody",
           {},
-          ...s.leaderboard.map((r, i) =>
+          ...(this.boardAll ? s.leaderboard : s.leaderboard.slice(0, BOARD_ROWS)).map((r, i) =>
             h(
               "tr",
               { class: r.run_id === best?.run_id ? "is-best" : "" },
               h("td", {}, String(i + 1)),
-              h("td", {}, r.model, r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null),
+              h("td", { title: paramsText(r.params) }, r.model, r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null),
               h("td", {}, r.run_id ?? ""),
               h("td", {}, r.metric ? `${r.metric.name} ${formatNumber(r.metric.value)}` : "–"),
               h("td", {}, formatNumber(r.runtime_s, 3)),
@@ -195,6 +206,14 @@ export class TrainingView {
           ),
         ),
       ),
+      // a long search's table would push the curves off screen: the best ten, the rest one click away
+      s.leaderboard.length > BOARD_ROWS
+        ? h(
+            "button",
+            { class: "link", "data-action": "board-rows", onclick: () => ((this.boardAll = !this.boardAll), this.rerender()) },
+            this.boardAll ? `Show the best ${BOARD_ROWS}` : `Show all ${s.leaderboard.length} runs`,
+          )
+        : null,
     );
     const latest = [...store.resources.values()].at(-1);
     replaceChildren(this.stats, latest ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`) : null);
