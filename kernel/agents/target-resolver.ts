@@ -27,7 +27,16 @@ export class TargetUnclearError extends InputError {
 }
 
 /** Each column as a target candidate, with what the profile says of it, likeliest targets first. */
-export function targetChoices(table: Table): Array<{ value: string; label: string; description: string }> {
+/**
+ * The table's columns as target choices, the likeliest first: the current target, then columns
+ * the request's words name, then those that fit the task asked for, then usable ones (the last
+ * column leading, as it often is the target), then the rest.
+ */
+export function targetChoices(
+  table: Table,
+  asked: { current?: string | null; hint?: string; task?: string; columnDescriptions?: Record<string, string> } = {},
+): Array<{ value: string; label: string; description: string }> {
+  const named = asked.hint ? bestColumnFor(asked.hint, table, asked.columnDescriptions ?? {}) : null;
   const described = table.columns.map((col, order) => {
     const { unique, missing_pct } = profileColumn(col);
     // a few whole numbers are class labels, as resolveIntent reads them
@@ -36,11 +45,11 @@ export function targetChoices(table: Table): Array<{ value: string; label: strin
     const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
     const missing = missing_pct > 0 ? `, ${missing_pct.toFixed(missing_pct < 1 ? 1 : 0)}% missing` : "";
     const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
-    return { value: col.name, label: col.name, description, usable: task !== null, order };
+    const rank = col.name === asked.current ? 0 : col.name === named ? 1 : task !== null && task === asked.task ? 2 : task !== null ? 3 : 4;
+    return { value: col.name, label: col.name, description: col.name === asked.current ? `the current target; ${description}` : description, rank, order };
   });
-  // usable targets first; among them the table's order (the last column is often the target, so it leads)
   return described
-    .sort((a, b) => Number(b.usable) - Number(a.usable) || (a.order === table.nCols - 1 ? -1 : b.order === table.nCols - 1 ? 1 : a.order - b.order))
+    .sort((a, b) => a.rank - b.rank || (a.order === table.nCols - 1 ? -1 : b.order === table.nCols - 1 ? 1 : a.order - b.order))
     .map(({ value, label, description }) => ({ value, label, description }));
 }
 

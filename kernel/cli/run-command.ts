@@ -75,6 +75,9 @@ async function openSession(opts: RunOptions, view: TerminalProgress): Promise<Ru
     close: async () => {
       // another client (a second `automl run`, VS Code) may be using this conductor: serve it to the end
       let told = false;
+      // this run's own stream is closing as well: give it a moment before calling anyone "other"
+      const grace = Date.now() + 1000;
+      while (server.clientCount() > 0 && !conductor.anyBusy() && Date.now() < grace) await new Promise((r) => setTimeout(r, 25));
       while (server.clientCount() > 0 || conductor.anyBusy()) {
         if (!told) view.line(`other clients are using this conductor (${server.clientCount()} connected); it keeps serving them until they are done (Ctrl+C stops it)`);
         told = true;
@@ -163,7 +166,7 @@ function follow(client: ConductorClient, projectId: string, view: TerminalProgre
         const p = e.event.payload;
         if (p.stage_id === "EXPORT" && p.status === "completed") return EXIT.ok;
         if (p.status === "failed") {
-          process.stderr.write(`\nautoml: ${p.stage_id} failed: ${p.message}\n`);
+          process.stderr.write(`\nautoml: ${STAGE_TITLES[p.stage_id]} failed: ${p.message}\n`);
           return EXIT.stageFailed;
         }
       }
@@ -214,9 +217,18 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
   }
   const interactive = Boolean(process.stdin.isTTY);
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
-  if (chooseTarget && !interactive) {
+  if (opts.auto && !chooseTarget) {
+    // a project made without --auto and continued with it: its gates take their first choice, as auto mode does
+    process.stdout.write(`${STAGE_TITLES[gate.stage_id]}: ${gate.summary} → ${gate.next_actions[0]?.label ?? "continue"} (--auto)\n`);
+    await client.confirm(projectId, { stage_id: gate.stage_id, action: gate.next_actions[0]?.id });
+    return null;
+  }
+  if (chooseTarget && (!interactive || opts.auto)) {
     const columns = (chooseTarget.choices ?? []).map((c) => c.value);
-    process.stderr.write(`\nautoml: ${gate.summary}\nRe-run with --target COL${columns.length ? `, where COL is one of: ${columns.join(", ")}` : ""}.\n`);
+    const how = opts.project
+      ? `Continue it in a terminal without --auto to pick the column from a list: ${cli} run --project ${projectId}${workspaceFlag(opts)}`
+      : `Re-run with --target COL${columns.length ? `, where COL is one of: ${columns.join(", ")}` : ""}.`;
+    process.stderr.write(`\nautoml: ${gate.summary}\n${how}\n`);
     return EXIT.badInput;
   }
   if (!interactive) {

@@ -263,7 +263,8 @@ export class PipelineRuntime {
     const deadline = started + options.budgetSeconds * 1000;
     // the trials stop a little early: the last part of the budget is kept for an average of the best
     const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
-    const search = new BudgetedSearch(candidates.map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
+    // a model named twice (an edited cell) is one learner to search, not two that never learn
+    const search = new BudgetedSearch([...new Set(candidates)].map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
     const folds = options.crossValidation ?? labelledRows <= CV_MAX_ROWS ? crossValidationFolds(data) : null;
     if (folds) {
@@ -334,7 +335,18 @@ export class PipelineRuntime {
 
   private async startBoard(options: TrainOptions): Promise<Board> {
     const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
-    return { rows: [...(options.leaderboard ?? standing?.leaderboard ?? [])], best: options.best ?? standing?.best ?? null };
+    const rows = [...(options.leaderboard ?? standing?.leaderboard ?? [])];
+    const best = options.best ?? standing?.best ?? null;
+    // runs ranked by another metric are not comparable: a board by a new metric starts empty
+    if (rows.some((r) => r.metric && r.metric.name !== options.metric) || (best && best.metric.name !== options.metric)) {
+      this.events("TRAIN").emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `the leaderboard so far ranks by ${best?.metric.name ?? rows.find((r) => r.metric)?.metric?.name}; these runs rank by ${options.metric}, so it starts again (the earlier runs stay in the log)`,
+      });
+      return { rows: [], best: null };
+    }
+    return { rows, best };
   }
 
   /** One training run: its events, its saved model, its row on the leaderboard, and the best model if it changed. */

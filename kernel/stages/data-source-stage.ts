@@ -46,7 +46,8 @@ export const dataSourceStage: StageModule = {
     } catch (err) {
       if (!(err instanceof TargetUnclearError)) throw err;
       // only the person can say which column to predict: ask, with the columns to choose from
-      return { kind: "input", summary: err.message, next_actions: [chooseTargetAction(table), editPromptAction] };
+      const asked = { hint: String(intent.constraints["target_hint"] ?? intent.target ?? ""), task: intent.task_type, columnDescriptions: catalog?.columnDescriptions };
+      return { kind: "input", summary: err.message, next_actions: [chooseTargetAction(table, asked), editPromptAction] };
     }
     if (resolved.intent.target !== intent.target || resolved.intent.task_type !== intent.task_type) {
       ctx.events.emit(EV.PROMPT_PARSED, { ...resolved.intent, parser: `${intent.parser ?? "rules"}+columns`, constraints: { ...resolved.intent.constraints, resolution: resolved.notes } });
@@ -56,7 +57,11 @@ export const dataSourceStage: StageModule = {
       kind: "review",
       summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
       // besides continuing: another target, the other task, or a reworded request
-      more_actions: () => [chooseTargetAction(table, "Change the target"), setTaskAction(resolved.intent.task_type), editPromptAction],
+      more_actions: () => [
+        chooseTargetAction(table, { current: resolved.intent.target, task: resolved.intent.task_type, columnDescriptions: catalog?.columnDescriptions }, "Change the target"),
+        setTaskAction(resolved.intent.task_type),
+        editPromptAction,
+      ],
     };
   },
   cells(ctx) {
@@ -132,8 +137,8 @@ function stageDataset(ctx: StageContext, chosen: Candidate): string {
   return rel;
 }
 
-function chooseTargetAction(table: Table, label = "Choose the target column"): NextAction {
-  return { id: GATE_ACTIONS.chooseTarget, label, description: "the column to predict", choices: targetChoices(table) };
+function chooseTargetAction(table: Table, asked: Parameters<typeof targetChoices>[1], label = "Choose the target column"): NextAction {
+  return { id: GATE_ACTIONS.chooseTarget, label, description: "the column to predict", choices: targetChoices(table, asked) };
 }
 
 function setTaskAction(current: TaskType): NextAction {

@@ -2,7 +2,7 @@
  * REVIEW_EDIT: the report, the notebook (complete up to training) and concrete edits a
  * person could try next. Edited cells re-run through the kernel (the notebook issue).
  */
-import { EV, STAGE_TITLES, type EventPayload, type PreprocessStep, type ProjectSnapshot } from "../../contract";
+import { EV, STAGE_TITLES, type EventPayload, type PreprocessStep, type ProjectSnapshot, type StageId } from "../../contract";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { modelSelectStage, type TrainingPlan } from "./model-select-stage";
 import { preprocessStage } from "./preprocess-stage";
@@ -14,7 +14,8 @@ export const REPORT_FILE = "report.md";
 export const reviewEditStage: StageModule = {
   id: "REVIEW_EDIT",
   async run(ctx) {
-    const report = ctx.assets.write(REPORT_FILE, renderReport(ctx.snapshot, ctx.meta.prompt));
+    const editedInNotebook = new Set((["PREPROCESS", "MODEL_SELECT"] as const).filter((stage) => cellEditedInNotebook(ctx, stage)));
+    const report = ctx.assets.write(REPORT_FILE, renderReport(ctx.snapshot, ctx.meta.prompt, editedInNotebook));
     ctx.events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
     ctx.events.emit(EV.REPORT_READY, { asset_url: report.url });
     ctx.events.emit(EV.NOTEBOOK_READY, { asset_url: ctx.assets.url(NOTEBOOK_FILE) });
@@ -47,7 +48,9 @@ interface Idea {
 export function suggestEdits(s: ProjectSnapshot): Idea[] {
   const out: Idea[] = [];
   const models = (plan: Record<string, unknown>) => (plan as TrainingPlan).models;
-  for (const run of Object.values(s.runs)) {
+  // a search chooses hyperparameters itself: settings typed into its models would be ignored
+  const searched = Boolean(s.plans.MODEL_SELECT?.plan_json["time_budget_s"]);
+  for (const run of searched ? [] : Object.values(s.runs)) {
     if (run.status === "success" && !run.simulated && run.step >= run.steps && run.steps > 0) {
       const row = s.leaderboard.find((r) => r.run_id === run.run_id);
       const epochs = Number(row?.params["max_epochs"]);
@@ -59,7 +62,7 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
       }
     }
   }
-  if (s.task_type === "regression" && s.leaderboard.some((r) => r.model === "ridge")) {
+  if (!searched && s.task_type === "regression" && s.leaderboard.some((r) => r.model === "ridge")) {
     out.push({
       suggestion: { id: "tune-ridge-alpha", stage_id: "MODEL_SELECT", title: "Tune ridge's alpha", detail: "Add ridge runs with alpha 0.1 and 10 and keep the one with the best validation score." },
       patch: (plan) => ({ ...plan, models: [...models(plan), { id: "ridge", params: { alpha: 0.1 } }, { id: "ridge", params: { alpha: 10 } }] }),
@@ -93,6 +96,13 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
 
 const CELL_STAGES = { PREPROCESS: preprocessStage, MODEL_SELECT: modelSelectStage } as const;
 
+/** Whether the stage's code cell in the notebook differs from the one its approved plan makes. */
+function cellEditedInNotebook(ctx: StageContext, stage: keyof typeof CELL_STAGES): boolean {
+  const notebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
+  const generated = CELL_STAGES[stage].cells(ctx).find((c) => c.kind === "code")?.source;
+  return Boolean(notebook && generated !== undefined && stageCode(notebook, stage)[0]?.trim() !== generated.trim());
+}
+
 /**
  * The suggestion with its cell edit: the stage's code cell generated from the approved plan,
  * and from the plan with the change made. A change the stage would refuse gets no edit.
@@ -112,15 +122,14 @@ function withCellEdit(ctx: StageContext, idea: Idea): Suggestion {
   const codeCell = (snapshot: ProjectSnapshot) => module.cells({ ...ctx, snapshot }).find((c) => c.kind === "code")?.source;
   const before = codeCell(ctx.snapshot);
   // a cell edited in the notebook no longer says what the plan says: the edit is the person's to make there
-  const inNotebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
-  if (inNotebook && stageCode(inNotebook, stage)[0]?.trim() !== before?.trim()) {
+  if (cellEditedInNotebook(ctx, stage)) {
     return { ...idea.suggestion, detail: `${idea.suggestion.detail} (The ${STAGE_TITLES[stage]} cell was edited in the notebook: make the change there.)` };
   }
   const after = codeCell({ ...ctx.snapshot, plans: { ...ctx.snapshot.plans, [stage]: { ...plan, plan_json: changed } } });
   return before !== undefined && after !== undefined && before !== after ? { ...idea.suggestion, cell_edit: { before, after } } : idea.suggestion;
 }
 
-function renderReport(s: ProjectSnapshot, prompt: string): string {
+function renderReport(s: ProjectSnapshot, prompt: string, editedInNotebook: ReadonlySet<StageId>): string {
   const intent = s.intent;
   const chosen = s.dataset_candidates.find((d) => d.id === s.dataset_id);
   const lines = [
@@ -137,11 +146,11 @@ function renderReport(s: ProjectSnapshot, prompt: string): string {
     "",
     "## Preprocessing",
     "",
-    ...planLines(s, "PREPROCESS", preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`)),
+    ...planLines(s, "PREPROCESS", editedInNotebook, preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`)),
     "",
     "## Models",
     "",
-    ...planLines(s, "MODEL_SELECT", trainingPlanLines(s)),
+    ...planLines(s, "MODEL_SELECT", editedInNotebook, trainingPlanLines(s)),
     "",
     "| model | validation | test | time (s) | status |",
     "|---|---|---|---|---|",
@@ -175,9 +184,10 @@ function trainingPlanLines(s: ProjectSnapshot): string[] {
 }
 
 /** A section's lines, saying whether the plan was approved as proposed or edited first. */
-function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", lines: string[]): string[] {
+function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", editedInNotebook: ReadonlySet<StageId>, lines: string[]): string[] {
   const plan = s.plans[stage];
   if (!plan) return lines;
   const note = !plan.approved ? "Proposed plan (not approved):" : plan.edited ? "The approved plan, as edited before approval:" : "The approved plan:";
-  return [note, "", ...lines];
+  const later = editedInNotebook.has(stage) ? ["", `Its cell was then edited in the notebook and run: the notebook holds what ran, and the results below come from it.`] : [];
+  return [note, "", ...lines, ...later];
 }

@@ -100,6 +100,8 @@ describe("the notebook kernel", function () {
     const again = after.suggestions.find((s) => s.id === "tune-ridge-alpha")!;
     assert.equal(again.cell_edit, undefined);
     assert.match(again.detail, /cell was edited in the notebook/);
+    const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
+    assert.match(report, /## Models\n\nThe approved plan:\n\n.*\n\nIts cell was then edited in the notebook and run/);
   });
 
   it("re-runs an edited TRAIN cell as a new run whose events reach a WebSocket client live", async () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as path from "node:path";
 import { InputError } from "../../kernel/errors/input-error";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
 import { fitPreprocessor, transformRows } from "../../kernel/data/preprocessor";
@@ -6,6 +7,7 @@ import { splitRows } from "../../kernel/data/row-split";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
 import { encodeTarget } from "../../kernel/data/target-column";
+import { targetChoices } from "../../kernel/agents/target-resolver";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace, writeFile } from "../support/temp-workspace";
 
 const load = (name: string, text: string) => loadTableFile(writeFile(tempWorkspace("data"), name, text));
@@ -113,5 +115,27 @@ describe("split and preprocessing", () => {
   it("refuses a target that does not exist, naming the columns", () => {
     const { table } = load("p.csv", csv);
     assert.throws(() => encodeTarget(table, "price", "regression"), /"price" is not in the data. Columns are: num, cat, label/);
+  });
+});
+
+describe("target choices at the data gate", () => {
+  after(removeTempWorkspaces);
+  // vega-datasets' cars: its last column (Origin) is a label, the request asks for a number
+  const cars = () => {
+    // the package exports only its index: the data files are read from its folder
+    const file = path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "cars.json");
+    return loadTableFile(file).table;
+  };
+
+  it("puts the columns the request names first, then those that fit the task, the current target leading a change", () => {
+    const table = cars();
+    const asked = targetChoices(table, { hint: "fuel economy miles per gallon", task: "regression" });
+    assert.equal(asked[0]!.value, "Miles_per_Gallon", asked.map((c) => c.value).join(", "));
+    const byTask = targetChoices(table, { hint: "fuel economy", task: "regression" }).map((c) => c.value);
+    assert.ok(byTask.indexOf("Origin") > byTask.indexOf("Horsepower"), `regression targets before a label: ${byTask.join(", ")}`);
+    assert.ok(byTask.indexOf("Name") > byTask.indexOf("Origin"), "a text column of unique names is not a usable target and comes last");
+    const change = targetChoices(table, { current: "Horsepower", task: "regression" });
+    assert.equal(change[0]!.value, "Horsepower");
+    assert.match(change[0]!.description, /^the current target; numbers/);
   });
 });

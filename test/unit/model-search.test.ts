@@ -92,6 +92,24 @@ describe("model search under a time budget", function () {
     for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
   });
 
+  it("does not rank runs by a new metric against a leaderboard ranked by another", async () => {
+    const { rt, data, events } = runtime();
+    const first = await rt.train([{ id: "ridge" }], data, { metric: "rmse", leaderboard: [], best: null });
+    const again = await rt.train([{ id: "ridge" }], data, { metric: "mae", leaderboard: first.leaderboard, best: first.best });
+    assert.deepEqual(again.leaderboard.map((r) => r.metric?.name), ["mae"], "only the runs ranked by mae");
+    assert.equal(again.best?.metric.name, "mae");
+    const texts = events.filter((e) => e.name === "LOG_LINE").map((e) => (e.payload as { text: string }).text);
+    assert.ok(texts.some((t) => /ranks by rmse; these runs rank by mae, so it starts again/.test(t)));
+  });
+
+  it("searches a model named twice as one learner, trying the others too", async () => {
+    const { rt, data } = runtime();
+    const out = await rt.search(["ridge", "ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 2, leaderboard: [], best: null, crossValidation: false });
+    const ridgeAlphas = out.runs.filter((r) => r.modelId === "ridge").map((r) => out.leaderboard.find((row) => row.run_id === r.runId)?.params["alpha"]);
+    assert.ok(out.runs.some((r) => r.modelId === "hist_gbdt"), "the other model was tried");
+    assert.equal(new Set(ridgeAlphas).size, ridgeAlphas.length, `no ridge setting tried twice: ${ridgeAlphas.join(", ")}`);
+  });
+
   it("ranks the trials of a small table by 5-fold cross-validation, and says so", async () => {
     const { rt, data, events } = runtime();
     const out = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
