@@ -91,8 +91,9 @@ async function newProject(s: AutomlServices): Promise<void> {
           resolve();
           if (st.status === "failed") {
             const resume = canResumeSearch(snap);
-            const again = resume ? "Resume the search" : "Retry";
-            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, again, "Open Dashboard").then((pick) => {
+            // the request read the same way fails the same way: it needs rewording (the dashboard's Edit the request)
+            const again = snap.current_stage === "PARSE_INTENT" ? null : resume ? "Resume the search" : "Retry";
+            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, ...(again ? [again] : []), "Open Dashboard").then((pick) => {
               if (pick === again) void s.client().then((c) => c.retry(project_id, { resume })).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
               if (pick === "Open Dashboard") void s.showDashboard(project_id);
             });

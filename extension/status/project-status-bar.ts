@@ -16,7 +16,7 @@ export class ProjectStatusBar implements vscode.Disposable {
       const status = feed.connection === "stopped" ? "stopped" : s.stages[stage].status;
       const icon = status === "running" ? "$(sync~spin)" : status === "waiting" ? "$(bell)" : status === "failed" ? "$(error)" : status === "stopped" ? "$(debug-stop)" : "$(beaker)";
       this.item.text = `${icon} AutoML: ${STAGE_TITLES[stage]} · ${status}`;
-      this.item.tooltip = `${feed.projectId}\n${feed.connection === "stopped" ? "The conductor is stopped: AutoML: Restart Conductor resumes the project from its log." : s.stages[stage].message}`;
+      this.item.tooltip = `${feed.projectId}\n${feed.connection === "stopped" ? "The conductor is stopped: AutoML: Restart Conductor brings the project back from its log." : s.stages[stage].message}`;
       this.item.command = { command: "automl.openDashboard", title: "Open Dashboard", arguments: [feed.projectId] };
       this.item.show();
     };

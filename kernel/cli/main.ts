@@ -3,6 +3,9 @@ import { parseArgs } from "node:util";
 import { EXIT, runCommand } from "./run-command";
 import { serveCommand } from "./serve-command";
 
+/** package.json's version (the bundler inlines the file) */
+const PACKAGE_VERSION = (require("../../package.json") as { version: string }).version;
+
 const USAGE = `Usage:
   automl serve [--workspace DIR] [--port N] [--attach] [--verbose]
       Start the conductor on 127.0.0.1; prints {"port","token","pid"} when ready.
@@ -10,18 +13,24 @@ const USAGE = `Usage:
       and exits with code 4, or with --attach prints that one's line and exits.
   automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
              [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS] [--verbose]
-  automl run --project ID [--auto] [--out DIR] [--workspace DIR]
-      Continue a project of the workspace: answer the gate it waits at, or retry
-      the stage that failed (a search a stop cut short resumes where it was).
       Drive a project from a prompt to an export zip, showing progress.
       Without --data, a bundled dataset matching the prompt is used.
       Without --auto, each gate asks for confirmation on the terminal.
       With --time-budget, training searches the models' hyperparameters for that
       long (a hard limit); without it each chosen model trains once.
+  automl run --project ID [--auto] [--out DIR] [--workspace DIR]
+      Continue a project of the workspace: answer the gate it waits at (with
+      --auto, its first choice), or retry the stage that failed (a search a stop
+      cut short resumes where it was).
+  automl --version
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${PACKAGE_VERSION}\n`);
+    return 0;
+  }
   if (!command || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(USAGE);
     return command ? 0 : EXIT.badInput;

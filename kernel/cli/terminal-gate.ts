@@ -37,6 +37,11 @@ export async function askAtGate(client: ConductorClient, projectId: string, gate
   const say = (text: string) => io.output.write(text);
   say(`\n${STAGE_TITLES[gate.stage_id]}: ${gate.summary}\n`);
   if (pending) say(`${JSON.stringify(pending, null, 2)}\n`);
+  if (gate.stage_id === "REVIEW_EDIT" && snapshot.suggestions.length) {
+    // the notebook is where an edit is made and run from a terminal (the dashboard applies them with a click)
+    say(`Suggested edits (each is a change to a stage's cell in the project's notebook.ipynb; in VS Code the dashboard applies one with a click):\n`);
+    for (const sg of snapshot.suggestions) say(`  - ${sg.title} (${STAGE_TITLES[sg.stage_id]}): ${sg.detail}\n`);
+  }
   for (;;) {
     const action = await pick(io, gate.next_actions);
     if (action === null) return "stopped";
@@ -72,7 +77,7 @@ async function pick(io: TerminalIo, actions: NextAction[]): Promise<NextAction |
   const lines = usable.map((a, i) => `  ${i + 1}) ${a.label}${i === 0 ? " (default)" : ""}`);
   io.output.write(`${lines.join("\n")}\n  q) stop here (the project is kept)\n`);
   for (;;) {
-    const answer = (await question(io, `Choose 1-${usable.length} or q [1]: `)).toLowerCase();
+    const answer = (await question(io, `Choose ${usable.length > 1 ? `1-${usable.length}` : "1"} or q [1]: `)).toLowerCase();
     if (answer === "" || answer === "y" || answer === "yes") return usable[0]!;
     if (answer === "q" || answer === "n" || answer === "no") return null;
     const n = Number(answer);

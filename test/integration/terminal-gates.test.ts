@@ -71,12 +71,12 @@ describe("automl run at its gates, in a terminal", function () {
     const term = new TerminalSession(child);
     try {
       // 1. the request: "maybe" is not a choice and is asked again, never taken as yes
-      await term.expect(/Choose 1-\d+ or q \[1\]: /);
+      await term.expect(/Choose 1(?:-\d+)? or q \[1\]: /);
       term.type("maybe");
-      await term.expect(/"maybe" is not one of the choices\.\s+Choose 1-\d+ or q \[1\]: /);
+      await term.expect(/"maybe" is not one of the choices\.\s+Choose 1(?:-\d+)? or q \[1\]: /);
       term.type("1");
       // 2. the data has no column "price": the target is picked from the numbered list
-      const menu = await term.expect(/Choose 1-\d+ or q \[1\]: /);
+      const menu = await term.expect(/Choose 1(?:-\d+)? or q \[1\]: /);
       const pickTarget = /(\d+)\) [^\n]*target/i.exec(menu);
       assert.ok(pickTarget, `the data gate offers a target column:\n${menu}`);
       term.type(pickTarget[1]!);
@@ -88,7 +88,7 @@ describe("automl run at its gates, in a terminal", function () {
       // preprocessing plan, which is edited in $EDITOR
       let edited = false;
       for (let gate = 0; !edited || child.exitCode === null; gate++) {
-        const menu = await term.expect(/Choose 1-\d+ or q \[1\]: |Export ready|Exported/, 120_000).catch((err: Error) => (child.exitCode !== null ? "" : Promise.reject(err)));
+        const menu = await term.expect(/Choose 1(?:-\d+)? or q \[1\]: |Export ready|Exported/, 120_000).catch((err: Error) => (child.exitCode !== null ? "" : Promise.reject(err)));
         if (!/Choose 1-/.test(menu)) break;
         const edit = /\nSplit and preprocess: [\s\S]*?(\d+)\) [^\n]*[Ee]dit/.exec(menu);
         if (edit && !edited) {

@@ -17,8 +17,10 @@ const SPEC = {
   layer: [
     {
       transform: [{ filter: "datum.kind === 'cell'" }],
-      mark: { type: "rect" },
+      // each cell outlined in its own colour: anti-aliased edges of touching rects otherwise leave hairline gaps
+      mark: { type: "rect", strokeWidth: 0.6 },
       encoding: {
+        stroke: { field: "z", type: "quantitative", scale: { scheme: "viridis", type: "symlog" }, legend: null },
         x: { field: "x", type: "quantitative", bin: { binned: true }, title: "direction 1" },
         x2: { field: "x2" },
         y: { field: "y", type: "quantitative", bin: { binned: true }, title: "direction 2" },

@@ -82,7 +82,7 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
             ? "Reconnected: the events missed meanwhile were replayed."
             : ""
           : m.state === "stopped"
-            ? "The conductor is stopped: nothing runs now. AutoML: Restart Conductor resumes this project from its log."
+            ? "The conductor is stopped: nothing runs now. AutoML: Restart Conductor brings this project back from its log; a stage the stop cut short can then be resumed or retried."
             : "Connection to the conductor lost; reconnecting (nothing will be missed)…";
       banner.className = m.state === "connected" ? "banner" : "banner warn";
       document.body.dataset["connection"] = m.state;

@@ -19,7 +19,7 @@ const TOP_RUNS = 5;
 function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
   const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started" };
   // the legend's symbols drawn solid: they would otherwise take the faint band layer's opacity
-  const color = { field: "series", type: "nominal", title: "run (click to pick)", legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3 } };
+  const color = { field: "series", type: "nominal", title: "run (click to pick)", legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3, labelLimit: 320 } };
   // a click on a legend entry picks that series (shift-click adds); the others fade
   const picked = { condition: { param: "pick", value: 1 }, value: 0.12 };
   const y = (field: string) => ({ field, type: "quantitative", title: null, scale: { zero: false, type: logScale ? "log" : "linear" } });
@@ -124,7 +124,8 @@ export class TrainingView {
   private shownRuns(store: DashboardStore): { shown: Array<{ runId: string; modelId: string }>; total: number } {
     const s = store.snapshot;
     const ranked = s.leaderboard.map((r) => r.run_id).filter((id): id is string => Boolean(id && s.runs[id]));
-    const rest = store.runs().map((r) => r.runId).filter((id) => !ranked.includes(id));
+    // runs of earlier passes (before a retry or a rewind) are in the log, not on this board: not drawn
+    const rest = store.runs().map((r) => r.runId).filter((id) => !ranked.includes(id) && s.runs[id]?.status === "running");
     const all = [...ranked, ...rest].map((runId) => ({ runId, modelId: s.runs[runId]!.model_id }));
     const matching = this.runFilter ? all.filter((r) => `${r.modelId} ${r.runId}`.toLowerCase().includes(this.runFilter)) : all;
     return { shown: this.topRuns ? matching.slice(0, this.topRuns) : matching, total: all.length };
@@ -227,7 +228,8 @@ export class TrainingView {
     const order = new Map(s.leaderboard.map((r, i) => [r.run_id ?? "", i]));
     const byRun = new Map<string, Array<{ kind: string; url: string }>>();
     for (const a of store.artifactUrls) (byRun.get(a.run ?? "") ?? byRun.set(a.run ?? "", []).get(a.run ?? "")!).push(a);
-    const runs = [...byRun.keys()].sort((a, b) => (order.get(a) ?? 1e9) - (order.get(b) ?? 1e9));
+    // the leaderboard's runs only: an earlier pass's (before a retry or a rewind) are not this result's
+    const runs = [...byRun.keys()].filter((r) => order.has(r)).sort((a, b) => order.get(a)! - order.get(b)!);
     const key = runs.map((r) => `${r}:${byRun.get(r)!.length}`).join("|");
     if (key === this.shownArtifacts) return;
     this.shownArtifacts = key;

@@ -66,7 +66,8 @@ function embedInto(el: HTMLElement, spec: Record<string, unknown>, previous: Pro
   void previous?.then((r) => r.finalize());
   const width = el.clientWidth;
   // fit the box it has; a hidden box (width 0) gets a provisional width, corrected when it shows
-  const sized = { ...spec, config: themeConfig(), autosize: { type: "fit-x", contains: "padding" }, width: width > 0 ? width : 600 };
+  // padding on every side: a rotated axis title at the left edge was cut off without it
+  const sized = { ...spec, config: themeConfig(), autosize: { type: "fit-x", contains: "padding" }, padding: 8, width: width > 0 ? width : 600 };
   return embed(el, sized as never, EMBED_OPTIONS);
 }
 
