@@ -89,7 +89,7 @@ describe("automl run at its gates, in a terminal", function () {
       let edited = false;
       for (let gate = 0; !edited || child.exitCode === null; gate++) {
         const menu = await term.expect(/Choose 1(?:-\d+)? or q \[1\]: |Export ready|Exported/, 120_000).catch((err: Error) => (child.exitCode !== null ? "" : Promise.reject(err)));
-        if (!/Choose 1-/.test(menu)) break;
+        if (!/Choose 1/.test(menu)) break;
         const edit = /\nSplit and preprocess: [\s\S]*?(\d+)\) [^\n]*[Ee]dit/.exec(menu);
         if (edit && !edited) {
           term.type(edit[1]!);
