@@ -31,14 +31,14 @@ export class TerminalProgress {
         const p = e.event.payload;
         if (this.bar?.runId !== p.run_id) break;
         if (p.name === "loss" && p.split === "train") this.bar.loss = p.value;
-        else if (p.split === "val") this.bar.val = `${p.name} ${p.value.toFixed(4)}`;
+        else if (p.split === "val") this.bar.val = `${p.name} ${figure(p.value)}`;
         break;
       }
       case EV.TRAIN_PROGRESS: {
         const p = e.event.payload;
         if (this.bar?.runId !== p.run_id || p.phase !== "fit") break;
         const frac = p.steps ? p.step / p.steps : 0;
-        const text = `  ${progressBar(frac)} ${String(p.step).padStart(4)}/${p.steps}  loss ${this.bar.loss?.toFixed(4) ?? "-"}${this.bar.val ? `  val ${this.bar.val}` : ""}${p.eta_s !== null ? `  eta ≤${p.eta_s.toFixed(1)}s` : ""}`;
+        const text = `  ${progressBar(frac)} ${String(p.step).padStart(4)}/${p.steps}  loss ${this.bar.loss !== undefined ? figure(this.bar.loss) : "-"}${this.bar.val ? `  val ${this.bar.val}` : ""}${p.eta_s !== null ? `  eta ≤${p.eta_s.toFixed(1)}s` : ""}`;
         if (this.tty) this.out.write(`\r${text}\x1b[K`);
         else {
           const quarter = Math.floor(frac * 4);
@@ -49,13 +49,13 @@ export class TerminalProgress {
       case EV.TRAIN_RUN_FINISHED: {
         const p = e.event.payload;
         if (this.tty) this.out.write("\r\x1b[K");
-        const m = p.final_metrics?.metrics.map((x) => `${x.name} ${x.value.toFixed(4)}`).join(", ");
+        const m = p.final_metrics?.metrics.map((x) => `${x.name} ${figure(x.value)}`).join(", ");
         this.line(`  ${p.status === "success" ? "done" : p.status}: ${m ? `test ${m}` : (p.reason ?? "")}`);
         this.bar = null;
         break;
       }
       case EV.BEST_MODEL_UPDATED:
-        this.line(`  best so far: ${e.event.payload.model_id} (${e.event.payload.metric.split} ${e.event.payload.metric.name} ${e.event.payload.metric.value.toFixed(4)})`);
+        this.line(`  best so far: ${e.event.payload.model_id} (${e.event.payload.metric.split} ${e.event.payload.metric.name} ${figure(e.event.payload.metric.value)})`);
         break;
       case EV.LOG_LINE:
         if (e.event.payload.level === "warn" || e.event.payload.level === "error") this.line(`  ${e.event.payload.level}: ${e.event.payload.text}`);
@@ -80,4 +80,9 @@ export class TerminalProgress {
 function progressBar(frac: number, width = 24): string {
   const filled = Math.round(Math.max(0, Math.min(1, frac)) * width);
   return `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
+}
+
+/** A metric or loss for the terminal: 4 decimals for everyday sizes, 5 significant digits for huge or tiny ones. */
+function figure(v: number): string {
+  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toPrecision(5) : v.toFixed(4);
 }

@@ -199,9 +199,10 @@ export class TrainingView {
               h("td", {}, String(i + 1)),
               h("td", { title: paramsText(r.params) }, r.model, r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null),
               h("td", {}, r.run_id ?? ""),
-              h("td", {}, r.metric ? `${r.metric.name} ${formatNumber(r.metric.value)}` : "–"),
-              h("td", {}, formatNumber(r.runtime_s, 3)),
-              h("td", {}, r.predict_us_per_row !== undefined ? formatNumber(r.predict_us_per_row, 2) : "–"),
+              // fixed decimals in a column, so its figures line up
+              h("td", {}, r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : "–"),
+              h("td", {}, r.runtime_s.toFixed(3)),
+              h("td", {}, r.predict_us_per_row !== undefined ? r.predict_us_per_row.toFixed(2) : "–"),
               h("td", {}, interrupted && r.status !== "success" ? "interrupted" : r.status ?? ""),
             ),
           ),
