@@ -105,9 +105,9 @@ export class AutomlServices implements vscode.Disposable {
   async openNotebook(projectId: string): Promise<vscode.NotebookEditor> {
     const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb");
     const doc = await vscode.workspace.openNotebookDocument(uri);
-    // beside the dashboard, so the panels and the notebook are both in view
-    const dashboard = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(DashboardPanel.viewType)));
-    const column = dashboard?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    // beside this project's dashboard (not another project's), so its panels and its notebook are both in view
+    const dashboardColumn = DashboardPanel.columnOf(projectId);
+    const column = dashboardColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
     const editor = await vscode.window.showNotebookDocument(doc, { viewColumn: column, preserveFocus: true, preview: false });
     this.log.info(`opened ${path.basename(uri.fsPath)} of ${projectId}`);
     return editor;

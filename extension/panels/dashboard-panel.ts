@@ -30,6 +30,11 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
 
   /** Shows the project's dashboard: reveals an open one, adopts one VS Code restored after a reload, or opens one. */
+  /** The editor column of a project's dashboard, if one is open. */
+  static columnOf(projectId: string): vscode.ViewColumn | undefined {
+    return DashboardPanel.open.get(projectId)?.panel.viewColumn;
+  }
+
   static show(feed: ProjectFeed, meta: ProjectMeta, deps: DashboardDeps, restored?: vscode.WebviewPanel): DashboardPanel {
     const existing = DashboardPanel.open.get(feed.projectId);
     if (existing) {
