@@ -69,7 +69,8 @@ export class AutomlServices implements vscode.Disposable {
     const openWhenReady = (events: readonly { event: { name: string } }[]) => {
       if (!this.openedNotebooks.has(projectId) && events.some((e) => e.event.name === EV.NOTEBOOK_READY)) {
         this.openedNotebooks.add(projectId);
-        void this.openNotebook(projectId);
+        // after a window reload the history replays NOTEBOOK_READY: a notebook already in a tab stays where it is
+        if (!this.notebookTabOpen(projectId)) void this.openNotebook(projectId);
       }
     };
     this.disposables.push(feed.onEvents(openWhenReady));
@@ -100,6 +101,11 @@ export class AutomlServices implements vscode.Disposable {
   projectDir(projectId: string): vscode.Uri {
     const folder = vscode.workspace.workspaceFolders![0]!.uri;
     return vscode.Uri.joinPath(folder, ".automl", "projects", projectId);
+  }
+
+  private notebookTabOpen(projectId: string): boolean {
+    const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb").toString();
+    return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === uri));
   }
 
   async openNotebook(projectId: string): Promise<vscode.NotebookEditor> {

@@ -206,9 +206,10 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     // after a window reload the dashboard comes back by itself, on its project
     await palette(page, "Developer: Reload Window");
     await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });
+    // a restored panel's page is made when its tab is shown
+    await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click({ timeout: 60_000 });
     dash = await dashboardFrameFor(page, "within 60 seco", 90_000);
     await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 60_000 });
-    await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click();
     await dash.click('button[data-tab="Timeline"]');
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(SHOTS, "14-restored-after-reload.png") });
