@@ -451,9 +451,18 @@ export class Conductor {
 
   /** Marks the completed stages after `stage` stale: their results no longer follow from it. */
   markLaterStale(p: Project, stage: StageId, reason: string): StageId[] {
-    const later = STAGE_IDS.slice(STAGE_IDS.indexOf(stage) + 1).filter((s) => p.snapshot.stages[s].status === "completed");
+    const after = STAGE_IDS.slice(STAGE_IDS.indexOf(stage) + 1);
+    const later = after.filter((s) => p.snapshot.stages[s].status === "completed");
     for (const s of later) p.bus.emit(s, EV.STAGE_STATUS, { stage_id: s, status: "stale", message: reason });
-    return later;
+    // a gate after it shows results that no longer hold: it runs again, and asks again, once the stale stages are re-run
+    const waiting = after.find((s) => p.snapshot.stages[s].status === "waiting");
+    if (waiting) p.bus.emit(waiting, EV.STAGE_STATUS, { stage_id: waiting, status: "pending", message: `to run again: ${reason}` });
+    return waiting ? [...later, waiting] : later;
+  }
+
+  /** Takes the project on from where it stands (after its stale stages were re-run from the notebook). */
+  carryOn(p: Project): void {
+    if (!p.busy && STAGE_IDS.some((s) => p.snapshot.stages[s].status === "pending")) this.drive(p);
   }
 
   /** Marks `from` and every stage after it pending again, so the machine reruns them. */

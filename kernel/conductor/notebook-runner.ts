@@ -118,6 +118,8 @@ export class NotebookRunner {
       if (!ok) return { reran, failed: stage };
       reran.push(stage);
     }
+    // a gate the re-run stages had reset (pending) runs again and waits with the new results
+    this.conductor.carryOn(p);
     return { reran, failed: null };
   }
 

@@ -413,11 +413,14 @@ export class PipelineRuntime {
         final_metrics: result.finalMetrics,
       });
     }
+    const settings = { ...learner.defaults, ...params };
+    // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
+    const same = (r: LeaderboardRow) => r.model === learner.id && JSON.stringify(sortedEntries(r.params)) === JSON.stringify(sortedEntries(settings));
     board.rows = rank([
-      ...board.rows,
+      ...board.rows.filter((r) => !same(r)),
       {
         model: learner.id,
-        params: { ...learner.defaults, ...params },
+        params: settings,
         metric: result.valMetric,
         runtime_s: Math.round(result.runtimeS * 1000) / 1000,
         run_id: result.runId,
@@ -501,4 +504,8 @@ function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
     if (a.metric.value === b.metric.value) return 0;
     return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
   });
+}
+
+function sortedEntries(o: Record<string, unknown>): Array<[string, unknown]> {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }

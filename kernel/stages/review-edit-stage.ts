@@ -21,7 +21,7 @@ export const reviewEditStage: StageModule = {
     ctx.events.emit(EV.NOTEBOOK_READY, { asset_url: ctx.assets.url(NOTEBOOK_FILE) });
     const files = [NOTEBOOK_FILE, REPORT_FILE, "preprocess/preprocessor.json", ...Object.values(ctx.snapshot.runs).filter((r) => r.status === "success").map((r) => `models/${r.run_id}.json`)];
     ctx.events.emit(EV.CODE_WORKSPACE_READY, { files: ctx.assets.fileEntries(files.filter((f) => ctx.assets.exists(f))) });
-    const suggestions = suggestEdits(ctx.snapshot).map((idea) => withCellEdit(ctx, idea));
+    const suggestions = suggestEdits(ctx.snapshot).flatMap((idea) => withCellEdit(ctx, idea) ?? []);
     ctx.events.emit(EV.EDIT_SUGGESTIONS, { suggestions });
     return { kind: "review", summary: `Report and notebook ready; ${suggestions.length} suggested edit(s).` };
   },
@@ -98,16 +98,22 @@ const CELL_STAGES = { PREPROCESS: preprocessStage, MODEL_SELECT: modelSelectStag
 
 /** Whether the stage's code cell in the notebook differs from the one its approved plan makes. */
 function cellEditedInNotebook(ctx: StageContext, stage: keyof typeof CELL_STAGES): boolean {
-  const notebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
+  const inNotebook = notebookCell(ctx, stage);
   const generated = CELL_STAGES[stage].cells(ctx).find((c) => c.kind === "code")?.source;
-  return Boolean(notebook && generated !== undefined && stageCode(notebook, stage)[0]?.trim() !== generated.trim());
+  return inNotebook !== undefined && generated !== undefined && inNotebook.trim() !== generated.trim();
+}
+
+/** The stage's (first) code cell as the notebook file has it now. */
+function notebookCell(ctx: StageContext, stage: StageId): string | undefined {
+  const notebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
+  return notebook ? stageCode(notebook, stage)[0] : undefined;
 }
 
 /**
  * The suggestion with its cell edit: the stage's code cell generated from the approved plan,
  * and from the plan with the change made. A change the stage would refuse gets no edit.
  */
-function withCellEdit(ctx: StageContext, idea: Idea): Suggestion {
+function withCellEdit(ctx: StageContext, idea: Idea): Suggestion | null {
   const stage = idea.suggestion.stage_id;
   const plan = ctx.snapshot.plans[stage];
   if (!idea.patch || !plan?.approved || !(stage === "PREPROCESS" || stage === "MODEL_SELECT")) return idea.suggestion;
@@ -121,11 +127,13 @@ function withCellEdit(ctx: StageContext, idea: Idea): Suggestion {
   }
   const codeCell = (snapshot: ProjectSnapshot) => module.cells({ ...ctx, snapshot }).find((c) => c.kind === "code")?.source;
   const before = codeCell(ctx.snapshot);
-  // a cell edited in the notebook no longer says what the plan says: the edit is the person's to make there
+  const after = codeCell({ ...ctx.snapshot, plans: { ...ctx.snapshot.plans, [stage]: { ...plan, plan_json: changed } } });
   if (cellEditedInNotebook(ctx, stage)) {
+    // already made (applied from the dashboard): not offered again
+    if (after !== undefined && notebookCell(ctx, stage)?.trim() === after.trim()) return null;
+    // a cell edited otherwise no longer says what the plan says: the edit is the person's to make there
     return { ...idea.suggestion, detail: `${idea.suggestion.detail} (The ${STAGE_TITLES[stage]} cell was edited in the notebook: make the change there.)` };
   }
-  const after = codeCell({ ...ctx.snapshot, plans: { ...ctx.snapshot.plans, [stage]: { ...plan, plan_json: changed } } });
   return before !== undefined && after !== undefined && before !== after ? { ...idea.suggestion, cell_edit: { before, after } } : idea.suggestion;
 }
 

@@ -95,13 +95,39 @@ describe("the notebook kernel", function () {
     const after = rerun.state.snapshot;
     const alphas = after.leaderboard.filter((row) => row.model === "ridge").map((row) => row.params["alpha"]);
     for (const alpha of [0.1, 10]) assert.ok(alphas.includes(alpha), `a ridge run with alpha ${alpha}: ${alphas.join(", ")}`);
-    // the review ran again on the new result; the cell no longer says what the plan says, so
-    // its suggestions send the person to the cell instead of overwriting their edit
-    const again = after.suggestions.find((s) => s.id === "tune-ridge-alpha")!;
-    assert.equal(again.cell_edit, undefined);
-    assert.match(again.detail, /cell was edited in the notebook/);
+    // the review ran again on the new result: the edit made is not offered again
+    assert.ok(!after.suggestions.some((s) => s.id === "tune-ridge-alpha"), after.suggestions.map((s) => s.id).join(", "));
     const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
     assert.match(report, /## Models\n\nThe approved plan:\n\n.*\n\nIts cell was then edited in the notebook and run/);
+  });
+
+  it("applied at the review gate, a suggested edit sends the project back to that gate with a new report", async () => {
+    const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
+    for (let guard = 0; guard < 10; guard++) {
+      await rc.conductor.idle(id);
+      const waiting = (await rc.client.state(id)).snapshot.waiting;
+      if (!waiting || waiting.stage_id === "REVIEW_EDIT") break;
+      await rc.client.confirm(id, { stage_id: waiting.stage_id });
+    }
+    const atGate = (await rc.client.state(id)).snapshot;
+    assert.equal(atGate.waiting?.stage_id, "REVIEW_EDIT");
+    const ridge = atGate.suggestions.find((s) => s.id === "tune-ridge-alpha")!;
+    const file = path.join(rc.conductor.projectsDir, id, "notebook.ipynb");
+    const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: NotebookCell[] };
+    nb.cells.find((c) => c.metadata.automl?.stage_id === "MODEL_SELECT" && c.cell_type === "code")!.source = [ridge.cell_edit!.after];
+    fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+    const r = await run(rc, id, ridge.cell_edit!.after, "MODEL_SELECT");
+    assert.deepEqual(r.done.stale_stages, ["TRAIN", "REVIEW_EDIT"], "the gate's results no longer hold");
+    assert.equal((await rc.client.state(id)).snapshot.waiting, null, "the old gate cannot be answered meanwhile");
+    await rc.client.rerunStale(id);
+    await rc.conductor.idle(id);
+    const after = (await rc.client.state(id)).snapshot;
+    assert.equal(after.waiting?.stage_id, "REVIEW_EDIT", "it waits at the review again");
+    assert.equal(after.stages.EXPORT.status, "pending");
+    const events = (await rc.client.events(id)).events;
+    assert.equal(events.filter((e) => e.event.name === EV.REPORT_READY).length, 2, "a new report");
+    const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
+    assert.equal((report.match(/^\| ridge \|/gm) ?? []).length, 3, `the report's leaderboard has the three ridge runs:\n${report}\n${JSON.stringify(after.leaderboard.map((r) => [r.model, r.params, r.run_id]))}`);
   });
 
   it("re-runs an edited TRAIN cell as a new run whose events reach a WebSocket client live", async () => {

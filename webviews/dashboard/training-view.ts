@@ -219,7 +219,8 @@ export class TrainingView {
         : null,
     );
     const latest = [...store.resources.values()].at(-1);
-    replaceChildren(this.stats, latest ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`) : null);
+    const training = s.stages.TRAIN.status === "running" && !this.stopped;
+    replaceChildren(this.stats, latest && training ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`) : null);
     this.logs.textContent = store.logs.slice(-200).map((l) => `${new Date(l.ts * 1000).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.text}`).join("\n");
     this.renderArtifacts(store);
   }

@@ -42,7 +42,7 @@ const resizer = new ResizeObserver((entries) => {
     const width = Math.round(entry.contentRect.width);
     if (width === 0 || widths.get(entry.target) === width) continue; // hidden, or unchanged
     widths.set(entry.target, width);
-    void drawn.get(entry.target)?.result?.then((r) => r.view.width(width).runAsync());
+    void drawn.get(entry.target)?.result?.then((r) => r.view.width(width).resize().runAsync());
   }
 });
 // VS Code changes the body's class (vscode-light/-dark) and its style (the colour variables) on a theme change
@@ -88,7 +88,7 @@ export class VegaChart implements Drawn {
       this.draw();
       return;
     }
-    void this.result.then((r) => r.view.data(this.dataName, values).runAsync());
+    void this.result.then((r) => r.view.data(this.dataName, values).resize().runAsync());
   }
 
   draw(): void {
