@@ -108,6 +108,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         projectId = opts.project;
         // follow from where the project stands now: what the answer or the retry brings comes after
         since = (await client.state(projectId)).snapshot.last_seq;
+        view.line(`project ${projectId} (${path.join(session.projectsDir, projectId)})`);
         const code = await resume(client, projectId, opts);
         if (code !== null) return code;
       } else {
@@ -121,6 +122,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           time_budget_s: opts.timeBudgetSeconds,
         });
         projectId = created.project_id;
+        view.line(`project ${projectId} (${path.join(session.projectsDir, projectId)})`);
       }
     } catch (err) {
       if (err instanceof ConductorRequestError && err.status < 500) {
@@ -129,7 +131,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       }
       throw err;
     }
-    view.line(`project ${projectId} (${path.join(session.projectsDir, projectId)})`);
     const code = await follow(client, projectId, view, opts, session.attachedTo, since);
     if (code === EXIT.ok) await summarise(client, session.projectsDir, projectId, view, opts.out);
     return code;

@@ -115,7 +115,8 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     }
   } catch (err) {
     const cancelled = err instanceof FitCancelled;
-    const reason = cancelled ? "cancelled" : `${(err as Error).message}`;
+    const outOfTime = req.deadline !== undefined && performance.now() > req.deadline;
+    const reason = cancelled ? (outOfTime ? "the search's time ran out" : "stopped") : `${(err as Error).message}`;
     events.emit(EV.LOG_LINE, { run_id: runId, level: cancelled ? "warn" : "error", text: `run ${runId} ${cancelled ? "cancelled" : "failed"}: ${reason}` });
     events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: cancelled ? "cancelled" : "failed", final_metrics: null, reason });
     return { runId, modelId: req.learner.id, status: cancelled ? "cancelled" : "failed", model: null, valMetric: null, finalMetrics: null, runtimeS: (performance.now() - started) / 1000, reason };

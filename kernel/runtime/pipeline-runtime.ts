@@ -376,7 +376,8 @@ export class PipelineRuntime {
           split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
           preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
         },
-        pacing: this.options.pacing,
+        // a search's budget buys trials, not sleeps: its runs are never paced
+        pacing: this.options.pacing && deadline === undefined,
         signal,
         deadline,
       },
