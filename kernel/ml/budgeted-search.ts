@@ -85,6 +85,21 @@ export class BudgetedSearch {
     return { learner: pick.learner, params: this.neighbour(pick, pick === ranked[0], secondsLeft) };
   }
 
+  /**
+   * Trials this search finished before (a resume after a stop): their learners count as tried,
+   * their settings and scores as known, so the search goes on from them instead of repeating them.
+   */
+  remember(trials: ReadonlyArray<{ model: string; params: Params; score: number; seconds: number }>, metricName: string): void {
+    this.metricName = metricName;
+    for (const t of trials) {
+      const s = this.states.find((x) => x.learner.id === t.model);
+      if (!s) continue;
+      s.tried++;
+      s.seconds.push(t.seconds);
+      if (!s.best || isBetter(metricName, t.score, s.best.score)) s.best = { score: t.score, params: t.params };
+    }
+  }
+
   record(p: Proposal, result: RunResult, seconds: number, metricName: string): void {
     this.metricName = metricName;
     const s = this.states.find((x) => x.learner === p.learner)!;

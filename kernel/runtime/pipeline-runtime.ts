@@ -55,6 +55,8 @@ export interface SearchOptions extends TrainOptions {
   seed?: number;
   /** rank trials by k-fold cross-validation on training + validation rows; default: for tables of up to CV_MAX_ROWS */
   crossValidation?: boolean;
+  /** the search carries on from these rows, its own trials before a stop: it does not repeat them */
+  resumeFrom?: boolean;
 }
 
 export interface TrainOutcome {
@@ -265,6 +267,12 @@ export class PipelineRuntime {
     const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
     // a model named twice (an edited cell) is one learner to search, not two that never learn
     const search = new BudgetedSearch([...new Set(candidates)].map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
+    if (options.resumeFrom) {
+      search.remember(
+        board.rows.filter((r) => r.metric).map((r) => ({ model: r.model, params: r.params as Params, score: r.metric!.value, seconds: r.runtime_s })),
+        options.metric,
+      );
+    }
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
     const folds = options.crossValidation ?? labelledRows <= CV_MAX_ROWS ? crossValidationFolds(data) : null;
     if (folds) {

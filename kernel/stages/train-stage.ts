@@ -69,5 +69,5 @@ function resumeOptions(ctx: StageContext, budget: number, metric: string) {
     level: "info",
     text: `search: resuming after a stop: ${so.leaderboard.length} finished run(s) kept, ${so.elapsedSeconds.toFixed(1)} s of the ${budget} s budget spent, ${left.toFixed(1)} s to go`,
   });
-  return { metric, leaderboard: so.leaderboard, best: so.best, budgetSeconds: Math.round(left * 10) / 10, seed: ctx.meta.seed + so.leaderboard.length + 1 };
+  return { metric, leaderboard: so.leaderboard, best: so.best, resumeFrom: true, budgetSeconds: Math.round(left * 10) / 10, seed: ctx.meta.seed + so.leaderboard.length + 1 };
 }

@@ -90,6 +90,9 @@ export async function newProject(page: Page, prompt: string): Promise<void> {
   await input.fill(prompt);
   await page.waitForFunction((p) => (document.querySelector(".quick-input-widget:not(.hidden) input") as HTMLInputElement | null)?.value === p, prompt);
   await page.keyboard.press("Enter");
-  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]');
-  await page.keyboard.press("Enter");
+  // clicked, not Enter: a key pressed as the second picker draws can be lost, leaving it open
+  await page.locator('.quick-input-list .monaco-list-row[aria-label*="Let the agent find data"]').click();
+  // the pointer left where the picker was would raise a hover over whatever is drawn there next
+  const sidebar = await page.locator(".part.sidebar").first().boundingBox();
+  if (sidebar) await page.mouse.move(sidebar.x + sidebar.width / 2, sidebar.y + sidebar.height - 120);
 }

@@ -18,7 +18,7 @@ const TOP_RUNS = 5;
 
 function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
   // padded, so a one-shot fit's point at x = 0 is drawn whole, not cut by the axis
-  const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started", scale: { padding: 6 } };
+  const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started", scale: { padding: 6, nice: false } };
   // the legend's symbols drawn solid: they would otherwise take the faint band layer's opacity
   const color = { field: "series", type: "nominal", title: "run (click to pick)", legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3, labelLimit: 320 } };
   // a click on a legend entry picks that series (shift-click adds); the others fade
