@@ -81,9 +81,19 @@ export class BudgetedSearch {
     const fits = this.states.filter((s) => expectedSeconds(s) <= secondsLeft);
     if (fits.length === 0) return null;
     const ranked = fits.filter((s) => s.best).sort((a, b) => (isBetter(this.metricName, a.best!.score, b.best!.score) ? -1 : 1));
-    const pick = ranked.length && this.random() < 0.75 ? ranked[0]! : fits[Math.floor(this.random() * fits.length)]!;
-    return { learner: pick.learner, params: this.neighbour(pick, pick === ranked[0], secondsLeft) };
+    const first = ranked.length && this.random() < 0.75 ? ranked[0]! : fits[Math.floor(this.random() * fits.length)]!;
+    // a setting already tried (a step clamped at a bound lands on it again) would only repeat a known score
+    for (const pick of [first, ...fits.filter((s) => s !== first)]) {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const params = this.neighbour(pick, pick === ranked[0], secondsLeft);
+        if (!this.triedSettings.has(settingsKey(pick.learner.id, params))) return { learner: pick.learner, params };
+      }
+    }
+    return null;
   }
+
+  /** every model and settings tried, so none is proposed twice */
+  private readonly triedSettings = new Set<string>();
 
   /**
    * Trials this search finished before (a resume after a stop): their learners count as tried,
@@ -96,6 +106,7 @@ export class BudgetedSearch {
       if (!s) continue;
       s.tried++;
       s.seconds.push(t.seconds);
+      this.triedSettings.add(settingsKey(t.model, t.params));
       if (!s.best || isBetter(metricName, t.score, s.best.score)) s.best = { score: t.score, params: t.params };
     }
   }
@@ -104,6 +115,7 @@ export class BudgetedSearch {
     this.metricName = metricName;
     const s = this.states.find((x) => x.learner === p.learner)!;
     s.tried++;
+    this.triedSettings.add(settingsKey(p.learner.id, { ...(p.learner.defaults ?? {}), ...p.params }));
     s.seconds.push(seconds);
     const score = result.valMetric?.value;
     if (score === undefined) return;
@@ -147,4 +159,9 @@ function expectedSeconds(s: LearnerState): number {
 function gaussian(random: () => number): number {
   const u = Math.max(1e-12, random());
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** A model and its settings as one comparable string (keys sorted; defaults are filled by the caller alike). */
+function settingsKey(model: string, params: Params): string {
+  return `${model} ${JSON.stringify(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)))}`;
 }
