@@ -9,9 +9,8 @@ import { stageSink } from "../events/event-sink";
 import { ProjectEventBus, type EventBusOptions } from "../events/project-event-bus";
 import type { Logger } from "../logging/logger";
 import { PipelineRuntime } from "../runtime/pipeline-runtime";
-import type { StageContext } from "../stages/stage";
+import type { SearchSoFar, StageContext } from "../stages/stage";
 import { EVENTS_FILE, writeProjectMeta, type ProjectMeta } from "./project-meta";
-import type { SearchSoFar } from "./search-resume";
 import { WorkingSet } from "./working-set";
 
 export class Project {

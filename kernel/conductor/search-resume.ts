@@ -5,15 +5,9 @@
  * everything after TRAIN's last "running" status.
  */
 import { EV, type AnyEventEnvelope, type EventPayload } from "../../contract";
+import type { SearchSoFar } from "../stages/stage";
 
 type Row = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
-
-export interface SearchSoFar {
-  leaderboard: Row[];
-  best: EventPayload<"BEST_MODEL_UPDATED"> | null;
-  /** seconds from the pass's start to its last event before the stop */
-  elapsedSeconds: number;
-}
 
 export function searchSoFar(events: readonly AnyEventEnvelope[]): SearchSoFar {
   let start = -1;

@@ -3,15 +3,22 @@
  * gate, optionally applies an approved plan after the gate, and says which notebook cells
  * reproduce what it did. The conductor owns STAGE_STATUS, gates and the notebook file.
  */
-import { GATE_ACTIONS, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
+import { GATE_ACTIONS, type EventPayload, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { ProjectMeta } from "../conductor/project-meta";
-import type { SearchSoFar } from "../conductor/search-resume";
 import type { WorkingSet } from "../conductor/working-set";
 import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
 import type { CellDraft } from "../notebook/pipeline-notebook";
 import type { PipelineRuntime } from "../runtime/pipeline-runtime";
+
+/** What an interrupted search had done when a stop cut it short (read from the log by the conductor). */
+export interface SearchSoFar {
+  leaderboard: EventPayload<"LEADERBOARD_UPDATED">["rows"];
+  best: EventPayload<"BEST_MODEL_UPDATED"> | null;
+  /** seconds from the pass's start to its last event before the stop */
+  elapsedSeconds: number;
+}
 
 export interface StageContext {
   meta: ProjectMeta;
