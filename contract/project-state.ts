@@ -231,3 +231,22 @@ export function canResumeSearch(s: ProjectSnapshot): boolean {
   const budget = s.plans.MODEL_SELECT?.plan_json["time_budget_s"];
   return wasInterrupted(s.stages.TRAIN) && typeof budget === "number" && budget > 0;
 }
+
+/**
+ * For leaderboard rows of the same model, the settings that tell them apart ("alpha 0.1"), by
+ * run id; a model with one row gets none. Shared by the dashboard and the report.
+ */
+export function distinguishingSettings(rows: ReadonlyArray<{ model: string; params: Record<string, unknown>; run_id?: string }>): Map<string, string> {
+  const out = new Map<string, string>();
+  const byModel = new Map<string, typeof rows[number][]>();
+  for (const r of rows) (byModel.get(r.model) ?? byModel.set(r.model, []).get(r.model)!).push(r);
+  for (const group of byModel.values()) {
+    if (group.length < 2) continue;
+    const keys = [...new Set(group.flatMap((r) => Object.keys(r.params)))].filter((k) => new Set(group.map((r) => JSON.stringify(r.params[k]))).size > 1).sort();
+    for (const r of group) {
+      if (!r.run_id) continue;
+      out.set(r.run_id, keys.map((k) => `${k} ${typeof r.params[k] === "number" ? Number((r.params[k] as number).toPrecision(3)) : String(r.params[k])}`).join(", "));
+    }
+  }
+  return out;
+}

@@ -148,6 +148,8 @@ export class Conductor {
     if (!waiting || p.snapshot.stages[waiting.stage_id].status !== "waiting") {
       throw new ConflictError(`Project ${id} is not waiting for a confirmation (current stage ${p.snapshot.current_stage} is ${p.snapshot.stages[p.snapshot.current_stage].status}).`);
     }
+    // a stage cell running from the notebook may change what this gate shows (and then resets it)
+    if (p.notebookRun) throw new ConflictError(`Project ${id} is running ${p.notebookRun} from the notebook; answer the gate when it is done.`);
     const stage = waiting.stage_id;
     if (req.stage_id && req.stage_id !== stage) {
       throw new ConflictError(`Project ${id} waits at ${stage}, not ${req.stage_id}. Confirm ${stage} first.`);
@@ -477,6 +479,7 @@ export class Conductor {
   }
 
   private refuseWhileBusy(p: Project): void {
+    if (p.notebookRun) throw new ConflictError(`Project ${p.meta.id} is running ${p.notebookRun} from the notebook; wait for it to finish.`);
     if (p.busy) {
       throw new ConflictError(`Project ${p.meta.id} is running ${p.snapshot.current_stage}; wait for it to reach a gate or finish.`);
     }

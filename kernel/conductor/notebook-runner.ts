@@ -8,6 +8,7 @@
 import {
   EV,
   STAGE_IDS,
+  STAGE_TITLES,
   type CellOutput,
   type ExecuteRequest,
   type ExecutionMessage,
@@ -41,13 +42,18 @@ export class NotebookRunner {
 
   async execute(p: Project, req: ExecuteRequest, onOutput: (o: CellOutput) => void): Promise<Done> {
     const stage = req.stage_id;
-    if (stage && p.busy) throw new ConflictError(`The pipeline is running ${p.snapshot.current_stage}; run stage cells when it reaches a gate or finishes.`);
+    if (stage && p.busy) throw new ConflictError(`The pipeline is running ${p.notebookRun ?? p.snapshot.current_stage}; run stage cells when it reaches a gate or finishes.`);
     const session = this.session(p);
-    if (stage) {
+    if (!stage) return this.run(p, session, req.code, stage, onOutput);
+    // busy from the first earlier cell it needs to the end of its own: a gate after it is not answered meanwhile
+    p.notebookRun = `the ${STAGE_TITLES[stage]} cell`;
+    try {
       const ready = await this.warmUp(p, session, stage, onOutput);
       if (!ready) return { type: "done", status: "error", execution_count: session.status().execution_count, stale_stages: [], duration_ms: 0 };
+      return await this.run(p, session, req.code, stage, onOutput);
+    } finally {
+      p.notebookRun = null;
     }
-    return this.run(p, session, req.code, stage, onOutput);
   }
 
   /** One cell, with its stage's status around it when it re-runs a stage. */

@@ -48,8 +48,11 @@ export class Project {
     return new Project(meta, dir, bus, options.logger);
   }
 
+  /** set while a stage's notebook cell runs (with the earlier cells it needs): what runs, for a 409 */
+  notebookRun: string | null = null;
+
   get busy(): boolean {
-    return this.activity !== null;
+    return this.activity !== null || this.notebookRun !== null;
   }
 
   saveMeta(meta: ProjectMeta): void {

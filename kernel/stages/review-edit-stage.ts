@@ -2,7 +2,7 @@
  * REVIEW_EDIT: the report, the notebook (complete up to training) and concrete edits a
  * person could try next. Edited cells re-run through the kernel (the notebook issue).
  */
-import { EV, STAGE_TITLES, type EventPayload, type PreprocessStep, type ProjectSnapshot, type StageId } from "../../contract";
+import { EV, STAGE_TITLES, distinguishingSettings, type EventPayload, type PreprocessStep, type ProjectSnapshot, type StageId } from "../../contract";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { modelSelectStage, type TrainingPlan } from "./model-select-stage";
 import { preprocessStage } from "./preprocess-stage";
@@ -138,6 +138,8 @@ function withCellEdit(ctx: StageContext, idea: Idea): Suggestion | null {
 }
 
 function renderReport(s: ProjectSnapshot, prompt: string, editedInNotebook: ReadonlySet<StageId>): string {
+  // several runs of one model are told apart by the settings that differ between them
+  const settings = distinguishingSettings(s.leaderboard);
   const intent = s.intent;
   const chosen = s.dataset_candidates.find((d) => d.id === s.dataset_id);
   const lines = [
@@ -160,11 +162,11 @@ function renderReport(s: ProjectSnapshot, prompt: string, editedInNotebook: Read
     "",
     ...planLines(s, "MODEL_SELECT", editedInNotebook, trainingPlanLines(s)),
     "",
-    "| model | validation | test | time (s) | status |",
-    "|---|---|---|---|---|",
+    "| model | settings | validation | test | time (s) | status |",
+    "|---|---|---|---|---|---|",
     ...s.leaderboard.map(
       (r) =>
-        `| ${r.model} | ${r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : "-"} | ${r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(4)}` : "-"} | ${r.runtime_s.toFixed(3)} | ${r.status ?? ""} |`,
+        `| ${r.model} | ${(r.run_id && settings.get(r.run_id)) || ""} | ${r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : "-"} | ${r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(4)}` : "-"} | ${r.runtime_s.toFixed(3)} | ${r.status ?? ""} |`,
     ),
     "",
   ];

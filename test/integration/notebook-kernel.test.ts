@@ -116,7 +116,11 @@ describe("the notebook kernel", function () {
     const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: NotebookCell[] };
     nb.cells.find((c) => c.metadata.automl?.stage_id === "MODEL_SELECT" && c.cell_type === "code")!.source = [ridge.cell_edit!.after];
     fs.writeFileSync(file, JSON.stringify(nb, null, 1));
-    const r = await run(rc, id, ridge.cell_edit!.after, "MODEL_SELECT");
+    const running = run(rc, id, ridge.cell_edit!.after, "MODEL_SELECT");
+    // while the cell (and the earlier cells it needs) runs, the gate is not answered: 409 with what runs
+    await waitFor(() => rc.conductor.get(id).notebookRun !== null, 10_000, "the cell to start");
+    await assert.rejects(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), (err: Error & { status?: number }) => err.status === 409 && /running the Choose models cell from the notebook/.test(err.message));
+    const r = await running;
     assert.deepEqual(r.done.stale_stages, ["TRAIN", "REVIEW_EDIT"], "the gate's results no longer hold");
     assert.equal((await rc.client.state(id)).snapshot.waiting, null, "the old gate cannot be answered meanwhile");
     await rc.client.rerunStale(id);
@@ -127,6 +131,7 @@ describe("the notebook kernel", function () {
     const events = (await rc.client.events(id)).events;
     assert.equal(events.filter((e) => e.event.name === EV.REPORT_READY).length, 2, "a new report");
     const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
+    for (const alpha of ["0.1", "1", "10"]) assert.match(report, new RegExp(`^\\| ridge \\| alpha ${alpha} \\|`, "m"), "each ridge row says its alpha");
     assert.equal((report.match(/^\| ridge \|/gm) ?? []).length, 3, `the report's leaderboard has the three ridge runs:\n${report}\n${JSON.stringify(after.leaderboard.map((r) => [r.model, r.params, r.run_id]))}`);
   });
 

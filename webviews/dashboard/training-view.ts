@@ -4,7 +4,7 @@
  * bucketed, hover values, step or wall-clock x-axis; progress with ETA, the leaderboard, the
  * best model, resources, logs and the evaluation artifacts as they arrive.
  */
-import { wasInterrupted } from "../../contract";
+import { distinguishingSettings, wasInterrupted } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
 import type { DashboardStore } from "./dashboard-store";
 import { toDrawPoints } from "./chart-series";
@@ -182,6 +182,7 @@ export class TrainingView {
     const bestTest = best && trainingOver ? s.leaderboard.find((r) => r.run_id === best.run_id)?.test_metric : null;
     const validation = s.leaderboard.some((r) => r.validation === "5-fold") ? "validation (5-fold CV)" : "validation (split)";
     const interrupted = wasInterrupted(s.stages.TRAIN);
+    const settings = distinguishingSettings(s.leaderboard);
     replaceChildren(
       this.board,
       interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. On the Timeline, Resume the search to carry on from them, or Retry to start it over.`) : null,
@@ -198,7 +199,13 @@ export class TrainingView {
               "tr",
               { class: r.run_id === best?.run_id ? "is-best" : "" },
               h("td", {}, String(i + 1)),
-              h("td", { title: paramsText(r.params) }, r.model, r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null),
+              h(
+                "td",
+                { title: paramsText(r.params) },
+                r.model,
+                r.run_id && s.runs[r.run_id]?.simulated ? h("span", { class: "tag" }, "one-shot") : null,
+                r.run_id && settings.get(r.run_id) ? h("div", { class: "settings" }, settings.get(r.run_id)!) : null,
+              ),
               h("td", {}, r.run_id ?? ""),
               // fixed decimals in a column, so its figures line up
               h("td", {}, r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : "–"),
