@@ -42,7 +42,8 @@ export class NotebookRunner {
 
   async execute(p: Project, req: ExecuteRequest, onOutput: (o: CellOutput) => void): Promise<Done> {
     const stage = req.stage_id;
-    if (stage && p.busy) throw new ConflictError(`The pipeline is running ${p.notebookRun ?? p.snapshot.current_stage}; run stage cells when it reaches a gate or finishes.`);
+    if (stage && p.notebookRun) throw new ConflictError(`Project ${p.meta.id} is running ${p.notebookRun} from the notebook; wait for it to finish.`);
+    if (stage && p.busy) throw new ConflictError(`The pipeline is running ${p.snapshot.current_stage}; run stage cells when it reaches a gate or finishes.`);
     const session = this.session(p);
     if (!stage) return this.run(p, session, req.code, stage, onOutput);
     // busy from the first earlier cell it needs to the end of its own: a gate after it is not answered meanwhile

@@ -1,0 +1,75 @@
+/**
+ * Actions that collide with work in progress are refused with 409 and a message naming what
+ * runs, and change nothing: while the pipeline runs a stage, and while a stage cell runs from
+ * the notebook. Nothing is silently dropped.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EV, type ConductorClient } from "../../contract";
+import { startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
+import { removeTempWorkspaces } from "../support/temp-workspace";
+
+/** Rejects with 409 and a message matching `reason`. */
+async function refused(action: Promise<unknown>, reason: RegExp): Promise<void> {
+  await assert.rejects(action, (err: Error & { status?: number }) => {
+    assert.equal(err.status, 409, err.message);
+    assert.match(err.message, reason);
+    return true;
+  });
+}
+
+async function toGate(client: ConductorClient, rc: RunningConductor, id: string, stage: string): Promise<void> {
+  for (let guard = 0; guard < 10; guard++) {
+    await rc.conductor.idle(id);
+    const waiting = (await client.state(id)).snapshot.waiting;
+    if (!waiting || waiting.stage_id === stage) return;
+    await client.confirm(id, { stage_id: waiting.stage_id });
+  }
+}
+
+describe("colliding actions", function () {
+  this.timeout(120_000);
+  let rc: RunningConductor;
+  before(async () => (rc = await startConductor()));
+  after(async () => (await rc.stop(), removeTempWorkspaces()));
+
+  it("while the pipeline trains: a gate answer, a retry, an export, a stage cell and a re-parse get 409 naming the stage", async () => {
+    const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", auto: true, pacing: true });
+    await waitFor(() => rc.conductor.get(id).snapshot.stages.TRAIN.status === "running", 30_000, "training to start");
+    const seq = rc.conductor.get(id).bus.lastSeq;
+    await refused(rc.client.confirm(id, {}), /not waiting for a confirmation/);
+    await refused(rc.client.retry(id), /is running TRAIN/);
+    await refused(rc.client.exportZip(id), /is running TRAIN/);
+    await refused(rc.client.parse(id, { prompt: "predict crime" }), /is running TRAIN/);
+    await refused(rc.client.execute(id, { code: "1", stage_id: "TRAIN" }, () => undefined), /The pipeline is running TRAIN/);
+    // nothing the refused requests asked for happened: only training's own events followed
+    const since = rc.conductor.get(id).bus.eventsSince(seq);
+    assert.ok(!since.some((e) => e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === "PARSE_INTENT"), "the refused re-parse rewound nothing");
+    await rc.conductor.idle(id);
+    assert.equal(rc.conductor.get(id).snapshot.stages.EXPORT.status, "completed");
+  });
+
+  it("while a stage cell runs from the notebook: the gate, a retry, another stage cell and a re-run of stale stages get 409 naming the cell", async () => {
+    const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
+    await toGate(rc.client, rc, id, "REVIEW_EDIT");
+    assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
+    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as { cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }> };
+    const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
+    const running = rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined);
+    running.catch(() => undefined); // a failed assertion below must not leave it unhandled
+    await waitFor(() => rc.conductor.get(id).notebookRun !== null, 10_000, "the cell to start");
+    const because = /running the Train and evaluate cell from the notebook/;
+    await refused(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), because);
+    await refused(rc.client.retry(id), because);
+    await refused(rc.client.exportZip(id), because);
+    await refused(rc.client.execute(id, { code: "1", stage_id: "MODEL_SELECT" }, () => undefined), because);
+    const done = await running;
+    assert.equal(done.status, "ok");
+    // the cell ran TRAIN again: the review is reset and comes back once the stale stages are re-run
+    assert.deepEqual(done.stale_stages, ["REVIEW_EDIT"]);
+    await rc.client.rerunStale(id);
+    await rc.conductor.idle(id);
+    assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
+  });
+});
