@@ -162,6 +162,6 @@ function gaussian(random: () => number): number {
 }
 
 /** A model and its settings as one comparable string (keys sorted; defaults are filled by the caller alike). */
-function settingsKey(model: string, params: Params): string {
+export function settingsKey(model: string, params: Params): string {
   return `${model} ${JSON.stringify(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)))}`;
 }

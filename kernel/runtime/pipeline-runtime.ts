@@ -19,7 +19,7 @@ import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "../ml/averaged-ensemble";
 import type { LabelledSet, Learner, Params } from "../ml/learner";
-import { BudgetedSearch } from "../ml/budgeted-search";
+import { BudgetedSearch, settingsKey } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { concatRows, selectRows } from "../ml/row-selection";
@@ -424,7 +424,8 @@ export class PipelineRuntime {
     }
     const settings = { ...learner.defaults, ...params };
     // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
-    const same = (r: LeaderboardRow) => r.model === learner.id && JSON.stringify(sortedEntries(r.params)) === JSON.stringify(sortedEntries(settings));
+    const key = settingsKey(learner.id, settings);
+    const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key;
     board.rows = rank([
       ...board.rows.filter((r) => !same(r)),
       {
@@ -513,8 +514,4 @@ function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
     if (a.metric.value === b.metric.value) return 0;
     return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
   });
-}
-
-function sortedEntries(o: Record<string, unknown>): Array<[string, unknown]> {
-  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }

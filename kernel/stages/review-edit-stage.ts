@@ -14,14 +14,15 @@ export const REPORT_FILE = "report.md";
 export const reviewEditStage: StageModule = {
   id: "REVIEW_EDIT",
   async run(ctx) {
-    const editedInNotebook = new Set((["PREPROCESS", "MODEL_SELECT"] as const).filter((stage) => cellEditedInNotebook(ctx, stage)));
+    const notebook = planCellsInNotebook(ctx);
+    const editedInNotebook = new Set([...notebook].filter(([, cell]) => cell.edited).map(([stage]) => stage));
     const report = ctx.assets.write(REPORT_FILE, renderReport(ctx.snapshot, ctx.meta.prompt, editedInNotebook));
     ctx.events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
     ctx.events.emit(EV.REPORT_READY, { asset_url: report.url });
     ctx.events.emit(EV.NOTEBOOK_READY, { asset_url: ctx.assets.url(NOTEBOOK_FILE) });
     const files = [NOTEBOOK_FILE, REPORT_FILE, "preprocess/preprocessor.json", ...Object.values(ctx.snapshot.runs).filter((r) => r.status === "success").map((r) => `models/${r.run_id}.json`)];
     ctx.events.emit(EV.CODE_WORKSPACE_READY, { files: ctx.assets.fileEntries(files.filter((f) => ctx.assets.exists(f))) });
-    const suggestions = suggestEdits(ctx.snapshot).flatMap((idea) => withCellEdit(ctx, idea) ?? []);
+    const suggestions = suggestEdits(ctx.snapshot).flatMap((idea) => withCellEdit(ctx, idea, notebook) ?? []);
     ctx.events.emit(EV.EDIT_SUGGESTIONS, { suggestions });
     return { kind: "review", summary: `Report and notebook ready; ${suggestions.length} suggested edit(s).` };
   },
@@ -96,24 +97,29 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
 
 const CELL_STAGES = { PREPROCESS: preprocessStage, MODEL_SELECT: modelSelectStage } as const;
 
-/** Whether the stage's code cell in the notebook differs from the one its approved plan makes. */
-function cellEditedInNotebook(ctx: StageContext, stage: keyof typeof CELL_STAGES): boolean {
-  const inNotebook = notebookCell(ctx, stage);
-  const generated = CELL_STAGES[stage].cells(ctx).find((c) => c.kind === "code")?.source;
-  return inNotebook !== undefined && generated !== undefined && inNotebook.trim() !== generated.trim();
-}
+type PlanCells = Map<keyof typeof CELL_STAGES, { code: string; edited: boolean }>;
 
-/** The stage's (first) code cell as the notebook file has it now. */
-function notebookCell(ctx: StageContext, stage: StageId): string | undefined {
+/**
+ * The plan stages' code cells as the notebook file has them now (read once), each with whether
+ * it differs from the cell its approved plan makes.
+ */
+function planCellsInNotebook(ctx: StageContext): PlanCells {
+  const out: PlanCells = new Map();
   const notebook = readNotebook(ctx.assets.absolute(NOTEBOOK_FILE));
-  return notebook ? stageCode(notebook, stage)[0] : undefined;
+  if (!notebook) return out;
+  for (const stage of ["PREPROCESS", "MODEL_SELECT"] as const) {
+    const code = stageCode(notebook, stage)[0];
+    const generated = CELL_STAGES[stage].cells(ctx).find((c) => c.kind === "code")?.source;
+    if (code !== undefined && generated !== undefined) out.set(stage, { code, edited: code.trim() !== generated.trim() });
+  }
+  return out;
 }
 
 /**
  * The suggestion with its cell edit: the stage's code cell generated from the approved plan,
  * and from the plan with the change made. A change the stage would refuse gets no edit.
  */
-function withCellEdit(ctx: StageContext, idea: Idea): Suggestion | null {
+function withCellEdit(ctx: StageContext, idea: Idea, notebook: PlanCells): Suggestion | null {
   const stage = idea.suggestion.stage_id;
   const plan = ctx.snapshot.plans[stage];
   if (!idea.patch || !plan?.approved || !(stage === "PREPROCESS" || stage === "MODEL_SELECT")) return idea.suggestion;
@@ -128,9 +134,10 @@ function withCellEdit(ctx: StageContext, idea: Idea): Suggestion | null {
   const codeCell = (snapshot: ProjectSnapshot) => module.cells({ ...ctx, snapshot }).find((c) => c.kind === "code")?.source;
   const before = codeCell(ctx.snapshot);
   const after = codeCell({ ...ctx.snapshot, plans: { ...ctx.snapshot.plans, [stage]: { ...plan, plan_json: changed } } });
-  if (cellEditedInNotebook(ctx, stage)) {
+  const inNotebook = notebook.get(stage);
+  if (inNotebook?.edited) {
     // already made (applied from the dashboard): not offered again
-    if (after !== undefined && notebookCell(ctx, stage)?.trim() === after.trim()) return null;
+    if (after !== undefined && inNotebook.code.trim() === after.trim()) return null;
     // a cell edited otherwise no longer says what the plan says: the edit is the person's to make there
     return { ...idea.suggestion, detail: `${idea.suggestion.detail} (The ${STAGE_TITLES[stage]} cell was edited in the notebook: make the change there.)` };
   }

@@ -6,8 +6,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EV, type ConductorClient } from "../../contract";
-import { startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
+import { EV } from "../../contract";
+import { confirmGatesUntil, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
 import { removeTempWorkspaces } from "../support/temp-workspace";
 
 /** Rejects with 409 and a message matching `reason`. */
@@ -17,15 +17,6 @@ async function refused(action: Promise<unknown>, reason: RegExp): Promise<void> 
     assert.match(err.message, reason);
     return true;
   });
-}
-
-async function toGate(client: ConductorClient, rc: RunningConductor, id: string, stage: string): Promise<void> {
-  for (let guard = 0; guard < 10; guard++) {
-    await rc.conductor.idle(id);
-    const waiting = (await client.state(id)).snapshot.waiting;
-    if (!waiting || waiting.stage_id === stage) return;
-    await client.confirm(id, { stage_id: waiting.stage_id });
-  }
 }
 
 describe("colliding actions", function () {
@@ -52,7 +43,7 @@ describe("colliding actions", function () {
 
   it("while a stage cell runs from the notebook: the gate, a retry, another stage cell and a re-run of stale stages get 409 naming the cell", async () => {
     const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
-    await toGate(rc.client, rc, id, "REVIEW_EDIT");
+    await confirmGatesUntil(rc, id, "REVIEW_EDIT");
     assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
     const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as { cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }> };
     const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV, type AnyEventEnvelope, type CellOutput, type ExecutionMessage } from "../../contract";
 import { assertValidLog } from "../support/contract-rules";
-import { openStream, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
+import { confirmGatesUntil, openStream, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
 import { removeTempWorkspaces } from "../support/temp-workspace";
 
 interface NotebookCell {
@@ -103,12 +103,7 @@ describe("the notebook kernel", function () {
 
   it("applied at the review gate, a suggested edit sends the project back to that gate with a new report", async () => {
     const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
-    for (let guard = 0; guard < 10; guard++) {
-      await rc.conductor.idle(id);
-      const waiting = (await rc.client.state(id)).snapshot.waiting;
-      if (!waiting || waiting.stage_id === "REVIEW_EDIT") break;
-      await rc.client.confirm(id, { stage_id: waiting.stage_id });
-    }
+    await confirmGatesUntil(rc, id, "REVIEW_EDIT");
     const atGate = (await rc.client.state(id)).snapshot;
     assert.equal(atGate.waiting?.stage_id, "REVIEW_EDIT");
     const ridge = atGate.suggestions.find((s) => s.id === "tune-ridge-alpha")!;

@@ -59,3 +59,13 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 20_000, what
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Answers each gate with its first choice until the project waits at `stage` (or stops waiting). */
+export async function confirmGatesUntil(rc: RunningConductor, id: string, stage: string): Promise<void> {
+  for (let guard = 0; guard < 10; guard++) {
+    await rc.conductor.idle(id);
+    const waiting = (await rc.client.state(id)).snapshot.waiting;
+    if (!waiting || waiting.stage_id === stage) return;
+    await rc.client.confirm(id, { stage_id: waiting.stage_id });
+  }
+}
