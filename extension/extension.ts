@@ -2,7 +2,7 @@
  * AutoML in VS Code. Activation only registers things; the conductor process starts when a
  * command or a notebook cell first needs it.
  */
-import * as vscode from "vscode";
+import type * as vscode from "vscode";
 import { AutomlServices } from "./automl-services";
 import { registerConductorCommands } from "./commands/conductor-commands";
 import { registerProjectCommands } from "./commands/project-commands";

@@ -1,5 +1,5 @@
 /** Which AutoML project (and stage) a notebook or cell belongs to, from its metadata or its path. */
-import * as vscode from "vscode";
+import type * as vscode from "vscode";
 import { isStageId, type StageId } from "../../contract";
 
 type Meta = { automl?: { project_id?: string; stage_id?: string } };

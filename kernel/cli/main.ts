@@ -3,8 +3,8 @@ import { parseArgs } from "node:util";
 import { EXIT, runCommand } from "./run-command";
 import { serveCommand } from "./serve-command";
 
-/** package.json's version (the bundler inlines the file) */
-const PACKAGE_VERSION = (require("../../package.json") as { version: string }).version;
+// package.json's version: the bundler inlines the file
+import { version as PACKAGE_VERSION } from "../../package.json";
 
 const USAGE = `Usage:
   automl serve [--workspace DIR] [--port N] [--attach] [--verbose]

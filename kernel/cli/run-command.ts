@@ -172,12 +172,20 @@ function follow(client: ConductorClient, projectId: string, view: TerminalProgre
         }
       }
       if (e.event.name === EV.WAITING_CONFIRMATION) {
-        handleGate(client, projectId, e.event.payload, opts).then((code) => {
-          if (code !== null) {
+        handleGate(client, projectId, e.event.payload, opts).then(
+          (code) => {
+            if (code !== null) {
+              sub.close();
+              resolve(code);
+            }
+          },
+          (err: unknown) => {
+            // the gate's answer could not be sent (the conductor went away): say so and stop
             sub.close();
-            resolve(code);
-          }
-        });
+            process.stderr.write(`\nautoml: could not answer the gate: ${err instanceof Error ? err.message : String(err)}\n`);
+            resolve(EXIT.stageFailed);
+          },
+        );
       }
       return null;
     };

@@ -15,22 +15,30 @@ import {
   type StageId,
 } from "../../contract";
 import type { Logger } from "../logging/logger";
-import { KernelSession, type ExecutionResult } from "../notebook-kernel/kernel-session";
+import { KernelSession } from "../notebook-kernel/kernel-session";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
-import type { Conductor } from "./conductor";
 import type { Project } from "./project";
-import { ConflictError } from "../errors/request-errors";
 
 type Done = Extract<ExecutionMessage, { type: "done" }>;
 
 const RERUNNABLE = new Set(["completed", "stale", "failed"]);
 
+/** What the runner needs of the stage machine: no more, so neither imports the other's module. */
+export interface StageRerun {
+  /** marks the completed stages after `stage` stale (and a gate after it pending); returns them */
+  markLaterStale(p: Project, stage: StageId, reason: string): StageId[];
+  /** runs a stage without a code cell (REVIEW_EDIT, EXPORT) again, straight through */
+  rerunWithoutGate(p: Project, stage: StageId): Promise<boolean>;
+  /** lets the machine take the project on (a gate the re-run reset runs again) */
+  carryOn(p: Project): void;
+}
+
 export class NotebookRunner {
   private readonly sessions = new Map<string, KernelSession>();
 
   constructor(
-    private readonly conductor: Conductor,
+    private readonly machine: StageRerun,
     private readonly logger: Logger,
   ) {}
 
@@ -40,35 +48,30 @@ export class NotebookRunner {
     return s;
   }
 
+  /**
+   * Runs a cell. A stage cell re-runs its stage, as the project's one piece of work: refused
+   * (409 naming what runs) while the pipeline or another stage cell runs; it first runs the
+   * earlier stages' cells this kernel has not run. Other cells just run.
+   */
   async execute(p: Project, req: ExecuteRequest, onOutput: (o: CellOutput) => void): Promise<Done> {
     const stage = req.stage_id;
-    if (stage && p.notebookRun) throw new ConflictError(`Project ${p.meta.id} is running ${p.notebookRun} from the notebook; wait for it to finish.`);
-    if (stage && p.busy) throw new ConflictError(`The pipeline is running ${p.snapshot.current_stage}; run stage cells when it reaches a gate or finishes.`);
+    if (!stage) return this.run(p, this.session(p), req.code, undefined, onOutput);
+    return p.runExclusive(cellLabel(stage), () => this.runStageCell(p, stage, req.code, onOutput));
+  }
+
+  /** A stage cell with the earlier cells it needs (the caller holds the project). */
+  private async runStageCell(p: Project, stage: StageId, code: string, onOutput: (o: CellOutput) => void): Promise<Done> {
     const session = this.session(p);
-    if (!stage) return this.run(p, session, req.code, stage, onOutput);
-    // busy from the first earlier cell it needs to the end of its own: a gate after it is not answered meanwhile
-    p.notebookRun = `the ${STAGE_TITLES[stage]} cell`;
-    try {
-      const ready = await this.warmUp(p, session, stage, onOutput);
-      if (!ready) return { type: "done", status: "error", execution_count: session.status().execution_count, stale_stages: [], duration_ms: 0 };
-      return await this.run(p, session, req.code, stage, onOutput);
-    } finally {
-      p.notebookRun = null;
-    }
+    const ready = await this.warmUp(p, session, stage, onOutput);
+    if (!ready) return { type: "done", status: "error", execution_count: session.status().execution_count, stale_stages: [], duration_ms: 0 };
+    return this.run(p, session, code, stage, onOutput);
   }
 
   /** One cell, with its stage's status around it when it re-runs a stage. */
   private async run(p: Project, session: KernelSession, code: string, stage: StageId | undefined, onOutput: (o: CellOutput) => void, warmUp = false): Promise<Done> {
     const rerun = stage !== undefined && RERUNNABLE.has(p.snapshot.stages[stage].status);
     if (rerun) p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running from the notebook" });
-    const finish = session.execute(code, onOutput);
-    if (rerun) p.activity = finish.then(() => undefined); // the conductor waits for it like for a stage
-    let result: ExecutionResult;
-    try {
-      result = await finish;
-    } finally {
-      if (rerun) p.activity = null;
-    }
+    const result = await session.execute(code, onOutput);
     let stale: StageId[] = [];
     if (stage) {
       if (result.status === "ok") session.stagesRun.add(stage);
@@ -78,7 +81,7 @@ export class NotebookRunner {
         p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: result.status === "ok" ? "completed" : "failed", message });
       }
       if (rerun && !warmUp && result.status === "ok" && (stage === "TRAIN" || this.isEdited(p, stage, code))) {
-        stale = this.conductor.markLaterStale(p, stage, `${stage} was re-run from the notebook`);
+        stale = this.machine.markLaterStale(p, stage, `${stage} was re-run from the notebook`);
       }
     }
     return { type: "done", status: result.status, execution_count: result.execution_count, stale_stages: stale, duration_ms: result.duration_ms };
@@ -106,46 +109,60 @@ export class NotebookRunner {
     return true;
   }
 
-  /** Brings stale stages up to date in order: code stages through the kernel, the rest in the conductor. */
+  /**
+   * Brings stale stages up to date in order, as the project's one piece of work: code stages
+   * through the kernel, the rest in the machine. Then the machine carries on (a gate the
+   * re-run reset runs again and waits with the new results).
+   */
   async rerunStale(p: Project, onOutput: (o: CellOutput) => void = () => undefined): Promise<{ reran: StageId[]; failed: StageId | null }> {
-    const reran: StageId[] = [];
-    for (const stage of STAGE_IDS) {
-      if (p.snapshot.stages[stage].status !== "stale") continue;
-      const notebook = readNotebook(p.assets.absolute(NOTEBOOK_FILE));
-      const code = notebook ? stageCode(notebook, stage) : [];
-      let ok = true;
-      if (code.length === 0) ok = await this.conductor.rerunWithoutGate(p, stage);
-      else {
-        for (const c of code) {
-          const done = await this.execute(p, { code: c, stage_id: stage }, onOutput);
-          ok = done.status === "ok";
-          if (!ok) break;
+    let current: StageId | null = null;
+    const outcome = await p.runExclusive(
+      () => (current ? `${cellLabel(current)} (re-running the stale stages)` : "the stale stages from the notebook"),
+      async () => {
+        const reran: StageId[] = [];
+        for (const stage of STAGE_IDS) {
+          if (p.snapshot.stages[stage].status !== "stale") continue;
+          current = stage;
+          const notebook = readNotebook(p.assets.absolute(NOTEBOOK_FILE));
+          const code = notebook ? stageCode(notebook, stage) : [];
+          let ok = true;
+          if (code.length === 0) ok = await this.machine.rerunWithoutGate(p, stage);
+          else {
+            for (const c of code) {
+              const done = await this.runStageCell(p, stage, c, onOutput);
+              ok = done.status === "ok";
+              if (!ok) break;
+            }
+          }
+          if (!ok) return { reran, failed: stage };
+          reran.push(stage);
         }
-      }
-      if (!ok) return { reran, failed: stage };
-      reran.push(stage);
-    }
-    // a gate the re-run stages had reset (pending) runs again and waits with the new results
-    this.conductor.carryOn(p);
-    return { reran, failed: null };
+        return { reran, failed: null };
+      },
+    );
+    if (!outcome.failed) this.machine.carryOn(p);
+    return outcome;
   }
 
-  /** A fresh kernel; with `replay`, every code cell of the notebook runs again in order. */
+  /** A fresh kernel; with `replay`, every code cell of the notebook runs again in order (as the project's one piece of work). */
   async restart(p: Project, replay: boolean, onOutput: (o: CellOutput) => void = () => undefined): Promise<{ replayed: number; failed_at: number | null }> {
+    if (replay) p.refuseWhileBusy();
     const session = this.session(p);
     await session.restart();
     if (!replay) return { replayed: 0, failed_at: null };
-    const notebook = readNotebook(p.assets.absolute(NOTEBOOK_FILE));
-    const cells = (notebook?.cells ?? []).filter((c) => c.cell_type === "code");
-    let i = 0;
-    for (const cell of cells) {
-      const tag = cell.metadata?.automl?.stage_id as StageId | undefined;
-      const code = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
-      const done = await this.run(p, session, code, tag, onOutput);
-      if (done.status !== "ok") return { replayed: i, failed_at: i };
-      i++;
-    }
-    return { replayed: i, failed_at: null };
+    return p.runExclusive("the notebook's cells (replayed after a kernel restart)", async () => {
+      const notebook = readNotebook(p.assets.absolute(NOTEBOOK_FILE));
+      const cells = (notebook?.cells ?? []).filter((c) => c.cell_type === "code");
+      let i = 0;
+      for (const cell of cells) {
+        const tag = cell.metadata?.automl?.stage_id as StageId | undefined;
+        const code = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+        const done = await this.run(p, session, code, tag, onOutput);
+        if (done.status !== "ok") return { replayed: i, failed_at: i };
+        i++;
+      }
+      return { replayed: i, failed_at: null };
+    });
   }
 
   /** Whether a stage cell differs from what the stage itself generated. */
@@ -158,4 +175,8 @@ export class NotebookRunner {
     await Promise.all([...this.sessions.values()].map((s) => s.stop()));
     this.sessions.clear();
   }
+}
+
+function cellLabel(stage: StageId): string {
+  return `the ${STAGE_TITLES[stage]} cell from the notebook`;
 }

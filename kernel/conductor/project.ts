@@ -7,19 +7,18 @@ import { applyEvent, snapshotFromEvents, type ProjectSnapshot, type StageId } fr
 import { AssetStore } from "../assets/asset-store";
 import { stageSink } from "../events/event-sink";
 import { ProjectEventBus, type EventBusOptions } from "../events/project-event-bus";
+import { ConflictError } from "../errors/request-errors";
 import type { Logger } from "../logging/logger";
 import { PipelineRuntime } from "../runtime/pipeline-runtime";
 import type { SearchSoFar, StageContext } from "../stages/stage";
 import { EVENTS_FILE, writeProjectMeta, type ProjectMeta } from "./project-meta";
-import { WorkingSet } from "./working-set";
+import { WorkingSet } from "../stages/working-set";
 
 export class Project {
   readonly snapshot: ProjectSnapshot;
   readonly assets: AssetStore;
   readonly work: WorkingSet;
   readonly runtime: PipelineRuntime;
-  /** set while the conductor drives this project's stages */
-  activity: Promise<void> | null = null;
   /** set by a resume of an interrupted search, for TRAIN's next run only */
   resumeSearch: SearchSoFar | null = null;
   private abort = new AbortController();
@@ -48,11 +47,51 @@ export class Project {
     return new Project(meta, dir, bus, options.logger);
   }
 
-  /** set while a stage's notebook cell runs (with the earlier cells it needs): what runs, for a 409 */
-  notebookRun: string | null = null;
+  /**
+   * The one piece of work the project runs now (the stage machine's loop, a stage cell from
+   * the notebook, an export), if any: the only owner of "busy". Everything that changes the
+   * project's stages runs through runExclusive, so two of them never interleave.
+   */
+  private current: { what: () => string; until: string; done: Promise<void> } | null = null;
 
   get busy(): boolean {
-    return this.activity !== null || this.notebookRun !== null;
+    return this.current !== null;
+  }
+
+  /** What runs now, in words ("TRAIN", "the Train and evaluate cell from the notebook"), or null. */
+  get running(): string | null {
+    return this.current?.what() ?? null;
+  }
+
+  /**
+   * Runs `work` as the project's one piece of work. While another runs it is refused at once
+   * (ConflictError, a 409, naming what runs), never queued or dropped: the caller says so.
+   * `what` names the work for that message; `until` says when to try again.
+   */
+  runExclusive<T>(what: string | (() => string), work: () => Promise<T>, until = "wait for it to finish"): Promise<T> {
+    this.refuseWhileBusy();
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    this.current = { what: typeof what === "string" ? () => what : what, until, done };
+    const run = async (): Promise<T> => {
+      try {
+        return await work();
+      } finally {
+        this.current = null;
+        release();
+      }
+    };
+    return run();
+  }
+
+  /** ConflictError (409) naming what runs, when something does. */
+  refuseWhileBusy(): void {
+    if (this.current) throw new ConflictError(`Project ${this.meta.id} is running ${this.current.what()}; ${this.current.until}.`);
+  }
+
+  /** Resolves once nothing runs (work that starts meanwhile is waited for too). */
+  async idle(): Promise<void> {
+    while (this.current) await this.current.done;
   }
 
   saveMeta(meta: ProjectMeta): void {
@@ -77,7 +116,7 @@ export class Project {
   /** Stops whatever runs (training checks the signal between steps) and closes the log. */
   async close(): Promise<void> {
     this.abort.abort();
-    await this.activity?.catch(() => undefined);
+    await this.idle();
     this.bus.close();
   }
 }

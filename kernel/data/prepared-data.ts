@@ -5,7 +5,7 @@
  */
 import type { PreprocessStep, TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
-import type { FitInput, LabelledSet } from "../ml/learner";
+import type { FitInput, LabelledSet } from "./labelled-set";
 import { fitPreprocessor, transformRows, type FittedPreprocessor } from "./preprocessor";
 import { splitRows, type RowSplit, type SplitOptions } from "./row-split";
 import type { Table } from "./table";

@@ -5,7 +5,7 @@
  */
 import type { PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
-import type { Matrix } from "../ml/matrix";
+import type { Matrix } from "./matrix";
 import { DATETIME_PARTS, MISSING_LEVEL, OTHER_LEVEL, datetimePartName } from "./preprocess-plan";
 import type { Table } from "./table";
 

@@ -5,7 +5,7 @@
  * Members are restored through the zoo, so an exported ensemble predicts like its members.
  */
 import type { FitInput, FittedModel, Learner, LearningTask, Params, SavedModel } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 
 export const AVERAGED_ENSEMBLE_ID = "averaged_ensemble";
 

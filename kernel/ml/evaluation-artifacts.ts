@@ -11,7 +11,7 @@ import type { AssetStore } from "../assets/asset-store";
 import { seededRandom, shuffleInPlace } from "../data/seeded-random";
 import type { EventSink } from "../events/event-sink";
 import type { FittedModel, LabelledSet } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 import { argmaxRows, classificationMetrics, isBetter, regressionMetrics } from "./metrics";
 
 const VL = "https://vega.github.io/schema/vega-lite/v5.json";

@@ -4,7 +4,7 @@
  * (1e-9 × the largest feature variance).
  */
 import type { FittedModel, Learner, Params, SavedModel } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 import { softmaxRows } from "./softmax";
 
 interface NaiveBayesState {

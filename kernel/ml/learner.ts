@@ -4,23 +4,10 @@
  * One-shot learners (closed form, counting) report no steps; the trainer paces them.
  */
 import type { Descent } from "./loss-landscape";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
+import type { FitInput, LabelledSet, LearningTask } from "../data/labelled-set";
 
-export type LearningTask = "regression" | "classification";
-
-export interface LabelledSet {
-  x: Matrix;
-  /** regression: target values; classification: class indices */
-  y: Float64Array | Int32Array;
-}
-
-export interface FitInput {
-  task: LearningTask;
-  train: LabelledSet;
-  val: LabelledSet;
-  /** classification only */
-  nClasses: number;
-}
+export type { FitInput, LabelledSet, LearningTask };
 
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;

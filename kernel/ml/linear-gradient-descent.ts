@@ -4,7 +4,7 @@
  * real loss of the weights at that step; the weights with the best validation loss win.
  */
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 import { evenlySpacedRows, selectRows } from "./row-selection";
 import { softmaxRows } from "./softmax";
 

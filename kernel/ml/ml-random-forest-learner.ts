@@ -6,7 +6,7 @@
  */
 import { RandomForestClassifier, RandomForestRegression } from "ml-random-forest";
 import type { FittedModel, Learner, Params, SavedModel } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 
 const rowsOf = (x: Matrix) => Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
 

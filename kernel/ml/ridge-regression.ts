@@ -3,7 +3,7 @@
  * A one-shot fit: there are no steps to report, so the trainer paces it as simulated.
  */
 import type { FittedModel, Learner, Params, SavedModel } from "./learner";
-import type { Matrix } from "./matrix";
+import type { Matrix } from "../data/matrix";
 
 interface RidgeState {
   weights: number[];

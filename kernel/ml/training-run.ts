@@ -78,14 +78,12 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: 0, epochs: req.learner.iterative ? plannedSteps : 1, step: 0, steps: plannedSteps, eta_s: null, phase: "init", simulated: !req.learner.iterative });
 
   let model: FittedModel;
-  let lastStep = 0;
   try {
     if (req.learner.iterative) {
       model = await req.learner.fit(req.data, params, {
         signal: req.signal,
         onStep: async (r) => {
           if (req.deadline !== undefined && performance.now() > req.deadline) throw new FitCancelled();
-          lastStep = r.step;
           emitStep(events, runId, r, false, etaSeconds(started, r.step, r.steps, pacingMs));
           if (r.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: r.step, diagnostics: r.diagnostics });
           resources.maybeEmit(events, runId, r.step);
@@ -98,7 +96,6 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
       const to = lossOf(req.data, model);
       for (let step = 1; step <= SIMULATED_STEPS; step++) {
         if (req.signal?.aborted || (req.deadline !== undefined && performance.now() > req.deadline)) throw new FitCancelled();
-        lastStep = step;
         const t = step / SIMULATED_STEPS;
         const wobble = step < SIMULATED_STEPS ? 0.02 * Math.sin(step * 1.7) * (1 - t) : 0;
         const loss = to + (from - to) * Math.exp(-5 * t) * (1 - t) + Math.abs(from - to) * wobble;

@@ -7,8 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import type { CellOutput, CursorRequest, ExecutionStatus, KernelStatus, StageId, VariableInfo } from "../../contract";
-import type { Project } from "../conductor/project";
+import type { CellOutput, CursorRequest, EventName, EventPayload, ExecutionStatus, KernelStatus, ProjectSnapshot, StageId, VariableInfo } from "../../contract";
 import type { Logger } from "../logging/logger";
 import { KERNEL_ENV, type FromKernel, type ToKernel } from "./kernel-protocol";
 import { ensureNotebookModules, packageRoot } from "./notebook-modules";
@@ -28,6 +27,14 @@ interface Running {
 
 const START_TIMEOUT_MS = 60_000;
 
+/** What a kernel needs of the project it serves (the conductor's Project is one). */
+export interface KernelProject {
+  readonly meta: { readonly id: string; readonly pacing: boolean };
+  readonly dir: string;
+  readonly snapshot: Pick<ProjectSnapshot, "leaderboard" | "best">;
+  readonly bus: { emit<N extends EventName>(stage: StageId, name: N, payload: EventPayload<N>): unknown };
+}
+
 export class KernelSession {
   private child: ChildProcess | null = null;
   private starting: Promise<void> | null = null;
@@ -41,7 +48,7 @@ export class KernelSession {
   startupMs: number | null = null;
 
   constructor(
-    private readonly project: Project,
+    private readonly project: KernelProject,
     private readonly logger: Logger,
   ) {}
 

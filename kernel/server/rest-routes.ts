@@ -96,7 +96,7 @@ export function restRoutes(conductor: Conductor): Route[] {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/parse$`),
       handler: async (req, res, [pid]) => {
-        conductor.parse(pid!, await readJson(req, parseRequest));
+        await conductor.parse(pid!, await readJson(req, parseRequest));
         sendJson(res, 202, conductor.state(pid!));
       },
     },
@@ -105,7 +105,7 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: new RegExp(`^/api/projects/${id}/retry$`),
       handler: async (req, res, [pid]) => {
         const body = await readJson(req, retryRequest);
-        conductor.retry(pid!, { resume: body.resume });
+        await conductor.retry(pid!, { resume: body.resume });
         sendJson(res, 202, conductor.state(pid!));
       },
     },
@@ -118,7 +118,7 @@ export function restRoutes(conductor: Conductor): Route[] {
         const temp = path.join(os.tmpdir(), `automl-upload-${randomBytes(6).toString("hex")}${path.extname(name)}`);
         await saveBody(req, temp, MAX_UPLOAD_BYTES);
         try {
-          conductor.upload(pid!, name, temp);
+          await conductor.upload(pid!, name, temp);
         } finally {
           fs.rmSync(temp, { force: true });
         }

@@ -5,8 +5,8 @@
  */
 import { GATE_ACTIONS, type EventPayload, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
-import type { ProjectMeta } from "../conductor/project-meta";
-import type { WorkingSet } from "../conductor/working-set";
+import type { ProjectMeta } from "../../contract";
+import type { WorkingSet } from "./working-set";
 import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
 import type { CellDraft } from "../notebook/pipeline-notebook";

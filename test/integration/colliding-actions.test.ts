@@ -29,11 +29,11 @@ describe("colliding actions", function () {
     const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", auto: true, pacing: true });
     await waitFor(() => rc.conductor.get(id).snapshot.stages.TRAIN.status === "running", 30_000, "training to start");
     const seq = rc.conductor.get(id).bus.lastSeq;
-    await refused(rc.client.confirm(id, {}), /not waiting for a confirmation/);
+    await refused(rc.client.confirm(id, {}), /is running TRAIN/);
     await refused(rc.client.retry(id), /is running TRAIN/);
     await refused(rc.client.exportZip(id), /is running TRAIN/);
     await refused(rc.client.parse(id, { prompt: "predict crime" }), /is running TRAIN/);
-    await refused(rc.client.execute(id, { code: "1", stage_id: "TRAIN" }, () => undefined), /The pipeline is running TRAIN/);
+    await refused(rc.client.execute(id, { code: "1", stage_id: "TRAIN" }, () => undefined), /is running TRAIN/);
     // nothing the refused requests asked for happened: only training's own events followed
     const since = rc.conductor.get(id).bus.eventsSince(seq);
     assert.ok(!since.some((e) => e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === "PARSE_INTENT"), "the refused re-parse rewound nothing");
@@ -49,7 +49,7 @@ describe("colliding actions", function () {
     const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
     const running = rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined);
     running.catch(() => undefined); // a failed assertion below must not leave it unhandled
-    await waitFor(() => rc.conductor.get(id).notebookRun !== null, 10_000, "the cell to start");
+    await waitFor(() => rc.conductor.get(id).running !== null, 10_000, "the cell to start");
     const because = /running the Train and evaluate cell from the notebook/;
     await refused(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), because);
     await refused(rc.client.retry(id), because);

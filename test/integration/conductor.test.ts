@@ -101,7 +101,7 @@ describe("conductor", () => {
     assert.equal(p.snapshot.stages.PARSE_INTENT.status, "completed");
     const parseRuns = statusEvents(p.bus.eventsSince(0), "PARSE_INTENT").length;
     fs.renameSync(aside, dataFile);
-    c.retry(p.meta.id);
+    await c.retry(p.meta.id);
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");
     assert.equal(statusEvents(p.bus.eventsSince(0), "PARSE_INTENT").length, parseRuns, "PARSE_INTENT did not run again");
@@ -137,7 +137,7 @@ describe("conductor", () => {
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.PARSE_INTENT.status, "failed");
     assert.match(p.snapshot.stages.PARSE_INTENT.message, /could not tell what to predict.*e\.g\./);
-    c.parse(p.meta.id, { prompt: "predict house prices" });
+    await c.parse(p.meta.id, { prompt: "predict house prices" });
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");
     await c.close();

@@ -113,7 +113,7 @@ describe("the notebook kernel", function () {
     fs.writeFileSync(file, JSON.stringify(nb, null, 1));
     const running = run(rc, id, ridge.cell_edit!.after, "MODEL_SELECT");
     // while the cell (and the earlier cells it needs) runs, the gate is not answered: 409 with what runs
-    await waitFor(() => rc.conductor.get(id).notebookRun !== null, 10_000, "the cell to start");
+    await waitFor(() => rc.conductor.get(id).running !== null, 10_000, "the cell to start");
     await assert.rejects(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), (err: Error & { status?: number }) => err.status === 409 && /running the Choose models cell from the notebook/.test(err.message));
     const r = await running;
     assert.deepEqual(r.done.stale_stages, ["TRAIN", "REVIEW_EDIT"], "the gate's results no longer hold");

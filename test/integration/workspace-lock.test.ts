@@ -7,6 +7,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { readyLineSchema } from "../../contract";
 import { LOCK_FILE, readLock } from "../../kernel/conductor/workspace-lock";
@@ -106,7 +107,7 @@ describe("one conductor per workspace", function () {
     const closing = spawn(process.execPath, ["-e", "setTimeout(() => {}, 2500)"], { stdio: "ignore" });
     children.push(closing);
     fs.mkdirSync(path.join(ws, ".automl"), { recursive: true });
-    const holder = { pid: closing.pid!, port: 9, token: "x".repeat(43), command: "serve", hostname: require("node:os").hostname(), started_at: new Date().toISOString(), instance: "closing" };
+    const holder = { pid: closing.pid!, port: 9, token: "x".repeat(43), command: "serve", hostname: os.hostname(), started_at: new Date().toISOString(), instance: "closing" };
     fs.writeFileSync(path.join(ws, ".automl", LOCK_FILE), JSON.stringify(holder), { mode: 0o600 });
     const t0 = Date.now();
     const next = startCli(["serve", "--attach", "--workspace", ws]);
@@ -129,7 +130,7 @@ describe("one conductor per workspace", function () {
     // a lock whose process is gone: a child that already exited
     const gone = spawn(process.execPath, ["-e", ""]);
     await new Promise((r) => gone.once("exit", r));
-    fs.writeFileSync(path.join(automlDir, LOCK_FILE), JSON.stringify({ pid: gone.pid, port: null, token: null, command: "serve", hostname: require("node:os").hostname(), started_at: "then", instance: "dead" }), { mode: 0o600 });
+    fs.writeFileSync(path.join(automlDir, LOCK_FILE), JSON.stringify({ pid: gone.pid, port: null, token: null, command: "serve", hostname: os.hostname(), started_at: "then", instance: "dead" }), { mode: 0o600 });
     const script = `
       const { WorkspaceLock, WorkspaceBusyError } = require(${JSON.stringify(path.join(REPO, "kernel", "conductor", "workspace-lock.ts"))});
       const start = Number(process.argv[1]);

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as net from "node:net";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -44,7 +45,7 @@ export async function startCodeServer(workspace: string, settings: Record<string
   for (const tool of [CODE_SERVER, CHROMIUM]) {
     if (!fs.existsSync(tool)) throw new Error(`${tool} is missing: run test/vscode/install-code-server.sh (as .ci/run does)`);
   }
-  const root = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "automl-code-server-"));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "automl-code-server-"));
   const userData = path.join(root, "data");
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
   fs.writeFileSync(

@@ -8,6 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
@@ -24,7 +25,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   let cs: CodeServer;
   let browser: Browser;
   let page: Page;
-  const workspace = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "automl-e2e-"));
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "automl-e2e-"));
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });

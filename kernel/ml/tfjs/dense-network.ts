@@ -11,7 +11,7 @@
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type LearningTask, type Params, type SavedModel } from "../learner";
 import type { Descent } from "../loss-landscape";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../data/matrix";
 import { evenlySpacedRows, selectRows } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { tensorflow } from "./tensorflow-backend";

@@ -5,7 +5,7 @@
  * keep one bin per category code (up to 254 categories). Stored column by column in one
  * Uint8Array, so a histogram pass over one feature reads contiguous memory.
  */
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../data/matrix";
 import { sharedBytes } from "./shared-memory";
 import type { PartRange } from "./shard-workers";
 

@@ -7,10 +7,10 @@
  */
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../data/matrix";
 import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { softmaxRows } from "../softmax";
-import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type BinnedMatrix, type PartRunner } from "./feature-binning";
+import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type PartRunner } from "./feature-binning";
 import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type Tree } from "./histogram-tree";
 import { leaseShardWorkers, releaseShardWorkers, runInParts, type PartRange, type ShardWorker } from "./shard-workers";
 import { sharedMirror } from "./shared-memory";

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../data/matrix";
 import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper } from "./feature-binning";
 import type { ForestData, ForestTree, ForestTreeParams } from "./forest-tree-builder";

@@ -1,0 +1,150 @@
+/**
+ * The workspace's projects: opened from their folders under `.automl/projects` (each resuming
+ * from its event log), created, listed, given a data file. It holds the workspace lock, so one
+ * live conductor writes a workspace's logs. It runs no stage: the stage machine does.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
+import { loadTableFile } from "../data/table-loader";
+import { NotFoundError } from "../errors/request-errors";
+import type { Logger } from "../logging/logger";
+import { Project } from "./project";
+import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
+import { WorkspaceLock } from "./workspace-lock";
+
+export interface ProjectStoreOptions {
+  workspace: string;
+  logger: Logger;
+  /** refuse events that break the contract (tests) instead of logging them */
+  strictContract: boolean;
+  /** what opened the workspace (`serve`, `run`), recorded in its lock for whoever finds it held */
+  command?: string;
+}
+
+export class ProjectStore {
+  private readonly projects = new Map<string, Project>();
+  readonly projectsDir: string;
+
+  private constructor(
+    private readonly options: ProjectStoreOptions,
+    private readonly lock: WorkspaceLock,
+  ) {
+    this.projectsDir = path.join(path.resolve(options.workspace), ".automl", "projects");
+  }
+
+  /**
+   * Takes the workspace's lock (WorkspaceBusyError when another live conductor holds it: its
+   * logs are that one's to write) and opens every project in it. A project that cannot be
+   * opened is skipped, and said so.
+   */
+  static open(options: ProjectStoreOptions): ProjectStore {
+    const lock = WorkspaceLock.acquire(path.join(path.resolve(options.workspace), ".automl"), options.command ?? "serve");
+    if (lock.tookOverFrom) options.logger.warn(`took over the workspace lock of process ${lock.tookOverFrom.pid}, which is gone (started ${lock.tookOverFrom.started_at})`);
+    const store = new ProjectStore(options, lock);
+    fs.mkdirSync(store.projectsDir, { recursive: true });
+    for (const id of fs.readdirSync(store.projectsDir)) {
+      const dir = path.join(store.projectsDir, id);
+      if (!PROJECT_ID_PATTERN.test(id) || !fs.existsSync(path.join(dir, PROJECT_FILE))) continue;
+      try {
+        store.projects.set(id, Project.open(readProjectMeta(dir), dir, store.busOptions()));
+      } catch (err) {
+        options.logger.error(`project ${id} could not be opened and is skipped: ${(err as Error).message}`);
+      }
+    }
+    return store;
+  }
+
+  private busOptions() {
+    return { strictContract: this.options.strictContract, logger: this.options.logger };
+  }
+
+  all(): Project[] {
+    return [...this.projects.values()];
+  }
+
+  list(): ProjectStateResponse[] {
+    return this.all().map((p) => this.state(p.meta.id));
+  }
+
+  get(id: string): Project {
+    const p = PROJECT_ID_PATTERN.test(id) ? this.projects.get(id) : undefined;
+    if (!p) throw new NotFoundError(`No project ${JSON.stringify(id)} in this workspace. GET /api/projects lists the projects there are.`);
+    return p;
+  }
+
+  state(id: string): ProjectStateResponse {
+    const p = this.get(id);
+    return { meta: p.meta, busy: p.busy, snapshot: p.snapshot };
+  }
+
+  /** A new project folder with its request (and a copy of its data file, checked readable first). */
+  create(req: CreateProjectRequest): Project {
+    const id = newProjectId(req.prompt);
+    const dir = path.join(this.projectsDir, id);
+    let dataFile: string | null = null;
+    if (req.data_path) {
+      const source = path.resolve(req.data_path);
+      loadTableFile(source); // refuse an unreadable file before a project exists
+      dataFile = `data/${path.basename(source)}`;
+      fs.mkdirSync(path.join(dir, "data"), { recursive: true });
+      fs.copyFileSync(source, path.join(dir, dataFile));
+    }
+    const meta: ProjectMeta = {
+      id,
+      prompt: req.prompt.trim(),
+      target: req.target ?? null,
+      data_file: dataFile,
+      auto: req.auto ?? false,
+      pacing: req.pacing ?? true,
+      seed: req.seed ?? 42,
+      time_budget_s: req.time_budget_s ?? null,
+      task_type: null,
+      created_at: new Date().toISOString(),
+    };
+    writeProjectMeta(dir, meta);
+    const project = Project.open(meta, dir, this.busOptions());
+    this.projects.set(id, project);
+    this.options.logger.info(`project ${id} created: ${JSON.stringify(meta.prompt)}`);
+    return project;
+  }
+
+  /**
+   * Keeps the person's data file (already written to `tempFile`) as the project's: checked
+   * readable first, so a bad file changes nothing. Returns its path inside the project.
+   */
+  keepDataFile(p: Project, fileName: string, tempFile: string): string {
+    loadTableFile(tempFile);
+    const rel = `data/${safeDataFileName(fileName)}`;
+    fs.mkdirSync(path.join(p.dir, "data"), { recursive: true });
+    fs.copyFileSync(tempFile, path.join(p.dir, rel));
+    p.saveMeta({ ...p.meta, data_file: rel });
+    return rel;
+  }
+
+  /** Records in the workspace lock where this conductor listens, so other clients can attach. */
+  publishEndpoint(port: number, token: string): void {
+    this.lock.publish(port, token);
+  }
+
+  /** Closes every project (waiting for the work each runs to stop) and releases the lock. */
+  async close(): Promise<void> {
+    try {
+      await Promise.all(this.all().map((p) => p.close()));
+      this.projects.clear();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+function newProjectId(prompt: string): string {
+  const slug = prompt
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+  return `${slug || "project"}-${randomBytes(3).toString("hex")}`;
+}
