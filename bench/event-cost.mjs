@@ -33,7 +33,7 @@ function table(n, seed) {
     for (let j = 0; j < cols; j++) data[i * cols + j] = r() * 2 - 1;
     const x = data.subarray(i * cols, (i + 1) * cols);
     const s = x[0] * x[1] + Math.sin(3 * x[2]) + x[3] - 0.5 * x[4] * x[5];
-    y[i] = (s > 0) !== (r() < 0.05) ? 1 : 0;
+    y[i] = s > 0 !== r() < 0.05 ? 1 : 0;
   }
   return { x: { data, rows: n, cols }, y };
 }
@@ -74,14 +74,24 @@ for (const [id, params] of cases) {
         const t0 = performance.now();
         if (name === EV.TRAIN_RUN_STARTED) fitStart = t0;
         sink.emit(name, payload);
-        if (fitStart && !fitEnd) (inEmit += performance.now() - t0), n++;
+        if (fitStart && !fitEnd) ((inEmit += performance.now() - t0), n++);
       },
     };
     const assets = new AssetStore(`bench-${id}-${r}`, path.join(dir, `${id}-${r}-assets`));
     // the fit phase ends when fit() returns (the loss landscape, evaluation and artifacts follow, untimed)
     const timedLearner = { ...learner, fit: (...args) => learner.fit(...args).then((m) => ((fitEnd = performance.now()), m)) };
     const result = await runTraining(
-      { learner: timedLearner, params, data, test, classes: ["0", "1"], featureNames: Array.from({ length: 20 }, (_, j) => `x${j}`), metricPrimary: "accuracy", config: { task_type: "classification", target: "y", split: { seed: 0, test_size: 0.1, val_size: 0.1 }, preprocess: {} }, pacing: false },
+      {
+        learner: timedLearner,
+        params,
+        data,
+        test,
+        classes: ["0", "1"],
+        featureNames: Array.from({ length: 20 }, (_, j) => `x${j}`),
+        metricPrimary: "accuracy",
+        config: { task_type: "classification", target: "y", split: { seed: 0, test_size: 0.1, val_size: 0.1 }, preprocess: {} },
+        pacing: false,
+      },
       timed,
       assets,
     );
@@ -94,6 +104,8 @@ for (const [id, params] of cases) {
   const b = median(bare);
   const w = median(withEvents);
   const e = median(emitTimes);
-  console.log([id, steps, b.toFixed(3), w.toFixed(3), `${(((w - b) / b) * 100).toFixed(1)}%`, e.toFixed(4), `${((e / w) * 100).toFixed(2)}%`, count].join(" | "));
+  console.log(
+    [id, steps, b.toFixed(3), w.toFixed(3), `${(((w - b) / b) * 100).toFixed(1)}%`, e.toFixed(4), `${((e / w) * 100).toFixed(2)}%`, count].join(" | "),
+  );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,10 @@ const call = async (method, p, body) => {
   return text;
 };
 const execute = async (id, code) => {
-  const lines = (await call("POST", `/api/projects/${id}/kernel/execute`, { code })).trim().split("\n").map((l) => JSON.parse(l));
+  const lines = (await call("POST", `/api/projects/${id}/kernel/execute`, { code }))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const done = lines.at(-1);
   if (done.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(lines)}`);
   return done;
@@ -46,20 +49,42 @@ try {
     if (s.snapshot.stages.EXPORT.status === "completed") break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const starts = [], ones = [], consts = [], withEvents = [], without = [], delivered = [];
+  const starts = [],
+    ones = [],
+    consts = [],
+    withEvents = [],
+    without = [],
+    delivered = [];
   for (let rep = 0; rep < reps; rep++) {
     starts.push(await time(async () => (await call("POST", `/api/projects/${id}/kernel/restart`, {}), await execute(id, "1"))));
-    ones.push(await time(async () => { for (let i = 0; i < 75; i++) await execute(id, "1"); }));
-    consts.push(await time(async () => { for (let i = 0; i < 75; i++) await execute(id, `const c${rep}_${i} = ${i};`); }));
-    await execute(id, `import * as automl from "automl-builder/runtime";\nconst rt${rep} = await automl.connect(${JSON.stringify(id)});\nconst noop${rep} = (_m: unknown) => undefined;`);
-    without.push(await time(() => execute(id, `for (let i = 1; i <= 10000; i++) noop${rep}({ run_id: "bench", name: "loss", split: "train", step: i, value: 1 / i });`)));
+    ones.push(
+      await time(async () => {
+        for (let i = 0; i < 75; i++) await execute(id, "1");
+      }),
+    );
+    consts.push(
+      await time(async () => {
+        for (let i = 0; i < 75; i++) await execute(id, `const c${rep}_${i} = ${i};`);
+      }),
+    );
+    await execute(
+      id,
+      `import * as automl from "automl-builder/runtime";\nconst rt${rep} = await automl.connect(${JSON.stringify(id)});\nconst noop${rep} = (_m: unknown) => undefined;`,
+    );
+    without.push(
+      await time(() => execute(id, `for (let i = 1; i <= 10000; i++) noop${rep}({ run_id: "bench", name: "loss", split: "train", step: i, value: 1 / i });`)),
+    );
     const state = JSON.parse(await call("GET", `/api/projects/${id}/state`));
     const socket = new WebSocket(`ws://127.0.0.1:${ready.port}/ws/projects/${id}?since=${state.snapshot.last_seq}&token=${encodeURIComponent(ready.token)}`);
     await new Promise((r) => socket.once("message", r)); // HELLO
     let received = 0;
     const allThere = new Promise((r) => socket.on("message", () => ++received === 10000 && r()));
     const t0 = performance.now();
-    withEvents.push(await time(() => execute(id, `for (let i = 1; i <= 10000; i++) rt${rep}.logMetric({ run_id: "bench", name: "loss", split: "train", step: i, value: 1 / i });`)));
+    withEvents.push(
+      await time(() =>
+        execute(id, `for (let i = 1; i <= 10000; i++) rt${rep}.logMetric({ run_id: "bench", name: "loss", split: "train", step: i, value: 1 / i });`),
+      ),
+    );
     await allThere;
     delivered.push(performance.now() - t0);
     socket.close();
@@ -83,7 +108,12 @@ try {
   console.log("measure".padEnd(42), "tslab kernel".padStart(13), "ipykernel".padStart(11), "ratio".padStart(7));
   for (const [k, v] of Object.entries(ours)) {
     const r = reference?.[k];
-    console.log(k.padEnd(42), v.toFixed(1).padStart(13), (r === undefined ? "" : r.toFixed(1)).padStart(11), (r === undefined ? "" : (v / r).toFixed(2)).padStart(7));
+    console.log(
+      k.padEnd(42),
+      v.toFixed(1).padStart(13),
+      (r === undefined ? "" : r.toFixed(1)).padStart(11),
+      (r === undefined ? "" : (v / r).toFixed(2)).padStart(7),
+    );
   }
 } finally {
   server.kill("SIGTERM");

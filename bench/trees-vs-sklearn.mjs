@@ -54,8 +54,24 @@ function load(file, classification) {
   return { x: { data: x, rows: lines.length, cols }, y };
 }
 
-console.log(`after a warm-up fit each, ${reps} fits per side, alternating; medians; scikit-learn ${"1.2"} from Debian; same split; our validation split = scikit-learn's early-stopping share (10% of train)`);
-console.log(["model", "dataset", "train rows", "sklearn fit s", "ours fit s", "ratio of medians", "median of pair ratios", "ours cold first fit s", "sklearn score", "ours score", "diff (points)"].join(" | "));
+console.log(
+  `after a warm-up fit each, ${reps} fits per side, alternating; medians; scikit-learn ${"1.2"} from Debian; same split; our validation split = scikit-learn's early-stopping share (10% of train)`,
+);
+console.log(
+  [
+    "model",
+    "dataset",
+    "train rows",
+    "sklearn fit s",
+    "ours fit s",
+    "ratio of medians",
+    "median of pair ratios",
+    "ours cold first fit s",
+    "sklearn score",
+    "ours score",
+    "diff (points)",
+  ].join(" | "),
+);
 let first = true;
 for (const [name, row] of Object.entries(datasets)) {
   const classification = row.task === "classification";
@@ -95,7 +111,21 @@ for (const [name, row] of Object.entries(datasets)) {
     // only the process's very first fit is cold for everything; later ones reuse the warm code
     const coldNote = first ? cold.toFixed(3) : `(${cold.toFixed(3)})`;
     first = false;
-    console.log([label, name, n, median(theirs).toFixed(3), median(ours).toFixed(3), (median(ours) / median(theirs)).toFixed(2), ratio.toFixed(2), coldNote, ref.score.toFixed(4), score.toFixed(4), ((score - ref.score) * 100).toFixed(2)].join(" | "));
+    console.log(
+      [
+        label,
+        name,
+        n,
+        median(theirs).toFixed(3),
+        median(ours).toFixed(3),
+        (median(ours) / median(theirs)).toFixed(2),
+        ratio.toFixed(2),
+        coldNote,
+        ref.score.toFixed(4),
+        score.toFixed(4),
+        ((score - ref.score) * 100).toFixed(2),
+      ].join(" | "),
+    );
   }
 }
 const bostonOurs = [];
@@ -106,6 +136,20 @@ for (let i = 0; i < bostonSplits.length; i++) {
   bostonOurs.push(regressionMetrics(test.y, model.predict(test.x)).r2);
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(["gradient boosting", "boston housing, 8 random splits (regression)", "404 each", "", "", "", "", "", `mean R² ${mean(bostonSplits).toFixed(4)}`, `mean R² ${mean(bostonOurs).toFixed(4)}`, ((mean(bostonOurs) - mean(bostonSplits)) * 100).toFixed(2)].join(" | "));
+console.log(
+  [
+    "gradient boosting",
+    "boston housing, 8 random splits (regression)",
+    "404 each",
+    "",
+    "",
+    "",
+    "",
+    "",
+    `mean R² ${mean(bostonSplits).toFixed(4)}`,
+    `mean R² ${mean(bostonOurs).toFixed(4)}`,
+    ((mean(bostonOurs) - mean(bostonSplits)) * 100).toFixed(2),
+  ].join(" | "),
+);
 python.stdin.end();
 rmSync(dir, { recursive: true, force: true });

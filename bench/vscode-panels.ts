@@ -12,7 +12,6 @@ import * as path from "node:path";
 import { openBrowser, openWorkbench, startCodeServer, workbenchUrl } from "../test/vscode/code-server-harness";
 import { dashboardFrame, palette, revealCell } from "../test/vscode/workbench-driver";
 
-
 const BURST = 10_000;
 
 async function main(): Promise<void> {
@@ -41,7 +40,9 @@ async function main(): Promise<void> {
     await revealCell(page, "automl.connect(");
     await page.locator(".notebook-editor .cell-editor-container", { hasText: "automl.connect(" }).first().click();
     await page.keyboard.press("Control+End");
-    await page.keyboard.insertText(`\nfor (let i = 1; i <= ${BURST}; i++) rt.logMetric({ run_id: ${JSON.stringify(runId)}, name: "loss", split: "train", step: 100 + i, value: 1 / i });`);
+    await page.keyboard.insertText(
+      `\nfor (let i = 1; i <= ${BURST}; i++) rt.logMetric({ run_id: ${JSON.stringify(runId)}, name: "loss", split: "train", step: 100 + i, value: 1 / i });`,
+    );
     const baseline = Number(await dash.evaluate(() => document.body.dataset["lastSeq"]));
     // strings, not functions: tsx's helpers would not exist inside the page
     await dash.evaluate(`(() => {
@@ -66,7 +67,19 @@ async function main(): Promise<void> {
       for (let i = 1; i < during.length; i++) gap = Math.max(gap, during[i] - during[i - 1]);
       return { first_to_last_update_ms: last - first, redraws: window.seqAt.length, fps: during.length / Math.max(0.001, (last - first) / 1000), longest_frame_gap_ms: gap };
     })()`)) as Record<string, number>;
-    console.log(JSON.stringify({ new_project_to_first_event_on_screen_ms: firstEventMs, new_project_to_export_on_screen_ms: exportMs, burst_events: BURST, cell_click_to_all_events_on_dashboard_ms: allInMs, ...stats }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          new_project_to_first_event_on_screen_ms: firstEventMs,
+          new_project_to_export_on_screen_ms: exportMs,
+          burst_events: BURST,
+          cell_click_to_all_events_on_dashboard_ms: allInMs,
+          ...stats,
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await browser.close();
     await cs.stop();

@@ -22,8 +22,7 @@ export const apiPaths = {
   upload: (id: string) => `/api/projects/${id}/upload`,
   retry: (id: string) => `/api/projects/${id}/retry`,
   exportZip: (id: string) => `/api/projects/${id}/export`,
-  asset: (id: string, assetPath: string) =>
-    `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
+  asset: (id: string, assetPath: string) => `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
   stream: (id: string) => `/ws/projects/${id}`,
 } as const;
 
@@ -85,7 +84,7 @@ export const projectMetaSchema = z.object({
 export type ProjectMeta = z.infer<typeof projectMetaSchema>;
 
 export const createProjectRequest = z.strictObject({
-  prompt: z.string().trim().min(1, "prompt is empty: say what you want to predict, e.g. \"predict house prices\""),
+  prompt: z.string().trim().min(1, 'prompt is empty: say what you want to predict, e.g. "predict house prices"'),
   /** name a target column now instead of letting the parser guess */
   target: z.string().min(1).optional(),
   /** a CSV or JSON-records file on the conductor's machine; it is copied into the project */

@@ -108,7 +108,11 @@ export class ConductorClient {
     return new Uint8Array(await res.arrayBuffer());
   }
   /** Runs a cell in the project's kernel; `onMessage` sees each output as it arrives, then the final "done". */
-  async execute(id: string, req: ExecuteRequest, onMessage: (m: ExecutionMessage) => void = () => undefined): Promise<Extract<ExecutionMessage, { type: "done" }>> {
+  async execute(
+    id: string,
+    req: ExecuteRequest,
+    onMessage: (m: ExecutionMessage) => void = () => undefined,
+  ): Promise<Extract<ExecutionMessage, { type: "done" }>> {
     const res = await fetch(this.baseUrl + kernelPaths.execute(id), {
       method: "POST",
       headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },

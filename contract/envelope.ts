@@ -54,7 +54,11 @@ const envelopeShape = z.strictObject({
   ts: z.number().positive(),
   stage: z.strictObject({
     id: z.enum(STAGE_IDS),
-    index: z.number().int().min(0).max(STAGE_IDS.length - 1),
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(STAGE_IDS.length - 1),
     status: z.enum(STAGE_STATUSES),
   }),
   event: z.strictObject({ name: z.string(), payload: z.unknown() }),

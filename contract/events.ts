@@ -13,13 +13,7 @@ const finite = z.number().refine(Number.isFinite, "must be a finite number");
 const nonNegInt = z.number().int().min(0);
 const jsonObject = z.record(z.string(), z.unknown());
 
-export const TASK_TYPES = [
-  "regression",
-  "classification",
-  "time_series_forecasting",
-  "image_classification",
-  "text_classification",
-] as const;
+export const TASK_TYPES = ["regression", "classification", "time_series_forecasting", "image_classification", "text_classification"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 export const DATA_SPLITS = ["train", "val", "test"] as const;
@@ -258,9 +252,7 @@ export const EVENT_SCHEMAS = {
   GD_DIAGNOSTIC: z.strictObject({
     run_id: z.string().min(1),
     step: nonNegInt,
-    diagnostics: z
-      .strictObject({ lr: finite, weight_l2: finite, grad_l2: finite, update_l2: finite, batch_size: nonNegInt })
-      .partial(),
+    diagnostics: z.strictObject({ lr: finite, weight_l2: finite, grad_l2: finite, update_l2: finite, batch_size: nonNegInt }).partial(),
   }),
   LOSS_SURFACE_SPEC_READY: z.strictObject({
     run_id: z.string().min(1),

@@ -53,10 +53,7 @@ export interface ProjectSnapshot {
 }
 
 export function emptySnapshot(projectId: string): ProjectSnapshot {
-  const stages = Object.fromEntries(STAGE_IDS.map((id) => [id, { status: "pending", message: "" }])) as Record<
-    StageId,
-    StageSnapshot
-  >;
+  const stages = Object.fromEntries(STAGE_IDS.map((id) => [id, { status: "pending", message: "" }])) as Record<StageId, StageSnapshot>;
   return {
     project_id: projectId,
     last_seq: 0,
@@ -211,10 +208,7 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
   return s;
 }
 
-function mergeFiles(
-  known: ProjectSnapshot["files"],
-  update: ProjectSnapshot["files"],
-): ProjectSnapshot["files"] {
+function mergeFiles(known: ProjectSnapshot["files"], update: ProjectSnapshot["files"]): ProjectSnapshot["files"] {
   const byPath = new Map(known.map((f) => [f.path, f]));
   for (const f of update) byPath.set(f.path, f);
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
@@ -238,14 +232,19 @@ export function canResumeSearch(s: ProjectSnapshot): boolean {
  */
 export function distinguishingSettings(rows: ReadonlyArray<{ model: string; params: Record<string, unknown>; run_id?: string }>): Map<string, string> {
   const out = new Map<string, string>();
-  const byModel = new Map<string, typeof rows[number][]>();
+  const byModel = new Map<string, (typeof rows)[number][]>();
   for (const r of rows) (byModel.get(r.model) ?? byModel.set(r.model, []).get(r.model)!).push(r);
   for (const group of byModel.values()) {
     if (group.length < 2) continue;
-    const keys = [...new Set(group.flatMap((r) => Object.keys(r.params)))].filter((k) => new Set(group.map((r) => JSON.stringify(r.params[k]))).size > 1).sort();
+    const keys = [...new Set(group.flatMap((r) => Object.keys(r.params)))]
+      .filter((k) => new Set(group.map((r) => JSON.stringify(r.params[k]))).size > 1)
+      .sort();
     for (const r of group) {
       if (!r.run_id) continue;
-      out.set(r.run_id, keys.map((k) => `${k} ${typeof r.params[k] === "number" ? Number((r.params[k] as number).toPrecision(3)) : String(r.params[k])}`).join(", "));
+      out.set(
+        r.run_id,
+        keys.map((k) => `${k} ${typeof r.params[k] === "number" ? Number((r.params[k] as number).toPrecision(3)) : String(r.params[k])}`).join(", "),
+      );
     }
   }
   return out;

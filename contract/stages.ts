@@ -1,16 +1,7 @@
 /**
  * The eight stages of a project, in the order the conductor runs them (000_… "Stage IDs").
  */
-export const STAGE_IDS = [
-  "PARSE_INTENT",
-  "DATA_SOURCE",
-  "PROFILE_DATA",
-  "PREPROCESS",
-  "MODEL_SELECT",
-  "TRAIN",
-  "REVIEW_EDIT",
-  "EXPORT",
-] as const;
+export const STAGE_IDS = ["PARSE_INTENT", "DATA_SOURCE", "PROFILE_DATA", "PREPROCESS", "MODEL_SELECT", "TRAIN", "REVIEW_EDIT", "EXPORT"] as const;
 
 export type StageId = (typeof STAGE_IDS)[number];
 

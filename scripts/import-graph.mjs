@@ -29,7 +29,8 @@ function unitOf(file) {
 
 /** the module a relative import names: a .ts file, or a folder's index.ts */
 function moduleOf(target) {
-  for (const candidate of [`${target}.ts`, path.join(target, "index.ts"), target]) if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  for (const candidate of [`${target}.ts`, path.join(target, "index.ts"), target])
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
   return null;
 }
 

@@ -105,22 +105,39 @@ async function bundleOurs() {
   const out = (p) => path.join(STAGE, p);
   copyFileSync(path.join(ROOT, "webviews/dashboard/dashboard.css"), out("dist/webviews/dashboard.css"));
   // the runtime's declarations, which `automl-builder/runtime` points the kernel's type checker at
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.runtime-types.json", "--outDir", out("dist/types")], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.runtime-types.json", "--outDir", out("dist/types")], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
   cpSync(path.join(ROOT, "bin"), out("bin"), { recursive: true });
 }
 
 // ---------- third-party packages ----------
-const TF = ["tfjs", "tfjs-core", "tfjs-layers", "tfjs-converter", "tfjs-data", "tfjs-backend-cpu", "tfjs-backend-webgl", "tfjs-backend-wasm"].map((p) => `@tensorflow/${p}`);
+const TF = ["tfjs", "tfjs-core", "tfjs-layers", "tfjs-converter", "tfjs-data", "tfjs-backend-cpu", "tfjs-backend-webgl", "tfjs-backend-wasm"].map(
+  (p) => `@tensorflow/${p}`,
+);
 
 async function bundlePackage(name, { alias, external = [], dependencies = {}, types } = {}) {
   const m = manifestOf(name);
   const main = m.main ?? "index.js";
-  await build({ ...prod, absWorkingDir: ROOT, entryPoints: [path.join(NM, name, main)], outfile: path.join(STAGE, "node_modules", name, main), external, alias });
+  await build({
+    ...prod,
+    absWorkingDir: ROOT,
+    entryPoints: [path.join(NM, name, main)],
+    outfile: path.join(STAGE, "node_modules", name, main),
+    external,
+    alias,
+  });
   stageManifest(name, { main, types, dependencies: Object.keys(dependencies).length ? dependencies : undefined });
 }
 
 async function stageTensorflow() {
-  const tfDeps = (name) => Object.fromEntries(Object.keys({ ...manifestOf(name).dependencies, ...manifestOf(name).peerDependencies }).filter((d) => TF.includes(d)).map((d) => [d, versionOf(d)]));
+  const tfDeps = (name) =>
+    Object.fromEntries(
+      Object.keys({ ...manifestOf(name).dependencies, ...manifestOf(name).peerDependencies })
+        .filter((d) => TF.includes(d))
+        .map((d) => [d, versionOf(d)]),
+    );
   // node-fetch's optional `encoding` and seedrandom's optional module probes stay unresolved
   await Promise.all(TF.map((name) => bundlePackage(name, { external: ["@tensorflow/*", "encoding"], dependencies: tfDeps(name) })));
   copyFiles("@tensorflow/tfjs-backend-wasm", (f) => f.endsWith(".wasm"));
@@ -139,11 +156,17 @@ async function stageDanfo() {
 
 function stageFiles() {
   // tslab: only the converter and executor run (in-process); its Jupyter side (zeromq) does not
-  stageManifest("tslab", { main: "dist/public.js", dependencies: { semver: versionOf("semver"), "@tslab/typescript-for-tslab": versionOf("@tslab/typescript-for-tslab") } });
+  stageManifest("tslab", {
+    main: "dist/public.js",
+    dependencies: { semver: versionOf("semver"), "@tslab/typescript-for-tslab": versionOf("@tslab/typescript-for-tslab") },
+  });
   copyFiles("tslab", (f) => /[\\/]dist[\\/][^\\/]+\.js$/.test(f));
   stageManifest("semver", { main: manifestOf("semver").main, exports: manifestOf("semver").exports });
   copyFiles("semver", (f) => f.endsWith(".js"));
-  stageManifest("@tslab/typescript-for-tslab", { main: manifestOf("@tslab/typescript-for-tslab").main, typings: manifestOf("@tslab/typescript-for-tslab").typings });
+  stageManifest("@tslab/typescript-for-tslab", {
+    main: manifestOf("@tslab/typescript-for-tslab").main,
+    typings: manifestOf("@tslab/typescript-for-tslab").typings,
+  });
   copyFiles("@tslab/typescript-for-tslab", (f) => /[\\/]lib[\\/](typescript\.js|lib\.[^\\/]*\.d\.ts)$/.test(f));
   // types the kernel's checker reads: @types/node for cells, zod for the runtime's declarations
   const typesNode = manifestOf("@types/node");
@@ -177,7 +200,10 @@ function stageResvg(target) {
     from = path.join(CACHE, `${platformPkg.replace("/", "+")}-${version}`);
     if (!existsSync(from)) {
       mkdirSync(from, { recursive: true });
-      const tgz = execFileSync("npm", ["pack", `${platformPkg}@${version}`, "--silent", "--pack-destination", from], { encoding: "utf8" }).trim().split("\n").pop();
+      const tgz = execFileSync("npm", ["pack", `${platformPkg}@${version}`, "--silent", "--pack-destination", from], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .pop();
       execFileSync("tar", ["-xzf", path.join(from, tgz), "-C", from, "--strip-components=1"]);
       rmSync(path.join(from, tgz));
     }
@@ -185,7 +211,10 @@ function stageResvg(target) {
   const dst = path.join(STAGE, "node_modules", platformPkg);
   cpSync(from, dst, { recursive: true, filter: (f) => !/README\.md$/.test(f) });
   const m = JSON.parse(readFileSync(path.join(from, "package.json"), "utf8"));
-  writeFileSync(path.join(dst, "package.json"), JSON.stringify({ name: m.name, version: m.version, license: m.license, main: m.main, os: m.os, cpu: m.cpu, libc: m.libc }, null, 2) + "\n");
+  writeFileSync(
+    path.join(dst, "package.json"),
+    JSON.stringify({ name: m.name, version: m.version, license: m.license, main: m.main, os: m.os, cpu: m.cpu, libc: m.libc }, null, 2) + "\n",
+  );
   staged.set(platformPkg, m.version);
 }
 
@@ -221,7 +250,9 @@ await stageTensorflow();
 await stageDanfo();
 stageFiles();
 for (const f of ["README.md", "LICENSE", ".vscodeignore"]) copyFileSync(path.join(ROOT, f), path.join(STAGE, f));
-console.log(`staged in ${((Date.now() - t0) / 1000).toFixed(1)} s: dist ${(sizeOf(path.join(STAGE, "dist")) / 1e6).toFixed(1)} MB, node_modules ${(sizeOf(path.join(STAGE, "node_modules")) / 1e6).toFixed(1)} MB`);
+console.log(
+  `staged in ${((Date.now() - t0) / 1000).toFixed(1)} s: dist ${(sizeOf(path.join(STAGE, "dist")) / 1e6).toFixed(1)} MB, node_modules ${(sizeOf(path.join(STAGE, "node_modules")) / 1e6).toFixed(1)} MB`,
+);
 
 const vsce = path.join(path.dirname(require.resolve("@vscode/vsce/package.json")), "vsce");
 if (wantVsix) {

@@ -10,7 +10,9 @@ export function registerConductorCommands(s: AutomlServices): vscode.Disposable[
       if (value === undefined) return;
       await s.context.secrets.store(secret.key, value);
     }
-    const restart = s.conductor.running ? await vscode.window.showInformationMessage("Saved in VS Code's secret storage. Restart the conductor to use it?", "Restart") : null;
+    const restart = s.conductor.running
+      ? await vscode.window.showInformationMessage("Saved in VS Code's secret storage. Restart the conductor to use it?", "Restart")
+      : null;
     if (restart) await s.conductor.restart();
   };
   return [

@@ -41,7 +41,7 @@ async function newProject(s: AutomlServices): Promise<void> {
     prompt: "What do you want to predict?",
     placeHolder: "predict house prices from this CSV",
     ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() ? null : "Say what to predict, e.g. \"predict house prices\""),
+    validateInput: (v) => (v.trim() ? null : 'Say what to predict, e.g. "predict house prices"'),
   });
   if (!prompt) throw new Error(CANCELLED);
   const source = await vscode.window.showQuickPick(
@@ -55,13 +55,20 @@ async function newProject(s: AutomlServices): Promise<void> {
   if (!source) throw new Error(CANCELLED);
   let dataPath: string | undefined;
   if (source.id === "workspace") {
-    const files = await vscode.workspace.findFiles("**/*.{csv,tsv,json}", "{**/node_modules/**,**/.automl/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}", 500);
-    if (files.length === 0) throw new Error("No CSV, TSV or JSON file in the workspace. Choose \"Upload a data file…\" instead.");
-    const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })), { title: "Data file", ignoreFocusOut: true });
+    const files = await vscode.workspace.findFiles(
+      "**/*.{csv,tsv,json}",
+      "{**/node_modules/**,**/.automl/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}",
+      500,
+    );
+    if (files.length === 0) throw new Error('No CSV, TSV or JSON file in the workspace. Choose "Upload a data file…" instead.');
+    const pick = await vscode.window.showQuickPick(
+      files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
+      { title: "Data file", ignoreFocusOut: true },
+    );
     if (!pick) throw new Error(CANCELLED);
     dataPath = pick.uri.fsPath;
   } else if (source.id === "upload") {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { "Tables": ["csv", "tsv", "json"] }, title: "Data file" });
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: ["csv", "tsv", "json"] }, title: "Data file" });
     if (!picked?.[0]) throw new Error(CANCELLED);
     dataPath = picked[0].fsPath;
   }
@@ -93,10 +100,16 @@ async function newProject(s: AutomlServices): Promise<void> {
             const resume = canResumeSearch(snap);
             // the request read the same way fails the same way: it needs rewording (the dashboard's Edit the request)
             const again = snap.current_stage === "PARSE_INTENT" ? null : resume ? "Resume the search" : "Retry";
-            void vscode.window.showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, ...(again ? [again] : []), "Open Dashboard").then((pick) => {
-              if (pick === again) void s.client().then((c) => c.retry(project_id, { resume })).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
-              if (pick === "Open Dashboard") void s.showDashboard(project_id);
-            });
+            void vscode.window
+              .showErrorMessage(`AutoML: ${STAGE_TITLES[snap.current_stage]} failed: ${st.message}`, ...(again ? [again] : []), "Open Dashboard")
+              .then((pick) => {
+                if (pick === again)
+                  void s
+                    .client()
+                    .then((c) => c.retry(project_id, { resume }))
+                    .catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+                if (pick === "Open Dashboard") void s.showDashboard(project_id);
+              });
           }
         }
       };
@@ -107,13 +120,23 @@ async function newProject(s: AutomlServices): Promise<void> {
   });
 }
 
-async function pickProject(client: ConductorClient, verb: string, filter: (p: { current_stage: string; status: string }) => boolean = () => true): Promise<string> {
+async function pickProject(
+  client: ConductorClient,
+  verb: string,
+  filter: (p: { current_stage: string; status: string }) => boolean = () => true,
+): Promise<string> {
   const { projects } = await client.listProjects();
   const candidates = projects.filter(filter);
-  if (candidates.length === 0) throw new Error(projects.length ? "No project is in a state for that." : "There is no AutoML project in this workspace yet. Run \"AutoML: New Project\".");
+  if (candidates.length === 0)
+    throw new Error(projects.length ? "No project is in a state for that." : 'There is no AutoML project in this workspace yet. Run "AutoML: New Project".');
   if (candidates.length === 1) return candidates[0]!.id;
   const pick = await vscode.window.showQuickPick(
-    candidates.map((p) => ({ label: projectDisplayName(p), description: `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`, detail: p.id, id: p.id })),
+    candidates.map((p) => ({
+      label: projectDisplayName(p),
+      description: `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`,
+      detail: p.id,
+      id: p.id,
+    })),
     { title: `${verb} which project?` },
   );
   if (!pick) throw new Error(CANCELLED);
@@ -131,14 +154,22 @@ async function exportProject(s: AutomlServices, target?: vscode.Uri | string): P
   const client = await s.client();
   const projectId = typeof target === "string" ? target : target ? projectOfUri(target) : await pickProject(client, "Export");
   if (!projectId) throw new Error("That is not an AutoML project folder (.automl/projects/<id>).");
-  const ready = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML: exporting" }, () => client.exportZip(projectId));
+  const ready = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML: exporting" }, () =>
+    client.exportZip(projectId),
+  );
   const zip = vscode.Uri.joinPath(s.projectDir(projectId), "export", `${projectId}.zip`);
   await vscode.commands.executeCommand("revealInExplorer", zip);
   // the toast stays until answered: the export is done either way
-  void vscode.window.showInformationMessage(`AutoML: exported ${ready.contents.length} files to ${vscode.workspace.asRelativePath(zip)}`, "Reveal in File Explorer", "Open Report").then((pick) => {
-    if (pick === "Reveal in File Explorer") void vscode.commands.executeCommand("revealFileInOS", zip);
-    if (pick === "Open Report") void vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.joinPath(s.projectDir(projectId), "report.md"));
-  });
+  void vscode.window
+    .showInformationMessage(
+      `AutoML: exported ${ready.contents.length} files to ${vscode.workspace.asRelativePath(zip)}`,
+      "Reveal in File Explorer",
+      "Open Report",
+    )
+    .then((pick) => {
+      if (pick === "Reveal in File Explorer") void vscode.commands.executeCommand("revealFileInOS", zip);
+      if (pick === "Open Report") void vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.joinPath(s.projectDir(projectId), "report.md"));
+    });
 }
 
 async function restartKernel(s: AutomlServices): Promise<void> {
@@ -148,5 +179,9 @@ async function restartKernel(s: AutomlServices): Promise<void> {
   const replay = await vscode.window.showQuickPick(["Restart", "Restart and run all cells"], { title: "Restart the notebook kernel" });
   if (!replay) throw new Error(CANCELLED);
   const result = await (await s.client()).restartKernel(projectId, { replay: replay !== "Restart" });
-  void vscode.window.showInformationMessage(result.failed_at === null ? `AutoML: kernel restarted${result.replayed ? `; ${result.replayed} cells ran` : ""}.` : `AutoML: kernel restarted; cell ${result.failed_at + 1} failed while replaying.`);
+  void vscode.window.showInformationMessage(
+    result.failed_at === null
+      ? `AutoML: kernel restarted${result.replayed ? `; ${result.replayed} cells ran` : ""}.`
+      : `AutoML: kernel restarted; cell ${result.failed_at + 1} failed while replaying.`,
+  );
 }

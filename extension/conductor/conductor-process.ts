@@ -68,7 +68,13 @@ export class ConductorProcess implements vscode.Disposable {
     this.log.info(`starting the conductor: ${node} ${args.join(" ")}`);
     const child = spawn(node, args, {
       cwd: workspace,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: "1", ...(await secretEnvironment(this.context.secrets)), AUTOML_LLM_BASE_URL: settings.llmBaseUrl, AUTOML_LLM_MODEL: settings.llmModel },
+      env: {
+        ...process.env,
+        ELECTRON_RUN_AS_NODE: "1",
+        ...(await secretEnvironment(this.context.secrets)),
+        AUTOML_LLM_BASE_URL: settings.llmBaseUrl,
+        AUTOML_LLM_MODEL: settings.llmModel,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.stopping = false;
@@ -90,7 +96,13 @@ export class ConductorProcess implements vscode.Disposable {
         }
       });
       child.once("error", (err) => (clearTimeout(timer), reject(err)));
-      child.once("exit", (code, signal) => (clearTimeout(timer), reject(new Error(`the conductor exited while starting (${signal ?? `code ${code}`}): ${stderr.slice(-5).join(" | ")}`))));
+      child.once(
+        "exit",
+        (code, signal) => (
+          clearTimeout(timer),
+          reject(new Error(`the conductor exited while starting (${signal ?? `code ${code}`}): ${stderr.slice(-5).join(" | ")}`))
+        ),
+      );
     }).catch((err: Error) => {
       child.kill();
       throw err;
@@ -128,7 +140,8 @@ export class ConductorProcess implements vscode.Disposable {
         this.attachedPid = null;
         this.ensure().then(
           (c) => this.restarted.fire(c),
-          (err: Error) => void vscode.window.showErrorMessage(`AutoML: the conductor could not be started: ${err.message}`, "Show Logs").then((a) => a && this.log.show()),
+          (err: Error) =>
+            void vscode.window.showErrorMessage(`AutoML: the conductor could not be started: ${err.message}`, "Show Logs").then((a) => a && this.log.show()),
         );
       });
     }, 3000);
@@ -143,13 +156,19 @@ export class ConductorProcess implements vscode.Disposable {
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
     this.log.error(`the conductor stopped unexpectedly (${signal ?? `exit code ${code}`})`);
     if (this.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-      void vscode.window.showErrorMessage(`The AutoML conductor keeps stopping (${this.restarts.length} times in a minute); it was not restarted again. See its log.`, "Show Logs").then((a) => a && this.log.show());
+      void vscode.window
+        .showErrorMessage(
+          `The AutoML conductor keeps stopping (${this.restarts.length} times in a minute); it was not restarted again. See its log.`,
+          "Show Logs",
+        )
+        .then((a) => a && this.log.show());
       return;
     }
     this.restarts.push(now);
     this.ensure().then(
       (c) => this.restarted.fire(c),
-      (err: Error) => void vscode.window.showErrorMessage(`The AutoML conductor could not be restarted: ${err.message}`, "Show Logs").then((a) => a && this.log.show()),
+      (err: Error) =>
+        void vscode.window.showErrorMessage(`The AutoML conductor could not be restarted: ${err.message}`, "Show Logs").then((a) => a && this.log.show()),
     );
   }
 

@@ -59,7 +59,8 @@ export class AutomlNotebookController implements vscode.Disposable {
     if (!this.selected.has(editor.notebook)) {
       await vscode.commands.executeCommand("notebook.selectKernel", { notebookEditor: editor, id: CONTROLLER_ID, extension: this.extensionId });
     }
-    if (!this.selected.has(editor.notebook)) throw new Error(`The notebook's kernel could not be set to "AutoML TypeScript": pick it in the kernel picker (top right) and try again.`);
+    if (!this.selected.has(editor.notebook))
+      throw new Error(`The notebook's kernel could not be set to "AutoML TypeScript": pick it in the kernel picker (top right) and try again.`);
     return this.execute(cells, editor.notebook, options);
   }
 
@@ -72,7 +73,12 @@ export class AutomlNotebookController implements vscode.Disposable {
       execution.start(Date.now());
       await execution.clearOutput();
       if (!projectId) {
-        await execution.appendOutput(errorOutput("Not an AutoML notebook", "This kernel runs AutoML project notebooks (.automl/projects/<id>/notebook.ipynb). Pick another kernel for this notebook."));
+        await execution.appendOutput(
+          errorOutput(
+            "Not an AutoML notebook",
+            "This kernel runs AutoML project notebooks (.automl/projects/<id>/notebook.ipynb). Pick another kernel for this notebook.",
+          ),
+        );
         execution.end(false, Date.now());
         results.push(false);
         continue;
@@ -102,9 +108,14 @@ export class AutomlNotebookController implements vscode.Disposable {
           void client.rerunStale(projectId).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
         } else if (done.stale_stages.length) {
           void vscode.window
-            .showInformationMessage(`AutoML: ${done.stale_stages.map((st) => STAGE_TITLES[st as StageId] ?? st).join(", ")} no longer follow from this cell.`, "Re-run them", "Open Dashboard")
+            .showInformationMessage(
+              `AutoML: ${done.stale_stages.map((st) => STAGE_TITLES[st as StageId] ?? st).join(", ")} no longer follow from this cell.`,
+              "Re-run them",
+              "Open Dashboard",
+            )
             .then((pick) => {
-              if (pick === "Re-run them") void client.rerunStale(projectId).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
+              if (pick === "Re-run them")
+                void client.rerunStale(projectId).catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
               if (pick === "Open Dashboard") void vscode.commands.executeCommand("automl.openDashboard", projectId);
             });
         }
@@ -133,7 +144,9 @@ export class AutomlNotebookController implements vscode.Disposable {
         if (!editor || !projectOfNotebook(editor.notebook) || !ext.isActive) return;
         const kernel = await ext.exports.kernels.getKernel(editor.notebook.uri);
         if (kernel && kernel.language !== "typescript") {
-          void vscode.window.showInformationMessage(`This AutoML notebook runs on a ${kernel.language} Jupyter kernel; its cells need "AutoML TypeScript" (kernel picker, top right).`);
+          void vscode.window.showInformationMessage(
+            `This AutoML notebook runs on a ${kernel.language} Jupyter kernel; its cells need "AutoML TypeScript" (kernel picker, top right).`,
+          );
         }
       }),
     );

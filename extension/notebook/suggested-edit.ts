@@ -11,7 +11,11 @@ import { stageOfCell } from "./notebook-project";
 
 export type SuggestedEdit = EventPayload<"EDIT_SUGGESTIONS">["suggestions"][number];
 
-export async function applySuggestedEdit(editor: vscode.NotebookEditor, controller: AutomlNotebookController, suggestion: SuggestedEdit): Promise<"ran" | "declined"> {
+export async function applySuggestedEdit(
+  editor: vscode.NotebookEditor,
+  controller: AutomlNotebookController,
+  suggestion: SuggestedEdit,
+): Promise<"ran" | "declined"> {
   const edit = suggestion.cell_edit;
   const title = STAGE_TITLES[suggestion.stage_id];
   if (!edit) throw new Error(`"${suggestion.title}" is advice, not an edit of a cell: open the notebook and change the ${title} cell by hand.`);

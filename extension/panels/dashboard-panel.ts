@@ -43,7 +43,8 @@ export class DashboardPanel implements vscode.Disposable {
       return existing;
     }
     const options = { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, "dist", "webviews")] };
-    const panel = restored ?? vscode.window.createWebviewPanel(DashboardPanel.viewType, "AutoML", { viewColumn: vscode.ViewColumn.Two, preserveFocus: true }, options);
+    const panel =
+      restored ?? vscode.window.createWebviewPanel(DashboardPanel.viewType, "AutoML", { viewColumn: vscode.ViewColumn.Two, preserveFocus: true }, options);
     if (restored) panel.webview.options = options;
     const created = new DashboardPanel(panel, feed, meta, deps);
     DashboardPanel.open.set(feed.projectId, created);
@@ -107,7 +108,11 @@ export class DashboardPanel implements vscode.Disposable {
         case "fetchAsset": {
           const bytes = await (await this.deps.client()).asset(m.url);
           const text = new TextDecoder().decode(bytes);
-          this.post({ type: "asset", url: m.url, json: m.url.endsWith(".bin") ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : JSON.parse(text) });
+          this.post({
+            type: "asset",
+            url: m.url,
+            json: m.url.endsWith(".bin") ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : JSON.parse(text),
+          });
           break;
         }
         case "openNotebook":
@@ -129,7 +134,11 @@ export class DashboardPanel implements vscode.Disposable {
           this.post({ type: "actionResult", action: m.type, ok: true });
           break;
         case "upload": {
-          const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: ["csv", "tsv", "json"] }, title: "Data file for this project" });
+          const picked = await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            filters: { Tables: ["csv", "tsv", "json"] },
+            title: "Data file for this project",
+          });
           if (!picked?.[0]) return;
           const bytes = await vscode.workspace.fs.readFile(picked[0]);
           await (await this.deps.client()).upload(this.feed.projectId, path.basename(picked[0].fsPath), bytes);

@@ -14,7 +14,16 @@ export class ProjectStatusBar implements vscode.Disposable {
       const stage = s.current_stage;
       // a stopped conductor runs nothing: its last "running" is not news
       const status = feed.connection === "stopped" ? "stopped" : s.stages[stage].status;
-      const icon = status === "running" ? "$(sync~spin)" : status === "waiting" ? "$(bell)" : status === "failed" ? "$(error)" : status === "stopped" ? "$(debug-stop)" : "$(beaker)";
+      const icon =
+        status === "running"
+          ? "$(sync~spin)"
+          : status === "waiting"
+            ? "$(bell)"
+            : status === "failed"
+              ? "$(error)"
+              : status === "stopped"
+                ? "$(debug-stop)"
+                : "$(beaker)";
       this.item.text = `${icon} AutoML: ${STAGE_TITLES[stage]} · ${status}`;
       this.item.tooltip = `${feed.projectId}\n${feed.connection === "stopped" ? "The conductor is stopped: AutoML: Restart Conductor brings the project back from its log." : s.stages[stage].message}`;
       this.item.command = { command: "automl.openDashboard", title: "Open Dashboard", arguments: [feed.projectId] };

@@ -71,14 +71,25 @@ export const DATASET_CATALOG: readonly CatalogDataset[] = [
     task: "classification",
     target: "weather",
     keywords: ["weather", "seattle", "rain", "rainy", "sunny", "sun", "snow", "fog", "drizzle", "precipitation"],
-    columnDescriptions: { weather: "weather type of the day rain sun", precipitation: "precipitation rain amount", temp_max: "maximum temperature", temp_min: "minimum temperature", wind: "wind speed" },
+    columnDescriptions: {
+      weather: "weather type of the day rain sun",
+      precipitation: "precipitation rain amount",
+      temp_max: "maximum temperature",
+      temp_min: "minimum temperature",
+      wind: "wind speed",
+    },
     resolveFile: vegaData("seattle-weather.csv"),
   },
 ];
 
 /** Ranks catalog datasets by how many of the prompt's words they share; zero-score ones are left out. */
 export function searchCatalog(text: string): Array<{ dataset: CatalogDataset; score: number }> {
-  const words = new Set(text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));
+  const words = new Set(
+    text
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean),
+  );
   return DATASET_CATALOG.map((dataset) => ({ dataset, score: dataset.keywords.filter((k) => words.has(k)).length }))
     .filter((r) => r.score > 0)
     .sort((a, b) => b.score - a.score);

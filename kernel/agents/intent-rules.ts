@@ -12,8 +12,14 @@ const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
   { task: "time_series_forecasting", pattern: /\b(forecast\w*|time[- ]series|over the next|next (day|week|month|quarter|year)s?)\b/ },
   { task: "image_classification", pattern: /\b(images?|photos?|pictures?|pixels?|cats? (vs\.?|and|or) dogs?|handwritten digits?)\b/ },
   { task: "text_classification", pattern: /\b(texts?|e-?mails?|spam|sentiment|tweets?|reviews?|documents?|messages?)\b/ },
-  { task: "classification", pattern: /\b(classif\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|churn|fraud|yes or no|species|label)\b/ },
-  { task: "regression", pattern: /\b(regress\w*|how (much|many)|prices?|values?|amounts?|costs?|revenue|sales|salar(y|ies)|temperatures?|estimate\w*|score)\b/ },
+  {
+    task: "classification",
+    pattern: /\b(classif\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|churn|fraud|yes or no|species|label)\b/,
+  },
+  {
+    task: "regression",
+    pattern: /\b(regress\w*|how (much|many)|prices?|values?|amounts?|costs?|revenue|sales|salar(y|ies)|temperatures?|estimate\w*|score)\b/,
+  },
 ];
 const PREDICT = /\b(predict\w*|model\w*|estimate\w*|forecast\w*|classif\w*|guess\w*)\b/;
 const METRICS: Array<[RegExp, string]> = [
@@ -62,7 +68,10 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
 
 /** The words naming what to predict: "predict [house prices] from …" */
 function targetHint(lower: string): string | null {
-  const m = /\b(?:predict\w*|forecast\w*|estimate\w*|classify|classif\w*|model\w*|guess\w*)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?=\s+(?:from|using|with|within|under|based|given|in|for|by|on|of)\b|[.,;!?]|$)/.exec(lower);
+  const m =
+    /\b(?:predict\w*|forecast\w*|estimate\w*|classify|classif\w*|model\w*|guess\w*)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?=\s+(?:from|using|with|within|under|based|given|in|for|by|on|of)\b|[.,;!?]|$)/.exec(
+      lower,
+    );
   const hint = m?.[1]?.trim();
   return hint ? hint : null;
 }

@@ -41,7 +41,12 @@ export function targetChoices(
     const { unique, missing_pct } = profileColumn(col);
     // a few whole numbers are class labels, as resolveIntent reads them
     const labels = col.kind === "numeric" && unique <= 10 && col.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
-    const task = col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50) ? null : col.kind === "numeric" && !labels ? "regression" : "classification";
+    const task =
+      col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50)
+        ? null
+        : col.kind === "numeric" && !labels
+          ? "regression"
+          : "classification";
     const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
     const missing = missing_pct > 0 ? `, ${missing_pct.toFixed(missing_pct < 1 ? 1 : 0)}% missing` : "";
     const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
@@ -69,7 +74,9 @@ export function resolveIntent(
   if (target !== null && !table.has(target)) {
     const ci = table.columnNames.find((c) => c.toLowerCase() === target!.toLowerCase());
     if (!ci) {
-      throw new TargetUnclearError(`The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. Choose one of them as the target.`);
+      throw new TargetUnclearError(
+        `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. Choose one of them as the target.`,
+      );
     }
     notes.push(`Target ${JSON.stringify(target)} matched column ${ci} (ignoring case).`);
     target = ci;
@@ -116,14 +123,20 @@ export function resolveIntent(
 }
 
 function bestColumnFor(hint: string, table: Table, descriptions: Record<string, string>): string | null {
-  const words = hint.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 1);
+  const words = hint
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 1);
   if (words.length === 0) return null;
   const expanded = new Set(words.flatMap((w) => [w, w.replace(/s$/, ""), ...(SYNONYMS[w] ?? [])]));
   let best: { col: string; score: number } | null = null;
   for (const col of table.columnNames) {
     const name = col.toLowerCase();
     const nameWords = name.split(/[^a-z0-9]+/).filter(Boolean);
-    const descWords = (descriptions[col] ?? "").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    const descWords = (descriptions[col] ?? "")
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean);
     let score = 0;
     if (expanded.has(name)) score += 10;
     for (const w of nameWords) if (expanded.has(w) || expanded.has(w.replace(/s$/, ""))) score += 4;

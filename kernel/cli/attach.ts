@@ -53,9 +53,12 @@ export async function attachToHolder(automlDir: string, first: LockHolder): Prom
     await new Promise((r) => setTimeout(r, 100));
     holder = readLock(automlDir);
   }
-  if (!holder || !isAlive(holder)) throw new HolderGoneError(`the conductor that held this workspace (process ${first.pid}) has stopped; run the command again`);
+  if (!holder || !isAlive(holder))
+    throw new HolderGoneError(`the conductor that held this workspace (process ${first.pid}) has stopped; run the command again`);
   if (holder.port === null || holder.token === null) {
-    throw new AttachError(`process ${holder.pid} holds this workspace but has not said where it listens after ${PUBLISH_WAIT_MS / 1000} s; stop it (kill ${holder.pid}) and run the command again`);
+    throw new AttachError(
+      `process ${holder.pid} holds this workspace but has not said where it listens after ${PUBLISH_WAIT_MS / 1000} s; stop it (kill ${holder.pid}) and run the command again`,
+    );
   }
   const client = new ConductorClient(`http://${LOOPBACK}:${holder.port}`, holder.token);
   let pid: number;
@@ -65,8 +68,13 @@ export async function attachToHolder(automlDir: string, first: LockHolder): Prom
     const end = Date.now() + SHUTDOWN_WAIT_MS;
     while (isAlive(holder) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     if (!isAlive(holder)) throw new HolderGoneError(`the conductor that held this workspace (process ${holder.pid}) has stopped; run the command again`);
-    throw new AttachError(`process ${holder.pid} holds this workspace but does not answer on 127.0.0.1:${holder.port} (${(err as Error).message}); stop it (kill ${holder.pid}) and run the command again`);
+    throw new AttachError(
+      `process ${holder.pid} holds this workspace but does not answer on 127.0.0.1:${holder.port} (${(err as Error).message}); stop it (kill ${holder.pid}) and run the command again`,
+    );
   }
-  if (pid !== holder.pid) throw new AttachError(`127.0.0.1:${holder.port} answers as process ${pid}, not ${holder.pid}, the holder of this workspace's lock; stop process ${holder.pid} and run the command again`);
+  if (pid !== holder.pid)
+    throw new AttachError(
+      `127.0.0.1:${holder.port} answers as process ${pid}, not ${holder.pid}, the holder of this workspace's lock; stop process ${holder.pid} and run the command again`,
+    );
   return { holder: holder as Attached["holder"], client };
 }

@@ -39,7 +39,12 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "serve") {
       const { values } = parseArgs({
         args: rest,
-        options: { workspace: { type: "string" }, port: { type: "string" }, attach: { type: "boolean", default: false }, verbose: { type: "boolean", default: false } },
+        options: {
+          workspace: { type: "string" },
+          port: { type: "string" },
+          attach: { type: "boolean", default: false },
+          verbose: { type: "boolean", default: false },
+        },
         strict: true,
       });
       const ended = await serveCommand({
@@ -69,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         strict: true,
       });
       const prompt = positionals.join(" ").trim();
-      if (!prompt && !values.project) throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto (or --project ID to continue a project)');
+      if (!prompt && !values.project)
+        throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto (or --project ID to continue a project)');
       if (prompt && values.project) throw new UsageError("give a prompt for a new project, or --project ID to continue one, not both");
       return await runCommand({
         prompt,

@@ -79,7 +79,8 @@ async function openSession(opts: RunOptions, view: TerminalProgress): Promise<Ru
       const grace = Date.now() + 1000;
       while (server.clientCount() > 0 && !conductor.anyBusy() && Date.now() < grace) await new Promise((r) => setTimeout(r, 25));
       while (server.clientCount() > 0 || conductor.anyBusy()) {
-        if (!told) view.line(`other clients are using this conductor (${server.clientCount()} connected); it keeps serving them until they are done (Ctrl+C stops it)`);
+        if (!told)
+          view.line(`other clients are using this conductor (${server.clientCount()} connected); it keeps serving them until they are done (Ctrl+C stops it)`);
         told = true;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -139,7 +140,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 }
 
-function follow(client: ConductorClient, projectId: string, view: TerminalProgress, opts: RunOptions, attachedTo: LockHolder | null, since: number): Promise<number> {
+function follow(
+  client: ConductorClient,
+  projectId: string,
+  view: TerminalProgress,
+  opts: RunOptions,
+  attachedTo: LockHolder | null,
+  since: number,
+): Promise<number> {
   return new Promise((resolve) => {
     const sub = subscribe({
       since,
@@ -149,7 +157,9 @@ function follow(client: ConductorClient, projectId: string, view: TerminalProgre
         // the conductor we attached to is another process: if it is gone, nothing will answer
         if (attachedTo && !isAlive(attachedTo)) {
           sub.close();
-          process.stderr.write(`\nautoml: the conductor running this project (process ${attachedTo.pid}) stopped. Run the same command again: the project resumes from its log.\n`);
+          process.stderr.write(
+            `\nautoml: the conductor running this project (process ${attachedTo.pid}) stopped. Run the same command again: the project resumes from its log.\n`,
+          );
           resolve(EXIT.stageFailed);
         }
       },
@@ -207,7 +217,9 @@ async function resume(client: ConductorClient, projectId: string, opts: RunOptio
   if (failed && !busy) {
     // a search a stop cut short carries on from where it was; anything else runs again
     const resumeSearch = canResumeSearch(snapshot);
-    process.stdout.write(`${STAGE_TITLES[failed]} failed: ${snapshot.stages[failed].message}\n${resumeSearch ? "Resuming the search: its finished runs are kept and it gets the rest of its budget." : "Retrying it."}\n`);
+    process.stdout.write(
+      `${STAGE_TITLES[failed]} failed: ${snapshot.stages[failed].message}\n${resumeSearch ? "Resuming the search: its finished runs are kept and it gets the rest of its budget." : "Retrying it."}\n`,
+    );
     await client.retry(projectId, { resume: resumeSearch });
   }
   return null;
@@ -241,7 +253,9 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
     return EXIT.badInput;
   }
   if (!interactive) {
-    process.stderr.write(`\nautoml: the project waits at ${STAGE_TITLES[gate.stage_id]} (${gate.summary}) and there is no terminal to ask. Re-run with --auto, or continue it in a terminal: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`);
+    process.stderr.write(
+      `\nautoml: the project waits at ${STAGE_TITLES[gate.stage_id]} (${gate.summary}) and there is no terminal to ask. Re-run with --auto, or continue it in a terminal: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`,
+    );
     return EXIT.stopped;
   }
   const outcome = await askAtGate(client, projectId, gate);

@@ -9,7 +9,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
-import { ConductorRequestError, GATE_ACTIONS, STAGE_TITLES, type ConductorClient, type ConfirmRequest, type EventPayload, type NextAction } from "../../contract";
+import {
+  ConductorRequestError,
+  GATE_ACTIONS,
+  STAGE_TITLES,
+  type ConductorClient,
+  type ConfirmRequest,
+  type EventPayload,
+  type NextAction,
+} from "../../contract";
 
 export type GateOutcome = "answered" | "stopped";
 
@@ -30,7 +38,12 @@ export const processIo: TerminalIo = {
   },
 };
 
-export async function askAtGate(client: ConductorClient, projectId: string, gate: EventPayload<"WAITING_CONFIRMATION">, io: TerminalIo = processIo): Promise<GateOutcome> {
+export async function askAtGate(
+  client: ConductorClient,
+  projectId: string,
+  gate: EventPayload<"WAITING_CONFIRMATION">,
+  io: TerminalIo = processIo,
+): Promise<GateOutcome> {
   const { snapshot } = await client.state(projectId);
   const plan = snapshot.plans[gate.stage_id];
   const pending = plan && !plan.approved ? plan.plan_json : null;
@@ -86,7 +99,12 @@ async function pick(io: TerminalIo, actions: NextAction[]): Promise<NextAction |
   }
 }
 
-async function requestFor(io: TerminalIo, action: NextAction, pending: Record<string, unknown> | null, gate: EventPayload<"WAITING_CONFIRMATION">): Promise<ConfirmRequest | null> {
+async function requestFor(
+  io: TerminalIo,
+  action: NextAction,
+  pending: Record<string, unknown> | null,
+  gate: EventPayload<"WAITING_CONFIRMATION">,
+): Promise<ConfirmRequest | null> {
   switch (action.id) {
     case GATE_ACTIONS.chooseTarget: {
       const value = await pickChoice(io, action, "target column");
@@ -117,7 +135,10 @@ async function pickChoice(io: TerminalIo, action: NextAction, what: string): Pro
     const answer = await question(io, `The ${what} (a number or a name; empty to go back): `);
     if (!answer) return null;
     const n = Number(answer);
-    const chosen = Number.isInteger(n) && n >= 1 && n <= choices.length ? choices[n - 1] : choices.find((c) => c.value === answer || c.value.toLowerCase() === answer.toLowerCase());
+    const chosen =
+      Number.isInteger(n) && n >= 1 && n <= choices.length
+        ? choices[n - 1]
+        : choices.find((c) => c.value === answer || c.value.toLowerCase() === answer.toLowerCase());
     if (chosen) return chosen.value;
     if (choices.length === 0) return answer;
     io.output.write(`"${answer}" is not one of them.\n`);
@@ -125,7 +146,12 @@ async function pickChoice(io: TerminalIo, action: NextAction, what: string): Pro
 }
 
 /** The plan in the person's editor, as JSON; a file that does not parse is reopened with the error on top. Null: left unchanged. */
-function editPlan(io: TerminalIo, plan: Record<string, unknown>, refusedBecause: string | null, gate: EventPayload<"WAITING_CONFIRMATION">): Record<string, unknown> | null {
+function editPlan(
+  io: TerminalIo,
+  plan: Record<string, unknown>,
+  refusedBecause: string | null,
+  gate: EventPayload<"WAITING_CONFIRMATION">,
+): Record<string, unknown> | null {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "automl-plan-")), `${gate.stage_id.toLowerCase()}-plan.json`);
   const original = JSON.stringify(plan, null, 2) + "\n";
   let text = original;
@@ -135,7 +161,11 @@ function editPlan(io: TerminalIo, plan: Record<string, unknown>, refusedBecause:
       // JSON has no comments: a problem goes in a "//" line that is stripped before parsing
       fs.writeFileSync(file, (problem ? `// ${problem.replace(/\n/g, " ")}\n// Fix the plan below and save, or empty the file to go back.\n` : "") + text);
       io.edit(file);
-      const edited = fs.readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith("//")).join("\n");
+      const edited = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => !l.startsWith("//"))
+        .join("\n");
       if (!edited.trim()) return null;
       if (edited === original && !refusedBecause) {
         io.output.write("The plan was not changed.\n");

@@ -25,7 +25,9 @@ export class TerminalProgress {
       }
       case EV.TRAIN_RUN_STARTED:
         this.bar = { runId: e.event.payload.run_id, model: e.event.payload.model_id, lastQuarter: -1 };
-        this.line(`  training ${e.event.payload.model_id}${e.event.payload.config.train.simulated ? " (one-shot fit; steps are paced, marked simulated)" : ""}`);
+        this.line(
+          `  training ${e.event.payload.model_id}${e.event.payload.config.train.simulated ? " (one-shot fit; steps are paced, marked simulated)" : ""}`,
+        );
         break;
       case EV.METRIC_SCALAR: {
         const p = e.event.payload;
@@ -42,7 +44,7 @@ export class TerminalProgress {
         if (this.tty) this.out.write(`\r${text}\x1b[K`);
         else {
           const quarter = Math.floor(frac * 4);
-          if (quarter > this.bar.lastQuarter) (this.bar.lastQuarter = quarter), this.line(text);
+          if (quarter > this.bar.lastQuarter) ((this.bar.lastQuarter = quarter), this.line(text));
         }
         break;
       }
@@ -55,7 +57,9 @@ export class TerminalProgress {
         break;
       }
       case EV.BEST_MODEL_UPDATED:
-        this.line(`  best so far: ${e.event.payload.model_id} (${e.event.payload.metric.split} ${e.event.payload.metric.name} ${figure(e.event.payload.metric.value)})`);
+        this.line(
+          `  best so far: ${e.event.payload.model_id} (${e.event.payload.metric.split} ${e.event.payload.metric.name} ${figure(e.event.payload.metric.value)})`,
+        );
         break;
       case EV.LOG_LINE:
         if (e.event.payload.level === "warn" || e.event.payload.level === "error") this.line(`  ${e.event.payload.level}: ${e.event.payload.text}`);

@@ -5,15 +5,7 @@
  * after it stale, and `rerunStale` brings them up to date in order. A kernel that has not yet
  * run the cells a stage cell builds on runs them first, and says so.
  */
-import {
-  EV,
-  STAGE_IDS,
-  STAGE_TITLES,
-  type CellOutput,
-  type ExecuteRequest,
-  type ExecutionMessage,
-  type StageId,
-} from "../../contract";
+import { EV, STAGE_IDS, STAGE_TITLES, type CellOutput, type ExecuteRequest, type ExecutionMessage, type StageId } from "../../contract";
 import type { Logger } from "../logging/logger";
 import { KernelSession } from "../notebook-kernel/kernel-session";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
@@ -68,7 +60,14 @@ export class NotebookRunner {
   }
 
   /** One cell, with its stage's status around it when it re-runs a stage. */
-  private async run(p: Project, session: KernelSession, code: string, stage: StageId | undefined, onOutput: (o: CellOutput) => void, warmUp = false): Promise<Done> {
+  private async run(
+    p: Project,
+    session: KernelSession,
+    code: string,
+    stage: StageId | undefined,
+    onOutput: (o: CellOutput) => void,
+    warmUp = false,
+  ): Promise<Done> {
     const rerun = stage !== undefined && RERUNNABLE.has(p.snapshot.stages[stage].status);
     if (rerun) p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running from the notebook" });
     const result = await session.execute(code, onOutput);
@@ -77,7 +76,10 @@ export class NotebookRunner {
       if (result.status === "ok") session.stagesRun.add(stage);
       if (rerun) {
         // the notebook is not rewritten here: the cell that ran is the person's version
-        const message = result.status === "ok" ? "ran from the notebook" : `the notebook cell ${result.status === "interrupted" ? "was interrupted" : "failed"}; see its output`;
+        const message =
+          result.status === "ok"
+            ? "ran from the notebook"
+            : `the notebook cell ${result.status === "interrupted" ? "was interrupted" : "failed"}; see its output`;
         p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: result.status === "ok" ? "completed" : "failed", message });
       }
       if (rerun && !warmUp && result.status === "ok" && (stage === "TRAIN" || this.isEdited(p, stage, code))) {
@@ -167,7 +169,10 @@ export class NotebookRunner {
 
   /** Whether a stage cell differs from what the stage itself generated. */
   private isEdited(p: Project, stage: StageId, code: string): boolean {
-    const generated = STAGES[stage].cells(p.contextFor(stage)).filter((c) => c.kind === "code").map((c) => c.source.trim());
+    const generated = STAGES[stage]
+      .cells(p.contextFor(stage))
+      .filter((c) => c.kind === "code")
+      .map((c) => c.source.trim());
     return !generated.includes(code.trim());
   }
 

@@ -25,6 +25,10 @@ export function writeProjectMeta(dir: string, meta: ProjectMeta): void {
 
 /** A plain file name for the project's data folder; text files without a known extension are read as CSV. */
 export function safeDataFileName(fileName: string): string {
-  const base = path.basename(fileName).replace(/[^\w.-]+/g, "_").replace(/^\.+/, "") || "upload.csv";
+  const base =
+    path
+      .basename(fileName)
+      .replace(/[^\w.-]+/g, "_")
+      .replace(/^\.+/, "") || "upload.csv";
   return /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
 }

@@ -41,7 +41,8 @@ export class ProjectStore {
    */
   static open(options: ProjectStoreOptions): ProjectStore {
     const lock = WorkspaceLock.acquire(path.join(path.resolve(options.workspace), ".automl"), options.command ?? "serve");
-    if (lock.tookOverFrom) options.logger.warn(`took over the workspace lock of process ${lock.tookOverFrom.pid}, which is gone (started ${lock.tookOverFrom.started_at})`);
+    if (lock.tookOverFrom)
+      options.logger.warn(`took over the workspace lock of process ${lock.tookOverFrom.pid}, which is gone (started ${lock.tookOverFrom.started_at})`);
     const store = new ProjectStore(options, lock);
     fs.mkdirSync(store.projectsDir, { recursive: true });
     for (const id of fs.readdirSync(store.projectsDir)) {

@@ -61,7 +61,9 @@ export class StageMachine implements StageRerun {
     const id = p.meta.id;
     const waiting = p.snapshot.waiting;
     if (!waiting || p.snapshot.stages[waiting.stage_id].status !== "waiting") {
-      throw new ConflictError(`Project ${id} is not waiting for a confirmation (current stage ${p.snapshot.current_stage} is ${p.snapshot.stages[p.snapshot.current_stage].status}).`);
+      throw new ConflictError(
+        `Project ${id} is not waiting for a confirmation (current stage ${p.snapshot.current_stage} is ${p.snapshot.stages[p.snapshot.current_stage].status}).`,
+      );
     }
     const stage = waiting.stage_id;
     if (req.stage_id && req.stage_id !== stage) {
@@ -70,7 +72,9 @@ export class StageMachine implements StageRerun {
     const action = req.action ?? waiting.next_actions[0]!.id;
     const offered = waiting.next_actions.find((a) => a.id === action);
     if (!offered) {
-      throw new InputError(`Action ${JSON.stringify(action)} is not offered at ${STAGE_TITLES[stage]}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`);
+      throw new InputError(
+        `Action ${JSON.stringify(action)} is not offered at ${STAGE_TITLES[stage]}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`,
+      );
     }
     if (action === GATE_ACTIONS.chooseTarget || action === GATE_ACTIONS.setTask || action === GATE_ACTIONS.editPrompt) {
       await this.changeRequest(p, offered, req);
@@ -149,7 +153,9 @@ export class StageMachine implements StageRerun {
     const failed = STAGE_IDS.find((s) => p.snapshot.stages[s].status === "failed");
     if (!failed) throw new ConflictError(`Project ${p.meta.id} has no failed stage to retry.`);
     if (options.resume && !canResumeSearch(p.snapshot)) {
-      throw new ConflictError(`Only a search that a stop cut short can be resumed; ${STAGE_TITLES[failed]} ${wasInterrupted(p.snapshot.stages[failed]) ? "was not a search" : "failed on its own"}. Retry it instead.`);
+      throw new ConflictError(
+        `Only a search that a stop cut short can be resumed; ${STAGE_TITLES[failed]} ${wasInterrupted(p.snapshot.stages[failed]) ? "was not a search" : "failed on its own"}. Retry it instead.`,
+      );
     }
     return this.drive(p, {
       retryFailed: true,
@@ -164,7 +170,9 @@ export class StageMachine implements StageRerun {
     p.refuseWhileBusy();
     const unfinished = STAGE_IDS.slice(0, STAGE_IDS.indexOf("EXPORT")).find((s) => !["completed", "stale"].includes(p.snapshot.stages[s].status));
     if (unfinished) {
-      throw new ConflictError(`Project ${p.meta.id} cannot be exported yet: ${unfinished} is ${p.snapshot.stages[unfinished].status}. Take the pipeline through TRAIN first.`);
+      throw new ConflictError(
+        `Project ${p.meta.id} cannot be exported yet: ${unfinished} is ${p.snapshot.stages[unfinished].status}. Take the pipeline through TRAIN first.`,
+      );
     }
     await p.runExclusive("EXPORT", () => this.rerunWithoutGate(p, "EXPORT"));
     const ready = p.snapshot.export.ready;

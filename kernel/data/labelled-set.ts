@@ -19,4 +19,3 @@ export interface FitInput {
   /** classification only */
   nClasses: number;
 }
-

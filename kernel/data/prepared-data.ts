@@ -37,7 +37,7 @@ export function splitForTask(table: Table, options: { target: string; task: Task
   if (target.task === "regression") {
     let min = Infinity;
     let max = -Infinity;
-    for (const v of target.y) if (!Number.isNaN(v)) (min = Math.min(min, v)), (max = Math.max(max, v));
+    for (const v of target.y) if (!Number.isNaN(v)) ((min = Math.min(min, v)), (max = Math.max(max, v)));
     if (min === max) throw new InputError(`The target ${options.target} is constant (${min}); there is nothing to predict. Choose another target.`);
   }
   return { target, split: splitRows(target, options) };

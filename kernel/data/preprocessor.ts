@@ -24,7 +24,13 @@ export interface FittedPreprocessor {
 }
 
 const STEP_OPS = new Set<PreprocessStep["op"]>([
-  "drop_rows_missing_target", "drop_column", "parse_datetime", "impute", "encode_categorical", "scale", "add_missing_indicator",
+  "drop_rows_missing_target",
+  "drop_column",
+  "parse_datetime",
+  "impute",
+  "encode_categorical",
+  "scale",
+  "add_missing_indicator",
 ]);
 
 export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows: number[], target: string): FittedPreprocessor {
@@ -117,9 +123,7 @@ export function transformRows(prep: FittedPreprocessor, table: Table, rows: read
         }
       }
       if (Number.isNaN(v)) {
-        throw new InputError(
-          `Column ${f.source} has a missing value in row ${r + 1} and the plan does not impute it. Add ${f.source} to an impute step.`,
-        );
+        throw new InputError(`Column ${f.source} has a missing value in row ${r + 1} and the plan does not impute it. Add ${f.source} to an impute step.`);
       }
       data[i * cols + j] = v;
     }

@@ -10,8 +10,26 @@ import { Table, type Column } from "./table";
 
 /** The spellings of "missing" that pandas' read_csv recognises, which people's files use. */
 const MISSING_TOKENS = new Set([
-  "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "?",
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+  "?",
 ]);
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /** how pandas, numpy and spreadsheets write infinity: read as a number, kept as missing */
@@ -57,7 +75,9 @@ function parseDelimited(text: string, name: string, delimiter: string): string[]
         throw new InputError(`${name} is malformed: a quoted field that starts${where} is never closed. Close the quote and load the file again.`);
       case "CSV_INVALID_CLOSING_QUOTE":
       case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
-        throw new InputError(`${name} is malformed${where}: text follows a closing quote. Double the quote inside a quoted value ("") and load the file again.`);
+        throw new InputError(
+          `${name} is malformed${where}: text follows a closing quote. Double the quote inside a quoted value ("") and load the file again.`,
+        );
       default:
         throw new InputError(`${name} could not be read as CSV${where}: ${e.message ?? String(err)}`);
     }
@@ -100,7 +120,12 @@ function fromRows(rows: string[][], name: string): LoadedTable {
   if (rows.length < 2) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
   const names = uniqueNames(header, warnings);
   const data = rows.slice(1);
-  const columns: Column[] = names.map((colName, j) => typeColumn(colName, data.map((r) => r[j] ?? "")));
+  const columns: Column[] = names.map((colName, j) =>
+    typeColumn(
+      colName,
+      data.map((r) => r[j] ?? ""),
+    ),
+  );
   return { table: new Table(columns), warnings };
 }
 
@@ -142,7 +167,7 @@ function typeColumn(name: string, raw: string[]): Column {
       const v = MISSING_TOKENS.has(t) ? NaN : INFINITY.test(t) ? Infinity : Number(t);
       // an infinite value has no place on any scale a model learns: it counts as missing
       if (Number.isFinite(v) || Number.isNaN(v)) values[i] = v;
-      else (values[i] = NaN), infinite++;
+      else ((values[i] = NaN), infinite++);
     }
     return infinite ? { name, kind: "numeric", values, infinite } : { name, kind: "numeric", values };
   }

@@ -140,7 +140,7 @@ function describeTarget(c: Column, task: TaskType): TargetDistribution {
   const present = [...c.values].filter((v) => !Number.isNaN(v));
   let min = Infinity;
   let max = -Infinity;
-  for (const v of present) (min = Math.min(min, v)), (max = Math.max(max, v));
+  for (const v of present) ((min = Math.min(min, v)), (max = Math.max(max, v)));
   const nBins = Math.max(1, Math.min(30, Math.ceil(Math.sqrt(present.length))));
   const width = max > min ? (max - min) / nBins : 1;
   const bins = Array.from({ length: nBins }, (_, i) => ({ start: round(min + i * width, 6), end: round(min + (i + 1) * width, 6), count: 0 }));

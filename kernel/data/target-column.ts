@@ -7,14 +7,12 @@ import { InputError } from "../errors/input-error";
 import type { Table } from "./table";
 
 export type EncodedTarget =
-  | { task: "regression"; column: string; y: Float64Array }
-  | { task: "classification"; column: string; y: Int32Array; classes: string[] };
+  { task: "regression"; column: string; y: Float64Array } | { task: "classification"; column: string; y: Int32Array; classes: string[] };
 
 export function encodeTarget(table: Table, target: string, task: TaskType): EncodedTarget {
   if (!table.has(target)) {
     throw new InputError(
-      `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. ` +
-        `Choose one of them as the target.`,
+      `The target column ${JSON.stringify(target)} is not in the data. Columns are: ${table.columnNames.join(", ")}. ` + `Choose one of them as the target.`,
     );
   }
   const col = table.column(target);
@@ -27,8 +25,7 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
     return { task, column: target, y: col.values };
   }
   if (task !== "classification") throw new InputError(`Task ${task} is not supported by the tabular pipeline yet.`);
-  const labels: (string | null)[] =
-    col.kind === "numeric" ? Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v))) : col.values;
+  const labels: (string | null)[] = col.kind === "numeric" ? Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v))) : col.values;
   const classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(naturalCompare);
   const index = new Map(classes.map((c, i) => [c, i]));
   const y = new Int32Array(labels.length);

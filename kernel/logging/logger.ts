@@ -13,10 +13,7 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-export function createLogger(
-  minLevel: LogLevel = "info",
-  write: (line: string) => void = (line) => process.stderr.write(line + "\n"),
-): Logger {
+export function createLogger(minLevel: LogLevel = "info", write: (line: string) => void = (line) => process.stderr.write(line + "\n")): Logger {
   const at = (level: LogLevel) => (message: string) => {
     if (ORDER[level] < ORDER[minLevel]) return;
     write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`);

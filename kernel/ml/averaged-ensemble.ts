@@ -54,7 +54,14 @@ function fittedEnsemble(params: Params, members: readonly FittedModel[], task: L
     predict: (x: Matrix) => averagePredictions(members, x),
     save(): SavedModel {
       const saved = members.map((m) => m.save());
-      return { model_id: AVERAGED_ENSEMBLE_ID, params, task, n_features: saved[0]!.n_features, n_classes: task === "classification" ? nClasses : 0, state: { members: saved } };
+      return {
+        model_id: AVERAGED_ENSEMBLE_ID,
+        params,
+        task,
+        n_features: saved[0]!.n_features,
+        n_classes: task === "classification" ? nClasses : 0,
+        state: { members: saved },
+      };
     },
   };
 }

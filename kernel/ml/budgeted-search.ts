@@ -61,7 +61,6 @@ interface LearnerState {
   tried: number;
 }
 
-
 export class BudgetedSearch {
   private readonly states: LearnerState[];
   private readonly random: () => number;

@@ -61,8 +61,14 @@ export function emitEvaluationArtifacts(r: ArtifactRequest): void {
         description: "Confusion matrix on the test split",
         data: { values: cells },
         layer: [
-          { mark: { type: "rect", tooltip: true }, encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, color: { field: "count", type: "quantitative" } } },
-          { mark: { type: "text" }, encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, text: { field: "count", type: "quantitative" } } },
+          {
+            mark: { type: "rect", tooltip: true },
+            encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, color: { field: "count", type: "quantitative" } },
+          },
+          {
+            mark: { type: "text" },
+            encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, text: { field: "count", type: "quantitative" } },
+          },
         ],
       },
     });
@@ -96,11 +102,23 @@ export function emitEvaluationArtifacts(r: ArtifactRequest): void {
   });
 }
 
-function announce(r: ArtifactRequest, kind: string, name: string, ready: typeof EV.RESIDUALS_PLOT_READY | typeof EV.CONFUSION_MATRIX_READY | typeof EV.ROC_CURVE_READY | typeof EV.FEATURE_IMPORTANCE_READY, body: Record<string, unknown>): void {
+function announce(
+  r: ArtifactRequest,
+  kind: string,
+  name: string,
+  ready: typeof EV.RESIDUALS_PLOT_READY | typeof EV.CONFUSION_MATRIX_READY | typeof EV.ROC_CURVE_READY | typeof EV.FEATURE_IMPORTANCE_READY,
+  body: Record<string, unknown>,
+): void {
   const rel = `runs/${r.runId}/${kind}.json`;
   const written = r.assets.writeJson(rel, { run_id: r.runId, split: "test", ...body });
   r.events.emit(EV.ARTIFACT_ADDED, {
-    artifact: { id: `${r.runId}-${kind}`, type: kind, name, url: written.url, meta: { run_id: r.runId, format: "json", png: r.assets.url(rel.replace(/\.json$/, ".png")) } },
+    artifact: {
+      id: `${r.runId}-${kind}`,
+      type: kind,
+      name,
+      url: written.url,
+      meta: { run_id: r.runId, format: "json", png: r.assets.url(rel.replace(/\.json$/, ".png")) },
+    },
   });
   r.events.emit(ready, { asset_url: written.url, run_id: r.runId });
 }
@@ -124,7 +142,7 @@ function rocCurves(y: ArrayLike<number>, proba: Float64Array, k: number, classes
       if (!tie) points.push({ fpr: neg ? fp / neg : 0, tpr: pos ? tp / pos : 0 });
     }
     let auc = 0;
-    for (let j = 1; j < points.length; j++) auc += (points[j]!.fpr - points[j - 1]!.fpr) * (points[j]!.tpr + points[j - 1]!.tpr) / 2;
+    for (let j = 1; j < points.length; j++) auc += ((points[j]!.fpr - points[j - 1]!.fpr) * (points[j]!.tpr + points[j - 1]!.tpr)) / 2;
     return { label: classes[c]!, auc, points };
   });
 }
@@ -144,11 +162,14 @@ function featureImportance(r: ArtifactRequest): Array<{ feature: string; permuta
   const base = score(sample);
   const gains = r.model.gainImportance?.() ?? null;
   const random = seededRandom(7);
-  const result = r.featureNames.map((feature, j) => ({ feature, permutation: 0, gain: gains ? gains[j] ?? 0 : null }));
+  const result = r.featureNames.map((feature, j) => ({ feature, permutation: 0, gain: gains ? (gains[j] ?? 0) : null }));
   const order = gains ? result.map((_, j) => j).sort((a, b) => gains[b]! - gains[a]!) : result.map((_, j) => j);
   for (const j of order.slice(0, PERMUTATION_FEATURES)) {
     const shuffled: Matrix = { data: sample.data.slice(), rows, cols: x.cols };
-    const column = shuffleInPlace(Array.from({ length: rows }, (_, i) => sample.data[i * x.cols + j]!), random);
+    const column = shuffleInPlace(
+      Array.from({ length: rows }, (_, i) => sample.data[i * x.cols + j]!),
+      random,
+    );
     column.forEach((v, i) => (shuffled.data[i * x.cols + j] = v));
     const s = score(shuffled);
     // how much worse the score got: positive means the feature mattered

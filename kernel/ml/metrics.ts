@@ -34,11 +34,7 @@ export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<num
  * `proba` is n × k row-major class probabilities.
  * f1 is macro-averaged; roc_auc is binary AUC, or the macro one-vs-rest AUC for k > 2.
  */
-export function classificationMetrics(
-  yTrue: ArrayLike<number>,
-  proba: Float64Array,
-  k: number,
-): Record<"accuracy" | "f1" | "log_loss" | "roc_auc", number> {
+export function classificationMetrics(yTrue: ArrayLike<number>, proba: Float64Array, k: number): Record<"accuracy" | "f1" | "log_loss" | "roc_auc", number> {
   const n = yTrue.length;
   const pred = argmaxRows(proba, n, k);
   let correct = 0;
@@ -68,7 +64,7 @@ export function classificationMetrics(
     let counted = 0;
     for (let c = 0; c < k; c++) {
       const a = binaryAuc(yTrue, (i) => proba[i * k + c]!, c);
-      if (!Number.isNaN(a)) (sum += a), counted++;
+      if (!Number.isNaN(a)) ((sum += a), counted++);
     }
     auc = counted ? sum / counted : NaN;
   }
@@ -91,7 +87,7 @@ function binaryAuc(yTrue: ArrayLike<number>, score: (i: number) => number, posit
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => score(a) - score(b));
   let nPos = 0;
   let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && score(idx[j + 1]!) === score(idx[i]!)) j++;
     const avgRank = (i + j) / 2 + 1;

@@ -21,7 +21,14 @@ export const mlRandomForest: Learner = {
   defaults: { n_estimators: 30, max_features: 0.7, seed: 1 },
   async fit(input, params) {
     const p = { ...this.defaults, ...params };
-    const options = { nEstimators: Number(p["n_estimators"]), maxFeatures: Number(p["max_features"]), seed: Number(p["seed"]), noOOB: true, replacement: true, useSampleBagging: true };
+    const options = {
+      nEstimators: Number(p["n_estimators"]),
+      maxFeatures: Number(p["max_features"]),
+      seed: Number(p["seed"]),
+      noOOB: true,
+      replacement: true,
+      useSampleBagging: true,
+    };
     const x = rowsOf(input.train.x);
     const y = Array.from(input.train.y);
     if (input.task === "regression") {

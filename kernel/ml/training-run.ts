@@ -74,8 +74,21 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
       params,
     },
   });
-  events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `fitting ${req.learner.name} on ${req.data.train.x.rows} rows × ${req.data.train.x.cols} features` });
-  events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: 0, epochs: req.learner.iterative ? plannedSteps : 1, step: 0, steps: plannedSteps, eta_s: null, phase: "init", simulated: !req.learner.iterative });
+  events.emit(EV.LOG_LINE, {
+    run_id: runId,
+    level: "info",
+    text: `fitting ${req.learner.name} on ${req.data.train.x.rows} rows × ${req.data.train.x.cols} features`,
+  });
+  events.emit(EV.TRAIN_PROGRESS, {
+    run_id: runId,
+    epoch: 0,
+    epochs: req.learner.iterative ? plannedSteps : 1,
+    step: 0,
+    steps: plannedSteps,
+    eta_s: null,
+    phase: "init",
+    simulated: !req.learner.iterative,
+  });
 
   let model: FittedModel;
   try {
@@ -116,7 +129,16 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     const reason = cancelled ? (outOfTime ? "the search's time ran out" : "stopped") : `${(err as Error).message}`;
     events.emit(EV.LOG_LINE, { run_id: runId, level: cancelled ? "warn" : "error", text: `run ${runId} ${cancelled ? "cancelled" : "failed"}: ${reason}` });
     events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: cancelled ? "cancelled" : "failed", final_metrics: null, reason });
-    return { runId, modelId: req.learner.id, status: cancelled ? "cancelled" : "failed", model: null, valMetric: null, finalMetrics: null, runtimeS: (performance.now() - started) / 1000, reason };
+    return {
+      runId,
+      modelId: req.learner.id,
+      status: cancelled ? "cancelled" : "failed",
+      model: null,
+      valMetric: null,
+      finalMetrics: null,
+      runtimeS: (performance.now() - started) / 1000,
+      reason,
+    };
   }
 
   const finalStep = req.learner.iterative ? model.stepsRun : SIMULATED_STEPS;
@@ -128,7 +150,16 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
         : `${req.learner.name} is not fitted by gradient descent, so it has no descent path or loss landscape to show`;
     events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text });
   }
-  events.emit(EV.TRAIN_PROGRESS, { run_id: runId, epoch: req.learner.iterative ? finalStep : 1, epochs: req.learner.iterative ? finalStep : 1, step: finalStep, steps: finalStep, eta_s: 0, phase: "eval", simulated: !req.learner.iterative });
+  events.emit(EV.TRAIN_PROGRESS, {
+    run_id: runId,
+    epoch: req.learner.iterative ? finalStep : 1,
+    epochs: req.learner.iterative ? finalStep : 1,
+    step: finalStep,
+    steps: finalStep,
+    eta_s: 0,
+    phase: "eval",
+    simulated: !req.learner.iterative,
+  });
   const val = evaluate(task, model, req.data.val, req.data.nClasses, "val");
   const predictStarted = performance.now();
   const testPredictions = model.predict(req.test.x);
@@ -145,18 +176,44 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
       : `${req.learner.name}: fitted in one shot (it has no optimisation steps; the ${SIMULATED_STEPS} progress steps were paced for display and are marked simulated); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
-  emitEvaluationArtifacts({ events, assets, runId, task, model, test: req.test, predictions: testPredictions, classes: req.classes, featureNames: req.featureNames, metric: finalMetrics.primary });
+  emitEvaluationArtifacts({
+    events,
+    assets,
+    runId,
+    task,
+    model,
+    test: req.test,
+    predictions: testPredictions,
+    classes: req.classes,
+    featureNames: req.featureNames,
+    metric: finalMetrics.primary,
+  });
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS, predictUsPerRow };
 }
 
 /** The real loss landscape of a gradient-descent run and its path over it (003_…), after the fit that defines its plane. */
-async function emitDescent(events: EventSink, assets: AssetStore, runId: string, model: FittedModel, lr: number, steps: number, pacingMs: number): Promise<void> {
+async function emitDescent(
+  events: EventSink,
+  assets: AssetStore,
+  runId: string,
+  model: FittedModel,
+  lr: number,
+  steps: number,
+  pacingMs: number,
+): Promise<void> {
   const land = lossLandscape(model.descent!);
   const grid = assets.write(`runs/${runId}/loss_grid.bin`, new Uint8Array(land.grid.buffer));
   events.emit(EV.GD_HYPERPARAMS, { run_id: runId, eta: lr, steps, tolGrad: 0, tolStep: 0 });
-  events.emit(EV.LOSS_SURFACE_GRID_READY, { run_id: runId, asset_url: grid.url, grid_format: "float32", resolution: land.resolution, domainHalf: land.domainHalf, zScale: 0.3 });
+  events.emit(EV.LOSS_SURFACE_GRID_READY, {
+    run_id: runId,
+    asset_url: grid.url,
+    grid_format: "float32",
+    resolution: land.resolution,
+    domainHalf: land.domainHalf,
+    zScale: 0.3,
+  });
   events.emit(EV.GD_PATH_STARTED, { run_id: runId, space: "normalized", domainHalf: land.domainHalf, point0: land.path[0] ?? { x: 0, y: 0 } });
   const BATCH = 20;
   for (let start = 1; start < land.path.length; start += BATCH) {
@@ -164,7 +221,11 @@ async function emitDescent(events: EventSink, assets: AssetStore, runId: string,
     if (pacingMs > 0) await new Promise((r) => setTimeout(r, pacingMs));
   }
   events.emit(EV.GD_PATH_FINISHED, { run_id: runId, final_step: model.stepsRun, reason: model.stopReason === "converged" ? "converged" : "max_steps" });
-  events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text: `loss landscape: the plane of the trajectory's two main directions holds ${(100 * land.explained).toFixed(1)}% of its variance` });
+  events.emit(EV.LOG_LINE, {
+    run_id: runId,
+    level: "info",
+    text: `loss landscape: the plane of the trajectory's two main directions holds ${(100 * land.explained).toFixed(1)}% of its variance`,
+  });
 }
 
 function emitStep(events: EventSink, runId: string, r: StepReport, simulated: boolean, eta: number | null): void {
@@ -198,8 +259,7 @@ export function evaluate(task: "regression" | "classification", model: FittedMod
 }
 
 function metricsOf(task: "regression" | "classification", out: Float64Array, set: LabelledSet, k: number, split: Split): MetricValue[] {
-  const metrics: Record<string, number> =
-    task === "regression" ? regressionMetrics(set.y, out) : classificationMetrics(set.y, out, k);
+  const metrics: Record<string, number> = task === "regression" ? regressionMetrics(set.y, out) : classificationMetrics(set.y, out, k);
   return Object.entries(metrics)
     .filter(([, v]) => Number.isFinite(v))
     .map(([name, value]) => ({ name, split, value }));

@@ -25,7 +25,8 @@ const projectId = process.env[KERNEL_ENV.projectId] ?? "";
 const projectDir = process.env[KERNEL_ENV.projectDir] ?? process.cwd();
 const send = (m: FromKernel) => process.send?.(m);
 
-let current: { id: string; code: string; controller: AbortController; streamBytes: number; truncated: boolean; interrupted: boolean; errored: boolean } | null = null;
+let current: { id: string; code: string; controller: AbortController; streamBytes: number; truncated: boolean; interrupted: boolean; errored: boolean } | null =
+  null;
 let executionCount = 0;
 const queue: KernelEvent[] = [];
 let flushScheduled = false;
@@ -58,7 +59,11 @@ function captureStream(name: "stdout" | "stderr"): void {
       current.streamBytes += Buffer.byteLength(text) - Math.max(0, room);
       if (!current.truncated) {
         current.truncated = true;
-        output({ output_type: "stream", name: "stderr", text: `\n[output truncated: this cell printed more than ${MAX_STREAM_BYTES_PER_CELL / 1024 / 1024} MB; the rest is not shown]\n` });
+        output({
+          output_type: "stream",
+          name: "stderr",
+          text: `\n[output truncated: this cell printed more than ${MAX_STREAM_BYTES_PER_CELL / 1024 / 1024} MB; the rest is not shown]\n`,
+        });
       }
     }
     const cb = rest.find((r) => typeof r === "function") as (() => void) | undefined;
@@ -139,7 +144,12 @@ function reportError(err: Error): void {
   current.errored = true;
   if (/interrupted/i.test(err.message)) {
     current.interrupted = true;
-    output({ output_type: "error", ename: "KeyboardInterrupt", evalue: "The cell was interrupted; the kernel keeps what earlier cells defined.", traceback: [] });
+    output({
+      output_type: "error",
+      ename: "KeyboardInterrupt",
+      evalue: "The cell was interrupted; the kernel keeps what earlier cells defined.",
+      traceback: [],
+    });
     return;
   }
   const stack = err.stack ?? String(err);
@@ -197,14 +207,27 @@ function describe(name: string, value: unknown): VariableInfo {
   const v = value as { shape?: unknown; columns?: unknown; nRows?: number; columnNames?: string[]; constructor?: { name?: string } } | null;
   const short = (x: unknown) => inspect(x, { depth: 0, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 }).slice(0, 120);
   if (v && Array.isArray(v.shape) && Array.isArray(v.columns)) {
-    return { name, type: v.constructor?.name ?? "DataFrame", preview: `${v.constructor?.name ?? "DataFrame"} ${(v.shape as number[]).join(" × ")}`, shape: v.shape as number[], columns: (v.columns as string[]).slice(0, 200) };
+    return {
+      name,
+      type: v.constructor?.name ?? "DataFrame",
+      preview: `${v.constructor?.name ?? "DataFrame"} ${(v.shape as number[]).join(" × ")}`,
+      shape: v.shape as number[],
+      columns: (v.columns as string[]).slice(0, 200),
+    };
   }
   if (v && typeof v.nRows === "number" && Array.isArray(v.columnNames)) {
-    return { name, type: "Table", preview: `Table ${v.nRows} × ${v.columnNames.length}`, shape: [v.nRows, v.columnNames.length], columns: v.columnNames.slice(0, 200) };
+    return {
+      name,
+      type: "Table",
+      preview: `Table ${v.nRows} × ${v.columnNames.length}`,
+      shape: [v.nRows, v.columnNames.length],
+      columns: v.columnNames.slice(0, 200),
+    };
   }
   if (Array.isArray(value)) return { name, type: `Array(${value.length})`, preview: short(value) };
   if (value === null) return { name, type: "null", preview: "null" };
-  if (typeof value === "object" && Object.prototype.hasOwnProperty.call(value, "__esModule")) return { name, type: "module", preview: `module (${Object.keys(value as object).length} exports)` };
+  if (typeof value === "object" && Object.prototype.hasOwnProperty.call(value, "__esModule"))
+    return { name, type: "module", preview: `module (${Object.keys(value as object).length} exports)` };
   if (typeof value === "function") return { name, type: "function", preview: `${(value as { name?: string }).name || name}()` };
   if (typeof value === "object") return { name, type: v?.constructor?.name ?? "object", preview: short(value) };
   return { name, type: typeof value, preview: short(value) };
@@ -226,7 +249,9 @@ process.on("message", (raw) => {
       break;
     case "inspect": {
       const info = executor.inspect(m.code, m.cursor);
-      const text = info ? [...(info.displayParts ?? []), ...(info.documentation?.length ? [{ text: "\n\n" }] : []), ...(info.documentation ?? [])].map((p) => p.text).join("") : "";
+      const text = info
+        ? [...(info.displayParts ?? []), ...(info.documentation?.length ? [{ text: "\n\n" }] : []), ...(info.documentation ?? [])].map((p) => p.text).join("")
+        : "";
       send({ type: "reply", id: m.id, result: { text } });
       break;
     }

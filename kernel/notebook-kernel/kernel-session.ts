@@ -212,7 +212,10 @@ export class KernelSession {
     this.child = null;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     this.logger.error(`kernel for ${this.project.meta.id} died (${how}); the next cell starts a fresh one`);
-    this.finishRunning("kernel_died", `The kernel died (${how}) while this cell ran. Its state is gone; the next cell starts a fresh kernel (re-run the cells above first).`);
+    this.finishRunning(
+      "kernel_died",
+      `The kernel died (${how}) while this cell ran. Its state is gone; the next cell starts a fresh kernel (re-run the cells above first).`,
+    );
     for (const resolve of this.replies.values()) resolve({ type: "reply", id: "", result: null });
     this.replies.clear();
   }

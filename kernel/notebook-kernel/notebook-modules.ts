@@ -46,8 +46,15 @@ export function ensureNotebookModules(automlDir: string, root = packageRoot()): 
   const runtimeDir = path.join(modules, "automl-builder", "runtime");
   fs.mkdirSync(runtimeDir, { recursive: true });
   const bundle = path.join(root, RUNTIME_BUNDLE).split(path.sep).join("/");
-  const types = path.join(root, RUNTIME_TYPES).replace(/\.d\.ts$/, "").split(path.sep).join("/");
-  writeIfChanged(path.join(modules, "automl-builder", "package.json"), JSON.stringify({ name: "automl-builder", private: true, description: "Points notebooks at the AutoML runtime of this install." }, null, 2) + "\n");
+  const types = path
+    .join(root, RUNTIME_TYPES)
+    .replace(/\.d\.ts$/, "")
+    .split(path.sep)
+    .join("/");
+  writeIfChanged(
+    path.join(modules, "automl-builder", "package.json"),
+    JSON.stringify({ name: "automl-builder", private: true, description: "Points notebooks at the AutoML runtime of this install." }, null, 2) + "\n",
+  );
   writeIfChanged(path.join(runtimeDir, "index.js"), `module.exports = require(${JSON.stringify(bundle)});\n`);
   writeIfChanged(path.join(runtimeDir, "index.d.ts"), `export * from ${JSON.stringify(types)};\n`);
   return modules;

@@ -58,7 +58,12 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
   });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `automl-${projectId}-`));
   // the notebook's folder is the project's: its files are read from there, nothing is written there
-  const runtime = new PipelineRuntime({ sinkFor, assets: new AssetStore(projectId, scratch), projectFiles: new AssetStore(projectId, process.cwd()), pacing: false });
+  const runtime = new PipelineRuntime({
+    sinkFor,
+    assets: new AssetStore(projectId, scratch),
+    projectFiles: new AssetStore(projectId, process.cwd()),
+    pacing: false,
+  });
   return Object.assign(runtime, { projectId, standalone: true, standaloneEvents: events });
 }
 

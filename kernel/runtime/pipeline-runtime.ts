@@ -119,7 +119,9 @@ export class PipelineRuntime {
         encoding: { x: { field: "missing_pct", type: "quantitative", title: "% missing" }, y: { field: "column", type: "nominal", sort: "-x" } },
       },
     });
-    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "missingness", type: "missingness_table", name: "Missing values per column", url: missingness.url, meta: { format: "json" } } });
+    events.emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "missingness", type: "missingness_table", name: "Missing values per column", url: missingness.url, meta: { format: "json" } },
+    });
     events.emit(EV.MISSINGNESS_TABLE_READY, { asset_url: missingness.url });
     if (profile.target) {
       const t = profile.target;
@@ -133,11 +135,17 @@ export class PipelineRuntime {
           mark: { type: "bar", tooltip: true },
           encoding:
             t.kind === "histogram"
-              ? { x: { field: "start", bin: { binned: true }, type: "quantitative", title: t.column }, x2: { field: "end" }, y: { field: "count", type: "quantitative" } }
+              ? {
+                  x: { field: "start", bin: { binned: true }, type: "quantitative", title: t.column },
+                  x2: { field: "end" },
+                  y: { field: "count", type: "quantitative" },
+                }
               : { x: { field: "label", type: "nominal", title: t.column, sort: "-y" }, y: { field: "count", type: "quantitative" } },
         },
       });
-      events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "target-distribution", type: "target_distribution", name: `Distribution of ${t.column}`, url: dist.url, meta: { format: "json" } } });
+      events.emit(EV.ARTIFACT_ADDED, {
+        artifact: { id: "target-distribution", type: "target_distribution", name: `Distribution of ${t.column}`, url: dist.url, meta: { format: "json" } },
+      });
       events.emit(EV.TARGET_DISTRIBUTION_READY, { asset_url: dist.url });
     }
     events.emit(EV.PROFILE_PROGRESS, { phase: "done", pct: 100 });
@@ -211,7 +219,8 @@ export class PipelineRuntime {
       // the best run's charts travel as PNGs too
       const runDir = `runs/${standing.best.run_id}`;
       if (files.exists(runDir)) {
-        for (const f of fs.readdirSync(files.absolute(runDir))) if (f.endsWith(".json")) await ensurePngFor(files.absolute(`${runDir}/${f.replace(/\.json$/, ".png")}`));
+        for (const f of fs.readdirSync(files.absolute(runDir)))
+          if (f.endsWith(".json")) await ensurePngFor(files.absolute(`${runDir}/${f.replace(/\.json$/, ".png")}`));
       }
     }
     return exportProjectZip(files, this.assets, this.events("EXPORT"), { projectId: meta.id, prompt: meta.prompt, best });
@@ -266,7 +275,11 @@ export class PipelineRuntime {
     // the trials stop a little early: the last part of the budget is kept for an average of the best
     const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
     // a model named twice (an edited cell) is one learner to search, not two that never learn
-    const search = new BudgetedSearch([...new Set(candidates)].map((id) => findLearnerFor(id, data.task)), data.fit.train.x.rows, options.seed ?? 0);
+    const search = new BudgetedSearch(
+      [...new Set(candidates)].map((id) => findLearnerFor(id, data.task)),
+      data.fit.train.x.rows,
+      options.seed ?? 0,
+    );
     if (options.resumeFrom) {
       search.remember(
         board.rows.filter((r) => r.metric).map((r) => ({ model: r.model, params: r.params as Params, score: r.metric!.value, seconds: r.runtime_s })),
@@ -274,7 +287,7 @@ export class PipelineRuntime {
       );
     }
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
-    const folds = options.crossValidation ?? labelledRows <= CV_MAX_ROWS ? crossValidationFolds(data) : null;
+    const folds = (options.crossValidation ?? labelledRows <= CV_MAX_ROWS) ? crossValidationFolds(data) : null;
     if (folds) {
       events.emit(EV.LOG_LINE, {
         run_id: null,
@@ -325,11 +338,17 @@ export class PipelineRuntime {
    */
   private async averageOfBest(runs: RunResult[], data: PreparedData, metric: string): Promise<Learner | null> {
     const events = this.events("TRAIN");
-    const scored = runs.filter((r) => r.status === "success" && r.model && r.valMetric).sort((a, b) => (isBetter(metric, a.valMetric!.value, b.valMetric!.value) ? -1 : 1));
+    const scored = runs
+      .filter((r) => r.status === "success" && r.model && r.valMetric)
+      .sort((a, b) => (isBetter(metric, a.valMetric!.value, b.valMetric!.value) ? -1 : 1));
     const chosen: RunResult[] = [];
     for (const r of scored) if (chosen.length < 3 && !chosen.some((c) => c.modelId === r.modelId)) chosen.push(r);
     if (chosen.length < 2) return null;
-    const learner = averagedEnsemble(chosen.map((r) => r.model!), chosen.map((r) => r.runId), restoreModel);
+    const learner = averagedEnsemble(
+      chosen.map((r) => r.model!),
+      chosen.map((r) => r.runId),
+      restoreModel,
+    );
     const score = evaluate(data.task, await learner.fit(data.fit, {}, {}), data.fit.val, data.fit.nClasses, "val").find((m) => m.name === metric)?.value;
     const best = chosen[0]!.valMetric!.value;
     const wins = score !== undefined && isBetter(metric, score, best);
@@ -476,13 +495,22 @@ function crossValidationFolds(data: PreparedData): Fold[] {
 }
 
 /** The mean held-out score of `learner` over the folds (fitted without events), or why there is none. */
-async function crossValidated(learner: Learner, params: Params, folds: Fold[], data: PreparedData, metric: string, deadline: number): Promise<MetricValue | { reason: string }> {
+async function crossValidated(
+  learner: Learner,
+  params: Params,
+  folds: Fold[],
+  data: PreparedData,
+  metric: string,
+  deadline: number,
+): Promise<MetricValue | { reason: string }> {
   const scores: number[] = [];
   for (const fold of folds) {
     const left = deadline - performance.now();
     if (left <= 0) return { reason: "no time left to cross-validate" };
     try {
-      const model = await learner.fit({ task: data.task, train: fold.train, val: fold.heldOut, nClasses: data.fit.nClasses }, params, { signal: AbortSignal.timeout(Math.ceil(left)) });
+      const model = await learner.fit({ task: data.task, train: fold.train, val: fold.heldOut, nClasses: data.fit.nClasses }, params, {
+        signal: AbortSignal.timeout(Math.ceil(left)),
+      });
       const score = evaluate(data.task, model, fold.heldOut, data.fit.nClasses, "val").find((m) => m.name === metric);
       if (!score) return { reason: `no ${metric} on a fold` };
       scores.push(score.value);
@@ -502,7 +530,11 @@ interface Board {
 function findLearnerFor(id: string, task: "regression" | "classification"): Learner {
   const learner = findLearner(id);
   if (!learner || !learner.tasks.includes(task)) {
-    throw new InputError(`Model ${JSON.stringify(id)} cannot train a ${task} task. Choose from: ${learnersFor(task).map((l) => l.id).join(", ")}.`);
+    throw new InputError(
+      `Model ${JSON.stringify(id)} cannot train a ${task} task. Choose from: ${learnersFor(task)
+        .map((l) => l.id)
+        .join(", ")}.`,
+    );
   }
   return learner;
 }

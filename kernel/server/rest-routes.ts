@@ -59,7 +59,9 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: /^\/api\/projects$/,
       handler: async (_req, res) =>
         sendJson(res, 200, {
-          projects: conductor.list().map((s) => ({ ...s.meta, busy: s.busy, current_stage: s.snapshot.current_stage, status: s.snapshot.stages[s.snapshot.current_stage].status })),
+          projects: conductor
+            .list()
+            .map((s) => ({ ...s.meta, busy: s.busy, current_stage: s.snapshot.current_stage, status: s.snapshot.stages[s.snapshot.current_stage].status })),
         }),
     },
     {

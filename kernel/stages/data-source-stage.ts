@@ -46,11 +46,19 @@ export const dataSourceStage: StageModule = {
     } catch (err) {
       if (!(err instanceof TargetUnclearError)) throw err;
       // only the person can say which column to predict: ask, with the columns to choose from
-      const asked = { hint: String(intent.constraints["target_hint"] ?? intent.target ?? ""), task: intent.task_type, columnDescriptions: catalog?.columnDescriptions };
+      const asked = {
+        hint: String(intent.constraints["target_hint"] ?? intent.target ?? ""),
+        task: intent.task_type,
+        columnDescriptions: catalog?.columnDescriptions,
+      };
       return { kind: "input", summary: err.message, next_actions: [chooseTargetAction(table, asked), editPromptAction] };
     }
     if (resolved.intent.target !== intent.target || resolved.intent.task_type !== intent.task_type) {
-      ctx.events.emit(EV.PROMPT_PARSED, { ...resolved.intent, parser: `${intent.parser ?? "rules"}+columns`, constraints: { ...resolved.intent.constraints, resolution: resolved.notes } });
+      ctx.events.emit(EV.PROMPT_PARSED, {
+        ...resolved.intent,
+        parser: `${intent.parser ?? "rules"}+columns`,
+        constraints: { ...resolved.intent.constraints, resolution: resolved.notes },
+      });
     }
     for (const n of resolved.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: n });
     return {
@@ -58,7 +66,11 @@ export const dataSourceStage: StageModule = {
       summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
       // besides continuing: another target, the other task, or a reworded request
       more_actions: () => [
-        chooseTargetAction(table, { current: resolved.intent.target, task: resolved.intent.task_type, columnDescriptions: catalog?.columnDescriptions }, "Change the target"),
+        chooseTargetAction(
+          table,
+          { current: resolved.intent.target, task: resolved.intent.task_type, columnDescriptions: catalog?.columnDescriptions },
+          "Change the target",
+        ),
         setTaskAction(resolved.intent.task_type),
         editPromptAction,
       ],
@@ -120,7 +132,14 @@ function findCandidates(ctx: StageContext): Candidate[] {
         name: dataset.name,
         source: "bundled",
         desc: dataset.desc,
-        meta: { license: verdict.license, license_ok: verdict.allowed, license_note: verdict.note, origin: dataset.origin, match_score: score, task: dataset.task },
+        meta: {
+          license: verdict.license,
+          license_ok: verdict.allowed,
+          license_note: verdict.note,
+          origin: dataset.origin,
+          match_score: score,
+          task: dataset.task,
+        },
       };
     });
 }

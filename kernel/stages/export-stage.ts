@@ -10,7 +10,11 @@ export const exportStage: StageModule = {
   },
   cells() {
     return [
-      { kind: "markdown", source: "## 8. Export\n\nThe project as one zip: this notebook, the report, the best model and its preprocessing, every run, the data and the event log, each with its sha256." },
+      {
+        kind: "markdown",
+        source:
+          "## 8. Export\n\nThe project as one zip: this notebook, the report, the best model and its preprocessing, every run, the data and the event log, each with its sha256.",
+      },
       { kind: "code", source: "const exported = await rt.exportProject();\nautoml.table(exported.contents, `export ${exported.checksum}`);" },
     ];
   },

@@ -19,7 +19,9 @@ export const parseIntentStage: StageModule = {
           `Rephrase the request as predicting a column of a table (e.g. "predict demand from the other columns of demand.csv").`,
       );
     }
-    const target = intent.target ? `target ${intent.target}` : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
+    const target = intent.target
+      ? `target ${intent.target}`
+      : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
     return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: () => [editPromptAction] };
   },
   cells(ctx) {

@@ -16,10 +16,9 @@ export const profileDataStage: StageModule = {
     return [
       {
         kind: "markdown",
-        source:
-          `## 3. Profile\n\n${p?.n_rows ?? "?"} rows × ${p?.n_cols ?? "?"} columns (${Object.entries(p?.types_breakdown ?? {})
-            .map(([k, n]) => `${n} ${k}`)
-            .join(", ")}); ${p?.missing_pct.toFixed(2) ?? "?"}% of cells are missing.\n\nWarnings:\n${warnings}`,
+        source: `## 3. Profile\n\n${p?.n_rows ?? "?"} rows × ${p?.n_cols ?? "?"} columns (${Object.entries(p?.types_breakdown ?? {})
+          .map(([k, n]) => `${n} ${k}`)
+          .join(", ")}); ${p?.missing_pct.toFixed(2) ?? "?"}% of cells are missing.\n\nWarnings:\n${warnings}`,
       },
       {
         kind: "code",

@@ -20,7 +20,14 @@ export const reviewEditStage: StageModule = {
     ctx.events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
     ctx.events.emit(EV.REPORT_READY, { asset_url: report.url });
     ctx.events.emit(EV.NOTEBOOK_READY, { asset_url: ctx.assets.url(NOTEBOOK_FILE) });
-    const files = [NOTEBOOK_FILE, REPORT_FILE, "preprocess/preprocessor.json", ...Object.values(ctx.snapshot.runs).filter((r) => r.status === "success").map((r) => `models/${r.run_id}.json`)];
+    const files = [
+      NOTEBOOK_FILE,
+      REPORT_FILE,
+      "preprocess/preprocessor.json",
+      ...Object.values(ctx.snapshot.runs)
+        .filter((r) => r.status === "success")
+        .map((r) => `models/${r.run_id}.json`),
+    ];
     ctx.events.emit(EV.CODE_WORKSPACE_READY, { files: ctx.assets.fileEntries(files.filter((f) => ctx.assets.exists(f))) });
     const suggestions = suggestEdits(ctx.snapshot).flatMap((idea) => withCellEdit(ctx, idea, notebook) ?? []);
     ctx.events.emit(EV.EDIT_SUGGESTIONS, { suggestions });
@@ -57,15 +64,28 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
       const epochs = Number(row?.params["max_epochs"]);
       if (row && Number.isFinite(epochs) && run.steps >= epochs) {
         out.push({
-          suggestion: { id: `more-epochs-${run.model_id}`, stage_id: "MODEL_SELECT", title: `Train ${run.model_id} longer`, detail: `It used all ${run.steps} epochs without early stopping; raise max_epochs to ${epochs * 2}.` },
-          patch: (plan) => ({ ...plan, models: models(plan).map((m) => (m.id === run.model_id ? { ...m, params: { ...m.params, max_epochs: epochs * 2 } } : m)) }),
+          suggestion: {
+            id: `more-epochs-${run.model_id}`,
+            stage_id: "MODEL_SELECT",
+            title: `Train ${run.model_id} longer`,
+            detail: `It used all ${run.steps} epochs without early stopping; raise max_epochs to ${epochs * 2}.`,
+          },
+          patch: (plan) => ({
+            ...plan,
+            models: models(plan).map((m) => (m.id === run.model_id ? { ...m, params: { ...m.params, max_epochs: epochs * 2 } } : m)),
+          }),
         });
       }
     }
   }
   if (!searched && s.task_type === "regression" && s.leaderboard.some((r) => r.model === "ridge")) {
     out.push({
-      suggestion: { id: "tune-ridge-alpha", stage_id: "MODEL_SELECT", title: "Tune ridge's alpha", detail: "Add ridge runs with alpha 0.1 and 10 and keep the one with the best validation score." },
+      suggestion: {
+        id: "tune-ridge-alpha",
+        stage_id: "MODEL_SELECT",
+        title: "Tune ridge's alpha",
+        detail: "Add ridge runs with alpha 0.1 and 10 and keep the one with the best validation score.",
+      },
       patch: (plan) => ({ ...plan, models: [...models(plan), { id: "ridge", params: { alpha: 0.1 } }, { id: "ridge", params: { alpha: 10 } }] }),
     });
   }
@@ -74,8 +94,19 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
     if (col) {
       const column = col[1]!;
       out.push({
-        suggestion: { id: `drop-${column}`, stage_id: "PREPROCESS", title: `Try without ${column}`, detail: `${column} is ${col[2]}% missing; drop it and compare.` },
-        patch: (plan) => ({ ...plan, steps: [{ id: `drop-${column}`, op: "drop_column", columns: [column], params: {}, why: `${col[2]}% missing: compare the scores without it.` }, ...(plan["steps"] as PreprocessStep[])] }),
+        suggestion: {
+          id: `drop-${column}`,
+          stage_id: "PREPROCESS",
+          title: `Try without ${column}`,
+          detail: `${column} is ${col[2]}% missing; drop it and compare.`,
+        },
+        patch: (plan) => ({
+          ...plan,
+          steps: [
+            { id: `drop-${column}`, op: "drop_column", columns: [column], params: {}, why: `${col[2]}% missing: compare the scores without it.` },
+            ...(plan["steps"] as PreprocessStep[]),
+          ],
+        }),
       });
     }
     if (/rare/.test(w)) {
@@ -86,7 +117,12 @@ export function suggestEdits(s: ProjectSnapshot): Idea[] {
     }
   }
   out.push({
-    suggestion: { id: "change-seed", stage_id: "PREPROCESS", title: "Check the score's stability", detail: "Re-run with another split seed; a score that moves a lot is not yet trustworthy." },
+    suggestion: {
+      id: "change-seed",
+      stage_id: "PREPROCESS",
+      title: "Check the score's stability",
+      detail: "Re-run with another split seed; a score that moves a lot is not yet trustworthy.",
+    },
     patch: (plan) => {
       const split = plan["split"] as { seed: number };
       return { ...plan, split: { ...split, seed: split.seed + 1 } };
@@ -163,7 +199,12 @@ function renderReport(s: ProjectSnapshot, prompt: string, editedInNotebook: Read
     "",
     "## Preprocessing",
     "",
-    ...planLines(s, "PREPROCESS", editedInNotebook, preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`)),
+    ...planLines(
+      s,
+      "PREPROCESS",
+      editedInNotebook,
+      preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`),
+    ),
     "",
     "## Models",
     "",
@@ -197,7 +238,20 @@ function trainingPlanLines(s: ProjectSnapshot): string[] {
   const plan = s.plans.MODEL_SELECT?.plan_json as Partial<TrainingPlan> | undefined;
   if (!plan?.models) return [];
   const how = plan.time_budget_s ? `Searched for ${plan.time_budget_s} s over` : "Trained";
-  return [`${how}: ${plan.models.map((m) => `${m.id}${m.params && Object.keys(m.params).length ? ` (${Object.entries(m.params).map(([k, v]) => `${k} ${String(v)}`).join(", ")})` : ""}`).join("; ")}; ranked by validation ${plan.metric_primary ?? "?"}.`];
+  return [
+    `${how}: ${plan.models
+      .map(
+        (m) =>
+          `${m.id}${
+            m.params && Object.keys(m.params).length
+              ? ` (${Object.entries(m.params)
+                  .map(([k, v]) => `${k} ${String(v)}`)
+                  .join(", ")})`
+              : ""
+          }`,
+      )
+      .join("; ")}; ranked by validation ${plan.metric_primary ?? "?"}.`,
+  ];
 }
 
 /** A section's lines, saying whether the plan was approved as proposed or edited first. */
@@ -205,6 +259,8 @@ function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", edi
   const plan = s.plans[stage];
   if (!plan) return lines;
   const note = !plan.approved ? "Proposed plan (not approved):" : plan.edited ? "The approved plan, as edited before approval:" : "The approved plan:";
-  const later = editedInNotebook.has(stage) ? ["", `Its cell was then edited in the notebook and run: the notebook holds what ran, and the results below come from it.`] : [];
+  const later = editedInNotebook.has(stage)
+    ? ["", `Its cell was then edited in the notebook and run: the notebook holds what ran, and the results below come from it.`]
+    : [];
   return [note, "", ...lines, ...later];
 }

@@ -66,4 +66,8 @@ export function literal(value: unknown): string {
 }
 
 /** A gate's choice to reword the request (the project runs again from PARSE_INTENT). */
-export const editPromptAction: NextAction = { id: GATE_ACTIONS.editPrompt, label: "Edit the request", description: "reword what to predict; the project runs again from the start" };
+export const editPromptAction: NextAction = {
+  id: GATE_ACTIONS.editPrompt,
+  label: "Edit the request",
+  description: "reword what to predict; the project runs again from the start",
+};

@@ -15,7 +15,11 @@ export const trainStage: StageModule = {
     const fresh = { metric: plan.metric_primary, leaderboard: [], best: null };
     const resumed = plan.time_budget_s && ctx.resume ? resumeOptions(ctx, plan.time_budget_s, plan.metric_primary) : null;
     const outcome = plan.time_budget_s
-      ? await ctx.runtime.search(plan.models.map((m) => m.id), data, resumed ?? { ...fresh, budgetSeconds: plan.time_budget_s, seed: ctx.meta.seed })
+      ? await ctx.runtime.search(
+          plan.models.map((m) => m.id),
+          data,
+          resumed ?? { ...fresh, budgetSeconds: plan.time_budget_s, seed: ctx.meta.seed },
+        )
       : await ctx.runtime.train(plan.models, data, fresh);
     const ok = outcome.runs.filter((r) => r.status === "success");
     const kept = resumed?.leaderboard.length ?? 0;
@@ -26,7 +30,9 @@ export const trainStage: StageModule = {
     // after a resume the best can be a run of the interrupted pass: its test score is in the state
     const bestRun = best ? ctx.snapshot.runs[best.run_id] : undefined;
     const test = bestRun?.final_metrics?.primary;
-    const runsSaid = resumed ? `${ok.length} of ${outcome.runs.length} runs of the resumed search succeeded, after ${kept} kept from before the stop.` : `${ok.length} of ${outcome.runs.length} runs succeeded.`;
+    const runsSaid = resumed
+      ? `${ok.length} of ${outcome.runs.length} runs of the resumed search succeeded, after ${kept} kept from before the stop.`
+      : `${ok.length} of ${outcome.runs.length} runs succeeded.`;
     return {
       kind: "review",
       summary: `Best: ${best?.model_id ?? "?"} (validation ${best?.metric.name} ${best?.metric.value.toFixed(4)}${test ? `; test ${test.name} ${test.value.toFixed(4)}` : ""}). ${runsSaid}`,
@@ -35,7 +41,10 @@ export const trainStage: StageModule = {
   cells(ctx) {
     const plan = ctx.snapshot.plans.MODEL_SELECT?.plan_json as { time_budget_s?: number | null } | undefined;
     const rows = ctx.snapshot.leaderboard
-      .map((r) => `| ${r.model} | ${r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : r.status ?? ""} | ${r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(4)}` : ""} | ${r.runtime_s.toFixed(2)} s |`)
+      .map(
+        (r) =>
+          `| ${r.model} | ${r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : (r.status ?? "")} | ${r.test_metric ? `${r.test_metric.name} ${r.test_metric.value.toFixed(4)}` : ""} | ${r.runtime_s.toFixed(2)} s |`,
+      )
       .join("\n");
     return [
       {
@@ -69,5 +78,12 @@ function resumeOptions(ctx: StageContext, budget: number, metric: string) {
     level: "info",
     text: `search: resuming after a stop: ${so.leaderboard.length} finished run(s) kept, ${so.elapsedSeconds.toFixed(1)} s of the ${budget} s budget spent, ${left.toFixed(1)} s to go`,
   });
-  return { metric, leaderboard: so.leaderboard, best: so.best, resumeFrom: true, budgetSeconds: Math.round(left * 10) / 10, seed: ctx.meta.seed + so.leaderboard.length + 1 };
+  return {
+    metric,
+    leaderboard: so.leaderboard,
+    best: so.best,
+    resumeFrom: true,
+    budgetSeconds: Math.round(left * 10) / 10,
+    seed: ctx.meta.seed + so.leaderboard.length + 1,
+  };
 }

@@ -25,7 +25,7 @@ export class WorkingSet {
 
   /** Forgets everything from `from` on (a re-run or a rewind makes it stale). */
   forget(from: "table" | "split" | "prepared"): void {
-    if (from === "table") (this.tableValue = null), (this.profileValue = null);
+    if (from === "table") ((this.tableValue = null), (this.profileValue = null));
     if (from === "table" || from === "split") this.splitValue = null;
     this.preparedValue = null;
   }

@@ -27,7 +27,11 @@ describe("training on bad inputs", function () {
 
   it("stops at PREPROCESS on a constant target, saying what to do, with the earlier stages kept", async () => {
     const ws = tempWorkspace();
-    const data = writeFile(ws, "constant.csv", csv(120, (_i, a, b) => [a, b, 7]));
+    const data = writeFile(
+      ws,
+      "constant.csv",
+      csv(120, (_i, a, b) => [a, b, 7]),
+    );
     const c = open(ws);
     const p = c.createProject({ prompt: "predict y", target: "y", pacing: false, auto: true, data_path: data, time_budget_s: 2 });
     await c.idle(p.meta.id);
@@ -52,9 +56,18 @@ describe("training on bad inputs", function () {
     const events = p.bus.eventsSince(0);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed", JSON.stringify(p.snapshot.stages));
     const warnings = payloads<{ warnings: string[] }>(events, EV.PROFILE_SUMMARY).flatMap((s) => s.warnings);
-    assert.ok(warnings.some((w) => /^a has 28 infinite value\(s\); they are treated as missing/.test(w)), warnings.join(" | "));
-    assert.ok(warnings.some((w) => /^b has 24 infinite value/.test(w)), warnings.join(" | "));
-    assert.ok(warnings.some((w) => /Class "rare" has a single row/.test(w)), warnings.join(" | "));
+    assert.ok(
+      warnings.some((w) => /^a has 28 infinite value\(s\); they are treated as missing/.test(w)),
+      warnings.join(" | "),
+    );
+    assert.ok(
+      warnings.some((w) => /^b has 24 infinite value/.test(w)),
+      warnings.join(" | "),
+    );
+    assert.ok(
+      warnings.some((w) => /Class "rare" has a single row/.test(w)),
+      warnings.join(" | "),
+    );
     type Finished = { status: string; final_metrics: { primary: { name: string; value: number }; metrics: Array<{ name: string; value: number }> } | null };
     const finished = payloads<Finished>(events, EV.TRAIN_RUN_FINISHED).filter((f) => f.status === "success");
     assert.ok(finished.length > 0);

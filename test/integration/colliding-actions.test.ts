@@ -33,7 +33,10 @@ describe("colliding actions", function () {
     await refused(rc.client.retry(id), /is running TRAIN/);
     await refused(rc.client.exportZip(id), /is running TRAIN/);
     await refused(rc.client.parse(id, { prompt: "predict crime" }), /is running TRAIN/);
-    await refused(rc.client.execute(id, { code: "1", stage_id: "TRAIN" }, () => undefined), /is running TRAIN/);
+    await refused(
+      rc.client.execute(id, { code: "1", stage_id: "TRAIN" }, () => undefined),
+      /is running TRAIN/,
+    );
     // nothing the refused requests asked for happened: only training's own events followed
     const since = rc.conductor.get(id).bus.eventsSince(seq);
     assert.ok(!since.some((e) => e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === "PARSE_INTENT"), "the refused re-parse rewound nothing");
@@ -45,7 +48,9 @@ describe("colliding actions", function () {
     const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
     await confirmGatesUntil(rc, id, "REVIEW_EDIT");
     assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
-    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as { cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }> };
+    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as {
+      cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }>;
+    };
     const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
     const running = rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined);
     running.catch(() => undefined); // a failed assertion below must not leave it unhandled
@@ -54,7 +59,10 @@ describe("colliding actions", function () {
     await refused(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), because);
     await refused(rc.client.retry(id), because);
     await refused(rc.client.exportZip(id), because);
-    await refused(rc.client.execute(id, { code: "1", stage_id: "MODEL_SELECT" }, () => undefined), because);
+    await refused(
+      rc.client.execute(id, { code: "1", stage_id: "MODEL_SELECT" }, () => undefined),
+      because,
+    );
     const done = await running;
     assert.equal(done.status, "ok");
     // the cell ran TRAIN again: the review is reset and comes back once the stale stages are re-run

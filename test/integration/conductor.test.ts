@@ -44,7 +44,10 @@ describe("conductor", () => {
         assert.ok((approved.event.payload as { plan_json?: unknown }).plan_json, "the edited plan is recorded");
         assert.ok(!p.work.prepared().featureNames.includes("b"), "the edit took effect");
       } else if (waiting.stage_id === "MODEL_SELECT") {
-        await assert.rejects(c.confirm(id, { action: "edit", plan_json: { models: [{ id: "gaussian_nb" }], metric_primary: "rmse" } }), /cannot train regression/);
+        await assert.rejects(
+          c.confirm(id, { action: "edit", plan_json: { models: [{ id: "gaussian_nb" }], metric_primary: "rmse" } }),
+          /cannot train regression/,
+        );
         await c.confirm(id, { action: "edit", plan_json: { models: [{ id: "ridge", params: { alpha: 3 } }], metric_primary: "mae" } });
       } else {
         await c.confirm(id, { stage_id: waiting.stage_id });
@@ -53,7 +56,10 @@ describe("conductor", () => {
     await c.idle(id);
     assert.deepEqual(gatesSeen, ["PARSE_INTENT", "DATA_SOURCE", "PROFILE_DATA", "PREPROCESS", "MODEL_SELECT", "TRAIN", "REVIEW_EDIT"]);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");
-    assert.deepEqual(p.snapshot.leaderboard.map((r) => r.model), ["ridge"]);
+    assert.deepEqual(
+      p.snapshot.leaderboard.map((r) => r.model),
+      ["ridge"],
+    );
     assert.equal(p.snapshot.leaderboard[0]!.metric?.name, "mae");
     // the report (and the zip's copy) describes what was approved, not what was proposed
     const report = fs.readFileSync(p.assets.absolute("report.md"), "utf8");

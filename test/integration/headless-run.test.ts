@@ -30,14 +30,32 @@ describe("headless run (npx automl run)", function () {
   it("takes the Boston housing table from prompt to export; every event validates and the test metric is real", async () => {
     const ws = tempWorkspace("run");
     const out = path.join(ws, "out");
-    const { stdout } = await run(process.execPath, [BIN, "run", "predict house prices", "--data", BOSTON_CSV, "--target", "medv", "--auto", "--no-pacing", "--out", out, "--workspace", ws]);
+    const { stdout } = await run(process.execPath, [
+      BIN,
+      "run",
+      "predict house prices",
+      "--data",
+      BOSTON_CSV,
+      "--target",
+      "medv",
+      "--auto",
+      "--no-pacing",
+      "--out",
+      out,
+      "--workspace",
+      ws,
+    ]);
     assert.match(stdout, /✔ EXPORT/);
     assert.match(stdout, /finished in [\d.]+ s/);
     const zipName = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
     assert.deepEqual(fs.readdirSync(out).sort(), ["events.jsonl", "notebook.ipynb", zipName].sort());
 
     const projectId = zipName.replace(/\.zip$/, "");
-    const lines = fs.readFileSync(path.join(out, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const events = assertValidLog(lines, projectId);
 
     // the notebook: nbformat 4 with cells for each stage, in order
@@ -82,7 +100,9 @@ describe("headless run (npx automl run)", function () {
       assert.ok(png, `runs/${bestRun}/${chart}.png is in the zip`);
       assert.deepEqual(Array.from(png.subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
     }
-    const importance = JSON.parse(new TextDecoder().decode(files[`runs/${bestRun}/feature_importance.json`]!)) as { features: Array<{ feature: string; permutation: number }> };
+    const importance = JSON.parse(new TextDecoder().decode(files[`runs/${bestRun}/feature_importance.json`]!)) as {
+      features: Array<{ feature: string; permutation: number }>;
+    };
     assert.ok(["lstat", "rm"].includes(importance.features[0]!.feature), `top feature ${importance.features[0]!.feature}`);
     assert.ok(payloadsOf(events, EV.FEATURE_IMPORTANCE_READY).length >= 2);
 
@@ -95,18 +115,25 @@ describe("headless run (npx automl run)", function () {
     const gd = started.find((s) => s.model_id === "linear_gd")!;
     assert.equal(gd.config.train.simulated, false);
     assert.equal(gd.config.train.pacing_ms, 0, "--no-pacing");
-    assert.ok(payloadsOf(events, EV.METRIC_SCALAR).filter((m) => m.run_id === gd.run_id).every((m) => m.simulated === undefined));
+    assert.ok(
+      payloadsOf(events, EV.METRIC_SCALAR)
+        .filter((m) => m.run_id === gd.run_id)
+        .every((m) => m.simulated === undefined),
+    );
   });
 
   it("exits with a clear message when the data is unusable or the target does not exist", async () => {
     const ws = tempWorkspace("bad");
     const empty = path.join(ws, "empty.csv");
     fs.writeFileSync(empty, "");
-    await assert.rejects(run(process.execPath, [BIN, "run", "predict price", "--data", empty, "--auto", "--workspace", ws]), (err: { code: number; stderr: string }) => {
-      assert.equal(err.code, 2);
-      assert.match(err.stderr, /empty.csv is empty/);
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [BIN, "run", "predict price", "--data", empty, "--auto", "--workspace", ws]),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 2);
+        assert.match(err.stderr, /empty.csv is empty/);
+        return true;
+      },
+    );
     await assert.rejects(
       run(process.execPath, [BIN, "run", "predict price", "--data", BOSTON_CSV, "--target", "price", "--auto", "--no-pacing", "--workspace", ws]),
       (err: { code: number; stderr: string }) => {

@@ -38,10 +38,23 @@ describe("the generated notebook under Jupyter", function () {
 
       await exec(PYTHON, ["-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", path.join(dir, "notebook.ipynb")]);
 
-      await exec(NBCONVERT, ["--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=tslab", "--ExecutePreprocessor.timeout=120", "--output", "executed.ipynb", "notebook.ipynb"], {
-        cwd: dir,
-        env: { ...process.env, JUPYTER_PATH: jupyterPath },
-      });
+      await exec(
+        NBCONVERT,
+        [
+          "--to",
+          "notebook",
+          "--execute",
+          "--ExecutePreprocessor.kernel_name=tslab",
+          "--ExecutePreprocessor.timeout=120",
+          "--output",
+          "executed.ipynb",
+          "notebook.ipynb",
+        ],
+        {
+          cwd: dir,
+          env: { ...process.env, JUPYTER_PATH: jupyterPath },
+        },
+      );
       const executed = JSON.parse(fs.readFileSync(path.join(dir, "executed.ipynb"), "utf8")) as {
         cells: Array<{ cell_type: string; metadata: { automl?: { stage_id?: string } }; outputs?: Array<{ output_type: string; text?: string | string[] }> }>;
       };

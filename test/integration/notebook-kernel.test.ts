@@ -27,9 +27,17 @@ async function run(rc: RunningConductor, id: string, code: string, stage_id?: st
   const outputs: CellOutput[] = [];
   const arrivals: number[] = [];
   const done = await rc.client.execute(id, { code, stage_id: stage_id as never }, (m: ExecutionMessage) => {
-    if (m.type === "output") outputs.push(m.output), arrivals.push(Date.now());
+    if (m.type === "output") (outputs.push(m.output), arrivals.push(Date.now()));
   });
-  const text = outputs.map((o) => (o.output_type === "stream" ? o.text : o.output_type === "error" ? `${o.ename}: ${o.evalue}\n${o.traceback.join("\n")}` : String(o.data["text/plain"] ?? ""))).join("\n");
+  const text = outputs
+    .map((o) =>
+      o.output_type === "stream"
+        ? o.text
+        : o.output_type === "error"
+          ? `${o.ename}: ${o.evalue}\n${o.traceback.join("\n")}`
+          : String(o.data["text/plain"] ?? ""),
+    )
+    .join("\n");
   return { done, outputs, text, arrivals, finishedAt: Date.now() };
 }
 
@@ -59,7 +67,10 @@ describe("the notebook kernel", function () {
       assert.equal(r.final_metrics!.primary.value, twin.final_metrics!.primary.value, `${r.model_id} reaches the same test ${r.final_metrics!.primary.name}`);
     }
     // the TRAIN cell made REVIEW_EDIT and EXPORT stale; the EXPORT cell, run last, brought EXPORT back
-    assert.deepEqual([after.snapshot.stages.TRAIN.status, after.snapshot.stages.REVIEW_EDIT.status, after.snapshot.stages.EXPORT.status], ["completed", "stale", "completed"]);
+    assert.deepEqual(
+      [after.snapshot.stages.TRAIN.status, after.snapshot.stages.REVIEW_EDIT.status, after.snapshot.stages.EXPORT.status],
+      ["completed", "stale", "completed"],
+    );
     assertValidLog((await rc.client.events(id)).events, id);
 
     const vars = (await rc.client.variables(id)).variables;
@@ -114,7 +125,10 @@ describe("the notebook kernel", function () {
     const running = run(rc, id, ridge.cell_edit!.after, "MODEL_SELECT");
     // while the cell (and the earlier cells it needs) runs, the gate is not answered: 409 with what runs
     await waitFor(() => rc.conductor.get(id).running !== null, 10_000, "the cell to start");
-    await assert.rejects(rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }), (err: Error & { status?: number }) => err.status === 409 && /running the Choose models cell from the notebook/.test(err.message));
+    await assert.rejects(
+      rc.client.confirm(id, { stage_id: "REVIEW_EDIT" }),
+      (err: Error & { status?: number }) => err.status === 409 && /running the Choose models cell from the notebook/.test(err.message),
+    );
     const r = await running;
     assert.deepEqual(r.done.stale_stages, ["TRAIN", "REVIEW_EDIT"], "the gate's results no longer hold");
     assert.equal((await rc.client.state(id)).snapshot.waiting, null, "the old gate cannot be answered meanwhile");
@@ -127,7 +141,11 @@ describe("the notebook kernel", function () {
     assert.equal(events.filter((e) => e.event.name === EV.REPORT_READY).length, 2, "a new report");
     const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
     for (const alpha of ["0.1", "1", "10"]) assert.match(report, new RegExp(`^\\| ridge \\| alpha ${alpha} \\|`, "m"), "each ridge row says its alpha");
-    assert.equal((report.match(/^\| ridge \|/gm) ?? []).length, 3, `the report's leaderboard has the three ridge runs:\n${report}\n${JSON.stringify(after.leaderboard.map((r) => [r.model, r.params, r.run_id]))}`);
+    assert.equal(
+      (report.match(/^\| ridge \|/gm) ?? []).length,
+      3,
+      `the report's leaderboard has the three ridge runs:\n${report}\n${JSON.stringify(after.leaderboard.map((r) => [r.model, r.params, r.run_id]))}`,
+    );
   });
 
   it("re-runs an edited TRAIN cell as a new run whose events reach a WebSocket client live", async () => {
@@ -142,13 +160,18 @@ describe("the notebook kernel", function () {
     assert.match(r.text, /\[this kernel had not run the cells of PARSE_INTENT, DATA_SOURCE, PROFILE_DATA, PREPROCESS, MODEL_SELECT; running them first\]/);
     assert.match(r.text, /Leaderboard/);
     assert.deepEqual(r.done.stale_stages, ["REVIEW_EDIT", "EXPORT"]);
-    const staleExport = (e: AnyEventEnvelope) => e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === "EXPORT" && e.event.payload.status === "stale";
+    const staleExport = (e: AnyEventEnvelope) =>
+      e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === "EXPORT" && e.event.payload.status === "stale";
     await waitFor(() => stream.events.some(staleExport), 5000, "the run's events on the socket");
-    const started = stream.events.filter((e) => e.event.name === EV.TRAIN_RUN_STARTED) as Array<AnyEventEnvelope & { event: { payload: { run_id: string; model_id: string; config: { params?: Record<string, unknown> } } } }>;
+    const started = stream.events.filter((e) => e.event.name === EV.TRAIN_RUN_STARTED) as Array<
+      AnyEventEnvelope & { event: { payload: { run_id: string; model_id: string; config: { params?: Record<string, unknown> } } } }
+    >;
     assert.equal(started.length, 1);
     assert.equal(started[0]!.event.payload.model_id, "ridge");
     assert.equal(started[0]!.event.payload.config.params?.["alpha"], 25);
-    const statuses = stream.events.filter((e) => e.event.name === EV.STAGE_STATUS).map((e) => `${(e.event.payload as { stage_id: string }).stage_id}:${(e.event.payload as { status: string }).status}`);
+    const statuses = stream.events
+      .filter((e) => e.event.name === EV.STAGE_STATUS)
+      .map((e) => `${(e.event.payload as { stage_id: string }).stage_id}:${(e.event.payload as { status: string }).status}`);
     assert.ok(statuses.includes("TRAIN:running") && statuses.includes("TRAIN:completed") && statuses.includes("EXPORT:stale"), statuses.join(" "));
     const after = (await rc.client.state(id)).snapshot;
     const pipelineRuns = Object.keys(after.runs).length - 1;
@@ -172,12 +195,23 @@ describe("the notebook kernel", function () {
     // a paced training run: interrupt it mid-way
     const setup = notebookOf(rc, id).cells.filter((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "PARSE_INTENT")[0]!;
     assert.equal((await run(rc, id, setup.source.join(""))).done.status, "ok");
-    const longTrain = run(rc, id, `const long = await rt.train([{ id: "linear_gd", params: { max_epochs: 100000, patience: 100000, tol: 0 } }], data, { metric: "rmse" });`, "TRAIN");
-    await waitFor(() => Object.values(rc.conductor.get(id).snapshot.runs).some((r) => r.status === "running" && r.step > 3), 30_000, "the long run to be under way");
+    const longTrain = run(
+      rc,
+      id,
+      `const long = await rt.train([{ id: "linear_gd", params: { max_epochs: 100000, patience: 100000, tol: 0 } }], data, { metric: "rmse" });`,
+      "TRAIN",
+    );
+    await waitFor(
+      () => Object.values(rc.conductor.get(id).snapshot.runs).some((r) => r.status === "running" && r.step > 3),
+      30_000,
+      "the long run to be under way",
+    );
     await rc.client.interrupt(id);
     const cut = await longTrain;
     assert.equal(cut.done.status, "interrupted");
-    const cancelled = Object.values(rc.conductor.get(id).snapshot.runs).filter((r) => r.model_id === "linear_gd").at(-1)!;
+    const cancelled = Object.values(rc.conductor.get(id).snapshot.runs)
+      .filter((r) => r.model_id === "linear_gd")
+      .at(-1)!;
     assert.equal(cancelled.status, "cancelled", "TRAIN_RUN_FINISHED says cancelled");
     assert.equal((await run(rc, id, "x + 1")).text.trim(), "42", "the kernel kept its state");
   });
@@ -222,7 +256,10 @@ describe("the notebook kernel", function () {
     assert.equal((await run(rc, id, "1 + 1")).text.trim(), "2", "usable after errors");
 
     const flood = await run(rc, id, `for (let i = 0; i < 20000; i++) console.log("x".repeat(200));`);
-    const printed = flood.outputs.filter((o) => o.output_type === "stream").map((o) => (o as { text: string }).text).join("");
+    const printed = flood.outputs
+      .filter((o) => o.output_type === "stream")
+      .map((o) => (o as { text: string }).text)
+      .join("");
     assert.ok(printed.length < 1.1 * 1024 * 1024, `${printed.length} bytes reached the client`);
     assert.match(printed, /\[output truncated: this cell printed more than 1 MB/);
 
@@ -230,7 +267,11 @@ describe("the notebook kernel", function () {
     assert.equal(slow.outputs.length, 2);
     assert.ok(slow.finishedAt - slow.arrivals[0]! >= 400, "the first line arrived while the cell still ran");
 
-    const chart = await run(rc, id, `import * as automl from "automl-builder/runtime";\nautoml.display(automl.vegaLite({ mark: "bar", data: { values: [{ a: 1 }] }, encoding: { x: { field: "a" } } }));`);
+    const chart = await run(
+      rc,
+      id,
+      `import * as automl from "automl-builder/runtime";\nautoml.display(automl.vegaLite({ mark: "bar", data: { values: [{ a: 1 }] }, encoding: { x: { field: "a" } } }));`,
+    );
     const display = chart.outputs.find((o) => o.output_type === "display_data");
     assert.ok(display && display.output_type === "display_data" && display.data["application/vnd.vegalite.v5+json"], chart.text);
   });
@@ -255,6 +296,9 @@ describe("the notebook kernel", function () {
     await rc.conductor.idle(id);
     assert.equal(fs.readFileSync(file, "utf8"), '{"cells": [ oops', "left as it was");
     const logs = (await rc.client.events(id)).events.filter((e) => e.event.name === EV.LOG_LINE).map((e) => (e.event.payload as { text: string }).text);
-    assert.ok(logs.some((t) => /notebook\.ipynb is not valid notebook JSON .* left as it is/.test(t)), logs.join("\n"));
+    assert.ok(
+      logs.some((t) => /notebook\.ipynb is not valid notebook JSON .* left as it is/.test(t)),
+      logs.join("\n"),
+    );
   });
 });

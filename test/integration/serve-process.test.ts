@@ -27,7 +27,11 @@ describe("automl serve (the conductor process)", function () {
     assert.equal(first.ready.pid, first.child.pid);
     assert.ok(first.ready.token.length >= 32);
     const { project_id: id } = await first.client.createProject({ prompt: "predict house prices", auto: true, pacing: true });
-    await until(() => first.client.state(id), (s) => s.snapshot.stages.TRAIN.status === "running" && Object.keys(s.snapshot.runs).length > 0, "training to start");
+    await until(
+      () => first.client.state(id),
+      (s) => s.snapshot.stages.TRAIN.status === "running" && Object.keys(s.snapshot.runs).length > 0,
+      "training to start",
+    );
     const before = (await first.client.events(id)).events;
     first.child.kill("SIGKILL");
     await new Promise((r) => first.child.once("exit", r));
@@ -47,7 +51,11 @@ describe("automl serve (the conductor process)", function () {
     // only a search carries on from where it was; a plain training run is retried
     await assert.rejects(second.client.retry(id, { resume: true }), /Only a search that a stop cut short can be resumed/);
     await second.client.retry(id);
-    const done = await until(() => second.client.state(id), (s) => s.snapshot.stages.EXPORT.status === "completed", "the retried project to finish");
+    const done = await until(
+      () => second.client.state(id),
+      (s) => s.snapshot.stages.EXPORT.status === "completed",
+      "the retried project to finish",
+    );
     assert.ok(done.snapshot.best);
     assertValidLog((await second.client.events(id)).events, id);
 
@@ -61,7 +69,12 @@ describe("automl serve (the conductor process)", function () {
     const first = await serve(ws);
     const budget = 12;
     const { project_id: id } = await first.client.createProject({ prompt: "predict house prices", auto: true, pacing: false, time_budget_s: budget });
-    const during = await until(() => first.client.state(id), (s) => s.snapshot.leaderboard.filter((r) => r.status === "success").length >= 2, "two trials to finish", 40_000);
+    const during = await until(
+      () => first.client.state(id),
+      (s) => s.snapshot.leaderboard.filter((r) => r.status === "success").length >= 2,
+      "two trials to finish",
+      40_000,
+    );
     assert.equal(during.snapshot.stages.TRAIN.status, "running");
     first.child.kill("SIGTERM");
     await new Promise((r) => first.child.once("exit", r));
@@ -73,12 +86,19 @@ describe("automl serve (the conductor process)", function () {
     const kept = stopped.snapshot.leaderboard.filter((r) => r.status === "success").map((r) => r.run_id);
     assert.ok(kept.length >= 2, `${kept.length} finished runs before the stop`);
     await second.client.retry(id, { resume: true });
-    const done = await until(() => second.client.state(id), (s) => s.snapshot.stages.EXPORT.status === "completed", "the resumed project to finish", 60_000);
+    const done = await until(
+      () => second.client.state(id),
+      (s) => s.snapshot.stages.EXPORT.status === "completed",
+      "the resumed project to finish",
+      60_000,
+    );
     const board = done.snapshot.leaderboard.map((r) => r.run_id);
     for (const run of kept) assert.ok(board.includes(run), `${run}, finished before the stop, is still on the leaderboard`);
     assert.ok(board.length > kept.length, "the resumed search added runs of its own");
     const events = (await second.client.events(id)).events;
-    const said = events.filter((e) => e.event.name === EV.LOG_LINE && /resuming after a stop/.test(e.event.payload.text)).map((e) => (e.event.payload as { text: string }).text);
+    const said = events
+      .filter((e) => e.event.name === EV.LOG_LINE && /resuming after a stop/.test(e.event.payload.text))
+      .map((e) => (e.event.payload as { text: string }).text);
     assert.equal(said.length, 1);
     const spent = Number(/([\d.]+) s of the 12 s budget spent/.exec(said[0]!)![1]);
     const left = Number(/([\d.]+) s to go/.exec(said[0]!)![1]);

@@ -94,7 +94,16 @@ describe("conductor server", function () {
       assert.equal((await call("GET", `/api/projects/${id}/assets/nothing.json`)).status, 404);
       // a chart's PNG is rendered from its JSON the first time it is asked for
       fs.mkdirSync(path.join(rc.conductor.projectsDir, id, "runs", "r1"), { recursive: true });
-      fs.writeFileSync(path.join(rc.conductor.projectsDir, id, "runs", "r1", "chart.json"), JSON.stringify({ vega_lite: { data: { values: [{ a: 1, b: 2 }] }, mark: "bar", encoding: { x: { field: "a", type: "ordinal" }, y: { field: "b", type: "quantitative" } } } }));
+      fs.writeFileSync(
+        path.join(rc.conductor.projectsDir, id, "runs", "r1", "chart.json"),
+        JSON.stringify({
+          vega_lite: {
+            data: { values: [{ a: 1, b: 2 }] },
+            mark: "bar",
+            encoding: { x: { field: "a", type: "ordinal" }, y: { field: "b", type: "quantitative" } },
+          },
+        }),
+      );
       const png = await call("GET", `/api/projects/${id}/assets/runs/r1/chart.png`);
       assert.equal(png.status, 200);
       assert.equal(png.headers.get("content-type"), "image/png");
@@ -109,7 +118,10 @@ describe("conductor server", function () {
       await rc.conductor.idle(id);
       let state = await rc.client.state(id);
       assert.equal(state.snapshot.stages.DATA_SOURCE.status, "waiting");
-      assert.deepEqual(state.snapshot.waiting?.next_actions.map((a) => a.id), ["upload"]);
+      assert.deepEqual(
+        state.snapshot.waiting?.next_actions.map((a) => a.id),
+        ["upload"],
+      );
       await assert.rejects(rc.client.confirm(id), { status: 409, message: /upload a CSV/ });
       const seqBefore = state.snapshot.last_seq;
       await assert.rejects(rc.client.upload(id, "sales.csv", "store,sales\n1,100\n2\n"), { status: 400, message: /malformed at line 3/ });
@@ -137,7 +149,10 @@ describe("conductor server", function () {
       await waitFor(() => s.events.length === last - 3, 5000, "replay");
       await flood(rc, id, 5, 10);
       await waitFor(() => s.events.length === last - 3 + 5, 5000, "live events");
-      assert.deepEqual(s.events.map((e) => e.seq), Array.from({ length: last + 2 }, (_, i) => i + 4));
+      assert.deepEqual(
+        s.events.map((e) => e.seq),
+        Array.from({ length: last + 2 }, (_, i) => i + 4),
+      );
       s.ws.close();
     });
 
@@ -154,7 +169,10 @@ describe("conductor server", function () {
       const end2 = rc.conductor.get(id).bus.lastSeq;
       await waitFor(() => second.events.length === end2 - end1, 5000, "second batch");
       const seqs = [...first.events, ...second.events].map((e) => e.seq);
-      assert.deepEqual(seqs, Array.from({ length: end2 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: end2 }, (_, i) => i + 1),
+      );
       second.ws.close();
     });
 
@@ -180,7 +198,10 @@ describe("conductor server", function () {
       await flood(rc, id, 30, 10);
       const end = rc.conductor.get(id).bus.lastSeq;
       await waitFor(() => got.length === end, 5000, "all events after reconnect");
-      assert.deepEqual(got.map((e) => e.seq), Array.from({ length: end }, (_, i) => i + 1));
+      assert.deepEqual(
+        got.map((e) => e.seq),
+        Array.from({ length: end }, (_, i) => i + 1),
+      );
       assert.equal(reconnects.length, 1);
       sub.close();
     });
@@ -215,7 +236,11 @@ describe("a slow stream client", function () {
     const again = await openStream(rc.client.streamUrl(id, held));
     await waitFor(() => again.events.length === end - held, 20_000, "the slow client to catch up");
     const seqs = [...slow.events, ...again.events].map((e) => e.seq);
-    assert.deepEqual(seqs, Array.from({ length: end }, (_, i) => i + 1), "nothing missed, nothing twice");
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: end }, (_, i) => i + 1),
+      "nothing missed, nothing twice",
+    );
     fast.ws.close();
     again.ws.close();
   });

@@ -66,8 +66,14 @@ describe("automl run at its gates, in a terminal", function () {
        plan.steps.unshift({ id: "drop-b", op: "drop_column", columns: ["b"], params: {}, why: "typed in the editor" });
        fs.writeFileSync(f, JSON.stringify(plan, null, 2));`,
     );
-    const command = [process.execPath, BIN, "run", `predict house "price" from housing.csv`, "--data", data, "--workspace", ws, "--no-pacing"].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: ws, env: { ...process.env, EDITOR: `'${process.execPath}' '${editor}'`, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
+    const command = [process.execPath, BIN, "run", `predict house "price" from housing.csv`, "--data", data, "--workspace", ws, "--no-pacing"]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(" ");
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      cwd: ws,
+      env: { ...process.env, EDITOR: `'${process.execPath}' '${editor}'`, NO_COLOR: "1" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const term = new TerminalSession(child);
     try {
       // 1. the request: "maybe" is not a choice and is asked again, never taken as yes
@@ -88,7 +94,9 @@ describe("automl run at its gates, in a terminal", function () {
       // preprocessing plan, which is edited in $EDITOR
       let edited = false;
       for (let gate = 0; !edited || child.exitCode === null; gate++) {
-        const menu = await term.expect(/Choose 1(?:-\d+)? or q \[1\]: |Export ready|Exported/, 120_000).catch((err: Error) => (child.exitCode !== null ? "" : Promise.reject(err)));
+        const menu = await term
+          .expect(/Choose 1(?:-\d+)? or q \[1\]: |Export ready|Exported/, 120_000)
+          .catch((err: Error) => (child.exitCode !== null ? "" : Promise.reject(err)));
         if (!/Choose 1/.test(menu)) break;
         const edit = /\nSplit and preprocess: [\s\S]*?(\d+)\) [^\n]*[Ee]dit/.exec(menu);
         if (edit && !edited) {
@@ -105,12 +113,21 @@ describe("automl run at its gates, in a terminal", function () {
     }
     const projects = path.join(ws, ".automl", "projects");
     const [id] = fs.readdirSync(projects);
-    const events = fs.readFileSync(path.join(projects, id!, "events.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as AnyEventEnvelope);
+    const events = fs
+      .readFileSync(path.join(projects, id!, "events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AnyEventEnvelope);
     const parsed = events.filter((e) => e.event.name === EV.PROMPT_PARSED).at(-1)!.event.payload as { target: string };
     assert.equal(parsed.target, "medv");
-    const approved = events.find((e) => e.event.name === EV.PLAN_APPROVED && e.event.payload.stage_id === "PREPROCESS")!.event.payload as { plan_json?: { steps: Array<{ op: string; columns: string[] }> } };
+    const approved = events.find((e) => e.event.name === EV.PLAN_APPROVED && e.event.payload.stage_id === "PREPROCESS")!.event.payload as {
+      plan_json?: { steps: Array<{ op: string; columns: string[] }> };
+    };
     assert.deepEqual(approved.plan_json?.steps[0], { id: "drop-b", op: "drop_column", columns: ["b"], params: {}, why: "typed in the editor" });
-    assert.ok(events.some((e) => e.event.name === EV.EXPORT_READY), "the project was exported");
+    assert.ok(
+      events.some((e) => e.event.name === EV.EXPORT_READY),
+      "the project was exported",
+    );
   });
 
   it("continues a project stopped at a gate with --project ID --auto, taking each gate's first choice", async () => {

@@ -23,8 +23,15 @@ function assertLogsWhole(workspace: string, trained = true): string[] {
   const dir = path.join(workspace, ".automl", "projects");
   const ids = fs.readdirSync(dir);
   for (const id of ids) {
-    const lines = fs.readFileSync(path.join(dir, id, "events.jsonl"), "utf8").split("\n").filter(Boolean);
-    assertValidLog(lines.map((l) => JSON.parse(l)), id, trained);
+    const lines = fs
+      .readFileSync(path.join(dir, id, "events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean);
+    assertValidLog(
+      lines.map((l) => JSON.parse(l)),
+      id,
+      trained,
+    );
     assert.ok(!fs.readdirSync(path.join(dir, id)).some((f) => f.includes(".torn-")), `no torn tail was cut from ${id}`);
   }
   return ids;
@@ -107,7 +114,15 @@ describe("one conductor per workspace", function () {
     const closing = spawn(process.execPath, ["-e", "setTimeout(() => {}, 2500)"], { stdio: "ignore" });
     children.push(closing);
     fs.mkdirSync(path.join(ws, ".automl"), { recursive: true });
-    const holder = { pid: closing.pid!, port: 9, token: "x".repeat(43), command: "serve", hostname: os.hostname(), started_at: new Date().toISOString(), instance: "closing" };
+    const holder = {
+      pid: closing.pid!,
+      port: 9,
+      token: "x".repeat(43),
+      command: "serve",
+      hostname: os.hostname(),
+      started_at: new Date().toISOString(),
+      instance: "closing",
+    };
     fs.writeFileSync(path.join(ws, ".automl", LOCK_FILE), JSON.stringify(holder), { mode: 0o600 });
     const t0 = Date.now();
     const next = startCli(["serve", "--attach", "--workspace", ws]);
@@ -130,7 +145,11 @@ describe("one conductor per workspace", function () {
     // a lock whose process is gone: a child that already exited
     const gone = spawn(process.execPath, ["-e", ""]);
     await new Promise((r) => gone.once("exit", r));
-    fs.writeFileSync(path.join(automlDir, LOCK_FILE), JSON.stringify({ pid: gone.pid, port: null, token: null, command: "serve", hostname: os.hostname(), started_at: "then", instance: "dead" }), { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(automlDir, LOCK_FILE),
+      JSON.stringify({ pid: gone.pid, port: null, token: null, command: "serve", hostname: os.hostname(), started_at: "then", instance: "dead" }),
+      { mode: 0o600 },
+    );
     const script = `
       const { WorkspaceLock, WorkspaceBusyError } = require(${JSON.stringify(path.join(REPO, "kernel", "conductor", "workspace-lock.ts"))});
       const start = Number(process.argv[1]);

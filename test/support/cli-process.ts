@@ -22,7 +22,9 @@ export function startCli(args: string[]): CliProcess {
   const stderr: string[] = [];
   child.stdout!.on("data", (d) => stdout.push(String(d)));
   child.stderr!.on("data", (d) => stderr.push(String(d)));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once("close", (code) => resolve({ code, stdout: stdout.join(""), stderr: stderr.join("") })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("close", (code) => resolve({ code, stdout: stdout.join(""), stderr: stderr.join("") })),
+  );
   return { child, done, stderr };
 }
 

@@ -22,7 +22,14 @@ export function assertValidLog(events: readonly unknown[], projectId: string, tr
 
 const IN_STEP = new Set<string>([EV.METRIC_SCALAR, EV.GD_DIAGNOSTIC, EV.RESOURCE_STATS, EV.LOG_LINE]);
 /** 003_…'s gradient-descent view: between the steps and the artifacts */
-const DESCENT = new Set<string>([EV.GD_HYPERPARAMS, EV.LOSS_SURFACE_GRID_READY, EV.LOSS_SURFACE_SPEC_READY, EV.GD_PATH_STARTED, EV.GD_PATH_UPDATE, EV.GD_PATH_FINISHED]);
+const DESCENT = new Set<string>([
+  EV.GD_HYPERPARAMS,
+  EV.LOSS_SURFACE_GRID_READY,
+  EV.LOSS_SURFACE_SPEC_READY,
+  EV.GD_PATH_STARTED,
+  EV.GD_PATH_UPDATE,
+  EV.GD_PATH_FINISHED,
+]);
 const ARTIFACTS = new Set<string>([EV.CONFUSION_MATRIX_READY, EV.ROC_CURVE_READY, EV.RESIDUALS_PLOT_READY, EV.FEATURE_IMPORTANCE_READY, EV.ARTIFACT_ADDED]);
 
 /** 000_… "Required ordering (per run_id)" and the TRAIN_PROGRESS step rules. */

@@ -1,16 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  EVENT_NAMES,
-  STAGE_IDS,
-  applyEvent,
-  emptySnapshot,
-  validateEnvelope,
-  validatePayload,
-  type AnyEventEnvelope,
-  type EventName,
-} from "../../contract";
+import { EVENT_NAMES, STAGE_IDS, applyEvent, emptySnapshot, validateEnvelope, validatePayload, type AnyEventEnvelope, type EventName } from "../../contract";
 
 const SEEDS = path.join(__dirname, "..", "fixtures", "seeds");
 const contractDoc = fs.readFileSync(path.join(SEEDS, "000-frontend-backend-contract.md"), "utf8");
@@ -83,7 +74,15 @@ describe("contract", () => {
   it("folds events into a snapshot", () => {
     const s = emptySnapshot("p");
     const mk = (seq: number, name: string, payload: unknown): AnyEventEnvelope =>
-      ({ v: 1, type: "EVENT", project_id: "p", seq, ts: 1, stage: { id: "PREPROCESS", index: 3, status: "running" }, event: { name, payload } }) as AnyEventEnvelope;
+      ({
+        v: 1,
+        type: "EVENT",
+        project_id: "p",
+        seq,
+        ts: 1,
+        stage: { id: "PREPROCESS", index: 3, status: "running" },
+        event: { name, payload },
+      }) as AnyEventEnvelope;
     applyEvent(s, mk(1, "STAGE_STATUS", { stage_id: "PREPROCESS", status: "waiting", message: "m" }));
     applyEvent(s, mk(2, "WAITING_CONFIRMATION", { stage_id: "PREPROCESS", summary: "x", next_actions: [{ id: "approve", label: "A" }] }));
     applyEvent(s, mk(3, "PLAN_PROPOSED", { stage_id: "PREPROCESS", plan_json: { steps: [] } }));

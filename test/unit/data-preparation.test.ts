@@ -17,16 +17,25 @@ describe("loading tables", () => {
 
   it("types columns and reads missing values the way pandas does", () => {
     const { table } = load("t.csv", 'a,b,c,d\n1,x,2020-01-02,\nNA,"y, z",2021-03-04,?\n3.5e1,x,,n/a\n');
-    assert.deepEqual(table.columns.map((c) => c.kind), ["numeric", "categorical", "datetime", "categorical"]);
+    assert.deepEqual(
+      table.columns.map((c) => c.kind),
+      ["numeric", "categorical", "datetime", "categorical"],
+    );
     assert.deepEqual(Array.from(table.column("a").values as Float64Array), [1, NaN, 35]);
     assert.equal(table.cell(1, "b"), "y, z");
     assert.equal(table.cell(2, "c"), null);
-    assert.equal(table.column("d").values.every((v) => v === null), true);
+    assert.equal(
+      table.column("d").values.every((v) => v === null),
+      true,
+    );
   });
 
   it("reads infinities as numbers, keeps them as missing, and says so in the profile", () => {
     const { table } = load("inf.csv", "a,b,y\n1,inf,0\n-Infinity,2,1\n3,+INF,0\n4,5,1\n");
-    assert.deepEqual(table.columns.map((c) => c.kind), ["numeric", "numeric", "numeric"]);
+    assert.deepEqual(
+      table.columns.map((c) => c.kind),
+      ["numeric", "numeric", "numeric"],
+    );
     assert.deepEqual(Array.from(table.column("b").values as Float64Array), [NaN, 2, NaN, 5]);
     const profile = profileTable(table, "y", "classification");
     assert.ok(profile.warnings.includes("a has 1 infinite value(s); they are treated as missing."), profile.warnings.join(" | "));
@@ -56,7 +65,10 @@ describe("loading tables", () => {
   ];
   for (const [what, name, text, message] of bad) {
     it(`refuses ${what} with a message that says what to do`, () => {
-      assert.throws(() => load(name, text), (err: unknown) => err instanceof InputError && message.test((err as Error).message));
+      assert.throws(
+        () => load(name, text),
+        (err: unknown) => err instanceof InputError && message.test((err as Error).message),
+      );
     });
   }
 });
@@ -65,10 +77,7 @@ describe("split and preprocessing", () => {
   after(removeTempWorkspaces);
 
   const rows = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join("\n");
-  const csv =
-    "num,cat,label\n" +
-    rows(60, (i) => `${i % 7 === 0 ? "" : i},${["a", "b", "c"][i % 3]},${i % 4 === 0 ? "yes" : "no"}`) +
-    "\n";
+  const csv = "num,cat,label\n" + rows(60, (i) => `${i % 7 === 0 ? "" : i},${["a", "b", "c"][i % 3]},${i % 4 === 0 ? "yes" : "no"}`) + "\n";
 
   it("splits deterministically by seed, stratified by class, without overlap", () => {
     const { table } = load("s.csv", csv);
@@ -91,10 +100,16 @@ describe("split and preprocessing", () => {
     const { table } = load("p.csv", csv + "999,zzz,no\n");
     const profile = profileTable(table, "label", "classification");
     const steps = planPreprocessing(profile, "label");
-    assert.deepEqual(steps.map((s) => s.op), ["add_missing_indicator", "impute", "encode_categorical", "scale"]);
+    assert.deepEqual(
+      steps.map((s) => s.op),
+      ["add_missing_indicator", "impute", "encode_categorical", "scale"],
+    );
     const train = [1, 2, 3, 4, 5, 6, 7, 8]; // row 7 has a missing num
     const prep = fitPreprocessor(steps, table, train, "label");
-    assert.deepEqual(prep.features.map((f) => f.name), ["num", "num_missing", "cat=b", "cat=c", "cat=a"]);
+    assert.deepEqual(
+      prep.features.map((f) => f.name),
+      ["num", "num_missing", "cat=b", "cat=c", "cat=a"],
+    );
     const x = transformRows(prep, table, [7, 60]);
     const numSpec = prep.features[0]!;
     assert.equal(numSpec.kind, "numeric");

@@ -48,7 +48,10 @@ describe("TensorFlow.js networks", function () {
     assert.deepEqual(restored.predict(test.x), a.predict(test.x));
     const controller = new AbortController();
     let seen = 0;
-    await assert.rejects(mlp.fit(input, { max_epochs: 500, patience: 500 }, { signal: controller.signal, onStep: () => void (++seen === 3 && controller.abort()) }), /cancelled/);
+    await assert.rejects(
+      mlp.fit(input, { max_epochs: 500, patience: 500 }, { signal: controller.signal, onStep: () => void (++seen === 3 && controller.abort()) }),
+      /cancelled/,
+    );
     assert.equal(seen, 3);
   });
 });

@@ -26,7 +26,10 @@ describe("event bus", () => {
     const seqs = bus.eventsSince(0).map((e) => e.seq);
     assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
     assert.deepEqual(bus.eventAt(2)!.stage, { id: "TRAIN", index: 5, status: "running" });
-    assert.deepEqual(bus.eventsSince(3).map((e) => e.seq), [4, 5]);
+    assert.deepEqual(
+      bus.eventsSince(3).map((e) => e.seq),
+      [4, 5],
+    );
     bus.close();
   });
 

@@ -7,7 +7,6 @@ import { applyBins, fitBins } from "../../kernel/ml/trees/feature-binning";
 import { histGradientBoosting } from "../../kernel/ml/trees/gradient-boosting";
 import { TreeGrower, leafOf } from "../../kernel/ml/trees/histogram-tree";
 
-
 describe("histogram gradient boosting", () => {
   it("separates a perfectly separable set", async () => {
     const make = (x: number[]) => (x[0]! > 0.1 ? 1 : 0);
@@ -53,9 +52,21 @@ describe("histogram gradient boosting", () => {
     const mapper = fitBins(x, [true]);
     const binned = applyBins(mapper, x);
     const grower = new TreeGrower(binned, mapper);
-    const { tree } = grower.grow(Uint32Array.from({ length: n }, (_, i) => i), grad, new Float64Array(n).fill(1), true, {
-      maxLeafNodes: 2, maxDepth: 5, minSamplesLeaf: 1, minHessianLeaf: 0, l2: 0, minGain: 0, features: null,
-    });
+    const { tree } = grower.grow(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      grad,
+      new Float64Array(n).fill(1),
+      true,
+      {
+        maxLeafNodes: 2,
+        maxDepth: 5,
+        minSamplesLeaf: 1,
+        minHessianLeaf: 0,
+        l2: 0,
+        minGain: 0,
+        features: null,
+      },
+    );
     for (let i = 0; i < 16; i++) {
       const leaf = leafOf(tree, binned.bins, binned.cols, i);
       assert.equal(Math.sign(tree.value[leaf]!), [1, 4, 6].includes(i % 8) ? 1 : -1, `category ${i % 8}`);
@@ -88,17 +99,26 @@ describe("histogram gradient boosting", () => {
     const rows = Uint32Array.from({ length: n }, (_, i) => i);
     const l2 = 0.5;
     const { tree, leaves } = grower.grow(rows, grad, hess, false, {
-      maxLeafNodes: 40, maxDepth: 20, minSamplesLeaf: 37, minHessianLeaf: 1e-3, l2, minGain: 0, features: null,
+      maxLeafNodes: 40,
+      maxDepth: 20,
+      minSamplesLeaf: 37,
+      minHessianLeaf: 1e-3,
+      l2,
+      minGain: 0,
+      features: null,
     });
     assert.equal(leaves.length, 40);
     const leafRows = leaves.map((l) => l.parts.flatMap((part) => Array.from(part)));
-    assert.deepEqual(leafRows.flat().sort((a, b) => a - b), Array.from(rows));
+    assert.deepEqual(
+      leafRows.flat().sort((a, b) => a - b),
+      Array.from(rows),
+    );
     leaves.forEach((leaf, i) => {
       const members = leafRows[i]!;
       assert.ok(members.length >= 37, `leaf of ${members.length} rows`);
       let G = 0;
       let H = 0;
-      for (const r of members) (G += grad[r]!), (H += hess[r]!);
+      for (const r of members) ((G += grad[r]!), (H += hess[r]!));
       assert.ok(Math.abs(tree.value[leaf.node]! - -G / (H + l2)) < 1e-9 * Math.max(1, Math.abs(G / H)));
     });
   });
@@ -110,7 +130,10 @@ describe("histogram gradient boosting", () => {
     const one = await histGradientBoosting.fit(input, { max_iter: 15, n_threads: 1 }, {});
     const two = await histGradientBoosting.fit(input, { max_iter: 15, n_threads: 2 }, {});
     const trees = (m: typeof one) => (m.save().state as { trees: Array<{ feature: number[]; threshold: number[] }> }).trees;
-    assert.deepEqual(trees(two).map((t) => [t.feature, t.threshold]), trees(one).map((t) => [t.feature, t.threshold]));
+    assert.deepEqual(
+      trees(two).map((t) => [t.feature, t.threshold]),
+      trees(one).map((t) => [t.feature, t.threshold]),
+    );
     const test = table(2000, 33, make, 8);
     const p1 = one.predict(test.x);
     const p2 = two.predict(test.x);

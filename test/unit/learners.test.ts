@@ -37,9 +37,13 @@ describe("learners", () => {
   it("gradient descent finds a pure linear target, with a falling real loss", async () => {
     const input: FitInput = { task: "regression", train: linearSet(200, 1), val: linearSet(50, 2), nClasses: 0 };
     const losses: number[] = [];
-    const model = await linearRegressionGd.fit(input, { max_epochs: 2000, patience: 100, learning_rate: 0.1, l2: 0 }, {
-      onStep: (s) => void losses.push(s.scalars["loss"]!.train!),
-    });
+    const model = await linearRegressionGd.fit(
+      input,
+      { max_epochs: 2000, patience: 100, learning_rate: 0.1, l2: 0 },
+      {
+        onStep: (s) => void losses.push(s.scalars["loss"]!.train!),
+      },
+    );
     const test = linearSet(50, 3);
     const m = regressionMetrics(test.y, model.predict(test.x));
     assert.ok(m.rmse < 0.01, `rmse ${m.rmse}`);
@@ -52,10 +56,16 @@ describe("learners", () => {
     const model = await linearRegressionGd.fit(input, { max_epochs: 300, patience: 300, learning_rate: 0.05 }, {});
     const land = lossLandscape(model.descent!, 41);
     assert.equal(land.path.length, model.stepsRun);
-    assert.ok(land.path.every((p) => Math.abs(p.x) <= 1 && Math.abs(p.y) <= 1), "normalised to [-1, 1]");
+    assert.ok(
+      land.path.every((p) => Math.abs(p.x) <= 1 && Math.abs(p.y) <= 1),
+      "normalised to [-1, 1]",
+    );
     const centre = land.grid[20 * 41 + 20]!;
     assert.ok(Math.abs(centre - model.descent!.lossAt(model.descent!.center)) < 1e-5, "the centre cell is the kept weights' loss");
-    assert.ok([...land.grid].every((z) => z >= centre - 1e-6), "a convex loss is lowest at the weights gradient descent converged to");
+    assert.ok(
+      [...land.grid].every((z) => z >= centre - 1e-6),
+      "a convex loss is lowest at the weights gradient descent converged to",
+    );
     assert.ok(land.explained > 0.5, `${land.explained}`);
   });
 

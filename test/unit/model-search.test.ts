@@ -43,18 +43,26 @@ describe("model search under a time budget", function () {
     for (const r of ok) assert.ok(r.predict_us_per_row! > 0 && r.predict_us_per_row! < 1e5, `prediction time per row ${r.predict_us_per_row}`);
     assert.equal(out.leaderboard[0]!.run_id, out.best!.run_id);
     assert.equal(events.filter((e) => e.name === "LEADERBOARD_UPDATED").length, out.trials);
-    assert.ok(events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\) in [\d.]+ s of a 3 s budget \(overrun/.test((e.payload as { text: string }).text)));
+    assert.ok(
+      events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\) in [\d.]+ s of a 3 s budget \(overrun/.test((e.payload as { text: string }).text)),
+    );
   });
 
   it("says so when the budget is too small for any trial to finish", async () => {
     const { rt, data } = runtime();
-    await assert.rejects(rt.search(["hist_gbdt"], data, { metric: "rmse", budgetSeconds: 0.001, leaderboard: [], best: null }), /No trial finished within the 0.001 s budget\. Give the search more time\./);
+    await assert.rejects(
+      rt.search(["hist_gbdt"], data, { metric: "rmse", budgetSeconds: 0.001, leaderboard: [], best: null }),
+      /No trial finished within the 0.001 s budget\. Give the search more time\./,
+    );
   });
 
   it("records a trial that throws as failed and goes on", async () => {
     const { rt, data } = runtime();
     const out = await rt.train([{ id: "ridge", params: { alpha: -1e9 } }, { id: "linear_gd" }], data, { metric: "rmse", leaderboard: [], best: null });
-    assert.deepEqual(out.runs.map((r) => r.status), ["failed", "success"]);
+    assert.deepEqual(
+      out.runs.map((r) => r.status),
+      ["failed", "success"],
+    );
     assert.match(out.runs[0]!.reason ?? "", /positive definite/);
     assert.equal(out.leaderboard.length, 2);
     assert.equal(out.leaderboard[1]!.status, "failed");
@@ -64,7 +72,13 @@ describe("model search under a time budget", function () {
 
   it("trains the average of its best models as a run only when it wins on validation, and it restores through the zoo", async () => {
     const { rt, data, events } = runtime();
-    const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, { metric: "rmse", budgetSeconds: 6, leaderboard: [], best: null, crossValidation: false });
+    const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, {
+      metric: "rmse",
+      budgetSeconds: 6,
+      leaderboard: [],
+      best: null,
+      crossValidation: false,
+    });
     const verdict = events.map((e) => (e.payload as { text?: string }).text ?? "").find((t) => t.startsWith("search: the average of"));
     assert.ok(verdict, "the search says whether the average was kept");
     const [, score, best] = /validation rmse ([\d.]+) against ([\d.]+)/.exec(verdict)!;
@@ -96,7 +110,11 @@ describe("model search under a time budget", function () {
     const { rt, data, events } = runtime();
     const first = await rt.train([{ id: "ridge" }], data, { metric: "rmse", leaderboard: [], best: null });
     const again = await rt.train([{ id: "ridge" }], data, { metric: "mae", leaderboard: first.leaderboard, best: first.best });
-    assert.deepEqual(again.leaderboard.map((r) => r.metric?.name), ["mae"], "only the runs ranked by mae");
+    assert.deepEqual(
+      again.leaderboard.map((r) => r.metric?.name),
+      ["mae"],
+      "only the runs ranked by mae",
+    );
     assert.equal(again.best?.metric.name, "mae");
     const texts = events.filter((e) => e.name === "LOG_LINE").map((e) => (e.payload as { text: string }).text);
     assert.ok(texts.some((t) => /ranks by rmse; these runs rank by mae, so it starts again/.test(t)));
@@ -106,18 +124,39 @@ describe("model search under a time budget", function () {
     const { rt, data } = runtime();
     const first = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 1.5, leaderboard: [], best: null, crossValidation: false });
     const kept = first.leaderboard.filter((r) => r.status === "success");
-    const resumed = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 1.5, leaderboard: kept, best: first.best, crossValidation: false, resumeFrom: true, seed: 7 });
+    const resumed = await rt.search(["ridge", "hist_gbdt"], data, {
+      metric: "rmse",
+      budgetSeconds: 1.5,
+      leaderboard: kept,
+      best: first.best,
+      crossValidation: false,
+      resumeFrom: true,
+      seed: 7,
+    });
     const key = (r: { model: string; params: Record<string, unknown> }) => `${r.model} ${JSON.stringify(Object.entries(r.params).sort())}`;
-    for (const row of kept) assert.ok(resumed.leaderboard.some((r) => r.run_id === row.run_id), `${row.run_id} is kept`);
+    for (const row of kept)
+      assert.ok(
+        resumed.leaderboard.some((r) => r.run_id === row.run_id),
+        `${row.run_id} is kept`,
+      );
     const settings = resumed.leaderboard.map(key);
     assert.equal(new Set(settings).size, settings.length, "no setting is tried twice, before the stop or after");
   });
 
   it("searches a model named twice as one learner, trying the others too", async () => {
     const { rt, data } = runtime();
-    const out = await rt.search(["ridge", "ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 2, leaderboard: [], best: null, crossValidation: false });
+    const out = await rt.search(["ridge", "ridge", "hist_gbdt"], data, {
+      metric: "rmse",
+      budgetSeconds: 2,
+      leaderboard: [],
+      best: null,
+      crossValidation: false,
+    });
     const ridgeAlphas = out.runs.filter((r) => r.modelId === "ridge").map((r) => out.leaderboard.find((row) => row.run_id === r.runId)?.params["alpha"]);
-    assert.ok(out.runs.some((r) => r.modelId === "hist_gbdt"), "the other model was tried");
+    assert.ok(
+      out.runs.some((r) => r.modelId === "hist_gbdt"),
+      "the other model was tried",
+    );
     assert.equal(new Set(ridgeAlphas).size, ridgeAlphas.length, `no ridge setting tried twice: ${ridgeAlphas.join(", ")}`);
   });
 
@@ -125,7 +164,10 @@ describe("model search under a time budget", function () {
     const { rt, data, events } = runtime();
     const out = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
     const texts = events.filter((e) => e.name === "LOG_LINE").map((e) => (e.payload as { text: string }).text);
-    assert.ok(texts.some((t) => /\d+ training and validation rows, too few .* ranked by 5-fold cross-validation/.test(t)), texts.slice(0, 3).join(" | "));
+    assert.ok(
+      texts.some((t) => /\d+ training and validation rows, too few .* ranked by 5-fold cross-validation/.test(t)),
+      texts.slice(0, 3).join(" | "),
+    );
     const cvLines = texts.filter((t) => /5-fold cross-validated rmse/.test(t));
     assert.ok(cvLines.length >= 2, `${cvLines.length} cross-validated trials`);
     // the leaderboard's validation score of a cross-validated run is its cross-validated score

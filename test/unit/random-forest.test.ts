@@ -4,7 +4,6 @@ import type { FitInput } from "../../kernel/ml/learner";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
 import { extraTrees, randomForest } from "../../kernel/ml/trees/random-forest";
 
-
 for (const learner of [randomForest, extraTrees]) {
   describe(`${learner.name} on binned features`, () => {
     it("separates a perfectly separable set, reporting each tree as a real step", async () => {

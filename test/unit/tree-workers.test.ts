@@ -23,7 +23,10 @@ describe("tree worker jobs and shared memory", () => {
       const bins = applyBins(mapper, here).bins;
       const binsThere = applyBins(mapper, shared, (job, args, n) => runInParts(workers, job, args, n, 1000)).bins;
       assert.deepEqual(Array.from(binsThere), Array.from(bins));
-      assert.ok(bins.some((b) => b === 0), "missing values in bin 0");
+      assert.ok(
+        bins.some((b) => b === 0),
+        "missing values in bin 0",
+      );
     } finally {
       releaseShardWorkers(workers);
     }

@@ -30,15 +30,30 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     const vsix = packageVsix();
-    cs = await startCodeServer(workspace, { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0, "workbench.colorTheme": "Default Dark Modern" }, { vsix });
+    cs = await startCodeServer(
+      workspace,
+      { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0, "workbench.colorTheme": "Default Dark Modern" },
+      { vsix },
+    );
     const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith("automl-builder."));
     assert.equal(installed.length, 1, `the VSIX is installed: ${fs.readdirSync(cs.extensionsDir).join(", ")}`);
     const files = listFiles(path.join(cs.extensionsDir, installed[0]!));
-    assert.ok(files.some((f) => f.endsWith(path.join("node_modules", "@tslab", "typescript-for-tslab", "lib", "typescript.js"))), "what the kernel needs ships inside");
-    const unwanted = files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts")) || f.includes(`${path.sep}test${path.sep}`) && f.includes(`${path.sep}dist${path.sep}`));
+    assert.ok(
+      files.some((f) => f.endsWith(path.join("node_modules", "@tslab", "typescript-for-tslab", "lib", "typescript.js"))),
+      "what the kernel needs ships inside",
+    );
+    const unwanted = files.filter(
+      (f) =>
+        f.endsWith(".map") ||
+        (f.endsWith(".ts") && !f.endsWith(".d.ts")) ||
+        (f.includes(`${path.sep}test${path.sep}`) && f.includes(`${path.sep}dist${path.sep}`)),
+    );
     assert.deepEqual(unwanted, [], "no source maps, TypeScript sources or test code in the VSIX");
     fs.mkdirSync(path.join(REPO, "test-output"), { recursive: true });
-    fs.writeFileSync(path.join(REPO, "test-output", "vsix.json"), JSON.stringify({ file: path.basename(vsix), bytes: fs.statSync(vsix).size, installed_files: files.length }, null, 2));
+    fs.writeFileSync(
+      path.join(REPO, "test-output", "vsix.json"),
+      JSON.stringify({ file: path.basename(vsix), bytes: fs.statSync(vsix).size, installed_files: files.length }, null, 2),
+    );
     browser = await openBrowser();
     page = await openWorkbench(browser, workbenchUrl(cs, undefined, false));
     await page.waitForSelector(".explorer-folders-view, .explorer-viewlet", { timeout: 60_000 });
@@ -61,21 +76,31 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     const firstEventMs = Date.now() - t0;
     await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 120_000 });
     const projectDir = path.join(workspace, ".automl", "projects", fs.readdirSync(path.join(workspace, ".automl", "projects"))[0]!);
-    const pipelineRuns = fs.readFileSync(path.join(projectDir, "events.jsonl"), "utf8").split("\n").filter((l) => l.includes('"TRAIN_RUN_STARTED"')).length;
+    const pipelineRuns = fs
+      .readFileSync(path.join(projectDir, "events.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"TRAIN_RUN_STARTED"')).length;
     const stages = await dash.$$eval(".stage", (els) => els.map((e) => `${e.getAttribute("data-stage")}:${e.querySelector(".stage-status")?.textContent}`));
-    assert.deepEqual(stages.map((s) => s.split(":")[1]), Array(8).fill("completed"), stages.join(" "));
+    assert.deepEqual(
+      stages.map((s) => s.split(":")[1]),
+      Array(8).fill("completed"),
+      stages.join(" "),
+    );
     await page.screenshot({ path: path.join(SHOTS, "1-timeline.png") });
 
     // the notebook opened by itself once it was written, with the code of every stage
     await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 60_000 });
-    for (const code of ["automl.connect(", "rt.loadData(", "rt.profile(", "rt.split(", "const models =", "rt.train(models", "rt.exportProject("]) await revealCell(page, code);
+    for (const code of ["automl.connect(", "rt.loadData(", "rt.profile(", "rt.split(", "const models =", "rt.train(models", "rt.exportProject("])
+      await revealCell(page, code);
 
     // edit the TRAIN cell and run it
     await revealCell(page, "rt.train(models");
     await page.locator(".notebook-editor .cell-editor-container", { hasText: "rt.train(models" }).first().click();
     await page.keyboard.press("Control+A");
     await page.keyboard.press("Delete");
-    await page.keyboard.insertText('const outcome = await rt.train([{ id: "ridge", params: { alpha: 10 } }], data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);');
+    await page.keyboard.insertText(
+      'const outcome = await rt.train([{ id: "ridge", params: { alpha: 10 } }], data, { metric: metric });\nautoml.leaderboard(outcome.leaderboard);',
+    );
     await page.screenshot({ path: path.join(SHOTS, "2-notebook-edited.png") });
     const row = page.locator(".code-cell-row", { hasText: 'id: "ridge"' }).first();
     await row.hover();
@@ -158,7 +183,11 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     // never "running" under a stopped conductor: "failed" when its last word reached the panel, else "stopped"
     assert.equal(await dash.$$eval(".run-progress", (els) => els.length), 0, "no run shows as training");
     await dash.click('button[data-tab="Timeline"]');
-    await dash.waitForFunction(() => ["stopped", "failed"].includes(document.querySelector('.stage[data-stage="TRAIN"] .stage-status')?.textContent ?? ""), undefined, { timeout: 10_000 });
+    await dash.waitForFunction(
+      () => ["stopped", "failed"].includes(document.querySelector('.stage[data-stage="TRAIN"] .stage-status')?.textContent ?? ""),
+      undefined,
+      { timeout: 10_000 },
+    );
     await page.locator(".statusbar-item", { hasText: "· stopped" }).first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(SHOTS, "10-stopped.png") });
 
@@ -197,11 +226,15 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     fs.writeFileSync(path.join(workspace, ".vscode", "settings.json"), JSON.stringify({ "workbench.colorTheme": "Default Light Modern" }, null, 2));
     await dash.waitForFunction(() => document.body.classList.contains("vscode-light"), undefined, { timeout: 30_000 });
     await page.waitForFunction(() => document.querySelector(".monaco-workbench")?.classList.contains("vs"), undefined, { timeout: 30_000 });
-    await dash.waitForFunction(() => {
-      const label = document.querySelector(".chart[data-chart=loss] svg .role-axis-label text");
-      const fg = getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim();
-      return Boolean(label && fg && label.getAttribute("fill")?.toLowerCase() === fg.toLowerCase());
-    }, undefined, { timeout: 15_000 });
+    await dash.waitForFunction(
+      () => {
+        const label = document.querySelector(".chart[data-chart=loss] svg .role-axis-label text");
+        const fg = getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim();
+        return Boolean(label && fg && label.getAttribute("fill")?.toLowerCase() === fg.toLowerCase());
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
     await page.screenshot({ path: path.join(SHOTS, "13-search-training-light.png") });
 
     // after a window reload the dashboard comes back by itself, on its project

@@ -28,7 +28,10 @@ describe("extension test suite in code-server", function () {
       const runRequests = path.join(workspace, ".automl-cell-run-requests");
       const cellRunRequests = fs.existsSync(runRequests) ? Number(fs.readFileSync(runRequests, "utf8")) : null;
       fs.mkdirSync(path.join(REPO, "test-output"), { recursive: true });
-      fs.writeFileSync(path.join(REPO, "test-output", "extension-suite.json"), JSON.stringify({ ...r, activation_ms: Number(activation), cell_run_requests: cellRunRequests }, null, 2));
+      fs.writeFileSync(
+        path.join(REPO, "test-output", "extension-suite.json"),
+        JSON.stringify({ ...r, activation_ms: Number(activation), cell_run_requests: cellRunRequests }, null, 2),
+      );
       assert.deepEqual(r.failed, []);
       assert.ok(r.passed.length >= 9, `${r.passed.length} passed`);
     } finally {

@@ -22,7 +22,10 @@ export async function dashboardFrameFor(page: Page, text: string, timeoutMs = 60
   for (;;) {
     for (const f of page.frames()) {
       try {
-        if (await f.evaluate((t) => Boolean(document.querySelector("#app nav.tabs")) && (document.querySelector("#app h1")?.textContent ?? "").includes(t), text)) return f;
+        if (
+          await f.evaluate((t) => Boolean(document.querySelector("#app nav.tabs")) && (document.querySelector("#app h1")?.textContent ?? "").includes(t), text)
+        )
+          return f;
       } catch {
         /* a frame that went away */
       }

@@ -13,7 +13,16 @@ export class DataView {
   private shown = { sample: "", profile: "", missing: "", target: "" };
 
   constructor() {
-    this.el.append(h("h2", {}, "Sample"), this.sample, h("h2", {}, "Profile"), this.profile, h("h3", {}, "Missing values"), this.missing, h("h3", {}, "Target distribution"), this.target);
+    this.el.append(
+      h("h2", {}, "Sample"),
+      this.sample,
+      h("h2", {}, "Profile"),
+      this.profile,
+      h("h3", {}, "Missing values"),
+      this.missing,
+      h("h3", {}, "Target distribution"),
+      this.target,
+    );
   }
 
   render(s: ProjectSnapshot): void {
@@ -22,7 +31,8 @@ export class DataView {
     if (sampleKey !== this.shown.sample) {
       this.shown.sample = sampleKey;
       if (!sample) replaceChildren(this.sample, h("p", { class: "hint" }, "No data yet."));
-      else if (sample.images?.length) replaceChildren(this.sample, h("div", { class: "images" }, ...sample.images.map((src) => h("img", { src, alt: "sample image" }))));
+      else if (sample.images?.length)
+        replaceChildren(this.sample, h("div", { class: "images" }, ...sample.images.map((src) => h("img", { src, alt: "sample image" }))));
       else {
         const rows = sample.sample_rows ?? [];
         replaceChildren(
@@ -31,7 +41,12 @@ export class DataView {
           h(
             "div",
             { class: "table-wrap" },
-            h("table", { class: "sample-table" }, h("thead", {}, h("tr", {}, ...sample.columns.map((c) => h("th", {}, c)))), h("tbody", {}, ...rows.map((r) => h("tr", {}, ...sample.columns.map((c) => h("td", {}, cell(r[c]))))))),
+            h(
+              "table",
+              { class: "sample-table" },
+              h("thead", {}, h("tr", {}, ...sample.columns.map((c) => h("th", {}, c)))),
+              h("tbody", {}, ...rows.map((r) => h("tr", {}, ...sample.columns.map((c) => h("td", {}, cell(r[c])))))),
+            ),
           ),
         );
       }
@@ -46,14 +61,21 @@ export class DataView {
           ? h(
               "div",
               {},
-              h("p", {}, `${p.n_rows} rows, ${p.n_cols} columns, ${formatNumber(p.missing_pct, 2)}% of cells missing. Types: ${Object.entries(p.types_breakdown).map(([k, n]) => `${n} ${k}`).join(", ")}.`),
+              h(
+                "p",
+                {},
+                `${p.n_rows} rows, ${p.n_cols} columns, ${formatNumber(p.missing_pct, 2)}% of cells missing. Types: ${Object.entries(p.types_breakdown)
+                  .map(([k, n]) => `${n} ${k}`)
+                  .join(", ")}.`,
+              ),
               p.warnings.length ? h("ul", { class: "warnings" }, ...p.warnings.map((w) => h("li", {}, w))) : h("p", { class: "hint" }, "No warnings."),
             )
           : h("p", { class: "hint" }, "Not profiled yet."),
       );
     }
     if (p && p.missing_pct === 0) {
-      if (this.shown.missing !== "none") replaceChildren(this.missing, h("p", { class: "hint", "data-missing": "none" }, "No missing values: every cell of every column is present."));
+      if (this.shown.missing !== "none")
+        replaceChildren(this.missing, h("p", { class: "hint", "data-missing": "none" }, "No missing values: every cell of every column is present."));
       this.shown.missing = "none";
     } else this.chart(s.assets.missingness, "missing", this.missing);
     this.chart(s.assets.target_distribution, "target", this.target);

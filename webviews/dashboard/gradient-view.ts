@@ -53,7 +53,14 @@ export class GradientView {
   render(store: DashboardStore): void {
     const runId = [...store.paths.keys()].at(-1);
     if (!runId) {
-      replaceChildren(this.notes, h("p", { class: "hint" }, "No gradient-descent run yet. Models trained by gradient descent draw their path over their real loss surface here; tree and closed-form models have none."));
+      replaceChildren(
+        this.notes,
+        h(
+          "p",
+          { class: "hint" },
+          "No gradient-descent run yet. Models trained by gradient descent draw their path over their real loss surface here; tree and closed-form models have none.",
+        ),
+      );
       return;
     }
     const path = store.paths.get(runId)!;
@@ -65,9 +72,15 @@ export class GradientView {
     this.drawn = key;
     replaceChildren(
       this.notes,
-      h("p", {}, `${store.snapshot.runs[runId]?.model_id ?? ""} ${runId} · ${path.points.length} points${path.finished ? ` · ${path.finished.reason} at step ${path.finished.final_step}` : ""}`),
+      h(
+        "p",
+        {},
+        `${store.snapshot.runs[runId]?.model_id ?? ""} ${runId} · ${path.points.length} points${path.finished ? ` · ${path.finished.reason} at step ${path.finished.final_step}` : ""}`,
+      ),
       surface && "surface_spec" in surface && surface.illustrative !== false ? h("p", { class: "hint" }, "Illustrative surface: not this model's loss.") : null,
-      surface && "asset_url" in surface ? h("p", { class: "hint" }, "The model's true loss on the plane of the two main directions of its weight trajectory.") : null,
+      surface && "asset_url" in surface
+        ? h("p", { class: "hint" }, "The model's true loss on the plane of the two main directions of its weight trajectory.")
+        : null,
       hyper ? h("p", {}, `learning rate ${formatNumber(hyper.eta)} · ${hyper.steps} steps planned`) : null,
       diag ? h("p", {}, `weights ‖w‖ ${formatNumber(diag.diagnostics.weight_l2)} · gradient ‖g‖ ${formatNumber(diag.diagnostics.grad_l2)}`) : null,
     );
@@ -77,7 +90,7 @@ export class GradientView {
     values.push(...cells);
     let lo = Infinity;
     let hi = -Infinity;
-    for (const { z } of cells) if (Number.isFinite(z)) (lo = Math.min(lo, z)), (hi = Math.max(hi, z));
+    for (const { z } of cells) if (Number.isFinite(z)) ((lo = Math.min(lo, z)), (hi = Math.max(hi, z)));
     this.notes.append(
       lo <= hi
         ? h("p", { class: "hint" }, `Colour: loss from ${formatNumber(lo)} (dark) to ${formatNumber(hi)} (light), on a log-like scale.`)
@@ -108,7 +121,8 @@ export class GradientView {
 function gridCells(n: number, half: number, z: (i: number, j: number) => number): unknown[] {
   const w = (2 * half) / n;
   const out: unknown[] = [];
-  for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) out.push({ kind: "cell", x: -half + i * w, x2: -half + (i + 1) * w, y: -half + j * w, y2: -half + (j + 1) * w, z: z(i, j) });
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < n; i++) out.push({ kind: "cell", x: -half + i * w, x2: -half + (i + 1) * w, y: -half + j * w, y2: -half + (j + 1) * w, z: z(i, j) });
   return out;
 }
 

@@ -28,7 +28,19 @@ const body = h("main", {});
 function showTabs(): void {
   replaceChildren(
     tabs,
-    ...(Object.keys(views) as ViewName[]).map((name) => h("button", { role: "tab", class: name === active ? "active" : "", "aria-selected": String(name === active), "data-tab": name, onclick: () => ((active = name), showTabs(), schedule(true)) }, name)),
+    ...(Object.keys(views) as ViewName[]).map((name) =>
+      h(
+        "button",
+        {
+          role: "tab",
+          class: name === active ? "active" : "",
+          "aria-selected": String(name === active),
+          "data-tab": name,
+          onclick: () => ((active = name), showTabs(), schedule(true)),
+        },
+        name,
+      ),
+    ),
   );
   replaceChildren(body, views[active].el);
 }
@@ -89,7 +101,11 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       timeline.stopped = training.stopped = m.state === "stopped";
       schedule(true);
       // "reconnected" is news for a moment, not a state
-      if (m.state === "connected" && lostConnection) setTimeout(() => banner.textContent === "Reconnected: the events missed meanwhile were replayed." && ((banner.textContent = ""), (banner.className = "banner")), 8000);
+      if (m.state === "connected" && lostConnection)
+        setTimeout(
+          () => banner.textContent === "Reconnected: the events missed meanwhile were replayed." && ((banner.textContent = ""), (banner.className = "banner")),
+          8000,
+        );
       if (m.state === "reconnecting" && seenConnected) lostConnection = true;
       if (m.state === "connected") seenConnected = true;
       break;
@@ -100,7 +116,7 @@ window.addEventListener("message", (e: MessageEvent<HostToPanel>) => {
       assetFailed(m.url, m.error);
       break;
     case "actionResult":
-      actionError = m.ok ? null : m.error ?? "failed";
+      actionError = m.ok ? null : (m.error ?? "failed");
       timeline.actionSettled(m.ok);
       schedule(true);
       break;

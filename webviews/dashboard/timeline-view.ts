@@ -44,7 +44,18 @@ export class TimelineView {
   }
 
   render(s: ProjectSnapshot, actionError: string | null): void {
-    const key = JSON.stringify([s.stages, s.waiting, s.plans, s.suggestions, s.export.ready, s.best, this.planDraft !== null, this.promptDraft !== null, actionError, this.stopped]);
+    const key = JSON.stringify([
+      s.stages,
+      s.waiting,
+      s.plans,
+      s.suggestions,
+      s.export.ready,
+      s.best,
+      this.planDraft !== null,
+      this.promptDraft !== null,
+      actionError,
+      this.stopped,
+    ]);
     if (key === this.rendered) return; // keep an editor being typed in intact
     this.rendered = key;
     const list = h(
@@ -83,10 +94,29 @@ export class TimelineView {
     return h(
       "div",
       { class: "project-actions" },
-      stale.length ? h("button", { "data-action": "rerun-stale", onclick: () => this.send({ type: "rerunStale" }), title: `Brings ${stale.map((id) => STAGE_TITLES[id]).join(", ")} up to date` }, `Re-run ${stale.length} stale stage${stale.length > 1 ? "s" : ""}`) : null,
+      stale.length
+        ? h(
+            "button",
+            {
+              "data-action": "rerun-stale",
+              onclick: () => this.send({ type: "rerunStale" }),
+              title: `Brings ${stale.map((id) => STAGE_TITLES[id]).join(", ")} up to date`,
+            },
+            `Re-run ${stale.length} stale stage${stale.length > 1 ? "s" : ""}`,
+          )
+        : null,
       s.assets.notebook ? h("button", { class: "secondary", onclick: () => this.send({ type: "openNotebook" }) }, "Open notebook") : null,
       trained ? h("button", { class: "secondary", onclick: () => this.send({ type: "exportZip" }) }, "Export zip") : null,
-      h("button", { class: "secondary", "data-action": "upload", onclick: () => this.send({ type: "upload" }), title: "Use another data file: the stages from the data on run again" }, "Upload data…"),
+      h(
+        "button",
+        {
+          class: "secondary",
+          "data-action": "upload",
+          onclick: () => this.send({ type: "upload" }),
+          title: "Use another data file: the stages from the data on run again",
+        },
+        "Upload data…",
+      ),
     );
   }
 
@@ -95,10 +125,29 @@ export class TimelineView {
       "div",
       { class: "actions stage-actions" },
       id === "TRAIN" && canResumeSearch(s)
-        ? h("button", { "data-action": "resume", onclick: () => this.send({ type: "retry", resume: true }), title: "Keep the runs it finished and spend the rest of its time budget" }, "Resume the search")
+        ? h(
+            "button",
+            {
+              "data-action": "resume",
+              onclick: () => this.send({ type: "retry", resume: true }),
+              title: "Keep the runs it finished and spend the rest of its time budget",
+            },
+            "Resume the search",
+          )
         : null,
-      h("button", { class: id === "TRAIN" && canResumeSearch(s) ? "secondary" : "", "data-action": "retry", onclick: () => this.send({ type: "retry" }), title: "Run the stage again from its start" }, "Retry"),
-      REQUEST_STAGES.has(id) ? h("button", { class: "secondary", onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, "Edit the request") : null,
+      h(
+        "button",
+        {
+          class: id === "TRAIN" && canResumeSearch(s) ? "secondary" : "",
+          "data-action": "retry",
+          onclick: () => this.send({ type: "retry" }),
+          title: "Run the stage again from its start",
+        },
+        "Retry",
+      ),
+      REQUEST_STAGES.has(id)
+        ? h("button", { class: "secondary", onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, "Edit the request")
+        : null,
       REQUEST_STAGES.has(id) && this.promptDraft !== null ? this.promptEditor((prompt) => this.send({ type: "reparse", prompt })) : null,
     );
   }
@@ -131,27 +180,49 @@ export class TimelineView {
       w.stage_id === "REVIEW_EDIT" ? this.suggestions(s) : null,
       h("div", { class: "actions" }, ...controls),
       this.planDraft && this.planDraft.stage === w.stage_id ? this.planEditor(w.stage_id) : null,
-      this.promptDraft !== null && w.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt) ? this.promptEditor((prompt) => this.send({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.editPrompt, prompt })) : null,
+      this.promptDraft !== null && w.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt)
+        ? this.promptEditor((prompt) => this.send({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.editPrompt, prompt }))
+        : null,
     );
   }
 
   private actionControl(stage: StageId, a: NextAction, pending: Record<string, unknown> | null): HTMLElement {
     if (a.id === GATE_ACTIONS.upload) return h("button", { "data-action": a.id, onclick: () => this.send({ type: "upload" }) }, `${a.label}…`);
     if (a.id === GATE_ACTIONS.edit) {
-      return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.planDraft = { stage, text: JSON.stringify(pending ?? {}, null, 2) }), this.refresh()) }, a.label);
+      return h(
+        "button",
+        {
+          class: "secondary",
+          "data-action": a.id,
+          onclick: () => ((this.planDraft = { stage, text: JSON.stringify(pending ?? {}, null, 2) }), this.refresh()),
+        },
+        a.label,
+      );
     }
     if (a.id === GATE_ACTIONS.editPrompt) {
       return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, a.label);
     }
     if (a.choices?.length) {
       // a picker: each choice with what the data says of it
-      const select = h("select", { "aria-label": a.label, "data-choices": a.id }, ...a.choices.map((c) => h("option", { value: c.value }, c.description ? `${c.label} — ${c.description}` : c.label)));
+      const select = h(
+        "select",
+        { "aria-label": a.label, "data-choices": a.id },
+        ...a.choices.map((c) => h("option", { value: c.value }, c.description ? `${c.label} — ${c.description}` : c.label)),
+      );
       const field = a.id === GATE_ACTIONS.setTask ? "task_type" : "target";
       return h(
         "span",
         { class: "choice" },
         h("label", {}, `${a.label}: `, select),
-        h("button", { class: "secondary", "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id, [field]: select.value } as PanelToHost) }, "Apply"),
+        h(
+          "button",
+          {
+            class: "secondary",
+            "data-action": a.id,
+            onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id, [field]: select.value } as PanelToHost),
+          },
+          "Apply",
+        ),
       );
     }
     return h("button", { "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id }) }, a.label);
@@ -174,7 +245,12 @@ export class TimelineView {
       "div",
       { class: "plan-edit" },
       textarea,
-      h("div", { class: "actions" }, h("button", { "data-action": "approve-edited", onclick: approve }, "Approve edited plan"), h("button", { class: "secondary", onclick: () => ((this.planDraft = null), this.refresh()) }, "Discard the edit")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { "data-action": "approve-edited", onclick: approve }, "Approve edited plan"),
+        h("button", { class: "secondary", onclick: () => ((this.planDraft = null), this.refresh()) }, "Discard the edit"),
+      ),
       problem,
     );
   }
@@ -195,8 +271,21 @@ export class TimelineView {
             h("strong", {}, sg.title),
             ` (${STAGE_TITLES[sg.stage_id]}): ${sg.detail} `,
             sg.cell_edit
-              ? h("button", { class: "link", "data-apply": sg.id, onclick: () => this.send({ type: "applySuggestion", id: sg.id }), title: `Put this edit in the ${STAGE_TITLES[sg.stage_id]} cell, run it, and re-run the stages after it` }, "Apply and run")
-              : h("button", { class: "link", onclick: () => this.send({ type: "openNotebook" }), title: `Edit the ${STAGE_TITLES[sg.stage_id]} cell and run it` }, "Open the notebook"),
+              ? h(
+                  "button",
+                  {
+                    class: "link",
+                    "data-apply": sg.id,
+                    onclick: () => this.send({ type: "applySuggestion", id: sg.id }),
+                    title: `Put this edit in the ${STAGE_TITLES[sg.stage_id]} cell, run it, and re-run the stages after it`,
+                  },
+                  "Apply and run",
+                )
+              : h(
+                  "button",
+                  { class: "link", onclick: () => this.send({ type: "openNotebook" }), title: `Edit the ${STAGE_TITLES[sg.stage_id]} cell and run it` },
+                  "Open the notebook",
+                ),
           ),
         ),
       ),

@@ -20,7 +20,12 @@ function curveSpec(title: string, logScale: boolean): Record<string, unknown> {
   // padded, so a one-shot fit's point at x = 0 is drawn whole, not cut by the axis
   const x = { field: "x", type: "quantitative", title: "step, or seconds since the run started", scale: { padding: 6, nice: false } };
   // the legend's symbols drawn solid: they would otherwise take the faint band layer's opacity
-  const color = { field: "series", type: "nominal", title: "run (click to pick)", legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3, labelLimit: 320 } };
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: "run (click to pick)",
+    legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3, labelLimit: 320 },
+  };
   // a click on a legend entry picks that series (shift-click adds); the others fade
   const picked = { condition: { param: "pick", value: 1 }, value: 0.12 };
   const y = (field: string) => ({ field, type: "quantitative", title: null, scale: { zero: false, type: logScale ? "log" : "linear" } });
@@ -55,7 +60,9 @@ const BOARD_ROWS = 10;
 
 /** A run's settings for its tooltip: "alpha 0.1, max_depth 8". */
 function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params).map(([k, v]) => `${k} ${typeof v === "number" ? formatNumber(v) : String(v)}`).join(", ");
+  return Object.entries(params)
+    .map(([k, v]) => `${k} ${typeof v === "number" ? formatNumber(v) : String(v)}`)
+    .join(", ");
 }
 
 export class TrainingView {
@@ -88,7 +95,11 @@ export class TrainingView {
     slider.addEventListener("input", () => ((this.weight = Number(slider.value)), this.rerender()));
     const axis = h("select", { "aria-label": "x axis" }, h("option", { value: "step" }, "step"), h("option", { value: "wall" }, "wall-clock (s)"));
     axis.addEventListener("change", () => ((this.xAxis = axis.value as "step" | "wall"), this.rerender()));
-    const top = h("select", { "aria-label": "runs shown", "data-control": "top-runs" }, ...[5, 10, 0].map((n) => h("option", { value: String(n) }, n ? `top ${n} runs` : "all runs")));
+    const top = h(
+      "select",
+      { "aria-label": "runs shown", "data-control": "top-runs" },
+      ...[5, 10, 0].map((n) => h("option", { value: String(n) }, n ? `top ${n} runs` : "all runs")),
+    );
     top.addEventListener("change", () => ((this.topRuns = Number(top.value)), this.rerender()));
     const filter = h("input", { type: "search", placeholder: "filter runs (model or run id)", "aria-label": "run filter", "data-control": "run-filter" });
     filter.addEventListener("input", () => ((this.runFilter = filter.value.trim().toLowerCase()), this.rerender()));
@@ -102,7 +113,13 @@ export class TrainingView {
       this.metric = new VegaChart(this.metricEl, curveSpec("primary metric", this.logScale), "points");
       this.rerender();
     });
-    this.controls.append(h("label", {}, "show ", top), filter, h("label", {}, " smoothing ", slider), h("label", {}, " x-axis ", axis), h("label", {}, log, " log scale"));
+    this.controls.append(
+      h("label", {}, "show ", top),
+      filter,
+      h("label", {}, " smoothing ", slider),
+      h("label", {}, " x-axis ", axis),
+      h("label", {}, log, " log scale"),
+    );
     this.el.append(
       h("h2", {}, "Training"),
       this.progress,
@@ -126,7 +143,10 @@ export class TrainingView {
     const s = store.snapshot;
     const ranked = s.leaderboard.map((r) => r.run_id).filter((id): id is string => Boolean(id && s.runs[id]));
     // runs of earlier passes (before a retry or a rewind) are in the log, not on this board: not drawn
-    const rest = store.runs().map((r) => r.runId).filter((id) => !ranked.includes(id) && s.runs[id]?.status === "running");
+    const rest = store
+      .runs()
+      .map((r) => r.runId)
+      .filter((id) => !ranked.includes(id) && s.runs[id]?.status === "running");
     const all = [...ranked, ...rest].map((runId) => ({ runId, modelId: s.runs[runId]!.model_id }));
     const matching = this.runFilter ? all.filter((r) => `${r.modelId} ${r.runId}`.toLowerCase().includes(this.runFilter)) : all;
     return { shown: this.topRuns ? matching.slice(0, this.topRuns) : matching, total: all.length };
@@ -151,7 +171,12 @@ export class TrainingView {
             values.push({ x: 0, raw: last.value, smooth: last.value, lo: last.value, hi: last.value, series: `${series} (one-shot)` });
             continue;
           }
-          for (const p of toDrawPoints(points, { weight: this.weight, xAxis: this.xAxis, t0: store.runStarted.get(runId) ?? t0, maxPoints: MAX_DRAWN_POINTS })) {
+          for (const p of toDrawPoints(points, {
+            weight: this.weight,
+            xAxis: this.xAxis,
+            t0: store.runStarted.get(runId) ?? t0,
+            maxPoints: MAX_DRAWN_POINTS,
+          })) {
             if (this.logScale && !(p.lo > 0)) continue; // log axes hold positive values only
             values.push({ ...p, series });
           }
@@ -172,7 +197,13 @@ export class TrainingView {
           const p = store.progress.get(r.run_id);
           const frac = p && p.steps ? p.step / p.steps : 0;
           const bar = h("progress", { max: "1", value: String(frac) });
-          return h("div", { class: "run-progress" }, h("span", {}, `${r.model_id}${r.simulated ? " (one-shot fit, paced)" : ""}`), bar, h("span", {}, p ? `${p.step}/${p.steps}${p.eta_s !== null ? ` · ETA ≤ ${formatNumber(p.eta_s, 1)} s` : ""}` : "starting"));
+          return h(
+            "div",
+            { class: "run-progress" },
+            h("span", {}, `${r.model_id}${r.simulated ? " (one-shot fit, paced)" : ""}`),
+            bar,
+            h("span", {}, p ? `${p.step}/${p.steps}${p.eta_s !== null ? ` · ETA ≤ ${formatNumber(p.eta_s, 1)} s` : ""}` : "starting"),
+          );
         }),
     );
 
@@ -185,8 +216,20 @@ export class TrainingView {
     const settings = distinguishingSettings(s.leaderboard);
     replaceChildren(
       this.board,
-      interrupted ? h("p", { class: "banner warn", "data-state": "interrupted" }, `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. On the Timeline, Resume the search to carry on from them, or Retry to start it over.`) : null,
-      best ? h("p", { class: "best" }, `Best: ${best.model_id}, ${validation} ${best.metric.name} ${formatNumber(best.metric.value)}${bestTest ? `; test ${bestTest.name} ${formatNumber(bestTest.value)} (held-out rows, looked at once)` : ""}`) : null,
+      interrupted
+        ? h(
+            "p",
+            { class: "banner warn", "data-state": "interrupted" },
+            `This search was interrupted (${s.stages.TRAIN.message}); the runs below are what it had. On the Timeline, Resume the search to carry on from them, or Retry to start it over.`,
+          )
+        : null,
+      best
+        ? h(
+            "p",
+            { class: "best" },
+            `Best: ${best.model_id}, ${validation} ${best.metric.name} ${formatNumber(best.metric.value)}${bestTest ? `; test ${bestTest.name} ${formatNumber(bestTest.value)} (held-out rows, looked at once)` : ""}`,
+          )
+        : null,
       h(
         "table",
         { "data-runs": String(s.leaderboard.length) },
@@ -211,7 +254,7 @@ export class TrainingView {
               h("td", {}, r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : "–"),
               h("td", {}, r.runtime_s.toFixed(3)),
               h("td", {}, r.predict_us_per_row !== undefined ? r.predict_us_per_row.toFixed(2) : "–"),
-              h("td", {}, interrupted && r.status !== "success" ? "interrupted" : r.status ?? ""),
+              h("td", {}, interrupted && r.status !== "success" ? "interrupted" : (r.status ?? "")),
             ),
           ),
         ),
@@ -227,8 +270,16 @@ export class TrainingView {
     );
     const latest = [...store.resources.values()].at(-1);
     const training = s.stages.TRAIN.status === "running" && !this.stopped;
-    replaceChildren(this.stats, latest && training ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`) : null);
-    this.logs.textContent = store.logs.slice(-200).map((l) => `${new Date(l.ts * 1000).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.text}`).join("\n");
+    replaceChildren(
+      this.stats,
+      latest && training
+        ? h("p", {}, `CPU ${formatNumber(latest.cpu_pct, 1)}% · RAM ${formatNumber(latest.ram_mb, 0)} MB · ${formatNumber(latest.step_per_sec, 1)} steps/s`)
+        : null,
+    );
+    this.logs.textContent = store.logs
+      .slice(-200)
+      .map((l) => `${new Date(l.ts * 1000).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.text}`)
+      .join("\n");
     this.renderArtifacts(store);
   }
 
@@ -254,8 +305,21 @@ export class TrainingView {
           drawn = true;
           for (const a of byRun.get(runId)!) {
             const el = h("div", { class: "chart artifact" });
-            details.append(h("h4", {}, a.kind.replace(/_READY$/, "").replace(/_/g, " ").toLowerCase()), el);
-            fetchAsset(a.url).then((json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite), (err: Error) => (el.textContent = err.message));
+            details.append(
+              h(
+                "h4",
+                {},
+                a.kind
+                  .replace(/_READY$/, "")
+                  .replace(/_/g, " ")
+                  .toLowerCase(),
+              ),
+              el,
+            );
+            fetchAsset(a.url).then(
+              (json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite),
+              (err: Error) => (el.textContent = err.message),
+            );
           }
         });
         return details;

@@ -11,12 +11,20 @@ export function activate() {
     renderOutputItem(item: OutputItem, element: HTMLElement) {
       const spec = item.json() as Record<string, unknown>;
       const fg = getComputedStyle(document.body).getPropertyValue("--vscode-foreground").trim() || "#444";
-      void embed(element, { width: "container", ...spec, config: { background: "transparent", axis: { labelColor: fg, titleColor: fg }, legend: { labelColor: fg, titleColor: fg }, title: { color: fg } } } as never, {
-        ast: true,
-        expr: expressionInterpreter,
-        actions: false,
-        renderer: "svg",
-      });
+      void embed(
+        element,
+        {
+          width: "container",
+          ...spec,
+          config: { background: "transparent", axis: { labelColor: fg, titleColor: fg }, legend: { labelColor: fg, titleColor: fg }, title: { color: fg } },
+        } as never,
+        {
+          ast: true,
+          expr: expressionInterpreter,
+          actions: false,
+          renderer: "svg",
+        },
+      );
     },
   };
 }

@@ -74,7 +74,12 @@ async function fitNetwork(spec: NetworkSpec, input: FitInput, params: Params, ho
     yScale = Math.sqrt(y.reduce((s, v) => s + (v - yCenter) ** 2, 0) / n) || 1;
   }
   const targets = (y: Float64Array | Int32Array) =>
-    task === "regression" ? tf.tensor2d(Float32Array.from(y, (v) => (v - yCenter) / yScale), [y.length, 1]) : tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), k);
+    task === "regression"
+      ? tf.tensor2d(
+          Float32Array.from(y, (v) => (v - yCenter) / yScale),
+          [y.length, 1],
+        )
+      : tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), k);
   const xTrain = tf.tensor2d(Float32Array.from(train.x.data), [n, d]);
   const yTrain = targets(train.y);
   const xVal = tf.tensor2d(Float32Array.from(val.x.data), [val.x.rows, d]);
@@ -143,7 +148,7 @@ async function fitNetwork(spec: NetworkSpec, input: FitInput, params: Params, ho
       if (hooks.onStep) {
         let update = 0;
         let norm = 0;
-        for (let i = 0; i < now.length; i++) (update += (now[i]! - before[i]!) ** 2), (norm += now[i]! ** 2);
+        for (let i = 0; i < now.length; i++) ((update += (now[i]! - before[i]!) ** 2), (norm += now[i]! ** 2));
         const scalars: Record<string, { train?: number; val?: number }> = { loss: { train: trainLoss, val: valLoss } };
         if (task === "regression") scalars["rmse"] = { train: Math.sqrt(2 * trainLoss) * yScale, val: Math.sqrt(2 * valLoss) * yScale };
         await hooks.onStep({
@@ -184,7 +189,12 @@ function unflatten(w: Float64Array, sizes: number[]): NetworkState["layers"] {
   for (let i = 1; i < sizes.length; i++) {
     const inputs = sizes[i - 1]!;
     const outputs = sizes[i]!;
-    layers.push({ kernel: Array.from(w.subarray(at, at + inputs * outputs)), bias: Array.from(w.subarray(at + inputs * outputs, at + inputs * outputs + outputs)), inputs, outputs });
+    layers.push({
+      kernel: Array.from(w.subarray(at, at + inputs * outputs)),
+      bias: Array.from(w.subarray(at + inputs * outputs, at + inputs * outputs + outputs)),
+      inputs,
+      outputs,
+    });
     at += inputs * outputs + outputs;
   }
   return layers;
@@ -224,13 +234,29 @@ function fittedNetwork(modelId: string, params: Params, state: NetworkState, ste
       return p;
     },
     save(): SavedModel {
-      return { model_id: modelId, params, task: state.task, n_features: state.layers[0]!.inputs, n_classes: state.task === "classification" ? k : 0, state: state as unknown as Record<string, unknown> };
+      return {
+        model_id: modelId,
+        params,
+        task: state.task,
+        n_features: state.layers[0]!.inputs,
+        n_classes: state.task === "classification" ? k : 0,
+        state: state as unknown as Record<string, unknown>,
+      };
     },
   };
 }
 
 /** The optimised loss of a linear network (no hidden layer) at flattened weights [kernel, bias]. */
-function linearLoss(w: Float64Array, x: Matrix, y: Float64Array | Int32Array, task: LearningTask, k: number, l2: number, yCenter: number, yScale: number): number {
+function linearLoss(
+  w: Float64Array,
+  x: Matrix,
+  y: Float64Array | Int32Array,
+  task: LearningTask,
+  k: number,
+  l2: number,
+  yCenter: number,
+  yScale: number,
+): number {
   const layers = unflatten(w, [x.cols, k]);
   const z = forwardRows(layers, x);
   let s = 0;

@@ -34,7 +34,8 @@ async function load(): Promise<{ tf: Tensorflow; backend: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
   wasm.setWasmPaths(path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep);
-  if (!(await tf.setBackend("wasm"))) throw new Error("TensorFlow.js could not start its WebAssembly backend; reinstall @tensorflow/tfjs-backend-wasm (npm ci)");
+  if (!(await tf.setBackend("wasm")))
+    throw new Error("TensorFlow.js could not start its WebAssembly backend; reinstall @tensorflow/tfjs-backend-wasm (npm ci)");
   await tf.ready();
   return { tf, backend: tf.getBackend() };
 }

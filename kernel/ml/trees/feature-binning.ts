@@ -254,7 +254,12 @@ function binRows(a: BinRowsJob & PartRange): void {
 
 /** Room for `cols` features' edges, in memory a worker can write to. */
 function emptyFlatEdges(cols: number): FlatEdges {
-  return { stride: MAX_BINS, edges: new Float64Array(sharedBytes(8 * cols * MAX_BINS)), counts: new Int32Array(sharedBytes(4 * cols)), categorical: new Uint8Array(sharedBytes(cols)) };
+  return {
+    stride: MAX_BINS,
+    edges: new Float64Array(sharedBytes(8 * cols * MAX_BINS)),
+    counts: new Int32Array(sharedBytes(4 * cols)),
+    categorical: new Uint8Array(sharedBytes(cols)),
+  };
 }
 
 /** The bin edges as JSON (Infinity as a string) and back. */
@@ -263,5 +268,9 @@ export function serialiseMapper(m: BinMapper) {
 }
 
 export function reviveMapper(s: ReturnType<typeof serialiseMapper>): BinMapper {
-  return { edges: s.edges.map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v)))), nBins: Uint16Array.from(s.nBins), categorical: s.categorical };
+  return {
+    edges: s.edges.map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v)))),
+    nBins: Uint16Array.from(s.nBins),
+    categorical: s.categorical,
+  };
 }

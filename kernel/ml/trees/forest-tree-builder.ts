@@ -92,7 +92,7 @@ export class ForestTreeBuilder {
     const value: number[] = [];
     const gain = new Float64Array(cols);
     const newNode = () => {
-      feature.push(-1), threshold.push(0), left.push(-1), right.push(-1);
+      (feature.push(-1), threshold.push(0), left.push(-1), right.push(-1));
       for (let c = 0; c < k; c++) value.push(0);
       return feature.length - 1;
     };
@@ -201,7 +201,7 @@ export class ForestTreeBuilder {
               const sr = sums[c]! - sl;
               score += (sl * sl) / nl + (sr * sr) / nr;
             }
-            if (score > bestScore) (bestScore = score), (bestFeature = f), (bestBin = cutAt);
+            if (score > bestScore) ((bestScore = score), (bestFeature = f), (bestBin = cutAt));
           }
           continue;
         }
@@ -241,7 +241,7 @@ export class ForestTreeBuilder {
           } else {
             let lo = 255;
             let hi = 0;
-            for (let t = 0; t < nTouched; t++) (lo = Math.min(lo, touched[t]!)), (hi = Math.max(hi, touched[t]!));
+            for (let t = 0; t < nTouched; t++) ((lo = Math.min(lo, touched[t]!)), (hi = Math.max(hi, touched[t]!)));
             let m = 0;
             for (let b = lo; b <= hi; b++) if (hist[b * stride + k]! > 0) touched[m++] = b;
           }

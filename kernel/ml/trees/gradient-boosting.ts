@@ -115,7 +115,13 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
       if (hooks.signal?.aborted) throw new FitCancelled();
       if (k > 1) softmaxRows(raw, n, k, probs);
       for (let c = 0; c < k; c++) {
-        runInParts<GradientJob>(workers, gradientRows, { loss, y: sharedY, raw, k, c, probs, grad, hess, delta: num("huber_delta") }, n, PARALLEL_GRADIENT_MIN_ROWS);
+        runInParts<GradientJob>(
+          workers,
+          gradientRows,
+          { loss, y: sharedY, raw, k, c, probs, grad, hess, delta: num("huber_delta") },
+          n,
+          PARALLEL_GRADIENT_MIN_ROWS,
+        );
         const m = sampleRows(rows, n, num("subsample"), random);
         const features = sampleFeatures(train.x.cols, num("colsample"), random);
         const { tree, leaves } = grower.grow(rows.subarray(0, m), grad, hess, loss === "squared_error", {
@@ -197,7 +203,14 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
       return Array.from(total, (v) => v / sum);
     },
     save(): SavedModel {
-      return { model_id: "hist_gbdt", params, task: loss === "log_loss" ? "classification" : "regression", n_features: state.mapper.edges.length, n_classes: loss === "log_loss" ? Math.max(2, k) : 0, state: serialiseState(state) };
+      return {
+        model_id: "hist_gbdt",
+        params,
+        task: loss === "log_loss" ? "classification" : "regression",
+        n_features: state.mapper.edges.length,
+        n_classes: loss === "log_loss" ? Math.max(2, k) : 0,
+        state: serialiseState(state),
+      };
     },
   };
 }
@@ -286,7 +299,14 @@ function meanLoss(loss: Loss, y: Float64Array | Int32Array, raw: Float64Array, k
       }
     } else {
       const d = raw[i]! - y[i]!;
-      s += loss === "squared_error" ? 0.5 * d * d : loss === "absolute_error" ? Math.abs(d) : Math.abs(d) <= delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta);
+      s +=
+        loss === "squared_error"
+          ? 0.5 * d * d
+          : loss === "absolute_error"
+            ? Math.abs(d)
+            : Math.abs(d) <= delta
+              ? 0.5 * d * d
+              : delta * (Math.abs(d) - 0.5 * delta);
     }
   }
   return s / n;

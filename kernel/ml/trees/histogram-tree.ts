@@ -142,12 +142,24 @@ export class TreeGrower {
     const perShard = Math.ceil(rows / nShards) + 1;
     this.shards = Array.from({ length: nShards }, () => {
       const f64 = () => new Float64Array(sharedBytes(perShard * 8));
-      return makeRowShard({
-        columns, slots, totalRows: rows, cols, offsets: this.offsets, ...this.shared,
-        rows: new Uint32Array(sharedBytes(perShard * 4)), ordG: f64(), ordHC: f64(),
-        scratch: new Uint32Array(sharedBytes(perShard * 4)), scratchG: f64(), scratchHC: f64(),
-        hist: new Float64Array(sharedBytes(this.histSize * 16)),
-      }, bigTable(rows, cols));
+      return makeRowShard(
+        {
+          columns,
+          slots,
+          totalRows: rows,
+          cols,
+          offsets: this.offsets,
+          ...this.shared,
+          rows: new Uint32Array(sharedBytes(perShard * 4)),
+          ordG: f64(),
+          ordHC: f64(),
+          scratch: new Uint32Array(sharedBytes(perShard * 4)),
+          scratchG: f64(),
+          scratchHC: f64(),
+          hist: new Float64Array(sharedBytes(this.histSize * 16)),
+        },
+        bigTable(rows, cols),
+      );
     });
     this.workers.forEach((w, i) => w.start(ShardOp.Init, [], this.shards[i + 1]!.m));
     for (const w of this.workers) w.finish();
@@ -172,10 +184,24 @@ export class TreeGrower {
    * `constantHessian` skips hessian sums when every hessian is 1 (squared error).
    */
   grow(rows: Uint32Array, grad: Float64Array, hess: Float64Array, constantHessian: boolean, p: TreeParams): { tree: Tree; leaves: LeafRows[] } {
-    const nodes = { feature: [] as number[], threshold: [] as number[], missingLeft: [] as number[], cat: [] as (Uint32Array | null)[], left: [] as number[], right: [] as number[], value: [] as number[] };
+    const nodes = {
+      feature: [] as number[],
+      threshold: [] as number[],
+      missingLeft: [] as number[],
+      cat: [] as (Uint32Array | null)[],
+      left: [] as number[],
+      right: [] as number[],
+      value: [] as number[],
+    };
     const gainByFeature = new Float64Array(this.data.cols);
     const newNode = () => {
-      nodes.feature.push(-1), nodes.threshold.push(0), nodes.missingLeft.push(0), nodes.cat.push(null), nodes.left.push(-1), nodes.right.push(-1), nodes.value.push(0);
+      (nodes.feature.push(-1),
+        nodes.threshold.push(0),
+        nodes.missingLeft.push(0),
+        nodes.cat.push(null),
+        nodes.left.push(-1),
+        nodes.right.push(-1),
+        nodes.value.push(0));
       return nodes.feature.length - 1;
     };
     const features = p.features ?? Int32Array.from({ length: this.data.cols }, (_, f) => f);
@@ -203,9 +229,17 @@ export class TreeGrower {
       rootRanges[2 * t + 1] = b - a;
     });
     const parallel = rows.length * features.length >= PARALLEL_MIN_WORK;
-    this.onShards(parallel, (t) => [ShardOp.Begin, [rootRanges[2 * t + 1]!, constantHessian ? 1 : 0]], (shard, t) => shard.begin(rootRanges[2 * t + 1]!, constantHessian, this.scale));
+    this.onShards(
+      parallel,
+      (t) => [ShardOp.Begin, [rootRanges[2 * t + 1]!, constantHessian ? 1 : 0]],
+      (shard, t) => shard.begin(rootRanges[2 * t + 1]!, constantHessian, this.scale),
+    );
     const rootHist = this.newHist();
-    const rootOnWorkers = this.onShards(parallel, (t) => [ShardOp.Histogram, [0, rootRanges[2 * t + 1]!, features.length]], (shard, t) => shard.histogram(0, rootRanges[2 * t + 1]!, features.length, rootHist));
+    const rootOnWorkers = this.onShards(
+      parallel,
+      (t) => [ShardOp.Histogram, [0, rootRanges[2 * t + 1]!, features.length]],
+      (shard, t) => shard.histogram(0, rootRanges[2 * t + 1]!, features.length, rootHist),
+    );
     if (rootOnWorkers) this.mergeShardHistograms(rootHist);
     const root: Candidate = { node: newNode(), ranges: rootRanges, n: rows.length, depth: 0, hist: rootHist, G, H, split: null };
     root.split = this.bestSplit(root, features, p);
@@ -265,7 +299,8 @@ export class TreeGrower {
    */
   private splitNode(c: Candidate, s: Split, nFeatures: number): { left: Candidate; right: Candidate } {
     const goLeft = this.shared.goLeft;
-    for (let b = 0; b < 256; b++) goLeft[b] = s.catBits ? (s.catBits[b >> 5]! >>> (b & 31)) & 1 : b === MISSING_BIN ? Number(s.missingLeft) : Number(b <= s.threshold);
+    for (let b = 0; b < 256; b++)
+      goLeft[b] = s.catBits ? (s.catBits[b >> 5]! >>> (b & 31)) & 1 : b === MISSING_BIN ? Number(s.missingLeft) : Number(b <= s.threshold);
     const leftSmaller = s.CL <= c.n - s.CL;
     const smallHist = this.newHist();
     const r = c.ranges;
@@ -292,8 +327,26 @@ export class TreeGrower {
       rightRanges[2 * t + 1] = r[2 * t + 1]!;
     }
     const largeHist = subtract(c.hist, smallHist);
-    const left: Candidate = { node: -1, ranges: leftRanges, n: s.CL, depth: c.depth + 1, hist: leftSmaller ? smallHist : largeHist, G: s.GL, H: s.HL, split: null };
-    const right: Candidate = { node: -1, ranges: rightRanges, n: c.n - s.CL, depth: c.depth + 1, hist: leftSmaller ? largeHist : smallHist, G: c.G - s.GL, H: c.H - s.HL, split: null };
+    const left: Candidate = {
+      node: -1,
+      ranges: leftRanges,
+      n: s.CL,
+      depth: c.depth + 1,
+      hist: leftSmaller ? smallHist : largeHist,
+      G: s.GL,
+      H: s.HL,
+      split: null,
+    };
+    const right: Candidate = {
+      node: -1,
+      ranges: rightRanges,
+      n: c.n - s.CL,
+      depth: c.depth + 1,
+      hist: leftSmaller ? largeHist : smallHist,
+      G: c.G - s.GL,
+      H: c.H - s.HL,
+      split: null,
+    };
     return { left, right };
   }
 
@@ -303,7 +356,12 @@ export class TreeGrower {
    * Local runs add into the caller's histogram; workers write their own, to be merged: says
    * whether workers ran.
    */
-  private onShards(parallel: boolean, message: (t: number) => [ShardOp, number[]], local: (shard: RowShard, t: number) => void, result?: (t: number, value: number) => void): boolean {
+  private onShards(
+    parallel: boolean,
+    message: (t: number) => [ShardOp, number[]],
+    local: (shard: RowShard, t: number) => void,
+    result?: (t: number, value: number) => void,
+  ): boolean {
     if (!parallel || this.workers.length === 0) {
       this.shards.forEach((shard, t) => local(shard, t));
       return false;
@@ -352,7 +410,7 @@ export class TreeGrower {
         const cm = countOf(hist[o + 1]!, scale);
         const hm = hessianOf(hist[o + 1]!, cm, scale);
         const s = this.categoricalSplit(hist, o, nb, f, G, H, n, parentScore, p, gm, hm, cm);
-        if (s && s.gain > bestGain) (best = s), (bestGain = s.gain);
+        if (s && s.gain > bestGain) ((best = s), (bestGain = s.gain));
         continue;
       }
       // the left side's count and hessian stay packed in one running sum, as in the histogram
@@ -385,7 +443,7 @@ export class TreeGrower {
           const HL = HCL - CL * scale;
           if (HL >= minHess && H - HL >= minHess) {
             const score = (GL * GL) / (HL + l2) + ((G - GL) * (G - GL)) / (H - HL + l2);
-            if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = false), (fGL = GL), (fHL = HL), (fCL = CL);
+            if (score > fScore) ((fScore = score), (fBin = b), (fMissingLeft = false), (fGL = GL), (fHL = HL), (fCL = CL));
           }
         }
         // or to the left
@@ -397,7 +455,7 @@ export class TreeGrower {
             const gl = GL + gm;
             if (hl >= minHess && H - hl >= minHess) {
               const score = (gl * gl) / (hl + l2) + ((G - gl) * (G - gl)) / (H - hl + l2);
-              if (score > fScore) (fScore = score), (fBin = b), (fMissingLeft = true), (fGL = gl), (fHL = hl), (fCL = cl);
+              if (score > fScore) ((fScore = score), (fBin = b), (fMissingLeft = true), (fGL = gl), (fHL = hl), (fCL = cl));
             }
           }
         }
@@ -411,7 +469,20 @@ export class TreeGrower {
     return best;
   }
 
-  private categoricalSplit(hist: Hist, o: number, nb: number, f: number, G: number, H: number, n: number, parentScore: number, p: TreeParams, gm: number, hm: number, cm: number): Split | null {
+  private categoricalSplit(
+    hist: Hist,
+    o: number,
+    nb: number,
+    f: number,
+    G: number,
+    H: number,
+    n: number,
+    parentScore: number,
+    p: TreeParams,
+    gm: number,
+    hm: number,
+    cm: number,
+  ): Split | null {
     const scale = this.scale;
     const cats: number[] = [];
     const g = new Float64Array(nb);

@@ -70,7 +70,8 @@ function featuresPerNode(setting: string | number | boolean | undefined, cols: n
   if (s === "sqrt") return Math.max(1, Math.floor(Math.sqrt(cols)));
   if (s === "log2") return Math.max(1, Math.floor(Math.log2(cols)));
   const v = Number(s);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`max_features must be "sqrt", "log2", a fraction in (0, 1] or a count of features; got ${String(setting)}`);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new Error(`max_features must be "sqrt", "log2", a fraction in (0, 1] or a count of features; got ${String(setting)}`);
   return Math.min(cols, Math.max(1, v <= 1 ? Math.round(v * cols) : Math.floor(v)));
 }
 
@@ -193,7 +194,14 @@ function fittedForest(modelId: string, params: Params, state: ForestState, steps
       return Array.from(total, (v) => v / all);
     },
     save(): SavedModel {
-      return { model_id: modelId, params, task: classification ? "classification" : "regression", n_features: mapper.edges.length, n_classes: classification ? nClasses : 0, state: serialiseState(state) };
+      return {
+        model_id: modelId,
+        params,
+        task: classification ? "classification" : "regression",
+        n_features: mapper.edges.length,
+        n_classes: classification ? nClasses : 0,
+        state: serialiseState(state),
+      };
     },
   };
 }
@@ -204,7 +212,14 @@ function serialiseState(s: ForestState) {
     nClasses: s.nClasses,
     k: s.k,
     mapper: serialiseMapper(s.mapper),
-    trees: s.trees.map((t) => ({ feature: Array.from(t.feature), threshold: Array.from(t.threshold), left: Array.from(t.left), right: Array.from(t.right), value: Array.from(t.value), gain: Array.from(t.gain) })),
+    trees: s.trees.map((t) => ({
+      feature: Array.from(t.feature),
+      threshold: Array.from(t.threshold),
+      left: Array.from(t.left),
+      right: Array.from(t.right),
+      value: Array.from(t.value),
+      gain: Array.from(t.gain),
+    })),
   };
 }
 
@@ -215,6 +230,13 @@ function reviveState(raw: Record<string, unknown>): ForestState {
     nClasses: s.nClasses,
     k: s.k,
     mapper: reviveMapper(s.mapper),
-    trees: s.trees.map((t) => ({ feature: Int32Array.from(t.feature), threshold: Uint8Array.from(t.threshold), left: Int32Array.from(t.left), right: Int32Array.from(t.right), value: Float64Array.from(t.value), gain: Float64Array.from(t.gain) })),
+    trees: s.trees.map((t) => ({
+      feature: Int32Array.from(t.feature),
+      threshold: Uint8Array.from(t.threshold),
+      left: Int32Array.from(t.left),
+      right: Int32Array.from(t.right),
+      value: Float64Array.from(t.value),
+      gain: Float64Array.from(t.gain),
+    })),
   };
 }

@@ -79,7 +79,9 @@ function workerLoop(compile: typeof compileFunctionText, shardSource: string): v
   }
 }
 
-const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileFunctionText.toString()}, ${JSON.stringify(rowShard.toString())});`].join("\n");
+const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileFunctionText.toString()}, ${JSON.stringify(rowShard.toString())});`].join(
+  "\n",
+);
 
 class ShardWorker {
   readonly control = new SharedArrayBuffer(INT_SLOTS * 4 + 8);
@@ -147,7 +149,8 @@ export function runInParts<A extends object>(workers: ShardWorker[], job: (a: A 
   const parts = Math.min(workers.length + 1, Math.floor(n / minPerThread));
   if (parts <= 1) return job({ ...args, from: 0, to: n });
   for (const [key, value] of Object.entries(args)) {
-    if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) throw new Error(`runInParts: ${key} is not in shared memory, so the workers' writes to it would be lost`);
+    if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer))
+      throw new Error(`runInParts: ${key} is not in shared memory, so the workers' writes to it would be lost`);
   }
   const cut = (t: number) => Math.floor((t * n) / parts);
   const source = job.toString();

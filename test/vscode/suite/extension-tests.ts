@@ -32,14 +32,17 @@ export function registerExtensionTests(): void {
     });
 
     it("contributes every command under the AutoML category, and its settings", async () => {
-      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: Array<{ command: string; category: string }>; configuration: { properties: Record<string, unknown> } } };
+      const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+        contributes: { commands: Array<{ command: string; category: string }>; configuration: { properties: Record<string, unknown> } };
+      };
       const registered = await vscode.commands.getCommands(true);
       for (const c of manifest.contributes.commands) {
         assert.equal(c.category, "AutoML");
         assert.ok(registered.includes(c.command), `${c.command} is registered`);
       }
       const config = vscode.workspace.getConfiguration("automl");
-      for (const key of ["autoConfirm", "pacing", "timeBudgetSeconds", "llm.baseUrl", "llm.model"]) assert.notEqual(config.inspect(key)?.defaultValue, undefined, key);
+      for (const key of ["autoConfirm", "pacing", "timeBudgetSeconds", "llm.baseUrl", "llm.model"])
+        assert.notEqual(config.inspect(key)?.defaultValue, undefined, key);
       assert.ok(!Object.keys(manifest.contributes.configuration.properties).some((k) => /key|token|secret|password/i.test(k)), "no secret is a setting");
     });
 
@@ -59,7 +62,10 @@ export function registerExtensionTests(): void {
       projectId = created.project_id;
       const feed = await services.follow(projectId);
       await until(() => feed.snapshot.stages.EXPORT.status === "completed", "the project to finish");
-      await until(() => vscode.window.activeNotebookEditor?.notebook.uri.fsPath.endsWith(path.join(projectId, "notebook.ipynb")) ?? false, "the notebook to open");
+      await until(
+        () => vscode.window.activeNotebookEditor?.notebook.uri.fsPath.endsWith(path.join(projectId, "notebook.ipynb")) ?? false,
+        "the notebook to open",
+      );
       const nb = vscode.window.activeNotebookEditor!.notebook;
       assert.ok(nb.cellCount >= 15, `${nb.cellCount} cells`);
     });
@@ -70,14 +76,19 @@ export function registerExtensionTests(): void {
       await vscode.commands.executeCommand("notebook.selectKernel", { notebookEditor: editor, id: "automl-typescript", extension: EXTENSION_ID });
       await until(() => services.controller.selected.has(nb), "our controller to be selected for the notebook", 20_000);
       const edit = new vscode.WorkspaceEdit();
-      edit.set(nb.uri, [vscode.NotebookEdit.insertCells(nb.cellCount, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'console.log("from the kernel");\n40 + 2', "typescript")])]);
+      edit.set(nb.uri, [
+        vscode.NotebookEdit.insertCells(nb.cellCount, [
+          new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'console.log("from the kernel");\n40 + 2', "typescript"),
+        ]),
+      ]);
       await vscode.workspace.applyEdit(edit);
       const index = nb.cellCount - 1;
       editor.selections = [new vscode.NotebookRange(index, index + 1)];
       editor.revealRange(new vscode.NotebookRange(index, index + 1));
       await new Promise((r) => setTimeout(r, 500)); // let the editor create the new cell's view
       const cell = nb.cellAt(index);
-      const runCell = () => vscode.commands.executeCommand("notebook.cell.execute", { ranges: [{ start: index, end: index + 1 }], document: nb.uri, autoReveal: true });
+      const runCell = () =>
+        vscode.commands.executeCommand("notebook.cell.execute", { ranges: [{ start: index, end: index + 1 }], document: nb.uri, autoReveal: true });
       let ran = 0;
       const executed = services.controller.onDidExecute(() => ran++);
       try {
@@ -93,15 +104,25 @@ export function registerExtensionTests(): void {
           });
         }
         fs.writeFileSync(path.join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, ".automl-cell-run-requests"), String(requests));
-        await until(() => cell.executionSummary?.success !== undefined, `the cell to finish (outputs so far: ${cell.outputs.length}, cells run: ${ran}, controller selected: ${services.controller.selected.has(nb)})`, 60_000);
+        await until(
+          () => cell.executionSummary?.success !== undefined,
+          `the cell to finish (outputs so far: ${cell.outputs.length}, cells run: ${ran}, controller selected: ${services.controller.selected.has(nb)})`,
+          60_000,
+        );
       } finally {
         executed.dispose();
       }
       assert.equal(cell.executionSummary?.success, true);
       assert.ok((cell.executionSummary?.executionOrder ?? 0) > 0);
       const texts = cell.outputs.flatMap((o) => o.items.map((i) => new TextDecoder().decode(i.data)));
-      assert.ok(texts.some((t) => t.includes("from the kernel")), texts.join(" | "));
-      assert.ok(texts.some((t) => t.trim() === "42"), texts.join(" | "));
+      assert.ok(
+        texts.some((t) => t.includes("from the kernel")),
+        texts.join(" | "),
+      );
+      assert.ok(
+        texts.some((t) => t.trim() === "42"),
+        texts.join(" | "),
+      );
       await until(() => services.variables.projectId === projectId, "the variables view to refresh");
     });
 
@@ -119,14 +140,21 @@ export function registerExtensionTests(): void {
       assert.equal(cell.executionSummary?.success, true, "the edited cell ran");
       const newSeed = /seed: (\d+)/.exec(seed.cell_edit.after)![1]!;
       assert.match(fs.readFileSync(nb.uri.fsPath, "utf8"), new RegExp(`seed: ${newSeed},`), "the notebook was saved with the edit");
-      await until(() => feed.snapshot.stages.EXPORT.status === "completed" && Object.keys(feed.snapshot.runs).length > runsBefore, "the stale stages to re-run", 180_000);
+      await until(
+        () => feed.snapshot.stages.EXPORT.status === "completed" && Object.keys(feed.snapshot.runs).length > runsBefore,
+        "the stale stages to re-run",
+        180_000,
+      );
       assert.notEqual(feed.snapshot.split?.seed, seedBefore, "the split took the new seed");
       assert.equal(feed.snapshot.split?.seed, Number(newSeed));
     });
 
     it("opens the dashboard panel for the project", async () => {
       await vscode.commands.executeCommand("automl.openDashboard", projectId);
-      const dashboardTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes("automl.dashboard"));
+      const dashboardTab = () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes("automl.dashboard"));
       await until(() => dashboardTab() !== undefined, "the dashboard tab", 20_000);
       assert.match(dashboardTab()!.label, /^AutoML: classify penguin species/);
     });
