@@ -42,14 +42,14 @@ const nextAction = z.strictObject({
 });
 export type NextAction = z.infer<typeof nextAction>;
 
-const preprocessStep = z.strictObject({
+export const preprocessStepSchema = z.strictObject({
   id: z.string().min(1),
   op: z.enum(["drop_rows_missing_target", "drop_column", "parse_datetime", "impute", "encode_categorical", "scale", "add_missing_indicator"]),
   columns: z.array(z.string()),
   params: jsonObject,
   why: z.string(),
 });
-export type PreprocessStep = z.infer<typeof preprocessStep>;
+export type PreprocessStep = z.infer<typeof preprocessStepSchema>;
 
 const runConfig = z.strictObject({
   task_type: z.enum(TASK_TYPES),
@@ -86,7 +86,13 @@ const point2 = z.strictObject({ x: finite, y: finite });
 
 export const EVENT_SCHEMAS = {
   // ---- global ----
-  STAGE_STATUS: z.strictObject({ stage_id: stageId, status: stageStatus, message: z.string() }),
+  STAGE_STATUS: z.strictObject({
+    stage_id: stageId,
+    status: stageStatus,
+    message: z.string(),
+    /** added: completed by running its notebook cell as the person edited it (not as the stage wrote it) */
+    edited_cell: z.boolean().optional(),
+  }),
   WAITING_CONFIRMATION: z.strictObject({
     stage_id: stageId,
     summary: z.string(),
@@ -176,7 +182,7 @@ export const EVENT_SCHEMAS = {
     stratified: z.boolean(),
     seed: z.number().int(),
   }),
-  PREPROCESS_PLAN: z.strictObject({ steps: z.array(preprocessStep) }),
+  PREPROCESS_PLAN: z.strictObject({ steps: z.array(preprocessStepSchema) }),
 
   // ---- stage 3: training ----
   TRAIN_RUN_STARTED: z.strictObject({

@@ -3,6 +3,7 @@ export * from "./stages";
 export * from "./events";
 export * from "./envelope";
 export * from "./api";
+export * from "./plans";
 export * from "./project-state";
 export * from "./stream-subscription";
 export * from "./conductor-client";

@@ -4,11 +4,14 @@
  */
 import type { AnyEventEnvelope } from "./envelope";
 import { EV, type EventPayload, type FinalMetrics, type MetricValue, type NextAction, type TaskType } from "./events";
+import { isPlanStage, parsePlan, type PlanOf } from "./plans";
 import { STAGE_IDS, wasInterrupted, type StageId, type StageStatus } from "./stages";
 
 export interface StageSnapshot {
   status: StageStatus;
   message: string;
+  /** its results come from its notebook cell as the person edited it (until the stage runs again otherwise) */
+  edited_cell?: boolean;
 }
 
 export interface RunSnapshot {
@@ -21,6 +24,16 @@ export interface RunSnapshot {
   simulated: boolean;
   final_metrics: FinalMetrics | null;
   reason: string | null;
+}
+
+/** A stage's newest plan: as sent (JSON), and as its schema reads it. */
+export interface PlanEntry<P> {
+  plan_json: Record<string, unknown>;
+  /** the plan parsed once, by the reducer; null when it does not fit its stage's schema */
+  plan: P | null;
+  approved: boolean;
+  /** approved with changes made by the person */
+  edited: boolean;
 }
 
 export interface ProjectSnapshot {
@@ -38,7 +51,7 @@ export interface ProjectSnapshot {
   split: EventPayload<"SPLIT_SUMMARY"> | null;
   preprocess_steps: EventPayload<"PREPROCESS_PLAN">["steps"];
   /** the newest plan per stage, and whether it was approved */
-  plans: Partial<Record<StageId, { plan_json: Record<string, unknown>; approved: boolean; /** approved with changes made by the person */ edited: boolean }>>;
+  plans: { [S in StageId]?: PlanEntry<PlanOf<S>> };
   model_candidates: EventPayload<"MODEL_CANDIDATES">["models"];
   selected_models: string[];
   runs: Record<string, RunSnapshot>;
@@ -88,7 +101,9 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
   switch (env.event.name) {
     case EV.STAGE_STATUS: {
       const p = env.event.payload;
-      s.stages[p.stage_id] = { status: p.status, message: p.message };
+      // an edited cell's results stand while they are only stale; any other run replaces them
+      const edited = p.edited_cell ?? (p.status === "stale" && s.stages[p.stage_id].edited_cell === true);
+      s.stages[p.stage_id] = edited ? { status: p.status, message: p.message, edited_cell: true } : { status: p.status, message: p.message };
       if (p.status !== "pending" && p.status !== "stale") s.current_stage = p.stage_id;
       if (s.waiting && s.waiting.stage_id === p.stage_id && p.status !== "waiting") s.waiting = null;
       break;
@@ -97,13 +112,13 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
       s.waiting = { ...env.event.payload };
       break;
     case EV.PLAN_PROPOSED:
-      s.plans[env.event.payload.stage_id] = { plan_json: env.event.payload.plan_json, approved: false, edited: false };
+      setPlan(s, env.event.payload.stage_id, env.event.payload.plan_json, false, false);
       break;
     case EV.PLAN_APPROVED: {
       const p = env.event.payload;
       const prior = s.plans[p.stage_id];
       const edited = p.plan_json !== undefined && JSON.stringify(p.plan_json) !== JSON.stringify(prior?.plan_json);
-      s.plans[p.stage_id] = { plan_json: p.plan_json ?? prior?.plan_json ?? {}, approved: true, edited };
+      setPlan(s, p.stage_id, p.plan_json ?? prior?.plan_json ?? {}, true, edited);
       break;
     }
     case EV.PROMPT_PARSED:
@@ -214,6 +229,17 @@ function mergeFiles(known: ProjectSnapshot["files"], update: ProjectSnapshot["fi
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
 
+function setPlan(s: ProjectSnapshot, stage: StageId, planJson: Record<string, unknown>, approved: boolean, edited: boolean): void {
+  const parsed = isPlanStage(stage) ? parsePlan(stage, planJson) : { ok: true as const, plan: planJson };
+  (s.plans as Partial<Record<StageId, PlanEntry<unknown>>>)[stage] = { plan_json: planJson, plan: parsed.ok ? parsed.plan : null, approved, edited };
+}
+
+/** The approved plan of PREPROCESS or MODEL_SELECT, typed; null before approval (or when it does not parse). */
+export function approvedPlan<S extends "PREPROCESS" | "MODEL_SELECT">(s: ProjectSnapshot, stage: S): PlanOf<S> | null {
+  const entry = s.plans[stage] as PlanEntry<PlanOf<S>> | undefined;
+  return entry?.approved ? entry.plan : null;
+}
+
 export function snapshotFromEvents(projectId: string, events: Iterable<AnyEventEnvelope>): ProjectSnapshot {
   const s = emptySnapshot(projectId);
   for (const e of events) applyEvent(s, e);
@@ -222,7 +248,7 @@ export function snapshotFromEvents(projectId: string, events: Iterable<AnyEventE
 
 /** A search (a time-budgeted TRAIN) that a stop cut short: it can carry on instead of starting over. */
 export function canResumeSearch(s: ProjectSnapshot): boolean {
-  const budget = s.plans.MODEL_SELECT?.plan_json["time_budget_s"];
+  const budget = s.plans.MODEL_SELECT?.plan?.time_budget_s;
   return wasInterrupted(s.stages.TRAIN) && typeof budget === "number" && budget > 0;
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from "../logging/logger";
 import { KernelSession } from "../notebook-kernel/kernel-session";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
+import { renderCell } from "../stages/pipeline-step";
 import type { Project } from "./project";
 
 type Done = Extract<ExecutionMessage, { type: "done" }>;
@@ -71,6 +72,7 @@ export class NotebookRunner {
     const rerun = stage !== undefined && RERUNNABLE.has(p.snapshot.stages[stage].status);
     if (rerun) p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running from the notebook" });
     const result = await session.execute(code, onOutput);
+    const edited = stage !== undefined && this.isEdited(p, stage, code);
     let stale: StageId[] = [];
     if (stage) {
       if (result.status === "ok") session.stagesRun.add(stage);
@@ -80,9 +82,16 @@ export class NotebookRunner {
           result.status === "ok"
             ? "ran from the notebook"
             : `the notebook cell ${result.status === "interrupted" ? "was interrupted" : "failed"}; see its output`;
-        p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: result.status === "ok" ? "completed" : "failed", message });
+        // what the stage proposes from its results (REVIEW_EDIT's suggested edits) follows its cell, as it follows its run
+        if (result.status === "ok") this.propose(p, stage);
+        const status = result.status === "ok" ? "completed" : "failed";
+        p.bus.emit(
+          stage,
+          EV.STAGE_STATUS,
+          status === "completed" && edited ? { stage_id: stage, status, message, edited_cell: true } : { stage_id: stage, status, message },
+        );
       }
-      if (rerun && !warmUp && result.status === "ok" && (stage === "TRAIN" || this.isEdited(p, stage, code))) {
+      if (rerun && !warmUp && result.status === "ok" && (stage === "TRAIN" || edited)) {
         stale = this.machine.markLaterStale(p, stage, `${stage} was re-run from the notebook`);
       }
     }
@@ -167,12 +176,21 @@ export class NotebookRunner {
     });
   }
 
+  private propose(p: Project, stage: StageId): void {
+    try {
+      STAGES[stage].propose?.(p.contextFor(stage));
+    } catch (err) {
+      p.bus.emit(stage, EV.LOG_LINE, {
+        run_id: null,
+        level: "warn",
+        text: `${STAGE_TITLES[stage]}: no proposals after the notebook's run: ${(err as Error).message}`,
+      });
+    }
+  }
+
   /** Whether a stage cell differs from what the stage itself generated. */
   private isEdited(p: Project, stage: StageId, code: string): boolean {
-    const generated = STAGES[stage]
-      .cells(p.contextFor(stage))
-      .filter((c) => c.kind === "code")
-      .map((c) => c.source.trim());
+    const generated = STAGES[stage].code(p.contextFor(stage)).map((c) => renderCell(c).trim());
     return !generated.includes(code.trim());
   }
 

@@ -7,6 +7,7 @@ import { EV, STAGE_IDS, type StageId } from "../../contract";
 import { NOTEBOOK_FILE, readNotebook, renderNotebook } from "../notebook/pipeline-notebook";
 import { ensureNotebookModules } from "../notebook-kernel/notebook-modules";
 import { STAGES } from "../stages";
+import { stageCells } from "../stages/stage";
 import type { Project } from "./project";
 
 export class NotebookWriter {
@@ -19,7 +20,7 @@ export class NotebookWriter {
   write(p: Project, after: StageId): void {
     const sections = STAGE_IDS.filter((s) => p.snapshot.stages[s].status === "completed").map((s) => ({
       stage: s,
-      cells: STAGES[s].cells(p.contextFor(s)),
+      cells: stageCells(STAGES[s], p.contextFor(s)),
     }));
     let existing;
     try {

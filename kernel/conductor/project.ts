@@ -38,7 +38,7 @@ export class Project {
       assets: this.assets,
       pacing: meta.pacing,
       signal: this.abort.signal,
-      standing: async () => ({ leaderboard: this.snapshot.leaderboard, best: this.snapshot.best }),
+      state: async () => this.snapshot,
     });
   }
 

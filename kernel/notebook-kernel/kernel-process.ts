@@ -31,7 +31,7 @@ let executionCount = 0;
 const queue: KernelEvent[] = [];
 let flushScheduled = false;
 const inflight = new Set<Promise<unknown>>();
-const pendingStanding = new Map<string, (v: Awaited<ReturnType<KernelHost["standing"]>>) => void>();
+const pendingState = new Map<string, (v: Awaited<ReturnType<KernelHost["state"]>>) => void>();
 
 function flushEvents(): void {
   flushScheduled = false;
@@ -87,12 +87,12 @@ installKernelHost({
     }
   },
   currentSignal: () => current?.controller.signal ?? new AbortController().signal,
-  standing() {
-    const id = `standing-${Math.random().toString(36).slice(2)}`;
+  state() {
+    const id = `state-${Math.random().toString(36).slice(2)}`;
     flushEvents(); // the conductor must see this cell's runs before it answers
     return new Promise((resolve) => {
-      pendingStanding.set(id, resolve);
-      send({ type: "standing-request", id });
+      pendingState.set(id, resolve);
+      send({ type: "state-request", id });
     });
   },
   display(bundle) {
@@ -258,9 +258,9 @@ process.on("message", (raw) => {
     case "variables":
       send({ type: "variables", id: m.id, variables: Object.keys(executor.locals).map((k) => describe(k, executor.locals[k])) });
       break;
-    case "standing":
-      pendingStanding.get(m.id)?.({ leaderboard: m.leaderboard, best: m.best });
-      pendingStanding.delete(m.id);
+    case "state":
+      pendingState.get(m.id)?.(m.snapshot);
+      pendingState.delete(m.id);
       break;
   }
 });

@@ -1,6 +1,5 @@
 /** Messages between the conductor and a notebook kernel process, over Node's IPC channel. */
-import type { CellOutput, EventName, ExecutionStatus, MetricValue, StageId, VariableInfo } from "../../contract";
-import type { LeaderboardRow } from "../runtime/pipeline-runtime";
+import type { CellOutput, EventName, ExecutionStatus, ProjectSnapshot, StageId, VariableInfo } from "../../contract";
 
 export type ToKernel =
   | { type: "execute"; id: string; code: string }
@@ -8,7 +7,7 @@ export type ToKernel =
   | { type: "complete"; id: string; code: string; cursor: number }
   | { type: "inspect"; id: string; code: string; cursor: number }
   | { type: "variables"; id: string }
-  | { type: "standing"; id: string; leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null };
+  | { type: "state"; id: string; snapshot: ProjectSnapshot };
 
 export type KernelEvent = { stage: StageId; name: EventName; payload: unknown };
 
@@ -17,7 +16,7 @@ export type FromKernel =
   | { type: "output"; id: string; output: CellOutput }
   | { type: "done"; id: string; status: ExecutionStatus; execution_count: number }
   | { type: "events"; items: KernelEvent[] }
-  | { type: "standing-request"; id: string }
+  | { type: "state-request"; id: string }
   | { type: "reply"; id: string; result: unknown }
   | { type: "variables"; id: string; variables: VariableInfo[] };
 

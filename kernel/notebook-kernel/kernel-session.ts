@@ -31,7 +31,7 @@ const START_TIMEOUT_MS = 60_000;
 export interface KernelProject {
   readonly meta: { readonly id: string; readonly pacing: boolean };
   readonly dir: string;
-  readonly snapshot: Pick<ProjectSnapshot, "leaderboard" | "best">;
+  readonly snapshot: ProjectSnapshot;
   readonly bus: { emit<N extends EventName>(stage: StageId, name: N, payload: EventPayload<N>): unknown };
 }
 
@@ -194,8 +194,8 @@ export class KernelSession {
           }
         }
         break;
-      case "standing-request":
-        this.send({ type: "standing", id: m.id, leaderboard: this.project.snapshot.leaderboard, best: this.project.snapshot.best });
+      case "state-request":
+        this.send({ type: "state", id: m.id, snapshot: this.project.snapshot });
         break;
       case "reply":
       case "variables":

@@ -3,8 +3,7 @@
  * installs it on globalThis before any cell runs; the runtime bundle (a separate module
  * instance) finds it there. Without it the runtime runs standalone (plain Jupyter).
  */
-import type { EventName, EventPayload, MetricValue, StageId } from "../../contract";
-import type { LeaderboardRow } from "./pipeline-runtime";
+import type { EventName, EventPayload, ProjectSnapshot, StageId } from "../../contract";
 
 export const KERNEL_HOST_KEY = "__automl_kernel_host__";
 
@@ -15,8 +14,8 @@ export interface KernelHost {
   emit<N extends EventName>(stage: StageId, name: N, payload: EventPayload<N>): void;
   /** aborted when the person interrupts the running cell */
   currentSignal(): AbortSignal;
-  /** the project's leaderboard as the conductor holds it now */
-  standing(): Promise<{ leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null }>;
+  /** the project's state as the conductor holds it now (after this kernel's events so far) */
+  state(): Promise<ProjectSnapshot>;
   /** shows a MIME bundle as an output of the running cell */
   display(bundle: Record<string, unknown>): void;
   /** long runtime work (training) the kernel waits for before it reports an interrupted cell done */

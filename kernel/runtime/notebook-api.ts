@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { validatePayload, type EventName, type EventPayload, type StageId } from "../../contract";
+import { validatePayload, type EventName, type EventPayload, type StageId, type TrainingPlan } from "../../contract";
 import { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import { Displayable, VEGA_LITE_MIME, tableDisplay } from "./displayable";
@@ -17,6 +17,8 @@ import { findKernelHost } from "./kernel-host";
 import { PipelineRuntime, type LeaderboardRow } from "./pipeline-runtime";
 
 export type { PreprocessStep, TaskType } from "../../contract";
+/** A model to train: its zoo id and settings (a training plan's models are these). */
+export type ModelSpec = TrainingPlan["models"][number];
 export type { PreparedData, SplitData, LeaderboardRow, TrainOutcome } from "./pipeline-runtime";
 export type { Table } from "../data/table";
 export type { TableProfile } from "../data/table-profile";
@@ -43,7 +45,7 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
       get signal() {
         return host.currentSignal();
       },
-      standing: () => host.standing(),
+      state: () => host.state(),
       track: (work) => host.track(work),
     });
     return Object.assign(runtime, { projectId, standalone: false, standaloneEvents: [] });
@@ -63,6 +65,7 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
     assets: new AssetStore(projectId, scratch),
     projectFiles: new AssetStore(projectId, process.cwd()),
     pacing: false,
+    ownEvents: () => events,
   });
   return Object.assign(runtime, { projectId, standalone: true, standaloneEvents: events });
 }
@@ -105,6 +108,11 @@ export function display(value: Displayable | string): void {
   const host = findKernelHost();
   if (host) host.display(bundle);
   else console.log(String(bundle["text/plain"] ?? ""));
+}
+
+/** Markdown, rendered (in plain Jupyter's text output: as it is). */
+export function markdown(text: string): Displayable {
+  return new Displayable({ "text/plain": text, "text/markdown": text });
 }
 
 /** HTML output. */

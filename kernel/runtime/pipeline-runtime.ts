@@ -7,7 +7,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensurePngFor } from "../assets/chart-png";
-import { EV, type EventPayload, type FinalMetrics, type MetricValue, type PreprocessStep, type StageId, type TaskType } from "../../contract";
+import {
+  EV,
+  STAGE_IDS,
+  applyEvent,
+  projectMetaSchema,
+  snapshotFromEvents,
+  type AnyEventEnvelope,
+  type EventName,
+  type EventPayload,
+  type FinalMetrics,
+  type MetricValue,
+  type PreprocessStep,
+  type ProjectSnapshot,
+  type StageId,
+  type TaskType,
+} from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { planPreprocessing } from "../data/preprocess-plan";
 import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
@@ -25,6 +40,9 @@ import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { concatRows, selectRows } from "../ml/row-selection";
 import { evaluate, runTraining, type RunResult } from "../ml/training-run";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
+import { REPORT_FILE, renderReport } from "../export/project-report";
+import { catalogDataset } from "../agents/dataset-catalog";
+import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
 
 export interface RuntimeOptions {
   sinkFor(stage: StageId): EventSink;
@@ -35,8 +53,14 @@ export interface RuntimeOptions {
   signal?: AbortSignal;
   /** lets a notebook kernel wait for training that an interrupt is stopping */
   track?: <T>(work: Promise<T>) => Promise<T>;
-  /** the leaderboard a training call adds to when it is not given one (a notebook's project) */
-  standing?: () => Promise<{ leaderboard: LeaderboardRow[]; best: { run_id: string; model_id: string; metric: MetricValue } | null }>;
+  /**
+   * the project's state now: the leaderboard a training call adds to when it is not given one,
+   * what the report and the export describe. Without it (a standalone notebook) it is read from
+   * the project's event log, with this runtime's own events after it.
+   */
+  state?: () => Promise<ProjectSnapshot>;
+  /** standalone only: the events this runtime emitted, applied after the project's log */
+  ownEvents?: () => ReadonlyArray<{ stage: StageId; name: EventName; payload: unknown }>;
 }
 
 export type { PreparedData, SplitData };
@@ -48,6 +72,8 @@ export interface TrainOptions {
   /** rows already on the leaderboard (an edited TRAIN cell adds to them) */
   leaderboard?: LeaderboardRow[];
   best?: { run_id: string; model_id: string; metric: MetricValue } | null;
+  /** a new leaderboard for these runs (a TRAIN pass ranks its own runs; earlier ones stay in the log) */
+  newBoard?: boolean;
 }
 
 export interface SearchOptions extends TrainOptions {
@@ -84,10 +110,34 @@ export class PipelineRuntime {
     return this.options.assets;
   }
 
+  /**
+   * Puts the chosen dataset in the project and loads it: a file already in the project is used
+   * as it is; a bundled dataset missing from it is copied in from its package first (into the
+   * scratch folder when the project's folder is read-only, as in a standalone notebook).
+   */
+  useDataset(dataset: { id: string; file: string }): LoadedTable {
+    const files = this.options.projectFiles ?? this.assets;
+    let source = files.absolute(dataset.file);
+    if (!files.exists(dataset.file)) {
+      const bundled = catalogDataset(dataset.id);
+      if (!bundled) {
+        throw new InputError(
+          `The data file ${dataset.file} does not exist in the project folder any more, and ${dataset.id} is not a bundled dataset to copy it from. Put the file back, or upload it again.`,
+        );
+      }
+      source = this.assets.absolute(dataset.file);
+      fs.mkdirSync(path.dirname(source), { recursive: true });
+      fs.copyFileSync(bundled.resolveFile(), source);
+    }
+    this.events("DATA_SOURCE").emit(EV.DATASET_SELECTED, { dataset_id: dataset.id });
+    return this.loadData(source);
+  }
+
   /** Reads a CSV or JSON-records file and announces a sample of it. */
   loadData(file: string): LoadedTable {
     const loaded = loadTableFile(file);
     const { table } = loaded;
+    for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
       file: path.basename(file),
       columns: table.columns.map((c) => ({ name: c.name, kind: c.kind })),
@@ -205,11 +255,76 @@ export class PipelineRuntime {
     return evaluate(data.task, run.model, set, data.classes.length, split);
   }
 
+  /** The project's state now: the conductor's, or (standalone) its event log with this runtime's events after it. */
+  async state(): Promise<ProjectSnapshot> {
+    if (this.options.state) return this.options.state();
+    const files = this.options.projectFiles ?? this.assets;
+    const meta = projectMetaSchema.parse(JSON.parse(files.read("project.json").toString("utf8")));
+    const logged = files.exists("events.jsonl")
+      ? files
+          .read("events.jsonl")
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as AnyEventEnvelope)
+      : [];
+    const snapshot = snapshotFromEvents(meta.id, logged);
+    for (const e of this.options.ownEvents?.() ?? []) {
+      const stage = { id: e.stage, index: STAGE_IDS.indexOf(e.stage), status: snapshot.stages[e.stage].status };
+      applyEvent(snapshot, {
+        v: 1,
+        type: "EVENT",
+        project_id: meta.id,
+        seq: snapshot.last_seq + 1,
+        ts: Date.now() / 1000,
+        stage,
+        event: { name: e.name, payload: e.payload },
+      } as AnyEventEnvelope);
+    }
+    return snapshot;
+  }
+
+  /** The models the training will use, announced (the dashboard shows them chosen). */
+  selectModels<M extends { id: string; params?: Params }>(models: M[]): M[] {
+    if (models.length === 0) throw new InputError("Choose at least one model to train.");
+    this.events("MODEL_SELECT").emit(EV.MODEL_SELECTED, { model_id: models[0]!.id, model_ids: models.map((m) => m.id) });
+    return models;
+  }
+
+  /**
+   * Writes the project's report from its state (the runs, the plans as approved, and which of
+   * them were then edited in the notebook) and announces it with the notebook and the files to
+   * read. Returns the report's markdown.
+   */
+  async review(): Promise<{ report: string }> {
+    const events = this.events("REVIEW_EDIT");
+    const files = this.options.projectFiles ?? this.assets;
+    const meta = projectMetaSchema.parse(JSON.parse(files.read("project.json").toString("utf8")));
+    const s = await this.state();
+    const markdown = renderReport(s, meta.prompt);
+    const report = this.assets.write(REPORT_FILE, markdown);
+    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
+    events.emit(EV.REPORT_READY, { asset_url: report.url });
+    events.emit(EV.NOTEBOOK_READY, { asset_url: files.url(NOTEBOOK_FILE) });
+    const kept = [
+      NOTEBOOK_FILE,
+      REPORT_FILE,
+      "preprocess/preprocessor.json",
+      ...Object.values(s.runs)
+        .filter((r) => r.status === "success")
+        .map((r) => `models/${r.run_id}.json`),
+    ];
+    const entries = [...this.assets.fileEntries(kept.filter((f) => this.assets.exists(f)))];
+    if (files !== this.assets) entries.push(...files.fileEntries(kept.filter((f) => !this.assets.exists(f) && files.exists(f))));
+    events.emit(EV.CODE_WORKSPACE_READY, { files: entries });
+    return { report: markdown };
+  }
+
   /** Zips the project (notebook, report, models, data, event log) and announces it. */
   async exportProject(): Promise<EventPayload<"EXPORT_READY">> {
     const files = this.options.projectFiles ?? this.assets;
     const meta = JSON.parse(files.read("project.json").toString("utf8")) as { id: string; prompt: string };
-    const standing = this.options.standing ? await this.options.standing() : null;
+    const standing = await this.state();
     let best: ExportOptions["best"] = null;
     if (standing?.best) {
       const saved = files.exists(`models/${standing.best.run_id}.json`)
@@ -259,11 +374,48 @@ export class PipelineRuntime {
   }
 
   /**
+   * Trains `members` (as train does) and then their average as one more run: a search's
+   * averaged leader, reproduced from its members' settings (each trains deterministically
+   * from its seed).
+   */
+  trainAverage(members: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
+    const work = (async () => {
+      if (members.length < 2) throw new InputError("An average needs at least two models.");
+      const board = await this.startBoard(options);
+      const runs: RunResult[] = [];
+      for (const m of members) {
+        runs.push(await this.trial(findLearnerFor(m.id, data.task), m.params ?? {}, data, options.metric, board, this.options.signal));
+        if (this.options.signal?.aborted) return { runs, leaderboard: board.rows, best: board.best };
+      }
+      const failed = runs.find((r) => !r.model);
+      if (failed)
+        throw new Error(`${failed.modelId} did not train (${failed.status}${failed.reason ? `: ${failed.reason}` : ""}), so there is nothing to average`);
+      const average = averagedEnsemble(
+        runs.map((r) => r.model!),
+        runs.map((r) => r.runId),
+        restoreModel,
+      );
+      runs.push(await this.trial(average, {}, data, options.metric, board, this.options.signal));
+      return { runs, leaderboard: board.rows, best: board.best };
+    })();
+    return this.options.track ? this.options.track(work) : work;
+  }
+
+  /**
    * Searches the candidates' hyperparameters within a time budget (a hard limit: the trial
    * running at the deadline is cancelled) and reports every trial on the leaderboard.
    */
-  search(candidates: string[], data: PreparedData, options: SearchOptions): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
-    const work = this.searchAll(candidates, data, options);
+  search(
+    candidates: Array<string | { id: string }>,
+    data: PreparedData,
+    options: SearchOptions,
+  ): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
+    // a training plan's models (their settings are the search's to choose) or their ids
+    const work = this.searchAll(
+      candidates.map((c) => (typeof c === "string" ? c : c.id)),
+      data,
+      options,
+    );
     return this.options.track ? this.options.track(work) : work;
   }
 
@@ -361,7 +513,8 @@ export class PipelineRuntime {
   }
 
   private async startBoard(options: TrainOptions): Promise<Board> {
-    const standing = options.leaderboard === undefined && this.options.standing ? await this.options.standing() : null;
+    if (options.newBoard) return { rows: [], best: null };
+    const standing = options.leaderboard === undefined && this.options.state ? await this.options.state() : null;
     const rows = [...(options.leaderboard ?? standing?.leaderboard ?? [])];
     const best = options.best ?? standing?.best ?? null;
     // runs ranked by another metric are not comparable: a board by a new metric starts empty

@@ -3,13 +3,13 @@
  * in the bundled catalog; the data is copied into the project, loaded and sampled, and the
  * target is settled against its columns.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } from "../../contract";
 import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
 import { checkLicense } from "../agents/license-check";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
+import { executeCells } from "./pipeline-step";
 import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
@@ -19,7 +19,7 @@ export const dataSourceStage: StageModule = {
   async run(ctx) {
     const candidates = findCandidates(ctx);
     const chosen = candidates.find((c) => c.meta["license_ok"] === true);
-    if (chosen) chosen.meta["project_file"] = stageDataset(ctx, chosen);
+    if (chosen) chosen.meta["project_file"] = projectFileFor(chosen);
     ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
     if (!chosen) {
       return {
@@ -30,13 +30,10 @@ export const dataSourceStage: StageModule = {
         next_actions: [{ id: GATE_ACTIONS.upload, label: "Upload a CSV", description: "POST the file to /api/projects/{id}/upload" }],
       };
     }
-    const projectFile = String(chosen.meta["project_file"]);
-    ctx.events.emit(EV.DATASET_SELECTED, { dataset_id: chosen.id });
-
     ctx.work.forget("table");
-    const { table, warnings } = ctx.runtime.loadData(ctx.assets.absolute(projectFile));
-    ctx.work.setTable(table);
-    for (const w of warnings) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text: w });
+    const [load] = dataSourceStage.code(ctx).filter((c) => c.conductor === "runs");
+    await executeCells([load!], ctx.runtime, ctx.work);
+    const table = ctx.work.table();
 
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
@@ -61,6 +58,9 @@ export const dataSourceStage: StageModule = {
       });
     }
     for (const n of resolved.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: n });
+    // the settled intent is a statement of the stage's code (built now, from the intent just announced)
+    const [, settle] = dataSourceStage.code(ctx).filter((c) => c.conductor === "runs");
+    await executeCells([settle!], ctx.runtime, ctx.work);
     return {
       kind: "review",
       summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
@@ -76,38 +76,60 @@ export const dataSourceStage: StageModule = {
       ],
     };
   },
-  cells(ctx) {
-    const chosen = ctx.snapshot.dataset_candidates.find((d) => d.id === ctx.snapshot.dataset_id);
-    const file = ctx.work.datasetNotebookPath();
+  describe(ctx) {
+    const chosen = chosenDataset(ctx);
+    return (
+      `## 2. Data\n\n**${chosen?.name ?? "?"}** (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}). ${chosen?.desc ?? ""}\n\n` +
+      `The file is copied into this project's folder, so the notebook runs without the original.`
+    );
+  },
+  code(ctx) {
+    const chosen = chosenDataset(ctx);
+    const file = String(chosen?.meta["project_file"] ?? "");
+    const intent = ctx.snapshot.intent;
+    const preview = file.endsWith(".json")
+      ? `import * as dfd from "danfojs-node";\nimport * as fs from "fs";\n\n` +
+        `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
+        `const df = new dfd.DataFrame(JSON.parse(fs.readFileSync(${literal(file)}, "utf8")));\n`
+      : `import * as dfd from "danfojs-node";\n\n` +
+        `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
+        `const df = await dfd.readCSV(${literal(file)});\n`;
     return [
+      { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {
-        kind: "markdown",
-        source:
-          `## 2. Data\n\n**${chosen?.name ?? "?"}** (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}). ${chosen?.desc ?? ""}\n\n` +
-          `The file is copied into this project's folder, so the notebook runs without the original.`,
+        conductor: "runs",
+        statements: [
+          {
+            kind: "call",
+            method: "useDataset",
+            args: [{ id: chosen?.id ?? "", file }],
+            bind: "table",
+            destructure: true,
+            show: "automl.table(table.records(0, 5), `${table.nRows} rows x ${table.nCols} columns`)",
+          },
+        ],
       },
       {
-        kind: "code",
-        source:
-          (file.endsWith(".json")
-            ? `import * as dfd from "danfojs-node";\nimport * as fs from "fs";\n\n` +
-              `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
-              `const df = new dfd.DataFrame(JSON.parse(fs.readFileSync(${literal(file)}, "utf8")));\n`
-            : `import * as dfd from "danfojs-node";\n\n` +
-              `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
-              `const df = await dfd.readCSV(${literal(file)});\n`) + `automl.show(df.head());`,
-      },
-      {
-        kind: "code",
-        source:
-          `const { table } = rt.loadData(${literal(file)});\n` +
-          `// settled against the columns: ${String(ctx.snapshot.intent?.constraints["resolution"] ?? "the target was named in the request")}\n` +
-          `const intent = ${literal({ task: ctx.snapshot.intent?.task_type ?? null, target: ctx.snapshot.intent?.target ?? null })} as const;\n` +
-          `automl.table(table.records(0, 5), \`\${table.nRows} rows x \${table.nCols} columns\`);`,
+        conductor: "runs",
+        statements: [
+          {
+            kind: "const",
+            name: "intent",
+            value: { task: intent?.task_type ?? null, target: intent?.target ?? null },
+            asConst: true,
+            comment: `settled against the columns: ${String(intent?.constraints["resolution"] ?? "the target was named in the request")}`,
+          },
+        ],
       },
     ];
   },
 };
+
+/** The dataset the stage chose: the one selected, or (before the selection is announced) the first with an allowed license. */
+function chosenDataset(ctx: StageContext): Candidate | undefined {
+  const candidates = ctx.snapshot.dataset_candidates;
+  return candidates.find((d) => d.id === ctx.snapshot.dataset_id) ?? candidates.find((c) => c.meta["license_ok"] === true);
+}
 
 function findCandidates(ctx: StageContext): Candidate[] {
   if (ctx.meta.data_file) {
@@ -144,16 +166,13 @@ function findCandidates(ctx: StageContext): Candidate[] {
     });
 }
 
-/** Copies a catalog dataset into the project's data folder; an upload is there already. */
-function stageDataset(ctx: StageContext, chosen: Candidate): string {
+/** Where the chosen dataset lives in the project: an upload is there already; a catalog dataset is copied there by useDataset. */
+function projectFileFor(chosen: Candidate): string {
   if (chosen.source === "upload") return String(chosen.meta["project_file"]);
   const dataset = catalogDataset(chosen.id);
   if (!dataset) throw new Error(`unknown catalog dataset ${chosen.id}`);
   const source = dataset.resolveFile();
-  const rel = `data/${path.basename(source) === "data.csv" ? `${chosen.id.split(":")[1]}.csv` : path.basename(source)}`;
-  fs.mkdirSync(path.dirname(ctx.assets.absolute(rel)), { recursive: true });
-  fs.copyFileSync(source, ctx.assets.absolute(rel));
-  return rel;
+  return `data/${path.basename(source) === "data.csv" ? `${chosen.id.split(":")[1]}.csv` : path.basename(source)}`;
 }
 
 function chooseTargetAction(table: Table, asked: Parameters<typeof targetChoices>[1], label = "Choose the target column"): NextAction {

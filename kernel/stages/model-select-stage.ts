@@ -2,24 +2,11 @@
  * MODEL_SELECT: the learners that suit the task, each with why, and a training plan (which
  * models, with which settings, ranked by which metric) proposed for approval.
  */
-import { z } from "zod";
-import { EV } from "../../contract";
+import { METRICS_BY_TASK, parsePlan, type TrainingPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { findLearner, learnersFor } from "../ml/model-zoo";
-import { literal, type StageModule } from "./stage";
-
-export const METRICS_BY_TASK = {
-  regression: ["rmse", "mae", "r2"],
-  classification: ["accuracy", "f1", "roc_auc", "log_loss"],
-} as const;
-
-const planSchema = z.object({
-  models: z.array(z.object({ id: z.string(), params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional() })).min(1),
-  metric_primary: z.string(),
-  /** when set, TRAIN searches these models' hyperparameters for this many seconds */
-  time_budget_s: z.number().positive().nullable().optional(),
-});
-export type TrainingPlan = z.infer<typeof planSchema>;
+import { executeCells, ref, type CodeCell, type Statement } from "./pipeline-step";
+import type { StageModule } from "./stage";
 
 export const modelSelectStage: StageModule = {
   id: "MODEL_SELECT",
@@ -43,43 +30,40 @@ export const modelSelectStage: StageModule = {
     parseTrainingPlan(planJson, ctx.work.intent().task);
   },
   async approve(ctx, planJson) {
-    const plan = parseTrainingPlan(planJson, ctx.work.intent().task);
-    ctx.events.emit(EV.MODEL_SELECTED, { model_id: plan.models[0]!.id, model_ids: plan.models.map((m) => m.id) });
+    parseTrainingPlan(planJson, ctx.work.intent().task);
+    await executeCells(modelSelectStage.code(ctx), ctx.runtime, ctx.work);
   },
-  cells(ctx) {
-    const plan = ctx.snapshot.plans.MODEL_SELECT?.plan_json as TrainingPlan | undefined;
+  describe(ctx) {
+    const plan = ctx.snapshot.plans.MODEL_SELECT?.plan;
     const why = ctx.snapshot.model_candidates
       .filter((c) => plan?.models.some((m) => m.id === c.id))
       .map((c) => `- **${c.name}** (\`${c.id}\`): ${c.why}`)
       .join("\n");
-    return [
-      {
-        kind: "markdown",
-        source: `## 5. Models\n\n${why}\n\nRanked by validation **${plan?.metric_primary ?? "?"}**. Change a model's \`params\`, or add or remove models, and re-run the training cell.`,
-      },
-      {
-        kind: "code",
-        source:
-          `const models = ${literal(plan?.models ?? [])};\nconst metric = ${literal(plan?.metric_primary ?? "")};` +
-          (plan?.time_budget_s ? `\nconst budgetSeconds = ${plan.time_budget_s};` : ""),
-      },
+    return `## 5. Models\n\n${why}\n\nRanked by validation **${plan?.metric_primary ?? "?"}**. Change a model's \`params\`, or add or remove models, and re-run the training cell.`;
+  },
+  code(ctx): CodeCell[] {
+    const plan = ctx.snapshot.plans.MODEL_SELECT?.plan;
+    const statements: Statement[] = [
+      { kind: "const", name: "models", type: "automl.ModelSpec[]", value: plan?.models ?? [] },
+      { kind: "const", name: "metric", value: plan?.metric_primary ?? "" },
     ];
+    if (plan?.time_budget_s) statements.push({ kind: "const", name: "budgetSeconds", value: plan.time_budget_s });
+    statements.push({ kind: "call", method: "selectModels", args: [ref("models")] });
+    return [{ conductor: "runs", statements }];
   },
 };
 
 /** Checks an (edited) training plan against the task; refused plans change nothing. */
 export function parseTrainingPlan(planJson: unknown, task: "regression" | "classification"): TrainingPlan {
-  const parsed = planSchema.safeParse(planJson);
-  if (!parsed.success) {
-    throw new InputError(`The training plan is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`);
-  }
+  const parsed = parsePlan("MODEL_SELECT", planJson);
+  if (!parsed.ok) throw new InputError(`The training plan is not valid: ${parsed.error}.`);
   const available = learnersFor(task).map((l) => l.id);
-  for (const m of parsed.data.models) {
+  for (const m of parsed.plan.models) {
     if (!available.includes(m.id)) throw new InputError(`Model ${JSON.stringify(m.id)} cannot train ${task}. Choose from: ${available.join(", ")}.`);
   }
   const metrics: readonly string[] = METRICS_BY_TASK[task];
-  if (!metrics.includes(parsed.data.metric_primary)) {
-    throw new InputError(`Metric ${JSON.stringify(parsed.data.metric_primary)} does not fit ${task}. Choose from: ${metrics.join(", ")}.`);
+  if (!metrics.includes(parsed.plan.metric_primary)) {
+    throw new InputError(`Metric ${JSON.stringify(parsed.plan.metric_primary)} does not fit ${task}. Choose from: ${metrics.join(", ")}.`);
   }
-  return parsed.data;
+  return parsed.plan;
 }

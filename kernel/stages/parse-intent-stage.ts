@@ -24,20 +24,23 @@ export const parseIntentStage: StageModule = {
       : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
     return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: () => [editPromptAction] };
   },
-  cells(ctx) {
+  describe(ctx) {
     const intent = ctx.snapshot.intent;
+    return (
+      `## 1. What to build\n\n> ${ctx.meta.prompt}\n\n` +
+      `Read by the ${intent?.parser ?? "rules"} parser as **${intent?.task_type ?? "?"}**` +
+      (intent?.target ? ` of **${intent.target}**.` : `; the target is settled against the data's columns in the next step.`) +
+      ` The cells below call the same runtime the pipeline ran, so what they do shows up live in the AutoML panels.`
+    );
+  },
+  code(ctx) {
+    // the conductor has its runtime already; the notebook connects to the project's
     return [
       {
-        kind: "markdown",
-        source:
-          `## 1. What to build\n\n> ${ctx.meta.prompt}\n\n` +
-          `Read by the ${intent?.parser ?? "rules"} parser as **${intent?.task_type ?? "?"}**` +
-          (intent?.target ? ` of **${intent.target}**.` : `; the target is settled against the data's columns in the next step.`) +
-          ` The cells below call the same runtime the pipeline ran, so what they do shows up live in the AutoML panels.`,
-      },
-      {
-        kind: "code",
-        source: `import * as automl from "automl-builder/runtime";\n\nconst rt = await automl.connect(${literal(ctx.meta.id)});`,
+        conductor: "notebook",
+        statements: [
+          { kind: "source", source: `import * as automl from "automl-builder/runtime";\n\nconst rt = await automl.connect(${literal(ctx.meta.id)});` },
+        ],
       },
     ];
   },

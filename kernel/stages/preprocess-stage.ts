@@ -2,30 +2,24 @@
  * PREPROCESS: a seeded split, then a preprocessing plan proposed for approval; once
  * approved (as is or edited) the plan is fitted on the training rows only.
  */
-import { z } from "zod";
-import { EVENT_SCHEMAS } from "../../contract";
+import { parsePlan, type PreprocessPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { checkPlan } from "../data/preprocessor";
 import { DEFAULT_SPLIT } from "../data/row-split";
-import { literal, type StageModule } from "./stage";
-
-const planSchema = z.object({
-  steps: EVENT_SCHEMAS.PREPROCESS_PLAN.shape.steps,
-  split: z.object({ seed: z.number().int(), test_size: z.number().gt(0).lt(1), val_size: z.number().gt(0).lt(1) }),
-});
-type PreprocessPlanJson = z.infer<typeof planSchema>;
+import { executeCells, executeStatements, ref, type CodeCell, type Statement } from "./pipeline-step";
+import type { StageModule } from "./stage";
 
 export const preprocessStage: StageModule = {
   id: "PREPROCESS",
   async run(ctx) {
-    const { target, task } = ctx.work.intent();
-    const table = ctx.work.table();
-    const splitOptions = { ...DEFAULT_SPLIT, seed: ctx.meta.seed };
+    const target = ctx.work.intent().target;
+    const proposed: PreprocessPlan["split"] = { seed: ctx.meta.seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
     ctx.work.forget("split");
-    const split = ctx.runtime.split(table, { target, task, ...splitOptions });
-    ctx.work.setSplit(split);
+    // the split the plan proposes is made now, so the gate shows its sizes; an approved plan with the same split keeps it
+    await executeStatements([splitStatement(proposed)], ctx.runtime, ctx.work);
+    const split = ctx.work.split();
     const steps = ctx.runtime.planPreprocessing(ctx.work.profile(), target);
-    const plan: PreprocessPlanJson = { steps, split: { seed: splitOptions.seed, test_size: splitOptions.testSize, val_size: splitOptions.valSize } };
+    const plan: PreprocessPlan = { steps, split: proposed };
     const notes = split.split.notes.length ? ` ${split.split.notes.join(" ")}` : "";
     return {
       kind: "plan",
@@ -34,48 +28,53 @@ export const preprocessStage: StageModule = {
     };
   },
   checkPlan(ctx, planJson) {
-    checkPlan(parsePlan(planJson).steps, ctx.work.table(), ctx.work.intent().target);
+    checkPlan(parsePreprocessPlan(planJson).steps, ctx.work.table(), ctx.work.intent().target);
   },
   async approve(ctx, planJson) {
-    const plan = parsePlan(planJson);
-    const { target, task } = ctx.work.intent();
-    const table = ctx.work.table();
-    let split = ctx.work.split();
-    if (split.split.seed !== plan.split.seed || split.split.testSize !== plan.split.test_size || split.split.valSize !== plan.split.val_size) {
-      split = ctx.runtime.split(table, { target, task, seed: plan.split.seed, testSize: plan.split.test_size, valSize: plan.split.val_size });
-      ctx.work.setSplit(split);
-    }
-    ctx.work.setPrepared(ctx.runtime.preprocess(plan.steps, table, split));
+    parsePreprocessPlan(planJson);
+    ctx.work.forget("prepared");
+    await executeCells(preprocessStage.code(ctx), ctx.runtime, ctx.work);
   },
-  cells(ctx) {
-    const plan = ctx.snapshot.plans.PREPROCESS?.plan_json as PreprocessPlanJson | undefined;
+  describe(ctx) {
+    const plan = ctx.snapshot.plans.PREPROCESS?.plan;
     const s = ctx.snapshot.split;
     const bullets = (plan?.steps ?? []).map((st) => `- **${st.op}** ${st.columns.join(", ")}: ${st.why}`).join("\n");
+    return (
+      `## 4. Split and preprocess\n\nA seeded split (seed ${s?.seed ?? "?"}${s?.stratified ? ", stratified by class" : ""}): ` +
+      `${s?.train_rows ?? "?"} training, ${s?.val_rows ?? "?"} validation and ${s?.test_rows ?? "?"} test rows. ` +
+      `The test rows are touched once, for the final score.\n\nThe approved plan, fitted on the training rows only:\n${bullets}\n\n` +
+      `Edit \`steps\` and run the cell to change the preprocessing.`
+    );
+  },
+  code(ctx): CodeCell[] {
+    const plan = ctx.snapshot.plans.PREPROCESS?.plan;
+    const split = plan?.split ?? { seed: ctx.meta.seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
     return [
       {
-        kind: "markdown",
-        source:
-          `## 4. Split and preprocess\n\nA seeded split (seed ${s?.seed ?? "?"}${s?.stratified ? ", stratified by class" : ""}): ` +
-          `${s?.train_rows ?? "?"} training, ${s?.val_rows ?? "?"} validation and ${s?.test_rows ?? "?"} test rows. ` +
-          `The test rows are touched once, for the final score.\n\nThe approved plan, fitted on the training rows only:\n${bullets}\n\n` +
-          `Edit \`steps\` and run the cell to change the preprocessing.`,
-      },
-      {
-        kind: "code",
-        source:
-          `const split = rt.split(table, { target: intent.target, task: intent.task, seed: ${plan?.split.seed ?? 42}, testSize: ${plan?.split.test_size ?? 0.2}, valSize: ${plan?.split.val_size ?? 0.2} });\n` +
-          `const steps: automl.PreprocessStep[] = ${literal(plan?.steps ?? [])};\n` +
-          `const data = rt.preprocess(steps, table, split);\n` +
-          `data.featureNames;`,
+        conductor: "runs",
+        statements: [
+          splitStatement(split),
+          { kind: "const", name: "steps", type: "automl.PreprocessStep[]", value: plan?.steps ?? [] },
+          { kind: "call", method: "preprocess", args: [ref("steps"), ref("table"), ref("split")], bind: "data", show: "data.featureNames" },
+        ],
       },
     ];
   },
 };
 
-function parsePlan(planJson: unknown): PreprocessPlanJson {
-  const parsed = planSchema.safeParse(planJson);
-  if (!parsed.success) {
-    throw new InputError(`The preprocessing plan is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`);
-  }
-  return parsed.data;
+/** The seeded split, as the plan states it: one statement, made before the gate and described in the cell. */
+function splitStatement(split: PreprocessPlan["split"]): Statement {
+  return {
+    kind: "call",
+    method: "split",
+    args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task"), seed: split.seed, testSize: split.test_size, valSize: split.val_size }],
+    bind: "split",
+    reuse: true,
+  };
+}
+
+function parsePreprocessPlan(planJson: unknown): PreprocessPlan {
+  const parsed = parsePlan("PREPROCESS", planJson);
+  if (!parsed.ok) throw new InputError(`The preprocessing plan is not valid: ${parsed.error}.`);
+  return parsed.plan;
 }

@@ -11,6 +11,7 @@ import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
 import type { CellDraft } from "../notebook/pipeline-notebook";
 import type { PipelineRuntime } from "../runtime/pipeline-runtime";
+import { renderCell, type CodeCell } from "./pipeline-step";
 
 /** What an interrupted search had done when a stop cut it short (read from the log by the conductor). */
 export interface SearchSoFar {
@@ -51,13 +52,32 @@ export type StageGate =
 
 export interface StageModule {
   readonly id: StageId;
+  /**
+   * Decides (the agents' part, announced as events), then does the stage's work by executing
+   * its code cells (see `code`), up to its gate.
+   */
   run(ctx: StageContext): Promise<StageGate>;
   /** refuses an edited plan that cannot work (InputError), before anything is applied */
   checkPlan?(ctx: StageContext, plan: Record<string, unknown>): void;
-  /** applies the approved plan; an InputError sends the stage back to its gate */
+  /** applies the approved plan (by executing `code` for it); an InputError sends the stage back to its gate */
   approve?(ctx: StageContext, plan: Record<string, unknown>): Promise<void>;
-  /** the cells that do in the notebook what this stage did, from what it decided */
-  cells(ctx: StageContext): CellDraft[];
+  /**
+   * The stage's code, described once, from what it decided (the project's state): the
+   * conductor executes its "runs" cells, and the notebook shows every cell rendered from it.
+   */
+  code(ctx: StageContext): CodeCell[];
+  /** the markdown above the code: what the stage did and why */
+  describe(ctx: StageContext): string;
+  /**
+   * What the stage proposes from the results its code made (REVIEW_EDIT: suggested edits),
+   * announced after its code ran, in the conductor or from the notebook alike.
+   */
+  propose?(ctx: StageContext): void;
+}
+
+/** The notebook cells of a stage: its markdown, then its code cells rendered from the one description. */
+export function stageCells(stage: StageModule, ctx: StageContext): CellDraft[] {
+  return [{ kind: "markdown", source: stage.describe(ctx) }, ...stage.code(ctx).map((cell) => ({ kind: "code" as const, source: renderCell(cell) }))];
 }
 
 /** A JSON literal for generated code. */

@@ -1,22 +1,25 @@
 /**
- * The in-memory results a later stage needs from an earlier one (the loaded table, the split,
- * the fitted preprocessing). Each is kept when a stage computes it, and rebuilt from the
- * event log and the project's files when it is not there (after a restart), without
- * emitting anything: the events for it are already in the log.
+ * The values a stage's statements read and bind (the conductor's side of the notebook's
+ * variables: `table`, `intent`, `profile`, `split`, `steps`, `data`, `models`, `metric`, …).
+ * Each is kept when a statement binds it, and rebuilt from the event log and the project's
+ * files when it is not there (after a restart), without emitting anything: the events for it
+ * are already in the log.
  */
 import * as path from "node:path";
-import type { PreprocessStep, ProjectSnapshot } from "../../contract";
+import { approvedPlan, type ProjectSnapshot } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { Table } from "../data/table";
 import { loadTableFile } from "../data/table-loader";
 import { profileTable, type TableProfile } from "../data/table-profile";
 import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
+import type { StepScope } from "./pipeline-step";
 
-export class WorkingSet {
-  private tableValue: Table | null = null;
-  private profileValue: TableProfile | null = null;
-  private splitValue: SplitData | null = null;
-  private preparedValue: PreparedData | null = null;
+/** The names a stage binds, in pipeline order: forgetting one forgets those after it. */
+const ORDER = ["table", "intent", "profile", "split", "steps", "data", "models", "metric", "budgetSeconds", "outcome"] as const;
+const FROM = { table: "table", split: "split", prepared: "data" } as const;
+
+export class WorkingSet implements StepScope {
+  private readonly values = new Map<string, { value: unknown; madeBy?: string }>();
 
   constructor(
     private readonly snapshot: ProjectSnapshot,
@@ -24,23 +27,44 @@ export class WorkingSet {
   ) {}
 
   /** Forgets everything from `from` on (a re-run or a rewind makes it stale). */
-  forget(from: "table" | "split" | "prepared"): void {
-    if (from === "table") ((this.tableValue = null), (this.profileValue = null));
-    if (from === "table" || from === "split") this.splitValue = null;
-    this.preparedValue = null;
+  forget(from: keyof typeof FROM): void {
+    const start = ORDER.indexOf(FROM[from]);
+    for (const name of [...this.values.keys()]) {
+      const at = ORDER.indexOf(name as (typeof ORDER)[number]);
+      if (at < 0 || at >= start) this.values.delete(name);
+    }
   }
 
-  setTable(t: Table): void {
-    this.tableValue = t;
+  get(name: string): unknown {
+    const held = this.values.get(name);
+    if (held) return held.value;
+    const value = this.rebuild(name);
+    this.values.set(name, { value });
+    return value;
   }
-  setProfile(p: TableProfile): void {
-    this.profileValue = p;
+
+  set(name: string, value: unknown, madeBy?: string): void {
+    this.values.set(name, madeBy === undefined ? { value } : { value, madeBy });
   }
-  setSplit(s: SplitData): void {
-    this.splitValue = s;
+
+  madeBy(name: string): string | undefined {
+    return this.values.get(name)?.madeBy;
   }
-  setPrepared(p: PreparedData): void {
-    this.preparedValue = p;
+
+  table(): Table {
+    return this.get("table") as Table;
+  }
+
+  profile(): TableProfile {
+    return this.get("profile") as TableProfile;
+  }
+
+  split(): SplitData {
+    return this.get("split") as SplitData;
+  }
+
+  prepared(): PreparedData {
+    return this.get("data") as PreparedData;
   }
 
   /** The dataset file selected in DATA_SOURCE, as a path inside the project. */
@@ -51,19 +75,6 @@ export class WorkingSet {
     return file;
   }
 
-  table(): Table {
-    this.tableValue ??= loadTableFile(this.assets.absolute(this.datasetFile())).table;
-    return this.tableValue;
-  }
-
-  profile(): TableProfile {
-    if (!this.profileValue) {
-      const { target, task } = this.intent();
-      this.profileValue = profileTable(this.table(), target, task);
-    }
-    return this.profileValue;
-  }
-
   intent(): { target: string; task: "regression" | "classification" } {
     const i = this.snapshot.intent;
     if (!i?.target) throw new Error("the target is not settled yet");
@@ -71,29 +82,46 @@ export class WorkingSet {
     return { target: i.target, task: i.task_type };
   }
 
-  split(): SplitData {
-    if (!this.splitValue) {
-      const s = this.snapshot.split;
-      const plan = this.snapshot.plans.PREPROCESS?.plan_json as { split?: { seed: number; test_size: number; val_size: number } } | undefined;
-      if (!s || !plan?.split) throw new Error("the data has not been split yet");
-      const { target, task } = this.intent();
-      this.splitValue = splitForTask(this.table(), { target, task, seed: plan.split.seed, testSize: plan.split.test_size, valSize: plan.split.val_size });
-    }
-    return this.splitValue;
-  }
-
-  prepared(): PreparedData {
-    if (!this.preparedValue) {
-      const plan = this.snapshot.plans.PREPROCESS;
-      if (!plan?.approved) throw new Error("the preprocessing plan has not been approved yet");
-      const steps = (plan.plan_json as { steps: PreprocessStep[] }).steps;
-      this.preparedValue = prepareData(steps, this.table(), this.split());
-    }
-    return this.preparedValue;
-  }
-
   /** The file name the notebook uses for the data (relative to the notebook). */
   datasetNotebookPath(): string {
     return this.datasetFile().split(path.sep).join("/");
+  }
+
+  /** A value rebuilt from the log and the files (no events: they are in the log already). */
+  private rebuild(name: string): unknown {
+    switch (name) {
+      case "table":
+        return loadTableFile(this.assets.absolute(this.datasetFile())).table;
+      case "intent":
+        return this.intent();
+      case "profile": {
+        const { target, task } = this.intent();
+        return profileTable(this.table(), target, task);
+      }
+      case "split": {
+        const split = this.snapshot.plans.PREPROCESS?.plan?.split;
+        if (!this.snapshot.split || !split) throw new Error("the data has not been split yet");
+        const { target, task } = this.intent();
+        return splitForTask(this.table(), { target, task, seed: split.seed, testSize: split.test_size, valSize: split.val_size });
+      }
+      case "steps":
+        return this.approved("PREPROCESS").steps;
+      case "data":
+        return prepareData(this.approved("PREPROCESS").steps, this.table(), this.split());
+      case "models":
+        return this.approved("MODEL_SELECT").models;
+      case "metric":
+        return this.approved("MODEL_SELECT").metric_primary;
+      case "budgetSeconds":
+        return this.approved("MODEL_SELECT").time_budget_s ?? null;
+      default:
+        throw new Error(`${name} is not known yet: the stage that makes it has not run`);
+    }
+  }
+
+  private approved<S extends "PREPROCESS" | "MODEL_SELECT">(stage: S) {
+    const plan = approvedPlan(this.snapshot, stage);
+    if (!plan) throw new Error(`the ${stage === "PREPROCESS" ? "preprocessing" : "training"} plan has not been approved yet`);
+    return plan;
   }
 }

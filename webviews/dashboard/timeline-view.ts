@@ -5,7 +5,18 @@
  * reworded when the failure is about it), Re-run for stale stages, the project's actions
  * (notebook, export, upload), the suggested edits at review, and a summary card at the end.
  */
-import { GATE_ACTIONS, canResumeSearch, STAGE_IDS, STAGE_TITLES, type NextAction, type PanelToHost, type ProjectSnapshot, type StageId } from "../../contract";
+import {
+  GATE_ACTIONS,
+  canResumeSearch,
+  checkPlanEdit,
+  STAGE_IDS,
+  STAGE_TITLES,
+  type NextAction,
+  type PanelToHost,
+  type ProjectSnapshot,
+  type StageId,
+  type TaskType,
+} from "../../contract";
 import { formatBytes, formatNumber, h, replaceChildren } from "./dom-builder";
 import { post } from "./panel-host";
 
@@ -179,7 +190,7 @@ export class TimelineView {
       pending && this.planDraft === null ? h("pre", { class: "plan" }, JSON.stringify(pending, null, 2)) : null,
       w.stage_id === "REVIEW_EDIT" ? this.suggestions(s) : null,
       h("div", { class: "actions" }, ...controls),
-      this.planDraft && this.planDraft.stage === w.stage_id ? this.planEditor(w.stage_id) : null,
+      this.planDraft && this.planDraft.stage === w.stage_id ? this.planEditor(w.stage_id, s.intent?.task_type ?? s.task_type) : null,
       this.promptDraft !== null && w.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt)
         ? this.promptEditor((prompt) => this.send({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.editPrompt, prompt }))
         : null,
@@ -228,7 +239,7 @@ export class TimelineView {
     return h("button", { "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id }) }, a.label);
   }
 
-  private planEditor(stage: StageId): HTMLElement {
+  private planEditor(stage: StageId, task: TaskType | null): HTMLElement {
     const textarea = h("textarea", { class: "plan-editor", spellcheck: false, rows: "14", "aria-label": "the plan, as JSON" });
     textarea.value = this.planDraft!.text;
     textarea.addEventListener("input", () => (this.planDraft = { stage, text: textarea.value }));
@@ -236,6 +247,12 @@ export class TimelineView {
     const approve = () => {
       try {
         const edited = JSON.parse(textarea.value) as Record<string, unknown>;
+        // the contract's plan schema says what is wrong before anything is sent; the conductor checks the rest
+        const wrong = checkPlanEdit(stage, edited, task);
+        if (wrong) {
+          problem.textContent = `The plan cannot be approved as it is: ${wrong}.`;
+          return;
+        }
         this.send({ type: "confirm", stage_id: stage, action: GATE_ACTIONS.edit, plan_json: edited });
       } catch (err) {
         problem.textContent = `The plan is not valid JSON: ${(err as Error).message}`;

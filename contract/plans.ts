@@ -1,0 +1,62 @@
+/**
+ * The plans a person approves at a gate, typed: PREPROCESS's (the split and the steps) and
+ * MODEL_SELECT's (the models, the metric, the search budget). Events carry a plan as plain
+ * JSON (`plan_json`); the state's reducer parses it here once, so the kernel and the
+ * dashboard read typed plans, and the dashboard checks an edited plan before sending it.
+ */
+import { z } from "zod";
+import { preprocessStepSchema, type TaskType } from "./events";
+import type { StageId } from "./stages";
+
+export const preprocessPlanSchema = z.object({
+  steps: z.array(preprocessStepSchema),
+  split: z.object({ seed: z.number().int(), test_size: z.number().gt(0).lt(1), val_size: z.number().gt(0).lt(1) }),
+});
+export type PreprocessPlan = z.infer<typeof preprocessPlanSchema>;
+
+export const trainingPlanSchema = z.object({
+  models: z.array(z.object({ id: z.string().min(1), params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional() })).min(1),
+  metric_primary: z.string(),
+  /** when set, TRAIN searches these models' hyperparameters for this many seconds */
+  time_budget_s: z.number().positive().nullable().optional(),
+});
+export type TrainingPlan = z.infer<typeof trainingPlanSchema>;
+
+/** The metrics a training plan may rank by, per task (the first is the default). */
+export const METRICS_BY_TASK = {
+  regression: ["rmse", "mae", "r2"],
+  classification: ["accuracy", "f1", "roc_auc", "log_loss"],
+} as const satisfies Partial<Record<TaskType, readonly string[]>>;
+
+export const PLAN_SCHEMAS = { PREPROCESS: preprocessPlanSchema, MODEL_SELECT: trainingPlanSchema } as const;
+export type PlanStage = keyof typeof PLAN_SCHEMAS;
+
+/** The typed plan of a stage that proposes one; other stages' plans stay plain JSON. */
+export type PlanOf<S extends StageId> = S extends PlanStage ? z.infer<(typeof PLAN_SCHEMAS)[S]> : Record<string, unknown>;
+
+export function isPlanStage(stage: StageId): stage is PlanStage {
+  return stage in PLAN_SCHEMAS;
+}
+
+/** A plan checked against its stage's schema: the typed plan, or what is wrong with it, in words. */
+export function parsePlan<S extends PlanStage>(stage: S, planJson: unknown): { ok: true; plan: PlanOf<S> } | { ok: false; error: string } {
+  const parsed = PLAN_SCHEMAS[stage].safeParse(planJson);
+  if (parsed.success) return { ok: true, plan: parsed.data as PlanOf<S> };
+  return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join(".") || "the plan"}: ${i.message}`).join("; ") };
+}
+
+/**
+ * What the dashboard can say of an edited plan before sending it: its shape, and for a
+ * training plan the metric for the task. Which models a task can train the conductor checks.
+ */
+export function checkPlanEdit(stage: StageId, planJson: unknown, task: TaskType | null): string | null {
+  if (!isPlanStage(stage)) return null;
+  const parsed = parsePlan(stage, planJson);
+  if (!parsed.ok) return parsed.error;
+  if (stage === "MODEL_SELECT" && task && task in METRICS_BY_TASK) {
+    const metrics: readonly string[] = METRICS_BY_TASK[task as keyof typeof METRICS_BY_TASK];
+    const metric = (parsed.plan as TrainingPlan).metric_primary;
+    if (!metrics.includes(metric)) return `metric_primary: ${JSON.stringify(metric)} does not fit ${task}; choose from ${metrics.join(", ")}`;
+  }
+  return null;
+}
