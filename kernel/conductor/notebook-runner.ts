@@ -10,7 +10,7 @@ import type { Logger } from "../logging/logger";
 import { KernelSession } from "../notebook-kernel/kernel-session";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
-import { renderCell } from "../stages/pipeline-step";
+import { renderCell } from "../tasks/pipeline-step";
 import type { Project } from "./project";
 
 type Done = Extract<ExecutionMessage, { type: "done" }>;

@@ -7,7 +7,9 @@ import { applyEvent, snapshotFromEvents, type ProjectSnapshot, type StageId } fr
 import { AssetStore } from "../assets/asset-store";
 import { stageSink } from "../events/event-sink";
 import { ProjectEventBus, type EventBusOptions } from "../events/project-event-bus";
+import { InputError } from "../errors/input-error";
 import { ConflictError } from "../errors/request-errors";
+import { taskFor, whatWeBuild } from "../tasks";
 import type { Logger } from "../logging/logger";
 import { PipelineRuntime } from "../runtime/pipeline-runtime";
 import type { SearchSoFar, StageContext } from "../stages/stage";
@@ -32,7 +34,7 @@ export class Project {
     this.snapshot = snapshotFromEvents(meta.id, bus.eventsSince(0));
     bus.subscribe((e) => applyEvent(this.snapshot, e));
     this.assets = new AssetStore(meta.id, dir);
-    this.work = new WorkingSet(this.snapshot, this.assets);
+    this.work = new WorkingSet(this.snapshot, this.assets, () => taskFor(this.snapshot.intent?.task_type));
     this.runtime = new PipelineRuntime({
       sinkFor: (stage) => stageSink(bus, stage),
       assets: this.assets,
@@ -110,6 +112,12 @@ export class Project {
       logger: this.logger,
       signal: this.abort.signal,
       resume: stage === "TRAIN" ? this.resumeSearch : null,
+      task: () => {
+        const type = this.snapshot.intent?.task_type;
+        const task = taskFor(type);
+        if (!task) throw new InputError(`No task here trains ${type ?? "an unparsed request"}: this version builds ${whatWeBuild()}.`);
+        return task;
+      },
     };
   }
 

@@ -9,7 +9,7 @@ import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
 import { checkLicense } from "../agents/license-check";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
-import { executeCells } from "./pipeline-step";
+import { executeCells } from "../tasks/pipeline-step";
 import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
@@ -71,7 +71,7 @@ export const dataSourceStage: StageModule = {
           { current: resolved.intent.target, task: resolved.intent.task_type, columnDescriptions: catalog?.columnDescriptions },
           "Change the target",
         ),
-        setTaskAction(resolved.intent.task_type),
+        setTaskAction(ctx, resolved.intent.task_type),
         editPromptAction,
       ],
     };
@@ -179,12 +179,6 @@ function chooseTargetAction(table: Table, asked: Parameters<typeof targetChoices
   return { id: GATE_ACTIONS.chooseTarget, label, description: "the column to predict", choices: targetChoices(table, asked) };
 }
 
-function setTaskAction(current: TaskType): NextAction {
-  const other: TaskType = current === "regression" ? "classification" : "regression";
-  return {
-    id: GATE_ACTIONS.setTask,
-    label: "Change the task",
-    description: `now ${current}`,
-    choices: [{ value: other, label: other, description: other === "regression" ? "predict a number" : "predict one of a few labels" }],
-  };
+function setTaskAction(ctx: StageContext, current: TaskType): NextAction {
+  return { id: GATE_ACTIONS.setTask, label: "Change the task", description: `now ${current}`, choices: ctx.task().alternatives(current) };
 }

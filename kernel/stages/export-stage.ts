@@ -1,6 +1,6 @@
 /** EXPORT: everything needed to read, rerun and use the result, as one zip. */
 import type { EventPayload } from "../../contract";
-import { executeCells } from "./pipeline-step";
+import { executeCells } from "../tasks/pipeline-step";
 import type { StageModule } from "./stage";
 
 export const exportStage: StageModule = {

@@ -2,24 +2,24 @@
  * MODEL_SELECT: the learners that suit the task, each with why, and a training plan (which
  * models, with which settings, ranked by which metric) proposed for approval.
  */
-import { METRICS_BY_TASK, parsePlan, type TrainingPlan } from "../../contract";
+import { parsePlan, type TrainingPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
-import { findLearner, learnersFor } from "../ml/model-zoo";
-import { executeCells, ref, type CodeCell, type Statement } from "./pipeline-step";
-import type { StageModule } from "./stage";
+import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
+import type { StageContext, StageModule } from "./stage";
 
 export const modelSelectStage: StageModule = {
   id: "MODEL_SELECT",
   async run(ctx) {
-    const { task } = ctx.work.intent();
-    const candidates = ctx.runtime.modelCandidates(task, ctx.work.split().split.train.length);
+    const { task: taskType } = ctx.work.intent();
+    const task = ctx.task();
+    const models = task.proposeModels(ctx.runtime, taskType, ctx.work);
     const asked = ctx.snapshot.intent?.constraints["metric"];
-    const allowed: readonly string[] = METRICS_BY_TASK[task];
+    const allowed = task.metrics(taskType);
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;
     const askedBudget = ctx.snapshot.intent?.constraints["time_budget_s"];
     const budget = ctx.meta.time_budget_s ?? (typeof askedBudget === "number" ? askedBudget : null);
     const plan: TrainingPlan = {
-      models: candidates.map((c) => ({ id: c.id, params: findLearner(c.id)!.defaults })),
+      models,
       metric_primary: metric,
       time_budget_s: budget,
     };
@@ -27,10 +27,10 @@ export const modelSelectStage: StageModule = {
     return { kind: "plan", summary: `${how}, ranked by validation ${metric}.`, plan };
   },
   checkPlan(ctx, planJson) {
-    parseTrainingPlan(planJson, ctx.work.intent().task);
+    parseTrainingPlan(ctx, planJson);
   },
   async approve(ctx, planJson) {
-    parseTrainingPlan(planJson, ctx.work.intent().task);
+    parseTrainingPlan(ctx, planJson);
     await executeCells(modelSelectStage.code(ctx), ctx.runtime, ctx.work);
   },
   describe(ctx) {
@@ -53,15 +53,16 @@ export const modelSelectStage: StageModule = {
   },
 };
 
-/** Checks an (edited) training plan against the task; refused plans change nothing. */
-export function parseTrainingPlan(planJson: unknown, task: "regression" | "classification"): TrainingPlan {
+/** Checks an (edited) training plan against the project's task; refused plans change nothing. */
+export function parseTrainingPlan(ctx: StageContext, planJson: unknown): TrainingPlan {
   const parsed = parsePlan("MODEL_SELECT", planJson);
   if (!parsed.ok) throw new InputError(`The training plan is not valid: ${parsed.error}.`);
-  const available = learnersFor(task).map((l) => l.id);
+  const task = ctx.work.intent().task;
+  const available = ctx.task().learnerIds(task);
   for (const m of parsed.plan.models) {
     if (!available.includes(m.id)) throw new InputError(`Model ${JSON.stringify(m.id)} cannot train ${task}. Choose from: ${available.join(", ")}.`);
   }
-  const metrics: readonly string[] = METRICS_BY_TASK[task];
+  const metrics = ctx.task().metrics(task);
   if (!metrics.includes(parsed.plan.metric_primary)) {
     throw new InputError(`Metric ${JSON.stringify(parsed.plan.metric_primary)} does not fit ${task}. Choose from: ${metrics.join(", ")}.`);
   }

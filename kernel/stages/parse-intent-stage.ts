@@ -2,9 +2,8 @@
 import { EV } from "../../contract";
 import { parseIntentByRules } from "../agents/intent-rules";
 import { InputError } from "../errors/input-error";
+import { taskFor, whatWeBuild } from "../tasks";
 import { editPromptAction, literal, type StageModule } from "./stage";
-
-const TABULAR = new Set(["regression", "classification"]);
 
 export const parseIntentStage: StageModule = {
   id: "PARSE_INTENT",
@@ -13,9 +12,9 @@ export const parseIntentStage: StageModule = {
     // a task the person chose outranks the parser's reading
     const intent = ctx.meta.task_type ? { ...parsed, task_type: ctx.meta.task_type, constraints: { ...parsed.constraints, task_source: "person" } } : parsed;
     ctx.events.emit(EV.PROMPT_PARSED, { ...intent, prompt: ctx.meta.prompt });
-    if (!TABULAR.has(intent.task_type)) {
+    if (!taskFor(intent.task_type)) {
       throw new InputError(
-        `This looks like ${intent.task_type.replace(/_/g, " ")}, which this version cannot train yet: it builds regression and classification models on tables. ` +
+        `This looks like ${intent.task_type.replace(/_/g, " ")}, which this version cannot train yet: it builds ${whatWeBuild()}. ` +
           `Rephrase the request as predicting a column of a table (e.g. "predict demand from the other columns of demand.csv").`,
       );
     }

@@ -4,21 +4,19 @@
  */
 import { parsePlan, type PreprocessPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
-import { checkPlan } from "../data/preprocessor";
-import { DEFAULT_SPLIT } from "../data/row-split";
-import { executeCells, executeStatements, ref, type CodeCell, type Statement } from "./pipeline-step";
+import { executeCells, executeStatements, type CodeCell } from "../tasks/pipeline-step";
 import type { StageModule } from "./stage";
 
 export const preprocessStage: StageModule = {
   id: "PREPROCESS",
   async run(ctx) {
-    const target = ctx.work.intent().target;
-    const proposed: PreprocessPlan["split"] = { seed: ctx.meta.seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
+    const task = ctx.task();
+    const proposed = task.proposedSplit(ctx.meta.seed);
     ctx.work.forget("split");
     // the split the plan proposes is made now, so the gate shows its sizes; an approved plan with the same split keeps it
-    await executeStatements([splitStatement(proposed)], ctx.runtime, ctx.work);
+    await executeStatements([task.splitStatement(proposed)], ctx.runtime, ctx.work);
     const split = ctx.work.split();
-    const steps = ctx.runtime.planPreprocessing(ctx.work.profile(), target);
+    const steps = task.proposeSteps(ctx.runtime, ctx.work);
     const plan: PreprocessPlan = { steps, split: proposed };
     const notes = split.split.notes.length ? ` ${split.split.notes.join(" ")}` : "";
     return {
@@ -28,7 +26,7 @@ export const preprocessStage: StageModule = {
     };
   },
   checkPlan(ctx, planJson) {
-    checkPlan(parsePreprocessPlan(planJson).steps, ctx.work.table(), ctx.work.intent().target);
+    ctx.task().checkSteps(parsePreprocessPlan(planJson).steps, ctx.work);
   },
   async approve(ctx, planJson) {
     parsePreprocessPlan(planJson);
@@ -47,31 +45,10 @@ export const preprocessStage: StageModule = {
     );
   },
   code(ctx): CodeCell[] {
-    const plan = ctx.snapshot.plans.PREPROCESS?.plan;
-    const split = plan?.split ?? { seed: ctx.meta.seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
-    return [
-      {
-        conductor: "runs",
-        statements: [
-          splitStatement(split),
-          { kind: "const", name: "steps", type: "automl.PreprocessStep[]", value: plan?.steps ?? [] },
-          { kind: "call", method: "preprocess", args: [ref("steps"), ref("table"), ref("split")], bind: "data", show: "data.featureNames" },
-        ],
-      },
-    ];
+    const task = ctx.task();
+    return task.preprocessCode(ctx.snapshot.plans.PREPROCESS?.plan ?? { steps: [], split: task.proposedSplit(ctx.meta.seed) });
   },
 };
-
-/** The seeded split, as the plan states it: one statement, made before the gate and described in the cell. */
-function splitStatement(split: PreprocessPlan["split"]): Statement {
-  return {
-    kind: "call",
-    method: "split",
-    args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task"), seed: split.seed, testSize: split.test_size, valSize: split.val_size }],
-    bind: "split",
-    reuse: true,
-  };
-}
 
 function parsePreprocessPlan(planJson: unknown): PreprocessPlan {
   const parsed = parsePlan("PREPROCESS", planJson);

@@ -1,5 +1,5 @@
-/** PROFILE_DATA: types, missingness, per-column statistics, the target's distribution, warnings. */
-import { executeCells, ref } from "./pipeline-step";
+/** PROFILE_DATA: types, missingness, per-column statistics, the target's distribution, warnings (the task's code). */
+import { executeCells } from "../tasks/pipeline-step";
 import type { StageModule } from "./stage";
 
 export const profileDataStage: StageModule = {
@@ -18,20 +18,7 @@ export const profileDataStage: StageModule = {
       .join(", ");
     return `## 3. Profile\n\n${p?.n_rows ?? "?"} rows × ${p?.n_cols ?? "?"} columns (${types}); ${p?.missing_pct.toFixed(2) ?? "?"}% of cells are missing.\n\nWarnings:\n${warnings}`;
   },
-  code() {
-    return [
-      {
-        conductor: "runs",
-        statements: [
-          {
-            kind: "call",
-            method: "profile",
-            args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task") }],
-            bind: "profile",
-            show: "automl.table(profile.columns.map(({ name, kind, missing_pct, unique, mean, std, min, max }) => ({ name, kind, missing_pct, unique, mean, std, min, max })))",
-          },
-        ],
-      },
-    ];
+  code(ctx) {
+    return ctx.task().profileCode();
   },
 };

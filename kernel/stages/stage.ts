@@ -11,7 +11,8 @@ import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
 import type { CellDraft } from "../notebook/pipeline-notebook";
 import type { PipelineRuntime } from "../runtime/pipeline-runtime";
-import { renderCell, type CodeCell } from "./pipeline-step";
+import { renderCell, type CodeCell } from "../tasks/pipeline-step";
+import type { PipelineTask } from "../tasks/task";
 
 /** What an interrupted search had done when a stop cut it short (read from the log by the conductor). */
 export interface SearchSoFar {
@@ -34,6 +35,8 @@ export interface StageContext {
   signal: AbortSignal;
   /** TRAIN only: an interrupted search to carry on rather than start over */
   resume: SearchSoFar | null;
+  /** the project's task, by its intent's task type (throws when no task here trains it) */
+  task(): PipelineTask;
 }
 
 /** How a stage ends its run. */

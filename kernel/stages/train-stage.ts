@@ -6,14 +6,13 @@ import { EV, type ProjectSnapshot } from "../../contract";
 import { AVERAGED_ENSEMBLE_ID } from "../ml/averaged-ensemble";
 import type { TrainOutcome } from "../runtime/pipeline-runtime";
 import { parseTrainingPlan } from "./model-select-stage";
-import { executeCells, executeStatements, ref, type CodeCell, type Statement } from "./pipeline-step";
+import { executeCells, executeStatements, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
 import type { StageContext, StageModule } from "./stage";
 
 export const trainStage: StageModule = {
   id: "TRAIN",
   async run(ctx) {
-    const data = ctx.work.prepared();
-    const plan = parseTrainingPlan(ctx.snapshot.plans.MODEL_SELECT?.plan_json, data.task);
+    const plan = parseTrainingPlan(ctx, ctx.snapshot.plans.MODEL_SELECT?.plan_json);
     const resumed = plan.time_budget_s && ctx.resume ? resumeStatement(ctx, plan.time_budget_s) : null;
     if (resumed) await executeStatements([resumed.statement], ctx.runtime, ctx.work);
     else await executeCells(trainStage.code(ctx), ctx.runtime, ctx.work);

@@ -6,13 +6,13 @@
  * are already in the log.
  */
 import * as path from "node:path";
-import { approvedPlan, type ProjectSnapshot } from "../../contract";
+import { approvedPlan, type ProjectSnapshot, type TaskType } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
+import type { PreparedData, SplitData } from "../data/prepared-data";
 import type { Table } from "../data/table";
-import { loadTableFile } from "../data/table-loader";
-import { profileTable, type TableProfile } from "../data/table-profile";
-import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
-import type { StepScope } from "./pipeline-step";
+import type { TableProfile } from "../data/table-profile";
+import type { StepScope } from "../tasks/pipeline-step";
+import type { PipelineTask } from "../tasks/task";
 
 /** The names a stage binds, in pipeline order: forgetting one forgets those after it. */
 const ORDER = ["table", "intent", "profile", "split", "steps", "data", "models", "metric", "budgetSeconds", "outcome"] as const;
@@ -24,6 +24,8 @@ export class WorkingSet implements StepScope {
   constructor(
     private readonly snapshot: ProjectSnapshot,
     private readonly assets: AssetStore,
+    /** the project's task (from its intent), which knows how its values are rebuilt */
+    private readonly task: () => PipelineTask | null,
   ) {}
 
   /** Forgets everything from `from` on (a re-run or a rewind makes it stale). */
@@ -75,10 +77,10 @@ export class WorkingSet implements StepScope {
     return file;
   }
 
-  intent(): { target: string; task: "regression" | "classification" } {
+  /** The settled intent: the target and the task type. */
+  intent(): { target: string; task: TaskType } {
     const i = this.snapshot.intent;
     if (!i?.target) throw new Error("the target is not settled yet");
-    if (i.task_type !== "regression" && i.task_type !== "classification") throw new Error(`task ${i.task_type} is not tabular`);
     return { target: i.target, task: i.task_type };
   }
 
@@ -89,39 +91,22 @@ export class WorkingSet implements StepScope {
 
   /** A value rebuilt from the log and the files (no events: they are in the log already). */
   private rebuild(name: string): unknown {
+    const training = () => {
+      const plan = approvedPlan(this.snapshot, "MODEL_SELECT");
+      if (!plan) throw new Error("the training plan has not been approved yet");
+      return plan;
+    };
     switch (name) {
-      case "table":
-        return loadTableFile(this.assets.absolute(this.datasetFile())).table;
-      case "intent":
-        return this.intent();
-      case "profile": {
-        const { target, task } = this.intent();
-        return profileTable(this.table(), target, task);
-      }
-      case "split": {
-        const split = this.snapshot.plans.PREPROCESS?.plan?.split;
-        if (!this.snapshot.split || !split) throw new Error("the data has not been split yet");
-        const { target, task } = this.intent();
-        return splitForTask(this.table(), { target, task, seed: split.seed, testSize: split.test_size, valSize: split.val_size });
-      }
-      case "steps":
-        return this.approved("PREPROCESS").steps;
-      case "data":
-        return prepareData(this.approved("PREPROCESS").steps, this.table(), this.split());
       case "models":
-        return this.approved("MODEL_SELECT").models;
+        return training().models;
       case "metric":
-        return this.approved("MODEL_SELECT").metric_primary;
+        return training().metric_primary;
       case "budgetSeconds":
-        return this.approved("MODEL_SELECT").time_budget_s ?? null;
-      default:
-        throw new Error(`${name} is not known yet: the stage that makes it has not run`);
+        return training().time_budget_s ?? null;
     }
-  }
-
-  private approved<S extends "PREPROCESS" | "MODEL_SELECT">(stage: S) {
-    const plan = approvedPlan(this.snapshot, stage);
-    if (!plan) throw new Error(`the ${stage === "PREPROCESS" ? "preprocessing" : "training"} plan has not been approved yet`);
-    return plan;
+    // the rest (the table, its profile, the split, the features) is the task's to rebuild
+    const value = this.task()?.rebuild(name, { snapshot: this.snapshot, assets: this.assets, get: (n) => this.get(n) });
+    if (value === undefined) throw new Error(`${name} is not known yet: the stage that makes it has not run`);
+    return value;
   }
 }

@@ -15,7 +15,7 @@ import {
   type EventPayload,
   type StageId,
 } from "../../contract";
-import { executeStatements, ref, renderCell, renderValue, type Statement, type StepScope } from "../../kernel/stages/pipeline-step";
+import { executeStatements, ref, renderCell, renderValue, type Statement, type StepScope } from "../../kernel/tasks/pipeline-step";
 import type { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
 
 const PREPROCESS_PLAN = {

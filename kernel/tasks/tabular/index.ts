@@ -1,0 +1,148 @@
+/**
+ * The tabular task: regression and classification on a table. One column is the target; the
+ * rest become features through a fitted preprocessing plan (imputation, encoding, scaling);
+ * the zoo's learners train on them, ranked by a validation metric.
+ */
+import { METRICS_BY_TASK, approvedPlan, type PreprocessPlan, type TaskType } from "../../../contract";
+import { prepareData, splitForTask } from "../../data/prepared-data";
+import { checkPlan } from "../../data/preprocessor";
+import { DEFAULT_SPLIT } from "../../data/row-split";
+import type { Table } from "../../data/table";
+import { loadTableFile } from "../../data/table-loader";
+import { profileTable, type TableProfile } from "../../data/table-profile";
+import { findLearner, learnersFor } from "../../ml/model-zoo";
+import type { SplitData } from "../../runtime/pipeline-runtime";
+import { ref, type CodeCell, type Statement } from "../pipeline-step";
+import type { PipelineTask, RebuildSource } from "../task";
+import { tabularIdeas } from "./ideas";
+
+type TabularType = "regression" | "classification";
+const TYPES: readonly TabularType[] = ["regression", "classification"];
+
+/** The settled intent, as the DATA_SOURCE cell binds it. */
+interface Intent {
+  target: string;
+  task: TabularType;
+}
+
+function tabular(taskType: TaskType): TabularType {
+  if (taskType !== "regression" && taskType !== "classification") throw new Error(`task ${taskType} is not tabular`);
+  return taskType;
+}
+
+export const tabularTask: PipelineTask = {
+  id: "tabular",
+  taskTypes: TYPES,
+  builds: "regression and classification models on tables",
+
+  alternatives(current) {
+    return TYPES.filter((t) => t !== current).map((t) => ({
+      value: t,
+      label: t,
+      description: t === "regression" ? "predict a number" : "predict one of a few labels",
+    }));
+  },
+
+  profileCode(): CodeCell[] {
+    return [
+      {
+        conductor: "runs",
+        statements: [
+          {
+            kind: "call",
+            method: "profile",
+            args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task") }],
+            bind: "profile",
+            show: "automl.table(profile.columns.map(({ name, kind, missing_pct, unique, mean, std, min, max }) => ({ name, kind, missing_pct, unique, mean, std, min, max })))",
+          },
+        ],
+      },
+    ];
+  },
+
+  proposedSplit(seed) {
+    return { seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
+  },
+
+  splitStatement(split): Statement {
+    return {
+      kind: "call",
+      method: "split",
+      args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task"), seed: split.seed, testSize: split.test_size, valSize: split.val_size }],
+      bind: "split",
+      reuse: true,
+    };
+  },
+
+  proposeSteps(runtime, scope) {
+    return runtime.planPreprocessing(scope.get("profile") as TableProfile, (scope.get("intent") as Intent).target);
+  },
+
+  checkSteps(steps, scope) {
+    checkPlan(steps, scope.get("table") as Table, (scope.get("intent") as Intent).target);
+  },
+
+  preprocessCode(plan: PreprocessPlan): CodeCell[] {
+    return [
+      {
+        conductor: "runs",
+        statements: [
+          this.splitStatement(plan.split),
+          { kind: "const", name: "steps", type: "automl.PreprocessStep[]", value: plan.steps },
+          { kind: "call", method: "preprocess", args: [ref("steps"), ref("table"), ref("split")], bind: "data", show: "data.featureNames" },
+        ],
+      },
+    ];
+  },
+
+  metrics(taskType) {
+    return METRICS_BY_TASK[tabular(taskType)];
+  },
+
+  proposeModels(runtime, taskType, scope) {
+    const candidates = runtime.modelCandidates(tabular(taskType), (scope.get("split") as SplitData).split.train.length);
+    return candidates.map((c) => ({ id: c.id, params: findLearner(c.id)!.defaults }));
+  },
+
+  learnerIds(taskType) {
+    return learnersFor(tabular(taskType)).map((l) => l.id);
+  },
+
+  ideas: tabularIdeas,
+
+  rebuild(name: string, { snapshot, assets, get }: RebuildSource): unknown {
+    const intent = () => get("intent") as Intent;
+    switch (name) {
+      case "table": {
+        const chosen = snapshot.dataset_candidates.find((d) => d.id === snapshot.dataset_id);
+        const file = chosen?.meta["project_file"];
+        if (typeof file !== "string") throw new Error("no dataset has been selected yet");
+        return loadTableFile(assets.absolute(file)).table;
+      }
+      case "intent": {
+        const i = snapshot.intent;
+        if (!i?.target) throw new Error("the target is not settled yet");
+        return { target: i.target, task: tabular(i.task_type) } satisfies Intent;
+      }
+      case "profile":
+        return profileTable(get("table") as Table, intent().target, intent().task);
+      case "split": {
+        const split = snapshot.plans.PREPROCESS?.plan?.split;
+        if (!snapshot.split || !split) throw new Error("the data has not been split yet");
+        return splitForTask(get("table") as Table, { ...intent(), seed: split.seed, testSize: split.test_size, valSize: split.val_size });
+      }
+      case "steps":
+        return approvedPreprocessing(snapshot).steps;
+      case "data":
+        return prepareData(approvedPreprocessing(snapshot).steps, get("table") as Table, get("split") as SplitData);
+      default:
+        return undefined;
+    }
+  },
+};
+
+function approvedPreprocessing(snapshot: RebuildSource["snapshot"]): PreprocessPlan {
+  const plan = approvedPlan(snapshot, "PREPROCESS");
+  if (!plan) throw new Error("the preprocessing plan has not been approved yet");
+  return plan;
+}
