@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV } from "../../contract";
 import { confirmGatesUntil, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
-import { removeTempWorkspaces } from "../support/temp-workspace";
+import { BOSTON_CSV, removeTempWorkspaces } from "../support/temp-workspace";
 
 /** Rejects with 409 and a message matching `reason`. */
 async function refused(action: Promise<unknown>, reason: RegExp): Promise<void> {
@@ -70,5 +70,70 @@ describe("colliding actions", function () {
     await rc.client.rerunStale(id);
     await rc.conductor.idle(id);
     assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
+  });
+
+  it("the same request twice at once (a gate answer, a stage cell, a retry, a re-run of stale stages): one is taken, the other gets 409", async () => {
+    const settle = async (both: Array<Promise<unknown>>) => {
+      const results = await Promise.allSettled(both);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      assert.equal(refused.length, 1, JSON.stringify(results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"))));
+      assert.equal((refused[0]!.reason as { status?: number }).status, 409, String(refused[0]!.reason));
+      return String(refused[0]!.reason);
+    };
+    const count = (id: string, stage: string, status: string) =>
+      rc.conductor
+        .get(id)
+        .bus.eventsSince(0)
+        .filter((e) => e.event.name === EV.STAGE_STATUS && e.event.payload.stage_id === stage && e.event.payload.status === status).length;
+
+    // a gate answered twice: the plan is approved once
+    const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
+    await confirmGatesUntil(rc, id, "PREPROCESS");
+    await settle([rc.client.confirm(id, { stage_id: "PREPROCESS" }), rc.client.confirm(id, { stage_id: "PREPROCESS" })]);
+    await rc.conductor.idle(id);
+    const approvals = rc.conductor
+      .get(id)
+      .bus.eventsSince(0)
+      .filter((e) => e.event.name === EV.PLAN_APPROVED && e.event.payload.stage_id === "PREPROCESS");
+    assert.equal(approvals.length, 1, "the plan was approved once");
+
+    // two stage cells at once: one runs, the other is refused naming it
+    await confirmGatesUntil(rc, id, "REVIEW_EDIT");
+    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as {
+      cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }>;
+    };
+    const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
+    const trainsBefore = count(id, "TRAIN", "running");
+    const why = await settle([
+      rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined),
+      rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined),
+    ]);
+    assert.match(why, /running the Train and evaluate cell from the notebook/);
+    assert.equal(count(id, "TRAIN", "running"), trainsBefore + 1, "TRAIN ran once");
+
+    // the stale stages re-run twice at once: once (an edited MODEL_SELECT cell makes TRAIN stale)
+    await rc.conductor.idle(id);
+    const modelCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "MODEL_SELECT")!.source.join("");
+    const edited = await rc.client.execute(id, { code: `${modelCell}\n// edited`, stage_id: "MODEL_SELECT" }, () => undefined);
+    assert.ok(edited.stale_stages.includes("TRAIN"), JSON.stringify(edited));
+    const retrains = count(id, "TRAIN", "running");
+    await settle([rc.client.rerunStale(id), rc.client.rerunStale(id)]);
+    await rc.conductor.idle(id);
+    assert.equal(count(id, "TRAIN", "running"), retrains + 1, "TRAIN ran once");
+
+    // a failed stage retried twice at once: once
+    const { project_id: failing } = await rc.client.createProject({ prompt: "predict house prices", pacing: false, auto: true, data_path: BOSTON_CSV });
+    await rc.conductor.idle(failing);
+    const dataFile = path.join(rc.conductor.projectsDir, failing, "data", "data.csv");
+    fs.renameSync(dataFile, `${dataFile}.aside`);
+    await rc.client.parse(failing, { prompt: "predict house prices" }); // runs again from the start: DATA_SOURCE fails without its file
+    await rc.conductor.idle(failing);
+    assert.equal(rc.conductor.get(failing).snapshot.stages.DATA_SOURCE.status, "failed");
+    fs.renameSync(`${dataFile}.aside`, dataFile);
+    const before = count(failing, "DATA_SOURCE", "running");
+    await settle([rc.client.retry(failing), rc.client.retry(failing)]);
+    await rc.conductor.idle(failing);
+    assert.equal(count(failing, "DATA_SOURCE", "running"), before + 1, "DATA_SOURCE ran once");
+    assert.equal(rc.conductor.get(failing).snapshot.stages.EXPORT.status, "completed");
   });
 });

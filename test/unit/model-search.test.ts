@@ -6,6 +6,7 @@ import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
 import type { EventSink } from "../../kernel/events/event-sink";
 import { averagedEnsemble } from "../../kernel/ml/averaged-ensemble";
+import type { Params } from "../../kernel/ml/learner";
 import { isBetter } from "../../kernel/ml/metrics";
 import { restoreModel } from "../../kernel/ml/model-zoo";
 import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
@@ -104,6 +105,26 @@ describe("model search under a time budget", function () {
     const p = fitted.predict(data.test.x);
     const [a, b] = members.map((m) => m.predict(data.test.x));
     for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
+  });
+
+  it("re-trains an average from its members' settings (as a notebook reproduces a searched average): the same test score", async () => {
+    const { rt, data } = runtime();
+    const members: Array<{ id: string; params: Params }> = [
+      { id: "ridge", params: { alpha: 3 } },
+      { id: "random_forest", params: { n_estimators: 20, seed: 5 } },
+    ];
+    const first = await rt.trainAverage(members, data, { metric: "rmse", newBoard: true });
+    const again = await rt.trainAverage(members, data, { metric: "rmse", newBoard: true });
+    const average = (o: typeof first) => o.runs.find((r) => r.modelId === "averaged_ensemble")!;
+    assert.deepEqual(
+      first.runs.map((r) => r.modelId),
+      ["ridge", "random_forest", "averaged_ensemble"],
+    );
+    assert.equal(average(again).finalMetrics!.primary.value, average(first).finalMetrics!.primary.value);
+    const [a, b] = first.runs.slice(0, 2).map((r) => r.model!.predict(data.test.x));
+    const p = average(first).model!.predict(data.test.x);
+    for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
+    await assert.rejects(rt.trainAverage(members.slice(0, 1), data, { metric: "rmse" }), /at least two models/);
   });
 
   it("does not rank runs by a new metric against a leaderboard ranked by another", async () => {
