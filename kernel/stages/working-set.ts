@@ -5,7 +5,6 @@
  * files when it is not there (after a restart), without emitting anything: the events for it
  * are already in the log.
  */
-import * as path from "node:path";
 import { approvedPlan, type ProjectSnapshot, type TaskType } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { PreparedData, SplitData } from "../data/prepared-data";
@@ -69,24 +68,11 @@ export class WorkingSet implements StepScope {
     return this.get("data") as PreparedData;
   }
 
-  /** The dataset file selected in DATA_SOURCE, as a path inside the project. */
-  datasetFile(): string {
-    const chosen = this.snapshot.dataset_candidates.find((d) => d.id === this.snapshot.dataset_id);
-    const file = chosen?.meta["project_file"];
-    if (typeof file !== "string") throw new Error("no dataset has been selected yet");
-    return file;
-  }
-
   /** The settled intent: the target and the task type. */
   intent(): { target: string; task: TaskType } {
     const i = this.snapshot.intent;
     if (!i?.target) throw new Error("the target is not settled yet");
     return { target: i.target, task: i.task_type };
-  }
-
-  /** The file name the notebook uses for the data (relative to the notebook). */
-  datasetNotebookPath(): string {
-    return this.datasetFile().split(path.sep).join("/");
   }
 
   /** A value rebuilt from the log and the files (no events: they are in the log already). */

@@ -90,7 +90,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
 
     // the notebook opened by itself once it was written, with the code of every stage
     await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 60_000 });
-    for (const code of ["automl.connect(", "rt.loadData(", "rt.profile(", "rt.split(", "const models =", "rt.train(models", "rt.exportProject("])
+    for (const code of ["automl.connect(", "rt.useDataset(", "rt.profile(", "rt.split(", "const models", "rt.train(models", "rt.review(", "rt.exportProject("])
       await revealCell(page, code);
 
     // edit the TRAIN cell and run it
