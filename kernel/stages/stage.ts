@@ -1,11 +1,12 @@
 /**
- * The shape every stage module has: it runs its work through the runtime library up to its
- * gate, optionally applies an approved plan after the gate, and says which notebook cells
- * reproduce what it did. The conductor owns STAGE_STATUS, gates and the notebook file.
+ * The shape every stage module has: it decides (the agents' part, announced as events), does
+ * its work by executing its code (statements through the runtime) up to its gate, optionally
+ * applies an approved plan after the gate the same way, and renders its notebook cells from
+ * that same code. What differs per kind of task it asks the project's task (ctx.task()). The
+ * stage machine owns STAGE_STATUS and the gates; the notebook writer owns the file.
  */
-import { GATE_ACTIONS, type EventPayload, type NextAction, type ProjectSnapshot, type StageId } from "../../contract";
+import { GATE_ACTIONS, type EventPayload, type NextAction, type ProjectMeta, type ProjectSnapshot, type StageId } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
-import type { ProjectMeta } from "../../contract";
 import type { WorkingSet } from "./working-set";
 import type { EventSink } from "../events/event-sink";
 import type { Logger } from "../logging/logger";
