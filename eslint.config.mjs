@@ -1,8 +1,8 @@
 // The linter `npm test` runs: typescript-eslint's type-aware checks that catch real bugs
 // (a promise nobody awaits, an `any` that switches the type checker off) and the layer rule
-// that keeps imports pointing down (build/eslint/layers.mjs).
+// that keeps imports pointing down (scripts/eslint/layers.mjs).
 import tseslint from "typescript-eslint";
-import { layersPlugin } from "./build/eslint/layers.mjs";
+import { layersPlugin } from "./scripts/eslint/layers.mjs";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".vscode-test/**", "test-output/**", "demo-output/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
