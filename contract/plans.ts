@@ -46,17 +46,46 @@ export function parsePlan<S extends PlanStage>(stage: S, planJson: unknown): { o
 }
 
 /**
- * What the dashboard can say of an edited plan before sending it: its shape, and for a
- * training plan the metric for the task. Which models a task can train the conductor checks.
+ * What is wrong with the models' settings, against each model's defaults: a setting it does
+ * not have (a misspelling would be ignored), or a text where a number or a switch belongs.
+ * Null when nothing is; a model without known defaults is left to the check of model ids.
  */
-export function checkPlanEdit(stage: StageId, planJson: unknown, task: TaskType | null): string | null {
+export function checkModelSettings(models: TrainingPlan["models"], defaultsOf: (id: string) => Record<string, unknown> | undefined): string | null {
+  for (const m of models) {
+    const defaults = defaultsOf(m.id);
+    if (!defaults) continue;
+    for (const [name, value] of Object.entries(m.params ?? {})) {
+      if (!(name in defaults)) return `models: ${m.id} has no setting ${JSON.stringify(name)}; its settings are ${Object.keys(defaults).join(", ")}`;
+      const d = defaults[name];
+      // a text default (max_features "auto") also takes a number; numbers and switches take only their kind
+      if ((typeof d === "number" || typeof d === "boolean") && typeof value !== typeof d) {
+        return `models: ${m.id}'s ${name} must be ${typeof d === "number" ? "a number" : "true or false"}, not ${JSON.stringify(value)}`;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * What the dashboard can say of an edited plan before sending it: its shape, and for a
+ * training plan the metric for the task and the models' settings against the defaults of the
+ * candidates it knows. Which models a task can train the conductor checks.
+ */
+export function checkPlanEdit(
+  stage: StageId,
+  planJson: unknown,
+  task: TaskType | null,
+  defaultsOf: (id: string) => Record<string, unknown> | undefined = () => undefined,
+): string | null {
   if (!isPlanStage(stage)) return null;
   const parsed = parsePlan(stage, planJson);
   if (!parsed.ok) return parsed.error;
-  if (stage === "MODEL_SELECT" && task && task in METRICS_BY_TASK) {
+  if (stage !== "MODEL_SELECT") return null;
+  const plan = parsed.plan as TrainingPlan;
+  if (task && task in METRICS_BY_TASK) {
     const metrics: readonly string[] = METRICS_BY_TASK[task as keyof typeof METRICS_BY_TASK];
-    const metric = (parsed.plan as TrainingPlan).metric_primary;
-    if (!metrics.includes(metric)) return `metric_primary: ${JSON.stringify(metric)} does not fit ${task}; choose from ${metrics.join(", ")}`;
+    if (!metrics.includes(plan.metric_primary))
+      return `metric_primary: ${JSON.stringify(plan.metric_primary)} does not fit ${task}; choose from ${metrics.join(", ")}`;
   }
-  return null;
+  return checkModelSettings(plan.models, defaultsOf);
 }

@@ -29,7 +29,8 @@ function unitOf(file) {
 
 /** the module a relative import names: a .ts file, or a folder's index.ts */
 function moduleOf(target) {
-  for (const candidate of [`${target}.ts`, path.join(target, "index.ts"), target])
+  // "./x", "./x.js" (tsc takes it for x.ts), "./folder" (its index.ts)
+  for (const candidate of [`${target}.ts`, target.replace(/\.js$/, ".ts"), path.join(target, "index.ts"), target])
     if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
   return null;
 }
@@ -41,8 +42,9 @@ for (const top of tops) {
     const text = fs.readFileSync(file, "utf8");
     const deps = [];
     modules.set(file, deps);
-    for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|import\("(\.[^"]+)"\)/g)) {
-      const spec = m[1] ?? m[2];
+    // `import … from "./x"`, `export … from "./x"`, `import "./x"` (for its side effects), `import("./x")`
+    for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|import\s+"(\.[^"]+)"|import\("(\.[^"]+)"\)/g)) {
+      const spec = m[1] ?? m[2] ?? m[3];
       const resolved = moduleOf(path.resolve(path.dirname(file), spec));
       if (resolved) deps.push(resolved);
       const target = resolved ?? path.resolve(path.dirname(file), spec);
@@ -54,7 +56,9 @@ for (const top of tops) {
   }
 }
 const lines = [...edges].sort(([a], [b]) => a.localeCompare(b));
-for (const [edge, n] of lines) console.log(`${edge.padEnd(52)} ${n}`);
+// --check says only what is wrong; without it, the whole graph
+const checking = process.argv.includes("--check");
+if (!checking) for (const [edge, n] of lines) console.log(`${edge.padEnd(52)} ${n}`);
 const graph = new Map();
 for (const [edge] of lines) {
   const [a, b] = edge.split(" -> ");
@@ -62,7 +66,7 @@ for (const [edge] of lines) {
 }
 const cycles = [];
 for (const [a, outs] of graph) for (const b of outs) if ((graph.get(b) ?? []).includes(a) && a < b) cycles.push(`${a} <-> ${b}`);
-console.log(cycles.length ? `\ncycles between folders: ${cycles.join(", ")}` : "\nno cycle between folders");
+console.log(`${checking ? "" : "\n"}${cycles.length ? `cycles between folders: ${cycles.join(", ")}` : "no cycle between folders"}`);
 
 // cycles between modules: a depth-first search that reports each back edge's loop once
 const moduleCycles = [];
@@ -80,4 +84,4 @@ const visit = (file) => {
 };
 for (const file of modules.keys()) if (!state.has(file)) visit(file);
 console.log(moduleCycles.length ? `cycles between modules:\n  ${moduleCycles.join("\n  ")}` : "no cycle between modules");
-if (process.argv.includes("--check") && (cycles.length || moduleCycles.length)) process.exit(1);
+if (checking && (cycles.length || moduleCycles.length)) process.exit(1);

@@ -174,9 +174,20 @@ export class StageMachine implements StageRerun {
         `Project ${p.meta.id} cannot be exported yet: ${unfinished} is ${p.snapshot.stages[unfinished].status}. Take the pipeline through TRAIN first.`,
       );
     }
-    await p.runExclusive("EXPORT", () => this.rerunWithoutGate(p, "EXPORT"));
+    // an export holds results that follow from each other: stale training is re-run first, a stale review here
+    const stale = STAGE_IDS.slice(0, STAGE_IDS.indexOf("REVIEW_EDIT")).find((s) => p.snapshot.stages[s].status === "stale");
+    if (stale) {
+      throw new ConflictError(
+        `Project ${p.meta.id} cannot be exported as it stands: ${STAGE_TITLES[stale]} is stale (an earlier cell changed). Re-run the stale stages first (POST /rerun-stale, or "Re-run stale stages" in the dashboard).`,
+      );
+    }
+    await p.runExclusive("EXPORT", async () => {
+      if (p.snapshot.stages.REVIEW_EDIT.status === "stale" && !(await this.rerunWithoutGate(p, "REVIEW_EDIT"))) return;
+      await this.rerunWithoutGate(p, "EXPORT");
+    });
     const ready = p.snapshot.export.ready;
-    if (p.snapshot.stages.EXPORT.status !== "completed" || !ready) throw new Error(`export failed: ${p.snapshot.stages.EXPORT.message}`);
+    const failed = (["REVIEW_EDIT", "EXPORT"] as const).find((s) => p.snapshot.stages[s].status !== "completed");
+    if (failed || !ready) throw new Error(`export failed: ${STAGE_TITLES[failed ?? "EXPORT"]}: ${p.snapshot.stages[failed ?? "EXPORT"].message}`);
     return ready;
   }
 

@@ -123,6 +123,11 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
         await pace();
       }
     }
+    // settings that make no sense (a text where a number belongs) can fit a model that predicts NaN: a failed run, said so
+    const probe = model.predict(req.data.val.x);
+    if (probe.some((v) => !Number.isFinite(v))) {
+      throw new Error(`its predictions are not finite numbers (NaN or infinite): check its settings (${JSON.stringify(params)})`);
+    }
   } catch (err) {
     const cancelled = err instanceof FitCancelled;
     const outOfTime = req.deadline !== undefined && performance.now() > req.deadline;

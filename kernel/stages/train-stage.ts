@@ -100,7 +100,9 @@ const SEARCHED = "searched";
 function leaderCell(s: ProjectSnapshot): CodeCell | null {
   const row = s.best ? s.leaderboard.find((r) => r.run_id === s.best!.run_id) : undefined;
   if (!row) return null;
-  const comment = `Re-trains the search's best model, ${row.model}, with the settings it found (its seed is one of them): the same test score, without searching.`;
+  const comment =
+    `Re-trains the search's best model, ${row.model}, with the settings it found (its seed is one of them): the same test score, without searching.\n` +
+    `When the search ran again above, its outcome stands instead.`;
   const show = "automl.leaderboard(outcome.leaderboard)";
   if (row.model === AVERAGED_ENSEMBLE_ID) {
     const ids = String(row.params["members"] ?? "").split(",");
@@ -111,7 +113,7 @@ function leaderCell(s: ProjectSnapshot): CodeCell | null {
       comment: `${comment}\nAn average: each member is trained again, then averaged.`,
       statements: [
         { kind: "const", name: "members", type: "automl.ModelSpec[]", value: members.map((m) => ({ id: m!.model, params: m!.params })) },
-        { kind: "call", method: "trainAverage", args: [ref("members"), ref("data"), { metric: ref("metric") }], bind: "outcome", show },
+        { kind: "call", method: "trainAverage", args: [ref("members"), ref("data"), { metric: ref("metric") }], bind: "outcome", show, orUse: SEARCHED },
       ],
     };
   }
@@ -120,7 +122,7 @@ function leaderCell(s: ProjectSnapshot): CodeCell | null {
     comment,
     statements: [
       { kind: "const", name: "leader", type: "automl.ModelSpec", value: { id: row.model, params: row.params } },
-      { kind: "call", method: "train", args: [[ref("leader")], ref("data"), { metric: ref("metric") }], bind: "outcome", show },
+      { kind: "call", method: "train", args: [[ref("leader")], ref("data"), { metric: ref("metric") }], bind: "outcome", show, orUse: SEARCHED },
     ],
   };
 }

@@ -30,7 +30,18 @@ export type Statement =
    * `reuse`: the conductor keeps a value this same call (same arguments) already made, as a
    * split made before a plan's gate and described again after it.
    */
-  | { kind: "call"; method: Method; args: unknown[]; bind?: string; destructure?: boolean; show?: string; comment?: string; reuse?: boolean }
+  | {
+      kind: "call";
+      method: Method;
+      args: unknown[];
+      bind?: string;
+      destructure?: boolean;
+      show?: string;
+      comment?: string;
+      reuse?: boolean;
+      /** notebook only: `const bind = orUse ?? rt.method(…)`, an earlier (guarded) value that stands instead of this call when set */
+      orUse?: string;
+    }
   /** code written as it is, that only the notebook runs (imports, a DataFrame preview): the conductor has its own runtime and panels */
   | { kind: "source"; source: string };
 
@@ -43,7 +54,10 @@ export interface CodeCell {
    * reached otherwise (the search), as the cell's comment says.
    */
   conductor: "runs" | "notebook";
-  /** rendered inside `if (guard.name) { … }` with `const guard.name = false;` above: work re-run only on purpose */
+  /**
+   * work re-run only on purpose: `const guard.name = false;`, then the cell's one call as
+   * `const bind = guard.name ? rt.method(…) : null;`, shown when it ran
+   */
   guard?: { name: string; comment: string };
   /** comment lines at the top of the cell */
   comment?: string;
@@ -95,17 +109,21 @@ function resolve(value: unknown, scope: StepScope): unknown {
 export function renderCell(cell: CodeCell): string {
   const lines: string[] = [];
   if (cell.comment) lines.push(...cell.comment.split("\n").map((l) => `// ${l}`));
-  const body = cell.statements.flatMap(renderStatement);
   if (cell.guard) {
+    const [call] = cell.statements;
+    if (cell.statements.length !== 1 || call?.kind !== "call" || !call.bind) throw new Error("a guarded cell holds one call that binds its result");
     lines.push(
       ...cell.guard.comment.split("\n").map((l) => `// ${l}`),
       `const ${cell.guard.name} = false;`,
-      `if (${cell.guard.name}) {`,
-      ...body.map((l) => `  ${l}`),
-      "}",
+      `const ${call.bind} = ${cell.guard.name} ? ${callExpression(call)} : null;`,
+      ...(call.show ? [`if (${call.bind}) automl.display(${call.show});`] : []),
     );
-  } else lines.push(...body);
+  } else lines.push(...cell.statements.flatMap(renderStatement));
   return lines.join("\n");
+}
+
+function callExpression(st: Extract<Statement, { kind: "call" }>): string {
+  return `${AWAITED.has(st.method) ? "await " : ""}rt.${st.method}(${st.args.map((a) => renderValue(a)).join(", ")})`;
 }
 
 function renderStatement(st: Statement): string[] {
@@ -117,8 +135,8 @@ function renderStatement(st: Statement): string[] {
       return [...comment, `const ${st.name}${st.type ? `: ${st.type}` : ""} = ${renderValue(st.value)}${st.asConst ? " as const" : ""};`];
     case "call": {
       const target = st.bind ? (st.destructure ? `const { ${st.bind} } = ` : `const ${st.bind} = `) : "";
-      const call = `${target}${AWAITED.has(st.method) ? "await " : ""}rt.${st.method}(${st.args.map((a) => renderValue(a)).join(", ")});`;
-      return [...comment, call, ...(st.show ? [`${st.show};`] : [])];
+      const call = st.orUse ? `${st.orUse} ?? (${callExpression(st)})` : callExpression(st);
+      return [...comment, `${target}${call};`, ...(st.show ? [`${st.show};`] : [])];
     }
   }
 }

@@ -48,6 +48,15 @@ describe("conductor", () => {
           c.confirm(id, { action: "edit", plan_json: { models: [{ id: "gaussian_nb" }], metric_primary: "rmse" } }),
           /cannot train regression/,
         );
+        // a setting of the wrong kind, or one the model does not have, is refused before anything runs
+        await assert.rejects(
+          c.confirm(id, { action: "edit", plan_json: { models: [{ id: "ridge", params: { alpha: "lots" } }], metric_primary: "mae" } }),
+          /ridge's alpha must be a number, not "lots"/,
+        );
+        await assert.rejects(
+          c.confirm(id, { action: "edit", plan_json: { models: [{ id: "ridge", params: { alhpa: 3 } }], metric_primary: "mae" } }),
+          /ridge has no setting "alhpa"; its settings are alpha/,
+        );
         await c.confirm(id, { action: "edit", plan_json: { models: [{ id: "ridge", params: { alpha: 3 } }], metric_primary: "mae" } });
       } else {
         await c.confirm(id, { stage_id: waiting.stage_id });

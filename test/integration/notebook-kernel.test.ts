@@ -147,6 +147,37 @@ describe("the notebook kernel", function () {
     );
   });
 
+  it("exports what follows from the notebook: a stale review is written again first, stale training is refused with what to do", async () => {
+    const id = await finishedProject(rc, "predict house prices");
+    const cellOf = (stage: string) =>
+      notebookOf(rc, id)
+        .cells.filter((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === stage)
+        .map((c) => c.source.join(""));
+    const trained = await run(rc, id, cellOf("TRAIN")[0]!, "TRAIN");
+    assert.deepEqual(trained.done.stale_stages, ["REVIEW_EDIT", "EXPORT"]);
+    const reports = () =>
+      rc.conductor
+        .get(id)
+        .bus.eventsSince(0)
+        .filter((e) => e.event.name === EV.REPORT_READY).length;
+    const before = reports();
+    const zip = await rc.client.exportZip(id);
+    const { snapshot } = await rc.client.state(id);
+    assert.equal(reports(), before + 1, "the review was written again before the zip");
+    assert.deepEqual([snapshot.stages.REVIEW_EDIT.status, snapshot.stages.EXPORT.status], ["completed", "completed"]);
+    const report = fs.readFileSync(path.join(rc.conductor.projectsDir, id, "report.md"), "utf8");
+    assert.ok(report.includes(`${snapshot.runs[snapshot.best!.run_id]!.model_id}:`), "the report names the best model the zip holds");
+    assert.ok(zip.contents.some((c) => c.path === "report.md"));
+
+    const edited = await run(rc, id, `${cellOf("MODEL_SELECT")[0]!}\n// edited`, "MODEL_SELECT");
+    assert.ok(edited.done.stale_stages.includes("TRAIN"));
+    await assert.rejects(rc.client.exportZip(id), (err: Error & { status?: number }) => {
+      assert.equal(err.status, 409);
+      assert.match(err.message, /Train and evaluate is stale .*Re-run the stale stages first/);
+      return true;
+    });
+  });
+
   it("re-runs an edited TRAIN cell as a new run whose events reach a WebSocket client live", async () => {
     const id = await finishedProject(rc, "predict house prices");
     const stream = await openStream(rc.client.streamUrl(id, (await rc.client.state(id)).snapshot.last_seq));

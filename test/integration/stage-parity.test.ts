@@ -127,6 +127,20 @@ describe("stage and notebook parity", function () {
       assert.ok(line, "the probe cell printed the standalone events");
       assertSameWork(snapshot, conductor, stageFacts(JSON.parse(line.slice("EVENTS ".length)) as StageEvent[]), "under Jupyter");
 
+      if (c.budget) {
+        // searching again on purpose: the search cell shows its leaderboard, and its outcome stands instead of re-training the old leader
+        const again = notebook.cells.map((cell) => ({
+          ...cell,
+          source: cell.source.map((l) => l.replace("const searchAgain = false;", "const searchAgain = true;")),
+        }));
+        const check: NotebookCell = { cell_type: "code", source: ['console.log("STANDS " + String(outcome === searched));'], metadata: {} };
+        fs.writeFileSync(path.join(dir, "again.ipynb"), JSON.stringify({ ...notebook, cells: [...again, { ...check, outputs: [], execution_count: null }] }));
+        const ran = await jupyter.execute(path.join(dir, "again.ipynb"), "again-executed.ipynb");
+        const searchCell = ran.cells.find((cell) => cell.metadata.automl?.stage_id === "TRAIN" && [cell.source].flat().join("").includes("rt.search("))!;
+        assert.ok(JSON.stringify(searchCell.outputs).includes("Leaderboard (ranked on validation)"), "the search run again shows its leaderboard");
+        assert.match(cellText(ran.cells[ran.cells.length - 1]!), /STANDS true/);
+      }
+
       // in our kernel: each stage cell re-runs its stage, with the project's live events
       const from = (await rc.client.events(id)).events.length;
       for (const cell of notebook.cells.filter((cell) => cell.cell_type === "code")) {

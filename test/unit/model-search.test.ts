@@ -10,7 +10,7 @@ import type { Params } from "../../kernel/ml/learner";
 import { isBetter } from "../../kernel/ml/metrics";
 import { restoreModel } from "../../kernel/ml/model-zoo";
 import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
-import { validatePayload, type EventName } from "../../contract";
+import { EV, validatePayload, type EventName } from "../../contract";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 function runtime() {
@@ -125,6 +125,15 @@ describe("model search under a time budget", function () {
     const p = average(first).model!.predict(data.test.x);
     for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i]! - (a![i]! + b![i]!) / 2) < 1e-12);
     await assert.rejects(rt.trainAverage(members.slice(0, 1), data, { metric: "rmse" }), /at least two models/);
+  });
+
+  it("fails a run whose settings make it predict NaN, with the reason, instead of leaving it running", async () => {
+    const { rt, data, events } = runtime();
+    const out = await rt.train([{ id: "ridge", params: { alpha: "lots" } }], data, { metric: "rmse", newBoard: true });
+    assert.equal(out.runs[0]!.status, "failed");
+    assert.match(out.runs[0]!.reason ?? "", /predictions are not finite numbers .*check its settings/);
+    const finished = events.filter((e) => e.name === EV.TRAIN_RUN_FINISHED);
+    assert.equal(finished.length, 1, "the run's story ends");
   });
 
   it("does not rank runs by a new metric against a leaderboard ranked by another", async () => {

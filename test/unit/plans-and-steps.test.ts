@@ -63,6 +63,13 @@ describe("typed plans", () => {
     assert.match(checkPlanEdit("MODEL_SELECT", { models: [], metric_primary: "rmse" }, "regression") ?? "", /^models: /);
     assert.equal(checkPlanEdit("MODEL_SELECT", { models: [{ id: "ridge", params: { alpha: 2 } }], metric_primary: "rmse" }, "regression"), null);
     assert.equal(checkPlanEdit("TRAIN", { anything: true }, "regression"), null, "stages without a plan schema are not checked here");
+    const defaults: Record<string, Record<string, unknown>> = { random_forest: { n_estimators: 100, max_features: "auto", bootstrap: true } };
+    const check = (params: Record<string, number | string | boolean>) =>
+      checkPlanEdit("MODEL_SELECT", { models: [{ id: "random_forest", params }], metric_primary: "rmse" }, "regression", (id) => defaults[id]);
+    assert.match(check({ n_estimators: "many" }) ?? "", /random_forest's n_estimators must be a number, not "many"/);
+    assert.match(check({ bootstrap: 1 }) ?? "", /bootstrap must be true or false/);
+    assert.match(check({ n_estimator: 10 }) ?? "", /has no setting "n_estimator"; its settings are n_estimators, max_features, bootstrap/);
+    assert.equal(check({ max_features: 0.5, n_estimators: 10 }), null, "a text default also takes a number");
   });
 
   it("mark a stage whose edited notebook cell made its results, until it runs otherwise", () => {
@@ -77,6 +84,13 @@ describe("typed plans", () => {
 
 describe("stage step descriptions", () => {
   it("render as TypeScript: bare identifier keys, quoted others, references as their paths, a guard around work re-run only on purpose", () => {
+    assert.equal(
+      renderCell({
+        conductor: "notebook",
+        statements: [{ kind: "call", method: "train", args: [ref("models"), ref("data"), {}], bind: "outcome", orUse: "found" }],
+      }),
+      "const outcome = found ?? (await rt.train(models, data, {}));",
+    );
     assert.equal(renderValue({ a: 1, "b c": "x", target: ref("intent.target") }), '{ a: 1, "b c": "x", target: intent.target }');
     const source = renderCell({
       conductor: "runs",
@@ -87,7 +101,7 @@ describe("stage step descriptions", () => {
     });
     assert.equal(
       source,
-      "// only on purpose\nconst again = false;\nif (again) {\n  const found = await rt.search(models, data, { metric: metric, seed: 3 });\n  found.best;\n}",
+      "// only on purpose\nconst again = false;\nconst found = again ? await rt.search(models, data, { metric: metric, seed: 3 }) : null;\nif (found) automl.display(found.best);",
     );
   });
 

@@ -15,7 +15,6 @@ import {
   type PanelToHost,
   type ProjectSnapshot,
   type StageId,
-  type TaskType,
 } from "../../contract";
 import { formatBytes, formatNumber, h, replaceChildren } from "./dom-builder";
 import { post } from "./panel-host";
@@ -91,8 +90,9 @@ export class TimelineView {
       this.projectActions(s),
       h("h2", {}, "Stages"),
       list,
-      actionError ? h("div", { class: "error", role: "alert" }, actionError) : null,
-      this.gate(s),
+      // a refused plan edit is said under its editor, where the person is looking
+      actionError && !this.planDraft ? h("div", { class: "error", role: "alert" }, actionError) : null,
+      this.gate(s, actionError),
       this.summary(s),
       // after the project is done the ideas stay in view, each one click from being tried
       s.stages.EXPORT.status === "completed" && !s.waiting ? this.suggestions(s) : null,
@@ -176,9 +176,11 @@ export class TimelineView {
     );
   }
 
-  private gate(s: ProjectSnapshot): HTMLElement | null {
+  private gate(s: ProjectSnapshot, actionError: string | null): HTMLElement | null {
     const w = s.waiting;
     if (!w) return null;
+    // while a plan is edited, its editor's buttons are the only ones: "Approve plan" above it would approve the unedited plan
+    const editing = this.planDraft?.stage === w.stage_id;
     const plan = s.plans[w.stage_id];
     const pending = plan && !plan.approved ? plan.plan_json : null;
     const controls = w.next_actions.map((a) => this.actionControl(w.stage_id, a, pending));
@@ -189,8 +191,8 @@ export class TimelineView {
       h("p", {}, w.summary),
       pending && this.planDraft === null ? h("pre", { class: "plan" }, JSON.stringify(pending, null, 2)) : null,
       w.stage_id === "REVIEW_EDIT" ? this.suggestions(s) : null,
-      h("div", { class: "actions" }, ...controls),
-      this.planDraft && this.planDraft.stage === w.stage_id ? this.planEditor(w.stage_id, s.intent?.task_type ?? s.task_type) : null,
+      editing ? null : h("div", { class: "actions" }, ...controls),
+      editing ? this.planEditor(w.stage_id, s, actionError) : null,
       this.promptDraft !== null && w.next_actions.some((a) => a.id === GATE_ACTIONS.editPrompt)
         ? this.promptEditor((prompt) => this.send({ type: "confirm", stage_id: w.stage_id, action: GATE_ACTIONS.editPrompt, prompt }))
         : null,
@@ -239,16 +241,21 @@ export class TimelineView {
     return h("button", { "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id }) }, a.label);
   }
 
-  private planEditor(stage: StageId, task: TaskType | null): HTMLElement {
+  private planEditor(stage: StageId, s: ProjectSnapshot, refused: string | null): HTMLElement {
+    const task = s.intent?.task_type ?? s.task_type;
+    const defaultsOf = (id: string) => {
+      const defaults = s.model_candidates.find((c) => c.id === id)?.requirements["defaults"];
+      return defaults && typeof defaults === "object" && !Array.isArray(defaults) ? (defaults as Record<string, unknown>) : undefined;
+    };
     const textarea = h("textarea", { class: "plan-editor", spellcheck: false, rows: "14", "aria-label": "the plan, as JSON" });
     textarea.value = this.planDraft!.text;
     textarea.addEventListener("input", () => (this.planDraft = { stage, text: textarea.value }));
-    const problem = h("div", { class: "error" });
+    const problem = h("div", { class: "error", role: "alert" }, refused ?? "");
     const approve = () => {
       try {
         const edited = JSON.parse(textarea.value) as Record<string, unknown>;
         // the contract's plan schema says what is wrong before anything is sent; the conductor checks the rest
-        const wrong = checkPlanEdit(stage, edited, task);
+        const wrong = checkPlanEdit(stage, edited, task, defaultsOf);
         if (wrong) {
           problem.textContent = `The plan cannot be approved as it is: ${wrong}.`;
           return;
