@@ -1,8 +1,8 @@
 /**
  * The notebook as the pipeline's execution path. A cell that belongs to a stage re-runs that
  * stage through the project's kernel (STAGE_STATUS running → completed, with the live events
- * its runtime calls emit); an edited stage cell, or a re-run TRAIN cell, makes the stages
- * after it stale, and `rerunStale` brings them up to date in order. A kernel that has not yet
+ * its runtime calls emit); an edited stage cell, or a TRAIN cell that trained, makes the
+ * stages after it stale, and `rerunStale` brings them up to date in order. A kernel that has not yet
  * run the cells a stage cell builds on runs them first, and says so.
  */
 import { EV, STAGE_IDS, STAGE_TITLES, type CellOutput, type ExecuteRequest, type ExecutionMessage, type StageId } from "../../contract";
@@ -71,8 +71,11 @@ export class NotebookRunner {
   ): Promise<Done> {
     const rerun = stage !== undefined && RERUNNABLE.has(p.snapshot.stages[stage].status);
     if (rerun) p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running from the notebook" });
+    const since = p.bus.lastSeq;
     const result = await session.execute(code, onOutput);
     const edited = stage !== undefined && this.isEdited(p, stage, code);
+    // a TRAIN cell that trained (not the search cell left at searchAgain = false) changes what follows; the kernel sends a cell's events before its end
+    const trained = stage === "TRAIN" && p.bus.eventsSince(since).some((e) => e.event.name === EV.TRAIN_RUN_STARTED);
     let stale: StageId[] = [];
     if (stage) {
       if (result.status === "ok") session.stagesRun.add(stage);
@@ -91,7 +94,7 @@ export class NotebookRunner {
           status === "completed" && edited ? { stage_id: stage, status, message, edited_cell: true } : { stage_id: stage, status, message },
         );
       }
-      if (rerun && !warmUp && result.status === "ok" && (stage === "TRAIN" || edited)) {
+      if (rerun && !warmUp && result.status === "ok" && (trained || edited)) {
         stale = this.machine.markLaterStale(p, stage, `${stage} was re-run from the notebook`);
       }
     }
