@@ -61,6 +61,8 @@ export function checkModelSettings(models: TrainingPlan["models"], defaultsOf: (
       if ((typeof d === "number" || typeof d === "boolean") && typeof value !== typeof d) {
         return `models: ${m.id}'s ${name} must be ${typeof d === "number" ? "a number" : "true or false"}, not ${JSON.stringify(value)}`;
       }
+      // no setting of the zoo means anything below zero (rates, counts, penalties, seeds, depths)
+      if (typeof d === "number" && d >= 0 && typeof value === "number" && value < 0) return `models: ${m.id}'s ${name} must be 0 or more, not ${value}`;
     }
   }
   return null;

@@ -178,7 +178,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     level: "info",
     text: req.learner.iterative
       ? `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`
-      : `${req.learner.name}: fitted in one shot (it has no optimisation steps; the ${SIMULATED_STEPS} progress steps were paced for display and are marked simulated); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
+      : `${req.learner.name}: fitted in one shot (it has no optimisation steps; its ${SIMULATED_STEPS} progress steps are stand-ins for display, marked simulated${pacingMs ? ", and paced so they can be followed" : ""}); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
   emitEvaluationArtifacts({

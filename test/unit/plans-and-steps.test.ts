@@ -68,6 +68,7 @@ describe("typed plans", () => {
       checkPlanEdit("MODEL_SELECT", { models: [{ id: "random_forest", params }], metric_primary: "rmse" }, "regression", (id) => defaults[id]);
     assert.match(check({ n_estimators: "many" }) ?? "", /random_forest's n_estimators must be a number, not "many"/);
     assert.match(check({ bootstrap: 1 }) ?? "", /bootstrap must be true or false/);
+    assert.match(check({ n_estimators: -5 }) ?? "", /n_estimators must be 0 or more, not -5/);
     assert.match(check({ n_estimator: 10 }) ?? "", /has no setting "n_estimator"; its settings are n_estimators, max_features, bootstrap/);
     assert.equal(check({ max_features: 0.5, n_estimators: 10 }), null, "a text default also takes a number");
   });
