@@ -83,8 +83,19 @@ export const projectMetaSchema = z.object({
 });
 export type ProjectMeta = z.infer<typeof projectMetaSchema>;
 
+/** A request is a sentence or two; data comes as a file. Longer text (a pasted table or token) is refused before any parsing. */
+export const PROMPT_MAX_CHARS = 2000;
+const promptText = z
+  .string()
+  .trim()
+  .min(1, 'prompt is empty: say what you want to predict, e.g. "predict house prices"')
+  .max(
+    PROMPT_MAX_CHARS,
+    `prompt is longer than ${PROMPT_MAX_CHARS.toLocaleString("en")} characters: say what to predict in a sentence or two, and give the data as a file (data_path, or an upload)`,
+  );
+
 export const createProjectRequest = z.strictObject({
-  prompt: z.string().trim().min(1, 'prompt is empty: say what you want to predict, e.g. "predict house prices"'),
+  prompt: promptText,
   /** name a target column now instead of letting the parser guess */
   target: z.string().min(1).optional(),
   /** a CSV or JSON-records file on the conductor's machine; it is copied into the project */
@@ -111,12 +122,12 @@ export const confirmRequest = z.strictObject({
   /** with action set_task */
   task_type: z.enum(TASK_TYPES).optional(),
   /** with action edit_prompt */
-  prompt: z.string().trim().min(1).optional(),
+  prompt: promptText.optional(),
 });
 export type ConfirmRequest = z.infer<typeof confirmRequest>;
 
 export const parseRequest = z.strictObject({
-  prompt: z.string().trim().min(1).optional(),
+  prompt: promptText.optional(),
   target: z.string().min(1).optional(),
   /** the task, when the person settles it rather than the parser */
   task_type: z.enum(TASK_TYPES).optional(),

@@ -1,6 +1,6 @@
 /** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
 import * as vscode from "vscode";
-import { STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
+import { PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
 import { readSettings } from "../settings";
@@ -41,7 +41,12 @@ async function newProject(s: AutomlServices): Promise<void> {
     prompt: "What do you want to predict?",
     placeHolder: "predict house prices from this CSV",
     ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() ? null : 'Say what to predict, e.g. "predict house prices"'),
+    validateInput: (v) =>
+      !v.trim()
+        ? 'Say what to predict, e.g. "predict house prices"'
+        : v.trim().length > PROMPT_MAX_CHARS
+          ? `Keep it under ${PROMPT_MAX_CHARS.toLocaleString("en")} characters: say what to predict, and pick the data as a file next.`
+          : null,
   });
   if (!prompt) throw new Error(CANCELLED);
   const source = await vscode.window.showQuickPick(

@@ -39,7 +39,7 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   const lower = text.toLowerCase();
   const matched = TASK_RULES.find((r) => r.pattern.test(lower));
   const quoted = /["'`]([^"'`]{1,80})["'`]/.exec(text)?.[1];
-  const named = /\b(?:target|column|label)\s*(?:is|=|:)?\s*["'`]?([A-Za-z_][\w.]*)/i.exec(text)?.[1];
+  const named = /\b(?:target|column|label)(?:\s*(?:is|=|:))?\s*["'`]?([A-Za-z_][\w.]*)/i.exec(text)?.[1];
   const target = explicitTarget ?? quoted ?? named ?? null;
 
   if (!matched && !PREDICT.test(lower) && !target) {
@@ -66,22 +66,52 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   };
 }
 
-/** The words naming what to predict: "predict [house prices] from …" */
+const HINT_STOP_WORDS = new Set(["from", "using", "with", "within", "under", "based", "given", "in", "for", "by", "on", "of"]);
+const ARTICLES = new Set(["the", "a", "an"]);
+const HINT_PUNCTUATION = /[.,;!?]/;
+
+/**
+ * The words naming what to predict: "predict [house prices] from …". Read word by word (a
+ * regular expression with a lazy group and a lookahead backtracked quadratically on a long
+ * run of word characters: one pasted token froze the conductor).
+ */
 function targetHint(lower: string): string | null {
-  const m =
-    /\b(?:predict\w*|forecast\w*|estimate\w*|classify|classif\w*|model\w*|guess\w*)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?=\s+(?:from|using|with|within|under|based|given|in|for|by|on|of)\b|[.,;!?]|$)/.exec(
-      lower,
-    );
-  const hint = m?.[1]?.trim();
-  return hint ? hint : null;
+  for (const verb of lower.matchAll(/\b(?:predict|forecast|estimate|classif|model|guess)\w*/g)) {
+    const rest = lower.slice((verb.index ?? 0) + verb[0].length);
+    if (!/^\s/.test(rest)) continue;
+    const words: string[] = [];
+    for (const word of rest.split(/\s+/).filter(Boolean)) {
+      if (words.length === 0 && ARTICLES.has(word)) continue;
+      if (HINT_STOP_WORDS.has(word)) break;
+      const cut = word.search(HINT_PUNCTUATION);
+      if (cut >= 0) {
+        if (cut > 0) words.push(word.slice(0, cut));
+        break;
+      }
+      words.push(word);
+    }
+    return words.length ? words.join(" ") : null;
+  }
+  return null;
 }
 
 /** The words naming the data: "… from [the boston housing table]", or a file name. */
 function datasetHint(text: string): string | null {
-  const file = /[\w./-]+\.(csv|tsv|json)\b/i.exec(text)?.[0];
+  // runs of file-name characters, each tested whole: linear in the prompt's length
+  const file = text
+    .split(/[^\w./-]+/)
+    .map(trimDots)
+    .find((run) => /^[\w./-]*\w\.(?:csv|tsv|json)$/i.test(run));
   if (file) return file;
   const m = /\b(?:from|using|in|on)\s+(?:the\s+)?([^.,;!?]+)/i.exec(text);
   if (!m) return null;
   const words = m[1]!.split(/\s+/).filter((w) => !GENERIC_DATA_WORDS.has(w.toLowerCase()));
   return words.length ? words.join(" ") : null;
+}
+
+/** A run without the dots that end it ("data.csv." at the end of a sentence). */
+function trimDots(run: string): string {
+  let end = run.length;
+  while (end > 0 && run[end - 1] === ".") end--;
+  return run.slice(0, end);
 }

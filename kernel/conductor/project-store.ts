@@ -143,9 +143,10 @@ export class ProjectStore {
 function newProjectId(prompt: string): string {
   const slug = prompt
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .join("-")
     .slice(0, 40)
-    .replace(/-+$/, "");
+    .replace(/-$/, "");
   return `${slug || "project"}-${randomBytes(3).toString("hex")}`;
 }

@@ -31,7 +31,7 @@ const MISSING_TOKENS = new Set([
   "null",
   "?",
 ]);
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** how pandas, numpy and spreadsheets write infinity: read as a number, kept as missing */
 const INFINITY = /^[-+]?(inf|infinity)$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -104,6 +104,6 @@ function toCell(d: CellDraft, stage: StageId, projectId: string): PlainCell {
 
 /** nbformat stores multi-line text as a list of lines, each but the last ending in "\n". */
 function splitLines(text: string): string[] {
-  const lines = text.replace(/\s+$/, "").split("\n");
+  const lines = text.trimEnd().split("\n");
   return lines.map((l, i) => (i < lines.length - 1 ? `${l}\n` : l));
 }

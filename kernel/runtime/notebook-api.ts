@@ -117,7 +117,7 @@ export function markdown(text: string): Displayable {
 
 /** HTML output. */
 export function html(markup: string): Displayable {
-  return new Displayable({ "text/plain": markup.replace(/<[^>]+>/g, ""), "text/html": markup });
+  return new Displayable({ "text/plain": markup.replace(/<[^<>]*>/g, ""), "text/html": markup });
 }
 
 /** A PNG image (bytes, e.g. from fs.readFileSync). */

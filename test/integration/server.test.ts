@@ -77,6 +77,19 @@ describe("conductor server", function () {
       assert.equal(empty.status, 400);
       assert.match(((await empty.json()) as { error: string }).error, /prompt is empty/);
       assert.equal((await call("POST", "/api/projects", "{not json")).status, 400);
+      // a pasted megabyte (one long token) is refused at once, and the server goes on answering
+      const t0 = performance.now();
+      const [long, health] = await Promise.all([
+        call("POST", "/api/projects", JSON.stringify({ prompt: `predict ${"a".repeat(1_000_000)}` })),
+        call("GET", "/api/health"),
+      ]);
+      assert.ok(performance.now() - t0 < 1000, `answered in ${(performance.now() - t0).toFixed(0)} ms`);
+      assert.equal(long.status, 400);
+      assert.match(
+        ((await long.json()) as { error: string }).error,
+        /prompt is longer than 2,000 characters: say what to predict in a sentence or two, and give the data as a file/,
+      );
+      assert.equal(health.status, 200);
       const unknown = await call("GET", "/api/projects/no-such-project/state");
       assert.equal(unknown.status, 404);
       assert.match(((await unknown.json()) as { error: string }).error, /No project "no-such-project"/);
