@@ -47,8 +47,35 @@ export class AssetStore {
     return this.write(relPath, JSON.stringify(value, null, 1) + "\n");
   }
 
+  /**
+   * The real path of `relPath` when it is a regular file inside the project, following links
+   * only while they stay inside; null otherwise (missing, a folder or a special file such as a
+   * FIFO, or a link leading out: a project folder shared as a zip must not leak the files of
+   * whoever opens it).
+   */
+  regularFile(relPath: string): string | null {
+    let real: string;
+    try {
+      real = fs.realpathSync(this.absolute(relPath));
+    } catch {
+      return null;
+    }
+    const root = this.realRoot();
+    if (real !== root && !real.startsWith(root + path.sep)) return null;
+    return fs.statSync(real).isFile() ? real : null;
+  }
+
+  private realRootValue: string | null = null;
+  private realRoot(): string {
+    this.realRootValue ??= fs.realpathSync(this.root);
+    return this.realRootValue;
+  }
+
+  /** A project file's bytes; refused when it is not a regular file inside the project (see regularFile). */
   read(relPath: string): Buffer {
-    return fs.readFileSync(this.absolute(relPath));
+    const real = this.regularFile(relPath);
+    if (!real) throw new Error(`${relPath} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
+    return fs.readFileSync(real);
   }
 
   exists(relPath: string): boolean {

@@ -52,14 +52,16 @@ export function exportProjectZip(source: AssetStore, target: AssetStore, events:
 
 function collectEntries(assets: AssetStore, bestRunId: string | null): Array<{ zipPath: string; source: string }> {
   const out: Array<{ zipPath: string; source: string }> = [];
-  for (const f of TOP_FILES) if (assets.exists(f)) out.push({ zipPath: f, source: f });
+  // only regular files inside the project: a planted link (data/x.csv → /etc/passwd) is left out
+  for (const f of TOP_FILES) if (assets.regularFile(f)) out.push({ zipPath: f, source: f });
   for (const folder of FOLDERS) {
     for (const rel of listFiles(assets.absolute(folder), folder)) {
-      if (fs.statSync(assets.absolute(rel)).size <= MAX_FILE_BYTES) out.push({ zipPath: rel, source: rel });
+      const real = assets.regularFile(rel);
+      if (real && fs.statSync(real).size <= MAX_FILE_BYTES) out.push({ zipPath: rel, source: rel });
     }
   }
   const best = bestRunId ? `models/${bestRunId}.json` : null;
-  if (best && assets.exists(best)) out.push({ zipPath: "model/best-model.json", source: best });
+  if (best && assets.regularFile(best)) out.push({ zipPath: "model/best-model.json", source: best });
   return out;
 }
 

@@ -117,8 +117,13 @@ export class PipelineRuntime {
    */
   useDataset(dataset: { id: string; file: string }): LoadedTable {
     const files = this.options.projectFiles ?? this.assets;
-    let source = files.absolute(dataset.file);
-    if (!files.exists(dataset.file)) {
+    let source = files.regularFile(dataset.file);
+    if (!source && files.exists(dataset.file)) {
+      throw new InputError(
+        `The data file ${dataset.file} is not a regular file inside the project folder (a link leading out of it, or a special file): put the data file itself there.`,
+      );
+    }
+    if (!source) {
       const bundled = catalogDataset(dataset.id);
       if (!bundled) {
         throw new InputError(
