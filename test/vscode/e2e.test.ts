@@ -198,6 +198,8 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     assert.match(await dash.$eval('.stage[data-stage="TRAIN"]', (e) => (e as HTMLElement).innerText), /interrupted/);
     assert.ok(await dash.$('.stage[data-stage="TRAIN"] button[data-action="retry"]'), "it can also start over");
     await dash.click('button[data-tab="Training"]');
+    // the tab draws on its next frame: wait for it rather than read it at once
+    await dash.waitForSelector('[data-state="interrupted"]', { timeout: 10_000 });
     assert.match(await dash.$eval('[data-state="interrupted"]', (e) => e.textContent ?? ""), /Resume the search/);
     const kept = Number(await dash.$eval(".leaderboard table", (t) => t.getAttribute("data-runs")));
     await dash.click('button[data-tab="Timeline"]');
