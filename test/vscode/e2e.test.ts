@@ -181,7 +181,8 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await dash.waitForFunction(() => document.body.dataset["connection"] === "stopped", undefined, { timeout: 30_000 });
     assert.match(await dash.$eval(".banner", (e) => e.textContent ?? ""), /The conductor is stopped: nothing runs now/);
     // never "running" under a stopped conductor: "failed" when its last word reached the panel, else "stopped"
-    assert.equal(await dash.$$eval(".run-progress", (els) => els.length), 0, "no run shows as training");
+    // (the panel redraws on its next frame after the connection's state changes)
+    await dash.waitForFunction(() => document.querySelectorAll(".run-progress").length === 0, undefined, { timeout: 5_000 });
     await dash.click('button[data-tab="Timeline"]');
     await dash.waitForFunction(
       () => ["stopped", "failed"].includes(document.querySelector('.stage[data-stage="TRAIN"] .stage-status')?.textContent ?? ""),
@@ -210,6 +211,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     // the search's Training tab: the leaderboard first, the top 5 of many runs drawn, the rest a filter away
     await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click(); // the notebook opened over it
     await dash.click('button[data-tab="Training"]');
+    await dash.waitForSelector(".leaderboard table", { timeout: 10_000 });
     const rows = Number(await dash.$eval(".leaderboard table", (t) => t.getAttribute("data-runs")));
     assert.ok(rows > kept, `the resumed search added runs (${kept} → ${rows})`);
     if (rows > 10) {
