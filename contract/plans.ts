@@ -50,7 +50,7 @@ export function parsePlan<S extends PlanStage>(stage: S, planJson: unknown): { o
  * not have (a misspelling would be ignored), or a text where a number or a switch belongs.
  * Null when nothing is; a model without known defaults is left to the check of model ids.
  */
-export function checkModelSettings(models: TrainingPlan["models"], defaultsOf: (id: string) => Record<string, unknown> | undefined): string | null {
+function checkModelSettings(models: TrainingPlan["models"], defaultsOf: (id: string) => Record<string, unknown> | undefined): string | null {
   for (const m of models) {
     const defaults = defaultsOf(m.id);
     if (!defaults) continue;

@@ -73,7 +73,8 @@ export class NotebookRunner {
     if (rerun) p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running from the notebook" });
     const since = p.bus.lastSeq;
     const result = await session.execute(code, onOutput);
-    const edited = stage !== undefined && this.isEdited(p, stage, code);
+    // only a stage it re-ran successfully can have been changed by an edited cell
+    const edited = rerun && result.status === "ok" && this.isEdited(p, stage, code);
     // a TRAIN cell that trained (not the search cell left at searchAgain = false) changes what follows; the kernel sends a cell's events before its end
     const trained = stage === "TRAIN" && p.bus.eventsSince(since).some((e) => e.event.name === EV.TRAIN_RUN_STARTED);
     let stale: StageId[] = [];

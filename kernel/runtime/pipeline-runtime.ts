@@ -19,6 +19,7 @@ import {
   type FinalMetrics,
   type MetricValue,
   type PreprocessStep,
+  type ProjectMeta,
   type ProjectSnapshot,
   type StageId,
   type TaskType,
@@ -116,7 +117,7 @@ export class PipelineRuntime {
    * scratch folder when the project's folder is read-only, as in a standalone notebook).
    */
   useDataset(dataset: { id: string; file: string }): LoadedTable {
-    const files = this.options.projectFiles ?? this.assets;
+    const files = this.projectFiles;
     let source = files.regularFile(dataset.file);
     if (!source && files.exists(dataset.file)) {
       throw new InputError(
@@ -260,11 +261,21 @@ export class PipelineRuntime {
     return evaluate(data.task, run.model, set, data.classes.length, split);
   }
 
+  /** The project's files: its own folder, read-only for a standalone notebook. */
+  private get projectFiles(): AssetStore {
+    return this.options.projectFiles ?? this.assets;
+  }
+
+  /** What the project was asked to do (its project.json). */
+  private projectMeta(): ProjectMeta {
+    return projectMetaSchema.parse(JSON.parse(this.projectFiles.read("project.json").toString("utf8")));
+  }
+
   /** The project's state now: the conductor's, or (standalone) its event log with this runtime's events after it. */
   async state(): Promise<ProjectSnapshot> {
     if (this.options.state) return this.options.state();
-    const files = this.options.projectFiles ?? this.assets;
-    const meta = projectMetaSchema.parse(JSON.parse(files.read("project.json").toString("utf8")));
+    const files = this.projectFiles;
+    const meta = this.projectMeta();
     const logged = files.exists("events.jsonl")
       ? files
           .read("events.jsonl")
@@ -303,10 +314,9 @@ export class PipelineRuntime {
    */
   async review(): Promise<{ report: string }> {
     const events = this.events("REVIEW_EDIT");
-    const files = this.options.projectFiles ?? this.assets;
-    const meta = projectMetaSchema.parse(JSON.parse(files.read("project.json").toString("utf8")));
+    const files = this.projectFiles;
     const s = await this.state();
-    const markdown = renderReport(s, meta.prompt);
+    const markdown = renderReport(s, this.projectMeta().prompt);
     const report = this.assets.write(REPORT_FILE, markdown);
     events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
     events.emit(EV.REPORT_READY, { asset_url: report.url });
@@ -327,8 +337,8 @@ export class PipelineRuntime {
 
   /** Zips the project (notebook, report, models, data, event log) and announces it. */
   async exportProject(): Promise<EventPayload<"EXPORT_READY">> {
-    const files = this.options.projectFiles ?? this.assets;
-    const meta = JSON.parse(files.read("project.json").toString("utf8")) as { id: string; prompt: string };
+    const files = this.projectFiles;
+    const meta = this.projectMeta();
     const standing = await this.state();
     let best: ExportOptions["best"] = null;
     if (standing?.best) {

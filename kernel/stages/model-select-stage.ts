@@ -2,7 +2,7 @@
  * MODEL_SELECT: the learners that suit the task, each with why, and a training plan (which
  * models, with which settings, ranked by which metric) proposed for approval.
  */
-import { checkModelSettings, parsePlan, type TrainingPlan } from "../../contract";
+import { checkPlanEdit, parsePlan, type TrainingPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { findLearner } from "../ml/model-zoo";
 import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
@@ -63,11 +63,8 @@ export function parseTrainingPlan(ctx: StageContext, planJson: unknown): Trainin
   for (const m of parsed.plan.models) {
     if (!available.includes(m.id)) throw new InputError(`Model ${JSON.stringify(m.id)} cannot train ${task}. Choose from: ${available.join(", ")}.`);
   }
-  const settings = checkModelSettings(parsed.plan.models, (id) => findLearner(id)?.defaults);
-  if (settings) throw new InputError(`The training plan is not valid: ${settings}.`);
-  const metrics = ctx.task().metrics(task);
-  if (!metrics.includes(parsed.plan.metric_primary)) {
-    throw new InputError(`Metric ${JSON.stringify(parsed.plan.metric_primary)} does not fit ${task}. Choose from: ${metrics.join(", ")}.`);
-  }
+  // the metric and the models' settings, checked as the dashboard checks them before sending an edit
+  const wrong = checkPlanEdit("MODEL_SELECT", parsed.plan, task, (id) => findLearner(id)?.defaults);
+  if (wrong) throw new InputError(`The training plan is not valid: ${wrong}.`);
   return parsed.plan;
 }

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV } from "../../contract";
-import { confirmGatesUntil, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
+import { confirmGatesUntil, stageCellSources, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
 import { BOSTON_CSV, removeTempWorkspaces } from "../support/temp-workspace";
 
 /** Rejects with 409 and a message matching `reason`. */
@@ -48,10 +48,7 @@ describe("colliding actions", function () {
     const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
     await confirmGatesUntil(rc, id, "REVIEW_EDIT");
     assert.equal((await rc.client.state(id)).snapshot.waiting?.stage_id, "REVIEW_EDIT");
-    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as {
-      cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }>;
-    };
-    const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
+    const trainCell = stageCellSources(rc, id, "TRAIN")[0]!;
     const running = rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined);
     running.catch(() => undefined); // a failed assertion below must not leave it unhandled
     await waitFor(() => rc.conductor.get(id).running !== null, 10_000, "the cell to start");
@@ -99,10 +96,7 @@ describe("colliding actions", function () {
 
     // two stage cells at once: one runs, the other is refused naming it
     await confirmGatesUntil(rc, id, "REVIEW_EDIT");
-    const notebook = JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as {
-      cells: Array<{ cell_type: string; source: string[]; metadata: { automl?: { stage_id?: string } } }>;
-    };
-    const trainCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "TRAIN")!.source.join("");
+    const trainCell = stageCellSources(rc, id, "TRAIN")[0]!;
     const trainsBefore = count(id, "TRAIN", "running");
     const why = await settle([
       rc.client.execute(id, { code: trainCell, stage_id: "TRAIN" }, () => undefined),
@@ -113,7 +107,7 @@ describe("colliding actions", function () {
 
     // the stale stages re-run twice at once: once (an edited MODEL_SELECT cell makes TRAIN stale)
     await rc.conductor.idle(id);
-    const modelCell = notebook.cells.find((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === "MODEL_SELECT")!.source.join("");
+    const modelCell = stageCellSources(rc, id, "MODEL_SELECT")[0]!;
     const edited = await rc.client.execute(id, { code: `${modelCell}\n// edited`, stage_id: "MODEL_SELECT" }, () => undefined);
     assert.ok(edited.stale_stages.includes("TRAIN"), JSON.stringify(edited));
     const retrains = count(id, "TRAIN", "running");

@@ -3,24 +3,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV, type AnyEventEnvelope, type CellOutput, type ExecutionMessage } from "../../contract";
 import { assertValidLog } from "../support/contract-rules";
-import { confirmGatesUntil, openStream, startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
+import {
+  confirmGatesUntil,
+  notebookOf,
+  openStream,
+  stageCellSources,
+  startConductor,
+  waitFor,
+  type NotebookCell,
+  type RunningConductor,
+} from "../support/running-conductor";
 import { removeTempWorkspaces } from "../support/temp-workspace";
-
-interface NotebookCell {
-  cell_type: string;
-  source: string[];
-  metadata: { automl?: { stage_id?: string } };
-}
 
 async function finishedProject(rc: RunningConductor, prompt: string, pacing = false): Promise<string> {
   const { project_id } = await rc.client.createProject({ prompt, auto: true, pacing });
   await rc.conductor.idle(project_id);
   assert.equal((await rc.client.state(project_id)).snapshot.stages.EXPORT.status, "completed");
   return project_id;
-}
-
-function notebookOf(rc: RunningConductor, id: string): { cells: NotebookCell[] } {
-  return JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8"));
 }
 
 async function run(rc: RunningConductor, id: string, code: string, stage_id?: string) {
@@ -149,10 +148,7 @@ describe("the notebook kernel", function () {
 
   it("exports what follows from the notebook: a stale review is written again first, stale training is refused with what to do", async () => {
     const id = await finishedProject(rc, "predict house prices");
-    const cellOf = (stage: string) =>
-      notebookOf(rc, id)
-        .cells.filter((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === stage)
-        .map((c) => c.source.join(""));
+    const cellOf = (stage: "TRAIN" | "MODEL_SELECT") => stageCellSources(rc, id, stage);
     const trained = await run(rc, id, cellOf("TRAIN")[0]!, "TRAIN");
     assert.deepEqual(trained.done.stale_stages, ["REVIEW_EDIT", "EXPORT"]);
     const reports = () =>

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV, type AnyEventEnvelope, type EventName, type EventPayload, type ProjectSnapshot, type StageId } from "../../contract";
 import { cellText, exec, installJupyter, type Jupyter } from "../support/jupyter";
-import { startConductor, type RunningConductor } from "../support/running-conductor";
+import { startConductor, type NotebookCell, type RunningConductor } from "../support/running-conductor";
 import { removeTempWorkspaces } from "../support/temp-workspace";
 
 type StageEvent = { [N in EventName]: { stage: StageId; name: N; payload: EventPayload<N> } }[EventName];
@@ -25,21 +25,26 @@ function stageFacts(events: readonly StageEvent[]) {
   const last = <N extends EventName>(name: N): EventPayload<N> | undefined =>
     [...events].reverse().find((e) => e.name === name)?.payload as EventPayload<N> | undefined;
   const sample = last(EV.DATASET_SAMPLE_READY);
+  const selected = last(EV.DATASET_SELECTED);
+  const split = last(EV.SPLIT_SUMMARY);
   const runs = new Map<string, { model: string; params: unknown; test: number | null }>();
   for (const e of events) {
     if (e.name === EV.TRAIN_RUN_STARTED) runs.set(e.payload.run_id, { model: e.payload.model_id, params: e.payload.config.params, test: null });
     if (e.name === EV.TRAIN_RUN_FINISHED && e.payload.final_metrics) runs.get(e.payload.run_id)!.test = e.payload.final_metrics.primary.value;
   }
   return {
-    DATA_SOURCE: { dataset: last(EV.DATASET_SELECTED)?.dataset_id, rows: sample?.n_rows, columns: sample?.columns },
+    // undefined when the stage's events are missing, so a stage that did nothing on both sides cannot pass as equal
+    DATA_SOURCE: selected && sample ? { dataset: selected.dataset_id, rows: sample.n_rows, columns: sample.columns } : undefined,
     PROFILE_DATA: last(EV.PROFILE_SUMMARY),
-    PREPROCESS: {
-      split: last(EV.SPLIT_SUMMARY),
-      features: events
-        .filter((e) => e.name === EV.ARTIFACT_ADDED && e.payload.artifact.type === "preprocessor")
-        .map((e) => (e.payload as EventPayload<"ARTIFACT_ADDED">).artifact.meta["features"])
-        .pop(),
-    },
+    PREPROCESS: split
+      ? {
+          split,
+          features: events
+            .filter((e) => e.name === EV.ARTIFACT_ADDED && e.payload.artifact.type === "preprocessor")
+            .map((e) => (e.payload as EventPayload<"ARTIFACT_ADDED">).artifact.meta["features"])
+            .pop(),
+        }
+      : undefined,
     MODEL_SELECT: last(EV.MODEL_SELECTED),
     TRAIN: [...runs.values()],
     REVIEW_EDIT: new Set(events.filter((e) => e.stage === "REVIEW_EDIT").map((e) => e.name)),
@@ -50,6 +55,7 @@ function stageFacts(events: readonly StageEvent[]) {
 /** Asserts that the notebook's pass (`notebook`) did each stage's work as the conductor's pass did. */
 function assertSameWork(snapshot: ProjectSnapshot, conductor: ReturnType<typeof stageFacts>, notebook: ReturnType<typeof stageFacts>, where: string): void {
   for (const stage of ["DATA_SOURCE", "PROFILE_DATA", "PREPROCESS", "MODEL_SELECT"] as const) {
+    assert.ok(conductor[stage] !== undefined, `${stage} did its work in the conductor`);
     assert.ok(notebook[stage] !== undefined, `${where}: ${stage}'s cells did its work`);
     assert.deepEqual(notebook[stage], conductor[stage], `${where}: ${stage}'s cells reach the stage's results`);
   }
@@ -70,12 +76,6 @@ function assertSameWork(snapshot: ProjectSnapshot, conductor: ReturnType<typeof 
     assert.ok(notebook.REVIEW_EDIT.has(name), `${where}: the Review cell emits ${name}`);
   for (const file of ["notebook.ipynb", "report.md", "events.jsonl"])
     assert.ok(notebook.EXPORT?.includes(file), `${where}: the export cell zips ${file}: ${notebook.EXPORT?.join(", ")}`);
-}
-
-interface NotebookCell {
-  cell_type: string;
-  source: string[];
-  metadata: { automl?: { stage_id?: StageId } };
 }
 
 const CASES = [

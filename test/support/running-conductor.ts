@@ -2,8 +2,10 @@
  * A real conductor and server on 127.0.0.1 for integration tests, with strict contract
  * checking (an invalid event fails the test that caused it).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import WebSocket from "ws";
-import { ConductorClient, type AnyEventEnvelope, type HelloMessage, type StreamMessage } from "../../contract";
+import { ConductorClient, type AnyEventEnvelope, type HelloMessage, type StageId, type StreamMessage } from "../../contract";
 import { Conductor } from "../../kernel/conductor/conductor";
 import { createMemoryLogger } from "../../kernel/logging/logger";
 import { startServer, type RunningServer, type ServerOptions } from "../../kernel/server/conductor-server";
@@ -68,4 +70,22 @@ export async function confirmGatesUntil(rc: RunningConductor, id: string, stage:
     if (!waiting || waiting.stage_id === stage) return;
     await rc.client.confirm(id, { stage_id: waiting.stage_id });
   }
+}
+
+export interface NotebookCell {
+  cell_type: string;
+  source: string[];
+  metadata: { automl?: { stage_id?: StageId } };
+}
+
+/** The project's notebook file as the conductor wrote it. */
+export function notebookOf(rc: RunningConductor, id: string): { cells: NotebookCell[] } {
+  return JSON.parse(fs.readFileSync(path.join(rc.conductor.projectsDir, id, "notebook.ipynb"), "utf8")) as { cells: NotebookCell[] };
+}
+
+/** The sources of a stage's code cells in the project's notebook, in order. */
+export function stageCellSources(rc: RunningConductor, id: string, stage: StageId): string[] {
+  return notebookOf(rc, id)
+    .cells.filter((c) => c.cell_type === "code" && c.metadata.automl?.stage_id === stage)
+    .map((c) => c.source.join(""));
 }
