@@ -64,6 +64,12 @@ const runConfig = z.strictObject({
       simulated: z.boolean().optional(),
       /** added: milliseconds slept per step so the UI can follow; 0 with --no-pacing */
       pacing_ms: nonNegInt.optional(),
+      /**
+       * added: an unpaced run sends TRAIN_PROGRESS every step but its scalars (METRIC_SCALAR,
+       * GD_DIAGNOSTIC) for at most one step per this many milliseconds, its first and last steps
+       * always (000_…: 0..K METRIC_SCALAR per step); absent: every step's scalars
+       */
+      scalars_every_ms: nonNegInt.optional(),
     })
     .catchall(z.unknown()),
   params: jsonObject.optional(),

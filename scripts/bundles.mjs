@@ -4,8 +4,10 @@
 
 // bufferutil/utf-8-validate: optional native speed-ups of ws; the dataset packages are read as
 // files at run time; tslab carries a whole TypeScript compiler and stays in node_modules;
-// tfjs's wasm backend finds its .wasm files next to its own package
+// tfjs's wasm backend finds its .wasm files next to its own package; tsx only runs the training
+// worker from source in the tests (trial-worker.ts), never from a bundle
 export const EXTERNAL = [
+  "tsx/cjs",
   "bufferutil",
   "utf-8-validate",
   "vscode",
@@ -30,6 +32,12 @@ export function productBundles(outRoot, node) {
   return [
     { ...common, entryPoints: ["kernel/cli/automl.ts"], outfile: out("dist/kernel/automl.js"), external: EXTERNAL },
     { ...common, entryPoints: ["kernel/notebook-kernel/kernel-process.ts"], outfile: out("dist/kernel/notebook-kernel.js"), external: EXTERNAL },
+    // training runs in worker threads (kernel/ml/trial-worker.ts), off the conductor's and the kernel's event loops
+    { ...common, entryPoints: ["kernel/ml/trial-worker-main.ts"], outfile: out("dist/kernel/trial-worker.js"), external: EXTERNAL },
+    // and data files are read in one (kernel/data/table-load.ts), with a capped heap
+    { ...common, entryPoints: ["kernel/data/table-load-worker.ts"], outfile: out("dist/kernel/table-load-worker.js"), external: EXTERNAL },
+    // and the export zip is compressed in one (kernel/export/project-export.ts)
+    { ...common, entryPoints: ["kernel/export/zip-worker.ts"], outfile: out("dist/kernel/zip-worker.js"), external: EXTERNAL },
     { ...common, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: out("dist/runtime/notebook-api.js"), external: EXTERNAL },
     { ...common, entryPoints: ["extension/extension.ts"], outfile: out("dist/extension/extension.js"), external: EXTERNAL },
     { ...browser, entryPoints: { dashboard: "webviews/dashboard/main.ts" }, outdir: out("dist/webviews"), format: "iife" },

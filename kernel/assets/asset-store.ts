@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { threadId } from "node:worker_threads";
 import { apiPaths, type FileEntry } from "../../contract";
 
 export interface WrittenAsset {
@@ -36,7 +37,7 @@ export class AssetStore {
     const abs = this.absolute(relPath);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     // write then rename, so a reader (or a crash) never sees half a file
-    const tmp = `${abs}.${process.pid}.tmp`;
+    const tmp = `${abs}.${process.pid}-${threadId}.tmp`;
     fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, abs);
     const bytes = typeof content === "string" ? Buffer.from(content) : content;
@@ -82,12 +83,21 @@ export class AssetStore {
     return fs.existsSync(this.absolute(relPath));
   }
 
-  /** FILE_TREE_UPDATE entries for the given files. */
-  fileEntries(relPaths: string[]): FileEntry[] {
-    return relPaths.map((p) => {
-      const bytes = this.read(p);
-      return { path: p, type: "file" as const, size: bytes.length, sha: sha256(bytes) };
-    });
+  /** FILE_TREE_UPDATE entries for the given files (hashed as streams: a search's models are tens of megabytes, read without holding the event loop). */
+  async fileEntries(relPaths: string[]): Promise<FileEntry[]> {
+    const entries: FileEntry[] = [];
+    for (const p of relPaths) {
+      const real = this.regularFile(p);
+      if (!real) throw new Error(`${p} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
+      const hash = createHash("sha256");
+      let size = 0;
+      for await (const chunk of fs.createReadStream(real)) {
+        size += (chunk as Buffer).length;
+        hash.update(chunk as Buffer);
+      }
+      entries.push({ path: p, type: "file", size, sha: hash.digest("hex") });
+    }
+    return entries;
   }
 }
 

@@ -4,7 +4,7 @@
  * so a run's charts cost nothing until someone looks at one (or the export includes it).
  */
 import * as fs from "node:fs";
-import { Resvg } from "@resvg/resvg-js";
+import { renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile } from "vega-lite";
 
@@ -13,7 +13,8 @@ export async function renderChartPng(spec: Record<string, unknown>, width = 720)
   const view = new vega.View(vega.parse(compile(full as never).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  return new Resvg(svg, { fitTo: { mode: "width", value: width } }).render().asPng();
+  // rasterised on libuv's thread pool, not this event loop
+  return (await renderAsync(svg, { fitTo: { mode: "width", value: width } })).asPng();
 }
 
 /** Writes `x.png` from the vega-lite spec in `x.json` unless it exists; returns whether there is one now. */

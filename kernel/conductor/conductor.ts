@@ -50,8 +50,8 @@ export class Conductor {
   }
 
   /** A new project, which starts on its stages at once. */
-  createProject(req: CreateProjectRequest): Project {
-    const project = this.store.create(req);
+  async createProject(req: CreateProjectRequest): Promise<Project> {
+    const project = await this.store.create(req);
     this.machine.resume(project);
     return project;
   }

@@ -30,5 +30,10 @@ export function safeDataFileName(fileName: string): string {
       .basename(fileName)
       .replace(/[^\w.-]+/g, "_")
       .replace(/^\.+/, "") || "upload.csv";
-  return /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
+  const named = /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
+  // file systems allow 255 bytes per name: a long name keeps its start and its extension
+  const ext = path.extname(named);
+  return named.length > MAX_NAME ? named.slice(0, MAX_NAME - ext.length) + ext : named;
 }
+
+const MAX_NAME = 100;

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
-import { loadTableFile } from "../data/table-loader";
+import { copyDataFile } from "../data/data-file-copy";
+import { loadTableOffThread } from "../data/table-load";
 import { NotFoundError } from "../errors/request-errors";
 import type { Logger } from "../logging/logger";
 import { Project } from "./project";
@@ -80,17 +81,24 @@ export class ProjectStore {
     return { meta: p.meta, busy: p.busy, snapshot: p.snapshot };
   }
 
-  /** A new project folder with its request (and a copy of its data file, checked readable first). */
-  create(req: CreateProjectRequest): Project {
+  /**
+   * A new project folder with its request (and a copy of its data file, checked readable
+   * first: a file that cannot be a table leaves no project behind).
+   */
+  async create(req: CreateProjectRequest): Promise<Project> {
     const id = newProjectId(req.prompt);
     const dir = path.join(this.projectsDir, id);
     let dataFile: string | null = null;
     if (req.data_path) {
       const source = path.resolve(req.data_path);
-      loadTableFile(source); // refuse an unreadable file before a project exists
-      dataFile = `data/${path.basename(source)}`;
-      fs.mkdirSync(path.join(dir, "data"), { recursive: true });
-      fs.copyFileSync(source, path.join(dir, dataFile));
+      await loadTableOffThread(source); // refuse an unreadable file before a project exists
+      dataFile = `data/${safeDataFileName(path.basename(source))}`;
+      try {
+        await copyDataFile(source, path.join(dir, dataFile));
+      } catch (error) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
     }
     const meta: ProjectMeta = {
       id,
@@ -115,11 +123,10 @@ export class ProjectStore {
    * Keeps the person's data file (already written to `tempFile`) as the project's: checked
    * readable first, so a bad file changes nothing. Returns its path inside the project.
    */
-  keepDataFile(p: Project, fileName: string, tempFile: string): string {
-    loadTableFile(tempFile);
+  async keepDataFile(p: Project, fileName: string, tempFile: string): Promise<string> {
+    await loadTableOffThread(tempFile);
     const rel = `data/${safeDataFileName(fileName)}`;
-    fs.mkdirSync(path.join(p.dir, "data"), { recursive: true });
-    fs.copyFileSync(tempFile, path.join(p.dir, rel));
+    await copyDataFile(tempFile, path.join(p.dir, rel));
     p.saveMeta({ ...p.meta, data_file: rel });
     return rel;
   }

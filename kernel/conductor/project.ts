@@ -125,6 +125,7 @@ export class Project {
   async close(): Promise<void> {
     this.abort.abort();
     await this.idle();
+    await this.runtime.close();
     this.bus.close();
   }
 }

@@ -134,10 +134,10 @@ export class StageMachine implements StageRerun {
   }
 
   /** The project got a new data file: DATA_SOURCE (and what follows) runs again with it. */
-  dataChanged(p: Project, keep: () => string): Promise<void> {
+  dataChanged(p: Project, keep: () => Promise<string>): Promise<void> {
     return this.drive(p, {
       first: async () => {
-        const rel = keep();
+        const rel = await keep();
         if (p.snapshot.stages.DATA_SOURCE.status !== "pending") this.rewind(p, "DATA_SOURCE", `new data uploaded: ${rel.split("/").pop()}`);
       },
     });
@@ -241,6 +241,9 @@ export class StageMachine implements StageRerun {
         retryFailed = false;
       }
       if (!(await this.runStage(p, next))) return;
+      // a turn of the event loop between stages: what the last one emitted goes out to the
+      // streams now, not after the next stage's synchronous start
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -6,7 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { zipSync } from "fflate";
+import type { Zippable } from "fflate";
+import { Worker } from "node:worker_threads";
+import { workerScript } from "../data/worker-script";
 import { EV, type EventPayload, type FinalMetrics } from "../../contract";
 import { sha256, type AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
@@ -22,7 +24,12 @@ const FOLDERS = ["preprocess", "profile", "models", "runs", "data"];
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 
 /** Reads the project's files from `source` and writes the zip into `target` (the same store, but for a standalone notebook). */
-export function exportProjectZip(source: AssetStore, target: AssetStore, events: EventSink, options: ExportOptions): EventPayload<"EXPORT_READY"> {
+export async function exportProjectZip(
+  source: AssetStore,
+  target: AssetStore,
+  events: EventSink,
+  options: ExportOptions,
+): Promise<EventPayload<"EXPORT_READY">> {
   const entries = collectEntries(source, options.best?.run_id ?? null);
   const extra = { "README.md": exportReadme(options) };
   const files: Record<string, Uint8Array> = {};
@@ -39,7 +46,8 @@ export function exportProjectZip(source: AssetStore, target: AssetStore, events:
   for (const e of entries) add(e.zipPath, new Uint8Array(source.read(e.source)));
   for (const [zipPath, text] of Object.entries(extra)) add(zipPath, new TextEncoder().encode(text));
   // a fixed timestamp keeps the zip byte-identical for identical contents
-  const zipped = zipSync(Object.fromEntries(Object.entries(files).map(([p, b]) => [p, [b, { mtime: new Date("2020-01-01T00:00:00Z") }]])), { level: 6 });
+  // compressed in a worker thread: a big search's models take seconds of deflate, off this event loop
+  const zipped = await zipOffThread(Object.fromEntries(Object.entries(files).map(([p, b]) => [p, [b, { mtime: new Date("2020-01-01T00:00:00Z") }]])));
   events.emit(EV.EXPORT_PROGRESS, { pct: 95, message: "compressed" });
   const zipRel = `export/${options.projectId}.zip`;
   const written = target.write(zipRel, zipped);
@@ -48,6 +56,23 @@ export function exportProjectZip(source: AssetStore, target: AssetStore, events:
   events.emit(EV.EXPORT_READY, ready);
   events.emit(EV.FILE_TREE_UPDATE, { files: [{ path: zipRel, type: "file", size: written.size, sha: written.sha256 }] });
   return ready;
+}
+
+/** fflate's zipSync in a worker thread (its own async zip still deflates small files and computes every CRC on this thread). */
+async function zipOffThread(files: Zippable): Promise<Uint8Array> {
+  const script = workerScript(path.join(__dirname, "zip-worker.ts"), "zip-worker.js", __filename);
+  const worker = new Worker(script.file, { execArgv: script.execArgv, workerData: files });
+  try {
+    const answer = await new Promise<{ zipped: Uint8Array } | { error: string }>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`the zip thread exited (code ${code}) before it answered`)));
+    });
+    if ("error" in answer) throw new Error(`the export zip could not be compressed: ${answer.error}`);
+    return answer.zipped;
+  } finally {
+    void worker.terminate();
+  }
 }
 
 function collectEntries(assets: AssetStore, bestRunId: string | null): Array<{ zipPath: string; source: string }> {

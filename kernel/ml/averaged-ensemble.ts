@@ -19,14 +19,30 @@ function averagePredictions(members: readonly FittedModel[], x: Matrix): Float64
   return sum.map((v) => v / members.length);
 }
 
+/** The averaging learner with its members, so it can be sent to a trial worker (as saved models) and rebuilt there. */
+export interface AveragedLearner extends Learner {
+  readonly members: readonly FittedModel[];
+  readonly memberRunIds: readonly string[];
+}
+
+export function isAveragedLearner(learner: Learner): learner is AveragedLearner {
+  return learner.id === AVERAGED_ENSEMBLE_ID && "members" in learner;
+}
+
 /**
  * A learner whose "fit" averages already fitted members (a one-shot model: its steps are
  * paced and marked simulated). `restoreMember` revives a saved member (the zoo's restore).
  */
-export function averagedEnsemble(members: readonly FittedModel[], memberRunIds: readonly string[], restoreMember: (saved: SavedModel) => FittedModel): Learner {
+export function averagedEnsemble(
+  members: readonly FittedModel[],
+  memberRunIds: readonly string[],
+  restoreMember: (saved: SavedModel) => FittedModel,
+): AveragedLearner {
   const tasks: LearningTask[] = ["regression", "classification"];
   return {
     id: AVERAGED_ENSEMBLE_ID,
+    members,
+    memberRunIds,
     name: `Average of ${members.map((m) => m.modelId).join(", ")}`,
     family: "ensemble",
     iterative: false,

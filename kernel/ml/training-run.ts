@@ -17,6 +17,8 @@ import { emitEvaluationArtifacts } from "./evaluation-artifacts";
 import { classificationMetrics, regressionMetrics, type Split } from "./metrics";
 
 export interface RunRequest {
+  /** the run's id (made here when not given): a trial worker's caller knows it before any event arrives */
+  runId?: string;
   learner: Learner;
   params: Params;
   data: FitInput;
@@ -50,19 +52,31 @@ export interface RunResult {
 }
 
 const SIMULATED_STEPS = 50;
+const UNPACED_SIMULATED_STEPS = 10;
+/**
+ * An unpaced iterative run sends its scalars (METRIC_SCALAR, GD_DIAGNOSTIC) for at most one
+ * step per this many milliseconds, TRAIN_PROGRESS for every step (the contract allows 0..K
+ * scalars per step): a gradient descent doing a thousand steps a second would otherwise send
+ * six thousand events a second to every client, and into the log, that no chart can show. The
+ * first and last steps always have theirs, and the run's log line says how many steps did.
+ */
+export const UNPACED_SCALARS_EVERY_MS = 25;
 /** a paced run of either kind takes about this long */
 const PACED_RUN_MS = 2500;
 const RESOURCE_EVERY_MS = 500;
 
 export async function runTraining(req: RunRequest, events: EventSink, assets: AssetStore): Promise<RunResult> {
-  const runId = `${req.learner.id}-${randomBytes(3).toString("hex")}`;
+  const runId = req.runId ?? newRunId(req.learner.id);
   const task = req.data.task;
   const params = { ...req.learner.defaults, ...req.params };
-  const plannedSteps = req.learner.iterative ? Number(params["max_epochs"] ?? params["max_iter"] ?? 100) : SIMULATED_STEPS;
+  // unpaced, a one-shot fit's stand-in steps would all arrive at once: a few suffice for its curve
+  const simulatedSteps = req.pacing ? SIMULATED_STEPS : UNPACED_SIMULATED_STEPS;
+  const plannedSteps = req.learner.iterative ? Number(params["max_epochs"] ?? params["max_iter"] ?? 100) : simulatedSteps;
   const pacingMs = req.pacing ? Math.min(50, Math.ceil(PACED_RUN_MS / plannedSteps)) : 0;
   const started = performance.now();
   const pace = pacer(pacingMs);
   const resources = resourceMeter();
+  const scalarsEveryMs = req.learner.iterative && pacingMs === 0 ? UNPACED_SCALARS_EVERY_MS : 0;
 
   events.emit(EV.TRAIN_RUN_STARTED, {
     run_id: runId,
@@ -70,7 +84,13 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     metric_primary: req.metricPrimary,
     config: {
       ...req.config,
-      train: { steps: plannedSteps, epochs: req.learner.iterative ? plannedSteps : 1, simulated: !req.learner.iterative, pacing_ms: pacingMs },
+      train: {
+        steps: plannedSteps,
+        epochs: req.learner.iterative ? plannedSteps : 1,
+        simulated: !req.learner.iterative,
+        pacing_ms: pacingMs,
+        ...(scalarsEveryMs ? { scalars_every_ms: scalarsEveryMs } : {}),
+      },
       params,
     },
   });
@@ -91,33 +111,48 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   });
 
   let model: FittedModel;
+  const steps = { seen: 0, withScalars: 0, lastAt: 0, held: null as StepReport | null };
   try {
     if (req.learner.iterative) {
       model = await req.learner.fit(req.data, params, {
         signal: req.signal,
         onStep: async (r) => {
           if (req.deadline !== undefined && performance.now() > req.deadline) throw new FitCancelled();
-          emitStep(events, runId, r, false, etaSeconds(started, r.step, r.steps, pacingMs));
-          if (r.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: r.step, diagnostics: r.diagnostics });
+          steps.seen++;
+          const now = performance.now();
+          const withScalars = !scalarsEveryMs || steps.withScalars === 0 || now - steps.lastAt >= scalarsEveryMs;
+          emitStep(events, runId, withScalars ? r : { ...r, scalars: {} }, false, etaSeconds(started, r.step, r.steps, pacingMs));
+          if (withScalars) {
+            if (r.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: r.step, diagnostics: r.diagnostics });
+            steps.withScalars++;
+            steps.lastAt = now;
+            steps.held = null;
+          } else steps.held = structuredClone(r);
           resources.maybeEmit(events, runId, r.step);
           await pace();
         },
       });
+      // the last step's scalars always go out (after its TRAIN_PROGRESS, aligned to its step)
+      if (steps.held) {
+        emitScalars(events, runId, steps.held, false);
+        if (steps.held.diagnostics) events.emit(EV.GD_DIAGNOSTIC, { run_id: runId, step: steps.held.step, diagnostics: steps.held.diagnostics });
+        steps.withScalars++;
+      }
     } else {
       model = await req.learner.fit(req.data, params, { signal: req.signal });
       const from = baselineLoss(req.data);
       const to = lossOf(req.data, model);
-      for (let step = 1; step <= SIMULATED_STEPS; step++) {
+      for (let step = 1; step <= simulatedSteps; step++) {
         if (req.signal?.aborted || (req.deadline !== undefined && performance.now() > req.deadline)) throw new FitCancelled();
-        const t = step / SIMULATED_STEPS;
-        const wobble = step < SIMULATED_STEPS ? 0.02 * Math.sin(step * 1.7) * (1 - t) : 0;
+        const t = step / simulatedSteps;
+        const wobble = step < simulatedSteps ? 0.02 * Math.sin(step * 1.7) * (1 - t) : 0;
         const loss = to + (from - to) * Math.exp(-5 * t) * (1 - t) + Math.abs(from - to) * wobble;
         emitStep(
           events,
           runId,
-          { step, steps: SIMULATED_STEPS, epoch: 1, epochs: 1, scalars: { loss: { train: loss } } },
+          { step, steps: simulatedSteps, epoch: 1, epochs: 1, scalars: { loss: { train: loss } } },
           true,
-          ((SIMULATED_STEPS - step) * pacingMs) / 1000,
+          ((simulatedSteps - step) * pacingMs) / 1000,
         );
         resources.maybeEmit(events, runId, step);
         await pace();
@@ -146,7 +181,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     };
   }
 
-  const finalStep = req.learner.iterative ? model.stepsRun : SIMULATED_STEPS;
+  const finalStep = req.learner.iterative ? model.stepsRun : simulatedSteps;
   if (model.descent) await emitDescent(events, assets, runId, model, Number(params["learning_rate"] ?? 0), plannedSteps, pacingMs);
   else {
     const text =
@@ -177,8 +212,8 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     run_id: runId,
     level: "info",
     text: req.learner.iterative
-      ? `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`
-      : `${req.learner.name}: fitted in one shot (it has no optimisation steps; its ${SIMULATED_STEPS} progress steps are stand-ins for display, marked simulated${pacingMs ? ", and paced so they can be followed" : ""}); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
+      ? `${req.learner.name}: ${model.stopReason} after ${finalStep} step(s); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}${steps.withScalars < steps.seen ? ` (scalars for ${steps.withScalars} of its ${steps.seen} steps: one step per ${scalarsEveryMs} ms at most, as the run was not paced)` : ""}`
+      : `${req.learner.name}: fitted in one shot (it has no optimisation steps; its ${simulatedSteps} progress steps are stand-ins for display, marked simulated${pacingMs ? ", and paced so they can be followed" : ""}); test ${finalMetrics.primary.name} = ${finalMetrics.primary.value.toFixed(4)}`,
   });
   // the contract's order: steps (with their diagnostics), then artifacts, then TRAIN_RUN_FINISHED
   emitEvaluationArtifacts({
@@ -196,6 +231,10 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS, predictUsPerRow };
+}
+
+export function newRunId(learnerId: string): string {
+  return `${learnerId}-${randomBytes(3).toString("hex")}`;
 }
 
 /** The real loss landscape of a gradient-descent run and its path over it (003_…), after the fit that defines its plane. */
@@ -244,6 +283,10 @@ function emitStep(events: EventSink, runId: string, r: StepReport, simulated: bo
     phase: "fit",
     ...(simulated ? { simulated: true } : {}),
   });
+  emitScalars(events, runId, r, simulated);
+}
+
+function emitScalars(events: EventSink, runId: string, r: StepReport, simulated: boolean): void {
   for (const [name, bySplit] of Object.entries(r.scalars)) {
     for (const split of ["train", "val"] as const) {
       const value = bySplit[split];

@@ -29,17 +29,19 @@ import { planPreprocessing } from "../data/preprocess-plan";
 import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
 import type { SplitOptions } from "../data/row-split";
 import type { Table } from "../data/table";
-import { loadTableFile, type LoadedTable } from "../data/table-loader";
+import type { LoadedTable } from "../data/table-loader";
+import { loadTableOffThread } from "../data/table-load";
 import { profileTable, type TableProfile } from "../data/table-profile";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "../ml/averaged-ensemble";
-import type { LabelledSet, Learner, Params } from "../ml/learner";
+import type { Learner, Params } from "../ml/learner";
 import { BudgetedSearch, settingsKey } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
-import { concatRows, selectRows } from "../ml/row-selection";
-import { evaluate, runTraining, type RunResult } from "../ml/training-run";
+import { evaluate, type RunResult } from "../ml/training-run";
+import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
+import { TrialWorker } from "../ml/trial-worker";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
 import { REPORT_FILE, renderReport } from "../export/project-report";
 import { catalogDataset } from "../agents/dataset-catalog";
@@ -97,11 +99,18 @@ const SAMPLE_ROWS_IN_EVENT = 5;
 const ENSEMBLE_SHARE = 0.05;
 /** up to this many training + validation rows, one validation split is too noisy to rank trials by */
 const CV_MAX_ROWS = 2000;
-const CV_FOLDS = 5;
 const SAMPLE_ROWS_IN_ASSET = 100;
 
 export class PipelineRuntime {
+  /** where training runs: a worker thread, off this thread's event loop */
+  private readonly trials = new TrialWorker();
+
   constructor(private readonly options: RuntimeOptions) {}
+
+  /** Ends the training worker (a trial running in it is answered as cancelled). */
+  close(): Promise<void> {
+    return this.trials.close();
+  }
 
   private events(stage: StageId): EventSink {
     return this.options.sinkFor(stage);
@@ -116,7 +125,7 @@ export class PipelineRuntime {
    * as it is; a bundled dataset missing from it is copied in from its package first (into the
    * scratch folder when the project's folder is read-only, as in a standalone notebook).
    */
-  useDataset(dataset: { id: string; file: string }): LoadedTable {
+  async useDataset(dataset: { id: string; file: string }): Promise<LoadedTable> {
     const files = this.projectFiles;
     let source = files.regularFile(dataset.file);
     if (!source && files.exists(dataset.file)) {
@@ -139,9 +148,9 @@ export class PipelineRuntime {
     return this.loadData(source);
   }
 
-  /** Reads a CSV or JSON-records file and announces a sample of it. */
-  loadData(file: string): LoadedTable {
-    const loaded = loadTableFile(file);
+  /** Reads a CSV or JSON-records file (in a worker thread, so the caller's event loop stays free) and announces a sample of it. */
+  async loadData(file: string): Promise<LoadedTable> {
+    const loaded = await loadTableOffThread(file);
     const { table } = loaded;
     for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
@@ -329,8 +338,8 @@ export class PipelineRuntime {
         .filter((r) => r.status === "success")
         .map((r) => `models/${r.run_id}.json`),
     ];
-    const entries = [...this.assets.fileEntries(kept.filter((f) => this.assets.exists(f)))];
-    if (files !== this.assets) entries.push(...files.fileEntries(kept.filter((f) => !this.assets.exists(f) && files.exists(f))));
+    const entries = [...(await this.assets.fileEntries(kept.filter((f) => this.assets.exists(f))))];
+    if (files !== this.assets) entries.push(...(await files.fileEntries(kept.filter((f) => !this.assets.exists(f) && files.exists(f)))));
     events.emit(EV.CODE_WORKSPACE_READY, { files: entries });
     return { report: markdown };
   }
@@ -382,7 +391,7 @@ export class PipelineRuntime {
     const board = await this.startBoard(options);
     const runs: RunResult[] = [];
     for (const m of models) {
-      runs.push(await this.trial(findLearnerFor(m.id, data.task), m.params ?? {}, data, options.metric, board, this.options.signal));
+      runs.push(await this.trial({ data, metric: options.metric, board }, findLearnerFor(m.id, data.task), m.params ?? {}, { signal: this.options.signal }));
       if (this.options.signal?.aborted) break;
     }
     return { runs, leaderboard: board.rows, best: board.best };
@@ -399,7 +408,7 @@ export class PipelineRuntime {
       const board = await this.startBoard(options);
       const runs: RunResult[] = [];
       for (const m of members) {
-        runs.push(await this.trial(findLearnerFor(m.id, data.task), m.params ?? {}, data, options.metric, board, this.options.signal));
+        runs.push(await this.trial({ data, metric: options.metric, board }, findLearnerFor(m.id, data.task), m.params ?? {}, { signal: this.options.signal }));
         if (this.options.signal?.aborted) return { runs, leaderboard: board.rows, best: board.best };
       }
       const failed = runs.find((r) => !r.model);
@@ -410,7 +419,7 @@ export class PipelineRuntime {
         runs.map((r) => r.runId),
         restoreModel,
       );
-      runs.push(await this.trial(average, {}, data, options.metric, board, this.options.signal));
+      runs.push(await this.trial({ data, metric: options.metric, board }, average, {}, { signal: this.options.signal }));
       return { runs, leaderboard: board.rows, best: board.best };
     })();
     return this.options.track ? this.options.track(work) : work;
@@ -454,7 +463,7 @@ export class PipelineRuntime {
       );
     }
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
-    const folds = (options.crossValidation ?? labelledRows <= CV_MAX_ROWS) ? crossValidationFolds(data) : null;
+    const folds = (options.crossValidation ?? labelledRows <= CV_MAX_ROWS) ? crossValidationFolds(data.fit) : null;
     if (folds) {
       events.emit(EV.LOG_LINE, {
         run_id: null,
@@ -473,15 +482,30 @@ export class PipelineRuntime {
         text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left for trials; ETA ${((deadline - performance.now()) / 1000).toFixed(1)} s`,
       });
       const t0 = performance.now();
-      const rankBy = folds ? () => crossValidated(next.learner, next.params, folds, data, options.metric, trialsDeadline) : undefined;
-      const result = await this.trial(next.learner, next.params, data, options.metric, board, this.signalUntil(trialsDeadline), trialsDeadline, rankBy);
+      const result = await this.trial({ data, metric: options.metric, board }, next.learner, next.params, {
+        signal: this.signalUntil(trialsDeadline),
+        deadline: trialsDeadline,
+        folds,
+      });
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
       if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
     }
     // an average scored on the validation split would be ranked against cross-validated trials: not tried then
-    const ensemble = this.options.signal?.aborted || folds ? null : await this.averageOfBest(runs, data, options.metric);
-    if (ensemble) runs.push(await this.trial(ensemble, {}, data, options.metric, board, this.signalUntil(deadline), deadline));
+    const average = this.options.signal?.aborted || folds ? null : this.averageOfBest(runs, options.metric);
+    if (average) {
+      const run = await this.trial(
+        { data, metric: options.metric, board },
+        average.learner,
+        {},
+        {
+          signal: this.signalUntil(deadline),
+          deadline,
+          onlyIfBetter: average.onlyIfBetter,
+        },
+      );
+      if (run) runs.push(run);
+    }
     const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
     events.emit(EV.LOG_LINE, {
       run_id: null,
@@ -496,15 +520,15 @@ export class PipelineRuntime {
   private signalUntil(deadline: number): AbortSignal {
     const signals = [AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))];
     if (this.options.signal) signals.push(this.options.signal);
-    return eitherSignal(signals);
+    return anySignal(signals);
   }
 
   /**
-   * The mean of the best run of each of the (up to) three best learners, when it scores
-   * better on the validation rows than the best single run; null otherwise (and said so).
+   * The mean of the best run of each of the (up to) three best learners, to be trained as a run
+   * when it scores better on the validation rows than the best single run (the trial decides,
+   * in the training thread); null when there are not two learners to average.
    */
-  private async averageOfBest(runs: RunResult[], data: PreparedData, metric: string): Promise<Learner | null> {
-    const events = this.events("TRAIN");
+  private averageOfBest(runs: RunResult[], metric: string): { learner: Learner; onlyIfBetter: OnlyIfBetter } | null {
     const scored = runs
       .filter((r) => r.status === "success" && r.model && r.valMetric)
       .sort((a, b) => (isBetter(metric, a.valMetric!.value, b.valMetric!.value) ? -1 : 1));
@@ -516,15 +540,7 @@ export class PipelineRuntime {
       chosen.map((r) => r.runId),
       restoreModel,
     );
-    const score = evaluate(data.task, await learner.fit(data.fit, {}, {}), data.fit.val, data.fit.nClasses, "val").find((m) => m.name === metric)?.value;
-    const best = chosen[0]!.valMetric!.value;
-    const wins = score !== undefined && isBetter(metric, score, best);
-    events.emit(EV.LOG_LINE, {
-      run_id: null,
-      level: "info",
-      text: `search: the average of ${chosen.map((r) => r.modelId).join(", ")} scores validation ${metric} ${score?.toFixed(4) ?? "?"} against ${best.toFixed(4)} for ${chosen[0]!.modelId} alone: ${wins ? "training it as a run" : "not kept"}`,
-    });
-    return wins ? learner : null;
+    return { learner, onlyIfBetter: { best: chosen[0]!.valMetric!.value, bestModel: chosen[0]!.modelId } };
   }
 
   private async startBoard(options: TrainOptions): Promise<Board> {
@@ -544,44 +560,51 @@ export class PipelineRuntime {
     return { rows, best };
   }
 
-  /** One training run: its events, its saved model, its row on the leaderboard, and the best model if it changed. */
+  /**
+   * One training run: its events, its saved model, its row on the leaderboard, and the best
+   * model if it changed. With `onlyIfBetter` (an average of the best runs), null when it did
+   * not beat the best run and so was not trained.
+   */
+  private async trial(pass: Pass, learner: Learner, params: Params, more: TrialOptions): Promise<RunResult>;
+  private async trial(pass: Pass, learner: Learner, params: Params, more: TrialOptions & { onlyIfBetter: OnlyIfBetter }): Promise<RunResult | null>;
   private async trial(
+    { data, metric, board }: Pass,
     learner: Learner,
     params: Params,
-    data: PreparedData,
-    metric: string,
-    board: Board,
-    signal: AbortSignal | undefined,
-    deadline?: number,
-    rankBy?: () => Promise<MetricValue | { reason: string }>,
-  ): Promise<RunResult> {
+    { signal, deadline, folds, onlyIfBetter }: TrialOptions & { onlyIfBetter?: OnlyIfBetter },
+  ): Promise<RunResult | null> {
     const events = this.events("TRAIN");
-    const result = await runTraining(
+    const { result, crossValidated: cv } = await this.trials.run(
       {
-        learner,
-        params,
-        data: data.fit,
-        test: data.test,
-        classes: data.classes,
-        featureNames: data.featureNames,
-        metricPrimary: metric,
-        config: {
-          task_type: data.task,
-          target: data.target,
-          split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
-          preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
+        run: {
+          learner,
+          params,
+          data: data.fit,
+          test: data.test,
+          classes: data.classes,
+          featureNames: data.featureNames,
+          metricPrimary: metric,
+          config: {
+            task_type: data.task,
+            target: data.target,
+            split: { seed: data.split.seed, test_size: data.split.testSize, val_size: data.split.valSize },
+            preprocess: { steps: data.prep.steps.map((s) => s.op), features: data.featureNames.length },
+          },
+          // a search's budget buys trials, not sleeps: its runs are never paced
+          pacing: this.options.pacing && deadline === undefined,
+          signal,
+          deadline,
         },
-        // a search's budget buys trials, not sleeps: its runs are never paced
-        pacing: this.options.pacing && deadline === undefined,
-        signal,
-        deadline,
+        ...(folds ? { folds } : {}),
+        modelFile: { folder: "models", about: modelFileAbout(data) },
+        ...(onlyIfBetter ? { onlyIfBetter } : {}),
       },
       events,
       this.assets,
     );
+    if (!result) return null;
     let validation: "split" | "5-fold" = "split";
-    if (rankBy && result.status === "success") {
-      const cv = await rankBy();
+    if (cv) {
       // not stamped with the run: its story ended with TRAIN_RUN_FINISHED (000_… ordering)
       events.emit(EV.LOG_LINE, {
         run_id: null,
@@ -595,19 +618,6 @@ export class PipelineRuntime {
         result.valMetric = cv;
         validation = "5-fold";
       }
-    }
-    if (result.model && result.finalMetrics) {
-      this.assets.writeJson(`models/${result.runId}.json`, {
-        run_id: result.runId,
-        task: data.task,
-        target: data.target,
-        classes: data.classes,
-        features: data.featureNames,
-        preprocessor: data.prep,
-        model: result.model.save(),
-        val_metric: result.valMetric,
-        final_metrics: result.finalMetrics,
-      });
     }
     const settings = { ...learner.defaults, ...params };
     // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
@@ -637,57 +647,34 @@ export class PipelineRuntime {
   }
 }
 
-/**
- * Aborted as soon as one of `signals` is. AbortSignal.any, not listeners added by hand: those
- * stayed on the search's signal after each trial ended (Node warned past ten trials).
- */
-function eitherSignal(signals: AbortSignal[]): AbortSignal {
-  // in Node since 20.3; this TypeScript lib does not declare it yet
-  return (AbortSignal as unknown as { any(signals: AbortSignal[]): AbortSignal }).any(signals);
-}
+const aboutData = new WeakMap<PreparedData, Record<string, unknown>>();
 
-interface Fold {
-  train: LabelledSet;
-  heldOut: LabelledSet;
-}
-
-/** CV_FOLDS folds of the training + validation rows (row r held out in fold r mod CV_FOLDS), made once per search. */
-function crossValidationFolds(data: PreparedData): Fold[] {
-  const all = concatRows(data.fit.train, data.fit.val);
-  return Array.from({ length: CV_FOLDS }, (_, fold) => {
-    const held: number[] = [];
-    const kept: number[] = [];
-    for (let r = 0; r < all.x.rows; r++) (r % CV_FOLDS === fold ? held : kept).push(r);
-    return { train: selectRows(all, kept), heldOut: selectRows(all, held) };
-  });
-}
-
-/** The mean held-out score of `learner` over the folds (fitted without events), or why there is none. */
-async function crossValidated(
-  learner: Learner,
-  params: Params,
-  folds: Fold[],
-  data: PreparedData,
-  metric: string,
-  deadline: number,
-): Promise<MetricValue | { reason: string }> {
-  const scores: number[] = [];
-  for (const fold of folds) {
-    const left = deadline - performance.now();
-    if (left <= 0) return { reason: "no time left to cross-validate" };
-    try {
-      const model = await learner.fit({ task: data.task, train: fold.train, val: fold.heldOut, nClasses: data.fit.nClasses }, params, {
-        signal: AbortSignal.timeout(Math.ceil(left)),
-      });
-      const score = evaluate(data.task, model, fold.heldOut, data.fit.nClasses, "val").find((m) => m.name === metric);
-      if (!score) return { reason: `no ${metric} on a fold` };
-      scores.push(score.value);
-    } catch (error) {
-      // cancelled at the deadline, or a fold the learner cannot fit: ranked by the split, and said so
-      return { reason: `cross-validation stopped: ${(error as Error).message}` };
-    }
+/** What a saved model file says about its data (one object per prepared data, so a trial worker is sent it once). */
+function modelFileAbout(data: PreparedData): Record<string, unknown> {
+  let about = aboutData.get(data);
+  if (!about) {
+    about = { task: data.task, target: data.target, classes: data.classes, features: data.featureNames, preprocessor: data.prep };
+    aboutData.set(data, about);
   }
-  return { name: metric, split: "val", value: scores.reduce((a, b) => a + b, 0) / scores.length };
+  return about;
+}
+
+/** what a pass of training (a train call, a search) shares across its trials */
+interface Pass {
+  data: PreparedData;
+  /** the validation metric that ranks runs */
+  metric: string;
+  board: Board;
+}
+
+type OnlyIfBetter = { best: number; bestModel: string };
+
+interface TrialOptions {
+  signal: AbortSignal | undefined;
+  /** performance.now() past which the trial is cancelled (a search's hard budget) */
+  deadline?: number;
+  /** rank by cross-validation over these folds */
+  folds?: readonly Fold[] | null;
 }
 
 interface Board {

@@ -63,7 +63,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // no compression: the event stream writes pre-built frames to the socket (event-stream-client.ts)
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   server.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
     const refuse = (status: number, message: string) => {

@@ -6,7 +6,7 @@
  * reconnects with `since` = its last seq and misses nothing. Emitting never waits on it.
  */
 import type { WebSocket } from "ws";
-import { CLOSE_CODES, ENVELOPE_VERSION, type AnyEventEnvelope, type HelloMessage } from "../../contract";
+import { CLOSE_CODES, ENVELOPE_VERSION, type HelloMessage } from "../../contract";
 import type { ProjectEventBus } from "../events/project-event-bus";
 
 export interface StreamLimits {
@@ -18,12 +18,65 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = { highWaterBytes: 1 << 20, maxBacklog: 5000, closeTimeoutMs: 10_000 };
 
-/** Each envelope is serialised once, whatever the number of clients. */
-const serialised = new WeakMap<AnyEventEnvelope, string>();
-function wire(e: AnyEventEnvelope): string {
-  let s = serialised.get(e);
-  if (s === undefined) serialised.set(e, (s = JSON.stringify(e)));
-  return s;
+/**
+ * The wire bytes of events (from, to], as WebSocket text frames (a server's frames are not
+ * masked, so the same bytes serve every client). Built once per range and shared: live clients
+ * all stand at the same cursor, so one burst is framed once and written to each socket in one
+ * write, where ws.send would frame, encode and write every event again for every client (with
+ * a thousand clients that was ~57 µs per socket per burst here, against ~20 µs for one write).
+ */
+const bursts = new WeakMap<ProjectEventBus, Map<string, Buffer>>();
+const BURSTS_KEPT = 8;
+/** events per write at most (a client catching up from far back gets its history in pieces) */
+const MAX_EVENTS_PER_WRITE = 512;
+
+function framedRange(bus: ProjectEventBus, from: number, to: number): Buffer {
+  let cache = bursts.get(bus);
+  if (!cache) bursts.set(bus, (cache = new Map()));
+  const key = `${from}-${to}`;
+  let burst = cache.get(key);
+  if (!burst) {
+    const parts: Buffer[] = [];
+    for (let seq = from + 1; seq <= to; seq++) {
+      const payload = Buffer.from(JSON.stringify(bus.eventAt(seq)));
+      parts.push(frameHeader(payload.length), payload);
+    }
+    burst = Buffer.concat(parts);
+    cache.set(key, burst);
+    if (cache.size > BURSTS_KEPT) cache.delete(cache.keys().next().value!);
+  }
+  return burst;
+}
+
+/** RFC 6455 §5.2: FIN + text opcode, then the payload length in 7, 7+16 or 7+64 bits; no mask (server to client). */
+function frameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65536) {
+    const h = Buffer.alloc(4);
+    h[0] = 0x81;
+    h[1] = 126;
+    h.writeUInt16BE(length, 2);
+    return h;
+  }
+  const h = Buffer.alloc(10);
+  h[0] = 0x81;
+  h[1] = 127;
+  h.writeBigUInt64BE(BigInt(length), 2);
+  return h;
+}
+
+/**
+ * ws's underlying socket (ws has no public API to write pre-built frames or to wait for a
+ * drain). Writing frames to it directly is sound here: the server never compresses
+ * (perMessageDeflate is off), so ws sends every frame of its own (HELLO, close) in one
+ * synchronous write, and never holds half a frame that ours could land inside.
+ */
+type RawSocket = { write(data: Buffer): boolean; once(event: "drain", listener: () => void): unknown };
+
+function rawSocketOf(ws: WebSocket): RawSocket {
+  const socket = (ws as unknown as { _socket?: RawSocket })._socket;
+  if (!socket || typeof socket.write !== "function") throw new Error("ws no longer exposes its socket: the stream cannot write pre-built frames");
+  return socket;
 }
 
 export class EventStreamClient {
@@ -42,7 +95,10 @@ export class EventStreamClient {
   ) {
     this.cursor = Math.min(since, bus.lastSeq);
     this.liveFrom = bus.lastSeq;
+    this.socket = rawSocketOf(ws);
   }
+
+  private readonly socket: RawSocket;
 
   start(): void {
     const hello: HelloMessage = {
@@ -60,7 +116,12 @@ export class EventStreamClient {
     this.schedule();
   }
 
-  /** Sends from the cursor while the socket has room. */
+  /**
+   * Sends from the cursor while the socket has room, after the event loop's I/O phase: every
+   * batch of events that arrived meanwhile (training threads send theirs every few ms) goes out
+   * in one write per socket, so a thousand clients cost a thousand writes per turn of the
+   * loop, not per batch.
+   */
   private schedule(): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
@@ -71,15 +132,27 @@ export class EventStreamClient {
   }
 
   private pump(): void {
-    if (this.closed) return;
-    while (this.cursor < this.bus.lastSeq) {
+    while (!this.closed && this.cursor < this.bus.lastSeq) {
       if (this.ws.bufferedAmount >= this.limits.highWaterBytes) {
         if (this.bus.lastSeq - Math.max(this.cursor, this.liveFrom) > this.limits.maxBacklog) this.closeSlow();
-        return; // a send callback resumes the pump once the socket drains
+        else this.resumeOnDrain();
+        return;
       }
-      const event = this.bus.eventAt(++this.cursor)!;
-      this.ws.send(wire(event), () => this.schedule());
+      const to = Math.min(this.bus.lastSeq, this.cursor + MAX_EVENTS_PER_WRITE);
+      this.socket.write(framedRange(this.bus, this.cursor, to));
+      this.cursor = to;
     }
+  }
+
+  private waitingForDrain = false;
+
+  private resumeOnDrain(): void {
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    this.socket.once("drain", () => {
+      this.waitingForDrain = false;
+      this.schedule();
+    });
   }
 
   private closeSlow(): void {

@@ -71,7 +71,13 @@ export async function saveBody(req: IncomingMessage, file: string, maxBytes: num
   const limit = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > maxBytes) done(new HttpError(413, `Upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`));
+      if (size > maxBytes)
+        done(
+          new HttpError(
+            413,
+            `Upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB, the biggest data file this version loads: upload a sample of the rows.`,
+          ),
+        );
       else done(null, chunk);
     },
   });

@@ -22,9 +22,8 @@ import {
 import type { Conductor } from "../conductor/conductor";
 import { safeDataFileName } from "../conductor/project-meta";
 import { ensurePngFor } from "../assets/chart-png";
+import { MAX_TABLE_FILE_BYTES } from "../data/table-loader";
 import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
-
-const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -69,7 +68,7 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: /^\/api\/projects$/,
       handler: async (req, res) => {
         const body = await readJson(req, createProjectRequest);
-        const project = conductor.createProject(body);
+        const project = await conductor.createProject(body);
         sendJson(res, 201, { project_id: project.meta.id, state: conductor.state(project.meta.id) });
       },
     },
@@ -118,7 +117,7 @@ export function restRoutes(conductor: Conductor): Route[] {
         conductor.get(pid!); // 404 before reading a large body
         const name = safeDataFileName(url.searchParams.get("filename") ?? String(req.headers["x-filename"] ?? "upload.csv"));
         const temp = path.join(os.tmpdir(), `automl-upload-${randomBytes(6).toString("hex")}${path.extname(name)}`);
-        await saveBody(req, temp, MAX_UPLOAD_BYTES);
+        await saveBody(req, temp, MAX_TABLE_FILE_BYTES);
         try {
           await conductor.upload(pid!, name, temp);
         } finally {

@@ -33,7 +33,7 @@ describe("training on bad inputs", function () {
       csv(120, (_i, a, b) => [a, b, 7]),
     );
     const c = open(ws);
-    const p = c.createProject({ prompt: "predict y", target: "y", pacing: false, auto: true, data_path: data, time_budget_s: 2 });
+    const p = await c.createProject({ prompt: "predict y", target: "y", pacing: false, auto: true, data_path: data, time_budget_s: 2 });
     await c.idle(p.meta.id);
     const stages = p.snapshot.stages;
     assert.equal(stages.PREPROCESS.status, "failed");
@@ -51,7 +51,7 @@ describe("training on bad inputs", function () {
       csv(300, (i, a, b) => [i % 11 === 0 ? "inf" : a, i % 13 === 0 ? "-Infinity" : b, i === 299 ? "rare" : a > 0.5 ? "high" : "low"]),
     );
     const c = open(ws);
-    const p = c.createProject({ prompt: "classify y", target: "y", pacing: false, auto: true, data_path: data, time_budget_s: 3 });
+    const p = await c.createProject({ prompt: "classify y", target: "y", pacing: false, auto: true, data_path: data, time_budget_s: 3 });
     await c.idle(p.meta.id);
     const events = p.bus.eventsSince(0);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed", JSON.stringify(p.snapshot.stages));

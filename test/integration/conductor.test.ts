@@ -20,7 +20,7 @@ describe("conductor", () => {
 
   it("stops at every gate, takes an edited plan, and refuses a plan that cannot work without changing anything", async () => {
     const c = open(tempWorkspace());
-    const p = c.createProject({ prompt: "predict house prices", pacing: false, data_path: BOSTON_CSV, target: "medv" });
+    const p = await c.createProject({ prompt: "predict house prices", pacing: false, data_path: BOSTON_CSV, target: "medv" });
     const id = p.meta.id;
     const gatesSeen: StageId[] = [];
     for (let guard = 0; guard < 10 && p.snapshot.stages.EXPORT.status !== "completed"; guard++) {
@@ -87,7 +87,7 @@ describe("conductor", () => {
 
   it("runs all eight stages by itself in auto mode", async () => {
     const c = open(tempWorkspace());
-    const p = c.createProject({ prompt: "classify penguin species", pacing: false, auto: true });
+    const p = await c.createProject({ prompt: "classify penguin species", pacing: false, auto: true });
     await c.idle(p.meta.id);
     const events = p.bus.eventsSince(0);
     assert.ok(!names(events).includes(EV.WAITING_CONFIRMATION));
@@ -106,7 +106,7 @@ describe("conductor", () => {
   it("reports a failed stage with its reason and retries it without redoing the stages before", async () => {
     const ws = tempWorkspace();
     const c = open(ws);
-    const p = c.createProject({ prompt: "predict house prices", pacing: false, auto: true, data_path: BOSTON_CSV });
+    const p = await c.createProject({ prompt: "predict house prices", pacing: false, auto: true, data_path: BOSTON_CSV });
     const dataFile = path.join(p.dir, "data", "data.csv");
     const aside = `${dataFile}.aside`;
     fs.renameSync(dataFile, aside); // the data vanishes before DATA_SOURCE reads it
@@ -125,7 +125,7 @@ describe("conductor", () => {
 
   it("asks for the target at a gate when it is not in the data, offering the columns, and continues once one is picked", async () => {
     const c = open(tempWorkspace());
-    const p = c.createProject({ prompt: "predict price", target: "price", pacing: false, auto: true, data_path: BOSTON_CSV });
+    const p = await c.createProject({ prompt: "predict price", target: "price", pacing: false, auto: true, data_path: BOSTON_CSV });
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.DATA_SOURCE.status, "waiting", "even in auto mode: only the person can say");
     assert.match(p.snapshot.waiting!.summary, /"price" is not in the data. Columns are: crim, zn, .*medv/);
@@ -148,7 +148,7 @@ describe("conductor", () => {
 
   it("fails a prompt with no usable intent with advice, and takes a better prompt", async () => {
     const c = open(tempWorkspace());
-    const p = c.createProject({ prompt: "hello there", pacing: false, auto: true });
+    const p = await c.createProject({ prompt: "hello there", pacing: false, auto: true });
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.PARSE_INTENT.status, "failed");
     assert.match(p.snapshot.stages.PARSE_INTENT.message, /could not tell what to predict.*e\.g\./);
@@ -161,8 +161,8 @@ describe("conductor", () => {
   it("resumes projects from their logs after a restart, and fails a stage the restart interrupted", async () => {
     const ws = tempWorkspace();
     let c = open(ws);
-    const waiting = c.createProject({ prompt: "predict house prices", pacing: false });
-    const interrupted = c.createProject({ prompt: "predict house prices", pacing: false });
+    const waiting = await c.createProject({ prompt: "predict house prices", pacing: false });
+    const interrupted = await c.createProject({ prompt: "predict house prices", pacing: false });
     await c.idle(waiting.meta.id);
     await c.idle(interrupted.meta.id);
     await c.confirm(waiting.meta.id, {});

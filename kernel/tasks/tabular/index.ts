@@ -9,6 +9,7 @@ import { checkPlan } from "../../data/preprocessor";
 import { DEFAULT_SPLIT } from "../../data/row-split";
 import type { Table } from "../../data/table";
 import { loadTableFile } from "../../data/table-loader";
+import { InputError } from "../../errors/input-error";
 import { profileTable, type TableProfile } from "../../data/table-profile";
 import { findLearner, learnersFor } from "../../ml/model-zoo";
 import type { SplitData } from "../../runtime/pipeline-runtime";
@@ -117,7 +118,10 @@ export const tabularTask: PipelineTask = {
         const chosen = snapshot.dataset_candidates.find((d) => d.id === snapshot.dataset_id);
         const file = chosen?.meta["project_file"];
         if (typeof file !== "string") throw new Error("no dataset has been selected yet");
-        return loadTableFile(assets.absolute(file)).table;
+        // only the project's own regular file (the same rule as useDataset), never a link out of it
+        const real = assets.regularFile(file);
+        if (!real) throw new InputError(`The data file ${file} is not a regular file inside the project folder any more: put it back, or upload it again.`);
+        return loadTableFile(real).table;
       }
       case "intent": {
         const i = snapshot.intent;

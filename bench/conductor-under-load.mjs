@@ -1,0 +1,273 @@
+// The conductor under load, while a project trains: how fast the server answers, how fast
+// events reach WebSocket clients (from the event's `ts` to its receipt), whether any is lost
+// or duplicated, the conductor's memory, and how far the search's time budget overran.
+//
+// Usage (after npm run build):
+//   node bench/conductor-under-load.mjs [--clients 1,100,1000] [--budget 20] [--pacing on|off]
+//                                       [--data FILE --target COL --prompt TEXT]
+//
+// One conductor (`automl serve`) on 127.0.0.1 in a fresh temporary workspace; for each client
+// count, a new project (a time-budgeted search) with that many WebSocket clients connected
+// before it starts (its gates are answered by this script once they are all there), spread over CLIENT_THREADS threads of this process, and
+// a pinger asking GET /api/health every 20 ms and GET /state every 100 ms. Only what happens
+// while TRAIN runs is counted. Bounded: each round ends when the project is done or after the
+// budget plus 120 s. The default data is vega-datasets' flights-20k (20,000 real flights;
+// predict the delay).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+
+const require = createRequire(import.meta.url);
+const WebSocket = require("ws");
+const CLIENT_THREADS = 4;
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
+async function main() {
+  const counts = option("clients", "1,100,1000").split(",").map(Number);
+  const budget = Number(option("budget", "20"));
+  const pacing = option("pacing", "on") === "on";
+  const data = option("data", path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "flights-20k.json"));
+  const target = option("target", "delay");
+  const prompt = option("prompt", "predict the flight delay");
+  const workspace = mkdtempSync(path.join(tmpdir(), "automl-load-"));
+  const root = path.join(path.dirname(new URL(import.meta.url).pathname), "..");
+  // --profile DIR: the conductor writes a CPU profile of its main thread there when it exits
+  const profile = option("profile", null);
+  const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [];
+  const serve = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "automl.js"), "serve", "--workspace", workspace], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  serve.stderr.resume();
+  const ready = await new Promise((resolve, reject) => {
+    let out = "";
+    serve.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve(JSON.parse(line));
+    });
+    serve.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${ready.port}`;
+  const auth = { authorization: `Bearer ${ready.token}` };
+  console.log(
+    `conductor pid ${ready.pid}; data ${path.basename(data)}, target ${target}; search budget ${budget} s; pacing ${pacing ? "on" : "off"}; ${process.platform} ${process.arch}, node ${process.version}`,
+  );
+  const rows = [];
+  try {
+    for (const n of counts) rows.push(await round({ n, base, auth, ready, data, target, prompt, budget, pacing }));
+  } finally {
+    const exited = new Promise((r) => serve.once("exit", r));
+    serve.kill("SIGTERM");
+    await exited;
+    rmSync(workspace, { recursive: true, force: true });
+  }
+  console.log(
+    "\n| clients | events (live) | WS p50 ms | WS p99 ms | WS max ms | lost | duplicated | server p50 ms | server p99 ms | server max ms | requests | RSS max MB | budget overrun |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.n} | ${r.events} | ${r.ws.p50} | ${r.ws.p99} | ${r.ws.max} | ${r.lost} | ${r.duplicated} | ${r.http.p50} | ${r.http.p99} | ${r.http.max} | ${r.requests} | ${r.rssMb} | ${r.overrun} |`,
+    );
+  }
+}
+
+async function round({ n, base, auth, ready, data, target, prompt, budget, pacing }) {
+  const created = await (
+    await fetch(`${base}/api/projects`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      // not auto: the project waits at its first gate until every client is connected, then this
+      // script answers each gate with its first choice (as auto mode would)
+      body: JSON.stringify({ prompt, data_path: data, target, auto: false, pacing, time_budget_s: budget }),
+    })
+  ).json();
+  const id = created.project_id;
+  if (!id) throw new Error(`no project id in ${JSON.stringify(created)}`);
+  const url = `ws://127.0.0.1:${ready.port}/ws/projects/${id}?token=${ready.token}`;
+  // the clients connect at once; what they measure is what arrives live (after their HELLO)
+  const threads = Array.from({ length: Math.min(CLIENT_THREADS, n) }, (_, t) => {
+    const share = Math.floor(n / CLIENT_THREADS) + (t < n % CLIENT_THREADS ? 1 : 0);
+    return new Worker(new URL(import.meta.url), { workerData: { url, clients: share || n } });
+  });
+  await Promise.all(threads.map((w) => new Promise((r) => w.once("message", r)))); // all connected
+  const http = [];
+  const rss = [];
+  let stopping = false;
+  const pinger = (async () => {
+    let i = 0;
+    while (!stopping) {
+      const path = i++ % 5 === 0 ? `/api/projects/${id}/state` : "/api/health";
+      const t0 = performance.now();
+      const res = await fetch(base + path, { headers: auth });
+      await res.arrayBuffer();
+      http.push({ at: Date.now(), ms: performance.now() - t0 });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const rssTimer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, "utf8"))?.[1]);
+      rss.push(kb / 1024);
+    } catch {
+      /* not Linux: no RSS */
+    }
+  }, 250);
+  const until = Date.now() + (budget + 120) * 1000;
+  let snapshot;
+  for (;;) {
+    snapshot = (await (await fetch(`${base}/api/projects/${id}/state`, { headers: auth })).json()).snapshot;
+    const done = snapshot.stages.EXPORT.status === "completed" || Object.values(snapshot.stages).some((s) => s.status === "failed");
+    if (done || Date.now() > until) break;
+    if (snapshot.waiting) {
+      await fetch(`${base}/api/projects/${id}/confirm`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ stage_id: snapshot.waiting.stage_id }),
+      });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stopping = true;
+  await pinger;
+
+  clearInterval(rssTimer);
+  const events = (await (await fetch(`${base}/api/projects/${id}/events?since=0`, { headers: auth })).json()).events;
+  const results = await Promise.all(
+    threads.map(
+      (w) =>
+        new Promise((resolve) => {
+          w.once("message", resolve);
+          w.postMessage({ lastSeq: events.length });
+        }),
+    ),
+  );
+  await Promise.all(threads.map((w) => w.terminate()));
+  const trainStatus = events.filter((e) => e.event.name === "STAGE_STATUS" && e.event.payload.stage_id === "TRAIN");
+  const from = trainStatus.find((e) => e.event.payload.status === "running")?.ts * 1000;
+  const to = trainStatus.find((e) => e.event.payload.status === "completed" || e.event.payload.status === "failed")?.ts * 1000;
+  const inTrain = (at) => at >= from && at <= to;
+  const latencies = [];
+  let lost = 0;
+  let duplicated = 0;
+  const stats = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const q = (p) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1) : "-");
+    return { p50: q(0.5), p99: q(0.99), max: s.length ? s.at(-1).toFixed(1) : "-" };
+  };
+  const slowest = [];
+  const perSecond = [];
+  for (const r of results) {
+    lost += r.lost;
+    duplicated += r.duplicated;
+    for (const [ts, ms, seq] of r.samples) {
+      if (!inTrain(ts)) continue;
+      latencies.push(ms);
+      if (ms > 50) slowest.push([ms, seq]);
+      const second = Math.floor((ts - from) / 1000);
+      (perSecond[second] ??= []).push(ms);
+    }
+  }
+  if (option("explain", null) !== null) {
+    // --explain: which events arrived late, and when in TRAIN
+    const bySeq = new Map();
+    for (const [ms, seq] of slowest) bySeq.set(seq, Math.max(bySeq.get(seq) ?? 0, ms));
+    console.log("  per second of TRAIN (p50/p99/max ms): " + perSecond.map((xs, i) => `${i}s ${stats(xs).p50}/${stats(xs).p99}/${stats(xs).max}`).join(", "));
+    for (const [seq, ms] of [...bySeq].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+      const e = events[seq - 1];
+      console.log(`  late: ${ms} ms, seq ${seq} ${e.event.name} at TRAIN +${(e.ts * 1000 - from).toFixed(0)} ms`);
+    }
+  }
+  const search = events.find((e) => e.event.name === "LOG_LINE" && /overrun/.test(e.event.payload.text))?.event.payload.text ?? "";
+  const overrun = /overrun ([\d.]+) s, ([\d.]+)%/.exec(search);
+  const httpInTrain = http.filter((h) => inTrain(h.at)).map((h) => h.ms);
+  const row = {
+    n,
+    events: latencies.length,
+    ws: stats(latencies),
+    lost,
+    duplicated,
+    http: stats(httpInTrain),
+    requests: httpInTrain.length,
+    rssMb: rss.length ? Math.max(...rss).toFixed(0) : "-",
+    overrun: overrun ? `${overrun[1]} s (${overrun[2]}%)` : "(no search line)",
+  };
+  console.log(
+    `${n} client(s): project ${id} ${snapshot.stages.EXPORT.status === "completed" ? "done" : "NOT done"}, TRAIN ${((to - from) / 1000).toFixed(1)} s; ${JSON.stringify(row)}`,
+  );
+  return row;
+}
+
+const SEQ = Buffer.from('"seq":');
+const TS = Buffer.from('"ts":');
+
+/** The number after `key` in a JSON envelope's bytes (the envelope's own fields come before its payload). */
+function numberAfter(bytes, key) {
+  const at = bytes.indexOf(key);
+  if (at < 0) throw new Error(`no ${key} in ${String(bytes).slice(0, 200)}`);
+  let end = at + key.length;
+  while (end < bytes.length && bytes[end] !== 0x2c && bytes[end] !== 0x7d) end++;
+  return Number(bytes.toString("latin1", at + key.length, end));
+}
+
+/** Runs `clients` WebSocket clients; on "report", answers what they received. */
+async function clientThread({ url, clients }) {
+  const state = [];
+  await Promise.all(
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise((resolve, reject) => {
+          const c = { seqs: new Set(), received: 0, liveFrom: null, lastSeq: 0, samples: [] };
+          state.push(c);
+          // a thousand clients share this machine with the conductor: each reads only what it
+          // measures (seq and ts, near the start of an envelope) instead of parsing every event
+          const ws = new WebSocket(url, { skipUTF8Validation: true, perMessageDeflate: false });
+          ws.on("message", (data) => {
+            const now = Date.now();
+            if (c.liveFrom === null) {
+              const hello = JSON.parse(String(data));
+              c.liveFrom = hello.last_seq;
+              resolve();
+              return;
+            }
+            const seq = numberAfter(data, SEQ);
+            const ts = numberAfter(data, TS);
+            c.received++;
+            c.seqs.add(seq);
+            c.lastSeq = Math.max(c.lastSeq, seq);
+            if (seq > c.liveFrom) c.samples.push([ts * 1000, now - ts * 1000, seq]);
+          });
+          ws.on("error", reject);
+          c.ws = ws;
+        }),
+    ),
+  );
+  parentPort.postMessage("connected");
+  parentPort.once("message", async ({ lastSeq }) => {
+    // the last events may still be on their way: up to 10 s for every client to reach the end
+    const until = Date.now() + 10_000;
+    while (state.some((c) => c.lastSeq < lastSeq) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    let lost = 0;
+    let duplicated = 0;
+    const samples = [];
+    for (const c of state) {
+      // every seq from 1 to the project's last must have arrived exactly once
+      lost += lastSeq - c.seqs.size;
+      duplicated += c.received - c.seqs.size;
+      samples.push(...c.samples);
+      c.ws.terminate();
+    }
+    parentPort.postMessage({ lost, duplicated, samples });
+  });
+}
+
+if (!isMainThread) await clientThread(workerData);
+else await main();

@@ -1,0 +1,16 @@
+/**
+ * The worker thread behind zipOffThread (project-export.ts): compresses one zip. Built as its
+ * own bundle, dist/kernel/zip-worker.js.
+ */
+import { zipSync, type Zippable } from "fflate";
+import { parentPort, workerData } from "node:worker_threads";
+import { runInBackground } from "../data/worker-script";
+
+runInBackground();
+
+try {
+  const zipped = zipSync(workerData as Zippable, { level: 6 });
+  parentPort!.postMessage({ zipped }, [zipped.buffer as ArrayBuffer]);
+} catch (error) {
+  parentPort!.postMessage({ error: (error as Error).message });
+}
