@@ -4,6 +4,7 @@
 //
 // Usage (after npm run build):
 //   node bench/conductor-under-load.mjs [--clients 1,100,1000] [--budget 20] [--pacing on|off]
+//   (--budget 0: no search, TRAIN trains the planned models one after the other, paced unless --pacing off)
 //                                       [--data FILE --target COL --prompt TEXT]
 //
 // One conductor (`automl serve`) on 127.0.0.1 in a fresh temporary workspace; for each client
@@ -57,7 +58,7 @@ async function main() {
   const base = `http://127.0.0.1:${ready.port}`;
   const auth = { authorization: `Bearer ${ready.token}` };
   console.log(
-    `conductor pid ${ready.pid}; data ${path.basename(data)}, target ${target}; search budget ${budget} s; pacing ${pacing ? "on" : "off"}; ${process.platform} ${process.arch}, node ${process.version}`,
+    `conductor pid ${ready.pid}; data ${path.basename(data)}, target ${target}; ${budget > 0 ? `a search of ${budget} s (its trials are never paced)` : `the planned models trained in turn, pacing ${pacing ? "on" : "off"}`}; ${process.platform} ${process.arch}, node ${process.version}`,
   );
   const rows = [];
   try {
@@ -86,7 +87,7 @@ async function round({ n, base, auth, ready, data, target, prompt, budget, pacin
       headers: { ...auth, "content-type": "application/json" },
       // not auto: the project waits at its first gate until every client is connected, then this
       // script answers each gate with its first choice (as auto mode would)
-      body: JSON.stringify({ prompt, data_path: data, target, auto: false, pacing, time_budget_s: budget }),
+      body: JSON.stringify({ prompt, data_path: data, target, auto: false, pacing, ...(budget > 0 ? { time_budget_s: budget } : {}) }),
     })
   ).json();
   const id = created.project_id;
@@ -120,7 +121,7 @@ async function round({ n, base, auth, ready, data, target, prompt, budget, pacin
       /* not Linux: no RSS */
     }
   }, 250);
-  const until = Date.now() + (budget + 120) * 1000;
+  const until = Date.now() + (Math.max(budget, 60) + 120) * 1000;
   let snapshot;
   for (;;) {
     snapshot = (await (await fetch(`${base}/api/projects/${id}/state`, { headers: auth })).json()).snapshot;

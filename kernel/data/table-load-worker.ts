@@ -6,9 +6,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { isInputError } from "../errors/input-error";
 import { loadTableFile } from "./table-loader";
-import { runInBackground } from "./worker-script";
-
-runInBackground();
 
 try {
   const { table, warnings } = loadTableFile(workerData as string);

@@ -5,17 +5,14 @@
  * is refused with the numbers instead of ending the process.
  */
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { InputError } from "../errors/input-error";
 import { Table, type Column } from "./table";
 import { MAX_LOAD_HEAP_MB, checkDataFile, megabytes, type LoadedTable } from "./table-loader";
-import { workerScript } from "./worker-script";
+import { backgroundWorker } from "./worker-script";
 
 export async function loadTableOffThread(filePath: string): Promise<LoadedTable> {
   const stat = checkDataFile(filePath); // the quick refusals, before a thread starts
-  const script = workerScript(path.join(__dirname, "table-load-worker.ts"), "table-load-worker.js", __filename);
-  const worker = new Worker(script.file, {
-    execArgv: script.execArgv,
+  const worker = backgroundWorker(path.join(__dirname, "table-load-worker.ts"), "table-load-worker.js", __filename, {
     workerData: filePath,
     resourceLimits: { maxOldGenerationSizeMb: MAX_LOAD_HEAP_MB },
   });

@@ -4,8 +4,8 @@
  * under tsx when the code runs from source (the tests).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 
 export interface WorkerScript {
   file: string;
@@ -30,17 +30,28 @@ const BACKGROUND_NICE = 10;
 
 /**
  * Lowers the calling thread's scheduling priority (Linux: a thread's id is a valid target of
- * setpriority, found through /proc/thread-self; threads it starts inherit it). On a machine
- * where training keeps every core busy, the server's thread then gets the CPU at once when a
- * request or an event needs it. Elsewhere (macOS, Windows) it does nothing, and says so.
+ * setpriority, found through /proc/thread-self; threads it starts inherit it). Elsewhere
+ * (macOS, Windows) it does nothing. Runs first in a background worker, as source text.
  */
-export function runInBackground(): boolean {
+function lowerThisThread(nice: number): void {
   try {
-    const tid = Number(fs.readlinkSync("/proc/thread-self").split("/").pop());
-    if (!Number.isInteger(tid)) return false;
-    os.setPriority(tid, BACKGROUND_NICE);
-    return true;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (Number.isInteger(tid)) require("node:os").setPriority(tid, nice);
   } catch {
-    return false;
+    /* not Linux: the thread keeps the process's priority */
   }
+}
+
+/**
+ * A worker thread for background work (training, loading a file, zipping): its script (see
+ * workerScript) runs at a lower priority, set before the script is even loaded, so on a
+ * machine where training keeps every core busy the server's thread gets the CPU at once when
+ * a request or an event needs it.
+ */
+export function backgroundWorker(sourceFile: string, bundle: string, callerFile: string, options: WorkerOptions = {}): Worker {
+  const script = workerScript(sourceFile, bundle, callerFile);
+  const boot = `(${lowerThisThread.toString()})(${BACKGROUND_NICE});\nrequire(${JSON.stringify(script.file)});`;
+  return new Worker(boot, { ...options, eval: true, execArgv: script.execArgv });
 }

@@ -7,8 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Zippable } from "fflate";
-import { Worker } from "node:worker_threads";
-import { workerScript } from "../data/worker-script";
+import { backgroundWorker } from "../data/worker-script";
 import { EV, type EventPayload, type FinalMetrics } from "../../contract";
 import { sha256, type AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
@@ -60,8 +59,7 @@ export async function exportProjectZip(
 
 /** fflate's zipSync in a worker thread (its own async zip still deflates small files and computes every CRC on this thread). */
 async function zipOffThread(files: Zippable): Promise<Uint8Array> {
-  const script = workerScript(path.join(__dirname, "zip-worker.ts"), "zip-worker.js", __filename);
-  const worker = new Worker(script.file, { execArgv: script.execArgv, workerData: files });
+  const worker = backgroundWorker(path.join(__dirname, "zip-worker.ts"), "zip-worker.js", __filename, { workerData: files });
   try {
     const answer = await new Promise<{ zipped: Uint8Array } | { error: string }>((resolve, reject) => {
       worker.once("message", resolve);

@@ -4,9 +4,6 @@
  */
 import { zipSync, type Zippable } from "fflate";
 import { parentPort, workerData } from "node:worker_threads";
-import { runInBackground } from "../data/worker-script";
-
-runInBackground();
 
 try {
   const zipped = zipSync(workerData as Zippable, { level: 6 });

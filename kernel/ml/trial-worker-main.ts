@@ -5,7 +5,6 @@
  */
 import { parentPort } from "node:worker_threads";
 import { AssetStore } from "../assets/asset-store";
-import { runInBackground } from "../data/worker-script";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "./averaged-ensemble";
 import type { Learner, SavedModel } from "./learner";
@@ -15,8 +14,6 @@ import { BATCH_EVENTS, BATCH_MS, type FromTrialWorker, type Held, type LearnerWi
 
 const port = parentPort;
 if (!port) throw new Error("trial-worker-main runs as a worker thread (see trial-worker.ts)");
-
-runInBackground();
 
 const heldData = new Map<string, unknown>();
 const stops = new Map<number, AbortController>();

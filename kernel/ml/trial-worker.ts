@@ -14,10 +14,10 @@
  *   interrupted any other way; the caller gets a cancelled run, announced as one.
  */
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { EV, type EventName, type MetricValue } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
-import { workerScript } from "../data/worker-script";
+import { backgroundWorker } from "../data/worker-script";
 import type { EventSink } from "../events/event-sink";
 import { isAveragedLearner } from "./averaged-ensemble";
 import type { Fold } from "./cross-validation";
@@ -156,6 +156,14 @@ export class TrialWorker {
     });
   }
 
+  /** Starts the worker ahead of the first trial (its script takes a moment to load). */
+  warm(): void {
+    if (!this.worker) {
+      this.ensureWorker();
+      this.idle();
+    }
+  }
+
   /** Ends the worker (nothing is lost: a trial in it is answered as cancelled). */
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
@@ -169,8 +177,7 @@ export class TrialWorker {
       this.worker.ref();
       return this.worker;
     }
-    const script = workerScript(path.join(__dirname, "trial-worker-main.ts"), "trial-worker.js", __filename);
-    const worker = new Worker(script.file, { execArgv: script.execArgv });
+    const worker = backgroundWorker(path.join(__dirname, "trial-worker-main.ts"), "trial-worker.js", __filename);
     worker.on("message", (m: FromTrialWorker) => this.onMessage(m));
     worker.on("error", (err) => this.onDeath(worker, `it failed: ${err.message}`));
     worker.on("exit", (code) => this.onDeath(worker, `it exited with code ${code}`));

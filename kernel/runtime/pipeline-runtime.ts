@@ -312,6 +312,7 @@ export class PipelineRuntime {
   /** The models the training will use, announced (the dashboard shows them chosen). */
   selectModels<M extends { id: string; params?: Params }>(models: M[]): M[] {
     if (models.length === 0) throw new InputError("Choose at least one model to train.");
+    this.trials.warm(); // training comes next: its thread loads meanwhile
     this.events("MODEL_SELECT").emit(EV.MODEL_SELECTED, { model_id: models[0]!.id, model_ids: models.map((m) => m.id) });
     return models;
   }
