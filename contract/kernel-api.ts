@@ -68,6 +68,8 @@ export interface KernelStatus {
   execution_count: number;
   pid: number | null;
   restarts: number;
+  /** added: why the conductor stopped the last kernel (idle for too long, or making room under the cap), while none runs */
+  stopped_because?: string;
 }
 
 /** Most text a cell's streams may send before the rest is cut with a note. */

@@ -11,6 +11,9 @@ export interface AutomlSettings {
   llmBaseUrl: string;
   llmModel: string;
   nodePath: string;
+  kernelIdleMinutes: number;
+  kernelMaxAlive: number;
+  kernelMemoryMb: number;
 }
 
 export function readSettings(): AutomlSettings {
@@ -22,6 +25,9 @@ export function readSettings(): AutomlSettings {
     llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
     llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
     nodePath: c.get("conductor.nodePath", ""),
+    kernelIdleMinutes: c.get("kernel.idleMinutes", 30),
+    kernelMaxAlive: c.get("kernel.maxAlive", 4),
+    kernelMemoryMb: c.get("kernel.memoryMb", 4096),
   };
 }
 

@@ -32,6 +32,8 @@ export function productBundles(outRoot, node) {
   return [
     { ...common, entryPoints: ["kernel/cli/automl.ts"], outfile: out("dist/kernel/automl.js"), external: EXTERNAL },
     { ...common, entryPoints: ["kernel/notebook-kernel/kernel-process.ts"], outfile: out("dist/kernel/notebook-kernel.js"), external: EXTERNAL },
+    // the kernel's watchdog thread: it ends the kernel when the conductor is gone
+    { ...common, entryPoints: ["kernel/notebook-kernel/kernel-watchdog.ts"], outfile: out("dist/kernel/kernel-watchdog.js"), external: EXTERNAL },
     // training runs in worker threads (kernel/ml/trial-worker.ts), off the conductor's and the kernel's event loops
     { ...common, entryPoints: ["kernel/ml/trial-worker-main.ts"], outfile: out("dist/kernel/trial-worker.js"), external: EXTERNAL },
     // and data files are read in one (kernel/data/table-load.ts), with a capped heap

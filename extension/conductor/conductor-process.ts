@@ -74,6 +74,9 @@ export class ConductorProcess implements vscode.Disposable {
         ...(await secretEnvironment(this.context.secrets)),
         AUTOML_LLM_BASE_URL: settings.llmBaseUrl,
         AUTOML_LLM_MODEL: settings.llmModel,
+        AUTOML_KERNEL_IDLE_MINUTES: String(settings.kernelIdleMinutes),
+        AUTOML_KERNEL_MAX_ALIVE: String(settings.kernelMaxAlive),
+        AUTOML_KERNEL_MEMORY_MB: String(settings.kernelMemoryMb),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -9,6 +9,7 @@ import { readyLineSchema, type ReadyLine } from "../../contract";
 import { Conductor } from "../conductor/conductor";
 import { WorkspaceBusyError } from "../conductor/workspace-lock";
 import { createLogger } from "../logging/logger";
+import { kernelLimitsFrom, type KernelLimits } from "../notebook-kernel/kernel-session";
 import { startServer } from "../server/conductor-server";
 import { AttachError, openOrAttach } from "./attach";
 import { EXIT } from "./run-command";
@@ -24,7 +25,15 @@ export interface ServeOptions {
 /** Resolves with an exit code when serve ends at once (refused or attached), or null while it serves. */
 export async function serveCommand(opts: ServeOptions): Promise<number | null> {
   const logger = createLogger(opts.verbose ? "debug" : "info");
-  const open = () => Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1", command: "serve" });
+  let kernelLimits: KernelLimits;
+  try {
+    kernelLimits = kernelLimitsFrom(process.env);
+  } catch (err) {
+    process.stderr.write(`automl: ${(err as Error).message}\n`);
+    return EXIT.badInput;
+  }
+  const open = () =>
+    Conductor.open({ workspace: opts.workspace, logger, strictContract: process.env["AUTOML_STRICT_CONTRACT"] === "1", command: "serve", kernelLimits });
   let conductor: Conductor;
   if (!opts.attach) {
     try {

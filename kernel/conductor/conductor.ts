@@ -7,13 +7,17 @@
 import * as path from "node:path";
 import type { ConfirmRequest, CreateProjectRequest, EventPayload, ParseRequest, ProjectStateResponse } from "../../contract";
 import type { Logger } from "../logging/logger";
+import type { KernelLimits } from "../notebook-kernel/kernel-session";
 import { NotebookRunner } from "./notebook-runner";
 import { NotebookWriter } from "./notebook-writer";
 import type { Project } from "./project";
 import { ProjectStore, type ProjectStoreOptions } from "./project-store";
 import { StageMachine } from "./stage-machine";
 
-export type ConductorOptions = ProjectStoreOptions;
+export interface ConductorOptions extends ProjectStoreOptions {
+  /** what notebook kernels may use (default: DEFAULT_KERNEL_LIMITS) */
+  kernelLimits?: KernelLimits;
+}
 
 export class Conductor {
   readonly projectsDir: string;
@@ -24,15 +28,16 @@ export class Conductor {
   private constructor(
     private readonly store: ProjectStore,
     logger: Logger,
+    kernelLimits: KernelLimits | undefined,
   ) {
     this.projectsDir = store.projectsDir;
     this.machine = new StageMachine(new NotebookWriter(path.dirname(store.projectsDir)), logger);
-    this.notebook = new NotebookRunner(this.machine, logger);
+    this.notebook = new NotebookRunner(this.machine, logger, kernelLimits);
   }
 
   /** Opens the workspace (see ProjectStore.open); each project resumes where its log left it. */
   static open(options: ConductorOptions): Conductor {
-    const c = new Conductor(ProjectStore.open(options), options.logger);
+    const c = new Conductor(ProjectStore.open(options), options.logger, options.kernelLimits);
     for (const p of c.store.all()) c.machine.resume(p);
     return c;
   }

@@ -7,7 +7,8 @@
  */
 import { EV, STAGE_IDS, STAGE_TITLES, type CellOutput, type ExecuteRequest, type ExecutionMessage, type StageId } from "../../contract";
 import type { Logger } from "../logging/logger";
-import { KernelSession } from "../notebook-kernel/kernel-session";
+import { ConflictError } from "../errors/request-errors";
+import { DEFAULT_KERNEL_LIMITS, KernelSession, type KernelLimits } from "../notebook-kernel/kernel-session";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { STAGES } from "../stages";
 import { renderCell } from "../tasks/pipeline-step";
@@ -29,16 +30,54 @@ export interface StageRerun {
 
 export class NotebookRunner {
   private readonly sessions = new Map<string, KernelSession>();
+  private readonly reaper: NodeJS.Timeout;
 
   constructor(
     private readonly machine: StageRerun,
     private readonly logger: Logger,
-  ) {}
+    private readonly limits: KernelLimits = DEFAULT_KERNEL_LIMITS,
+  ) {
+    // kernels left with nothing to do are stopped: each holds a process and its memory
+    this.reaper = setInterval(() => void this.reapIdle(), Math.min(30_000, Math.max(1000, limits.idleMs / 4)));
+    this.reaper.unref();
+  }
 
   session(p: Project): KernelSession {
     let s = this.sessions.get(p.meta.id);
-    if (!s) this.sessions.set(p.meta.id, (s = new KernelSession(p, this.logger)));
+    if (!s) this.sessions.set(p.meta.id, (s = new KernelSession(p, this.logger, this.limits, (starting) => this.makeRoom(starting))));
     return s;
+  }
+
+  /** Stops the kernels idle for longer than the limit. */
+  private async reapIdle(): Promise<void> {
+    const now = performance.now();
+    for (const [id, s] of this.sessions) {
+      if (!s.idle || now - s.lastUsed < this.limits.idleMs) continue;
+      const minutes = Math.round(this.limits.idleMs / 60_000);
+      this.logger.info(`kernel for ${id} stopped after ${minutes} min with nothing to do (automl.kernel.idleMinutes)`);
+      await s.stop("The kernel was stopped: it had nothing to do.", `stopped after ${minutes} min with nothing to do (setting automl.kernel.idleMinutes)`);
+    }
+  }
+
+  /**
+   * Before a kernel starts: when the cap is reached, the kernel idle longest is stopped to make
+   * room; when every one is busy, starting is refused (409) with what to do.
+   */
+  private async makeRoom(starting: KernelSession): Promise<void> {
+    const alive = [...this.sessions.entries()].filter(([, s]) => s !== starting && s.alive);
+    if (alive.length < this.limits.maxAlive) return;
+    const idle = alive.filter(([, s]) => s.idle).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    if (!idle.length) {
+      throw new ConflictError(
+        `${alive.length} notebook ${alive.length === 1 ? "kernel is" : "kernels are"} busy, the most allowed at once (setting automl.kernel.maxAlive): wait for one of their cells to finish, or raise the setting.`,
+      );
+    }
+    const [id, oldest] = idle[0]!;
+    this.logger.info(`kernel for ${id} stopped to make room for another (automl.kernel.maxAlive = ${this.limits.maxAlive})`);
+    await oldest.stop(
+      "The kernel was stopped to make room for another.",
+      `stopped to make room for another project's kernel (setting automl.kernel.maxAlive = ${this.limits.maxAlive})`,
+    );
   }
 
   /**
@@ -199,7 +238,8 @@ export class NotebookRunner {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.stop()));
+    clearInterval(this.reaper);
+    await Promise.all([...this.sessions.values()].map((s) => s.stop("The conductor stopped while this cell ran.")));
     this.sessions.clear();
   }
 }

@@ -8,11 +8,15 @@
  */
 import { performance } from "node:perf_hooks";
 import { format, inspect } from "node:util";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import type { CellOutput, ExecutionStatus, MimeBundle, VariableInfo } from "../../contract";
 import { MAX_STREAM_BYTES_PER_CELL } from "../../contract";
 import { installKernelHost, type KernelHost } from "../runtime/kernel-host";
 import { cellLineFor, evalLineOf } from "./error-lines";
 import { KERNEL_ENV, type FromKernel, type KernelEvent, type ToKernel } from "./kernel-protocol";
+import { killProcessTree } from "./process-tree";
+import { workerScript } from "../data/worker-script";
 
 // tslab stays a runtime dependency (its TypeScript compiler is large); these are its in-process parts.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,6 +25,8 @@ const { createConverter } = require("tslab/dist/converter") as typeof import("ts
 const { createExecutor } = require("tslab/dist/executor") as typeof import("tslab/dist/executor");
 
 const started = performance.now();
+/** how often the kernel checks that the conductor that started it is still its parent */
+const ORPHAN_CHECK_MS = 500;
 const projectId = process.env[KERNEL_ENV.projectId] ?? "";
 const projectDir = process.env[KERNEL_ENV.projectDir] ?? process.cwd();
 const send = (m: FromKernel) => process.send?.(m);
@@ -233,6 +239,19 @@ function describe(name: string, value: unknown): VariableInfo {
   return { name, type: typeof value, preview: short(value) };
 }
 
+// ---- the conductor's going ----
+/** Kills this kernel with every process its cells started (it leads their process group). */
+function endProcessGroup(): never {
+  killProcessTree(process.pid);
+  process.exit(0);
+}
+
+/** The watchdog thread (kernel-watchdog.ts): ends this kernel when the conductor is gone, even mid-loop. */
+function watchForOrphaning(): void {
+  const script = workerScript(path.join(__dirname, "kernel-watchdog.ts"), "kernel-watchdog.js", __filename);
+  new Worker(script.file, { execArgv: script.execArgv, workerData: { parent: process.ppid, kernel: process.pid, everyMs: ORPHAN_CHECK_MS } }).unref();
+}
+
 // ---- the channel ----
 process.on("SIGINT", interrupt); // without a handler SIGINT would end the process and its state
 process.on("message", (raw) => {
@@ -264,5 +283,7 @@ process.on("message", (raw) => {
       break;
   }
 });
-process.on("disconnect", () => process.exit(0)); // the conductor is gone
+// the conductor is gone: this kernel and what its cells started go too
+process.on("disconnect", () => endProcessGroup());
+watchForOrphaning();
 send({ type: "ready", startup_ms: Math.round(performance.now() - started) });

@@ -8,9 +8,11 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { CellOutput, CursorRequest, EventName, EventPayload, ExecutionStatus, KernelStatus, ProjectSnapshot, StageId, VariableInfo } from "../../contract";
+import { ConflictError } from "../errors/request-errors";
 import type { Logger } from "../logging/logger";
 import { KERNEL_ENV, type FromKernel, type ToKernel } from "./kernel-protocol";
 import { ensureNotebookModules, packageRoot } from "./notebook-modules";
+import { killProcessTree, signalGroup } from "./process-tree";
 
 export interface ExecutionResult {
   status: ExecutionStatus;
@@ -26,6 +28,36 @@ interface Running {
 }
 
 const START_TIMEOUT_MS = 60_000;
+/** how much of a kernel's stderr is kept to tell why it died */
+const STDERR_TAIL = 4096;
+
+/** What a kernel may use (settings: automl.kernel.*, or the conductor's environment). */
+export interface KernelLimits {
+  /** a kernel with nothing to do for this long is stopped (its state is gone; the next cell starts a fresh one) */
+  idleMs: number;
+  /** kernels alive at once; starting one more stops the one idle longest, or is refused when all are busy */
+  maxAlive: number;
+  /** the kernel's JavaScript heap, in MB: past it the kernel dies with "kernel_died: out of memory" */
+  memoryMb: number;
+}
+
+export const DEFAULT_KERNEL_LIMITS: KernelLimits = { idleMs: 30 * 60_000, maxAlive: 4, memoryMb: 4096 };
+
+/** The limits from the conductor's environment (the extension sets them from its settings), or an error naming the bad one. */
+export function kernelLimitsFrom(env: NodeJS.ProcessEnv): KernelLimits {
+  const read = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}, not ${JSON.stringify(raw)}`);
+    return value;
+  };
+  return {
+    idleMs: read("AUTOML_KERNEL_IDLE_MINUTES", DEFAULT_KERNEL_LIMITS.idleMs / 60_000, 1) * 60_000,
+    maxAlive: Math.floor(read("AUTOML_KERNEL_MAX_ALIVE", DEFAULT_KERNEL_LIMITS.maxAlive, 1)),
+    memoryMb: Math.floor(read("AUTOML_KERNEL_MEMORY_MB", DEFAULT_KERNEL_LIMITS.memoryMb, 512)),
+  };
+}
 
 /** What a kernel needs of the project it serves (the conductor's Project is one). */
 export interface KernelProject {
@@ -40,27 +72,55 @@ export class KernelSession {
   private starting: Promise<void> | null = null;
   private running: Running | null = null;
   private chain: Promise<unknown> = Promise.resolve();
-  private replies = new Map<string, (m: FromKernel) => void>();
+  private replies = new Map<string, { answer: (m: FromKernel) => void; fail: (err: Error) => void }>();
   private executionCount = 0;
   private restarts = 0;
+  private stderrTail = "";
+  /** why the last kernel was stopped by the conductor (idle, the cap), for the status */
+  private stoppedBecause: string | null = null;
   /** stages whose cells have run in this kernel process */
   readonly stagesRun = new Set<StageId>();
   startupMs: number | null = null;
+  /** performance.now() of the last request this kernel served */
+  lastUsed = performance.now();
 
   constructor(
     private readonly project: KernelProject,
     private readonly logger: Logger,
+    private readonly limits: KernelLimits = DEFAULT_KERNEL_LIMITS,
+    /** runs before a kernel process starts (the runner makes room under its cap, or refuses) */
+    private readonly beforeStart: (session: KernelSession) => Promise<void> = async () => undefined,
   ) {}
 
   status(): KernelStatus {
     const state = this.starting ? "starting" : !this.child ? (this.restarts || this.executionCount ? "dead" : "not_started") : this.running ? "busy" : "idle";
-    return { state, execution_count: this.executionCount, pid: this.child?.pid ?? null, restarts: this.restarts };
+    return {
+      state,
+      execution_count: this.executionCount,
+      pid: this.child?.pid ?? null,
+      restarts: this.restarts,
+      ...(!this.child && this.stoppedBecause ? { stopped_because: this.stoppedBecause } : {}),
+    };
   }
+
+  /** A kernel process is running. */
+  get alive(): boolean {
+    return this.child !== null || this.starting !== null;
+  }
+
+  /** Alive with nothing to do: no cell running or queued, no request waiting. */
+  get idle(): boolean {
+    return this.child !== null && !this.starting && !this.running && this.replies.size === 0 && this.queued === 0;
+  }
+
+  private queued = 0;
 
   /** Starts the kernel process if it is not running. */
   start(): Promise<void> {
     if (this.child) return Promise.resolve();
-    this.starting ??= this.spawn().finally(() => (this.starting = null));
+    this.starting ??= this.beforeStart(this)
+      .then(() => this.spawn())
+      .finally(() => (this.starting = null));
     return this.starting;
   }
 
@@ -68,6 +128,8 @@ export class KernelSession {
     const root = packageRoot();
     ensureNotebookModules(path.dirname(path.dirname(this.project.dir)), root);
     const t0 = performance.now();
+    this.stderrTail = "";
+    this.stoppedBecause = null;
     const child = fork(path.join(root, "dist", "kernel", "notebook-kernel.js"), [], {
       cwd: this.project.dir,
       env: {
@@ -77,11 +139,19 @@ export class KernelSession {
         [KERNEL_ENV.pacing]: this.project.meta.pacing ? "1" : "0",
       },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      // type checking allocates a fresh program per cell; a larger young generation halves the GC it costs
-      execArgv: ["--max-semi-space-size=64"],
+      // its own process group: a restart or a stop ends the processes its cells started with it
+      detached: true,
+      execArgv: [
+        // type checking allocates a fresh program per cell; a larger young generation halves the GC it costs
+        "--max-semi-space-size=64",
+        `--max-old-space-size=${this.limits.memoryMb}`,
+      ],
     });
     child.stdout?.on("data", (d) => this.logger.debug(`kernel ${this.project.meta.id}: ${String(d).trimEnd()}`));
-    child.stderr?.on("data", (d) => this.logger.warn(`kernel ${this.project.meta.id} stderr: ${String(d).trimEnd()}`));
+    child.stderr?.on("data", (d) => {
+      this.stderrTail = (this.stderrTail + String(d)).slice(-STDERR_TAIL);
+      this.logger.warn(`kernel ${this.project.meta.id} stderr: ${String(d).trimEnd()}`);
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the kernel did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       child.once("error", (err) => (clearTimeout(timer), reject(err)));
@@ -104,12 +174,14 @@ export class KernelSession {
 
   /** Runs one cell; cells queue behind each other as in Jupyter. */
   execute(code: string, onOutput: (o: CellOutput) => void): Promise<ExecutionResult> {
-    const run = this.chain.then(() => this.executeNow(code, onOutput));
+    this.queued++;
+    const run = this.chain.then(() => this.executeNow(code, onOutput)).finally(() => this.queued--);
     this.chain = run.catch(() => undefined);
     return run;
   }
 
   private async executeNow(code: string, onOutput: (o: CellOutput) => void): Promise<ExecutionResult> {
+    this.lastUsed = performance.now();
     await this.start();
     const id = randomBytes(6).toString("hex");
     return new Promise<ExecutionResult>((resolve) => {
@@ -118,36 +190,50 @@ export class KernelSession {
     });
   }
 
-  /** Stops the running cell: SIGINT ends a blocking loop, the message ends awaits and training. */
+  /**
+   * Stops the running cell: SIGINT to the kernel's process group ends a blocking loop and the
+   * processes the cell started (one that detached itself on purpose keeps running until the
+   * kernel restarts); the message ends awaits and training.
+   */
   interrupt(): boolean {
-    if (!this.child || !this.running) return false;
+    if (!this.child?.pid || !this.running) return false;
     this.send({ type: "interrupt" });
-    this.child.kill("SIGINT");
+    signalGroup(this.child.pid, "SIGINT");
     return true;
   }
 
   async restart(): Promise<void> {
-    await this.stop();
+    await this.stop("The kernel was restarted while this cell ran.");
     this.restarts++;
     this.executionCount = 0;
     await this.start();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Ends the kernel and every process its cells started (detached ones too). The running cell
+   * and every waiting request are answered, with `why`.
+   */
+  async stop(why = "The kernel was stopped while this cell ran.", because: string | null = null): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = null;
+    this.stoppedBecause = because;
     const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
+    if (child.pid) killProcessTree(child.pid);
+    else child.kill("SIGKILL");
     await exited;
-    this.finishRunning("kernel_died", "The kernel was restarted while this cell ran.");
+    this.finishRunning("kernel_died", why);
+    this.failReplies(why.replace("while this cell ran", "before it answered"));
   }
 
   complete(req: CursorRequest): Promise<unknown> {
+    // completion never starts a kernel: without one, there is nothing defined to complete
+    if (!this.child) return Promise.resolve({ candidates: [], start: req.cursor, end: req.cursor });
     return this.request((id) => ({ type: "complete", id, code: req.code, cursor: req.cursor }));
   }
 
   inspect(req: CursorRequest): Promise<unknown> {
+    if (!this.child) return Promise.resolve({ text: "" });
     return this.request((id) => ({ type: "inspect", id, code: req.code, cursor: req.cursor }));
   }
 
@@ -157,14 +243,21 @@ export class KernelSession {
     return m.type === "variables" ? m.variables : [];
   }
 
-  /** complete, inspect and variables are answered between cells' awaits, even while a cell runs */
+  /** complete, inspect and variables are answered between cells' awaits, even while a cell runs (only by a running kernel) */
   private async request(make: (id: string) => ToKernel, raw = false): Promise<unknown> {
-    await this.start();
+    this.lastUsed = performance.now();
     const id = randomBytes(6).toString("hex");
-    return new Promise((resolve) => {
-      this.replies.set(id, (m) => resolve(raw ? m : m.type === "reply" ? m.result : undefined));
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, { answer: (m) => resolve(raw ? m : m.type === "reply" ? m.result : undefined), fail: reject });
       this.send(make(id));
     });
+  }
+
+  /** Every waiting request gets an error (409: ask again), never silence. */
+  private failReplies(message: string): void {
+    const waiting = [...this.replies.values()];
+    this.replies.clear();
+    for (const r of waiting) r.fail(new ConflictError(message));
   }
 
   private send(m: ToKernel): void {
@@ -199,7 +292,7 @@ export class KernelSession {
         break;
       case "reply":
       case "variables":
-        this.replies.get(m.id)?.(m);
+        this.replies.get(m.id)?.answer(m);
         this.replies.delete(m.id);
         break;
       case "ready":
@@ -210,14 +303,18 @@ export class KernelSession {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return; // a stop() we asked for
     this.child = null;
+    // the rest of the group (processes its cells started) goes with it
+    if (child.pid) killProcessTree(child.pid);
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    this.logger.error(`kernel for ${this.project.meta.id} died (${how}); the next cell starts a fresh one`);
-    this.finishRunning(
-      "kernel_died",
-      `The kernel died (${how}) while this cell ran. Its state is gone; the next cell starts a fresh kernel (re-run the cells above first).`,
+    const outOfMemory = /heap out of memory|Reached heap limit/i.test(this.stderrTail);
+    const what = outOfMemory
+      ? `kernel_died: out of memory: the kernel passed its limit of ${this.limits.memoryMb} MB (the setting automl.kernel.memoryMb) while this cell ran`
+      : `The kernel died (${how}) while this cell ran`;
+    this.logger.error(`kernel for ${this.project.meta.id} died (${outOfMemory ? "out of memory" : how}); the next cell starts a fresh one`);
+    this.finishRunning("kernel_died", `${what}. Its state is gone; the next cell starts a fresh kernel (re-run the cells above first).`);
+    this.failReplies(
+      `${outOfMemory ? "The kernel ran out of memory" : `The kernel died (${how})`} before it answered; ask again once a cell has started a fresh kernel.`,
     );
-    for (const resolve of this.replies.values()) resolve({ type: "reply", id: "", result: null });
-    this.replies.clear();
   }
 
   private finishRunning(status: ExecutionStatus, message: string): void {

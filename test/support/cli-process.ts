@@ -15,8 +15,8 @@ export interface CliProcess {
 }
 
 /** Runs `automl ARGS` with strict contract checking. */
-export function startCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AUTOML_STRICT_CONTRACT: "1" } });
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AUTOML_STRICT_CONTRACT: "1", ...env } });
   started.push(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -29,8 +29,11 @@ export function startCli(args: string[]): CliProcess {
 }
 
 /** `automl serve` on a workspace, once it has printed its ready line. */
-export async function serveWorkspace(workspace: string): Promise<{ child: ChildProcess; ready: ReadyLine; client: ConductorClient; stderr: string[] }> {
-  const { child, stderr } = startCli(["serve", "--workspace", workspace]);
+export async function serveWorkspace(
+  workspace: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; ready: ReadyLine; client: ConductorClient; stderr: string[] }> {
+  const { child, stderr } = startCli(["serve", "--workspace", workspace], env);
   const firstLine = await new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr.join("")}`)));

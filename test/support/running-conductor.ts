@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import { ConductorClient, type AnyEventEnvelope, type HelloMessage, type StageId, type StreamMessage } from "../../contract";
 import { Conductor } from "../../kernel/conductor/conductor";
 import { createMemoryLogger } from "../../kernel/logging/logger";
+import type { KernelLimits } from "../../kernel/notebook-kernel/kernel-session";
 import { startServer, type RunningServer, type ServerOptions } from "../../kernel/server/conductor-server";
 import { tempWorkspace } from "./temp-workspace";
 
@@ -20,10 +21,12 @@ export interface RunningConductor {
   stop(): Promise<void>;
 }
 
-export async function startConductor(options: { workspace?: string; streamLimits?: ServerOptions["streamLimits"] } = {}): Promise<RunningConductor> {
+export async function startConductor(
+  options: { workspace?: string; streamLimits?: ServerOptions["streamLimits"]; kernelLimits?: KernelLimits } = {},
+): Promise<RunningConductor> {
   const workspace = options.workspace ?? tempWorkspace();
   const logger = createMemoryLogger();
-  const conductor = Conductor.open({ workspace, logger, strictContract: true });
+  const conductor = Conductor.open({ workspace, logger, strictContract: true, ...(options.kernelLimits ? { kernelLimits: options.kernelLimits } : {}) });
   const server = await startServer({ conductor, logger, streamLimits: options.streamLimits });
   const client = new ConductorClient(`http://127.0.0.1:${server.port}`, server.token);
   return {
