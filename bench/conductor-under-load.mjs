@@ -140,7 +140,13 @@ async function round({ n, base, auth, ready, data, target, prompt, budget, pacin
   await pinger;
 
   clearInterval(rssTimer);
-  const events = (await (await fetch(`${base}/api/projects/${id}/events?since=0`, { headers: auth })).json()).events;
+  const events = [];
+  for (;;) {
+    // the events come in pages (since, limit)
+    const page = await (await fetch(`${base}/api/projects/${id}/events?since=${events.length}`, { headers: auth })).json();
+    events.push(...page.events);
+    if (page.events.length === 0 || events.length >= page.last_seq) break;
+  }
   const results = await Promise.all(
     threads.map(
       (w) =>

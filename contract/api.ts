@@ -8,6 +8,17 @@ import { STAGE_IDS } from "./stages";
 
 export const TOKEN_QUERY_PARAM = "token";
 export const SINCE_QUERY_PARAM = "since";
+/** GET events answers at most this many per request (`limit`, default and most): a long history is read in pages */
+export const LIMIT_QUERY_PARAM = "limit";
+export const MAX_EVENTS_PER_PAGE = 10_000;
+
+/** GET /api/projects/{id}/events?since=N&limit=M */
+export interface EventsPage<E> {
+  /** the events after `since`, at most `limit` of them, in order */
+  events: E[];
+  /** the project's last seq now: more to read while the last event returned is before it */
+  last_seq: number;
+}
 
 /** Project ids are also folder names under `.automl/projects/`. */
 export const PROJECT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,79}$/;

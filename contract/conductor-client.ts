@@ -4,6 +4,9 @@
  */
 import {
   SINCE_QUERY_PARAM,
+  LIMIT_QUERY_PARAM,
+  MAX_EVENTS_PER_PAGE,
+  type EventsPage,
   TOKEN_QUERY_PARAM,
   apiPaths,
   type ApiError,
@@ -81,8 +84,21 @@ export class ConductorClient {
   state(id: string): Promise<ProjectStateResponse> {
     return this.call("GET", apiPaths.state(id));
   }
-  events(id: string, since = 0): Promise<{ events: AnyEventEnvelope[] }> {
-    return this.call("GET", `${apiPaths.events(id)}?${SINCE_QUERY_PARAM}=${since}`);
+  /** One page of the events after `since` (see EventsPage). */
+  eventsPage(id: string, since = 0, limit = MAX_EVENTS_PER_PAGE): Promise<EventsPage<AnyEventEnvelope>> {
+    return this.call("GET", `${apiPaths.events(id)}?${SINCE_QUERY_PARAM}=${since}&${LIMIT_QUERY_PARAM}=${limit}`);
+  }
+
+  /** Every event after `since`, read page by page. */
+  async events(id: string, since = 0): Promise<{ events: AnyEventEnvelope[] }> {
+    const events: AnyEventEnvelope[] = [];
+    for (;;) {
+      const page = await this.eventsPage(id, since);
+      events.push(...page.events);
+      const last = page.events.at(-1)?.seq ?? since;
+      if (page.events.length === 0 || last >= page.last_seq) return { events };
+      since = last;
+    }
   }
   confirm(id: string, req: ConfirmRequest = {}): Promise<ProjectStateResponse> {
     return this.call("POST", apiPaths.confirm(id), req);

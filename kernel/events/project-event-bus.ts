@@ -69,6 +69,11 @@ export class ProjectEventBus {
     return since <= 0 ? this.history : this.history.slice(since);
   }
 
+  /** At most `limit` events with seq > `since`, in order (a copy). */
+  eventsPage(since: number, limit: number): AnyEventEnvelope[] {
+    return this.history.slice(Math.max(0, since), Math.max(0, since) + limit);
+  }
+
   eventAt(seq: number): AnyEventEnvelope | undefined {
     return this.history[seq - 1];
   }

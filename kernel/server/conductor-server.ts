@@ -11,8 +11,8 @@ import type { Project } from "../conductor/project";
 import type { Logger } from "../logging/logger";
 import { DEFAULT_STREAM_LIMITS, EventStreamClient, type StreamLimits } from "./event-stream-client";
 import { HttpError, sendError, statusFor } from "./http-exchange";
-import { newToken, presentedToken, tokenMatches } from "./request-auth";
-import { parseSince, restRoutes } from "./rest-routes";
+import { newToken, notLoopback, presentedToken, tokenMatches } from "./request-auth";
+import { UPLOAD_TIME_LIMIT_MS, parseSince, restRoutes, withinTimeLimit } from "./rest-routes";
 
 export interface ServerOptions {
   conductor: Conductor;
@@ -41,9 +41,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const routes = restRoutes(conductor);
   const clients = new Set<EventStreamClient>();
 
+  let port = 0;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
     try {
+      const foreign = notLoopback(req, port);
+      if (foreign) throw new HttpError(403, foreign);
       if (!tokenMatches(token, presentedToken(req, url))) {
         res.setHeader("www-authenticate", 'Bearer realm="automl"');
         throw new HttpError(401, "Missing or wrong token. Send it as 'Authorization: Bearer <token>' or ?token=<token>.");
@@ -56,7 +59,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}; use ${candidates.map((r) => r.method).join(" or ")}.`);
       }
       const params = route.pattern.exec(url.pathname)!.slice(1);
-      await route.handler(req, res, params, url);
+      await withinTimeLimit(route, req, res, () => route.handler(req, res, params, url), logger);
     } catch (err) {
       if (statusFor(err) === 500) logger.error(`${req.method} ${url.pathname}: ${(err as Error).stack ?? String(err)}`);
       sendError(res, err);
@@ -70,6 +73,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const refuse = (status: number, message: string) => {
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
     };
+    const foreign = notLoopback(req, port);
+    if (foreign) return refuse(403, foreign);
     if (!tokenMatches(token, presentedToken(req, url))) return refuse(401, "Missing or wrong token.");
     const m = STREAM_PATH.exec(url.pathname);
     if (!m || !PROJECT_ID_PATTERN.test(m[1]!)) return refuse(404, `No stream at ${url.pathname}.`);
@@ -88,11 +93,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
+  // a client that sends its headers slowly, or its body (an upload) for ever, is cut off
+  server.headersTimeout = 10_000;
+  server.requestTimeout = UPLOAD_TIME_LIMIT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, LOOPBACK, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   logger.info(`conductor listening on http://${LOOPBACK}:${port}`);
 
   return {

@@ -20,6 +20,7 @@ export class HttpError extends Error {
 const MAX_JSON_BYTES = 5 * 1024 * 1024;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return; // answered already (a handler past its time limit finishing late)
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
   res.end(text);
@@ -62,7 +63,21 @@ export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>): P
       throw new HttpError(400, "Request body is not valid JSON.");
     }
   }
-  return schema.parse(value);
+  return schema.parse(wellFormed(value));
+}
+
+/** a UTF-16 surrogate without its pair (JSON can carry one as an escape; no file, notebook or UTF-8 stream can) */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Every string of a request body made well-formed (a lone surrogate becomes U+FFFD), so what a
+ * client sends can be written anywhere: the event log, a notebook Jupyter reads, a zip.
+ */
+export function wellFormed(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(LONE_SURROGATE, "\uFFFD");
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k) as string, wellFormed(v)]));
+  return value;
 }
 
 /** Streams a request body to a file, refusing more than `maxBytes`. */

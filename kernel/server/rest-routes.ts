@@ -9,7 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import {
+  LIMIT_QUERY_PARAM,
+  MAX_EVENTS_PER_PAGE,
   SINCE_QUERY_PARAM,
+  type EventsPage,
   confirmRequest,
   createProjectRequest,
   parseRequest,
@@ -24,6 +27,7 @@ import { safeDataFileName } from "../conductor/project-meta";
 import { ensurePngFor } from "../assets/chart-png";
 import { MAX_TABLE_FILE_BYTES } from "../data/table-loader";
 import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
+import type { Logger } from "../logging/logger";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
@@ -31,6 +35,39 @@ interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /**
+   * how long the handler may take before the request is answered 503 (the work it started goes
+   * on, and the events say how it ends); default DEFAULT_TIME_LIMIT_MS. null only for running a
+   * cell: a cell runs as long as the person's code does, streams as it goes, and is interrupted by them
+   */
+  timeLimitMs?: number | null;
+}
+
+const DEFAULT_TIME_LIMIT_MS = 30_000;
+/** creating a project with a data file, confirming a plan, exporting: a big table takes a while */
+const LONG_TIME_LIMIT_MS = 5 * 60_000;
+/** an upload of the biggest data file, over a slow loopback */
+export const UPLOAD_TIME_LIMIT_MS = 10 * 60_000;
+/** complete, inspect, variables: a kernel inside a synchronous loop cannot answer them */
+const KERNEL_QUERY_TIME_LIMIT_MS = 10_000;
+
+/** Runs a route's handler within its time limit (see Route.timeLimitMs). */
+export async function withinTimeLimit(route: Route, req: IncomingMessage, res: ServerResponse, work: () => Promise<void>, logger: Logger): Promise<void> {
+  const limit = route.timeLimitMs === undefined ? DEFAULT_TIME_LIMIT_MS : route.timeLimitMs;
+  if (limit === null) return work();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), limit)));
+  const done = work();
+  try {
+    if ((await Promise.race([done, expired])) !== "expired") return;
+  } finally {
+    clearTimeout(timer);
+  }
+  logger.warn(`${req.method} ${req.url?.split("?")[0]} took longer than ${limit / 1000} s: answered 503, its work goes on`);
+  sendJson(res, 503, {
+    error: `This request took longer than ${limit / 1000} s and was answered without waiting for it; what it started goes on: follow the project's events or state.`,
+  });
+  done.catch((err: unknown) => logger.warn(`${req.method} ${req.url?.split("?")[0]} failed after its time limit: ${(err as Error).message}`));
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -66,6 +103,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: /^\/api\/projects$/,
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (req, res) => {
         const body = await readJson(req, createProjectRequest);
         const project = await conductor.createProject(body);
@@ -82,12 +120,16 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: new RegExp(`^/api/projects/${id}/events$`),
       handler: async (_req, res, [pid], url) => {
         const since = parseSince(url);
-        sendJson(res, 200, { events: conductor.get(pid!).bus.eventsSince(since) });
+        const limit = parseLimit(url);
+        const bus = conductor.get(pid!).bus;
+        const page: EventsPage<unknown> = { events: bus.eventsPage(since, limit), last_seq: bus.lastSeq };
+        sendJson(res, 200, page);
       },
     },
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/confirm$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (req, res, [pid]) => {
         await conductor.confirm(pid!, await readJson(req, confirmRequest));
         sendJson(res, 202, conductor.state(pid!));
@@ -96,6 +138,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/parse$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (req, res, [pid]) => {
         await conductor.parse(pid!, await readJson(req, parseRequest));
         sendJson(res, 202, conductor.state(pid!));
@@ -104,6 +147,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/retry$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (req, res, [pid]) => {
         const body = await readJson(req, retryRequest);
         await conductor.retry(pid!, { resume: body.resume });
@@ -113,6 +157,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/upload$`),
+      timeLimitMs: UPLOAD_TIME_LIMIT_MS,
       handler: async (req, res, [pid], url) => {
         conductor.get(pid!); // 404 before reading a large body
         const name = safeDataFileName(url.searchParams.get("filename") ?? String(req.headers["x-filename"] ?? "upload.csv"));
@@ -129,11 +174,13 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/export$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (_req, res, [pid]) => sendJson(res, 200, await conductor.exportNow(pid!)),
     },
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/kernel/execute$`),
+      timeLimitMs: null,
       handler: async (req, res, [pid]) => {
         const body = await readJson(req, executeRequest);
         const project = conductor.get(pid!);
@@ -158,6 +205,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/kernel/restart$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (req, res, [pid]) => {
         const body = await readJson(req, restartRequest);
         const result = await conductor.notebook.restart(conductor.get(pid!), body.replay ?? false);
@@ -167,6 +215,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/kernel/(complete|inspect)$`),
+      timeLimitMs: KERNEL_QUERY_TIME_LIMIT_MS,
       handler: async (req, res, [pid, what]) => {
         const body = await readJson(req, cursorRequest);
         const session = conductor.notebook.session(conductor.get(pid!));
@@ -176,6 +225,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "GET",
       pattern: new RegExp(`^/api/projects/${id}/kernel/variables$`),
+      timeLimitMs: KERNEL_QUERY_TIME_LIMIT_MS,
       handler: async (_req, res, [pid]) => sendJson(res, 200, { variables: await conductor.notebook.session(conductor.get(pid!)).variables() }),
     },
     {
@@ -186,6 +236,7 @@ export function restRoutes(conductor: Conductor): Route[] {
     {
       method: "POST",
       pattern: new RegExp(`^/api/projects/${id}/rerun-stale$`),
+      timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (_req, res, [pid]) => {
         const project = conductor.get(pid!);
         const result = await conductor.notebook.rerunStale(project);
@@ -227,6 +278,15 @@ export function restRoutes(conductor: Conductor): Route[] {
       },
     },
   ];
+}
+
+function parseLimit(url: URL): number {
+  const raw = url.searchParams.get(LIMIT_QUERY_PARAM);
+  if (raw === null || raw === "") return MAX_EVENTS_PER_PAGE;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_EVENTS_PER_PAGE) {
+    throw new HttpError(400, `limit must be a whole number from 1 to ${MAX_EVENTS_PER_PAGE}, not ${JSON.stringify(raw)}; read more with since.`);
+  }
+  return Number(raw);
 }
 
 export function parseSince(url: URL): number {

@@ -9,7 +9,7 @@ import type { CellOutput, ExecutionMessage } from "../../contract";
 import { killCliProcesses, serveWorkspace } from "../support/cli-process";
 import { startConductor, waitFor, type RunningConductor } from "../support/running-conductor";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
-import type { ConductorClient } from "../../contract";
+import { ConductorRequestError, type ConductorClient } from "../../contract";
 
 /** Alive and not a zombie (a killed child waits for its parent to reap it). */
 function running(pid: number): boolean {
@@ -86,11 +86,27 @@ describe("notebook kernel hygiene", function () {
     await new Promise((r) => setTimeout(r, 300));
     await rc.client.restartKernel(id);
     for (const answer of await Promise.all(waiting)) {
-      assert.ok(answer instanceof Error, "answered with an error");
-      assert.match(answer.message, /409|restarted before it answered/);
+      assert.ok(answer instanceof ConductorRequestError, "answered with an error");
+      assert.equal(answer.status, 409);
+      assert.match(answer.message, /restarted before it answered/);
     }
     const done = await cell.done;
     assert.ok(!(done instanceof Error) && done.status === "kernel_died");
+  });
+
+  it("answers a request the kernel cannot (it is inside a synchronous loop) with a 503 at its time limit", async () => {
+    rc = await startConductor();
+    const { project_id: id } = await rc.client.createProject({ prompt: "predict house prices", pacing: false });
+    const cell = startCell(rc.client, id, `console.log("PIDS " + JSON.stringify([process.pid]));\nfor (;;) {}`);
+    await pidsPrinted(cell);
+    const t0 = performance.now();
+    const answer = await rc.client.variables(id).catch((e: Error) => e);
+    const waited = performance.now() - t0;
+    assert.ok(answer instanceof ConductorRequestError && answer.status === 503, String(answer));
+    assert.match(answer.message, /took longer than 10 s/);
+    assert.ok(waited >= 9_500 && waited < 15_000, `answered after ${waited.toFixed(0)} ms`);
+    await rc.client.restartKernel(id);
+    await cell.done;
   });
 
   it("stops a kernel left idle, and the one idle longest to stay under the cap; refuses when every kernel is busy", async () => {
