@@ -39,21 +39,27 @@ function learnerFrom(wire: LearnerWire): Learner {
   return learner;
 }
 
-/** Events for trial `id`, sent every BATCH_MS or BATCH_EVENTS, whichever comes first. */
+/**
+ * Events for trial `id`, sent in batches: at once when none went out for BATCH_MS (so what a
+ * run says before a long synchronous fit, such as its start, is not held back by it), else
+ * BATCH_MS after the batch began, or when it holds BATCH_EVENTS.
+ */
 function batchingSink(id: number): EventSink & { flush(): void } {
   let items: Array<{ name: import("../../contract").EventName; payload: unknown }> = [];
   let timer: NodeJS.Timeout | null = null;
+  let lastFlush = 0;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
     if (!items.length) return;
     port!.postMessage({ type: "events", id, items } satisfies FromTrialWorker);
     items = [];
+    lastFlush = performance.now();
   };
   return {
     emit(name, payload) {
       items.push({ name, payload });
-      if (items.length >= BATCH_EVENTS) flush();
+      if (items.length >= BATCH_EVENTS || performance.now() - lastFlush >= BATCH_MS) flush();
       else timer ??= setTimeout(flush, BATCH_MS);
     },
     flush,

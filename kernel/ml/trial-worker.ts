@@ -31,6 +31,8 @@ export const BATCH_EVENTS = 256;
 /** how long a stopped or timed-out trial gets to end by itself before its worker is ended */
 export const GRACE_MS = 150;
 const IDLE_MS = 60_000;
+/** the training thread's heap: past it the trial fails (said so), not the conductor */
+export const TRAINING_HEAP_MB = 4096;
 /** data a worker keeps (a search holds four: training, test, the folds and what describes the data) */
 const MAX_HELD = 8;
 
@@ -94,6 +96,9 @@ function keyOf(value: object): string {
 }
 
 export class TrialWorker {
+  /** `heapMb`: the training thread's heap (tests make it small to see a trial that runs out of it) */
+  constructor(private readonly heapMb = TRAINING_HEAP_MB) {}
+
   private worker: Worker | null = null;
   private readonly pending = new Map<number, PendingTrial>();
   /** the data keys the current worker holds, least recently used first */
@@ -177,7 +182,9 @@ export class TrialWorker {
       this.worker.ref();
       return this.worker;
     }
-    const worker = backgroundWorker(path.join(__dirname, "trial-worker-main.ts"), "trial-worker.js", __filename);
+    const worker = backgroundWorker(path.join(__dirname, "trial-worker-main.ts"), "trial-worker.js", __filename, {
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+    });
     worker.on("message", (m: FromTrialWorker) => this.onMessage(m));
     worker.on("error", (err) => this.onDeath(worker, `it failed: ${err.message}`));
     worker.on("exit", (code) => this.onDeath(worker, `it exited with code ${code}`));
@@ -240,25 +247,37 @@ export class TrialWorker {
     const worker = this.worker;
     this.worker = null;
     this.held = [];
-    for (const pending of [...this.pending.values()]) {
-      if (pending.started && !pending.finished) {
-        const text = `run ${pending.runId} cancelled: ${reason} (its training did not stop within ${GRACE_MS} ms, so its worker thread was ended)`;
-        pending.events.emit(EV.LOG_LINE, { run_id: pending.runId, level: "warn", text });
-        pending.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: pending.runId, status: "cancelled", final_metrics: null, reason });
-      }
-      pending.settle({
-        result: { ...cancelledBeforeStart(pending.runId, pending.modelId).result, runtimeS: (performance.now() - pending.startedAt) / 1000, reason },
-        crossValidated: null,
-      });
-    }
+    const text = (p: PendingTrial) => `run ${p.runId} cancelled: ${reason} (its training did not stop within ${GRACE_MS} ms, so its worker thread was ended)`;
+    this.settleAll("cancelled", reason, text);
     if (worker) await worker.terminate();
   }
 
+  /**
+   * The thread died under a trial (out of memory: its heap is capped at TRAINING_HEAP_MB, or a
+   * crash): the trial is a failed run, said so, and the next trial starts a fresh thread.
+   */
   private onDeath(worker: Worker, how: string): void {
     if (this.worker !== worker) return; // ended on purpose
     this.worker = null;
     this.held = [];
-    for (const pending of [...this.pending.values()]) pending.settle(new Error(`the training worker thread died (${how}) during run ${pending.runId}`));
+    const reason = `its training thread died (${how})`;
+    this.settleAll("failed", reason, (p) => `run ${p.runId} failed: ${reason}`);
+  }
+
+  /** Answers every trial in the worker as a run that ended `status`, finishing the story of those that had started. */
+  private settleAll(status: "cancelled" | "failed", reason: string, text: (p: PendingTrial) => string): void {
+    for (const pending of [...this.pending.values()]) {
+      try {
+        if (pending.started && !pending.finished) {
+          pending.events.emit(EV.LOG_LINE, { run_id: pending.runId, level: status === "failed" ? "error" : "warn", text: text(pending) });
+          pending.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: pending.runId, status, final_metrics: null, reason });
+        }
+      } catch {
+        /* the project's bus is closed (the project is closing): nothing left to tell */
+      }
+      const { result } = cancelledBeforeStart(pending.runId, pending.modelId);
+      pending.settle({ result: { ...result, status, runtimeS: (performance.now() - pending.startedAt) / 1000, reason }, crossValidated: null });
+    }
   }
 
   private idle(): void {
