@@ -56,15 +56,10 @@ export function splitRows(target: EncodedTarget, options: SplitOptions = DEFAULT
   const split: RowSplit = { train: [], val: [], test: [], stratified: target.task === "classification", seed, testSize, valSize, notes };
   for (const members of groups) {
     shuffleInPlace(members, random);
-    if (members.length < 3) {
-      split.train.push(...members);
-      continue;
-    }
-    const nTest = Math.max(1, Math.round(members.length * testSize));
-    const nVal = Math.max(1, Math.round((members.length - nTest) * valSize));
-    split.test.push(...members.slice(0, nTest));
-    split.val.push(...members.slice(nTest, nTest + nVal));
-    split.train.push(...members.slice(nTest + nVal));
+    const nTest = members.length < 3 ? 0 : Math.max(1, Math.round(members.length * testSize));
+    const nVal = members.length < 3 ? 0 : Math.max(1, Math.round((members.length - nTest) * valSize));
+    // a loop, not push(...rows): spreading a few hundred thousand rows overflows the call stack
+    for (let i = 0; i < members.length; i++) (i < nTest ? split.test : i < nTest + nVal ? split.val : split.train).push(members[i]!);
   }
   // keep row order stable within each split so results do not depend on group order
   split.train.sort((a, b) => a - b);

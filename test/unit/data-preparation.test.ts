@@ -4,6 +4,7 @@ import { InputError } from "../../kernel/errors/input-error";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
 import { fitPreprocessor, transformRows } from "../../kernel/data/preprocessor";
 import { splitRows } from "../../kernel/data/row-split";
+import { Table } from "../../kernel/data/table";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
 import { encodeTarget } from "../../kernel/data/target-column";
@@ -94,6 +95,15 @@ describe("split and preprocessing", () => {
     const yesIn = (rs: number[]) => rs.filter((r) => target.y[r] === target.classes.indexOf("yes")).length;
     assert.equal(yesIn(a.test), 3, "15 'yes' rows × 0.2 → 3 in test");
     assert.ok(a.stratified);
+  });
+
+  it("splits half a million rows (a table within the size cap) without overflowing the call stack", () => {
+    const n = 500_000;
+    const values = new Float64Array(n).map((_, i) => (i * 7919) % 1000);
+    const target = encodeTarget(new Table([{ name: "y", kind: "numeric", values }]), "y", "regression");
+    const split = splitRows(target, { seed: 1, testSize: 0.2, valSize: 0.25 });
+    assert.equal(split.train.length + split.val.length + split.test.length, n);
+    assert.equal(split.test.length, 100_000);
   });
 
   it("fits imputation, encoding and scaling on training rows only and applies them to any row", () => {
