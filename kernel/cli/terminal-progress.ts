@@ -26,7 +26,7 @@ export class TerminalProgress {
       case EV.TRAIN_RUN_STARTED:
         this.bar = { runId: e.event.payload.run_id, model: e.event.payload.model_id, lastQuarter: -1 };
         this.line(
-          `  training ${e.event.payload.model_id}${e.event.payload.config.train.simulated ? " (one-shot fit; steps are paced, marked simulated)" : ""}`,
+          `  training ${e.event.payload.model_id}${e.event.payload.config.train.simulated ? ` (one-shot fit; its steps are stand-ins, marked simulated${e.event.payload.config.train.pacing_ms ? ", paced" : ""})` : ""}`,
         );
         break;
       case EV.METRIC_SCALAR: {

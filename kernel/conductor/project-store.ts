@@ -124,8 +124,8 @@ export class ProjectStore {
    * readable first, so a bad file changes nothing. Returns its path inside the project.
    */
   async keepDataFile(p: Project, fileName: string, tempFile: string): Promise<string> {
-    await loadTableOffThread(tempFile);
     const rel = `data/${safeDataFileName(fileName)}`;
+    await loadTableOffThread(tempFile, path.basename(rel));
     await copyDataFile(tempFile, path.join(p.dir, rel));
     p.saveMeta({ ...p.meta, data_file: rel });
     return rel;

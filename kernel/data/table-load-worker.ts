@@ -8,7 +8,8 @@ import { isInputError } from "../errors/input-error";
 import { loadTableFile } from "./table-loader";
 
 try {
-  const { table, warnings } = loadTableFile(workerData as string);
+  const { file, shownAs } = workerData as { file: string; shownAs: string };
+  const { table, warnings } = loadTableFile(file, shownAs);
   const moved = table.columns.flatMap((c) => (c.kind === "numeric" ? [c.values.buffer as ArrayBuffer] : []));
   parentPort!.postMessage({ columns: table.columns, warnings }, moved);
 } catch (error) {

@@ -10,10 +10,11 @@ import { Table, type Column } from "./table";
 import { MAX_LOAD_HEAP_MB, checkDataFile, megabytes, type LoadedTable } from "./table-loader";
 import { backgroundWorker } from "./worker-script";
 
-export async function loadTableOffThread(filePath: string): Promise<LoadedTable> {
-  const stat = checkDataFile(filePath); // the quick refusals, before a thread starts
+/** `shownAs`: the name messages use, when the file read is not the one the person gave (an upload's temp file) */
+export async function loadTableOffThread(filePath: string, shownAs = filePath): Promise<LoadedTable> {
+  const stat = checkDataFile(filePath, shownAs); // the quick refusals, before a thread starts
   const worker = backgroundWorker(path.join(__dirname, "table-load-worker.ts"), "table-load-worker.js", __filename, {
-    workerData: filePath,
+    workerData: { file: filePath, shownAs },
     resourceLimits: { maxOldGenerationSizeMb: MAX_LOAD_HEAP_MB },
   });
   try {
@@ -27,7 +28,7 @@ export async function loadTableOffThread(filePath: string): Promise<LoadedTable>
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY") {
       throw new InputError(
-        `${path.basename(filePath)} (${megabytes(stat.size)}) needs more than ${MAX_LOAD_HEAP_MB} MB of memory to load. Give a sample of the rows, or fewer columns.`,
+        `${path.basename(shownAs)} (${megabytes(stat.size)}) needs more than ${MAX_LOAD_HEAP_MB} MB of memory to load. Give a sample of the rows, or fewer columns.`,
       );
     }
     throw error;

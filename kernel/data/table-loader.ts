@@ -55,20 +55,20 @@ export const MAX_LOAD_HEAP_MB = 2048;
  * Refuses what cannot be a data file before a byte is read: a missing path, a folder, a FIFO
  * or a device (reading one blocks forever or never ends), or a file past the size budget.
  */
-export function checkDataFile(filePath: string): fs.Stats {
+export function checkDataFile(filePath: string, shownAs = filePath): fs.Stats {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(filePath);
   } catch {
-    throw new InputError(`Data file ${filePath} does not exist. Check the path.`);
+    throw new InputError(`Data file ${shownAs} does not exist. Check the path.`);
   }
-  if (stat.isDirectory()) throw new InputError(`${filePath} is a folder, not a data file. Give the path of a CSV, TSV or JSON file in it.`);
+  if (stat.isDirectory()) throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV or JSON file in it.`);
   if (!stat.isFile()) {
-    throw new InputError(`${filePath} is not a regular file (a FIFO, a socket or a device): give the path of a CSV, TSV or JSON file.`);
+    throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a CSV, TSV or JSON file.`);
   }
   if (stat.size > MAX_TABLE_FILE_BYTES) {
     throw new InputError(
-      `${path.basename(filePath)} is ${megabytes(stat.size)}; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
+      `${path.basename(shownAs)} is ${megabytes(stat.size)}; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
     );
   }
   return stat;
@@ -78,9 +78,10 @@ export function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
-export function loadTableFile(filePath: string): LoadedTable {
-  const name = path.basename(filePath);
-  checkDataFile(filePath);
+/** `shownAs`: the name messages use (an upload is read from a temp file, but its person knows it by their name) */
+export function loadTableFile(filePath: string, shownAs = filePath): LoadedTable {
+  const name = path.basename(shownAs);
+  checkDataFile(filePath, shownAs);
   const bytes = fs.readFileSync(filePath);
   if (bytes.length === 0) {
     throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);

@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { totalmem } from "node:os";
 import * as path from "node:path";
 import type { CellOutput, CursorRequest, EventName, EventPayload, ExecutionStatus, KernelStatus, ProjectSnapshot, StageId, VariableInfo } from "../../contract";
 import { ConflictError } from "../errors/request-errors";
@@ -45,17 +46,19 @@ export const DEFAULT_KERNEL_LIMITS: KernelLimits = { idleMs: 30 * 60_000, maxAli
 
 /** The limits from the conductor's environment (the extension sets them from its settings), or an error naming the bad one. */
 export function kernelLimitsFrom(env: NodeJS.ProcessEnv): KernelLimits {
-  const read = (name: string, fallback: number, min: number): number => {
-    const raw = env[name];
+  const read = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}, not ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || value < min || value > max)
+      throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(env[name])}`);
     return value;
   };
   return {
-    idleMs: read("AUTOML_KERNEL_IDLE_MINUTES", DEFAULT_KERNEL_LIMITS.idleMs / 60_000, 1) * 60_000,
-    maxAlive: Math.floor(read("AUTOML_KERNEL_MAX_ALIVE", DEFAULT_KERNEL_LIMITS.maxAlive, 1)),
-    memoryMb: Math.floor(read("AUTOML_KERNEL_MEMORY_MB", DEFAULT_KERNEL_LIMITS.memoryMb, 512)),
+    idleMs: read("AUTOML_KERNEL_IDLE_MINUTES", DEFAULT_KERNEL_LIMITS.idleMs / 60_000, 1, 7 * 24 * 60) * 60_000,
+    maxAlive: read("AUTOML_KERNEL_MAX_ALIVE", DEFAULT_KERNEL_LIMITS.maxAlive, 1, 64),
+    // at most the machine's memory: a bigger heap limit is no limit
+    memoryMb: read("AUTOML_KERNEL_MEMORY_MB", DEFAULT_KERNEL_LIMITS.memoryMb, 512, Math.floor(totalmem() / 1024 / 1024)),
   };
 }
 

@@ -137,7 +137,8 @@ describe("conductor server", function () {
       );
       await assert.rejects(rc.client.confirm(id), { status: 409, message: /upload a CSV/ });
       const seqBefore = state.snapshot.last_seq;
-      await assert.rejects(rc.client.upload(id, "sales.csv", "store,sales\n1,100\n2\n"), { status: 400, message: /malformed at line 3/ });
+      // the message names the person's file, not the temp file it was read from
+      await assert.rejects(rc.client.upload(id, "sales.csv", "store,sales\n1,100\n2\n"), { status: 400, message: /^sales\.csv is malformed at line 3/ });
       await assert.rejects(rc.client.upload(id, "sales.csv", ""), { status: 400, message: /is empty/ });
       state = await rc.client.state(id);
       assert.equal(state.snapshot.last_seq, seqBefore, "a refused upload emits nothing");
