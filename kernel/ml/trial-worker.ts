@@ -269,7 +269,8 @@ export class TrialWorker {
     for (const pending of [...this.pending.values()]) {
       try {
         if (pending.started && !pending.finished) {
-          pending.events.emit(EV.LOG_LINE, { run_id: pending.runId, level: status === "failed" ? "error" : "warn", text: text(pending) });
+          // not stamped with the run: it may have sent its artifacts, after which only TRAIN_RUN_FINISHED may follow (000_… ordering)
+          pending.events.emit(EV.LOG_LINE, { run_id: null, level: status === "failed" ? "error" : "warn", text: text(pending) });
           pending.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: pending.runId, status, final_metrics: null, reason });
         }
       } catch {
