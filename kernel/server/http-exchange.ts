@@ -1,10 +1,8 @@
 /** Reading request bodies and writing JSON answers, with the error → status mapping in one place. */
-import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
 import { z } from "zod";
 import type { ApiError } from "../../contract";
+import { streamToFile } from "../data/data-file-copy";
 import { isInputError } from "../errors/input-error";
 import { ConflictError, NotFoundError } from "../errors/request-errors";
 
@@ -80,27 +78,13 @@ export function wellFormed(value: unknown): unknown {
   return value;
 }
 
-/** Streams a request body to a file, refusing more than `maxBytes`. */
-export async function saveBody(req: IncomingMessage, file: string, maxBytes: number): Promise<number> {
-  let size = 0;
-  const limit = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (size > maxBytes)
-        done(
-          new HttpError(
-            413,
-            `Upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB, the biggest data file this version loads: upload a sample of the rows.`,
-          ),
-        );
-      else done(null, chunk);
-    },
-  });
-  try {
-    await pipeline(req, limit, fs.createWriteStream(file));
-  } catch (err) {
-    fs.rmSync(file, { force: true });
-    throw err;
-  }
-  return size;
+/** Streams a request body to a file, refusing more than `maxBytes` (413) while it reads. */
+export function saveBody(req: IncomingMessage, file: string, maxBytes: number): Promise<number> {
+  const mb = Math.round(maxBytes / 1024 / 1024);
+  return streamToFile(
+    req,
+    file,
+    maxBytes,
+    () => new HttpError(413, `Upload is larger than ${mb} MB, the biggest data file this version loads: upload a sample of the rows.`),
+  );
 }
