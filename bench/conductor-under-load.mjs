@@ -5,6 +5,8 @@
 // Usage (after npm run build):
 //   node bench/conductor-under-load.mjs [--clients 1,100,1000] [--budget 20] [--pacing on|off]
 //   (--budget 0: no search, TRAIN trains the planned models one after the other, paced unless --pacing off)
+//                                       [--client lean|ws] [--repeat N]
+//   (--repeat N: each client count N times, each run a row, then the median of each column)
 //                                       [--data FILE --target COL --prompt TEXT]
 //
 // One conductor (`automl serve`) on 127.0.0.1 in a fresh temporary workspace; for each client
@@ -15,9 +17,11 @@
 // budget plus 120 s. The default data is vega-datasets' flights-20k (20,000 real flights;
 // predict the delay).
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
@@ -41,6 +45,12 @@ async function main() {
   const root = path.join(path.dirname(new URL(import.meta.url).pathname), "..");
   // --profile DIR: the conductor writes a CPU profile of its main thread there when it exits
   const profile = option("profile", null);
+  // --client ws: the clients use the ws library (as the extension does) instead of the lean
+  // client below; both speak the same protocol to the same server
+  const clientKind = option("client", "lean");
+  const repeat = Number(option("repeat", "1"));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat is a whole number ≥ 1`);
+  if (!["lean", "ws"].includes(clientKind)) throw new Error(`--client is lean or ws, not ${clientKind}`);
   const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [];
   const serve = spawn(process.execPath, [...nodeArgs, path.join(root, "bin", "automl.js"), "serve", "--workspace", workspace], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -62,7 +72,12 @@ async function main() {
   );
   const rows = [];
   try {
-    for (const n of counts) rows.push(await round({ n, base, auth, ready, data, target, prompt, budget, pacing }));
+    for (const n of counts) {
+      const runs = [];
+      for (let i = 0; i < repeat; i++) runs.push(await round({ n, base, auth, ready, data, target, prompt, budget, pacing, clientKind }));
+      rows.push(...runs);
+      if (repeat > 1) rows.push(medianRow(runs));
+    }
   } finally {
     const exited = new Promise((r) => serve.once("exit", r));
     serve.kill("SIGTERM");
@@ -80,7 +95,32 @@ async function main() {
   }
 }
 
-async function round({ n, base, auth, ready, data, target, prompt, budget, pacing }) {
+/** The median of each figure over runs of one client count (the middle run for odd counts, else the mean of the two middle ones). */
+function medianRow(runs) {
+  const median = (f) => {
+    const xs = runs
+      .map(f)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const mid = xs.length >> 1;
+    return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  };
+  const fixed = (f) => median(f).toFixed(1);
+  const overrunPct = (r) => Number(/\(([\d.]+)%\)/.exec(r.overrun)?.[1] ?? NaN);
+  return {
+    n: `${runs[0].n} (median of ${runs.length})`,
+    events: median((r) => r.events),
+    ws: { p50: fixed((r) => r.ws.p50), p99: fixed((r) => r.ws.p99), max: fixed((r) => r.ws.max) },
+    lost: runs.reduce((a, r) => a + r.lost, 0) + " (all runs)",
+    duplicated: runs.reduce((a, r) => a + r.duplicated, 0) + " (all runs)",
+    http: { p50: fixed((r) => r.http.p50), p99: fixed((r) => r.http.p99), max: fixed((r) => r.http.max) },
+    requests: median((r) => r.requests),
+    rssMb: median((r) => r.rssMb).toFixed(0),
+    overrun: `${median(overrunPct).toFixed(1)}%`,
+  };
+}
+
+async function round({ n, base, auth, ready, data, target, prompt, budget, pacing, clientKind }) {
   const created = await (
     await fetch(`${base}/api/projects`, {
       method: "POST",
@@ -94,11 +134,16 @@ async function round({ n, base, auth, ready, data, target, prompt, budget, pacin
   if (!id) throw new Error(`no project id in ${JSON.stringify(created)}`);
   const url = `ws://127.0.0.1:${ready.port}/ws/projects/${id}?token=${ready.token}`;
   // the clients connect at once; what they measure is what arrives live (after their HELLO)
-  const threads = Array.from({ length: Math.min(CLIENT_THREADS, n) }, (_, t) => {
+  // one thread's clients after another's: the server writes to its sockets in the order they
+  // subscribed, so a thread is woken for a run of its own sockets rather than for every fourth
+  // (on a 2-core machine each wake-up of a client thread costs the server's thread its core)
+  const threads = [];
+  for (let t = 0; t < Math.min(CLIENT_THREADS, n); t++) {
     const share = Math.floor(n / CLIENT_THREADS) + (t < n % CLIENT_THREADS ? 1 : 0);
-    return new Worker(new URL(import.meta.url), { workerData: { url, clients: share || n } });
-  });
-  await Promise.all(threads.map((w) => new Promise((r) => w.once("message", r)))); // all connected
+    const thread = new Worker(new URL(import.meta.url), { workerData: { url, clients: share || n, kind: clientKind } });
+    threads.push(thread);
+    await new Promise((r) => thread.once("message", r)); // connected
+  }
   const http = [];
   const rss = [];
   let stopping = false;
@@ -225,8 +270,112 @@ function numberAfter(bytes, key) {
   return Number(bytes.toString("latin1", at + key.length, end));
 }
 
+function wsLibraryClient(url, onText) {
+  const ws = new WebSocket(url, { skipUTF8Validation: true, perMessageDeflate: false });
+  ws.on("message", onText);
+  return ws;
+}
+
+const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/**
+ * A WebSocket client (RFC 6455) reduced to what this script needs, for a thousand of them in a
+ * few threads: the handshake (its Sec-WebSocket-Accept checked), then the server's frames parsed
+ * straight from the socket's chunks; text messages go to onText as bytes, a ping is answered, a
+ * close ends the socket. The ws library does the same through a stream and an event per frame,
+ * which on a 2-core machine put its own cost into what is measured (see --client ws).
+ */
+function leanClient(url, onText) {
+  const { hostname, port, pathname, search } = new URL(url);
+  const key = randomBytes(16).toString("base64");
+  const accept = createHash("sha1")
+    .update(key + WS_GUID)
+    .digest("base64");
+  const errorListeners = [];
+  const fail = (err) => {
+    for (const l of errorListeners) l(err);
+    socket.destroy();
+  };
+  const socket = net.connect(Number(port), hostname, () => {
+    socket.setNoDelay(true);
+    socket.write(
+      `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+  });
+  let upgraded = false;
+  let pending = null; // bytes of an incomplete frame (or of the response head)
+  let fragments = null; // a text message in several frames
+  const masked = (opcode, payload) => {
+    // a client's frames are masked (RFC 6455 §5.3); only short control frames are sent here
+    const mask = randomBytes(4);
+    const out = Buffer.alloc(6 + payload.length);
+    out[0] = 0x80 | opcode;
+    out[1] = 0x80 | payload.length;
+    mask.copy(out, 2);
+    for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i] ^ mask[i & 3];
+    return out;
+  };
+  socket.on("data", (chunk) => {
+    let bytes = pending ? Buffer.concat([pending, chunk]) : chunk;
+    pending = null;
+    if (!upgraded) {
+      const end = bytes.indexOf("\r\n\r\n");
+      if (end < 0) return void (pending = bytes);
+      const head = bytes.toString("latin1", 0, end);
+      if (!/^HTTP\/1\.1 101 /.test(head)) return fail(new Error(`no upgrade: ${head.split("\r\n")[0]}`));
+      if (!head.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) return fail(new Error("wrong Sec-WebSocket-Accept"));
+      upgraded = true;
+      bytes = bytes.subarray(end + 4);
+    }
+    let at = 0;
+    while (bytes.length - at >= 2) {
+      const b0 = bytes[at];
+      const b1 = bytes[at + 1];
+      if (b1 & 0x80) return fail(new Error("the server masked a frame"));
+      let length = b1 & 0x7f;
+      let header = 2;
+      if (length === 126) {
+        if (bytes.length - at < 4) break;
+        length = bytes.readUInt16BE(at + 2);
+        header = 4;
+      } else if (length === 127) {
+        if (bytes.length - at < 10) break;
+        length = Number(bytes.readBigUInt64BE(at + 2));
+        header = 10;
+      }
+      if (bytes.length - at < header + length) break;
+      const payload = bytes.subarray(at + header, at + header + length);
+      at += header + length;
+      const opcode = b0 & 0x0f;
+      const fin = (b0 & 0x80) !== 0;
+      if (opcode === 0x1 && fin) onText(payload);
+      else if (opcode === 0x1) fragments = [payload];
+      else if (opcode === 0x0 && fragments) {
+        fragments.push(payload);
+        if (fin) {
+          onText(Buffer.concat(fragments));
+          fragments = null;
+        }
+      } else if (opcode === 0x9) socket.write(masked(0xa, payload));
+      else if (opcode === 0x8) {
+        socket.end(masked(0x8, payload.subarray(0, 2)));
+        return;
+      }
+    }
+    if (at < bytes.length) pending = Buffer.from(bytes.subarray(at));
+  });
+  socket.on("error", fail);
+  return {
+    on(event, listener) {
+      if (event === "error") errorListeners.push(listener);
+    },
+    terminate: () => socket.destroy(),
+  };
+}
+
 /** Runs `clients` WebSocket clients; on "report", answers what they received. */
-async function clientThread({ url, clients }) {
+async function clientThread({ url, clients, kind }) {
   const state = [];
   await Promise.all(
     Array.from(
@@ -237,8 +386,7 @@ async function clientThread({ url, clients }) {
           state.push(c);
           // a thousand clients share this machine with the conductor: each reads only what it
           // measures (seq and ts, near the start of an envelope) instead of parsing every event
-          const ws = new WebSocket(url, { skipUTF8Validation: true, perMessageDeflate: false });
-          ws.on("message", (data) => {
+          const ws = (kind === "ws" ? wsLibraryClient : leanClient)(url, (data) => {
             const now = Date.now();
             if (c.liveFrom === null) {
               const hello = JSON.parse(String(data));
