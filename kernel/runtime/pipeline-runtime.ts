@@ -26,12 +26,12 @@ import {
 } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { planPreprocessing } from "../data/preprocess-plan";
-import { prepareData, splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
+import { splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
 import type { SplitOptions } from "../data/row-split";
 import type { Table } from "../data/table";
 import type { LoadedTable } from "../data/table-loader";
-import { loadTableOffThread } from "../data/table-load";
-import { profileTable, type TableProfile } from "../data/table-profile";
+import { loadTableOffThread, prepareOnThread, profileOnThread } from "../data/table-load";
+import type { TableProfile } from "../data/table-profile";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "../ml/averaged-ensemble";
@@ -150,7 +150,8 @@ export class PipelineRuntime {
 
   /** Reads a CSV or JSON-records file (in a worker thread, so the caller's event loop stays free) and announces a sample of it. */
   async loadData(file: string): Promise<LoadedTable> {
-    const loaded = await loadTableOffThread(file);
+    // the thread stays with its copy of the table: the profile and the preprocessing run there
+    const loaded = await loadTableOffThread(file, file, { keepThread: true });
     const { table } = loaded;
     for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
@@ -168,11 +169,11 @@ export class PipelineRuntime {
     return loaded;
   }
 
-  /** Profiles the table; the missingness table and the target distribution become assets. */
-  profile(table: Table, options: { target: string; task: TaskType }): TableProfile {
+  /** Profiles the table (in its thread, when it was loaded by loadData); the missingness table and the target distribution become assets. */
+  async profile(table: Table, options: { target: string; task: TaskType }): Promise<TableProfile> {
     const events = this.events("PROFILE_DATA");
     events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 0 });
-    const profile = profileTable(table, options.target, options.task);
+    const profile = await profileOnThread(table, options.target, options.task);
     events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 70 });
     const missingness = this.assets.writeJson("profile/missingness.json", {
       columns: profile.columns,
@@ -245,9 +246,9 @@ export class PipelineRuntime {
     return steps;
   }
 
-  /** Fits the plan on the training rows and builds the three feature matrices. */
-  preprocess(steps: PreprocessStep[], table: Table, data: SplitData): PreparedData {
-    const prepared = prepareData(steps, table, data);
+  /** Fits the plan on the training rows and builds the three feature matrices (in the table's thread, when it was loaded by loadData). */
+  async preprocess(steps: PreprocessStep[], table: Table, data: SplitData): Promise<PreparedData> {
+    const prepared = await prepareOnThread(steps, table, data);
     const written = this.assets.writeJson("preprocess/preprocessor.json", prepared.prep);
     this.events("PREPROCESS").emit(EV.ARTIFACT_ADDED, {
       artifact: { id: "preprocessor", type: "preprocessor", name: "Fitted preprocessing", url: written.url, meta: { features: prepared.featureNames.length } },

@@ -73,7 +73,7 @@ export interface StepScope {
 }
 
 /** Runtime methods that return a promise: the cell awaits them. */
-const AWAITED = new Set<Method>(["useDataset", "loadData", "train", "search", "trainAverage", "exportProject", "review"]);
+const AWAITED = new Set<Method>(["useDataset", "loadData", "profile", "preprocess", "train", "search", "trainAverage", "exportProject", "review"]);
 
 /** Executes a stage's "runs" cells through the runtime (guards do not apply: the stage runs its work). */
 export async function executeCells(cells: readonly CodeCell[], runtime: PipelineRuntime, scope: StepScope): Promise<void> {
