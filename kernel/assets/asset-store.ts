@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { threadId } from "node:worker_threads";
 import { apiPaths, type FileEntry } from "../../contract";
+import { openIfRegular } from "../files/regular-file";
 
 export interface WrittenAsset {
   /** path relative to the project folder, with forward slashes */
@@ -66,6 +67,19 @@ export class AssetStore {
     return fs.statSync(real).isFile() ? real : null;
   }
 
+  /**
+   * `relPath` opened for reading when it is a regular file inside the project (see
+   * regularFile), checked on the descriptor itself so that nothing swapped in between (a FIFO,
+   * whose open would wait for good) is read; null otherwise. The caller closes the descriptor
+   * (a stream given it closes it at its end).
+   */
+  openRegular(relPath: string): { fd: number; size: number } | null {
+    const real = this.regularFile(relPath);
+    if (!real) return null;
+    const opened = openIfRegular(real);
+    return "refused" in opened ? null : { fd: opened.fd, size: opened.stat.size };
+  }
+
   private realRootValue: string | null = null;
   private realRoot(): string {
     this.realRootValue ??= fs.realpathSync(this.root);
@@ -74,9 +88,13 @@ export class AssetStore {
 
   /** A project file's bytes; refused when it is not a regular file inside the project (see regularFile). */
   read(relPath: string): Buffer {
-    const real = this.regularFile(relPath);
-    if (!real) throw new Error(`${relPath} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
-    return fs.readFileSync(real);
+    const opened = this.openRegular(relPath);
+    if (!opened) throw new Error(`${relPath} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
+    try {
+      return fs.readFileSync(opened.fd);
+    } finally {
+      fs.closeSync(opened.fd);
+    }
   }
 
   exists(relPath: string): boolean {
@@ -87,11 +105,11 @@ export class AssetStore {
   async fileEntries(relPaths: string[]): Promise<FileEntry[]> {
     const entries: FileEntry[] = [];
     for (const p of relPaths) {
-      const real = this.regularFile(p);
-      if (!real) throw new Error(`${p} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
+      const opened = this.openRegular(p);
+      if (!opened) throw new Error(`${p} is not a regular file inside the project folder (missing, special, or a link leading out of it)`);
       const hash = createHash("sha256");
       let size = 0;
-      for await (const chunk of fs.createReadStream(real)) {
+      for await (const chunk of fs.createReadStream("", { fd: opened.fd })) {
         size += (chunk as Buffer).length;
         hash.update(chunk as Buffer);
       }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { InputError } from "../errors/input-error";
-import { MAX_TABLE_FILE_BYTES, megabytes } from "./table-loader";
+import { MAX_TABLE_FILE_BYTES, megabytes, openDataFile } from "./table-loader";
 
 /**
  * Streams `source` into the file `dest` (replacing it only once complete), failing with
@@ -32,10 +32,11 @@ export async function streamToFile(source: Readable, dest: string, maxBytes: num
   return size;
 }
 
-/** Copies a data file into a project, never more than the data size budget. */
+/** Copies a data file into a project (a regular file only, read through the descriptor it was checked on), never more than the data size budget. */
 export async function copyDataFile(source: string, dest: string, maxBytes = MAX_TABLE_FILE_BYTES): Promise<void> {
+  const { fd } = openDataFile(source);
   await streamToFile(
-    fs.createReadStream(source),
+    fs.createReadStream("", { fd }),
     dest,
     maxBytes,
     () => new InputError(`${path.basename(source)} is larger than ${megabytes(maxBytes)}, the biggest data file this version loads.`),

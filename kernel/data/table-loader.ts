@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
+import { openIfRegular } from "../files/regular-file";
 import { InputError } from "../errors/input-error";
 import { Table, type Column } from "./table";
 
@@ -55,22 +56,40 @@ export const MAX_LOAD_HEAP_MB = 2048;
  * Refuses what cannot be a data file before a byte is read: a missing path, a folder, a FIFO
  * or a device (reading one blocks forever or never ends), or a file past the size budget.
  */
-export function checkDataFile(filePath: string, shownAs = filePath): fs.Stats {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(filePath);
-  } catch {
-    throw new InputError(`Data file ${shownAs} does not exist. Check the path.`);
+/**
+ * Opens a data file the person gave, refusing with a message what is not a regular file of at
+ * most MAX_TABLE_FILE_BYTES; the caller reads through the descriptor (see regular-file.ts for
+ * why the check and the open are one step) and closes it.
+ */
+export function openDataFile(filePath: string, shownAs = filePath): { fd: number; stat: fs.Stats } {
+  const opened = openIfRegular(filePath);
+  if ("refused" in opened) {
+    switch (opened.refused) {
+      case "missing":
+        throw new InputError(`Data file ${shownAs} does not exist. Check the path.`);
+      case "loop":
+        throw new InputError(`Data file ${shownAs} is a chain of links that loops back on itself. Give the path of the file itself.`);
+      case "unreadable":
+        throw new InputError(`Data file ${shownAs} cannot be read with this user's permissions. Make it readable, or copy it somewhere readable.`);
+      case "folder":
+        throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV or JSON file in it.`);
+      case "special":
+        throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a CSV, TSV or JSON file.`);
+    }
   }
-  if (stat.isDirectory()) throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV or JSON file in it.`);
-  if (!stat.isFile()) {
-    throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a CSV, TSV or JSON file.`);
-  }
-  if (stat.size > MAX_TABLE_FILE_BYTES) {
+  if (opened.stat.size > MAX_TABLE_FILE_BYTES) {
+    fs.closeSync(opened.fd);
     throw new InputError(
-      `${path.basename(shownAs)} is ${megabytes(stat.size)}; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
+      `${path.basename(shownAs)} is ${megabytes(opened.stat.size)}; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
     );
   }
+  return opened;
+}
+
+/** The quick refusals of openDataFile, before a thread is started to read the file. */
+export function checkDataFile(filePath: string, shownAs = filePath): fs.Stats {
+  const { fd, stat } = openDataFile(filePath, shownAs);
+  fs.closeSync(fd);
   return stat;
 }
 
@@ -81,8 +100,13 @@ export function megabytes(bytes: number): string {
 /** `shownAs`: the name messages use (an upload is read from a temp file, but its person knows it by their name) */
 export function loadTableFile(filePath: string, shownAs = filePath): LoadedTable {
   const name = path.basename(shownAs);
-  checkDataFile(filePath, shownAs);
-  const bytes = fs.readFileSync(filePath);
+  const { fd } = openDataFile(filePath, shownAs);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   if (bytes.length === 0) {
     throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
   }

@@ -46,20 +46,24 @@ export const DEFAULT_KERNEL_LIMITS: KernelLimits = { idleMs: 30 * 60_000, maxAli
 
 /** The limits from the conductor's environment (the extension sets them from its settings), or an error naming the bad one. */
 export function kernelLimitsFrom(env: NodeJS.ProcessEnv): KernelLimits {
-  const read = (name: string, fallback: number, min: number, max: number): number => {
+  // every bad value is named at once, with the VS Code setting it comes from there
+  const problems: string[] = [];
+  const read = (name: string, setting: string, fallback: number, min: number, max: number): number => {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max)
-      throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(env[name])}`);
-    return value;
+    if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
+    problems.push(`${name} (in VS Code, the setting ${setting}) must be a whole number from ${min} to ${max}, not ${JSON.stringify(env[name])}`);
+    return fallback;
   };
-  return {
-    idleMs: read("AUTOML_KERNEL_IDLE_MINUTES", DEFAULT_KERNEL_LIMITS.idleMs / 60_000, 1, 7 * 24 * 60) * 60_000,
-    maxAlive: read("AUTOML_KERNEL_MAX_ALIVE", DEFAULT_KERNEL_LIMITS.maxAlive, 1, 64),
+  const limits = {
+    idleMs: read("AUTOML_KERNEL_IDLE_MINUTES", "automl.kernel.idleMinutes", DEFAULT_KERNEL_LIMITS.idleMs / 60_000, 1, 7 * 24 * 60) * 60_000,
+    maxAlive: read("AUTOML_KERNEL_MAX_ALIVE", "automl.kernel.maxAlive", DEFAULT_KERNEL_LIMITS.maxAlive, 1, 64),
     // at most the machine's memory: a bigger heap limit is no limit
-    memoryMb: read("AUTOML_KERNEL_MEMORY_MB", DEFAULT_KERNEL_LIMITS.memoryMb, 512, Math.floor(totalmem() / 1024 / 1024)),
+    memoryMb: read("AUTOML_KERNEL_MEMORY_MB", "automl.kernel.memoryMb", DEFAULT_KERNEL_LIMITS.memoryMb, 512, Math.floor(totalmem() / 1024 / 1024)),
   };
+  if (problems.length) throw new Error(problems.join("; "));
+  return limits;
 }
 
 /** What a kernel needs of the project it serves (the conductor's Project is one). */

@@ -67,14 +67,22 @@ export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>): P
 /** a UTF-16 surrogate without its pair (JSON can carry one as an escape; no file, notebook or UTF-8 stream can) */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** how deep a request body's arrays and objects may nest */
+export const MAX_BODY_DEPTH = 64;
+
 /**
  * Every string of a request body made well-formed (a lone surrogate becomes U+FFFD), so what a
  * client sends can be written anywhere: the event log, a notebook Jupyter reads, a zip.
  */
-export function wellFormed(value: unknown): unknown {
+export function wellFormed(value: unknown, depth = 0): unknown {
+  // no request of this API nests deeper than a few levels; thousands of levels ran this
+  // function (and would run the schema's parse) out of stack, answered 500
+  if (depth > MAX_BODY_DEPTH) throw new HttpError(400, `Request body nests deeper than ${MAX_BODY_DEPTH} levels of arrays and objects.`);
   if (typeof value === "string") return value.replace(LONE_SURROGATE, "\uFFFD");
-  if (Array.isArray(value)) return value.map(wellFormed);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k) as string, wellFormed(v)]));
+  if (Array.isArray(value)) return value.map((v) => wellFormed(v, depth + 1));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k, depth + 1) as string, wellFormed(v, depth + 1)]));
+  }
   return value;
 }
 

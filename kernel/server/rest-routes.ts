@@ -263,18 +263,20 @@ export function restRoutes(conductor: Conductor): Route[] {
         // a chart's PNG is rendered from its JSON's vega-lite spec the first time it is asked for
         if (abs.endsWith(".png") && !fs.existsSync(abs)) await ensurePngFor(abs);
         // only a regular file inside the project: not a folder, a FIFO, or a link leading out of it
-        const real = project.assets.regularFile(rel);
-        if (!real) throw new HttpError(404, `No asset ${rel} in project ${pid} (only regular files inside the project folder are served).`);
+        const opened = project.assets.openRegular(rel);
+        if (!opened) throw new HttpError(404, `No asset ${rel} in project ${pid} (only regular files inside the project folder are served).`);
         // a file that grows while it is sent (the event log) is sent as it was when asked for, so the body matches its length
-        const size = fs.statSync(real).size;
+        const { fd, size } = opened;
         res.writeHead(200, {
           "content-type": CONTENT_TYPES[path.extname(abs).toLowerCase()] ?? "application/octet-stream",
           "content-length": size,
           "cache-control": "no-store",
           "x-content-type-options": "nosniff",
         });
-        if (size === 0) res.end();
-        else fs.createReadStream(real, { start: 0, end: size - 1 }).pipe(res);
+        if (size === 0) {
+          fs.closeSync(fd);
+          res.end();
+        } else fs.createReadStream("", { fd, start: 0, end: size - 1 }).pipe(res);
       },
     },
   ];

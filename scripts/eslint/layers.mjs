@@ -5,7 +5,7 @@
  *
  * - `contract/` imports nothing of ours; `extension/` and `webviews/` import only `contract/`.
  * - inside `kernel/`: cli → server → conductor → stages / notebook-kernel → tasks → runtime →
- *   ml / export / agents → data / events / assets / notebook → errors / logging → contract.
+ *   ml / export / agents → data / events / assets / notebook → errors / logging / files → contract.
  */
 import * as path from "node:path";
 
@@ -21,7 +21,7 @@ export const KERNEL_LAYERS = [
   ["runtime"],
   ["ml", "export", "agents"],
   ["data", "events", "assets", "notebook"],
-  ["errors", "logging"],
+  ["errors", "logging", "files"],
 ];
 
 /** What a unit (`contract`, `extension`, `webviews`, `kernel/<folder>`) may import besides itself. */

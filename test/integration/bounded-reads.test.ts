@@ -6,7 +6,7 @@
  * memory is read from /proc.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -113,6 +113,51 @@ describe("bounded reads and loopback-only requests (automl serve)", function () 
       assert.ok(performance.now() - t0 < 2000, `${dataPath} refused at once`);
     }
     assert.ok(rssMb(served.ready.pid) < 1024, "no runaway memory");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers every request while a data path is swapped between a file and a FIFO, and no thread is left waiting on a FIFO", async () => {
+    // checked with stat, then opened, the path could become a FIFO in between: its open waited
+    // for a writer in libuv's pool, and four such requests stopped every file operation
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "automl-swap-"));
+    const swap = path.join(dir, "swap.csv");
+    fs.copyFileSync(BOSTON_CSV, path.join(dir, "file.csv"));
+    execFileSync("mkfifo", [path.join(dir, "fifo.csv")]);
+    const swapper = spawn(
+      "python3",
+      [
+        "-c",
+        "import os,sys,time\nd=sys.argv[1]\nend=time.time()+6\nwhile time.time()<end:\n  os.link(d+'/file.csv',d+'/t1'); os.rename(d+'/t1',d+'/swap.csv'); time.sleep(0.0005)\n  os.link(d+'/fifo.csv',d+'/t2'); os.rename(d+'/t2',d+'/swap.csv'); time.sleep(0.0005)",
+        dir,
+      ],
+      { stdio: "ignore" },
+    );
+    try {
+      while (!fs.existsSync(swap)) await new Promise((r) => setTimeout(r, 10));
+      const outcomes = await Promise.all(
+        Array.from({ length: 80 }, () =>
+          client.createProject({ prompt: "predict house prices", data_path: swap, pacing: false }).then(
+            () => "created",
+            (e: ConductorRequestError) =>
+              e.status === 400 && /not a regular file|does not exist/.test(e.message) ? "refused" : `other: ${e.status} ${e.message}`,
+          ),
+        ),
+      );
+      assert.deepEqual(
+        outcomes.filter((o) => o !== "created" && o !== "refused"),
+        [],
+      );
+      assert.ok(outcomes.includes("refused"), "some requests met the FIFO");
+    } finally {
+      swapper.kill();
+    }
+    // the pool is free: a file read (an asset) and a copy still complete
+    const { project_id: id } = await client.createProject({ prompt: "predict house prices", data_path: BOSTON_CSV, pacing: false });
+    const res = await fetch(`http://127.0.0.1:${served.ready.port}/api/projects/${id}/assets/project.json`, {
+      headers: { authorization: `Bearer ${served.ready.token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 200);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

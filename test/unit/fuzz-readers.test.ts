@@ -16,7 +16,7 @@ import { parseIntentByRules } from "../../kernel/agents/intent-rules";
 import { safeDataFileName } from "../../kernel/conductor/project-meta";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { isInputError } from "../../kernel/errors/input-error";
-import { wellFormed } from "../../kernel/server/http-exchange";
+import { HttpError, MAX_BODY_DEPTH, wellFormed } from "../../kernel/server/http-exchange";
 
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 200);
 const options = { numRuns: RUNS };
@@ -90,6 +90,16 @@ describe("fuzzing the readers", function () {
       }),
       options,
     );
+  });
+
+  it("refuses a body nested deeper than the API ever nests with a 400, not a stack overflow", () => {
+    const deep = JSON.parse("[".repeat(5000) + "]".repeat(5000)) as unknown;
+    assert.throws(
+      () => wellFormed({ prompt: "x", target: deep }),
+      (err: HttpError) => err instanceof HttpError && err.status === 400 && err.message.includes(`${MAX_BODY_DEPTH} levels`),
+    );
+    const shallow = JSON.parse("[".repeat(MAX_BODY_DEPTH) + "]".repeat(MAX_BODY_DEPTH)) as unknown;
+    assert.deepEqual(wellFormed(shallow), shallow);
   });
 
   it("names any uploaded file safely: one plain name of at most 100 characters, with a data extension", () => {
