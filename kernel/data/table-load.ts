@@ -6,7 +6,7 @@
  * needs more memory than that is refused with the numbers instead of ending the process.
  *
  * With `keepThread`, the thread keeps its own copy of the table after sending one back, and
- * profileOnThread / prepareOnThread run there. A thread idle for TABLE_THREAD_IDLE_MS ends (a
+ * profileOnThread / prepareOnThread run there. A thread idle for TABLE_THREAD_IDLE_MS ends (its copy of the table is memory the conductor keeps for nothing; a
  * project may wait at a gate for hours); the next piece of work starts a new one, which reads
  * the file again in the background. A table no thread knows (one a notebook built, or one
  * rebuilt after a restart) is worked on where it is.
@@ -23,7 +23,7 @@ import type { TableThreadAnswer, TableThreadLoaded, TableThreadRequest } from ".
 import { backgroundWorker } from "./worker-script";
 
 /** how long a table's thread waits for more work before it ends and frees its copy */
-export const TABLE_THREAD_IDLE_MS = 5 * 60_000;
+export const TABLE_THREAD_IDLE_MS = 60_000;
 
 type Work = { op: "profile"; target: string | null; task: TaskType } | { op: "prepare"; steps: PreprocessStep[]; data: SplitData };
 type ResultOf<W extends Work> = W extends { op: "profile" } ? TableProfile : PreparedData;
