@@ -102,7 +102,7 @@ const promptText = z
   .min(1, 'prompt is empty: say what you want to predict, e.g. "predict house prices"')
   .max(
     PROMPT_MAX_CHARS,
-    `prompt is longer than ${PROMPT_MAX_CHARS.toLocaleString("en")} characters: say what to predict in a sentence or two, and give the data as a file (data_path, or an upload)`,
+    `prompt is longer than ${PROMPT_MAX_CHARS.toLocaleString("en")} characters: say what to predict in a sentence or two, and give the data as a file (--data on the command line, data_path in the API, or an upload in VS Code)`,
   );
 
 export const createProjectRequest = z.strictObject({

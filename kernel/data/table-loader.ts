@@ -80,7 +80,8 @@ export function openDataFile(filePath: string, shownAs = filePath): { fd: number
   if (opened.stat.size > MAX_TABLE_FILE_BYTES) {
     fs.closeSync(opened.fd);
     throw new InputError(
-      `${path.basename(shownAs)} is ${megabytes(opened.stat.size)}; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
+      // one decimal: a file just past the cap would read as "200 MB" against "up to 200 MB"
+      `${path.basename(shownAs)} is ${(opened.stat.size / 1024 / 1024).toFixed(1)} MB; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
     );
   }
   return opened;
