@@ -133,7 +133,7 @@ async function round({ n, base, auth, ready, data, target, prompt, budget, pacin
   const id = created.project_id;
   if (!id) throw new Error(`no project id in ${JSON.stringify(created)}`);
   const url = `ws://127.0.0.1:${ready.port}/ws/projects/${id}?token=${ready.token}`;
-  // the clients connect at once; what they measure is what arrives live (after their HELLO)
+  // what the clients measure is what arrives live (after their HELLO)
   // one thread's clients after another's: the server writes to its sockets in the order they
   // subscribed, so a thread is woken for a run of its own sockets rather than for every fourth
   // (on a 2-core machine each wake-up of a client thread costs the server's thread its core)

@@ -56,15 +56,8 @@ export class AssetStore {
    * whoever opens it).
    */
   regularFile(relPath: string): string | null {
-    let real: string;
-    try {
-      real = fs.realpathSync(this.absolute(relPath));
-    } catch {
-      return null;
-    }
-    const root = this.realRoot();
-    if (real !== root && !real.startsWith(root + path.sep)) return null;
-    return fs.statSync(real).isFile() ? real : null;
+    const real = this.realInside(relPath);
+    return real && fs.statSync(real).isFile() ? real : null;
   }
 
   /**
@@ -74,10 +67,22 @@ export class AssetStore {
    * (a stream given it closes it at its end).
    */
   openRegular(relPath: string): { fd: number; size: number } | null {
-    const real = this.regularFile(relPath);
+    const real = this.realInside(relPath);
     if (!real) return null;
     const opened = openIfRegular(real);
     return "refused" in opened ? null : { fd: opened.fd, size: opened.stat.size };
+  }
+
+  /** The real path of `relPath` when it exists and stays inside the project, links followed; null otherwise. */
+  private realInside(relPath: string): string | null {
+    let real: string;
+    try {
+      real = fs.realpathSync(this.absolute(relPath));
+    } catch {
+      return null;
+    }
+    const root = this.realRoot();
+    return real === root || real.startsWith(root + path.sep) ? real : null;
   }
 
   private realRootValue: string | null = null;

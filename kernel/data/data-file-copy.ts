@@ -12,7 +12,6 @@ import { MAX_TABLE_FILE_BYTES, megabytes, openDataFile } from "./table-loader";
  * failure. Returns the bytes written. Uploads and data_path copies both come through here.
  */
 export async function streamToFile(source: Readable, dest: string, maxBytes: number, tooBig: () => Error): Promise<number> {
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
   const partial = `${dest}.partial`;
   let size = 0;
   const limit = new Transform({
@@ -23,9 +22,11 @@ export async function streamToFile(source: Readable, dest: string, maxBytes: num
     },
   });
   try {
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
     await pipeline(source, limit, fs.createWriteStream(partial));
     fs.renameSync(partial, dest);
   } catch (error) {
+    source.destroy(); // failed before the pipeline took it: its descriptor or request is let go here
     fs.rmSync(partial, { force: true });
     throw error;
   }

@@ -13,7 +13,7 @@ import { profileTable } from "./table-profile";
 
 export interface TableThreadLoaded {
   /** only when the thread was asked to send its table */
-  columns?: Column[];
+  columns?: readonly Column[];
   warnings: string[];
 }
 
@@ -48,8 +48,8 @@ try {
   const { file, shownAs, sendTable } = workerData as { file: string; shownAs: string; sendTable: boolean };
   const loaded = loadTableFile(file, shownAs);
   table = loaded.table;
-  // copied, not moved: this thread keeps its own columns for the work asked of it later
-  parentPort!.postMessage({ columns: sendTable ? [...loaded.table.columns] : undefined, warnings: loaded.warnings } satisfies TableThreadLoaded);
+  // copied (no transfer list): this thread keeps its own columns for the work asked of it later
+  parentPort!.postMessage({ columns: sendTable ? loaded.table.columns : undefined, warnings: loaded.warnings } satisfies TableThreadLoaded);
 } catch (error) {
   parentPort!.postMessage({ error: (error as Error).message, input: isInputError(error) });
 }

@@ -64,7 +64,8 @@ class TableThread {
       worker.once("error", (error) => reject((error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY" ? outOfMemory(this.shownAs, this.size) : error));
       worker.once("exit", (code) => {
         reject(new Error(`the table's thread exited (code ${code}) before it had loaded ${path.basename(this.shownAs)}`));
-        this.ended(code);
+        // a thread that end() let go exits later, maybe after a new one started: only the current one's death concerns this
+        if (this.worker === worker) this.ended(`the table's thread ended (code ${code}) before it answered`);
       });
     });
     this.ready.catch(() => void this.end());
@@ -73,10 +74,11 @@ class TableThread {
   }
 
   async run<W extends Work>(work: W): Promise<ResultOf<W>> {
-    if (!this.worker) void this.start(false).catch(() => undefined); // its failure reaches this caller through this.ready
-    await this.ready;
-    const id = this.nextId++;
+    if (!this.worker) void this.start(false).catch(() => undefined); // its failure reaches this caller through ready
     const worker = this.worker!;
+    await this.ready;
+    if (this.worker !== worker) throw new Error("the table's thread ended before it was given the work");
+    const id = this.nextId++;
     this.touch();
     return new Promise<ResultOf<W>>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
@@ -101,9 +103,9 @@ class TableThread {
     this.idleTimer.unref();
   }
 
-  private ended(code: number): void {
-    const why = new Error(`the table's thread ended (code ${code}) before it answered`);
-    for (const w of this.waiting.values()) w.reject(why);
+  /** Forgets the thread, answering what waits on it with `why`. */
+  private ended(why: string): void {
+    for (const w of this.waiting.values()) w.reject(new Error(why));
     this.waiting.clear();
     this.worker = null;
     this.ready = null;
@@ -113,8 +115,7 @@ class TableThread {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const worker = this.worker;
-    this.worker = null;
-    this.ready = null;
+    this.ended("the table's thread was ended before it answered");
     if (worker) await worker.terminate();
   }
 }
