@@ -4,10 +4,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { parse as parseCsv } from "csv-parse/sync";
+import { unzipSync } from "fflate";
 import { openIfRegular } from "../files/regular-file";
 import { InputError } from "../errors/input-error";
+import { readDateColumn, readEpochColumn } from "./date-reading";
 import { Table, type Column } from "./table";
+import { decodeText, isDecimalCommaNumber, parseDecimalComma, sniffDelimiter } from "./text-format";
 
 /** The spellings of "missing" that pandas' read_csv recognises, which people's files use. */
 const MISSING_TOKENS = new Set([
@@ -35,7 +39,6 @@ const MISSING_TOKENS = new Set([
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** how pandas, numpy and spreadsheets write infinity: read as a number, kept as missing */
 const INFINITY = /^[-+]?(inf|infinity)$/i;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export interface LoadedTable {
   table: Table;
@@ -108,16 +111,101 @@ export function loadTableFile(filePath: string, shownAs = filePath): LoadedTable
   } finally {
     fs.closeSync(fd);
   }
+  const notes: string[] = [];
+  let inner = path.basename(shownAs).toLowerCase();
+  if (isGzip(bytes)) {
+    bytes = gunzipCapped(bytes, name);
+    inner = inner.replace(/\.gz$/, "");
+    notes.push(`${name} is gzip-compressed; read what it holds (${megabytes(bytes.length)}).`);
+  } else if (isZip(bytes)) {
+    const entry = dataFileInZip(bytes, name);
+    bytes = entry.bytes;
+    inner = entry.name.toLowerCase();
+    notes.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(bytes.length)}).`);
+  }
   if (bytes.length === 0) {
     throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
   }
-  if (bytes.subarray(0, Math.min(bytes.length, 8192)).includes(0)) {
-    throw new InputError(`${name} is not a text file (it contains NUL bytes). Give a CSV or a JSON array of records.`);
+  const decoded = decodeText(bytes, name);
+  if (!decoded) throw new InputError(`${name} is not a text file (it contains zero bytes that no text encoding explains). Give a CSV, TSV or JSON file.`);
+  if (decoded.note) notes.push(decoded.note);
+  const text = decoded.text;
+  const ext = path.extname(inner);
+  let loaded: LoadedTable;
+  if (ext === ".json" || ext === ".ndjson" || ext === ".jsonl") loaded = fromRecords(parseJsonRecords(text, name, ext !== ".json"), name);
+  else {
+    const guess = sniffDelimiter(text, name, ext === ".tsv" || ext === ".tab" ? "\t" : null);
+    if (guess.note) notes.push(guess.note);
+    loaded = fromRows(parseDelimited(text, name, guess.delimiter), name, guess.delimiter !== ",");
   }
-  const text = bytes.toString("utf8");
-  const ext = path.extname(filePath).toLowerCase();
-  if (ext === ".json") return fromRecords(parseJsonRecords(text, name), name);
-  return fromRows(parseDelimited(text, name, ext === ".tsv" ? "\t" : ","), name);
+  return { table: loaded.table, warnings: [...notes, ...loaded.warnings] };
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+function isGzip(b: Uint8Array): boolean {
+  return b[0] === GZIP_MAGIC[0] && b[1] === GZIP_MAGIC[1];
+}
+
+function isZip(b: Uint8Array): boolean {
+  return ZIP_MAGIC.every((m, i) => b[i] === m);
+}
+
+/** Decompresses within the size budget: a small file that expands past it is refused with both sizes, not read. */
+function gunzipCapped(bytes: Buffer, name: string): Buffer {
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: MAX_TABLE_FILE_BYTES });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new InputError(
+        `${name} (${megabytes(bytes.length)} compressed) expands to more than ${megabytes(MAX_TABLE_FILE_BYTES)}, past what this version loads. Give a sample of the rows, or fewer columns.`,
+      );
+    }
+    throw new InputError(`${name} is not a readable gzip file (${(err as Error).message}). Compress it again, or give the CSV itself.`);
+  }
+}
+
+const DATA_EXTENSIONS = [".csv", ".tsv", ".tab", ".txt", ".json", ".ndjson", ".jsonl"];
+
+/**
+ * The one data file in a zip: its sizes are checked from the archive's directory before
+ * anything is expanded, folders and links inside are never followed (only the entry's bytes
+ * are read, in memory), and several data files are refused with their names.
+ */
+function dataFileInZip(bytes: Buffer, name: string): { name: string; bytes: Buffer } {
+  const candidates: { name: string; size: number }[] = [];
+  let out: Record<string, Uint8Array>;
+  try {
+    out = unzipSync(bytes, {
+      filter: (f) => {
+        const base = path.posix.basename(f.name);
+        if (f.name.endsWith("/") || base.startsWith(".") || f.name.startsWith("__MACOSX/")) return false;
+        if (!DATA_EXTENSIONS.includes(path.extname(base).toLowerCase())) return false;
+        candidates.push({ name: f.name, size: f.originalSize });
+        return false;
+      },
+    });
+  } catch (err) {
+    throw new InputError(`${name} is not a readable zip archive (${(err as Error).message}). Zip it again, or give the CSV itself.`);
+  }
+  if (candidates.length === 0) throw new InputError(`${name} holds no CSV, TSV or JSON file. Put the data file in the archive, or give it directly.`);
+  if (candidates.length > 1) {
+    throw new InputError(
+      `${name} holds ${candidates.length} data files (${candidates.map((c) => c.name).join(", ")}); this version reads one. Give the one to use directly, or a zip with only it.`,
+    );
+  }
+  const only = candidates[0]!;
+  if (only.size > MAX_TABLE_FILE_BYTES) {
+    throw new InputError(
+      `${only.name} in ${name} is ${megabytes(only.size)}, past the ${megabytes(MAX_TABLE_FILE_BYTES)} this version loads. Give a sample of the rows, or fewer columns.`,
+    );
+  }
+  out = unzipSync(bytes, { filter: (f) => f.name === only.name });
+  const data = out[only.name];
+  // the directory's size is the archive's word; the bytes expanded are what count
+  if (!data || data.length > MAX_TABLE_FILE_BYTES) throw new InputError(`${only.name} in ${name} could not be read within ${megabytes(MAX_TABLE_FILE_BYTES)}.`);
+  return { name: path.posix.basename(only.name), bytes: Buffer.from(data.buffer, data.byteOffset, data.length) };
 }
 
 function parseDelimited(text: string, name: string, delimiter: string): string[][] {
@@ -134,7 +222,9 @@ function parseDelimited(text: string, name: string, delimiter: string): string[]
             `Look for a stray delimiter or an unquoted comma in a value, fix the row, and load the file again.`,
         );
       case "CSV_QUOTE_NOT_CLOSED":
-        throw new InputError(`${name} is malformed: a quoted field that starts${where} is never closed. Close the quote and load the file again.`);
+        throw new InputError(
+          `${name} is malformed: a quoted field that starts at line ${unclosedQuoteLine(text)} is never closed (the file ends inside it). Close the quote and load the file again.`,
+        );
       case "CSV_INVALID_CLOSING_QUOTE":
       case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
         throw new InputError(
@@ -146,17 +236,61 @@ function parseDelimited(text: string, name: string, delimiter: string): string[]
   }
 }
 
-function parseJsonRecords(text: string, name: string): Record<string, unknown>[] {
+/** The line where the quoted field that never closes begins (csv-parse reports where it gave up: the end). */
+function unclosedQuoteLine(text: string): number {
+  let line = 1;
+  let inQuotes = false;
+  let openedAt = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) {
+      inQuotes = !inQuotes;
+      if (inQuotes) openedAt = line;
+    } else if (ch === 0x0a) line++;
+  }
+  return openedAt;
+}
+
+function parseJsonRecords(text: string, name: string, lines: boolean): Record<string, unknown>[] {
+  const records = lines || !text.trimStart().startsWith("[") ? parseJsonLines(text, name) : parseJsonArray(text, name);
+  // a .json holding one object is a document, not a table of one row
+  if (!lines && records.length < 2 && !text.trimStart().startsWith("[")) {
+    throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line (NDJSON).`);
+  }
+  if (records.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
+    throw new InputError(`${name} must hold flat records like {"a": 1, "b": "x"}: a JSON array of them, or one per line (NDJSON).`);
+  }
+  return records as Record<string, unknown>[];
+}
+
+function parseJsonArray(text: string, name: string): unknown[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${name} is not valid JSON (${(err as Error).message}). Give a JSON array of records or a CSV.`);
+    throw new InputError(`${name} is not valid JSON (${(err as Error).message}). Give a JSON array of records, one record per line (NDJSON), or a CSV.`);
   }
-  if (!Array.isArray(value) || value.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
-    throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …].`);
+  if (!Array.isArray(value)) throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line.`);
+  return value;
+}
+
+/** NDJSON (JSON Lines): one record per line; blank lines are skipped. */
+function parseJsonLines(text: string, name: string): unknown[] {
+  const out: unknown[] = [];
+  let lineNo = 0;
+  for (const line of text.split("\n")) {
+    lineNo++;
+    const t = line.trim();
+    if (t === "") continue;
+    try {
+      out.push(JSON.parse(t));
+    } catch (err) {
+      throw new InputError(
+        `${name} line ${lineNo} is not a JSON record (${(err as Error).message}). Each line of an NDJSON file holds one record like {"a": 1}.`,
+      );
+    }
   }
-  return value as Record<string, unknown>[];
+  return out;
 }
 
 function fromRecords(records: Record<string, unknown>[], name: string): LoadedTable {
@@ -175,7 +309,8 @@ function fromRecords(records: Record<string, unknown>[], name: string): LoadedTa
   return fromRows([keys, ...rows], name);
 }
 
-function fromRows(rows: string[][], name: string): LoadedTable {
+/** `decimalComma`: numbers may be written "1,5" (a file separated by something other than commas) */
+function fromRows(rows: string[][], name: string, decimalComma = false): LoadedTable {
   const warnings: string[] = [];
   const header = rows[0];
   if (!header || header.length === 0) throw new InputError(`${name} has no header line. Add a first line with the column names.`);
@@ -186,6 +321,8 @@ function fromRows(rows: string[][], name: string): LoadedTable {
     typeColumn(
       colName,
       data.map((r) => r[j] ?? ""),
+      decimalComma,
+      warnings,
     ),
   );
   return { table: new Table(columns), warnings };
@@ -208,34 +345,57 @@ function uniqueNames(header: string[], warnings: string[]): string[] {
   });
 }
 
-/** Numeric if every present value is a number, datetime if every one is an ISO date, else categorical. */
-function typeColumn(name: string, raw: string[]): Column {
+/**
+ * Numeric if every present value is a number (with a decimal comma in a file that allows it),
+ * datetime if every one is a date (date-reading.ts; a numeric column named as a time may be
+ * epoch seconds), else categorical. How a column was read, when it took a guess, goes into
+ * `warnings` for the profile.
+ */
+function typeColumn(name: string, raw: string[], decimalComma: boolean, warnings: string[]): Column {
   let numeric = true;
-  let datetime = true;
+  let commaNumeric = decimalComma;
   let present = 0;
-  for (const v of raw) {
-    const t = v.trim();
-    if (MISSING_TOKENS.has(t)) continue;
+  const trimmed: (string | null)[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const t = raw[i]!.trim();
+    if (MISSING_TOKENS.has(t)) {
+      trimmed[i] = null;
+      continue;
+    }
+    trimmed[i] = t;
     present++;
-    if (numeric && !NUMBER.test(t) && !INFINITY.test(t)) numeric = false;
-    if (datetime && !ISO_DATE.test(t)) datetime = false;
-    if (!numeric && !datetime) break;
+    const plain = NUMBER.test(t) || INFINITY.test(t);
+    if (numeric && !plain) numeric = false;
+    if (commaNumeric && !plain && !isDecimalCommaNumber(t)) commaNumeric = false;
   }
-  if (present > 0 && numeric) {
+  if (present > 0 && (numeric || commaNumeric)) {
     const values = new Float64Array(raw.length);
     let infinite = 0;
+    let commas = 0;
     for (let i = 0; i < raw.length; i++) {
-      const t = raw[i]!.trim();
-      const v = MISSING_TOKENS.has(t) ? NaN : INFINITY.test(t) ? Infinity : Number(t);
+      const t = trimmed[i];
+      let v: number;
+      if (t === null || t === undefined) v = NaN;
+      else if (INFINITY.test(t)) v = t.startsWith("-") ? -Infinity : Infinity;
+      else if (!numeric && isDecimalCommaNumber(t)) ((v = parseDecimalComma(t)), commas++);
+      else v = Number(t);
       // an infinite value has no place on any scale a model learns: it counts as missing
       if (Number.isFinite(v) || Number.isNaN(v)) values[i] = v;
       else ((values[i] = NaN), infinite++);
     }
+    if (commas > 0) warnings.push(`Column ${name}: numbers written with a decimal comma ("1,5") were read as decimals.`);
+    const epoch = readEpochColumn(name, values);
+    if (epoch) {
+      if (epoch.note) warnings.push(epoch.note);
+      return { name, kind: "datetime", values: epoch.values };
+    }
     return infinite ? { name, kind: "numeric", values, infinite } : { name, kind: "numeric", values };
   }
-  const values = raw.map((v) => {
-    const t = v.trim();
-    return MISSING_TOKENS.has(t) ? null : t;
-  });
-  return { name, kind: present > 0 && datetime ? "datetime" : "categorical", values };
+  const values = trimmed.map((t) => t ?? null);
+  const dates = present > 0 ? readDateColumn(name, values) : null;
+  if (dates) {
+    if (dates.note) warnings.push(dates.note);
+    return { name, kind: "datetime", values: dates.values };
+  }
+  return { name, kind: "categorical", values };
 }
