@@ -76,6 +76,10 @@ export const GATE_ACTIONS = {
 } as const;
 
 /** A project's request as it is stored (`project.json`) and answered in GET /state. */
+/** model files kept per project by default, and at most (a search can try thousands of settings) */
+export const DEFAULT_KEEP_MODELS = 5;
+export const MAX_KEEP_MODELS = 1000;
+
 export const projectMetaSchema = z.object({
   id: z.string(),
   prompt: z.string(),
@@ -88,6 +92,8 @@ export const projectMetaSchema = z.object({
   seed: z.number().int(),
   /** seconds for the model search; null trains each chosen model once */
   time_budget_s: z.number().positive().nullable().default(null),
+  /** how many of the leaderboard's best runs keep their model file (the best run's is always kept) */
+  keep_models: z.number().int().min(1).default(DEFAULT_KEEP_MODELS),
   /** a task the person chose; null lets the parser and the data decide */
   task_type: z.enum(TASK_TYPES).nullable().default(null),
   created_at: z.string(),
@@ -118,6 +124,8 @@ export const createProjectRequest = z.strictObject({
   seed: z.number().int().optional(),
   /** search the models' hyperparameters for this many seconds (a hard limit) */
   time_budget_s: z.number().positive().max(86_400).optional(),
+  /** keep the model files of this many of the leaderboard's best runs (default 5; the best run's is always kept) */
+  keep_models: z.number().int().min(1, "keep_models is at least 1 (the best run's model is always kept)").max(MAX_KEEP_MODELS).optional(),
 });
 export type CreateProjectRequest = z.infer<typeof createProjectRequest>;
 

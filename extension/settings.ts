@@ -3,11 +3,13 @@
  * VS Code's SecretStorage and reach the conductor as environment variables of its process.
  */
 import * as vscode from "vscode";
+import { DEFAULT_KEEP_MODELS } from "../contract";
 
 export interface AutomlSettings {
   autoConfirm: boolean;
   pacing: boolean;
   timeBudgetSeconds: number;
+  keepModels: number;
   llmBaseUrl: string;
   llmModel: string;
   nodePath: string;
@@ -22,6 +24,7 @@ export function readSettings(): AutomlSettings {
     autoConfirm: c.get("autoConfirm", false),
     pacing: c.get("pacing", true),
     timeBudgetSeconds: c.get("timeBudgetSeconds", 60),
+    keepModels: c.get("keepModels", DEFAULT_KEEP_MODELS),
     llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
     llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
     nodePath: c.get("conductor.nodePath", ""),

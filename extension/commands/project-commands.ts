@@ -87,6 +87,7 @@ async function newProject(s: AutomlServices): Promise<void> {
       auto: settings.autoConfirm,
       pacing: settings.pacing,
       time_budget_s: settings.timeBudgetSeconds > 0 ? settings.timeBudgetSeconds : undefined,
+      keep_models: settings.keepModels,
     });
     await s.showDashboard(project_id);
     const feed = await s.follow(project_id);

@@ -102,6 +102,11 @@ export class AssetStore {
     }
   }
 
+  /** Removes a file of the project (a link is removed itself, never what it points to). */
+  remove(relPath: string): void {
+    fs.rmSync(this.absolute(relPath), { force: true });
+  }
+
   exists(relPath: string): boolean {
     return fs.existsSync(this.absolute(relPath));
   }

@@ -12,12 +12,15 @@ const USAGE = `Usage:
       A workspace has one conductor: if one already runs there, serve names it
       and exits with code 4, or with --attach prints that one's line and exits.
   automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
-             [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS] [--verbose]
+             [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS]
+             [--keep-models N] [--verbose]
       Drive a project from a prompt to an export zip, showing progress.
       Without --data, a bundled dataset matching the prompt is used.
       Without --auto, each gate asks for confirmation on the terminal.
       With --time-budget, training searches the models' hyperparameters for that
       long (a hard limit); without it each chosen model trains once.
+      --keep-models N keeps the model files of the leaderboard's N best runs
+      (default 5; the best run's model is always kept).
   automl run --project ID [--auto] [--out DIR] [--workspace DIR]
       Continue a project of the workspace: answer the gate it waits at (with
       --auto, its first choice), or retry the stage that failed (a search a stop
@@ -68,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
           "no-pacing": { type: "boolean", default: false },
           seed: { type: "string" },
           "time-budget": { type: "string" },
+          "keep-models": { type: "string" },
           verbose: { type: "boolean", default: false },
           project: { type: "string" },
         },
@@ -87,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         pacing: !(values["no-pacing"] ?? false),
         seed: values.seed ? wholeNumber("--seed", values.seed) : undefined,
         timeBudgetSeconds: values["time-budget"] ? wholeNumber("--time-budget", values["time-budget"]) : undefined,
+        keepModels: values["keep-models"] ? wholeNumber("--keep-models", values["keep-models"]) : undefined,
         verbose: values.verbose ?? false,
         project: values.project,
       });

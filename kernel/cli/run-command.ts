@@ -40,6 +40,8 @@ export interface RunOptions {
   pacing: boolean;
   seed?: number;
   timeBudgetSeconds?: number;
+  /** model files kept: the leaderboard's best N runs' */
+  keepModels?: number;
   verbose: boolean;
   /** continue this project instead of creating one */
   project?: string;
@@ -121,6 +123,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           pacing: opts.pacing,
           seed: opts.seed,
           time_budget_s: opts.timeBudgetSeconds,
+          keep_models: opts.keepModels,
         });
         projectId = created.project_id;
         view.line(`project ${projectId} (${path.join(session.projectsDir, projectId)})`);

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
+import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
 import { NotFoundError } from "../errors/request-errors";
@@ -109,6 +109,7 @@ export class ProjectStore {
       pacing: req.pacing ?? true,
       seed: req.seed ?? 42,
       time_budget_s: req.time_budget_s ?? null,
+      keep_models: req.keep_models ?? DEFAULT_KEEP_MODELS,
       task_type: null,
       created_at: new Date().toISOString(),
     };

@@ -15,7 +15,8 @@ import type { EventSink } from "../events/event-sink";
 export interface ExportOptions {
   projectId: string;
   prompt: string;
-  best: { run_id: string; model_id: string; final_metrics: FinalMetrics | null } | null;
+  /** the best run, and its model file in the project (models/<run>.model) when it is there */
+  best: { run_id: string; model_id: string; model_file: string | null; final_metrics: FinalMetrics | null } | null;
 }
 
 const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl"];
@@ -29,7 +30,7 @@ export async function exportProjectZip(
   events: EventSink,
   options: ExportOptions,
 ): Promise<EventPayload<"EXPORT_READY">> {
-  const entries = collectEntries(source, options.best?.run_id ?? null);
+  const entries = collectEntries(source, options.best?.model_file ?? null);
   const extra = { "README.md": exportReadme(options) };
   const files: Record<string, Uint8Array> = {};
   const contents: EventPayload<"EXPORT_READY">["contents"] = [];
@@ -73,7 +74,7 @@ async function zipOffThread(files: Zippable): Promise<Uint8Array> {
   }
 }
 
-function collectEntries(assets: AssetStore, bestRunId: string | null): Array<{ zipPath: string; source: string }> {
+function collectEntries(assets: AssetStore, bestModelFile: string | null): Array<{ zipPath: string; source: string }> {
   const out: Array<{ zipPath: string; source: string }> = [];
   // only regular files inside the project: a planted link (data/x.csv → /etc/passwd) is left out
   for (const f of TOP_FILES) if (assets.regularFile(f)) out.push({ zipPath: f, source: f });
@@ -83,8 +84,7 @@ function collectEntries(assets: AssetStore, bestRunId: string | null): Array<{ z
       if (real && fs.statSync(real).size <= MAX_FILE_BYTES) out.push({ zipPath: rel, source: rel });
     }
   }
-  const best = bestRunId ? `models/${bestRunId}.json` : null;
-  if (best && assets.regularFile(best)) out.push({ zipPath: "model/best-model.json", source: best });
+  if (bestModelFile && assets.regularFile(bestModelFile)) out.push({ zipPath: `model/best-model${path.extname(bestModelFile)}`, source: bestModelFile });
   return out;
 }
 
@@ -105,8 +105,8 @@ function exportReadme(o: ExportOptions): string {
     "",
     "- `notebook.ipynb`: the pipeline as a TypeScript notebook (kernel: tslab), one section per stage.",
     "- `report.md`: what was done and how well it worked.",
-    `- \`model/best-model.json\`: the best model (${o.best?.model_id ?? "none"}) with its fitted preprocessing, feature names and test metrics.`,
-    "- `models/`: every trained run; `runs/`: evaluation artifacts (JSON data with a vega-lite spec).",
+    `- \`model/best-model${o.best?.model_file ? path.extname(o.best.model_file) : ".model"}\`: the best model (${o.best?.model_id ?? "none"}) with its fitted preprocessing, feature names and test metrics, as a model file: the safetensors layout (its arrays as little-endian bytes; a JSON document, the rest, in the header's \`__metadata__.document\`).`,
+    "- `models/`: the models of the best runs (the leaderboard's first few and the chosen one); `runs/`: every run's evaluation artifacts (JSON data with a vega-lite spec).",
     "- `data/`: the data the project used; `events.jsonl`: the project's complete event log.",
     "",
     primary ? `Test ${primary.name} of the best model: ${primary.value.toFixed(4)}.` : "No model finished training.",

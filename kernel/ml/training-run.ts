@@ -35,6 +35,12 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** performance.now() past which the run is cancelled (a search's hard budget), checked every step */
   deadline?: number;
+  /**
+   * Saves a successful run's model before the run is announced finished: a save that throws
+   * (a disk full, a model too big to write) makes the run a failed one, said why, and the
+   * stage goes on with the others.
+   */
+  saveModel?: (model: FittedModel, metrics: { valMetric: MetricValue; finalMetrics: FinalMetrics }) => void;
 }
 
 export interface RunResult {
@@ -228,6 +234,25 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
     featureNames: req.featureNames,
     metric: finalMetrics.primary,
   });
+  if (req.saveModel) {
+    try {
+      req.saveModel(model, { valMetric: primaryOf(val), finalMetrics });
+    } catch (err) {
+      const reason = `its model could not be saved: ${(err as Error).message}`;
+      events.emit(EV.LOG_LINE, { run_id: runId, level: "error", text: `run ${runId} failed: ${reason}` });
+      events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "failed", final_metrics: null, reason });
+      return {
+        runId,
+        modelId: req.learner.id,
+        status: "failed",
+        model: null,
+        valMetric: null,
+        finalMetrics: null,
+        runtimeS: (performance.now() - started) / 1000,
+        reason,
+      };
+    }
+  }
   const runtimeS = (performance.now() - started) / 1000;
   events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
   return { runId, modelId: req.learner.id, status: "success", model, valMetric: primaryOf(val), finalMetrics, runtimeS, predictUsPerRow };

@@ -9,6 +9,7 @@ import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "./averaged-ensemble";
 import type { Learner, SavedModel } from "./learner";
 import { findLearner, restoreModel } from "./model-zoo";
+import { decodeModelFile, encodeModelFile } from "./model-file";
 import { runTrial } from "./trial";
 import { BATCH_EVENTS, BATCH_MS, type FromTrialWorker, type Held, type LearnerWire, type ToTrialWorker } from "./trial-worker";
 
@@ -31,7 +32,7 @@ function take<T>(held: Held<T>): T {
 
 function learnerFrom(wire: LearnerWire): Learner {
   if ("ensemble" in wire) {
-    const members = wire.ensemble.members.map((json) => restoreModel(JSON.parse(Buffer.from(json).toString("utf8")) as SavedModel));
+    const members = wire.ensemble.members.map((bytes) => restoreModel(decodeModelFile(bytes, "an averaged model's member") as SavedModel));
     return averagedEnsemble(members, wire.ensemble.runIds, restoreModel);
   }
   const learner = findLearner(wire.id);
@@ -97,11 +98,11 @@ async function run(m: Extract<ToTrialWorker, { type: "run" }>): Promise<void> {
       return;
     }
     const { model, ...result } = outcome.result;
-    const json = model ? Buffer.from(JSON.stringify(model.save())) : null;
-    const wire = model && json ? { json, modelId: model.modelId, params: model.params, stepsRun: model.stepsRun, stopReason: model.stopReason } : null;
+    const bytes = model ? ownBuffer(encodeModelFile(model.save())) : null;
+    const wire = model && bytes ? { bytes, modelId: model.modelId, params: model.params, stepsRun: model.stepsRun, stopReason: model.stopReason } : null;
     port!.postMessage(
       { type: "done", id: m.id, result: { ...result, model: wire }, crossValidated: outcome.crossValidated } satisfies FromTrialWorker,
-      json ? [json.buffer as ArrayBuffer] : [],
+      bytes ? [bytes.buffer as ArrayBuffer] : [],
     );
   } catch (error) {
     events.flush();
@@ -109,4 +110,9 @@ async function run(m: Extract<ToTrialWorker, { type: "run" }>): Promise<void> {
   } finally {
     stops.delete(m.id);
   }
+}
+
+/** Bytes with an ArrayBuffer of their own, safe to transfer (a small Buffer is a slice of Node's shared pool). */
+function ownBuffer(bytes: Buffer): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : Uint8Array.from(bytes);
 }

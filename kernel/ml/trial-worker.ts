@@ -22,6 +22,7 @@ import type { EventSink } from "../events/event-sink";
 import { isAveragedLearner } from "./averaged-ensemble";
 import type { Fold } from "./cross-validation";
 import type { FitInput, FittedModel, LabelledSet, Learner, Params, SavedModel } from "./learner";
+import { decodeModelFile, encodeModelFile } from "./model-file";
 import { restoreModel } from "./model-zoo";
 import type { Trial, TrialOutcome } from "./trial";
 import { newRunId, type RunRequest, type RunResult } from "./training-run";
@@ -67,7 +68,7 @@ export type ToTrialWorker =
   | { type: "cancel"; id: number };
 
 /** the model as its saved form's JSON (moved, not copied), revived only when the caller uses it */
-export type WireModel = { json: Uint8Array; modelId: string; params: Params; stepsRun: number; stopReason: FittedModel["stopReason"] };
+export type WireModel = { bytes: Uint8Array; modelId: string; params: Params; stepsRun: number; stopReason: FittedModel["stopReason"] };
 export type WireResult = Omit<RunResult, "model"> & { model: WireModel | null };
 
 export type FromTrialWorker =
@@ -298,12 +299,12 @@ function cancelledBeforeStart(runId: string, modelId: string): TrialOutcome & { 
 
 function learnerWire(learner: Learner): LearnerWire {
   if (!isAveragedLearner(learner)) return { id: learner.id };
-  // members fitted in a worker travel as the JSON they came back as, never revived here
-  const members = learner.members.map((m) => (m as { [SAVED_JSON]?: Uint8Array })[SAVED_JSON] ?? Buffer.from(JSON.stringify(m.save())));
+  // members fitted in a worker travel as the model file they came back as, never revived here
+  const members = learner.members.map((m) => (m as { [SAVED_BYTES]?: Uint8Array })[SAVED_BYTES] ?? encodeModelFile(m.save()));
   return { ensemble: { members, runIds: [...learner.memberRunIds] } };
 }
 
-const SAVED_JSON = Symbol("the saved model's JSON");
+const SAVED_BYTES = Symbol("the saved model, as a model file's bytes");
 
 /**
  * A model fitted in the worker, rebuilt here from its saved form the first time it predicts
@@ -312,7 +313,7 @@ const SAVED_JSON = Symbol("the saved model's JSON");
  */
 function revive(model: WireModel): FittedModel {
   let restored: FittedModel | null = null;
-  const restore = () => (restored ??= restoreModel(JSON.parse(Buffer.from(model.json).toString("utf8")) as SavedModel));
+  const restore = () => (restored ??= restoreModel(decodeModelFile(model.bytes, `the model of ${model.modelId}`) as SavedModel));
   return {
     modelId: model.modelId,
     params: model.params,
@@ -320,6 +321,6 @@ function revive(model: WireModel): FittedModel {
     stopReason: model.stopReason,
     predict: (x) => restore().predict(x),
     save: () => restore().save(),
-    [SAVED_JSON]: model.json,
+    [SAVED_BYTES]: model.bytes,
   } as FittedModel;
 }

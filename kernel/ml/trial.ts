@@ -7,14 +7,15 @@ import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import { crossValidated, type Fold } from "./cross-validation";
 import { isBetter } from "./metrics";
-import { evaluate, runTraining, type RunRequest, type RunResult } from "./training-run";
+import { encodeModelFile, MODEL_FILE_EXTENSION } from "./model-file";
+import { evaluate, newRunId, runTraining, type RunRequest, type RunResult } from "./training-run";
 
 export interface Trial {
   run: RunRequest;
   /** rank a successful run by cross-validation over these folds (until the run's deadline) */
   folds?: readonly Fold[];
   /**
-   * the folder where a successful run's model is saved (`models`: models/<run>.json), with what describes its
+   * the folder where a successful run's model is saved (`models`: models/<run>.model, see model-file.ts), with what describes its
    * data (task, target, classes, features, the fitted preprocessor): written where the trial
    * runs, so a big model is never serialised on the caller's thread
    */
@@ -48,20 +49,20 @@ export async function runTrial(trial: Trial, events: EventSink, assets: AssetSto
     });
     if (!wins) return { result: null, crossValidated: null };
   }
-  const result = await runTraining(run, events, assets);
+  const modelFile = trial.modelFile;
+  const saveModel: RunRequest["saveModel"] = modelFile
+    ? (model, metrics) => {
+        const runId = run.runId!;
+        assets.write(
+          `${modelFile.folder}/${runId}${MODEL_FILE_EXTENSION}`,
+          encodeModelFile({ run_id: runId, ...modelFile.about, model: model.save(), val_metric: metrics.valMetric, final_metrics: metrics.finalMetrics }),
+        );
+      }
+    : undefined;
+  const result = await runTraining({ ...run, runId: run.runId ?? newRunId(run.learner.id), saveModel }, events, assets);
   const cv =
     trial.folds && result.status === "success"
       ? await crossValidated(run.learner, run.params, trial.folds, run.data, run.metricPrimary, run.deadline ?? Number.POSITIVE_INFINITY, run.signal)
       : null;
-  if (trial.modelFile && result.model && result.finalMetrics) {
-    assets.writeJson(`${trial.modelFile.folder}/${result.runId}.json`, {
-      run_id: result.runId,
-      ...trial.modelFile.about,
-      model: result.model.save(),
-      // the score the run is ranked by: cross-validated when it was
-      val_metric: cv && "value" in cv ? cv : result.valMetric,
-      final_metrics: result.finalMetrics,
-    });
-  }
   return { result, crossValidated: cv };
 }

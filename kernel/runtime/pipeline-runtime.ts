@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensurePngFor } from "../assets/chart-png";
 import {
+  DEFAULT_KEEP_MODELS,
   EV,
   STAGE_IDS,
   applyEvent,
@@ -38,6 +39,7 @@ import { averagedEnsemble } from "../ml/averaged-ensemble";
 import type { Learner, Params } from "../ml/learner";
 import { BudgetedSearch, settingsKey } from "../ml/budgeted-search";
 import { isBetter } from "../ml/metrics";
+import { MODEL_FILE_EXTENSION, readModelFileSummary } from "../ml/model-file";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { evaluate, type RunResult } from "../ml/training-run";
 import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
@@ -338,7 +340,7 @@ export class PipelineRuntime {
       "preprocess/preprocessor.json",
       ...Object.values(s.runs)
         .filter((r) => r.status === "success")
-        .map((r) => `models/${r.run_id}.json`),
+        .map((r) => modelFileOf(r.run_id)),
     ];
     const entries = [...(await this.assets.fileEntries(kept.filter((f) => this.assets.exists(f))))];
     if (files !== this.assets) entries.push(...(await files.fileEntries(kept.filter((f) => !this.assets.exists(f) && files.exists(f)))));
@@ -353,10 +355,22 @@ export class PipelineRuntime {
     const standing = await this.state();
     let best: ExportOptions["best"] = null;
     if (standing?.best) {
-      const saved = files.exists(`models/${standing.best.run_id}.json`)
-        ? (JSON.parse(files.read(`models/${standing.best.run_id}.json`).toString("utf8")) as { final_metrics: FinalMetrics })
-        : null;
-      best = { run_id: standing.best.run_id, model_id: standing.best.model_id, final_metrics: saved?.final_metrics ?? null };
+      const modelFile = modelFileOf(standing.best.run_id);
+      const opened = files.openRegular(modelFile);
+      let saved: { final_metrics?: FinalMetrics } | null = null;
+      if (opened) {
+        try {
+          saved = readModelFileSummary(opened, modelFile) as { final_metrics?: FinalMetrics };
+        } finally {
+          fs.closeSync(opened.fd);
+        }
+      }
+      best = {
+        run_id: standing.best.run_id,
+        model_id: standing.best.model_id,
+        model_file: opened ? modelFile : null,
+        final_metrics: saved?.final_metrics ?? null,
+      };
       // the best run's charts travel as PNGs too
       const runDir = `runs/${standing.best.run_id}`;
       if (files.exists(runDir)) {
@@ -396,7 +410,7 @@ export class PipelineRuntime {
       runs.push(await this.trial({ data, metric: options.metric, board }, findLearnerFor(m.id, data.task), m.params ?? {}, { signal: this.options.signal }));
       if (this.options.signal?.aborted) break;
     }
-    return { runs, leaderboard: board.rows, best: board.best };
+    return { runs, leaderboard: board.rows, best: this.closeBoard(board) };
   }
 
   /**
@@ -411,7 +425,7 @@ export class PipelineRuntime {
       const runs: RunResult[] = [];
       for (const m of members) {
         runs.push(await this.trial({ data, metric: options.metric, board }, findLearnerFor(m.id, data.task), m.params ?? {}, { signal: this.options.signal }));
-        if (this.options.signal?.aborted) return { runs, leaderboard: board.rows, best: board.best };
+        if (this.options.signal?.aborted) return { runs, leaderboard: board.rows, best: this.closeBoard(board) };
       }
       const failed = runs.find((r) => !r.model);
       if (failed)
@@ -422,7 +436,7 @@ export class PipelineRuntime {
         restoreModel,
       );
       runs.push(await this.trial({ data, metric: options.metric, board }, average, {}, { signal: this.options.signal }));
-      return { runs, leaderboard: board.rows, best: board.best };
+      return { runs, leaderboard: board.rows, best: this.closeBoard(board) };
     })();
     return this.options.track ? this.options.track(work) : work;
   }
@@ -515,7 +529,7 @@ export class PipelineRuntime {
       text: `search: ${runs.length} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${options.budgetSeconds} s budget (overrun ${overrunSeconds.toFixed(3)} s, ${((100 * overrunSeconds) / options.budgetSeconds).toFixed(1)}%)`,
     });
     if (!board.best) throw new InputError(`No trial finished within the ${options.budgetSeconds} s budget. Give the search more time.`);
-    return { runs, leaderboard: board.rows, best: board.best, overrunSeconds, trials: runs.length };
+    return { runs, leaderboard: board.rows, best: this.closeBoard(board), overrunSeconds, trials: runs.length };
   }
 
   /** Aborted at `deadline` (a performance.now() time) or when the runtime's own signal is. */
@@ -598,7 +612,7 @@ export class PipelineRuntime {
           deadline,
         },
         ...(folds ? { folds } : {}),
-        modelFile: { folder: "models", about: modelFileAbout(data) },
+        modelFile: { folder: MODEL_FILE_FOLDER, about: modelFileAbout(data) },
         ...(onlyIfBetter ? { onlyIfBetter } : {}),
       },
       events,
@@ -625,6 +639,7 @@ export class PipelineRuntime {
     // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
     const key = settingsKey(learner.id, settings);
     const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key;
+    const replaced = board.rows.filter(same).map((r) => r.run_id);
     board.rows = rank([
       ...board.rows.filter((r) => !same(r)),
       {
@@ -645,7 +660,47 @@ export class PipelineRuntime {
       board.best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
       events.emit(EV.BEST_MODEL_UPDATED, board.best);
     }
+    this.pruneModelFiles(board, replaced);
     return result;
+  }
+
+  /**
+   * Keeps the model files of the leaderboard's first keep_models runs and of the best run, and
+   * removes those of runs that fell below them or were replaced by a re-run of their settings
+   * (a search tries hundreds of settings; their curves and charts stay). Only runs this board
+   * knows are touched: a trial still finishing elsewhere keeps its file until it is ranked.
+   */
+  private pruneModelFiles(board: Board, replaced: ReadonlyArray<string | null | undefined>): void {
+    const keep = new Set(board.rows.slice(0, this.keepModels()).map((r) => r.run_id));
+    if (board.best) keep.add(board.best.run_id);
+    for (const runId of [...replaced, ...board.rows.map((r) => r.run_id)]) {
+      if (!runId || keep.has(runId)) continue;
+      const file = modelFileOf(runId);
+      if (this.assets.exists(file)) {
+        this.assets.remove(file);
+        (board.removedModels ??= []).push(runId);
+      }
+    }
+  }
+
+  /** the project's keep_models (a runtime without a project.json, in a test, keeps the default) */
+  private keepModels(): number {
+    return this.projectFiles.exists("project.json") ? this.projectMeta().keep_models : DEFAULT_KEEP_MODELS;
+  }
+
+  /** Says which model files the training call removed, once; returns the board's best. */
+  private closeBoard(board: Board): Board["best"] {
+    const removed = board.removedModels ?? [];
+    if (removed.length > 0) {
+      const keep = this.keepModels();
+      this.events("TRAIN").emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `model files: the project keeps those of the leaderboard's ${keep} best run(s) and of the best run; ${removed.length} other run(s) had theirs removed (${removed.join(", ")}); every run keeps its curves and charts`,
+      });
+      board.removedModels = [];
+    }
+    return board.best;
   }
 }
 
@@ -682,6 +737,8 @@ interface TrialOptions {
 interface Board {
   rows: LeaderboardRow[];
   best: { run_id: string; model_id: string; metric: MetricValue } | null;
+  /** runs whose model files this board's training call removed (said once, when the call ends) */
+  removedModels?: string[];
 }
 
 function findLearnerFor(id: string, task: "regression" | "classification"): Learner {
@@ -703,4 +760,12 @@ function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
     if (a.metric.value === b.metric.value) return 0;
     return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
   });
+}
+
+/** the project folder of the runs' model files */
+const MODEL_FILE_FOLDER = "models";
+
+/** Where a run's model is saved in its project (see ml/model-file.ts). */
+export function modelFileOf(runId: string): string {
+  return `${MODEL_FILE_FOLDER}/${runId}${MODEL_FILE_EXTENSION}`;
 }

@@ -12,6 +12,7 @@ import { loadTableFile } from "../../kernel/data/table-loader";
 import { encodeTarget } from "../../kernel/data/target-column";
 import type { SavedModel } from "../../kernel/ml/learner";
 import { regressionMetrics } from "../../kernel/ml/metrics";
+import { decodeModelFile } from "../../kernel/ml/model-file";
 import { findLearner } from "../../kernel/ml/model-zoo";
 import { assertValidLog } from "../support/contract-rules";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
@@ -75,7 +76,8 @@ describe("headless run (npx automl run)", function () {
     for (const c of ready.contents) assert.equal(sha256(files[c.path]!), c.sha256, c.path);
 
     // the exported best model, applied to the test rows of the recorded split, gives the reported test RMSE
-    const best = JSON.parse(new TextDecoder().decode(files["model/best-model.json"]!)) as {
+    // a model file (safetensors layout): its arrays as bytes, the rest as a JSON document
+    const best = decodeModelFile(files["model/best-model.model"]!) as {
       model: SavedModel;
       preprocessor: FittedPreprocessor;
       final_metrics: { primary: { name: string; value: number } };

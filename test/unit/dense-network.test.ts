@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { throughModelFile } from "../support/model-file-round-trip";
 import type { FitInput, StepReport } from "../../kernel/ml/learner";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
 import { mlp, tfjsLinearRegression, tfjsLogisticRegression } from "../../kernel/ml/tfjs/dense-network";
@@ -44,7 +45,7 @@ describe("TensorFlow.js networks", function () {
     const b = await mlp.fit(input, { max_epochs: 8, seed: 4 }, {});
     const test = table(200, 9, make);
     assert.deepEqual(a.predict(test.x), b.predict(test.x));
-    const restored = mlp.restore(JSON.parse(JSON.stringify(a.save())));
+    const restored = mlp.restore(throughModelFile(a.save()));
     assert.deepEqual(restored.predict(test.x), a.predict(test.x));
     const controller = new AbortController();
     let seen = 0;

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { throughModelFile } from "../support/model-file-round-trip";
 import { seededRandom } from "../../kernel/data/seeded-random";
 import { gaussianNaiveBayes } from "../../kernel/ml/gaussian-naive-bayes";
 import type { FitInput, LabelledSet } from "../../kernel/ml/learner";
@@ -86,8 +87,8 @@ describe("learners", () => {
       const model = await learner.fit(input, {}, {});
       const m = classificationMetrics(test.y, model.predict(test.x), 3);
       assert.equal(m.accuracy, 1, learner.id);
-      const restored = learner.restore(JSON.parse(JSON.stringify(model.save())));
-      assert.deepEqual(restored.predict(test.x), model.predict(test.x), `${learner.id} round-trips through JSON`);
+      const restored = learner.restore(throughModelFile(model.save()));
+      assert.deepEqual(restored.predict(test.x), model.predict(test.x), `${learner.id} round-trips through a model file`);
     }
   });
 
@@ -100,7 +101,7 @@ describe("learners", () => {
     const p = model.predict(test.x);
     for (let i = 0; i < 60; i++) assert.ok(Math.abs(p[i * 3]! + p[i * 3 + 1]! + p[i * 3 + 2]! - 1) < 1e-9);
     assert.ok(classificationMetrics(test.y, p, 3).accuracy > 0.95);
-    assert.deepEqual(mlRandomForest.restore(JSON.parse(JSON.stringify(model.save()))).predict(test.x), p);
+    assert.deepEqual(mlRandomForest.restore(throughModelFile(model.save())).predict(test.x), p);
   });
 
   it("computes metrics as scikit-learn does on known cases", () => {

@@ -1,4 +1,7 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { throughModelFile } from "../support/model-file-round-trip";
 import { AssetStore } from "../../kernel/assets/asset-store";
 import { prepareData, splitForTask } from "../../kernel/data/prepared-data";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
@@ -10,7 +13,7 @@ import type { Params } from "../../kernel/ml/learner";
 import { isBetter } from "../../kernel/ml/metrics";
 import { restoreModel } from "../../kernel/ml/model-zoo";
 import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
-import { EV, validatePayload, type EventName } from "../../contract";
+import { DEFAULT_KEEP_MODELS, EV, validatePayload, type EventName } from "../../contract";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 function runtime() {
@@ -22,11 +25,12 @@ function runtime() {
       events.push({ name, payload });
     },
   };
-  const rt = new PipelineRuntime({ sinkFor: () => sink, assets: new AssetStore("p", tempWorkspace("search")), pacing: false });
+  const dir = tempWorkspace("search");
+  const rt = new PipelineRuntime({ sinkFor: () => sink, assets: new AssetStore("p", dir), pacing: false });
   const { table } = loadTableFile(BOSTON_CSV);
   const split = splitForTask(table, { target: "medv", task: "regression", seed: 42, testSize: 0.2, valSize: 0.2 });
   const data = prepareData(planPreprocessing(profileTable(table, "medv", "regression"), "medv"), table, split);
-  return { rt, data, events };
+  return { rt, data, events, dir };
 }
 
 describe("model search under a time budget", function () {
@@ -47,6 +51,26 @@ describe("model search under a time budget", function () {
     assert.ok(
       events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\) in [\d.]+ s of a 3 s budget \(overrun/.test((e.payload as { text: string }).text)),
     );
+  });
+
+  it("keeps the model files of the leaderboard's best runs only, and says which it removed", async () => {
+    const { rt, data, events, dir } = runtime();
+    const alphas = [0.01, 0.1, 1, 3, 10, 30, 100, 300];
+    const out = await rt.train(
+      alphas.map((alpha) => ({ id: "ridge", params: { alpha } })),
+      data,
+      { metric: "rmse", leaderboard: [], best: null },
+    );
+    const successes = out.leaderboard.filter((r) => r.status === "success");
+    assert.ok(successes.length > DEFAULT_KEEP_MODELS, `${successes.length} successful trials: more than the files kept`);
+    const files = fs.readdirSync(path.join(dir, "models")).sort();
+    const kept = out.leaderboard.slice(0, DEFAULT_KEEP_MODELS).map((r) => `${r.run_id}.model`);
+    assert.deepEqual(files, kept.filter((f) => files.includes(f)).sort());
+    assert.equal(files.length, Math.min(DEFAULT_KEEP_MODELS, successes.length));
+    assert.ok(files.includes(`${out.best!.run_id}.model`), "the best run keeps its model");
+    const said = events.filter((e) => e.name === "LOG_LINE" && /^model files: /.test((e.payload as { text: string }).text));
+    assert.equal(said.length, 1, "said once, when the training call ends");
+    assert.match((said[0]!.payload as { text: string }).text, new RegExp(`${successes.length - files.length} other run\\(s\\) had theirs removed`));
   });
 
   it("says so when the budget is too small for any trial to finish", async () => {
@@ -89,7 +113,7 @@ describe("model search under a time budget", function () {
     if (ensemble) {
       assert.equal(ensemble.status, "success");
       assert.ok(Math.abs(ensemble.valMetric!.value - Number(score)) < 1e-4);
-      const restored = restoreModel(JSON.parse(JSON.stringify(ensemble.model!.save())));
+      const restored = restoreModel(throughModelFile(ensemble.model!.save()));
       assert.deepEqual(restored.predict(data.test.x), ensemble.model!.predict(data.test.x));
     }
   });

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { throughModelFile } from "../support/model-file-round-trip";
 import { table } from "../support/synthetic-table";
 import type { FitInput } from "../../kernel/ml/learner";
 import { classificationMetrics, regressionMetrics } from "../../kernel/ml/metrics";
@@ -45,14 +46,14 @@ for (const learner of [randomForest, extraTrees]) {
       assert.equal(classificationMetrics(test.y, model.predict(test.x), 2).accuracy, 1);
     });
 
-    it("is the same forest for a seed on one thread or two, and round-trips through JSON", async () => {
+    it("is the same forest for a seed on one thread or two, and round-trips through a model file", async () => {
       const make = (x: number[]) => (x[0]! * x[1]! > 0 ? 1 : 0);
       const input: FitInput = { task: "classification", train: table(6000, 13, make, 6), val: table(300, 14, make, 6), nClasses: 2 };
       const one = await learner.fit(input, { n_estimators: 12, seed: 5, n_threads: 1 }, {});
       const two = await learner.fit(input, { n_estimators: 12, seed: 5, n_threads: 2 }, {});
       const test = table(500, 15, make, 6);
       assert.deepEqual(two.predict(test.x), one.predict(test.x));
-      const restored = learner.restore(JSON.parse(JSON.stringify(one.save())));
+      const restored = learner.restore(throughModelFile(one.save()));
       assert.deepEqual(restored.predict(test.x), one.predict(test.x));
       const other = await learner.fit(input, { n_estimators: 12, seed: 6, n_threads: 1 }, {});
       assert.notDeepEqual(other.predict(test.x), one.predict(test.x));

@@ -5,6 +5,7 @@
  * keep one bin per category code (up to 254 categories). Stored column by column in one
  * Uint8Array, so a histogram pass over one feature reads contiguous memory.
  */
+import { packArrays, unpackArrays, type PackedArrays } from "./packed-arrays";
 import type { Matrix } from "../../data/matrix";
 import { sharedBytes } from "./shared-memory";
 import type { PartRange } from "./shard-workers";
@@ -264,13 +265,13 @@ function emptyFlatEdges(cols: number): FlatEdges {
 
 /** The bin edges as JSON (Infinity as a string) and back. */
 export function serialiseMapper(m: BinMapper) {
-  return { edges: m.edges.map((e) => Array.from(e, (v) => (v === Infinity ? "Infinity" : v))), nBins: Array.from(m.nBins), categorical: m.categorical };
+  return { edges: packArrays(m.edges, (n) => new Float64Array(n)), nBins: m.nBins, categorical: m.categorical };
 }
 
-export function reviveMapper(s: ReturnType<typeof serialiseMapper>): BinMapper {
-  return {
-    edges: s.edges.map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v)))),
-    nBins: Uint16Array.from(s.nBins),
-    categorical: s.categorical,
-  };
+/** A mapper from serialiseMapper, or from a model saved as JSON before the model file (edges as lists, "Infinity" as a string). */
+export function reviveMapper(s: { edges: unknown; nBins: ArrayLike<number>; categorical: boolean[] }): BinMapper {
+  const edges = Array.isArray(s.edges)
+    ? (s.edges as (number | string)[][]).map((e) => Float64Array.from(e, (v) => (v === "Infinity" ? Infinity : Number(v))))
+    : (unpackArrays(s.edges as PackedArrays<Float64Array>) as Float64Array[]);
+  return { edges, nBins: Uint16Array.from(s.nBins), categorical: s.categorical };
 }

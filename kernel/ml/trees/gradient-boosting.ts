@@ -14,6 +14,7 @@ import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type
 import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type Tree } from "./histogram-tree";
 import { leaseShardWorkers, releaseShardWorkers, runInParts, type PartRange, type ShardWorker } from "./shard-workers";
 import { sharedMirror } from "./shared-memory";
+import { packFields, unpackFields } from "./packed-arrays";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 
@@ -346,6 +347,18 @@ function sampleFeatures(cols: number, fraction: number, random: () => number): I
   return Int32Array.from(chosen);
 }
 
+const BOOSTED_TREE_FIELDS = {
+  feature: (n: number) => new Int32Array(n),
+  threshold: (n: number) => new Uint8Array(n),
+  missingLeft: (n: number) => new Uint8Array(n),
+  catLeft: (n: number) => new Uint32Array(n),
+  left: (n: number) => new Int32Array(n),
+  right: (n: number) => new Int32Array(n),
+  value: (n: number) => new Float64Array(n),
+  gain: (n: number) => new Float64Array(n),
+};
+
+/** The state as the model file stores it: the trees' node arrays packed into one array per field. */
 function serialiseState(s: BoostedState) {
   return {
     loss: s.loss,
@@ -353,36 +366,24 @@ function serialiseState(s: BoostedState) {
     baseline: s.baseline,
     learningRate: s.learningRate,
     mapper: serialiseMapper(s.mapper),
-    trees: s.trees.map((t) => ({
-      feature: Array.from(t.feature),
-      threshold: Array.from(t.threshold),
-      missingLeft: Array.from(t.missingLeft),
-      catLeft: t.catLeft ? Array.from(t.catLeft) : null,
-      left: Array.from(t.left),
-      right: Array.from(t.right),
-      value: Array.from(t.value),
-      gain: Array.from(t.gain),
-    })),
+    trees: packFields(s.trees as unknown as Record<keyof typeof BOOSTED_TREE_FIELDS, Float64Array | null>[], BOOSTED_TREE_FIELDS),
   };
 }
 
+/** A state from serialiseState, or from a model saved as JSON before the model file (one object of lists per tree). */
 function reviveState(raw: Record<string, unknown>): BoostedState {
-  const s = raw as unknown as ReturnType<typeof serialiseState>;
-  return {
-    loss: s.loss,
-    k: s.k,
-    baseline: s.baseline,
-    learningRate: s.learningRate,
-    mapper: reviveMapper(s.mapper),
-    trees: s.trees.map((t) => ({
-      feature: Int32Array.from(t.feature),
-      threshold: Uint8Array.from(t.threshold),
-      missingLeft: Uint8Array.from(t.missingLeft),
-      catLeft: t.catLeft ? Uint32Array.from(t.catLeft) : null,
-      left: Int32Array.from(t.left),
-      right: Int32Array.from(t.right),
-      value: Float64Array.from(t.value),
-      gain: Float64Array.from(t.gain),
-    })),
-  };
+  const s = raw as Omit<BoostedState, "mapper" | "trees"> & { mapper: Parameters<typeof reviveMapper>[0]; trees: unknown };
+  const trees = Array.isArray(s.trees)
+    ? (s.trees as (Record<Exclude<keyof typeof BOOSTED_TREE_FIELDS, "catLeft">, number[]> & { catLeft: number[] | null })[]).map((t) => ({
+        feature: Int32Array.from(t.feature),
+        threshold: Uint8Array.from(t.threshold),
+        missingLeft: Uint8Array.from(t.missingLeft),
+        catLeft: t.catLeft ? Uint32Array.from(t.catLeft) : null,
+        left: Int32Array.from(t.left),
+        right: Int32Array.from(t.right),
+        value: Float64Array.from(t.value),
+        gain: Float64Array.from(t.gain),
+      }))
+    : (unpackFields(s.trees as Parameters<typeof unpackFields>[0]) as unknown as Tree[]);
+  return { loss: s.loss, k: s.k, baseline: s.baseline, learningRate: s.learningRate, mapper: reviveMapper(s.mapper), trees };
 }

@@ -11,6 +11,7 @@ import { evenlySpacedRows, selectTargets } from "../row-selection";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper } from "./feature-binning";
 import type { ForestData, ForestTree, ForestTreeParams } from "./forest-tree-builder";
 import { growForest } from "./forest-workers";
+import { packFields, unpackFields } from "./packed-arrays";
 
 interface ForestState {
   classification: boolean;
@@ -206,37 +207,38 @@ function fittedForest(modelId: string, params: Params, state: ForestState, steps
   };
 }
 
+const FOREST_TREE_FIELDS = {
+  feature: (n: number) => new Int32Array(n),
+  threshold: (n: number) => new Uint8Array(n),
+  left: (n: number) => new Int32Array(n),
+  right: (n: number) => new Int32Array(n),
+  value: (n: number) => new Float64Array(n),
+  gain: (n: number) => new Float64Array(n),
+};
+
+/** The state as the model file stores it: the trees' node arrays packed into one array per field. */
 function serialiseState(s: ForestState) {
   return {
     classification: s.classification,
     nClasses: s.nClasses,
     k: s.k,
     mapper: serialiseMapper(s.mapper),
-    trees: s.trees.map((t) => ({
-      feature: Array.from(t.feature),
-      threshold: Array.from(t.threshold),
-      left: Array.from(t.left),
-      right: Array.from(t.right),
-      value: Array.from(t.value),
-      gain: Array.from(t.gain),
-    })),
+    trees: packFields(s.trees as unknown as Record<keyof typeof FOREST_TREE_FIELDS, Float64Array>[], FOREST_TREE_FIELDS),
   };
 }
 
+/** A state from serialiseState, or from a model saved as JSON before the model file (one object of lists per tree). */
 function reviveState(raw: Record<string, unknown>): ForestState {
-  const s = raw as unknown as ReturnType<typeof serialiseState>;
-  return {
-    classification: s.classification,
-    nClasses: s.nClasses,
-    k: s.k,
-    mapper: reviveMapper(s.mapper),
-    trees: s.trees.map((t) => ({
-      feature: Int32Array.from(t.feature),
-      threshold: Uint8Array.from(t.threshold),
-      left: Int32Array.from(t.left),
-      right: Int32Array.from(t.right),
-      value: Float64Array.from(t.value),
-      gain: Float64Array.from(t.gain),
-    })),
-  };
+  const s = raw as { classification: boolean; nClasses: number; k: number; mapper: Parameters<typeof reviveMapper>[0]; trees: unknown };
+  const trees = Array.isArray(s.trees)
+    ? (s.trees as Record<keyof typeof FOREST_TREE_FIELDS, number[]>[]).map((t) => ({
+        feature: Int32Array.from(t.feature),
+        threshold: Uint8Array.from(t.threshold),
+        left: Int32Array.from(t.left),
+        right: Int32Array.from(t.right),
+        value: Float64Array.from(t.value),
+        gain: Float64Array.from(t.gain),
+      }))
+    : (unpackFields(s.trees as Parameters<typeof unpackFields>[0]) as unknown as ForestTree[]);
+  return { classification: s.classification, nClasses: s.nClasses, k: s.k, mapper: reviveMapper(s.mapper), trees };
 }
