@@ -1,6 +1,7 @@
 /**
  * Cost-aware hyperparameter search under a time budget, in the spirit of FLAML: every
- * candidate starts from a cheap configuration, cheapest learners first; after that the search
+ * candidate is first trained with its defaults (what training without a budget runs, so a
+ * search never ranks below the plain run), cheapest learners first; after that the search
  * mostly spends its time near the best configuration of the learner that is winning (a local
  * random step whose size grows on success and shrinks on failure, and more boosting rounds for
  * a winning booster), now and then trying another learner, and never starts a trial its own
@@ -59,25 +60,47 @@ interface LearnerState {
   seconds: number[];
   step: number;
   tried: number;
+  /** the scores of its trials, in order */
+  scores: number[];
+  /** why the search stopped proposing it while others remain */
+  retired?: string;
 }
+
+/** trials in a row within this relative distance of a learner's best, none better: its settings do not matter here */
+const FLAT_TRIALS = 3;
+const FLAT_TOLERANCE = 1e-4;
 
 export class BudgetedSearch {
   private readonly states: LearnerState[];
   private readonly random: () => number;
   private metricName = "";
+  /** what the search decided that the person should hear (a learner it stopped trying, and why) */
+  private notes: string[] = [];
 
   constructor(learners: Learner[], rows: number, seed: number) {
     this.random = seededRandom(seed + 17);
     // cheapest first: one-shot fits, then gradient descent, then boosting (its cost grows with rows)
     const cost = (l: Learner) => (l.iterative ? (l.family === "linear" ? 1 : 2 + rows / 1e5) : 0);
-    this.states = [...learners].sort((a, b) => cost(a) - cost(b)).map((learner) => ({ learner, best: null, seconds: [], step: 0.5, tried: 0 }));
+    this.states = [...learners].sort((a, b) => cost(a) - cost(b)).map((learner) => ({ learner, best: null, seconds: [], step: 0.5, tried: 0, scores: [] }));
+  }
+
+  /** Each learner's share of the budget: what one learner's cross-validation may take. */
+  shareSeconds(budgetSeconds: number): number {
+    return budgetSeconds / Math.max(1, this.states.length);
+  }
+
+  /** What the search decided since last asked, for the log. */
+  takeNotes(): string[] {
+    return this.notes.splice(0);
   }
 
   next(secondsLeft: number): Proposal | null {
     if (secondsLeft <= 0) return null;
+    // the defaults first: the plain run's settings (an empty params is the learner's defaults)
     const untried = this.states.find((s) => s.tried === 0);
-    if (untried) return { learner: untried.learner, params: { ...(SEARCH_SPACES[untried.learner.id]?.start ?? {}) } };
-    const fits = this.states.filter((s) => expectedSeconds(s) <= secondsLeft);
+    if (untried) return { learner: untried.learner, params: {} };
+    const open = this.states.filter((s) => !s.retired);
+    const fits = (open.length > 0 ? open : this.states).filter((s) => expectedSeconds(s) <= secondsLeft);
     if (fits.length === 0) return null;
     const ranked = fits.filter((s) => s.best).sort((a, b) => (isBetter(this.metricName, a.best!.score, b.best!.score) ? -1 : 1));
     const first = ranked.length && this.random() < 0.75 ? ranked[0]! : fits[Math.floor(this.random() * fits.length)]!;
@@ -118,10 +141,27 @@ export class BudgetedSearch {
     s.seconds.push(seconds);
     const score = result.valMetric?.value;
     if (score === undefined) return;
+    s.scores.push(score);
+    this.retireIfFlat(s, score);
     if (!s.best || isBetter(metricName, score, s.best.score)) {
       s.best = { score, params: p.params };
       s.step = Math.min(2, s.step * 1.3);
     } else s.step = Math.max(0.05, s.step * 0.8);
+  }
+
+  /**
+   * A learner whose last FLAT_TRIALS settings all scored within FLAT_TOLERANCE of its best,
+   * without beating it, is not proposed again while others remain: more near-identical trials
+   * (a dozen naive Bayes smoothings, ridge alphas that change nothing) would only spend time.
+   */
+  private retireIfFlat(s: LearnerState, score: number): void {
+    if (s.retired || !s.best || s.scores.length <= FLAT_TRIALS) return;
+    const recent = s.scores.slice(-FLAT_TRIALS);
+    const near = (v: number) => Math.abs(v - s.best!.score) <= FLAT_TOLERANCE * Math.max(1e-12, Math.abs(s.best!.score));
+    if (recent.every(near) && !isBetter(this.metricName, score, s.best.score)) {
+      s.retired = `its last ${FLAT_TRIALS} settings scored within ${FLAT_TOLERANCE * 100}% of its best`;
+      this.notes.push(`${s.learner.id}: ${s.retired}; not tried again while other models remain`);
+    }
   }
 
   /** A random step from the learner's best configuration, in log space where the dimension is. */

@@ -88,6 +88,7 @@ async function run(m: Extract<ToTrialWorker, { type: "run" }>): Promise<void> {
         ...(m.folds ? { folds: take(m.folds) } : {}),
         ...(m.modelFile ? { modelFile: { folder: m.modelFile.folder, about: take(m.modelFile.about) } } : {}),
         ...(m.onlyIfBetter ? { onlyIfBetter: m.onlyIfBetter } : {}),
+        ...(m.cvDeadlineAt !== undefined ? { cvDeadline: m.cvDeadlineAt - performance.timeOrigin } : {}),
       },
       events,
       new AssetStore(m.project.id, m.project.dir),

@@ -61,6 +61,8 @@ export type ToTrialWorker =
       request: Pick<RunRequest, "classes" | "featureNames" | "metricPrimary" | "config" | "pacing">;
       /** the deadline as epoch milliseconds (each thread's performance.now() has its own origin) */
       deadlineAt?: number;
+      /** when cross-validation gives up, as epoch milliseconds */
+      cvDeadlineAt?: number;
       project: { id: string; dir: string };
       /** keys to drop first */
       forget: string[];
@@ -128,6 +130,7 @@ export class TrialWorker {
       ...(trial.onlyIfBetter ? { onlyIfBetter: trial.onlyIfBetter } : {}),
       request: { classes: req.classes, featureNames: req.featureNames, metricPrimary: req.metricPrimary, config: req.config, pacing: req.pacing },
       ...(req.deadline !== undefined ? { deadlineAt: performance.timeOrigin + req.deadline } : {}),
+      ...(trial.cvDeadline !== undefined ? { cvDeadlineAt: performance.timeOrigin + trial.cvDeadline } : {}),
       project: { id: assets.projectId, dir: assets.root },
       forget,
     };

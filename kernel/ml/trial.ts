@@ -25,6 +25,12 @@ export interface Trial {
    * run only when it beats `best` (the best single run's score), said so either way
    */
   onlyIfBetter?: { best: number; bestModel: string };
+  /**
+   * performance.now() past which cross-validation gives up (the run is then ranked by its
+   * validation split, said so): a search gives each learner's cross-validation its share of
+   * the budget, so one slow learner cannot spend half of it on folds
+   */
+  cvDeadline?: number;
 }
 
 export interface TrialOutcome {
@@ -62,7 +68,15 @@ export async function runTrial(trial: Trial, events: EventSink, assets: AssetSto
   const result = await runTraining({ ...run, runId: run.runId ?? newRunId(run.learner.id), saveModel }, events, assets);
   const cv =
     trial.folds && result.status === "success"
-      ? await crossValidated(run.learner, run.params, trial.folds, run.data, run.metricPrimary, run.deadline ?? Number.POSITIVE_INFINITY, run.signal)
+      ? await crossValidated(
+          run.learner,
+          run.params,
+          trial.folds,
+          run.data,
+          run.metricPrimary,
+          Math.min(trial.cvDeadline ?? Number.POSITIVE_INFINITY, run.deadline ?? Number.POSITIVE_INFINITY),
+          run.signal,
+        )
       : null;
   return { result, crossValidated: cv };
 }

@@ -502,9 +502,11 @@ export class PipelineRuntime {
         signal: this.signalUntil(trialsDeadline),
         deadline: trialsDeadline,
         folds,
+        cvDeadline: t0 + search.shareSeconds(options.budgetSeconds) * 1000,
       });
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
+      for (const text of search.takeNotes()) events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `search: ${text}` });
       if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
     }
     // an average scored on the validation split would be ranked against cross-validated trials: not tried then
@@ -587,7 +589,7 @@ export class PipelineRuntime {
     { data, metric, board }: Pass,
     learner: Learner,
     params: Params,
-    { signal, deadline, folds, onlyIfBetter }: TrialOptions & { onlyIfBetter?: OnlyIfBetter },
+    { signal, deadline, folds, cvDeadline, onlyIfBetter }: TrialOptions & { onlyIfBetter?: OnlyIfBetter },
   ): Promise<RunResult | null> {
     const events = this.events("TRAIN");
     const { result, crossValidated: cv } = await this.trials.run(
@@ -612,6 +614,7 @@ export class PipelineRuntime {
           deadline,
         },
         ...(folds ? { folds } : {}),
+        ...(folds && cvDeadline !== undefined ? { cvDeadline } : {}),
         modelFile: { folder: MODEL_FILE_FOLDER, about: modelFileAbout(data) },
         ...(onlyIfBetter ? { onlyIfBetter } : {}),
       },
@@ -732,6 +735,8 @@ interface TrialOptions {
   deadline?: number;
   /** rank by cross-validation over these folds */
   folds?: readonly Fold[] | null;
+  /** performance.now() past which cross-validation gives up (see Trial.cvDeadline) */
+  cvDeadline?: number;
 }
 
 interface Board {
