@@ -50,6 +50,13 @@ export function profileTable(table: Table, target: string | null, task: TaskType
 
   const warnings: string[] = [];
   if (table.nRows < 50) warnings.push(`Only ${table.nRows} rows: any model's test score will be noisy.`);
+  const features = table.nCols - (target ? 1 : 0);
+  if (features > table.nRows) {
+    warnings.push(
+      `More columns (${features.toLocaleString("en")} features) than rows (${table.nRows.toLocaleString("en")}): any model can fit these rows exactly, so trust only the test score; ` +
+        `ridge solves its smaller dual system here, and fewer, chosen columns (or more rows) will do better than all of them.`,
+    );
+  }
   for (const c of table.columns) {
     if (c.kind === "numeric" && c.infinite) warnings.push(`${c.name} has ${c.infinite} infinite value(s); they are treated as missing.`);
   }

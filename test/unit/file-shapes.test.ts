@@ -6,6 +6,7 @@ import { zipSync } from "fflate";
 import { InputError } from "../../kernel/errors/input-error";
 import { loadTableFile, MAX_TABLE_FILE_BYTES } from "../../kernel/data/table-loader";
 import { readDateColumn } from "../../kernel/data/date-reading";
+import { profileTable } from "../../kernel/data/table-profile";
 import type { NumericColumn, TextColumn } from "../../kernel/data/table";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
@@ -121,6 +122,17 @@ describe("files of every common shape", () => {
       );
     });
   }
+
+  it("says when a table has more columns than rows", () => {
+    const header = [...Array.from({ length: 30 }, (_, j) => `c${j}`), "y"].join(",");
+    const rows = Array.from({ length: 10 }, (_, i) => Array.from({ length: 31 }, (_, j) => (i * 31 + j) % 7).join(","));
+    const { table } = loadTableFile(file("wide.csv", [header, ...rows].join("\n")));
+    const profile = profileTable(table, "y", "regression");
+    assert.ok(
+      profile.warnings.some((w) => /More columns \(30 features\) than rows \(10\).*dual system/.test(w)),
+      profile.warnings.join("\n"),
+    );
+  });
 
   it("keeps an all-missing column (as text with no value) rather than failing", () => {
     const { table } = loadTableFile(file("m.csv", "a,empty\n1,\n2,NA\n"));

@@ -80,6 +80,36 @@ describe("learners", () => {
     for (let i = 0; i < 100; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 0.05, `row ${i}: ${a[i]} vs ${b[i]}`);
   });
 
+  it("ridge on a table with far more columns than rows solves the dual system: the same weights, in milliseconds", async () => {
+    // 50 rows × 2,000 columns: the primal system is 2,000 × 2,000, the dual 50 × 50
+    const make = (n: number, seed: number) => {
+      const r = seededRandom(seed);
+      const data = Float64Array.from({ length: n * 2000 }, () => r() * 2 - 1);
+      const y = Float64Array.from({ length: n }, (_, i) => 3 * data[i * 2000]! - 2 * data[i * 2000 + 1]! + 0.1 * r());
+      return { x: { data, rows: n, cols: 2000 }, y };
+    };
+    const input: FitInput = { task: "regression", train: make(50, 1), val: make(10, 2), nClasses: 0 };
+    const started = performance.now();
+    const wide = await ridgeRegression.fit(input, { alpha: 0.5 }, {});
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds < 2, `${seconds.toFixed(2)} s`);
+    const { data } = input.train.x;
+    const w = (wide.save().state as { weights: number[] }).weights;
+    const xm = new Float64Array(2000);
+    for (let i = 0; i < 50; i++) for (let j = 0; j < 2000; j++) xm[j]! += data[i * 2000 + j]! / 50;
+    const ym = Array.from(input.train.y).reduce((a, b) => a + b, 0) / 50;
+    // the normal equations hold: Xcᵀ(y − ȳ − Xc w) = α w
+    for (const j of [0, 1, 7, 1999]) {
+      let g = 0;
+      for (let i = 0; i < 50; i++) {
+        let fit = 0;
+        for (let l = 0; l < 2000; l++) fit += (data[i * 2000 + l]! - xm[l]!) * w[l]!;
+        g += (data[i * 2000 + j]! - xm[j]!) * (input.train.y[i]! - ym - fit);
+      }
+      assert.ok(Math.abs(g - 0.5 * w[j]!) < 1e-8, `column ${j}: ${g} against ${0.5 * w[j]!}`);
+    }
+  });
+
   it("logistic regression and naive Bayes separate separable classes", async () => {
     const input: FitInput = { task: "classification", train: separableSet(150, 1), val: separableSet(30, 2), nClasses: 3 };
     const test = separableSet(60, 3);
