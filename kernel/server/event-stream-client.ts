@@ -83,11 +83,12 @@ function rawSocketOf(ws: WebSocket): RawSocket {
  * The clients that have events to send, served in turn, CLIENTS_PER_TURN at a time, with the
  * event loop let through between turns. A write to a loopback socket costs ~10–25 µs of kernel
  * time here, so one pass over a thousand clients takes 15–40 ms. Done in one go, a pass made
- * events that arrived meanwhile wait for its end and then for a whole pass of their own (two
- * passes: WebSocket delivery p99 ~55 ms with 1,000 clients while a search trained). In turns,
- * events that arrive mid-pass go out with the writes still to come, so no event waits much more
- * than one pass; requests are answered between turns too. A client already waiting keeps its
- * place; one served goes to the back.
+ * every request wait for all of it (server p99 35–40 ms with 1,000 clients while a search
+ * trained; 10–13 ms in turns), and events that arrived meanwhile wait for its end and then
+ * for a pass of their own. In turns, events that arrive mid-pass go out with the writes still
+ * to come. A client already waiting keeps its place; one served goes to the back. (WebSocket
+ * delivery p99 at 1,000 clients stayed ~60 ms on a 2-core machine either way: the pass itself,
+ * the clients' reads and training share the cores; see bench/conductor-under-load.mjs.)
  */
 class FanOutQueue {
   private readonly waiting = new Set<EventStreamClient>();
