@@ -67,6 +67,7 @@ export function readDateColumn(name: string, raw: readonly (string | null)[]): D
   let firstOver12 = 0;
   let secondOver12 = 0;
   let numeric = 0;
+  let dotted = 0;
   let example: string | null = null;
   for (const v of raw) {
     if (v === null) continue;
@@ -80,13 +81,15 @@ export function readDateColumn(name: string, raw: readonly (string | null)[]): D
       const m = NUMERIC.exec(v);
       if (!m) return null;
       numeric++;
+      if (m[2] === ".") dotted++;
       if (Number(m[1]) > 12) (firstOver12++, (example ??= v));
       if (Number(m[3]) > 12) secondOver12++;
     }
   }
   if (formats.size === 0 && numeric === 0) return null;
   if (firstOver12 > 0 && secondOver12 > 0) return null; // some values need day first, others month first: not one date format
-  const dayFirst = firstOver12 > 0;
+  // dots ("01.02.2000") are how day-first countries write dates: day first unless a value says otherwise
+  const dayFirst = firstOver12 > 0 || (secondOver12 === 0 && dotted > 0 && dotted === numeric);
   if (numeric > 0) formats.add(dayFirst ? "day/month/year" : "month/day/year");
   const values: (string | null)[] = [];
   for (const v of raw) {
@@ -101,11 +104,13 @@ export function readDateColumn(name: string, raw: readonly (string | null)[]): D
   const said: string[] = [];
   if (numeric > 0) {
     said.push(
-      dayFirst
-        ? `dates like ${example} are read day first (day/month/year: a value has more than 12 in its first place)`
-        : secondOver12 > 0
-          ? "dates like 01/31/2000 are read month first (month/day/year: a value has more than 12 in its second place)"
-          : "dates like 01/02/2000 are read month first (month/day/year, as in the US): no value tells the order, so check it; if the file means day first, give dates as ISO (2000-02-01)",
+      dayFirst && firstOver12 === 0
+        ? "dates like 01.02.2000 are read day first (day.month.year, as dots are written in Europe): no value tells the order, so check it"
+        : dayFirst
+          ? `dates like ${example} are read day first (day/month/year: a value has more than 12 in its first place)`
+          : secondOver12 > 0
+            ? "dates like 01/31/2000 are read month first (month/day/year: a value has more than 12 in its second place)"
+            : "dates like 01/02/2000 are read month first (month/day/year, as in the US): no value tells the order, so check it; if the file means day first, give dates as ISO (2000-02-01)",
     );
   }
   if (formats.size > 1) said.push(`the column mixes date formats (${[...formats].join(", ")}); each value was read in its own`);
@@ -114,7 +119,11 @@ export function readDateColumn(name: string, raw: readonly (string | null)[]): D
 }
 
 function toIso(v: string, dayFirst: boolean): string | null {
-  if (ISO.test(v)) return v.replace(" ", "T");
+  if (ISO.test(v)) {
+    // a real calendar day: 2023-02-30 is not one
+    const [y, m, d] = v.slice(0, 10).split("-").map(Number) as [number, number, number];
+    return isoOf({ y, m, d, time: null }) === null ? null : v.replace(" ", "T");
+  }
   let m = YEAR_FIRST.exec(v);
   if (m) return withTime({ y: Number(m[1]), m: Number(m[2]), d: Number(m[3]), time: timeOf(m[4], m[5], m[6]) });
   m = MONTH_FIRST.exec(v);

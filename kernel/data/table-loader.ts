@@ -136,7 +136,7 @@ export function loadTableFile(filePath: string, shownAs = filePath): LoadedTable
   else {
     const guess = sniffDelimiter(text, name, ext === ".tsv" || ext === ".tab" ? "\t" : null);
     if (guess.note) notes.push(guess.note);
-    loaded = fromRows(parseDelimited(text, name, guess.delimiter), name, guess.delimiter !== ",");
+    loaded = fromRows(parseDelimited(text, name, guess.delimiter), name, guess.delimiter);
   }
   return { table: loaded.table, warnings: [...notes, ...loaded.warnings] };
 }
@@ -201,10 +201,20 @@ function dataFileInZip(bytes: Buffer, name: string): { name: string; bytes: Buff
       `${only.name} in ${name} is ${megabytes(only.size)}, past the ${megabytes(MAX_TABLE_FILE_BYTES)} this version loads. Give a sample of the rows, or fewer columns.`,
     );
   }
-  out = unzipSync(bytes, { filter: (f) => f.name === only.name });
+  try {
+    out = unzipSync(bytes, { filter: (f) => f.name === only.name });
+  } catch (err) {
+    throw new InputError(
+      `${only.name} in ${name} cannot be expanded (${(err as Error).message}). Zip it again with ordinary compression, or give the file itself.`,
+    );
+  }
   const data = out[only.name];
-  // the directory's size is the archive's word; the bytes expanded are what count
-  if (!data || data.length > MAX_TABLE_FILE_BYTES) throw new InputError(`${only.name} in ${name} could not be read within ${megabytes(MAX_TABLE_FILE_BYTES)}.`);
+  // fflate expands into the size the archive declares: anything else is a damaged or lying archive
+  if (!data || data.length !== only.size || data.length > MAX_TABLE_FILE_BYTES) {
+    throw new InputError(
+      `${only.name} in ${name} does not expand to the ${megabytes(only.size)} the archive declares: it is damaged. Zip it again, or give the file itself.`,
+    );
+  }
   return { name: path.posix.basename(only.name), bytes: Buffer.from(data.buffer, data.byteOffset, data.length) };
 }
 
@@ -309,8 +319,8 @@ function fromRecords(records: Record<string, unknown>[], name: string): LoadedTa
   return fromRows([keys, ...rows], name);
 }
 
-/** `decimalComma`: numbers may be written "1,5" (a file separated by something other than commas) */
-function fromRows(rows: string[][], name: string, decimalComma = false): LoadedTable {
+/** `delimiter`: in a file not separated by commas, numbers may group or separate decimals with commas ("1,5", "1,234.5") */
+function fromRows(rows: string[][], name: string, delimiter = ","): LoadedTable {
   const warnings: string[] = [];
   const header = rows[0];
   if (!header || header.length === 0) throw new InputError(`${name} has no header line. Add a first line with the column names.`);
@@ -321,7 +331,7 @@ function fromRows(rows: string[][], name: string, decimalComma = false): LoadedT
     typeColumn(
       colName,
       data.map((r) => r[j] ?? ""),
-      decimalComma,
+      delimiter,
       warnings,
     ),
   );
@@ -345,15 +355,37 @@ function uniqueNames(header: string[], warnings: string[]): string[] {
   });
 }
 
+/** A number with dots grouping thousands, as a decimal-comma file writes it: "1.234", "12.500.000". */
+const DOT_THOUSANDS = /^[-+]?\d{1,3}(?:\.\d{3})+$/;
+/** A number with commas grouping thousands, US style: "1,234", "1,234,567.5". */
+const COMMA_THOUSANDS = /^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+
+/**
+ * Which way a value writes a number with commas: "europe" (a decimal comma), "us" (commas
+ * group thousands), "either" ("1,234", or a plain number either style reads alike), or null
+ * when it is not a number in either.
+ */
+function numberStyle(t: string, plain: boolean): "europe" | "us" | "either" | null {
+  if (plain) return t.includes(".") && !DOT_THOUSANDS.test(t) ? "us" : "either";
+  const eu = isDecimalCommaNumber(t);
+  const us = COMMA_THOUSANDS.test(t);
+  if (eu && us) return "either";
+  return eu ? "europe" : us ? "us" : null;
+}
+
 /**
  * Numeric if every present value is a number (with a decimal comma in a file that allows it),
  * datetime if every one is a date (date-reading.ts; a numeric column named as a time may be
  * epoch seconds), else categorical. How a column was read, when it took a guess, goes into
  * `warnings` for the profile.
  */
-function typeColumn(name: string, raw: string[], decimalComma: boolean, warnings: string[]): Column {
+function typeColumn(name: string, raw: string[], delimiter: string, warnings: string[]): Column {
   let numeric = true;
-  let commaNumeric = decimalComma;
+  // a file not separated by commas may write numbers with commas: as decimals ("1,5", Europe) or
+  // grouping thousands ("1,234.5", US); each column must keep to one of the two
+  let grouped = delimiter !== ",";
+  let europe = 0;
+  let us = 0;
   let present = 0;
   const trimmed: (string | null)[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
@@ -366,24 +398,40 @@ function typeColumn(name: string, raw: string[], decimalComma: boolean, warnings
     present++;
     const plain = NUMBER.test(t) || INFINITY.test(t);
     if (numeric && !plain) numeric = false;
-    if (commaNumeric && !plain && !isDecimalCommaNumber(t)) commaNumeric = false;
+    if (!grouped) continue;
+    const style = numberStyle(t, plain);
+    if (style === null) grouped = false;
+    else if (style === "europe") europe++;
+    else if (style === "us") us++;
   }
-  if (present > 0 && (numeric || commaNumeric)) {
+  // both styles in one column: not numbers this loader can read
+  if (europe > 0 && us > 0) grouped = false;
+  if (present > 0 && (numeric || grouped)) {
+    // "1,234" alone could be either: a semicolon file means a decimal comma, other files thousands
+    const decimalComma = europe > 0 || (us === 0 && delimiter === ";");
     const values = new Float64Array(raw.length);
     let infinite = 0;
-    let commas = 0;
+    let reread = 0;
     for (let i = 0; i < raw.length; i++) {
       const t = trimmed[i];
       let v: number;
       if (t === null || t === undefined) v = NaN;
       else if (INFINITY.test(t)) v = t.startsWith("-") ? -Infinity : Infinity;
-      else if (!numeric && isDecimalCommaNumber(t)) ((v = parseDecimalComma(t)), commas++);
-      else v = Number(t);
+      else if (!numeric && (t.includes(",") || (decimalComma && DOT_THOUSANDS.test(t)))) {
+        v = decimalComma ? parseDecimalComma(t) : Number(t.replace(/,/g, ""));
+        reread++;
+      } else v = Number(t);
       // an infinite value has no place on any scale a model learns: it counts as missing
       if (Number.isFinite(v) || Number.isNaN(v)) values[i] = v;
       else ((values[i] = NaN), infinite++);
     }
-    if (commas > 0) warnings.push(`Column ${name}: numbers written with a decimal comma ("1,5") were read as decimals.`);
+    if (reread > 0) {
+      warnings.push(
+        decimalComma
+          ? `Column ${name}: numbers written with a decimal comma ("1,5"; dots group thousands) were read as decimals.`
+          : `Column ${name}: commas in numbers were read as thousands separators ("1,234" is 1234).`,
+      );
+    }
     const epoch = readEpochColumn(name, values);
     if (epoch) {
       if (epoch.note) warnings.push(epoch.note);

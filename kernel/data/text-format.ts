@@ -124,16 +124,26 @@ export function sniffDelimiter(text: string, name: string, hinted: string | null
   let inQuotes = false;
   let line = new Map<string, number>();
   let lines = 0;
+  // a blank line (a trailing one, one between rows) says nothing about the delimiter
+  let blank = true;
+  const endLine = () => {
+    if (!blank) {
+      for (const d of DELIMITERS) counts.get(d)!.push(line.get(d) ?? 0);
+      lines++;
+    }
+    line = new Map();
+    blank = true;
+  };
   for (let i = 0; i < text.length && lines < SNIFF_LINES; i++) {
     const ch = text[i]!;
-    if (ch === '"') inQuotes = !inQuotes;
-    else if (!inQuotes && (ch === "\n" || (ch === "\r" && text[i + 1] !== "\n"))) {
-      for (const d of DELIMITERS) counts.get(d)!.push(line.get(d) ?? 0);
-      line = new Map();
-      lines++;
-    } else if (!inQuotes && counts.has(ch)) line.set(ch, (line.get(ch) ?? 0) + 1);
+    if (ch === '"') ((inQuotes = !inQuotes), (blank = false));
+    else if (!inQuotes && (ch === "\n" || (ch === "\r" && text[i + 1] !== "\n"))) endLine();
+    else if (ch !== "\r" && ch !== " ") {
+      blank = false;
+      if (!inQuotes && counts.has(ch)) line.set(ch, (line.get(ch) ?? 0) + 1);
+    }
   }
-  if (lines < SNIFF_LINES && line.size > 0) for (const d of DELIMITERS) counts.get(d)!.push(line.get(d) ?? 0);
+  if (lines < SNIFF_LINES) endLine();
   let best: { d: string; fields: number; consistent: number } | null = null;
   for (const d of DELIMITERS) {
     const c = counts.get(d)!;
@@ -143,7 +153,14 @@ export function sniffDelimiter(text: string, name: string, hinted: string | null
     if (consistent < 0.8) continue;
     if (!best || consistent > best.consistent + 0.1 || (consistent >= best.consistent - 0.1 && c[0]! > best.fields)) best = { d, fields: c[0]!, consistent };
   }
-  if (hinted && (!best || best.d === hinted)) return { delimiter: hinted, note: null };
+  // the file's name says tabs: kept whenever tabs split its lines consistently
+  const hintedCounts = hinted ? counts.get(hinted) : undefined;
+  const hintHolds =
+    hintedCounts !== undefined &&
+    hintedCounts.length > 0 &&
+    hintedCounts[0]! > 0 &&
+    hintedCounts.filter((n) => n === hintedCounts[0]).length / hintedCounts.length >= 0.8;
+  if (hinted && (!best || best.d === hinted || hintHolds)) return { delimiter: hinted, note: null };
   if (!best) return { delimiter: hinted ?? ",", note: null };
   if (best.d === ",") return { delimiter: ",", note: null };
   return { delimiter: best.d, note: `${name} is separated by ${DELIMITER_NAMES[best.d]} (its first lines split into ${best.fields + 1} fields on them).` };

@@ -113,6 +113,10 @@ export function encodeModelFile(document: unknown): Buffer {
   });
   const header = { __metadata__: { format: MODEL_FILE_FORMAT, format_version: String(MODEL_FILE_VERSION), document: text }, ...tensors };
   let headerBytes = Buffer.from(JSON.stringify(header), "utf8");
+  if (headerBytes.length > MAX_HEADER_BYTES)
+    throw new Error(
+      `the model's description is ${headerBytes.length} bytes, past the ${MAX_HEADER_BYTES} a model file holds: keep its big arrays as typed arrays`,
+    );
   const padded = Math.ceil(headerBytes.length / 8) * 8;
   if (padded > headerBytes.length) headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padded - headerBytes.length, 0x20)]);
   const length = Buffer.alloc(8);
@@ -138,6 +142,7 @@ function parseHeader(head: Uint8Array, totalBytes: number, shownAs: string): Hea
   } catch {
     throw bad("its header is not JSON");
   }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) throw bad("its header is not a JSON object");
   const meta = header["__metadata__"] as Record<string, unknown> | undefined;
   if (!meta || meta["format"] !== MODEL_FILE_FORMAT) throw bad(`its metadata does not say format "${MODEL_FILE_FORMAT}"`);
   const version = Number(meta["format_version"]);
@@ -152,12 +157,21 @@ function parseHeader(head: Uint8Array, totalBytes: number, shownAs: string): Hea
   const tensors = new Map<string, TensorEntry>();
   for (const [name, raw] of Object.entries(header)) {
     if (name === "__metadata__") continue;
+    if (raw === null || typeof raw !== "object") throw bad(`array ${name} has no description`);
     const e = raw as Partial<TensorEntry>;
-    const ctor = typeof e.dtype === "string" ? DTYPES[e.dtype as DType] : undefined;
+    const ctor = typeof e.dtype === "string" && Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype as DType] : undefined;
     const [begin, end] = Array.isArray(e.data_offsets) ? e.data_offsets : [NaN, NaN];
     const length = Array.isArray(e.shape) && e.shape.length === 1 ? e.shape[0] : NaN;
     if (!ctor) throw bad(`array ${name} has the unknown type ${JSON.stringify(e.dtype)}`);
-    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || !Number.isSafeInteger(length) || begin! < 0 || end! > dataBytes) {
+    if (
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
+      !Number.isSafeInteger(length) ||
+      begin! < 0 ||
+      end! < begin! ||
+      end! > dataBytes ||
+      length! < 0
+    ) {
       throw bad(`array ${name} lies outside the file`);
     }
     if (end! - begin! !== length! * ctor.BYTES_PER_ELEMENT) throw bad(`array ${name}'s size does not match its shape`);
@@ -178,7 +192,7 @@ function revive(document: string, tensors: Map<string, TensorEntry>, data: Uint8
     const stored = new ctor(e.shape[0]);
     new Uint8Array(stored.buffer).set(data.subarray(e.data_offsets[0], e.data_offsets[1]));
     if (as === undefined) return stored;
-    const wide = typeof as === "string" ? DTYPES[as as DType] : undefined;
+    const wide = typeof as === "string" && Object.hasOwn(DTYPES, as) ? DTYPES[as as DType] : undefined;
     if (!wide) throw new ModelFileError(`${shownAs} is damaged: array ${ref} is to be read as the unknown type ${JSON.stringify(as)}.`);
     return wide.from(stored as ArrayLike<number> as never);
   });
@@ -187,7 +201,12 @@ function revive(document: string, tensors: Map<string, TensorEntry>, data: Uint8
 /** The document of a model file's bytes, its arrays in place. */
 export function decodeModelFile(bytes: Uint8Array, shownAs = "the model file"): unknown {
   const header = parseHeader(bytes, bytes.length, shownAs);
-  return revive(header.document, header.tensors, bytes.subarray(header.dataStart), shownAs);
+  try {
+    return revive(header.document, header.tensors, bytes.subarray(header.dataStart), shownAs);
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(`${shownAs} is damaged: its document cannot be read (${(err as Error).message}).`);
+  }
 }
 
 /**
@@ -201,5 +220,10 @@ export function readModelFileSummary(file: { fd: number; size: number }, shownAs
   const n = first.length === 8 ? Number(first.readBigUInt64LE()) : 0;
   const head = Buffer.alloc(Math.min(file.size, 8 + Math.min(n, MAX_HEADER_BYTES)));
   fs.readSync(file.fd, head, 0, head.length, 0);
-  return JSON.parse(parseHeader(head, file.size, shownAs).document);
+  const { document } = parseHeader(head, file.size, shownAs);
+  try {
+    return JSON.parse(document);
+  } catch (err) {
+    throw new ModelFileError(`${shownAs} is damaged: its document is not JSON (${(err as Error).message}).`);
+  }
 }

@@ -642,7 +642,8 @@ export class PipelineRuntime {
     // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
     const key = settingsKey(learner.id, settings);
     const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key;
-    const replaced = board.rows.filter(same).map((r) => r.run_id);
+    // a re-run that failed or was stopped leaves the model of the run it replaces on the board's disk
+    const replaced = result.status === "success" ? board.rows.filter(same).map((r) => r.run_id) : [];
     board.rows = rank([
       ...board.rows.filter((r) => !same(r)),
       {

@@ -37,6 +37,21 @@ describe("files of every common shape", () => {
     );
   });
 
+  it("reads commas grouping thousands in a tab file as thousands, and keeps blank lines and commas in values from fooling the sniffer", () => {
+    const us = loadTableFile(file("us.tsv", "amount\tn\n1,234\t1\n999\t2\n12,500\t3\n"));
+    assert.deepEqual(numbers(us.table.column("amount")), [1234, 999, 12500]);
+    assert.ok(
+      us.warnings.some((w) => /Column amount: commas in numbers were read as thousands separators/.test(w)),
+      us.warnings.join("\n"),
+    );
+    const mixed = loadTableFile(file("m.tsv", "v\n1,234\n9.5\n"));
+    assert.deepEqual(numbers(mixed.table.column("v")), [1234, 9.5]);
+    const blanks = loadTableFile(file("b.csv", "a;b\n1;2\n\n3;4\n\n\n\n"));
+    assert.deepEqual(blanks.table.columnNames, ["a", "b"]);
+    const named = loadTableFile(file("n.tsv", "name, first\tage\nSmith, J\t3\nDoe, A\t4\n"));
+    assert.deepEqual(named.table.columnNames, ["name, first", "age"]);
+  });
+
   it("reads Latin-1 bytes as Windows-1252 with a warning naming the line, never as replacement characters", () => {
     const bytes = Buffer.concat([Buffer.from("city,n\nBonn,1\n"), Buffer.from([0x4b, 0xf6, 0x6c, 0x6e]), Buffer.from(",2\n")]);
     const { table, warnings } = loadTableFile(file("latin.csv", bytes));
@@ -160,6 +175,13 @@ describe("dates as people write them", () => {
     assert.match(unclear.note!, /no value tells the order, so check it/);
     assert.equal(readDateColumn("d", ["13/01/2000", "01/13/2000"]), null, "some values need day first, others month first: not one date column");
     assert.equal(readDateColumn("d", ["31/02/2000"]), null, "not a calendar day");
+  });
+
+  it("reads dotted dates day first, and refuses days that are not on the calendar", () => {
+    const dotted = readDateColumn("d", ["01.02.2020", "03.04.2020"])!;
+    assert.deepEqual(dotted.values, ["2020-02-01", "2020-04-03"]);
+    assert.match(dotted.note!, /day first \(day\.month\.year/);
+    assert.equal(readDateColumn("d", ["2023-02-30", "2023-03-01"]), null);
   });
 
   it("reads a column of mixed formats value by value and says so; a column with a non-date stays text", () => {

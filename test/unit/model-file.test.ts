@@ -78,6 +78,30 @@ describe("the model file (safetensors layout)", () => {
     assert.throws(() => decodeModelFile(lying, "m.model"), /size does not match its shape/);
   });
 
+  it("refuses malformed headers as damaged files, never with another error", () => {
+    const withHeader = (header: string) => {
+      const h = Buffer.from(header);
+      const n = Buffer.alloc(8);
+      n.writeBigUInt64LE(BigInt(h.length));
+      return Buffer.concat([n, h, Buffer.alloc(16)]);
+    };
+    const meta = (document: string) => `"__metadata__":{"format":"automl-model","format_version":"1","document":${JSON.stringify(document)}}`;
+    for (const header of [
+      "null",
+      `{${meta("{}")},"t0":null}`,
+      `{${meta("{}")},"t0":{"dtype":"F64","shape":[-1],"data_offsets":[8,0]}}`,
+      `{${meta('{"a":{"$tensor":"t0","as":"constructor"}}')},"t0":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`,
+      `{${meta("not json")}}`,
+      `{${meta("{}")},"t0":{"dtype":"toString","shape":[1],"data_offsets":[0,1]}}`,
+    ]) {
+      assert.throws(
+        () => decodeModelFile(withHeader(header), "m.model"),
+        (e: Error) => e instanceof ModelFileError && /m\.model/.test(e.message),
+        header,
+      );
+    }
+  });
+
   it("reads what describes a model from the header alone", () => {
     const dir = tempWorkspace("model-file");
     const file = path.join(dir, "m.model");
