@@ -210,7 +210,7 @@ function dataFileInZip(bytes: Buffer, name: string): { name: string; bytes: Buff
   }
   const data = out[only.name];
   // fflate expands into the size the archive declares: anything else is a damaged or lying archive
-  if (!data || data.length !== only.size || data.length > MAX_TABLE_FILE_BYTES) {
+  if (!data || data.length !== only.size) {
     throw new InputError(
       `${only.name} in ${name} does not expand to the ${megabytes(only.size)} the archive declares: it is damaged. Zip it again, or give the file itself.`,
     );
@@ -262,9 +262,10 @@ function unclosedQuoteLine(text: string): number {
 }
 
 function parseJsonRecords(text: string, name: string, lines: boolean): Record<string, unknown>[] {
-  const records = lines || !text.trimStart().startsWith("[") ? parseJsonLines(text, name) : parseJsonArray(text, name);
+  const array = !lines && text.trimStart().startsWith("[");
+  const records = array ? parseJsonArray(text, name) : parseJsonLines(text, name);
   // a .json holding one object is a document, not a table of one row
-  if (!lines && records.length < 2 && !text.trimStart().startsWith("[")) {
+  if (!lines && !array && records.length < 2) {
     throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line (NDJSON).`);
   }
   if (records.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
@@ -439,7 +440,7 @@ function typeColumn(name: string, raw: string[], delimiter: string, warnings: st
     }
     return infinite ? { name, kind: "numeric", values, infinite } : { name, kind: "numeric", values };
   }
-  const values = trimmed.map((t) => t ?? null);
+  const values = trimmed;
   const dates = present > 0 ? readDateColumn(name, values) : null;
   if (dates) {
     if (dates.note) warnings.push(dates.note);

@@ -46,18 +46,9 @@ interface TensorEntry {
   data_offsets: [number, number];
 }
 
-function dtypeOf(a: NumericArray): DType {
+function dtypeOf(a: ArrayBufferView): DType {
   for (const [name, ctor] of Object.entries(DTYPES)) if (a instanceof ctor) return name as DType;
   throw new Error(`an array of type ${a.constructor.name} cannot be stored in a model file`);
-}
-
-function isNumericArray(v: unknown): v is NumericArray {
-  return (
-    ArrayBuffer.isView(v) &&
-    !(v instanceof DataView) &&
-    !(v instanceof Uint8ClampedArray) &&
-    !(typeof BigInt64Array !== "undefined" && (v instanceof BigInt64Array || v instanceof BigUint64Array))
-  );
 }
 
 /**
@@ -100,12 +91,14 @@ export function encodeModelFile(document: unknown): Buffer {
   const parts: Buffer[] = [];
   let offset = 0;
   const text = JSON.stringify(document, (_key, value: unknown) => {
-    if (!isNumericArray(value)) return value;
+    // every typed array is stored as bytes (one of a type the format lacks is refused, never written as an object of indices)
+    if (!ArrayBuffer.isView(value)) return value;
     const name = `t${parts.length}`;
-    const stored = narrowest(value);
+    const stored = narrowest(value as NumericArray);
+    const dtype = dtypeOf(stored);
     const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
     // the file is little-endian; so is every machine Node runs on that this product supports
-    tensors[name] = { dtype: dtypeOf(stored), shape: [value.length], data_offsets: [offset, offset + bytes.length] };
+    tensors[name] = { dtype, shape: [stored.length], data_offsets: [offset, offset + bytes.length] };
     parts.push(bytes);
     offset += bytes.length;
     // an integer array stored narrower says the type it comes back as

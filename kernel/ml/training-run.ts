@@ -40,7 +40,7 @@ export interface RunRequest {
    * (a disk full, a model too big to write) makes the run a failed one, said why, and the
    * stage goes on with the others.
    */
-  saveModel?: (model: FittedModel, metrics: { valMetric: MetricValue; finalMetrics: FinalMetrics }) => void;
+  saveModel?: (model: FittedModel, run: { runId: string; valMetric: MetricValue; finalMetrics: FinalMetrics }) => void;
 }
 
 export interface RunResult {
@@ -236,7 +236,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   });
   if (req.saveModel) {
     try {
-      req.saveModel(model, { valMetric: primaryOf(val), finalMetrics });
+      req.saveModel(model, { runId, valMetric: primaryOf(val), finalMetrics });
     } catch (err) {
       const reason = `its model could not be saved: ${(err as Error).message}`;
       events.emit(EV.LOG_LINE, { run_id: runId, level: "error", text: `run ${runId} failed: ${reason}` });

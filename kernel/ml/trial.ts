@@ -8,7 +8,7 @@ import type { EventSink } from "../events/event-sink";
 import { crossValidated, type Fold } from "./cross-validation";
 import { isBetter } from "./metrics";
 import { encodeModelFile, MODEL_FILE_EXTENSION } from "./model-file";
-import { evaluate, newRunId, runTraining, type RunRequest, type RunResult } from "./training-run";
+import { evaluate, runTraining, type RunRequest, type RunResult } from "./training-run";
 
 export interface Trial {
   run: RunRequest;
@@ -57,15 +57,13 @@ export async function runTrial(trial: Trial, events: EventSink, assets: AssetSto
   }
   const modelFile = trial.modelFile;
   const saveModel: RunRequest["saveModel"] = modelFile
-    ? (model, metrics) => {
-        const runId = run.runId!;
-        assets.write(
+    ? (model, { runId, valMetric, finalMetrics }) =>
+        void assets.write(
           `${modelFile.folder}/${runId}${MODEL_FILE_EXTENSION}`,
-          encodeModelFile({ run_id: runId, ...modelFile.about, model: model.save(), val_metric: metrics.valMetric, final_metrics: metrics.finalMetrics }),
-        );
-      }
+          encodeModelFile({ run_id: runId, ...modelFile.about, model: model.save(), val_metric: valMetric, final_metrics: finalMetrics }),
+        )
     : undefined;
-  const result = await runTraining({ ...run, runId: run.runId ?? newRunId(run.learner.id), saveModel }, events, assets);
+  const result = await runTraining({ ...run, saveModel }, events, assets);
   const cv =
     trial.folds && result.status === "success"
       ? await crossValidated(

@@ -562,7 +562,9 @@ export class PipelineRuntime {
   }
 
   private async startBoard(options: TrainOptions): Promise<Board> {
-    if (options.newBoard) return { rows: [], best: null };
+    // read once per training call: every trial's pruning uses it
+    const keepModels = this.keepModels();
+    if (options.newBoard) return { rows: [], best: null, keepModels };
     const standing = options.leaderboard === undefined && this.options.state ? await this.options.state() : null;
     const rows = [...(options.leaderboard ?? standing?.leaderboard ?? [])];
     const best = options.best ?? standing?.best ?? null;
@@ -573,9 +575,9 @@ export class PipelineRuntime {
         level: "info",
         text: `the leaderboard so far ranks by ${best?.metric.name ?? rows.find((r) => r.metric)?.metric?.name}; these runs rank by ${options.metric}, so it starts again (the earlier runs stay in the log)`,
       });
-      return { rows: [], best: null };
+      return { rows: [], best: null, keepModels };
     }
-    return { rows, best };
+    return { rows, best, keepModels };
   }
 
   /**
@@ -675,7 +677,7 @@ export class PipelineRuntime {
    * knows are touched: a trial still finishing elsewhere keeps its file until it is ranked.
    */
   private pruneModelFiles(board: Board, replaced: ReadonlyArray<string | null | undefined>): void {
-    const keep = new Set(board.rows.slice(0, this.keepModels()).map((r) => r.run_id));
+    const keep = new Set(board.rows.slice(0, board.keepModels).map((r) => r.run_id));
     if (board.best) keep.add(board.best.run_id);
     for (const runId of [...replaced, ...board.rows.map((r) => r.run_id)]) {
       if (!runId || keep.has(runId)) continue;
@@ -696,11 +698,10 @@ export class PipelineRuntime {
   private closeBoard(board: Board): Board["best"] {
     const removed = board.removedModels ?? [];
     if (removed.length > 0) {
-      const keep = this.keepModels();
       this.events("TRAIN").emit(EV.LOG_LINE, {
         run_id: null,
         level: "info",
-        text: `model files: the project keeps those of the leaderboard's ${keep} best run(s) and of the best run; ${removed.length} other run(s) had theirs removed (${removed.join(", ")}); every run keeps its curves and charts`,
+        text: `model files: the project keeps those of the leaderboard's ${board.keepModels} best run(s) and of the best run; ${removed.length} other run(s) had theirs removed (${removed.join(", ")}); every run keeps its curves and charts`,
       });
       board.removedModels = [];
     }
@@ -743,6 +744,8 @@ interface TrialOptions {
 interface Board {
   rows: LeaderboardRow[];
   best: { run_id: string; model_id: string; metric: MetricValue } | null;
+  /** the project's keep_models, read when the board is started */
+  keepModels: number;
   /** runs whose model files this board's training call removed (said once, when the call ends) */
   removedModels?: string[];
 }
@@ -772,6 +775,6 @@ function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
 const MODEL_FILE_FOLDER = "models";
 
 /** Where a run's model is saved in its project (see ml/model-file.ts). */
-export function modelFileOf(runId: string): string {
+function modelFileOf(runId: string): string {
   return `${MODEL_FILE_FOLDER}/${runId}${MODEL_FILE_EXTENSION}`;
 }

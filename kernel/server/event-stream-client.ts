@@ -26,6 +26,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = { highWaterBytes: 1 << 20, ma
  * a thousand clients that was ~57 µs per socket per burst here, against ~20 µs for one write).
  */
 const bursts = new WeakMap<ProjectEventBus, Map<string, Buffer>>();
+/** ranges kept framed: clients served in turns stand at a few different cursors at once */
 const BURSTS_KEPT = 16;
 /** events per write at most (a client catching up from far back gets its history in pieces) */
 const MAX_EVENTS_PER_WRITE = 512;

@@ -263,7 +263,7 @@ function emptyFlatEdges(cols: number): FlatEdges {
   };
 }
 
-/** The bin edges as JSON (Infinity as a string) and back. */
+/** The bin edges as the model file stores them (each feature's edges packed into one array) and back. */
 export function serialiseMapper(m: BinMapper) {
   return { edges: packArrays(m.edges, (n) => new Float64Array(n)), nBins: m.nBins, categorical: m.categorical };
 }

@@ -347,16 +347,8 @@ function sampleFeatures(cols: number, fraction: number, random: () => number): I
   return Int32Array.from(chosen);
 }
 
-const BOOSTED_TREE_FIELDS = {
-  feature: (n: number) => new Int32Array(n),
-  threshold: (n: number) => new Uint8Array(n),
-  missingLeft: (n: number) => new Uint8Array(n),
-  catLeft: (n: number) => new Uint32Array(n),
-  left: (n: number) => new Int32Array(n),
-  right: (n: number) => new Int32Array(n),
-  value: (n: number) => new Float64Array(n),
-  gain: (n: number) => new Float64Array(n),
-};
+/** a boosted tree's node arrays, each packed across trees in the model file */
+const BOOSTED_TREE_FIELDS = ["feature", "threshold", "missingLeft", "catLeft", "left", "right", "value", "gain"] as const;
 
 /** The state as the model file stores it: the trees' node arrays packed into one array per field. */
 function serialiseState(s: BoostedState) {
@@ -366,7 +358,7 @@ function serialiseState(s: BoostedState) {
     baseline: s.baseline,
     learningRate: s.learningRate,
     mapper: serialiseMapper(s.mapper),
-    trees: packFields(s.trees as unknown as Record<keyof typeof BOOSTED_TREE_FIELDS, Float64Array | null>[], BOOSTED_TREE_FIELDS),
+    trees: packFields(s.trees, BOOSTED_TREE_FIELDS),
   };
 }
 
@@ -374,7 +366,7 @@ function serialiseState(s: BoostedState) {
 function reviveState(raw: Record<string, unknown>): BoostedState {
   const s = raw as Omit<BoostedState, "mapper" | "trees"> & { mapper: Parameters<typeof reviveMapper>[0]; trees: unknown };
   const trees = Array.isArray(s.trees)
-    ? (s.trees as (Record<Exclude<keyof typeof BOOSTED_TREE_FIELDS, "catLeft">, number[]> & { catLeft: number[] | null })[]).map((t) => ({
+    ? (s.trees as (Record<Exclude<(typeof BOOSTED_TREE_FIELDS)[number], "catLeft">, number[]> & { catLeft: number[] | null })[]).map((t) => ({
         feature: Int32Array.from(t.feature),
         threshold: Uint8Array.from(t.threshold),
         missingLeft: Uint8Array.from(t.missingLeft),

@@ -40,21 +40,21 @@ export function unpackArrays<T extends Packable>(packed: PackedArrays<T>): (T | 
   return out;
 }
 
-/** The same fields of many records (the node arrays of each tree), each field packed. */
-export function packFields<K extends string>(
-  items: readonly Record<K, Packable | null>[],
-  makers: Record<K, (length: number) => Packable>,
-): Record<K, PackedArrays<Packable>> {
+/**
+ * The same fields of many records (the node arrays of each tree), each field packed into an
+ * array of the type its records use (Float64Array for a field no record has).
+ */
+export function packFields<K extends string>(items: readonly Readonly<Record<K, Packable | null>>[], fields: readonly K[]): Record<K, PackedArrays<Packable>> {
   const out = {} as Record<K, PackedArrays<Packable>>;
-  for (const field of Object.keys(makers) as K[])
-    out[field] = packArrays(
-      items.map((t) => t[field]),
-      makers[field],
-    );
+  for (const field of fields) {
+    const arrays = items.map((t) => t[field]);
+    const type = (arrays.find((a) => a !== null)?.constructor ?? Float64Array) as new (length: number) => Packable;
+    out[field] = packArrays(arrays, (n) => new type(n));
+  }
   return out;
 }
 
-/** The records back from packFields (fields absent from `packed` are left out). */
+/** The records back from packFields. */
 export function unpackFields<K extends string>(packed: Record<K, PackedArrays<Packable>>): Record<K, Packable | null>[] {
   const fields = Object.keys(packed) as K[];
   const columns = fields.map((f) => unpackArrays(packed[f]));

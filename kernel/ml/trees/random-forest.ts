@@ -207,14 +207,8 @@ function fittedForest(modelId: string, params: Params, state: ForestState, steps
   };
 }
 
-const FOREST_TREE_FIELDS = {
-  feature: (n: number) => new Int32Array(n),
-  threshold: (n: number) => new Uint8Array(n),
-  left: (n: number) => new Int32Array(n),
-  right: (n: number) => new Int32Array(n),
-  value: (n: number) => new Float64Array(n),
-  gain: (n: number) => new Float64Array(n),
-};
+/** a forest tree's node arrays, each packed across trees in the model file */
+const FOREST_TREE_FIELDS = ["feature", "threshold", "left", "right", "value", "gain"] as const;
 
 /** The state as the model file stores it: the trees' node arrays packed into one array per field. */
 function serialiseState(s: ForestState) {
@@ -223,7 +217,7 @@ function serialiseState(s: ForestState) {
     nClasses: s.nClasses,
     k: s.k,
     mapper: serialiseMapper(s.mapper),
-    trees: packFields(s.trees as unknown as Record<keyof typeof FOREST_TREE_FIELDS, Float64Array>[], FOREST_TREE_FIELDS),
+    trees: packFields(s.trees, FOREST_TREE_FIELDS),
   };
 }
 
@@ -231,7 +225,7 @@ function serialiseState(s: ForestState) {
 function reviveState(raw: Record<string, unknown>): ForestState {
   const s = raw as { classification: boolean; nClasses: number; k: number; mapper: Parameters<typeof reviveMapper>[0]; trees: unknown };
   const trees = Array.isArray(s.trees)
-    ? (s.trees as Record<keyof typeof FOREST_TREE_FIELDS, number[]>[]).map((t) => ({
+    ? (s.trees as Record<(typeof FOREST_TREE_FIELDS)[number], number[]>[]).map((t) => ({
         feature: Int32Array.from(t.feature),
         threshold: Uint8Array.from(t.threshold),
         left: Int32Array.from(t.left),
