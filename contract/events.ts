@@ -70,6 +70,8 @@ const runConfig = z.strictObject({
        * always (000_…: 0..K METRIC_SCALAR per step); absent: every step's scalars
        */
       scalars_every_ms: nonNegInt.optional(),
+      /** added: the training rows this run fit on (a search on a sample trains fewer than the split holds) */
+      rows: nonNegInt.optional(),
     })
     .catchall(z.unknown()),
   params: jsonObject.optional(),

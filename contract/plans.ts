@@ -19,6 +19,12 @@ export const trainingPlanSchema = z.object({
   metric_primary: z.string(),
   /** when set, TRAIN searches these models' hyperparameters for this many seconds */
   time_budget_s: z.number().positive().nullable().optional(),
+  /**
+   * a search on a table too large for its budget trains its trials on a seeded sample of this
+   * many training rows (validated on all the validation rows), then refits the winner on every
+   * training row if the time left allows; null or absent: every trial trains on all of them
+   */
+  search_sample_rows: z.number().int().positive().nullable().optional(),
 });
 export type TrainingPlan = z.infer<typeof trainingPlanSchema>;
 

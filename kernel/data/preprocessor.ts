@@ -7,7 +7,7 @@ import type { PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
 import { DATETIME_PARTS, MISSING_LEVEL, OTHER_LEVEL, datetimePartName } from "./preprocess-plan";
-import type { Table } from "./table";
+import { isMissingAt, isoOfEpoch, type Column, type Table } from "./table";
 
 /** One output column of the feature matrix and how to compute it from a row. */
 export type FeatureSpec =
@@ -33,7 +33,7 @@ const STEP_OPS = new Set<PreprocessStep["op"]>([
   "add_missing_indicator",
 ]);
 
-export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows: number[], target: string): FittedPreprocessor {
+export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows: ArrayLike<number> & Iterable<number>, target: string): FittedPreprocessor {
   checkPlan(steps, table, target);
   const byOp = (op: PreprocessStep["op"]) => steps.filter((s) => s.op === op);
   const dropped = new Set(byOp("drop_column").flatMap((s) => s.columns));
@@ -47,34 +47,40 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
   for (const col of table.columns) {
     if (col.name === target || dropped.has(col.name)) continue;
     if (col.kind === "numeric") {
-      const values = trainRows.map((r) => col.values[r]!);
+      const values = Float64Array.from(trainRows, (r) => col.values[r]!);
       const fill = numericFill(col.name, imputeOf.get(col.name), values);
-      const filled = values.map((v) => (Number.isNaN(v) ? (fill ?? NaN) : v));
-      features.push({ kind: "numeric", name: col.name, source: col.name, fill, ...scaling(col.name, scaled, filled) });
+      features.push({ kind: "numeric", name: col.name, source: col.name, fill, ...scaling(col.name, scaled, values, fill) });
       if (indicators.has(col.name)) features.push({ kind: "missing_indicator", name: `${col.name}_missing`, source: col.name });
     } else if (col.kind === "datetime" && dateCols.has(col.name)) {
       for (const part of DATETIME_PARTS) {
         const name = datetimePartName(col.name, part);
-        const values = trainRows.map((r) => datePart(col.values[r] ?? null, part));
+        const values = Float64Array.from(trainRows, (r) => datePart(col.values[r]!, part));
         const fill = numericFill(name, imputeOf.get(name) ?? imputeOf.get(col.name), values);
-        const filled = values.map((v) => (Number.isNaN(v) ? (fill ?? NaN) : v));
-        features.push({ kind: "datetime_part", name, source: col.name, part, fill, ...scaling(name, scaled, filled) });
+        features.push({ kind: "datetime_part", name, source: col.name, part, fill, ...scaling(name, scaled, values, fill) });
       }
       if (indicators.has(col.name)) features.push({ kind: "missing_indicator", name: `${col.name}_missing`, source: col.name });
     } else {
       const enc = encoded.get(col.name);
       if (!enc) {
-        throw new InputError(
-          `Column ${col.name} holds text and the plan neither encodes nor drops it. Add it to the encode_categorical step or to a drop_column step.`,
-        );
+        const what = col.kind === "datetime" ? "holds dates and the plan neither parses" : "holds text and the plan neither encodes";
+        const step = col.kind === "datetime" ? "parse_datetime" : "encode_categorical";
+        throw new InputError(`Column ${col.name} ${what} nor drops it. Add it to the ${step} step or to a drop_column step.`);
       }
       const imp = imputeOf.get(col.name);
       const fill = imp ? String(imp.params["fill_value"] ?? MISSING_LEVEL) : null;
       const maxLevels = Number(enc.params["max_levels"] ?? 20);
       const counts = new Map<string, number>();
-      for (const r of trainRows) {
-        const v = col.values[r] ?? fill;
-        if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      if (col.kind === "categorical") {
+        // counted by code, then named: one pass over the rows, one lookup per level
+        const byCode = new Float64Array(col.levels.length + 1);
+        for (const r of trainRows) byCode[col.codes[r]! + 1]!++;
+        if (fill !== null && byCode[0]! > 0) counts.set(fill, byCode[0]!);
+        col.levels.forEach((level, k) => byCode[k + 1]! > 0 && counts.set(level, (counts.get(level) ?? 0) + byCode[k + 1]!));
+      } else {
+        for (const r of trainRows) {
+          const v = Number.isNaN(col.values[r]!) ? fill : isoOfEpoch(col.values[r]!, col.dateOnly);
+          if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+        }
       }
       const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       const known = ranked.slice(0, maxLevels).map(([l]) => l);
@@ -91,49 +97,79 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
   return { target, steps, features };
 }
 
-export function transformRows(prep: FittedPreprocessor, table: Table, rows: readonly number[]): Matrix {
-  const cols = prep.features.length;
-  const data = new Float64Array(rows.length * cols);
-  prep.features.forEach((f, j) => {
-    const col = table.column(f.source);
-    const known = f.kind === "one_hot" ? new Set(f.known) : null;
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      let v: number;
-      switch (f.kind) {
-        case "numeric": {
-          const x = col.values[r] as number;
-          v = ((Number.isNaN(x) ? (f.fill ?? NaN) : x) - f.center) / f.scale;
-          break;
-        }
-        case "datetime_part": {
-          const x = datePart((col.values[r] as string | null) ?? null, f.part);
-          v = ((Number.isNaN(x) ? (f.fill ?? NaN) : x) - f.center) / f.scale;
-          break;
-        }
-        case "missing_indicator":
-          v = table.isMissing(r, f.source) ? 1 : 0;
-          break;
-        case "one_hot": {
-          const raw = (col.values[r] as string | null) ?? f.fill;
-          if (raw === null) v = 0;
-          else if (f.level === null) v = known!.has(raw) ? 0 : 1;
-          else v = raw === f.level ? 1 : 0;
-          break;
-        }
-      }
-      if (Number.isNaN(v)) {
-        throw new InputError(`Column ${f.source} has a missing value in row ${r + 1} and the plan does not impute it. Add ${f.source} to an impute step.`);
-      }
-      data[i * cols + j] = v;
-    }
-  });
-  return { data, rows: rows.length, cols };
+/** A column's value per row as the one-hot features read it: its text (a category, or a date as ISO text), the fill where missing. */
+function textPerCode(col: Column, fill: string | null): { codeOf(r: number): number; texts: (string | null)[] } {
+  if (col.kind === "categorical") return { codeOf: (r) => col.codes[r]! + 1, texts: [fill, ...col.levels] };
+  if (col.kind === "datetime") {
+    const texts: (string | null)[] = [fill];
+    const index = new Map<number, number>();
+    return {
+      codeOf: (r) => {
+        const v = col.values[r]!;
+        if (Number.isNaN(v)) return 0;
+        let k = index.get(v);
+        if (k === undefined) (index.set(v, (k = texts.length)), texts.push(isoOfEpoch(v, col.dateOnly)));
+        return k;
+      },
+      texts,
+    };
+  }
+  throw new InputError(`Column ${col.name} holds numbers; the plan encodes it as categories. Take it out of the encode_categorical step.`);
 }
 
-function numericFill(name: string, step: PreprocessStep | undefined, trainValues: number[]): number | null {
+export function transformRows(prep: FittedPreprocessor, table: Table, rows: ArrayLike<number>): Matrix {
+  const cols = prep.features.length;
+  const n = rows.length;
+  const data = new Float64Array(n * cols);
+  prep.features.forEach((f, j) => {
+    const col = table.column(f.source);
+    const fail = (i: number) => {
+      throw new InputError(`Column ${f.source} has a missing value in row ${rows[i]! + 1} and the plan does not impute it. Add ${f.source} to an impute step.`);
+    };
+    switch (f.kind) {
+      case "numeric":
+      case "datetime_part": {
+        if (col.kind === "categorical")
+          throw new InputError(`Column ${f.source} holds text now; the model was trained on it as ${f.kind === "numeric" ? "numbers" : "dates"}.`);
+        const fill = f.fill ?? NaN;
+        for (let i = 0; i < n; i++) {
+          const raw = col.values[rows[i]!]!;
+          const x = f.kind === "numeric" ? raw : datePart(raw, f.part);
+          const v = ((Number.isNaN(x) ? fill : x) - f.center) / f.scale;
+          if (Number.isNaN(v)) fail(i);
+          data[i * cols + j] = v;
+        }
+        break;
+      }
+      case "missing_indicator":
+        for (let i = 0; i < n; i++) data[i * cols + j] = isMissingAt(col, rows[i]!) ? 1 : 0;
+        break;
+      case "one_hot": {
+        // 0 or 1 per distinct value, decided once: a row is then one lookup
+        const { codeOf, texts } = textPerCode(col, f.fill);
+        const known = new Set(f.known);
+        const hit = (t: string | null) => (t === null ? 0 : f.level === null ? (known.has(t) ? 0 : 1) : t === f.level ? 1 : 0);
+        let decided = new Uint8Array(0);
+        for (let i = 0; i < n; i++) {
+          const k = codeOf(rows[i]!);
+          if (k >= decided.length) {
+            const more = new Uint8Array(Math.max(texts.length, 2 * decided.length));
+            more.set(decided);
+            for (let t = decided.length; t < texts.length; t++) more[t] = hit(texts[t]!);
+            decided = more;
+          }
+          data[i * cols + j] = decided[k]!;
+        }
+        break;
+      }
+    }
+  });
+  return { data, rows: n, cols };
+}
+
+function numericFill(name: string, step: PreprocessStep | undefined, trainValues: Float64Array): number | null {
   if (!step) return null;
-  const present = trainValues.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const present = trainValues.filter((v) => !Number.isNaN(v)).sort();
   if (present.length === 0) throw new InputError(`Column ${name} has no values in the training rows to impute from. Drop it.`);
   const strategy = String(step.params["strategy"] ?? "median");
   if (strategy === "mean") return present.reduce((s, v) => s + v, 0) / present.length;
@@ -143,29 +179,43 @@ function numericFill(name: string, step: PreprocessStep | undefined, trainValues
   return present.length % 2 ? present[mid]! : (present[mid - 1]! + present[mid]!) / 2;
 }
 
-function scaling(name: string, scaled: Set<string>, values: number[]): { center: number; scale: number } {
+/** The training rows' mean and standard deviation, missing values filled as they will be. */
+function scaling(name: string, scaled: Set<string>, values: Float64Array, fill: number | null): { center: number; scale: number } {
   if (!scaled.has(name)) return { center: 0, scale: 1 };
-  const present = values.filter((v) => !Number.isNaN(v));
-  const mean = present.reduce((s, v) => s + v, 0) / Math.max(1, present.length);
-  const variance = present.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, present.length);
-  const std = Math.sqrt(variance);
+  let n = 0;
+  let mean = 0;
+  let m2 = 0;
+  for (const raw of values) {
+    const v = Number.isNaN(raw) ? (fill ?? NaN) : raw;
+    if (Number.isNaN(v)) continue;
+    n++;
+    const d = v - mean;
+    mean += d / n;
+    m2 += d * (v - mean);
+  }
+  const std = Math.sqrt(m2 / Math.max(1, n));
   return { center: mean, scale: std > 1e-12 ? std : 1 };
 }
 
-function datePart(value: string | null, part: (typeof DATETIME_PARTS)[number]): number {
-  if (value === null) return NaN;
-  const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) return NaN;
-  switch (part) {
-    case "year":
-      return d.getUTCFullYear();
-    case "month":
-      return d.getUTCMonth() + 1;
-    case "day":
-      return d.getUTCDate();
-    case "dayofweek":
-      return d.getUTCDay();
-  }
+const DAY_MS = 86_400_000;
+
+/** A part of a UTC time, by arithmetic on the day number (a Date per row costs at a million rows). */
+export function datePart(ms: number, part: (typeof DATETIME_PARTS)[number]): number {
+  if (Number.isNaN(ms)) return NaN;
+  const days = Math.floor(ms / DAY_MS);
+  if (part === "dayofweek") return (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday (Sunday = 0)
+  // days to civil date (H. Hinnant's algorithm)
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  if (part === "day") return day;
+  if (part === "month") return month;
+  return yoe + era * 400 + (month <= 2 ? 1 : 0);
 }
 
 /** An edited plan is checked before anything is fitted, so a typo costs nothing. */

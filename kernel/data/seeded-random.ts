@@ -20,3 +20,17 @@ export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   }
   return items;
 }
+
+/** `k` distinct indices of 0..n-1 chosen by the seed, in increasing order (a partial Fisher–Yates over a typed array). */
+export function seededSample(n: number, k: number, seed: number): Uint32Array {
+  const random = seededRandom(seed + 0x5eed);
+  const all = Uint32Array.from({ length: n }, (_, i) => i);
+  const m = Math.min(k, n);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const tmp = all[i]!;
+    all[i] = all[j]!;
+    all[j] = tmp;
+  }
+  return all.slice(0, m).sort();
+}

@@ -12,14 +12,14 @@
  * rebuilt after a restart) is worked on where it is.
  */
 import * as path from "node:path";
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, type Worker } from "node:worker_threads";
 import type { PreprocessStep, TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { prepareData, type PreparedData, type SplitData } from "./prepared-data";
 import { Table } from "./table";
 import { MAX_LOAD_HEAP_MB, checkDataFile, megabytes, type LoadedTable } from "./table-loader";
 import { profileTable, type TableProfile } from "./table-profile";
-import type { TableThreadAnswer, TableThreadLoaded, TableThreadRequest } from "./table-load-worker";
+import type { TableThreadAnswer, TableThreadLoaded, TableThreadLoadProgress, TableThreadRequest } from "./table-load-worker";
 import { backgroundWorker } from "./worker-script";
 
 /** how long a table's thread waits for more work before it ends and frees its copy */
@@ -40,12 +40,14 @@ class TableThread {
   private ready: Promise<TableThreadLoaded> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; progress?(f: number): void }>();
 
   constructor(
     private readonly file: string,
     private readonly shownAs: string,
     private readonly size: number,
+    /** the first load's progress (0..1) */
+    private readonly onLoadProgress?: (fraction: number) => void,
   ) {}
 
   /** Starts the thread; `sendTable`: it also sends its table back (the first load). */
@@ -56,10 +58,13 @@ class TableThread {
     });
     this.worker = worker;
     this.ready = new Promise<TableThreadLoaded>((resolve, reject) => {
-      worker.once("message", (m: TableThreadLoaded | { error: string; input: boolean }) => {
+      let loaded = false;
+      worker.on("message", (m: TableThreadLoaded | TableThreadLoadProgress | { error: string; input: boolean } | TableThreadAnswer) => {
+        if (loaded) return this.answer(m as TableThreadAnswer);
+        if ("loadProgress" in m) return this.onLoadProgress?.(m.loadProgress);
+        loaded = true;
         if ("error" in m) reject(m.input ? new InputError(m.error) : new Error(m.error));
-        else resolve(m);
-        worker.on("message", (a: TableThreadAnswer) => this.answer(a));
+        else resolve(m as TableThreadLoaded);
       });
       worker.once("error", (error) => reject((error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY" ? outOfMemory(this.shownAs, this.size) : error));
       worker.once("exit", (code) => {
@@ -73,7 +78,7 @@ class TableThread {
     return this.ready;
   }
 
-  async run<W extends Work>(work: W): Promise<ResultOf<W>> {
+  async run<W extends Work>(work: W, onProgress?: (fraction: number) => void): Promise<ResultOf<W>> {
     if (!this.worker) void this.start(false).catch(() => undefined); // its failure reaches this caller through ready
     const worker = this.worker!;
     await this.ready;
@@ -81,7 +86,7 @@ class TableThread {
     const id = this.nextId++;
     this.touch();
     return new Promise<ResultOf<W>>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject, progress: onProgress });
       worker.postMessage({ id, ...work } satisfies TableThreadRequest);
     });
   }
@@ -89,6 +94,7 @@ class TableThread {
   private answer(a: TableThreadAnswer): void {
     const waiter = this.waiting.get(a.id);
     if (!waiter) return;
+    if ("progress" in a) return waiter.progress?.(a.progress);
     this.waiting.delete(a.id);
     this.touch();
     if ("error" in a) waiter.reject(a.input ? new InputError(a.error) : new Error(a.error));
@@ -129,9 +135,13 @@ const endWhenCollected = new FinalizationRegistry<TableThread>((thread) => void 
  * one the person gave (an upload's temp file). `keepThread`: the thread stays with a copy of the
  * table for profileOnThread and prepareOnThread.
  */
-export async function loadTableOffThread(filePath: string, shownAs = filePath, options: { keepThread?: boolean } = {}): Promise<LoadedTable> {
+export async function loadTableOffThread(
+  filePath: string,
+  shownAs = filePath,
+  options: { keepThread?: boolean; onProgress?: (fraction: number) => void } = {},
+): Promise<LoadedTable> {
   const stat = checkDataFile(filePath, shownAs); // the quick refusals, before a thread starts
-  const thread = new TableThread(filePath, shownAs, stat.size);
+  const thread = new TableThread(filePath, shownAs, stat.size, options.onProgress);
   try {
     const loaded = await thread.start(true);
     const table = new Table(loaded.columns!);
@@ -147,9 +157,9 @@ export async function loadTableOffThread(filePath: string, shownAs = filePath, o
 }
 
 /** profileTable, in the table's thread when it has one. */
-export async function profileOnThread(table: Table, target: string | null, task: TaskType): Promise<TableProfile> {
+export async function profileOnThread(table: Table, target: string | null, task: TaskType, onProgress?: (fraction: number) => void): Promise<TableProfile> {
   const thread = threadOf.get(table);
-  return thread ? thread.run({ op: "profile", target, task }) : profileTable(table, target, task);
+  return thread ? thread.run({ op: "profile", target, task }, onProgress) : profileTable(table, target, task, onProgress);
 }
 
 /** prepareData, in the table's thread when it has one (the feature matrices come back moved, not copied). */
@@ -161,4 +171,34 @@ export async function prepareOnThread(steps: PreprocessStep[], table: Table, dat
 /** Ends a table's thread now, freeing its copy; later work on the table starts a new thread, which reads the file again. */
 export async function endTableThread(table: Table): Promise<void> {
   await threadOf.get(table)?.end();
+}
+
+/** how long loadTableBlocking waits for its thread */
+const BLOCKING_LOAD_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Loads a data file while the caller waits, for the synchronous places that rebuild a table
+ * after a restart: the load (asynchronous, as Parquet's reader is) runs in a thread and this
+ * thread sleeps on a shared flag until it answers.
+ */
+export function loadTableBlocking(filePath: string, shownAs = filePath): LoadedTable {
+  checkDataFile(filePath, shownAs);
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = backgroundWorker(path.join(__dirname, "table-load-worker.ts"), "table-load-worker.js", __filename, {
+    workerData: { file: filePath, shownAs, sendTable: true, reply: port2, flag },
+    transferList: [port2],
+  });
+  try {
+    if (Atomics.wait(flag, 0, 0, BLOCKING_LOAD_TIMEOUT_MS) === "timed-out") {
+      throw new Error(`loading ${path.basename(shownAs)} took more than ${BLOCKING_LOAD_TIMEOUT_MS / 60_000} minutes`);
+    }
+    const answer = receiveMessageOnPort(port1)?.message as TableThreadLoaded | { error: string; input: boolean } | undefined;
+    if (!answer) throw new Error(`the thread loading ${path.basename(shownAs)} ended without an answer`);
+    if ("error" in answer) throw answer.input ? new InputError(answer.error) : new Error(answer.error);
+    return { table: new Table(answer.columns!), warnings: answer.warnings };
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
 }

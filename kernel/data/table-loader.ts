@@ -1,44 +1,26 @@
 /**
- * Reads a CSV (or a JSON array of records) into a typed Table. Every way a file can be
- * unusable ends in an InputError that names the file, the line and what to do.
+ * Reads a data file into a typed, columnar Table (table.ts), whatever its shape: delimited text
+ * (CSV, TSV, semicolons; any common encoding), JSON records or NDJSON, Parquet, Apache Arrow
+ * IPC, Excel .xlsx, or any of the text ones gzip- or zip-compressed. Text is parsed as a stream
+ * into per-column builders (column-builder.ts): the file is never held whole, nor its rows as
+ * objects. What was detected (encoding, delimiter, header, compression) and every guess is said
+ * in the warnings, for the profile. Every way a file can be unusable ends in an InputError that
+ * names the file, the line and what to do.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
-import { parse as parseCsv } from "csv-parse/sync";
 import { unzipSync } from "fflate";
 import { openIfRegular } from "../files/regular-file";
 import { InputError } from "../errors/input-error";
-import { readDateColumn, readEpochColumn } from "./date-reading";
+import { ColumnBuilder, plainNumber } from "./column-builder";
+import { DelimitedParser, type ParsedRecord } from "./delimited-parser";
+import { readArrowFile, readParquetFile, type ColumnSink } from "./columnar-files";
+import { isXlsx, readXlsx } from "./xlsx-reader";
 import { Table, type Column } from "./table";
-import { decodeText, isDecimalCommaNumber, parseDecimalComma, sniffDelimiter } from "./text-format";
-
-/** The spellings of "missing" that pandas' read_csv recognises, which people's files use. */
-const MISSING_TOKENS = new Set([
-  "",
-  "#N/A",
-  "#N/A N/A",
-  "#NA",
-  "-1.#IND",
-  "-1.#QNAN",
-  "-NaN",
-  "-nan",
-  "1.#IND",
-  "1.#QNAN",
-  "<NA>",
-  "N/A",
-  "NA",
-  "NULL",
-  "NaN",
-  "None",
-  "n/a",
-  "nan",
-  "null",
-  "?",
-]);
-const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
-/** how pandas, numpy and spreadsheets write infinity: read as a number, kept as missing */
-const INFINITY = /^[-+]?(inf|infinity)$/i;
+import { encodingOfHead, notUtf8Note, sniffDelimiter, type TextEncoding } from "./text-format";
 
 export interface LoadedTable {
   table: Table;
@@ -46,19 +28,34 @@ export interface LoadedTable {
   warnings: string[];
 }
 
-/**
- * The biggest data file loaded: reading a CSV takes about nine times its size in memory (a
- * 101 MB CSV of 600,000 rows peaked at 870 MB), so this keeps a load under MAX_LOAD_HEAP_MB.
- * Bigger files are refused with both numbers rather than taking the conductor down.
- */
-export const MAX_TABLE_FILE_BYTES = 200 * 1024 * 1024;
-/** the heap a loading worker thread may use; past it the load is refused, not the process ended */
-export const MAX_LOAD_HEAP_MB = 2048;
+export interface LoadOptions {
+  /** called now and then with the share of the file read so far (0..1) */
+  onProgress?: (fraction: number) => void;
+  /** the memory the table may take; past it (estimated early from the file's size) the file is refused with the numbers */
+  memoryBudgetBytes?: number;
+}
 
 /**
- * Refuses what cannot be a data file before a byte is read: a missing path, a folder, a FIFO
- * or a device (reading one blocks forever or never ends), or a file past the size budget.
+ * The biggest file accepted at all, as an upload or a copy into a project: a bigger one is
+ * refused before a byte is read. What is actually loaded is bounded by memory (tableMemoryBudget):
+ * a file under this cap whose table would not fit is refused with both numbers.
  */
+export const MAX_TABLE_FILE_BYTES = 16 * 1024 ** 3;
+/** the JS heap a loading worker thread may use (the columns themselves live outside it); past it the load is refused, not the process ended */
+export const MAX_LOAD_HEAP_MB = 2048;
+/** a JSON array is parsed whole (its text must fit one string): past this, NDJSON or CSV is asked for */
+const MAX_JSON_ARRAY_BYTES = 256 * 1024 ** 2;
+/** a zip's data file is expanded in memory */
+const MAX_ZIP_ENTRY_BYTES = 2 * 1024 ** 3;
+/** one record longer than this is not a table's row (a file with no line ends, a quote never closed in a huge file) */
+const MAX_RECORD_CHARS = 16 * 1024 ** 2;
+const CHUNK_BYTES = 1024 * 1024;
+
+/** The memory a loaded table may take: 40% of the machine's (the trainer needs the rest: features, bins, models). */
+export function tableMemoryBudget(): number {
+  return Math.floor(os.totalmem() * 0.4);
+}
+
 /**
  * Opens a data file the person gave, refusing with a message what is not a regular file of at
  * most MAX_TABLE_FILE_BYTES; the caller reads through the descriptor (see regular-file.ts for
@@ -75,16 +72,15 @@ export function openDataFile(filePath: string, shownAs = filePath): { fd: number
       case "unreadable":
         throw new InputError(`Data file ${shownAs} cannot be read with this user's permissions. Make it readable, or copy it somewhere readable.`);
       case "folder":
-        throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV or JSON file in it.`);
+        throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV, JSON, Parquet, Arrow or Excel file in it.`);
       case "special":
-        throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a CSV, TSV or JSON file.`);
+        throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a data file.`);
     }
   }
   if (opened.stat.size > MAX_TABLE_FILE_BYTES) {
     fs.closeSync(opened.fd);
     throw new InputError(
-      // one decimal: a file just past the cap would read as "200 MB" against "up to 200 MB"
-      `${path.basename(shownAs)} is ${(opened.stat.size / 1024 / 1024).toFixed(1)} MB; this version loads data files of up to ${megabytes(MAX_TABLE_FILE_BYTES)} (reading one takes about nine times its size in memory). Give a sample of the rows, or fewer columns.`,
+      `${path.basename(shownAs)} is ${gigabytes(opened.stat.size)}; this version accepts data files of up to ${gigabytes(MAX_TABLE_FILE_BYTES)}. Give a sample of the rows, or fewer columns.`,
     );
   }
   return opened;
@@ -101,68 +97,471 @@ export function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
+function gigabytes(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : megabytes(bytes);
+}
+
+/** Bytes to read, again from the start whenever asked (a second read of a column, a change of encoding). */
+interface ByteSource {
+  /** the bytes the whole read produces, or an estimate; for progress and the memory check */
+  size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/** The file through the descriptor openDataFile checked (never opened again by its path: it could be a FIFO by now), by position, so it can be read again. */
+function fileSource(fd: number, size: number): ByteSource {
+  return {
+    size,
+    async *chunks() {
+      let position = 0;
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+        const got = fs.readSync(fd, buffer, 0, CHUNK_BYTES, position);
+        if (got === 0) return;
+        position += got;
+        yield buffer.subarray(0, got);
+      }
+    },
+  };
+}
+
+function readWhole(fd: number, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const got = fs.readSync(fd, out, at, size - at, at);
+    if (got === 0) break;
+    at += got;
+  }
+  return out.subarray(0, at);
+}
+
+function bufferSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    async *chunks() {
+      for (let i = 0; i < bytes.length; i += CHUNK_BYTES) yield bytes.subarray(i, Math.min(bytes.length, i + CHUNK_BYTES));
+    },
+  };
+}
+
+/** A gzip file expanded as it is read; its size is the one its trailer declares (modulo 4 GB), else the compressed size. */
+function gunzipSource(file: ByteSource, fd: number, name: string): ByteSource {
+  const trailer = Buffer.alloc(4);
+  fs.readSync(fd, trailer, 0, 4, Math.max(0, file.size - 4));
+  return {
+    size: Math.max(file.size, trailer.readUInt32LE(0)),
+    async *chunks() {
+      // chunks as big as a file's (zlib's default is 16 KB: a thousand pieces a megabyte)
+      const gunzip = Readable.from(file.chunks()).pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES }));
+      try {
+        for await (const chunk of gunzip) yield chunk as Buffer;
+      } catch (err) {
+        throw new InputError(`${name} is not a readable gzip file (${(err as Error).message}). Compress it again, or give the file itself.`);
+      }
+    },
+  };
+}
+
+function headOf(fd: number, n = 8): Buffer {
+  const b = Buffer.alloc(n);
+  const got = fs.readSync(fd, b, 0, n, 0);
+  return b.subarray(0, got);
+}
+
+const startsWith = (b: Uint8Array, magic: number[]) => magic.every((m, i) => b[i] === m);
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31]; // PAR1
+const ARROW_FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // ARROW1
+const ARROW_STREAM_MAGIC = [0xff, 0xff, 0xff, 0xff];
+
 /** `shownAs`: the name messages use (an upload is read from a temp file, but its person knows it by their name) */
-export function loadTableFile(filePath: string, shownAs = filePath): LoadedTable {
-  const name = path.basename(shownAs);
-  const { fd } = openDataFile(filePath, shownAs);
-  let bytes: Buffer;
+export async function loadTableFile(filePath: string, shownAs = filePath, options: LoadOptions = {}): Promise<LoadedTable> {
+  const { fd, stat } = openDataFile(filePath, shownAs);
   try {
-    bytes = fs.readFileSync(fd);
+    return await loadOpened(fd, stat.size, shownAs, options);
   } finally {
     fs.closeSync(fd);
   }
-  const notes: string[] = [];
-  let inner = path.basename(shownAs).toLowerCase();
-  if (isGzip(bytes)) {
-    bytes = gunzipCapped(bytes, name);
-    inner = inner.replace(/\.gz$/, "");
-    notes.push(`${name} is gzip-compressed; read what it holds (${megabytes(bytes.length)}).`);
-  } else if (isZip(bytes)) {
-    const entry = dataFileInZip(bytes, name);
-    bytes = entry.bytes;
-    inner = entry.name.toLowerCase();
-    notes.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(bytes.length)}).`);
-  }
-  if (bytes.length === 0) {
-    throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
-  }
-  const decoded = decodeText(bytes, name);
-  if (!decoded) throw new InputError(`${name} is not a text file (it contains zero bytes that no text encoding explains). Give a CSV, TSV or JSON file.`);
-  if (decoded.note) notes.push(decoded.note);
-  const text = decoded.text;
-  const ext = path.extname(inner);
-  let loaded: LoadedTable;
-  if (ext === ".json" || ext === ".ndjson" || ext === ".jsonl") loaded = fromRecords(parseJsonRecords(text, name, ext !== ".json"), name);
-  else {
-    const guess = sniffDelimiter(text, name, ext === ".tsv" || ext === ".tab" ? "\t" : null);
-    if (guess.note) notes.push(guess.note);
-    loaded = fromRows(parseDelimited(text, name, guess.delimiter), name, guess.delimiter);
-  }
-  return { table: loaded.table, warnings: [...notes, ...loaded.warnings] };
 }
 
-const GZIP_MAGIC = [0x1f, 0x8b];
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-
-function isGzip(b: Uint8Array): boolean {
-  return b[0] === GZIP_MAGIC[0] && b[1] === GZIP_MAGIC[1];
+async function loadOpened(fd: number, size: number, shownAs: string, options: LoadOptions): Promise<LoadedTable> {
+  const name = path.basename(shownAs);
+  if (size === 0) throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
+  const budget = options.memoryBudgetBytes ?? null;
+  const progress = options.onProgress ?? (() => undefined);
+  const head = headOf(fd);
+  const lower = name.toLowerCase();
+  const warnings: string[] = [];
+  let columns: Column[];
+  if (startsWith(head, PARQUET_MAGIC)) {
+    columns = await readParquetFile(fd, size, name, sinkFor(warnings, budget, name), progress);
+    warnings.unshift(`${name} is a Parquet file.`);
+  } else if (startsWith(head, ARROW_FILE_MAGIC) || (startsWith(head, ARROW_STREAM_MAGIC) && /\.(arrow|feather|arrows|ipc)$/.test(lower))) {
+    columns = readArrowFile(readWhole(fd, size), name, sinkFor(warnings, budget, name));
+    warnings.unshift(`${name} is an Apache Arrow IPC file.`);
+  } else if (startsWith(head, ZIP_MAGIC)) {
+    const bytes = readWhole(fd, size);
+    if (isXlsx(bytes)) {
+      const sheet = readXlsx(bytes, name, sinkFor(warnings, budget, name));
+      columns = sheet.columns;
+      warnings.unshift(sheet.note);
+    } else {
+      const entry = dataFileInZip(bytes, name);
+      warnings.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(entry.bytes.length)}).`);
+      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings);
+    }
+  } else if (startsWith(head, GZIP_MAGIC)) {
+    const source = gunzipSource(fileSource(fd, size), fd, name);
+    warnings.push(`${name} is gzip-compressed; read what it holds as it expanded.`);
+    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings);
+  } else {
+    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings);
+  }
+  progress(1);
+  if (columns.length === 0) throw new InputError(`${name} has no columns. Give a table with a header line and at least one row of data.`);
+  const table = new Table(columns);
+  if (table.nRows === 0) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
+  return { table, warnings };
 }
 
-function isZip(b: Uint8Array): boolean {
-  return ZIP_MAGIC.every((m, i) => b[i] === m);
+/** Where a columnar format (Parquet, Arrow, a spreadsheet) puts its values: a builder per column, the memory check on the way. */
+function sinkFor(warnings: string[], budget: number | null, name: string): ColumnSink {
+  return {
+    warnings,
+    builder: (rows) => new ColumnBuilder(rows),
+    checkMemory: (rows, cols) => refuseIfTooBig(name, rows, cols, budget, null),
+  };
 }
 
-/** Decompresses within the size budget: a small file that expands past it is refused with both sizes, not read. */
-function gunzipCapped(bytes: Buffer, name: string): Buffer {
+/** Refuses a table whose arrays alone (8 bytes a cell) would pass the budget (null: tableMemoryBudget()), before it is read. */
+function refuseIfTooBig(name: string, rows: number, cols: number, budget: number | null, fileSize: number | null): void {
+  const need = rows * cols * 8;
+  const allowed = budget ?? tableMemoryBudget();
+  if (need <= allowed) return;
+  const size = fileSize === null ? "" : ` is ${gigabytes(fileSize)}:`;
+  const why = budget === null ? ` (40% of its ${gigabytes(os.totalmem())})` : "";
+  throw new InputError(
+    `${name}${size} about ${Math.round(rows).toLocaleString("en")} rows × ${cols} columns, which take about ${gigabytes(need)} in memory as a table; ` +
+      `this machine allows ${gigabytes(allowed)} for one${why}. Give a sample of the rows, or fewer columns.`,
+  );
+}
+
+class NotUtf8 extends Error {
+  constructor(readonly note: string) {
+    super("not UTF-8");
+  }
+}
+
+/**
+ * Decodes a source's bytes to text chunks: by its byte-order mark, UTF-16's zero bytes, else
+ * UTF-8, which a byte that UTF-8 never uses turns into NotUtf8 (the caller reads again as
+ * Windows-1252).
+ */
+async function* decodedChunks(source: ByteSource, encoding: TextEncoding, skip: number, name: string): AsyncIterable<{ text: string; bytes: number }> {
+  const decoder = new TextDecoder(encoding, { fatal: encoding === "utf-8" });
+  let first = true;
+  let lines = 0;
+  for await (let chunk of source.chunks()) {
+    if (first && skip > 0) chunk = chunk.subarray(skip);
+    first = false;
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new NotUtf8(notUtf8Note(name, chunk, lines));
+    }
+    if (encoding === "utf-8") for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
+    yield { text, bytes: chunk.length };
+  }
   try {
-    return zlib.gunzipSync(bytes, { maxOutputLength: MAX_TABLE_FILE_BYTES });
+    const rest = decoder.decode();
+    if (rest) yield { text: rest, bytes: 0 };
+  } catch {
+    throw new NotUtf8(`${name} is not valid UTF-8 (it ends inside a character), so it was read as Windows-1252 / Latin-1. Save it as UTF-8 and load it again.`);
+  }
+}
+
+/** Delimited text or JSON, in whatever encoding the bytes tell. `inner`: the data file's name, lowercase (inside a zip, or without .gz). */
+async function readText(
+  source: ByteSource,
+  inner: string,
+  name: string,
+  budget: number | null,
+  progress: (f: number) => void,
+  warnings: string[],
+): Promise<Column[]> {
+  let head: Uint8Array = new Uint8Array(0);
+  for await (const chunk of source.chunks()) {
+    head = chunk.subarray(0, 64 * 1024);
+    break;
+  }
+  const told = encodingOfHead(head, name);
+  if (!told)
+    throw new InputError(
+      `${name} is not a text file (it contains zero bytes that no text encoding explains). Give a CSV, TSV, JSON, Parquet, Arrow or Excel file.`,
+    );
+  if (told.note) warnings.push(told.note);
+  const ext = path.extname(inner);
+  const read = (encoding: TextEncoding) =>
+    ext === ".json" || ext === ".ndjson" || ext === ".jsonl"
+      ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", budget, progress, warnings)
+      : readDelimited({ source, encoding, skip: told.skip, name, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null, budget, progress, warnings });
+  try {
+    return await read(told.encoding);
   } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+    if (!(err instanceof NotUtf8)) throw err;
+    warnings.push(err.note);
+    return read("windows-1252");
+  }
+}
+
+/** One read of a delimited text: its bytes, how they decode, and where its progress and notes go. */
+interface DelimitedRead {
+  source: ByteSource;
+  encoding: TextEncoding;
+  /** the byte-order mark's length */
+  skip: number;
+  name: string;
+  /** the delimiter the file's name suggests (a .tsv: tabs) */
+  hinted: string | null;
+  budget: number | null;
+  progress: (f: number) => void;
+  warnings: string[];
+}
+
+async function readDelimited(read: DelimitedRead): Promise<Column[]> {
+  const { name, warnings } = read;
+  let builders: ColumnBuilder[] | null = null;
+  let names: string[] = [];
+  let delimiter = ",";
+  const readWarnings: string[] = [];
+  const first = await parseDelimited(
+    { ...read, warnings: readWarnings },
+    {
+      onDelimiter: (d) => (delimiter = d),
+      onHeader: (header, expectRows) => {
+        const headerless = header.length > 0 && header.every((h) => !Number.isNaN(plainNumber(h.trim())));
+        names = headerless ? header.map((_, j) => `column_${j + 1}`) : uniqueNames(header, readWarnings);
+        builders = names.map(() => new ColumnBuilder(expectRows, true));
+        if (headerless) {
+          readWarnings.push(`${name} has no header line (its first line is all numbers): its columns are called column_1 … column_${names.length}.`);
+          header.forEach((h, j) => builders![j]!.addText(h));
+        }
+        return headerless;
+      },
+      onRecord: (record) => {
+        const b = builders!;
+        for (let j = 0; j < b.length; j++) b[j]!.addField(record, j);
+      },
+      onRowsEstimate: (rows) =>
+        builders?.forEach((b) => {
+          b.readIsoFromHere();
+          b.reserve(rows);
+        }),
+    },
+  );
+  if (!builders || first.rows === 0) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
+  const built: ColumnBuilder[] = builders;
+  // columns that turned to text after numbers: read again, those columns only, as text
+  const again = built.flatMap((b, j) => (b.needsText ? [j] : []));
+  if (again.length > 0) {
+    const textBuilders = new Map(again.map((j) => [j, new ColumnBuilder(first.rows, true, true)]));
+    await parseDelimited(
+      { ...read, progress: () => undefined, warnings: [] },
+      {
+        onDelimiter: () => undefined,
+        onHeader: (header) => {
+          if (first.headerless) for (const [j, b] of textBuilders) b.addText(header[j]!);
+          return first.headerless;
+        },
+        onRecord: (record) => {
+          for (const [j, b] of textBuilders) b.addText(record.text(j));
+        },
+        onRowsEstimate: () => undefined,
+        delimiter,
+      },
+    );
+    for (const [j, b] of textBuilders) built[j] = b;
+  }
+  warnings.push(...readWarnings);
+  return built.map((b, j) => b.finish(names[j]!, delimiter, warnings));
+}
+
+interface DelimitedHandlers {
+  onDelimiter(d: string): void;
+  /** the first record; returns whether it is data (a file without a header line) */
+  onHeader(fields: string[], expectRows: number): boolean;
+  onRecord(record: ParsedRecord): void;
+  /** the rows the whole file likely holds, told from its first chunk */
+  onRowsEstimate(rows: number): void;
+  /** the second read: the delimiter already told */
+  delimiter?: string;
+}
+
+async function parseDelimited(
+  { source, encoding, skip, name, hinted, budget, progress, warnings }: DelimitedRead,
+  handlers: DelimitedHandlers,
+): Promise<{ rows: number; headerless: boolean }> {
+  let parser: DelimitedParser | null = null;
+  let nCols = -1;
+  let rows = 0;
+  let bytesRead = 0;
+  let headerless = false;
+  let checked = false;
+  for await (const { text, bytes } of decodedChunks(source, encoding, skip, name)) {
+    bytesRead += bytes;
+    if (!parser) {
+      let delimiter = handlers.delimiter;
+      if (delimiter === undefined) {
+        const guess = sniffDelimiter(text, name, hinted);
+        if (guess.note) warnings.push(guess.note);
+        delimiter = guess.delimiter;
+        handlers.onDelimiter(delimiter);
+      }
+      parser = new DelimitedParser(delimiter, name, MAX_RECORD_CHARS, (record) => {
+        const { count, line } = record;
+        if (nCols < 0) {
+          nCols = count;
+          const header = Array.from({ length: count }, (_, j) => record.text(j));
+          // a first guess at the rows from the header line's length, to size the columns once
+          const lineBytes = Math.max(
+            8,
+            header.reduce((s, f) => s + f.length + 1, 0),
+          );
+          headerless = handlers.onHeader(header, Math.min(1 << 24, Math.ceil(source.size / lineBytes)));
+          if (headerless) rows++;
+          return;
+        }
+        if (count !== nCols) {
+          throw new InputError(
+            `${name} is malformed at line ${line}: that row has a different number of fields than the header (${count}, the header has ${nCols}). ` +
+              `Look for a stray delimiter or an unquoted comma in a value, fix the row, and load the file again.`,
+          );
+        }
+        handlers.onRecord(record);
+        rows++;
+      });
+    }
+    parser.push(text);
+    if (!checked && rows > 0 && nCols > 0) {
+      // the table's size from the share of the file one chunk held: refused now, not after minutes of reading
+      checked = true;
+      const expected = (rows * source.size) / Math.max(1, bytesRead);
+      refuseIfTooBig(name, expected, nCols, budget, source.size);
+      handlers.onRowsEstimate(Math.ceil(expected * 1.005) + 16);
+    }
+    progress(Math.min(0.99, bytesRead / Math.max(1, source.size)));
+  }
+  if (!parser) throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
+  parser.end();
+  if (nCols < 0) throw new InputError(`${name} has no header line. Add a first line with the column names.`);
+  return { rows, headerless };
+}
+
+/** JSON: an array of records parsed whole (up to MAX_JSON_ARRAY_BYTES), or NDJSON streamed line by line. */
+async function readJson(
+  chunks: AsyncIterable<{ text: string; bytes: number }>,
+  size: number,
+  name: string,
+  lines: boolean,
+  budget: number | null,
+  progress: (f: number) => void,
+  warnings: string[],
+): Promise<Column[]> {
+  const records = new RecordColumns(name);
+  let bytesRead = 0;
+  let carry = "";
+  let lineNo = 0;
+  let whole = "";
+  let array: boolean | null = lines ? false : null;
+  const takeLine = (line: string) => {
+    lineNo++;
+    const t = line.trim();
+    if (t === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(t);
+    } catch (err) {
       throw new InputError(
-        `${name} (${megabytes(bytes.length)} compressed) expands to more than ${megabytes(MAX_TABLE_FILE_BYTES)}, past what this version loads. Give a sample of the rows, or fewer columns.`,
+        `${name} line ${lineNo} is not a JSON record (${(err as Error).message}). Each line of an NDJSON file holds one record like {"a": 1}.`,
       );
     }
-    throw new InputError(`${name} is not a readable gzip file (${(err as Error).message}). Compress it again, or give the CSV itself.`);
+    records.add(value);
+  };
+  for await (const { text, bytes } of chunks) {
+    bytesRead += bytes;
+    if (array === null) array = text.trimStart().startsWith("[");
+    if (array) {
+      if (size > MAX_JSON_ARRAY_BYTES) {
+        throw new InputError(
+          `${name} is a JSON array of ${megabytes(size)}; arrays of up to ${megabytes(MAX_JSON_ARRAY_BYTES)} are read. Give it as NDJSON (one record per line) or CSV, which are read as a stream.`,
+        );
+      }
+      whole += text;
+      continue;
+    }
+    const all = carry + text;
+    let start = 0;
+    for (let nl = all.indexOf("\n"); nl >= 0; nl = all.indexOf("\n", start)) {
+      takeLine(all.slice(start, nl));
+      start = nl + 1;
+    }
+    carry = all.slice(start);
+    if (carry.length > MAX_RECORD_CHARS)
+      throw new InputError(`${name} line ${lineNo + 1} is longer than ${megabytes(MAX_RECORD_CHARS)}: it is not a record of a table.`);
+    progress(Math.min(0.99, bytesRead / Math.max(1, size)));
+    if (lineNo > 1000 && records.rows > 0) refuseIfTooBig(name, (records.rows * size) / bytesRead, records.width, budget, size);
+  }
+  if (array) {
+    let value: unknown;
+    try {
+      value = JSON.parse(whole);
+    } catch (err) {
+      throw new InputError(`${name} is not valid JSON (${(err as Error).message}). Give a JSON array of records, one record per line (NDJSON), or a CSV.`);
+    }
+    if (!Array.isArray(value)) throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line.`);
+    for (const r of value) records.add(r);
+  } else {
+    takeLine(carry);
+    // a .json holding one object is a document, not a table of one row
+    if (!lines && records.rows < 2) {
+      throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line (NDJSON).`);
+    }
+  }
+  if (records.rows === 0) throw new InputError(`${name} holds no records. Give at least one row of data.`);
+  return records.finish(warnings);
+}
+
+/** Records (JSON objects) into columns: a column per key, in order of first appearance; a key a record lacks is missing there. */
+class RecordColumns {
+  private readonly builders = new Map<string, ColumnBuilder>();
+  rows = 0;
+
+  constructor(private readonly name: string) {}
+
+  get width(): number {
+    return this.builders.size;
+  }
+
+  add(r: unknown): void {
+    if (r === null || typeof r !== "object" || Array.isArray(r)) {
+      throw new InputError(`${this.name} must hold flat records like {"a": 1, "b": "x"}: a JSON array of them, or one per line (NDJSON).`);
+    }
+    const record = r as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (this.builders.has(key)) continue;
+      const b = new ColumnBuilder();
+      for (let i = 0; i < this.rows; i++) b.addMissing();
+      this.builders.set(key, b);
+    }
+    for (const [key, b] of this.builders) b.addValue(Object.hasOwn(record, key) ? record[key] : null);
+    this.rows++;
+  }
+
+  finish(warnings: string[]): Column[] {
+    return [...this.builders].map(([key, b]) => b.finish(key, null, warnings));
   }
 }
 
@@ -196,9 +595,9 @@ function dataFileInZip(bytes: Buffer, name: string): { name: string; bytes: Buff
     );
   }
   const only = candidates[0]!;
-  if (only.size > MAX_TABLE_FILE_BYTES) {
+  if (only.size > MAX_ZIP_ENTRY_BYTES) {
     throw new InputError(
-      `${only.name} in ${name} is ${megabytes(only.size)}, past the ${megabytes(MAX_TABLE_FILE_BYTES)} this version loads. Give a sample of the rows, or fewer columns.`,
+      `${only.name} in ${name} is ${gigabytes(only.size)}, past the ${gigabytes(MAX_ZIP_ENTRY_BYTES)} this version expands from a zip. Unzip it and give the file itself (it is then read as a stream).`,
     );
   }
   try {
@@ -218,127 +617,6 @@ function dataFileInZip(bytes: Buffer, name: string): { name: string; bytes: Buff
   return { name: path.posix.basename(only.name), bytes: Buffer.from(data.buffer, data.byteOffset, data.length) };
 }
 
-function parseDelimited(text: string, name: string, delimiter: string): string[][] {
-  try {
-    return parseCsv(text, { bom: true, delimiter, skip_empty_lines: true, relax_column_count: false }) as string[][];
-  } catch (err) {
-    const e = err as { code?: string; lines?: number; message?: string };
-    const where = e.lines !== undefined ? ` at line ${e.lines}` : "";
-    switch (e.code) {
-      case "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH":
-      case "CSV_RECORD_INCONSISTENT_COLUMNS":
-        throw new InputError(
-          `${name} is malformed${where}: that row has a different number of fields than the header. ` +
-            `Look for a stray delimiter or an unquoted comma in a value, fix the row, and load the file again.`,
-        );
-      case "CSV_QUOTE_NOT_CLOSED":
-        throw new InputError(
-          `${name} is malformed: a quoted field that starts at line ${unclosedQuoteLine(text)} is never closed (the file ends inside it). Close the quote and load the file again.`,
-        );
-      case "CSV_INVALID_CLOSING_QUOTE":
-      case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
-        throw new InputError(
-          `${name} is malformed${where}: text follows a closing quote. Double the quote inside a quoted value ("") and load the file again.`,
-        );
-      default:
-        throw new InputError(`${name} could not be read as CSV${where}: ${e.message ?? String(err)}`);
-    }
-  }
-}
-
-/** The line where the quoted field that never closes begins (csv-parse reports where it gave up: the end). */
-function unclosedQuoteLine(text: string): number {
-  let line = 1;
-  let inQuotes = false;
-  let openedAt = 1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 0x22) {
-      inQuotes = !inQuotes;
-      if (inQuotes) openedAt = line;
-    } else if (ch === 0x0a) line++;
-  }
-  return openedAt;
-}
-
-function parseJsonRecords(text: string, name: string, lines: boolean): Record<string, unknown>[] {
-  const array = !lines && text.trimStart().startsWith("[");
-  const records = array ? parseJsonArray(text, name) : parseJsonLines(text, name);
-  // a .json holding one object is a document, not a table of one row
-  if (!lines && !array && records.length < 2) {
-    throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line (NDJSON).`);
-  }
-  if (records.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
-    throw new InputError(`${name} must hold flat records like {"a": 1, "b": "x"}: a JSON array of them, or one per line (NDJSON).`);
-  }
-  return records as Record<string, unknown>[];
-}
-
-function parseJsonArray(text: string, name: string): unknown[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${name} is not valid JSON (${(err as Error).message}). Give a JSON array of records, one record per line (NDJSON), or a CSV.`);
-  }
-  if (!Array.isArray(value)) throw new InputError(`${name} must be a JSON array of flat records like [{"a": 1, "b": "x"}, …], or one record per line.`);
-  return value;
-}
-
-/** NDJSON (JSON Lines): one record per line; blank lines are skipped. */
-function parseJsonLines(text: string, name: string): unknown[] {
-  const out: unknown[] = [];
-  let lineNo = 0;
-  for (const line of text.split("\n")) {
-    lineNo++;
-    const t = line.trim();
-    if (t === "") continue;
-    try {
-      out.push(JSON.parse(t));
-    } catch (err) {
-      throw new InputError(
-        `${name} line ${lineNo} is not a JSON record (${(err as Error).message}). Each line of an NDJSON file holds one record like {"a": 1}.`,
-      );
-    }
-  }
-  return out;
-}
-
-function fromRecords(records: Record<string, unknown>[], name: string): LoadedTable {
-  if (records.length === 0) throw new InputError(`${name} holds no records. Give at least one row of data.`);
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  for (const r of records) for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), keys.push(k));
-  const rows = records.map((r) =>
-    keys.map((k) => {
-      const v = r[k];
-      if (v === null || v === undefined) return "";
-      if (typeof v === "object") return JSON.stringify(v);
-      return String(v);
-    }),
-  );
-  return fromRows([keys, ...rows], name);
-}
-
-/** `delimiter`: in a file not separated by commas, numbers may group or separate decimals with commas ("1,5", "1,234.5") */
-function fromRows(rows: string[][], name: string, delimiter = ","): LoadedTable {
-  const warnings: string[] = [];
-  const header = rows[0];
-  if (!header || header.length === 0) throw new InputError(`${name} has no header line. Add a first line with the column names.`);
-  if (rows.length < 2) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
-  const names = uniqueNames(header, warnings);
-  const data = rows.slice(1);
-  const columns: Column[] = names.map((colName, j) =>
-    typeColumn(
-      colName,
-      data.map((r) => r[j] ?? ""),
-      delimiter,
-      warnings,
-    ),
-  );
-  return { table: new Table(columns), warnings };
-}
-
 function uniqueNames(header: string[], warnings: string[]): string[] {
   const used = new Map<string, number>();
   return header.map((raw, j) => {
@@ -354,97 +632,4 @@ function uniqueNames(header: string[], warnings: string[]): string[] {
     warnings.push(`Column name ${JSON.stringify(base)} appears more than once; the copy at position ${j + 1} is called ${renamed}.`);
     return renamed;
   });
-}
-
-/** A number with dots grouping thousands, as a decimal-comma file writes it: "1.234", "12.500.000". */
-const DOT_THOUSANDS = /^[-+]?\d{1,3}(?:\.\d{3})+$/;
-/** A number with commas grouping thousands, US style: "1,234", "1,234,567.5". */
-const COMMA_THOUSANDS = /^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
-
-/**
- * Which way a value writes a number with commas: "europe" (a decimal comma), "us" (commas
- * group thousands), "either" ("1,234", or a plain number either style reads alike), or null
- * when it is not a number in either.
- */
-function numberStyle(t: string, plain: boolean): "europe" | "us" | "either" | null {
-  if (plain) return t.includes(".") && !DOT_THOUSANDS.test(t) ? "us" : "either";
-  const eu = isDecimalCommaNumber(t);
-  const us = COMMA_THOUSANDS.test(t);
-  if (eu && us) return "either";
-  return eu ? "europe" : us ? "us" : null;
-}
-
-/**
- * Numeric if every present value is a number (with a decimal comma in a file that allows it),
- * datetime if every one is a date (date-reading.ts; a numeric column named as a time may be
- * epoch seconds), else categorical. How a column was read, when it took a guess, goes into
- * `warnings` for the profile.
- */
-function typeColumn(name: string, raw: string[], delimiter: string, warnings: string[]): Column {
-  let numeric = true;
-  // a file not separated by commas may write numbers with commas: as decimals ("1,5", Europe) or
-  // grouping thousands ("1,234.5", US); each column must keep to one of the two
-  let grouped = delimiter !== ",";
-  let europe = 0;
-  let us = 0;
-  let present = 0;
-  const trimmed: (string | null)[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const t = raw[i]!.trim();
-    if (MISSING_TOKENS.has(t)) {
-      trimmed[i] = null;
-      continue;
-    }
-    trimmed[i] = t;
-    present++;
-    const plain = NUMBER.test(t) || INFINITY.test(t);
-    if (numeric && !plain) numeric = false;
-    if (!grouped) continue;
-    const style = numberStyle(t, plain);
-    if (style === null) grouped = false;
-    else if (style === "europe") europe++;
-    else if (style === "us") us++;
-  }
-  // both styles in one column: not numbers this loader can read
-  if (europe > 0 && us > 0) grouped = false;
-  if (present > 0 && (numeric || grouped)) {
-    // "1,234" alone could be either: a semicolon file means a decimal comma, other files thousands
-    const decimalComma = europe > 0 || (us === 0 && delimiter === ";");
-    const values = new Float64Array(raw.length);
-    let infinite = 0;
-    let reread = 0;
-    for (let i = 0; i < raw.length; i++) {
-      const t = trimmed[i];
-      let v: number;
-      if (t === null || t === undefined) v = NaN;
-      else if (INFINITY.test(t)) v = t.startsWith("-") ? -Infinity : Infinity;
-      else if (!numeric && (t.includes(",") || (decimalComma && DOT_THOUSANDS.test(t)))) {
-        v = decimalComma ? parseDecimalComma(t) : Number(t.replace(/,/g, ""));
-        reread++;
-      } else v = Number(t);
-      // an infinite value has no place on any scale a model learns: it counts as missing
-      if (Number.isFinite(v) || Number.isNaN(v)) values[i] = v;
-      else ((values[i] = NaN), infinite++);
-    }
-    if (reread > 0) {
-      warnings.push(
-        decimalComma
-          ? `Column ${name}: numbers written with a decimal comma ("1,5"; dots group thousands) were read as decimals.`
-          : `Column ${name}: commas in numbers were read as thousands separators ("1,234" is 1234).`,
-      );
-    }
-    const epoch = readEpochColumn(name, values);
-    if (epoch) {
-      if (epoch.note) warnings.push(epoch.note);
-      return { name, kind: "datetime", values: epoch.values };
-    }
-    return infinite ? { name, kind: "numeric", values, infinite } : { name, kind: "numeric", values };
-  }
-  const values = trimmed;
-  const dates = present > 0 ? readDateColumn(name, values) : null;
-  if (dates) {
-    if (dates.note) warnings.push(dates.note);
-    return { name, kind: "datetime", values: dates.values };
-  }
-  return { name, kind: "categorical", values };
 }

@@ -3,7 +3,11 @@
  * statistics, the target's distribution, and warnings about things that will bite.
  */
 import type { TaskType } from "../../contract";
-import type { Column, ColumnKind, Table } from "./table";
+import { DistinctCounter, sampledQuantiles } from "./sketches";
+import { columnLength, isoOfEpoch, type Column, type ColumnKind, type Table } from "./table";
+
+/** up to this many values, quartiles come from the sorted values; past it, from a seeded sample of them */
+export const EXACT_QUANTILE_ROWS = 200_000;
 
 export interface ColumnProfile {
   name: string;
@@ -11,11 +15,21 @@ export interface ColumnProfile {
   missing: number;
   missing_pct: number;
   unique: number;
+  /** `unique` is a HyperLogLog estimate (a numeric column with too many distinct values to keep a set of) */
+  unique_approx?: boolean;
   /** numeric columns */
   mean?: number;
   std?: number;
   min?: number;
   max?: number;
+  /** numeric columns: quartiles, exact up to EXACT_QUANTILE_ROWS values, else from a seeded sample (sketches.ts: within about 0.4% in rank) */
+  p25?: number;
+  median?: number;
+  p75?: number;
+  quantiles_approx?: boolean;
+  /** date columns: the first and last time, ISO 8601 */
+  first?: string;
+  last?: string;
   /** text columns: the most frequent values */
   top?: Array<{ value: string; count: number }>;
 }
@@ -41,8 +55,16 @@ export interface TableProfile {
   target: TargetDistribution | null;
 }
 
-export function profileTable(table: Table, target: string | null, task: TaskType): TableProfile {
-  const columns = table.columns.map(profileColumn);
+/**
+ * One pass over each column. `onProgress`: called after each column with the share of the
+ * table's cells profiled so far (0..1).
+ */
+export function profileTable(table: Table, target: string | null, task: TaskType, onProgress?: (fraction: number) => void): TableProfile {
+  const columns = table.columns.map((c, j) => {
+    const profile = profileColumn(c);
+    onProgress?.((j + 1) / table.nCols);
+    return profile;
+  });
   const cells = table.nRows * table.nCols;
   const missingCells = columns.reduce((s, c) => s + c.missing, 0);
   const types_breakdown: Record<string, number> = {};
@@ -91,76 +113,133 @@ export function profileTable(table: Table, target: string | null, task: TaskType
 }
 
 export function profileColumn(c: Column): ColumnProfile {
-  const n = c.values.length;
-  if (c.kind === "numeric") {
+  const n = columnLength(c);
+  if (c.kind === "categorical") {
+    // exact: a count per dictionary code, in one pass
+    const counts = new Float64Array(c.levels.length);
     let missing = 0;
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    const distinct = new Set<number>();
-    for (const v of c.values) {
-      if (Number.isNaN(v)) {
-        missing++;
-        continue;
-      }
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      if (distinct.size <= 100_000) distinct.add(v);
-    }
-    const present = n - missing;
-    const mean = present ? sum / present : NaN;
-    let ss = 0;
-    for (const v of c.values) if (!Number.isNaN(v)) ss += (v - mean) ** 2;
-    const base = { name: c.name, kind: c.kind, missing, missing_pct: n ? round((100 * missing) / n, 3) : 0, unique: distinct.size };
-    return present === 0 ? base : { ...base, mean: round(mean, 6), std: round(Math.sqrt(ss / Math.max(1, present - 1)), 6), min, max };
+    for (const k of c.codes) k < 0 ? missing++ : counts[k]!++;
+    let unique = 0;
+    for (const x of counts) if (x > 0) unique++;
+    const top = topCodes(counts, 10).map((k) => ({ value: c.levels[k]!, count: counts[k]! }));
+    return { name: c.name, kind: c.kind, missing, missing_pct: pct(missing, n), unique, top };
   }
-  const counts = countValues(c.values);
-  const missing = c.values.filter((v) => v === null).length;
+  let missing = 0;
+  let count = 0;
+  let mean = 0;
+  let m2 = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const distinct = new DistinctCounter();
+  for (const v of c.values) {
+    if (Number.isNaN(v)) {
+      missing++;
+      continue;
+    }
+    // Welford: a running mean and sum of squares, stable in one pass
+    count++;
+    const d = v - mean;
+    mean += d / count;
+    m2 += d * (v - mean);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    distinct.add(v);
+  }
+  const base: ColumnProfile = { name: c.name, kind: c.kind, missing, missing_pct: pct(missing, n), unique: distinct.count() };
+  if (distinct.approximate) base.unique_approx = true;
+  if (count === 0) return base;
+  if (c.kind === "datetime") return { ...base, first: isoOfEpoch(min, c.dateOnly), last: isoOfEpoch(max, c.dateOnly) };
+  const sampled = count > EXACT_QUANTILE_ROWS;
+  const [p25, median, p75] = sampled ? sampledQuantiles(c.values, count, [0.25, 0.5, 0.75]) : exactQuartiles(c.values);
   return {
-    name: c.name,
-    kind: c.kind,
-    missing,
-    missing_pct: n ? round((100 * missing) / n, 3) : 0,
-    unique: counts.size,
-    top: [...counts.entries()]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .slice(0, 10)
-      .map(([value, count]) => ({ value, count })),
+    ...base,
+    mean: round(mean, 6),
+    std: round(Math.sqrt(m2 / Math.max(1, count - 1)), 6),
+    min,
+    max,
+    p25: round(p25!, 6),
+    median: round(median!, 6),
+    p75: round(p75!, 6),
+    ...(sampled ? { quantiles_approx: true } : {}),
   };
+}
+
+function exactQuartiles(values: Float64Array): number[] {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  // linear interpolation between ranks, as pandas' describe does
+  return [0.25, 0.5, 0.75].map((q) => {
+    const at = q * (sorted.length - 1);
+    const lo = Math.floor(at);
+    return sorted[lo]! + (at - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
+  });
+}
+
+/** The `k` codes with the highest counts, most frequent first (ties by code: order of appearance); one pass, no sort of every level. */
+function topCodes(counts: Float64Array, k: number): number[] {
+  const top: number[] = [];
+  for (let code = 0; code < counts.length; code++) {
+    const c = counts[code]!;
+    if (c === 0 || (top.length === k && c <= counts[top[k - 1]!]!)) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && counts[top[at - 1]!]! < c) at--;
+    top.splice(at, 0, code);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+function pct(part: number, n: number): number {
+  return n ? round((100 * part) / n, 3) : 0;
 }
 
 function describeTarget(c: Column, task: TaskType): TargetDistribution {
   if (task === "classification" || c.kind !== "numeric") {
-    const labels = c.kind === "numeric" ? [...c.values].map((v) => (Number.isNaN(v) ? null : String(v))) : c.values;
-    const counts = countValues(labels);
-    const present = labels.length - labels.filter((v) => v === null).length;
+    const counts = new Map<string, number>();
+    let missing = 0;
+    const n = columnLength(c);
+    if (c.kind === "categorical") {
+      const byCode = new Float64Array(c.levels.length);
+      for (const k of c.codes) k < 0 ? missing++ : byCode[k]!++;
+      byCode.forEach((x, k) => x > 0 && counts.set(c.levels[k]!, x));
+    } else {
+      for (const v of c.values) {
+        if (Number.isNaN(v)) missing++;
+        else {
+          const label = c.kind === "datetime" ? isoOfEpoch(v, c.dateOnly) : String(v);
+          counts.set(label, (counts.get(label) ?? 0) + 1);
+        }
+      }
+    }
+    const present = n - missing;
     return {
       column: c.name,
       kind: "classes",
-      missing: labels.length - present,
+      missing,
       classes: [...counts.entries()]
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .map(([label, count]) => ({ label, count, pct: round((100 * count) / Math.max(1, present), 3) })),
     };
   }
-  const present = [...c.values].filter((v) => !Number.isNaN(v));
   let min = Infinity;
   let max = -Infinity;
-  for (const v of present) ((min = Math.min(min, v)), (max = Math.max(max, v)));
-  const nBins = Math.max(1, Math.min(30, Math.ceil(Math.sqrt(present.length))));
+  let present = 0;
+  let mean = 0;
+  let m2 = 0;
+  for (const v of c.values) {
+    if (Number.isNaN(v)) continue;
+    present++;
+    const d = v - mean;
+    mean += d / present;
+    m2 += d * (v - mean);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const nBins = Math.max(1, Math.min(30, Math.ceil(Math.sqrt(present))));
   const width = max > min ? (max - min) / nBins : 1;
   const bins = Array.from({ length: nBins }, (_, i) => ({ start: round(min + i * width, 6), end: round(min + (i + 1) * width, 6), count: 0 }));
-  for (const v of present) bins[Math.min(nBins - 1, Math.floor((v - min) / width))]!.count++;
-  const mean = present.reduce((s, v) => s + v, 0) / Math.max(1, present.length);
-  const std = Math.sqrt(present.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, present.length - 1));
-  return { column: c.name, kind: "histogram", bins, missing: c.values.length - present.length, mean: round(mean, 6), std: round(std, 6) };
-}
-
-function countValues(values: readonly (string | null)[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const v of values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return counts;
+  for (const v of c.values) if (!Number.isNaN(v)) bins[Math.min(nBins - 1, Math.floor((v - min) / width))]!.count++;
+  const std = Math.sqrt(m2 / Math.max(1, present - 1));
+  return { column: c.name, kind: "histogram", bins, missing: c.values.length - present, mean: round(mean, 6), std: round(std, 6) };
 }
 
 function round(x: number, digits: number): number {

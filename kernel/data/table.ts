@@ -1,6 +1,10 @@
 /**
- * A column-oriented table: numbers in Float64Arrays (NaN marks a missing value), everything
- * else as strings (null marks a missing value). Columns are typed once, at load.
+ * A column-oriented table, every column one typed array: numbers in a Float64Array (NaN marks a
+ * missing value), text dictionary-encoded (an Int32Array of codes into the column's distinct
+ * values; -1 marks a missing value), dates and times as epoch milliseconds in UTC in a
+ * Float64Array. A million rows of twenty columns is about 160 MB of arrays, not the gigabytes
+ * that an array of row objects or of strings took; the arrays move between threads whole.
+ * Columns are typed once, at load.
  */
 export type ColumnKind = "numeric" | "categorical" | "datetime";
 
@@ -12,25 +16,53 @@ export interface NumericColumn {
   infinite?: number;
 }
 
-export interface TextColumn {
+export interface CategoricalColumn {
   name: string;
-  kind: "categorical" | "datetime";
-  values: (string | null)[];
+  kind: "categorical";
+  /** per row: an index into `levels`, or MISSING_CODE */
+  codes: Int32Array;
+  /** the column's distinct values, in order of first appearance */
+  levels: readonly string[];
 }
 
-export type Column = NumericColumn | TextColumn;
+export interface DatetimeColumn {
+  name: string;
+  kind: "datetime";
+  /** epoch milliseconds, UTC (a time written with a zone is moved to UTC; one without is read as UTC); NaN where missing */
+  values: Float64Array;
+  /** every value is a calendar day without a time: shown as 2000-01-31 */
+  dateOnly: boolean;
+}
+
+export type Column = NumericColumn | CategoricalColumn | DatetimeColumn;
 
 export type CellValue = number | string | null;
+
+export const MISSING_CODE = -1;
+
+export function columnLength(c: Column): number {
+  return c.kind === "categorical" ? c.codes.length : c.values.length;
+}
+
+export function isMissingAt(c: Column, row: number): boolean {
+  return c.kind === "categorical" ? c.codes[row]! < 0 : Number.isNaN(c.values[row]!);
+}
+
+/** A time as ISO 8601: "2000-01-31" for a column of days, "2000-01-31T10:30:00Z" otherwise. */
+export function isoOfEpoch(ms: number, dateOnly: boolean): string {
+  const iso = new Date(ms).toISOString();
+  return dateOnly ? iso.slice(0, 10) : iso.replace(".000Z", "Z");
+}
 
 export class Table {
   readonly nRows: number;
   private readonly byName: Map<string, Column>;
 
   constructor(readonly columns: readonly Column[]) {
-    this.nRows = columns[0]?.values.length ?? 0;
+    this.nRows = columns[0] ? columnLength(columns[0]) : 0;
     this.byName = new Map(columns.map((c) => [c.name, c]));
     for (const c of columns) {
-      if (c.values.length !== this.nRows) throw new Error(`column ${c.name} has ${c.values.length} rows, expected ${this.nRows}`);
+      if (columnLength(c) !== this.nRows) throw new Error(`column ${c.name} has ${columnLength(c)} rows, expected ${this.nRows}`);
     }
   }
 
@@ -52,13 +84,18 @@ export class Table {
     return c;
   }
 
+  /** A cell as a person reads it: a number, a text, a date in ISO 8601, or null. */
   cell(row: number, name: string): CellValue {
     const c = this.column(name);
-    if (c.kind === "numeric") {
-      const v = c.values[row]!;
-      return Number.isNaN(v) ? null : v;
+    if (isMissingAt(c, row)) return null;
+    switch (c.kind) {
+      case "numeric":
+        return c.values[row]!;
+      case "categorical":
+        return c.levels[c.codes[row]!]!;
+      case "datetime":
+        return isoOfEpoch(c.values[row]!, c.dateOnly);
     }
-    return c.values[row] ?? null;
   }
 
   /** Rows as plain records, for previews and JSON assets. */
@@ -73,7 +110,11 @@ export class Table {
   }
 
   isMissing(row: number, name: string): boolean {
-    const c = this.column(name);
-    return c.kind === "numeric" ? Number.isNaN(c.values[row]!) : c.values[row] === null;
+    return isMissingAt(this.column(name), row);
   }
+}
+
+/** A text column's values per row, for tests and small tables (a big table should read codes). */
+export function textValues(c: CategoricalColumn): (string | null)[] {
+  return Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]!));
 }

@@ -4,7 +4,7 @@
  */
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
-import type { Table } from "./table";
+import { isoOfEpoch, type Table } from "./table";
 
 export type EncodedTarget =
   { task: "regression"; column: string; y: Float64Array } | { task: "classification"; column: string; y: Int32Array; classes: string[] };
@@ -25,11 +25,27 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
     return { task, column: target, y: col.values };
   }
   if (task !== "classification") throw new InputError(`Task ${task} is not supported by the tabular pipeline yet.`);
-  const labels: (string | null)[] = col.kind === "numeric" ? Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v))) : col.values;
-  const classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(naturalCompare);
+  // each row's label as a code into the column's distinct labels (a text column has them already)
+  let codes: Int32Array;
+  let labels: string[];
+  if (col.kind === "categorical") ({ codes, levels: labels } = { codes: col.codes, levels: [...col.levels] });
+  else {
+    const index = new Map<number, number>();
+    labels = [];
+    codes = new Int32Array(col.values.length);
+    col.values.forEach((v, r) => {
+      if (Number.isNaN(v)) return void (codes[r] = -1);
+      let k = index.get(v);
+      if (k === undefined) (index.set(v, (k = labels.length)), labels.push(col.kind === "datetime" ? isoOfEpoch(v, col.dateOnly) : String(v)));
+      codes[r] = k;
+    });
+  }
+  const present = new Uint8Array(labels.length);
+  for (const k of codes) if (k >= 0) present[k] = 1;
+  const classes = labels.filter((_, k) => present[k]).sort(naturalCompare);
   const index = new Map(classes.map((c, i) => [c, i]));
-  const y = new Int32Array(labels.length);
-  labels.forEach((l, i) => (y[i] = l === null ? -1 : index.get(l)!));
+  const classOfCode = Int32Array.from(labels, (l) => index.get(l) ?? -1);
+  const y = codes.map((k) => (k < 0 ? -1 : classOfCode[k]!));
   return { task, column: target, y, classes };
 }
 

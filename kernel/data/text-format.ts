@@ -7,81 +7,38 @@
 
 export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
 
-export interface DecodedText {
-  text: string;
-  encoding: TextEncoding;
-  /** how the encoding was told, when it was not plain UTF-8 */
-  note: string | null;
-}
-
 /** How many leading bytes decide UTF-16 without a byte-order mark. */
 const SNIFF_BYTES = 64 * 1024;
 
 /**
- * The file's text: UTF-8 (with or without a byte-order mark), UTF-16 (by its mark, or by the
- * zero bytes of ASCII text in it), else Windows-1252 (the superset of Latin-1 that spreadsheets
- * on Windows write), with a note naming the first byte that is not UTF-8. `null`: the bytes
- * are not text (zero bytes that UTF-16 does not explain).
+ * The encoding of a file told from its first bytes: a byte-order mark, UTF-16's zero bytes, else
+ * UTF-8 until a byte says otherwise (the loader then reads it again as Windows-1252: see
+ * notUtf8Note). `skip`: the byte-order mark's length. `null`: not text.
  */
-export function decodeText(bytes: Uint8Array, name: string): DecodedText | null {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    return { text: utf8(bytes.subarray(3)) ?? latin(bytes.subarray(3)), encoding: "utf-8", note: null };
-  if (bytes[0] === 0xff && bytes[1] === 0xfe)
-    return {
-      text: new TextDecoder("utf-16le").decode(bytes.subarray(2)),
-      encoding: "utf-16le",
-      note: `${name} is UTF-16 (little-endian, by its byte-order mark).`,
-    };
-  if (bytes[0] === 0xfe && bytes[1] === 0xff)
-    return {
-      text: new TextDecoder("utf-16be").decode(bytes.subarray(2)),
-      encoding: "utf-16be",
-      note: `${name} is UTF-16 (big-endian, by its byte-order mark).`,
-    };
-  const head = bytes.subarray(0, Math.min(bytes.length, SNIFF_BYTES));
+export function encodingOfHead(head: Uint8Array, name: string): { encoding: TextEncoding; skip: number; note: string | null } | null {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: "utf-8", skip: 3, note: null };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: "utf-16le", skip: 2, note: `${name} is UTF-16 (little-endian, by its byte-order mark).` };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: "utf-16be", skip: 2, note: `${name} is UTF-16 (big-endian, by its byte-order mark).` };
+  const sniffed = head.subarray(0, Math.min(head.length, SNIFF_BYTES));
   let zerosEven = 0;
   let zerosOdd = 0;
-  for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? zerosEven++ : zerosOdd++;
-  if (zerosEven + zerosOdd > 0) {
-    // ASCII text in UTF-16 has a zero in every other byte: after each character (LE) or before it (BE)
-    const half = head.length / 2;
-    if (zerosOdd > 0.4 * half && zerosEven < 0.05 * half)
-      return {
-        text: new TextDecoder("utf-16le").decode(bytes),
-        encoding: "utf-16le",
-        note: `${name} is UTF-16 (little-endian, without a byte-order mark: told from its zero bytes).`,
-      };
-    if (zerosEven > 0.4 * half && zerosOdd < 0.05 * half)
-      return {
-        text: new TextDecoder("utf-16be").decode(bytes),
-        encoding: "utf-16be",
-        note: `${name} is UTF-16 (big-endian, without a byte-order mark: told from its zero bytes).`,
-      };
-    return null;
-  }
-  const text = utf8(bytes);
-  if (text !== null) return { text, encoding: "utf-8", note: null };
+  for (let i = 0; i < sniffed.length; i++) if (sniffed[i] === 0) i % 2 === 0 ? zerosEven++ : zerosOdd++;
+  if (zerosEven + zerosOdd === 0) return { encoding: "utf-8", skip: 0, note: null };
+  const half = sniffed.length / 2;
+  if (zerosOdd > 0.4 * half && zerosEven < 0.05 * half)
+    return { encoding: "utf-16le", skip: 0, note: `${name} is UTF-16 (little-endian, without a byte-order mark: told from its zero bytes).` };
+  if (zerosEven > 0.4 * half && zerosOdd < 0.05 * half)
+    return { encoding: "utf-16be", skip: 0, note: `${name} is UTF-16 (big-endian, without a byte-order mark: told from its zero bytes).` };
+  return null;
+}
+
+/** What is said when a file is read as Windows-1252 because `bytes` (at line `linesBefore` + its own) are not UTF-8. */
+export function notUtf8Note(name: string, bytes: Uint8Array, linesBefore: number): string {
   const bad = firstInvalidUtf8(bytes);
-  const line = lineOf(bytes, bad);
-  return {
-    text: latin(bytes),
-    encoding: "windows-1252",
-    note:
-      `${name} is not valid UTF-8 (line ${line} has the byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, "0")}, which UTF-8 never uses alone), ` +
-      `so it was read as Windows-1252 / Latin-1, the encoding Excel and older tools use. If accented letters look wrong in the data view, save the file as UTF-8 and load it again.`,
-  };
-}
-
-function utf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-function latin(bytes: Uint8Array): string {
-  return new TextDecoder("windows-1252").decode(bytes);
+  return (
+    `${name} is not valid UTF-8 (line ${linesBefore + lineOf(bytes, bad)} has the byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, "0")}, which UTF-8 never uses alone), ` +
+    `so it was read as Windows-1252 / Latin-1, the encoding Excel and older tools use. If accented letters look wrong in the data view, save the file as UTF-8 and load it again.`
+  );
 }
 
 /** The offset of the first byte that breaks UTF-8 (the file is known not to be valid). */

@@ -77,6 +77,11 @@ function trainingPlanLines(s: ProjectSnapshot): string[] {
           }`,
       )
       .join("; ")}; ranked by validation ${plan.metric_primary ?? "?"}.`,
+    ...(plan.search_sample_rows
+      ? [
+          `The trials trained on a seeded sample of ${plan.search_sample_rows.toLocaleString("en")} training rows (the table was too large for the budget to try many settings on all of them), validated on every validation row; the winner was then refit on all the training rows when the time left allowed (the training log says whether it did).`,
+        ]
+      : []),
   ];
 }
 

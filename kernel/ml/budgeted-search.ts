@@ -49,6 +49,30 @@ export const SEARCH_SPACES: Record<string, { start: Params; space: Record<string
   gaussian_nb: { start: {}, space: { var_smoothing: { low: 1e-12, high: 1e-3, log: true } } },
 };
 
+/**
+ * Training rows a search's trials can afford per second of budget: at this rate the defaults of
+ * every learner and a few dozen trials fit (on this 2-core machine boosting's default fit takes
+ * about 1 s per 20,000 rows of 100 features; a budget is shared by a dozen trials and a refit).
+ */
+export const SEARCH_ROWS_PER_SECOND = 2000;
+/** the smallest sample worth searching on */
+const MIN_SEARCH_SAMPLE = 20_000;
+
+/** The seeded sample a search's trials train on for a table too large for its budget, or null for all the rows. */
+export function searchSampleRows(trainRows: number, budgetSeconds: number): number | null {
+  const affordable = Math.max(MIN_SEARCH_SAMPLE, Math.round(budgetSeconds * SEARCH_ROWS_PER_SECOND));
+  return trainRows > affordable ? affordable : null;
+}
+
+/** a refit on all the rows is expected to take its time on the sample, scaled, and this much more */
+const REFIT_MARGIN = 1.2;
+
+interface Finished {
+  proposal: Proposal;
+  score: number;
+  seconds: number;
+}
+
 export interface Proposal {
   learner: Learner;
   params: Params;
@@ -65,6 +89,9 @@ interface LearnerState {
   /** why the search stopped proposing it while others remain */
   retired?: string;
 }
+
+/** the reason a first trial stopped at its learner's share of the budget gives (the runtime stops it with this) */
+export const SHARE_SPENT = "stopped at its learner's share of the search budget";
 
 /** trials in a row within this relative distance of a learner's best, none better: its settings do not matter here */
 const FLAT_TRIALS = 3;
@@ -93,6 +120,27 @@ export class BudgetedSearch {
   takeNotes(): string[] {
     return this.notes.splice(0);
   }
+
+  /** Whether a learner has been tried yet (its first trial is its defaults, held to its share of the budget). */
+  isFirstTrial(p: Proposal): boolean {
+    return this.states.find((x) => x.learner === p.learner)?.tried === 0;
+  }
+
+  /**
+   * The best trial that can be trained again within `seconds` when each costs `scale` times its
+   * own time (a refit on all the rows of a sample's trials): the winner when it fits, else the
+   * best of those that do (the leaderboard then decides between it and the winner).
+   */
+  refitCandidate(seconds: number, scale: number): { proposal: Proposal; seconds: number; winner: boolean } | null {
+    const scored = this.finished.filter((t) => t.seconds * scale * REFIT_MARGIN <= seconds);
+    const best = scored.sort((a, b) => (isBetter(this.metricName, a.score, b.score) ? -1 : isBetter(this.metricName, b.score, a.score) ? 1 : 0))[0];
+    if (!best) return null;
+    const top = this.finished.reduce<Finished | null>((w, t) => (!w || isBetter(this.metricName, t.score, w.score) ? t : w), null);
+    return { proposal: best.proposal, seconds: best.seconds * scale * REFIT_MARGIN, winner: best === top };
+  }
+
+  /** every scored trial of this search, for refitCandidate */
+  private readonly finished: Finished[] = [];
 
   next(secondsLeft: number): Proposal | null {
     if (secondsLeft <= 0) return null;
@@ -140,7 +188,12 @@ export class BudgetedSearch {
     this.triedSettings.add(settingsKey(p.learner.id, { ...(p.learner.defaults ?? {}), ...p.params }));
     s.seconds.push(seconds);
     const score = result.valMetric?.value;
+    if (result.status === "cancelled" && s.tried === 1 && !s.retired && result.reason === SHARE_SPENT) {
+      s.retired = `its default settings did not finish within its share of the budget (${seconds.toFixed(1)} s): too slow for this table's size`;
+      this.notes.push(`${s.learner.id}: ${s.retired}; not tried again`);
+    }
     if (score === undefined) return;
+    this.finished.push({ proposal: p, score, seconds });
     s.scores.push(score);
     this.retireIfFlat(s, score);
     if (!s.best || isBetter(metricName, score, s.best.score)) {

@@ -35,6 +35,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** performance.now() past which the run is cancelled (a search's hard budget), checked every step */
   deadline?: number;
+  /** why a run stopped at its deadline was stopped (default: the search's time ran out) */
+  outOfTimeReason?: string;
   /**
    * Saves a successful run's model before the run is announced finished: a save that throws
    * (a disk full, a model too big to write) makes the run a failed one, said why, and the
@@ -96,6 +98,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
         simulated: !req.learner.iterative,
         pacing_ms: pacingMs,
         ...(scalarsEveryMs ? { scalars_every_ms: scalarsEveryMs } : {}),
+        rows: req.data.train.x.rows,
       },
       params,
     },
@@ -172,7 +175,7 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   } catch (err) {
     const cancelled = err instanceof FitCancelled;
     const outOfTime = req.deadline !== undefined && performance.now() > req.deadline;
-    const reason = cancelled ? (outOfTime ? "the search's time ran out" : "stopped") : `${(err as Error).message}`;
+    const reason = cancelled ? (outOfTime ? (req.outOfTimeReason ?? "the search's time ran out") : "stopped") : `${(err as Error).message}`;
     events.emit(EV.LOG_LINE, { run_id: runId, level: cancelled ? "warn" : "error", text: `run ${runId} ${cancelled ? "cancelled" : "failed"}: ${reason}` });
     events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: cancelled ? "cancelled" : "failed", final_metrics: null, reason });
     return {

@@ -58,7 +58,7 @@ export type ToTrialWorker =
       folds?: Held<readonly Fold[]>;
       modelFile?: { folder: string; about: Held<Record<string, unknown>> };
       onlyIfBetter?: Trial["onlyIfBetter"];
-      request: Pick<RunRequest, "classes" | "featureNames" | "metricPrimary" | "config" | "pacing">;
+      request: Pick<RunRequest, "classes" | "featureNames" | "metricPrimary" | "config" | "pacing" | "outOfTimeReason">;
       /** the deadline as epoch milliseconds (each thread's performance.now() has its own origin) */
       deadlineAt?: number;
       /** when cross-validation gives up, as epoch milliseconds */
@@ -128,7 +128,14 @@ export class TrialWorker {
       ...(trial.folds ? { folds: this.hold(trial.folds, forget) } : {}),
       ...(trial.modelFile ? { modelFile: { folder: trial.modelFile.folder, about: this.hold(trial.modelFile.about, forget) } } : {}),
       ...(trial.onlyIfBetter ? { onlyIfBetter: trial.onlyIfBetter } : {}),
-      request: { classes: req.classes, featureNames: req.featureNames, metricPrimary: req.metricPrimary, config: req.config, pacing: req.pacing },
+      request: {
+        classes: req.classes,
+        featureNames: req.featureNames,
+        metricPrimary: req.metricPrimary,
+        config: req.config,
+        pacing: req.pacing,
+        ...(req.outOfTimeReason ? { outOfTimeReason: req.outOfTimeReason } : {}),
+      },
       ...(req.deadline !== undefined ? { deadlineAt: performance.timeOrigin + req.deadline } : {}),
       ...(trial.cvDeadline !== undefined ? { cvDeadlineAt: performance.timeOrigin + trial.cvDeadline } : {}),
       project: { id: assets.projectId, dir: assets.root },
@@ -158,7 +165,8 @@ export class TrialWorker {
       };
       req.signal?.addEventListener("abort", onAbort, { once: true });
       if (req.deadline !== undefined) {
-        pending.timers.push(setTimeout(() => this.end("the search's time ran out"), Math.max(0, req.deadline - performance.now()) + GRACE_MS));
+        const why = req.outOfTimeReason ?? "the search's time ran out";
+        pending.timers.push(setTimeout(() => this.end(why), Math.max(0, req.deadline - performance.now()) + GRACE_MS));
       }
       this.pending.set(id, pending);
       worker.postMessage(message);

@@ -37,7 +37,9 @@ import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "../ml/averaged-ensemble";
 import type { Learner, Params } from "../ml/learner";
-import { BudgetedSearch, settingsKey } from "../ml/budgeted-search";
+import { BudgetedSearch, SHARE_SPENT, settingsKey } from "../ml/budgeted-search";
+import { selectRows } from "../ml/row-selection";
+import { seededSample } from "../data/seeded-random";
 import { isBetter } from "../ml/metrics";
 import { MODEL_FILE_EXTENSION, readModelFileSummary } from "../ml/model-file";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
@@ -88,6 +90,8 @@ export interface SearchOptions extends TrainOptions {
   crossValidation?: boolean;
   /** the search carries on from these rows, its own trials before a stop: it does not repeat them */
   resumeFrom?: boolean;
+  /** train the trials on a seeded sample of this many training rows, then refit the winner on all of them if time allows (the plan's search_sample_rows) */
+  sampleRows?: number | null;
 }
 
 export interface TrainOutcome {
@@ -99,6 +103,10 @@ export interface TrainOutcome {
 const SAMPLE_ROWS_IN_EVENT = 5;
 /** the share of a search's budget kept for training the average of its best models */
 const ENSEMBLE_SHARE = 0.05;
+/** the share of a search's budget kept for refitting the winner on all the rows, when the trials trained on a sample */
+const REFIT_SHARE = 0.4;
+/** a first trial (a learner's defaults) may take this many times its learner's share of the budget before it is stopped as too slow */
+const FIRST_TRIAL_SHARES = 1.5;
 /** up to this many training + validation rows, one validation split is too noisy to rank trials by */
 const CV_MAX_ROWS = 2000;
 const SAMPLE_ROWS_IN_ASSET = 100;
@@ -175,8 +183,10 @@ export class PipelineRuntime {
   async profile(table: Table, options: { target: string; task: TaskType }): Promise<TableProfile> {
     const events = this.events("PROFILE_DATA");
     events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 0 });
-    const profile = await profileOnThread(table, options.target, options.task);
-    events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: 70 });
+    // the share of the table's columns profiled, as the thread reports it (the charts' assets take the last 10%)
+    const profile = await profileOnThread(table, options.target, options.task, (f) =>
+      events.emit(EV.PROFILE_PROGRESS, { phase: "columns", pct: Math.round(90 * f) }),
+    );
     const missingness = this.assets.writeJson("profile/missingness.json", {
       columns: profile.columns,
       vega_lite: {
@@ -459,13 +469,26 @@ export class PipelineRuntime {
     return this.options.track ? this.options.track(work) : work;
   }
 
-  private async searchAll(candidates: string[], data: PreparedData, options: SearchOptions) {
+  private async searchAll(candidates: string[], fullData: PreparedData, options: SearchOptions) {
     const events = this.events("TRAIN");
     const board = await this.startBoard(options);
     const started = performance.now();
     const deadline = started + options.budgetSeconds * 1000;
+    const trainRows = fullData.fit.train.x.rows;
+    const sampled = options.sampleRows && options.sampleRows < trainRows ? options.sampleRows : null;
+    // trials on a sample are validated on every validation row, so their scores and the refit's compare
+    const data = sampled ? sampleTraining(fullData, sampled, options.seed ?? 0) : fullData;
+    if (sampled) {
+      events.emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `search: ${trainRows.toLocaleString("en")} training rows are more than a ${options.budgetSeconds} s search can try many settings on: the trials train on a seeded sample of ${sampled.toLocaleString("en")} of them (seed ${options.seed ?? 0}), validated on all ${fullData.fit.val.x.rows.toLocaleString("en")} validation rows; the winner is then refit on all the rows if the time left allows`,
+      });
+    }
     // the trials stop a little early: the last part of the budget is kept for an average of the best
-    const trialsDeadline = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
+    const averageAt = deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000;
+    // and, on a sample, a share for refitting the winner (or the best trial that fits in it) on all the rows
+    const trialsEnd = (): number => (sampled ? averageAt - REFIT_SHARE * (averageAt - started) : averageAt);
     // a model named twice (an edited cell) is one learner to search, not two that never learn
     const search = new BudgetedSearch(
       [...new Set(candidates)].map((id) => findLearnerFor(id, data.task)),
@@ -489,6 +512,7 @@ export class PipelineRuntime {
     }
     const runs: RunResult[] = [];
     for (;;) {
+      const trialsDeadline = trialsEnd();
       const left = trialsDeadline - performance.now();
       const next = search.next(left / 1000);
       if (!next) break;
@@ -498,16 +522,30 @@ export class PipelineRuntime {
         text: `search: trial ${runs.length + 1} (${next.learner.id}), ${(left / 1000).toFixed(1)} s of the ${options.budgetSeconds} s budget left for trials; ETA ${((deadline - performance.now()) / 1000).toFixed(1)} s`,
       });
       const t0 = performance.now();
+      const share = search.shareSeconds(options.budgetSeconds) * 1000;
+      // a learner's defaults may take a share and a half of the budget: past it, the learner is too slow for this table
+      const trialDeadline = search.isFirstTrial(next) ? Math.min(trialsDeadline, t0 + FIRST_TRIAL_SHARES * share) : trialsDeadline;
       const result = await this.trial({ data, metric: options.metric, board }, next.learner, next.params, {
-        signal: this.signalUntil(trialsDeadline),
-        deadline: trialsDeadline,
+        signal: this.signalUntil(trialDeadline),
+        deadline: trialDeadline,
+        ...(trialDeadline < trialsDeadline ? { outOfTimeReason: SHARE_SPENT } : {}),
         folds,
-        cvDeadline: t0 + search.shareSeconds(options.budgetSeconds) * 1000,
+        cvDeadline: t0 + share,
       });
       runs.push(result);
       search.record(next, result, (performance.now() - t0) / 1000, options.metric);
       for (const text of search.takeNotes()) events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `search: ${text}` });
-      if (this.options.signal?.aborted || performance.now() >= trialsDeadline) break;
+      if (this.options.signal?.aborted || performance.now() >= trialsEnd()) break;
+    }
+    if (sampled && !this.options.signal?.aborted) {
+      const refit = await this.refitOnAllRows(
+        search,
+        fullData,
+        sampled,
+        { metric: options.metric, board },
+        deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000,
+      );
+      if (refit) runs.push(refit);
     }
     // an average scored on the validation split would be ranked against cross-validated trials: not tried then
     const average = this.options.signal?.aborted || folds ? null : this.averageOfBest(runs, options.metric);
@@ -532,6 +570,36 @@ export class PipelineRuntime {
     });
     if (!board.best) throw new InputError(`No trial finished within the ${options.budgetSeconds} s budget. Give the search more time.`);
     return { runs, leaderboard: board.rows, best: this.closeBoard(board), overrunSeconds, trials: runs.length };
+  }
+
+  /**
+   * The search's winner trained again on every training row, when its time on the sample,
+   * scaled to all the rows, fits in what is left before `until` (else the best trial that does);
+   * said either way.
+   */
+  private async refitOnAllRows(
+    search: BudgetedSearch,
+    data: PreparedData,
+    sampled: number,
+    pass: Omit<Pass, "data">,
+    until: number,
+  ): Promise<RunResult | null> {
+    const events = this.events("TRAIN");
+    const rows = data.fit.train.x.rows;
+    const left = (until - performance.now()) / 1000;
+    const pick = search.refitCandidate(left, rows / sampled);
+    const say = (text: string) => events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `search: ${text}` });
+    if (!pick) {
+      say(
+        `no trial is refit on all ${rows.toLocaleString("en")} rows: none would finish in the ${left.toFixed(0)} s left; the models stay trained on the ${sampled.toLocaleString("en")}-row sample`,
+      );
+      return null;
+    }
+    const name = pick.proposal.learner.id;
+    say(
+      `refitting ${pick.winner ? "the winner" : "the best trial that fits in the time left (the winner would not)"} (${name}) on all ${rows.toLocaleString("en")} training rows (about ${pick.seconds.toFixed(0)} s of the ${left.toFixed(0)} s left)`,
+    );
+    return this.trial({ ...pass, data }, pick.proposal.learner, pick.proposal.params, { signal: this.signalUntil(until), deadline: until });
   }
 
   /** Aborted at `deadline` (a performance.now() time) or when the runtime's own signal is. */
@@ -591,7 +659,7 @@ export class PipelineRuntime {
     { data, metric, board }: Pass,
     learner: Learner,
     params: Params,
-    { signal, deadline, folds, cvDeadline, onlyIfBetter }: TrialOptions & { onlyIfBetter?: OnlyIfBetter },
+    { signal, deadline, folds, cvDeadline, onlyIfBetter, outOfTimeReason }: TrialOptions & { onlyIfBetter?: OnlyIfBetter },
   ): Promise<RunResult | null> {
     const events = this.events("TRAIN");
     const { result, crossValidated: cv } = await this.trials.run(
@@ -614,6 +682,7 @@ export class PipelineRuntime {
           pacing: this.options.pacing && deadline === undefined,
           signal,
           deadline,
+          ...(outOfTimeReason ? { outOfTimeReason } : {}),
         },
         ...(folds ? { folds } : {}),
         ...(folds && cvDeadline !== undefined ? { cvDeadline } : {}),
@@ -739,6 +808,8 @@ interface TrialOptions {
   folds?: readonly Fold[] | null;
   /** performance.now() past which cross-validation gives up (see Trial.cvDeadline) */
   cvDeadline?: number;
+  /** why a trial stopped at its deadline was stopped, when not because the search's time ran out */
+  outOfTimeReason?: string;
 }
 
 interface Board {
@@ -777,4 +848,11 @@ const MODEL_FILE_FOLDER = "models";
 /** Where a run's model is saved in its project (see ml/model-file.ts). */
 function modelFileOf(runId: string): string {
   return `${MODEL_FILE_FOLDER}/${runId}${MODEL_FILE_EXTENSION}`;
+}
+
+/** The prepared data with its training rows cut to a seeded sample of `rows` (validation and test rows unchanged). */
+function sampleTraining(data: PreparedData, rows: number, seed: number): PreparedData {
+  const train = data.fit.train;
+  const picked = seededSample(train.x.rows, rows, seed);
+  return { ...data, fit: { ...data.fit, train: selectRows(train, picked) } };
 }

@@ -93,6 +93,10 @@ export function saveBody(req: IncomingMessage, file: string, maxBytes: number): 
     req,
     file,
     maxBytes,
-    () => new HttpError(413, `Upload is larger than ${mb} MB, the biggest data file this version loads: upload a sample of the rows.`),
+    () =>
+      new HttpError(
+        413,
+        `Upload is larger than ${mb} MB, the most this server takes over HTTP. Give the file by its path instead (automl run --data FILE, or open it from VS Code): a file on this machine is read in place, as a stream. Or upload a sample of the rows.`,
+      ),
   );
 }

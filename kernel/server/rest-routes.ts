@@ -25,7 +25,6 @@ import {
 import type { Conductor } from "../conductor/conductor";
 import { safeDataFileName } from "../conductor/project-meta";
 import { ensurePngFor } from "../assets/chart-png";
-import { MAX_TABLE_FILE_BYTES } from "../data/table-loader";
 import { HttpError, readJson, saveBody, sendJson } from "./http-exchange";
 import type { Logger } from "../logging/logger";
 
@@ -46,6 +45,11 @@ interface Route {
 const DEFAULT_TIME_LIMIT_MS = 30_000;
 /** creating a project with a data file, confirming a plan, exporting: a big table takes a while */
 const LONG_TIME_LIMIT_MS = 5 * 60_000;
+/**
+ * The biggest upload: a data file sent over HTTP is written to a temp file, then copied into the
+ * project; a bigger one is better given by its path, which is read where it lies.
+ */
+export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 /** an upload of the biggest data file, over a slow loopback */
 export const UPLOAD_TIME_LIMIT_MS = 10 * 60_000;
 /** complete, inspect, variables: a kernel inside a synchronous loop cannot answer them */
@@ -162,7 +166,7 @@ export function restRoutes(conductor: Conductor): Route[] {
         conductor.get(pid!); // 404 before reading a large body
         const name = safeDataFileName(url.searchParams.get("filename") ?? String(req.headers["x-filename"] ?? "upload.csv"));
         const temp = path.join(os.tmpdir(), `automl-upload-${randomBytes(6).toString("hex")}${path.extname(name)}`);
-        await saveBody(req, temp, MAX_TABLE_FILE_BYTES);
+        await saveBody(req, temp, MAX_UPLOAD_BYTES);
         try {
           await conductor.upload(pid!, name, temp);
         } finally {

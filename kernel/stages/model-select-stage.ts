@@ -5,6 +5,8 @@
 import { checkPlanEdit, parsePlan, type TrainingPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { findLearner } from "../ml/model-zoo";
+import { searchSampleRows } from "../ml/budgeted-search";
+import type { PreparedData } from "../data/prepared-data";
 import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
 import type { StageContext, StageModule } from "./stage";
 
@@ -19,12 +21,18 @@ export const modelSelectStage: StageModule = {
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;
     const askedBudget = ctx.snapshot.intent?.constraints["time_budget_s"];
     const budget = ctx.meta.time_budget_s ?? (typeof askedBudget === "number" ? askedBudget : null);
+    const trainRows = (ctx.work.get("data") as PreparedData).fit.train.x.rows;
+    const sample = budget ? searchSampleRows(trainRows, budget) : null;
     const plan: TrainingPlan = {
       models,
       metric_primary: metric,
       time_budget_s: budget,
+      ...(sample ? { search_sample_rows: sample } : {}),
     };
-    const how = budget ? `Search ${plan.models.map((m) => m.id).join(", ")} for ${budget} s` : `Train ${plan.models.map((m) => m.id).join(" and ")}`;
+    const onSample = sample
+      ? ` on a seeded sample of ${sample.toLocaleString("en")} of the ${trainRows.toLocaleString("en")} training rows (the winner then refit on all of them if the time allows)`
+      : "";
+    const how = budget ? `Search ${plan.models.map((m) => m.id).join(", ")} for ${budget} s${onSample}` : `Train ${plan.models.map((m) => m.id).join(" and ")}`;
     return { kind: "plan", summary: `${how}, ranked by validation ${metric}.`, plan };
   },
   checkPlan(ctx, planJson) {

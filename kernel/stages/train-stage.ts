@@ -78,7 +78,17 @@ export const trainStage: StageModule = {
         {
           kind: "call",
           method: "search",
-          args: [ref("models"), ref("data"), { metric: ref("metric"), budgetSeconds: ref("budgetSeconds"), seed: ctx.meta.seed, newBoard: true }],
+          args: [
+            ref("models"),
+            ref("data"),
+            {
+              metric: ref("metric"),
+              budgetSeconds: ref("budgetSeconds"),
+              seed: ctx.meta.seed,
+              newBoard: true,
+              ...(plan.search_sample_rows ? { sampleRows: plan.search_sample_rows } : {}),
+            },
+          ],
           bind: SEARCHED,
           show: `automl.leaderboard(${SEARCHED}.leaderboard)`,
         },
@@ -137,6 +147,7 @@ const MIN_RESUME_SHARE = 0.2;
  */
 function resumeStatement(ctx: StageContext, budget: number): { statement: Statement; kept: number } {
   const so = ctx.resume!;
+  const sampleRows = ctx.snapshot.plans.MODEL_SELECT?.plan?.search_sample_rows;
   const left = Math.max(budget - so.elapsedSeconds, MIN_RESUME_SHARE * budget);
   ctx.events.emit(EV.LOG_LINE, {
     run_id: null,
@@ -150,6 +161,7 @@ function resumeStatement(ctx: StageContext, budget: number): { statement: Statem
     resumeFrom: true,
     budgetSeconds: Math.round(left * 10) / 10,
     seed: ctx.meta.seed + so.leaderboard.length + 1,
+    ...(sampleRows ? { sampleRows } : {}),
   };
   return { statement: { kind: "call", method: "search", args: [ref("models"), ref("data"), options], bind: SEARCHED }, kept: so.leaderboard.length };
 }

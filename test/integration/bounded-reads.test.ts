@@ -65,7 +65,7 @@ describe("bounded reads and loopback-only requests (automl serve)", function () 
   });
   after(() => (killCliProcesses(), removeTempWorkspaces()));
 
-  it("refuses a 400 MB upload at the 200 MB cap while it streams: memory stays flat, health answers meanwhile, no temp file is left", async () => {
+  it("refuses an upload past the 1 GB cap while it streams: memory stays flat, health answers meanwhile, no temp file is left", async () => {
     const { project_id: id } = await client.createProject({ prompt: "predict y", pacing: false });
     const before = rssMb(served.ready.pid);
     const tempsBefore = uploadTemps().length;
@@ -81,12 +81,12 @@ describe("bounded reads and loopback-only requests (automl serve)", function () 
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const answer = await streamUpload(served.ready.port, served.ready.token, id, 400 * MB);
+    const answer = await streamUpload(served.ready.port, served.ready.token, id, 1100 * MB);
     uploading = false;
     await watch;
     assert.equal(answer.status, 413, answer.body);
-    assert.match(answer.body, /larger than 200 MB, the biggest data file this version loads/);
-    assert.ok(answer.sent < 400 * MB, "cut off before the whole body was sent");
+    assert.match(answer.body, /larger than 1024 MB, the most this server takes over HTTP\. Give the file by its path instead/);
+    assert.ok(answer.sent < 1100 * MB, "cut off before the whole body was sent");
     assert.ok(peak - before < 100, `RSS grew by ${(peak - before).toFixed(0)} MB (bound: 100 MB)`);
     assert.ok(Math.max(...health) < 1000, `health answered within a second during the upload (slowest ${Math.max(...health).toFixed(0)} ms)`);
     assert.equal(uploadTemps().length, tempsBefore, "no upload temp file left");

@@ -84,7 +84,7 @@ describe("headless run (npx automl run)", function () {
     };
     const split = payloadsOf(events, EV.SPLIT_SUMMARY)[0]!;
     const plan = payloadsOf(events, EV.PLAN_PROPOSED).find((p) => p.stage_id === "PREPROCESS")!.plan_json as { split: { test_size: number; val_size: number } };
-    const { table } = loadTableFile(BOSTON_CSV);
+    const { table } = await loadTableFile(BOSTON_CSV);
     const rows = splitRows(encodeTarget(table, "medv", "regression"), { seed: split.seed, testSize: plan.split.test_size, valSize: plan.split.val_size });
     assert.equal(rows.test.length, split.test_rows);
     const model = findLearner(best.model.model_id)!.restore(best.model);

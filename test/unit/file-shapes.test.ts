@@ -4,10 +4,10 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { zipSync } from "fflate";
 import { InputError } from "../../kernel/errors/input-error";
-import { loadTableFile, MAX_TABLE_FILE_BYTES } from "../../kernel/data/table-loader";
+import { loadTableFile } from "../../kernel/data/table-loader";
 import { readDateColumn } from "../../kernel/data/date-reading";
 import { profileTable } from "../../kernel/data/table-profile";
-import type { NumericColumn, TextColumn } from "../../kernel/data/table";
+import { textValues, type CategoricalColumn, type NumericColumn } from "../../kernel/data/table";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 function file(name: string, content: string | Uint8Array): string {
@@ -17,13 +17,13 @@ function file(name: string, content: string | Uint8Array): string {
 }
 
 const numbers = (c: unknown) => Array.from((c as NumericColumn).values);
-const texts = (c: unknown) => (c as TextColumn).values;
+const texts = (c: unknown) => textValues(c as CategoricalColumn);
 
 describe("files of every common shape", () => {
   after(removeTempWorkspaces);
 
-  it("reads a semicolon file with decimal commas as numbers, and says how", () => {
-    const { table, warnings } = loadTableFile(file("eu.csv", 'stadt;preis;menge\nKöln;"1.234,5";3\nBonn;2,25;4\nAachen;-0,5;\n'));
+  it("reads a semicolon file with decimal commas as numbers, and says how", async () => {
+    const { table, warnings } = await loadTableFile(file("eu.csv", 'stadt;preis;menge\nKöln;"1.234,5";3\nBonn;2,25;4\nAachen;-0,5;\n'));
     assert.deepEqual(table.columnNames, ["stadt", "preis", "menge"]);
     assert.deepEqual(numbers(table.column("preis")), [1234.5, 2.25, -0.5]);
     assert.deepEqual(numbers(table.column("menge")).slice(0, 2), [3, 4]);
@@ -37,24 +37,24 @@ describe("files of every common shape", () => {
     );
   });
 
-  it("reads commas grouping thousands in a tab file as thousands, and keeps blank lines and commas in values from fooling the sniffer", () => {
-    const us = loadTableFile(file("us.tsv", "amount\tn\n1,234\t1\n999\t2\n12,500\t3\n"));
+  it("reads commas grouping thousands in a tab file as thousands, and keeps blank lines and commas in values from fooling the sniffer", async () => {
+    const us = await loadTableFile(file("us.tsv", "amount\tn\n1,234\t1\n999\t2\n12,500\t3\n"));
     assert.deepEqual(numbers(us.table.column("amount")), [1234, 999, 12500]);
     assert.ok(
       us.warnings.some((w) => /Column amount: commas in numbers were read as thousands separators/.test(w)),
       us.warnings.join("\n"),
     );
-    const mixed = loadTableFile(file("m.tsv", "v\n1,234\n9.5\n"));
+    const mixed = await loadTableFile(file("m.tsv", "v\n1,234\n9.5\n"));
     assert.deepEqual(numbers(mixed.table.column("v")), [1234, 9.5]);
-    const blanks = loadTableFile(file("b.csv", "a;b\n1;2\n\n3;4\n\n\n\n"));
+    const blanks = await loadTableFile(file("b.csv", "a;b\n1;2\n\n3;4\n\n\n\n"));
     assert.deepEqual(blanks.table.columnNames, ["a", "b"]);
-    const named = loadTableFile(file("n.tsv", "name, first\tage\nSmith, J\t3\nDoe, A\t4\n"));
+    const named = await loadTableFile(file("n.tsv", "name, first\tage\nSmith, J\t3\nDoe, A\t4\n"));
     assert.deepEqual(named.table.columnNames, ["name, first", "age"]);
   });
 
-  it("reads Latin-1 bytes as Windows-1252 with a warning naming the line, never as replacement characters", () => {
+  it("reads Latin-1 bytes as Windows-1252 with a warning naming the line, never as replacement characters", async () => {
     const bytes = Buffer.concat([Buffer.from("city,n\nBonn,1\n"), Buffer.from([0x4b, 0xf6, 0x6c, 0x6e]), Buffer.from(",2\n")]);
-    const { table, warnings } = loadTableFile(file("latin.csv", bytes));
+    const { table, warnings } = await loadTableFile(file("latin.csv", bytes));
     assert.deepEqual(texts(table.column("city")), ["Bonn", "Köln"]);
     assert.ok(
       warnings.some((w) => /not valid UTF-8 \(line 3 has the byte 0xF6.*Windows-1252/.test(w)),
@@ -62,9 +62,9 @@ describe("files of every common shape", () => {
     );
   });
 
-  it("reads UTF-8 with a byte-order mark, and UTF-16 with or without one", () => {
+  it("reads UTF-8 with a byte-order mark, and UTF-16 with or without one", async () => {
     const text = "name,x\nZürich,1\nGenève,2\n";
-    const bom8 = loadTableFile(file("bom.csv", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])));
+    const bom8 = await loadTableFile(file("bom.csv", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])));
     assert.deepEqual(bom8.table.columnNames, ["name", "x"]);
     assert.equal(bom8.warnings.length, 0);
     const le = Buffer.from(text, "utf16le");
@@ -72,7 +72,7 @@ describe("files of every common shape", () => {
       ["with a mark", Buffer.concat([Buffer.from([0xff, 0xfe]), le]), /UTF-16 \(little-endian, by its byte-order mark\)/],
       ["without one", le, /UTF-16 \(little-endian, without a byte-order mark/],
     ] as const) {
-      const { table, warnings } = loadTableFile(file("u16.csv", bytes));
+      const { table, warnings } = await loadTableFile(file("u16.csv", bytes));
       assert.deepEqual(texts(table.column("name")), ["Zürich", "Genève"], label);
       assert.ok(
         warnings.some((w) => said.test(w)),
@@ -81,28 +81,28 @@ describe("files of every common shape", () => {
     }
   });
 
-  it("tells tabs in a .txt, and keeps quoted newlines and delimiters inside fields", () => {
-    const { table, warnings } = loadTableFile(file("t.txt", 'a\tb\tc\n1\t"two\nlines, with a comma"\t3\n4\t"x"\t6\n'));
+  it("tells tabs in a .txt, and keeps quoted newlines and delimiters inside fields", async () => {
+    const { table, warnings } = await loadTableFile(file("t.txt", 'a\tb\tc\n1\t"two\nlines, with a comma"\t3\n4\t"x"\t6\n'));
     assert.deepEqual(table.columnNames, ["a", "b", "c"]);
     assert.deepEqual(texts(table.column("b")), ["two\nlines, with a comma", "x"]);
     assert.ok(warnings.some((w) => /separated by tabs/.test(w)));
   });
 
-  it("reads NDJSON (.ndjson, .jsonl, and a .json of one record per line)", () => {
+  it("reads NDJSON (.ndjson, .jsonl, and a .json of one record per line)", async () => {
     for (const name of ["r.ndjson", "r.jsonl", "r.json"]) {
-      const { table } = loadTableFile(file(name, '{"a": 1, "b": "x"}\n\n{"a": 2.5, "b": "y"}\n{"a": null, "b": "z"}\n'));
+      const { table } = await loadTableFile(file(name, '{"a": 1, "b": "x"}\n\n{"a": 2.5, "b": "y"}\n{"a": null, "b": "z"}\n'));
       assert.deepEqual(numbers(table.column("a")).slice(0, 2), [1, 2.5], name);
       assert.deepEqual(texts(table.column("b")), ["x", "y", "z"], name);
     }
-    assert.throws(() => loadTableFile(file("bad.ndjson", '{"a": 1}\n{"a": \n')), /bad\.ndjson line 2 is not a JSON record/);
+    await assert.rejects(loadTableFile(file("bad.ndjson", '{"a": 1}\n{"a": \n')), /bad\.ndjson line 2 is not a JSON record/);
   });
 
-  it("reads a gzip-compressed CSV and the one CSV in a zip, and says so", () => {
+  it("reads a gzip-compressed CSV and the one CSV in a zip, and says so", async () => {
     const csv = "a,b\n1,x\n2,y\n";
-    const gz = loadTableFile(file("d.csv.gz", zlib.gzipSync(csv)));
+    const gz = await loadTableFile(file("d.csv.gz", zlib.gzipSync(csv)));
     assert.deepEqual(texts(gz.table.column("b")), ["x", "y"]);
     assert.ok(gz.warnings.some((w) => /gzip-compressed/.test(w)));
-    const zip = loadTableFile(
+    const zip = await loadTableFile(
       file("d.zip", zipSync({ "folder/data.csv": Buffer.from(csv), "__MACOSX/._data.csv": Buffer.from("junk"), "README.md": Buffer.from("hi") })),
     );
     assert.deepEqual(numbers(zip.table.column("a")), [1, 2]);
@@ -117,9 +117,9 @@ describe("files of every common shape", () => {
     ],
     ["a zip without a data file", () => file("none.zip", zipSync({ "x.png": Buffer.from([1, 2, 3]) })), /holds no CSV, TSV or JSON file/],
     [
-      "a gzip that expands past the size budget",
-      () => file("bomb.csv.gz", zlib.gzipSync(Buffer.alloc(MAX_TABLE_FILE_BYTES + 1024, 0x61))),
-      /bomb\.csv\.gz \(0\.\d+ MB compressed\) expands to more than 200 MB/,
+      "a gzip that expands to one endless line",
+      () => file("bomb.csv.gz", zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x61))),
+      /bomb\.csv\.gz is malformed: the record that starts at line 1 is longer than 16 MB/,
     ],
     ["a file that ends inside a quoted field", () => file("q.csv", 'a,b\n1,"never closed\n2,3\n'), /quoted field that starts at line 2 is never closed/],
     [
@@ -129,19 +129,16 @@ describe("files of every common shape", () => {
     ],
   ];
   for (const [what, make, message] of bad) {
-    it(`refuses ${what} with a message that says what to do`, () => {
+    it(`refuses ${what} with a message that says what to do`, async () => {
       const path = make();
-      assert.throws(
-        () => loadTableFile(path),
-        (err: unknown) => err instanceof InputError && message.test((err as Error).message),
-      );
+      await assert.rejects(loadTableFile(path), (err: unknown) => err instanceof InputError && message.test((err as Error).message));
     });
   }
 
-  it("says when a table has more columns than rows", () => {
+  it("says when a table has more columns than rows", async () => {
     const header = [...Array.from({ length: 30 }, (_, j) => `c${j}`), "y"].join(",");
     const rows = Array.from({ length: 10 }, (_, i) => Array.from({ length: 31 }, (_, j) => (i * 31 + j) % 7).join(","));
-    const { table } = loadTableFile(file("wide.csv", [header, ...rows].join("\n")));
+    const { table } = await loadTableFile(file("wide.csv", [header, ...rows].join("\n")));
     const profile = profileTable(table, "y", "regression");
     assert.ok(
       profile.warnings.some((w) => /More columns \(30 features\) than rows \(10\).*dual system/.test(w)),
@@ -149,8 +146,8 @@ describe("files of every common shape", () => {
     );
   });
 
-  it("keeps an all-missing column (as text with no value) rather than failing", () => {
-    const { table } = loadTableFile(file("m.csv", "a,empty\n1,\n2,NA\n"));
+  it("keeps an all-missing column (as text with no value) rather than failing", async () => {
+    const { table } = await loadTableFile(file("m.csv", "a,empty\n1,\n2,NA\n"));
     assert.deepEqual(texts(table.column("empty")), [null, null]);
   });
 });
@@ -158,13 +155,13 @@ describe("files of every common shape", () => {
 describe("dates as people write them", () => {
   after(removeTempWorkspaces);
 
-  it("reads month names, year-first slashes and ISO with zones", () => {
+  it("reads month names, year-first slashes and ISO with zones", async () => {
     assert.deepEqual(readDateColumn("d", ["Jan 1 2000", "February 29, 2000", "1 Mar 2001", null])?.values, ["2000-01-01", "2000-02-29", "2001-03-01", null]);
     assert.deepEqual(readDateColumn("d", ["2001/01/14 21:55", "2001/1/2"])?.values, ["2001-01-14T21:55:00", "2001-01-02"]);
     assert.deepEqual(readDateColumn("d", ["2000-01-01T10:00:00+02:00", "2000-01-02 10:00:00Z"])?.values, ["2000-01-01T10:00:00+02:00", "2000-01-02T10:00:00Z"]);
   });
 
-  it("tells day/month order from the column and says how it read it", () => {
+  it("tells day/month order from the column and says how it read it", async () => {
     const dayFirst = readDateColumn("d", ["01/02/2000", "13/02/2000"])!;
     assert.deepEqual(dayFirst.values, ["2000-02-01", "2000-02-13"]);
     assert.match(dayFirst.note!, /13\/02\/2000 are read day first/);
@@ -177,31 +174,31 @@ describe("dates as people write them", () => {
     assert.equal(readDateColumn("d", ["31/02/2000"]), null, "not a calendar day");
   });
 
-  it("reads dotted dates day first, and refuses days that are not on the calendar", () => {
+  it("reads dotted dates day first, and refuses days that are not on the calendar", async () => {
     const dotted = readDateColumn("d", ["01.02.2020", "03.04.2020"])!;
     assert.deepEqual(dotted.values, ["2020-02-01", "2020-04-03"]);
     assert.match(dotted.note!, /day first \(day\.month\.year/);
     assert.equal(readDateColumn("d", ["2023-02-30", "2023-03-01"]), null);
   });
 
-  it("reads a column of mixed formats value by value and says so; a column with a non-date stays text", () => {
+  it("reads a column of mixed formats value by value and says so; a column with a non-date stays text", async () => {
     const mixed = readDateColumn("d", ["2000-01-05", "Jan 6 2000"])!;
     assert.deepEqual(mixed.values, ["2000-01-05", "2000-01-06"]);
     assert.match(mixed.note!, /mixes date formats \(ISO 8601, month name\)/);
     assert.equal(readDateColumn("d", ["2000-01-05", "soon"]), null);
   });
 
-  it("loads vega-datasets' stocks.csv with its 'Jan 1 2000' dates as a date column", () => {
-    const { table } = loadTableFile(path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "stocks.csv"));
+  it("loads vega-datasets' stocks.csv with its 'Jan 1 2000' dates as a date column", async () => {
+    const { table } = await loadTableFile(path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "stocks.csv"));
     const date = table.column("date");
     assert.equal(date.kind, "datetime");
-    assert.equal(texts(date)[0], "2000-01-01");
+    assert.equal(table.cell(0, "date"), "2000-01-01");
   });
 
-  it("reads numbers in a column named as a time as epoch seconds, and numbers elsewhere as numbers", () => {
-    const { table, warnings } = loadTableFile(file("e.csv", "timestamp,amount\n946684800,946684800\n946771200,5\n"));
+  it("reads numbers in a column named as a time as epoch seconds, and numbers elsewhere as numbers", async () => {
+    const { table, warnings } = await loadTableFile(file("e.csv", "timestamp,amount\n946684800,946684800\n946771200,5\n"));
     assert.equal(table.column("timestamp").kind, "datetime");
-    assert.deepEqual(texts(table.column("timestamp")), ["2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"]);
+    assert.deepEqual([table.cell(0, "timestamp"), table.cell(1, "timestamp")], ["2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"]);
     assert.equal(table.column("amount").kind, "numeric");
     assert.ok(warnings.some((w) => /Column timestamp: numbers read as times in epoch seconds/.test(w)));
   });

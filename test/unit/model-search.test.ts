@@ -9,6 +9,7 @@ import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
 import type { EventSink } from "../../kernel/events/event-sink";
 import { averagedEnsemble } from "../../kernel/ml/averaged-ensemble";
+import { settingsKey } from "../../kernel/ml/budgeted-search";
 import type { Params } from "../../kernel/ml/learner";
 import { isBetter } from "../../kernel/ml/metrics";
 import { findLearner, restoreModel } from "../../kernel/ml/model-zoo";
@@ -16,7 +17,7 @@ import { PipelineRuntime } from "../../kernel/runtime/pipeline-runtime";
 import { DEFAULT_KEEP_MODELS, EV, validatePayload, type EventName } from "../../contract";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
-function runtime(file = BOSTON_CSV, target = "medv") {
+async function runtime(file = BOSTON_CSV, target = "medv", task: "regression" | "classification" = "regression") {
   const events: Array<{ name: EventName; payload: unknown }> = [];
   const sink: EventSink = {
     emit(name, payload) {
@@ -27,9 +28,9 @@ function runtime(file = BOSTON_CSV, target = "medv") {
   };
   const dir = tempWorkspace("search");
   const rt = new PipelineRuntime({ sinkFor: () => sink, assets: new AssetStore("p", dir), pacing: false });
-  const { table } = loadTableFile(file);
-  const split = splitForTask(table, { target, task: "regression", seed: 42, testSize: 0.2, valSize: 0.2 });
-  const data = prepareData(planPreprocessing(profileTable(table, target, "regression"), target), table, split);
+  const { table } = await loadTableFile(file);
+  const split = splitForTask(table, { target, task, seed: 42, testSize: 0.2, valSize: 0.2 });
+  const data = prepareData(planPreprocessing(profileTable(table, target, task), target), table, split);
   return { rt, data, events, dir };
 }
 
@@ -38,7 +39,7 @@ describe("model search under a time budget", function () {
   after(removeTempWorkspaces);
 
   it("keeps to its budget, records every trial and ranks them on validation", async () => {
-    const { rt, data, events } = runtime();
+    const { rt, data, events } = await runtime();
     const out = await rt.search(["hist_gbdt", "linear_gd", "ridge"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
     assert.ok(out.trials > 3, `${out.trials} trials: the search went past the starting configurations`);
     assert.ok(out.overrunSeconds < 0.5, `overrun ${out.overrunSeconds} s`);
@@ -54,7 +55,7 @@ describe("model search under a time budget", function () {
   });
 
   it("keeps the model files of the leaderboard's best runs only, and says which it removed", async () => {
-    const { rt, data, events, dir } = runtime();
+    const { rt, data, events, dir } = await runtime();
     const alphas = [0.01, 0.1, 1, 3, 10, 30, 100, 300];
     const out = await rt.train(
       alphas.map((alpha) => ({ id: "ridge", params: { alpha } })),
@@ -76,7 +77,7 @@ describe("model search under a time budget", function () {
   it("tries the plain run's settings first, so on the cars table a budget no longer ends worse than no budget", async () => {
     // the issue's case: --time-budget 20 gave RMSE 2.825 where training without a budget gave 2.462
     const cars = path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "cars.json");
-    const { rt, data, events } = runtime(cars, "Miles_per_Gallon");
+    const { rt, data, events } = await runtime(cars, "Miles_per_Gallon");
     const models = rt.modelCandidates("regression", data.fit.train.x.rows).map((m) => m.id);
     const plain = await rt.train(
       models.map((id) => ({ id })),
@@ -96,8 +97,79 @@ describe("model search under a time budget", function () {
     assert.ok(events.some((e) => e.name === "LOG_LINE" && /search: \d+ trial\(s\)/.test((e.payload as { text: string }).text)));
   });
 
+  const vega = (name: string) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", name);
+  const bundled: Array<[string, string, string, "regression" | "classification", string]> = [
+    ["Boston housing", BOSTON_CSV, "medv", "regression", "rmse"],
+    ["cars", vega("cars.json"), "Miles_per_Gallon", "regression", "rmse"],
+    ["penguins", vega("penguins.json"), "Species", "classification", "accuracy"],
+    ["Seattle weather", vega("seattle-weather.csv"), "weather", "classification", "accuracy"],
+  ];
+  for (const [name, file, target, task, metric] of bundled) {
+    it(`ends no worse than the plain run on the bundled ${name} table: the plain run's every model is among its trials, and its leader ranks at least as well`, async () => {
+      const { rt, data } = await runtime(file, target, task);
+      const models = rt.modelCandidates(task, data.fit.train.x.rows).map((m) => m.id);
+      const plain = await rt.train(
+        models.map((id) => ({ id })),
+        data,
+        { metric, leaderboard: [], best: null },
+      );
+      const searched = await rt.search(models, data, { metric, budgetSeconds: 8, leaderboard: [], best: null });
+      for (const id of models) {
+        const plainRow = plain.leaderboard.find((r) => r.model === id && r.status === "success")!;
+        const defaultsRow = searched.leaderboard.find(
+          (r) => r.model === id && settingsKey(id, r.params as Params) === settingsKey(id, plainRow.params as Params),
+        );
+        assert.ok(defaultsRow, `${id}'s plain settings were tried by the search`);
+        // the same fit (same settings, same seed): the same model and test score
+        assert.equal(defaultsRow.test_metric?.value, plainRow.test_metric?.value, `${id}: the search's defaults trial is the plain run's model`);
+        assert.ok(!isBetter(metric, defaultsRow.metric!.value, searched.best!.metric.value), `${id}'s plain settings rank no better than the search's leader`);
+      }
+    });
+  }
+
+  it("searches a table too large for its budget on a stated, seeded sample, then refits the winner on all the rows", async function () {
+    this.timeout(120_000);
+    const rows = ["a,b,c,y"];
+    let s = 3;
+    const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 40_000; i++) {
+      const [a, b, c] = [r(), r(), r()];
+      rows.push(`${a},${b},${c},${(3 * a - 2 * b * c + 0.1 * r()).toFixed(5)}`);
+    }
+    const file = path.join(tempWorkspace("sampled"), "big.csv");
+    fs.writeFileSync(file, rows.join("\n"));
+    const { rt, data, events } = await runtime(file, "y");
+    const trainRows = data.fit.train.x.rows;
+    const searched = await rt.search(["ridge", "hist_gbdt"], data, {
+      metric: "rmse",
+      budgetSeconds: 12,
+      seed: 5,
+      sampleRows: 5000,
+      leaderboard: [],
+      best: null,
+    });
+    const texts = events.filter((e) => e.name === EV.LOG_LINE).map((e) => (e.payload as { text: string }).text);
+    assert.ok(
+      texts.some((t) => new RegExp(`trials train on a seeded sample of 5,000 of them \\(seed 5\\)`).test(t)),
+      texts.join("\n"),
+    );
+    const trained = events.filter((e) => e.name === EV.TRAIN_RUN_STARTED).map((e) => (e.payload as { config: { train: { rows: number } } }).config.train.rows);
+    assert.ok(
+      trained.slice(0, -1).every((n) => n === 5000),
+      `trials on the sample: ${trained.join(", ")}`,
+    );
+    assert.ok(
+      texts.some((t) =>
+        /refitting the (winner|best trial that fits in the time left \(the winner would not\)) \((ridge|hist_gbdt)\) on all [\d,]+ training rows/.test(t),
+      ),
+      texts.join("\n"),
+    );
+    assert.equal(trained.at(-1), trainRows, "the refit trains on every training row");
+    assert.ok(searched.runs.at(-1)!.status === "success");
+  });
+
   it("says so when the budget is too small for any trial to finish", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     await assert.rejects(
       rt.search(["hist_gbdt"], data, { metric: "rmse", budgetSeconds: 0.001, leaderboard: [], best: null }),
       /No trial finished within the 0.001 s budget\. Give the search more time\./,
@@ -105,7 +177,7 @@ describe("model search under a time budget", function () {
   });
 
   it("records a trial that throws as failed and goes on", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     const out = await rt.train([{ id: "ridge", params: { alpha: -1e9 } }, { id: "linear_gd" }], data, { metric: "rmse", leaderboard: [], best: null });
     assert.deepEqual(
       out.runs.map((r) => r.status),
@@ -119,7 +191,7 @@ describe("model search under a time budget", function () {
   });
 
   it("trains the average of its best models as a run only when it wins on validation, and it restores through the zoo", async () => {
-    const { rt, data, events } = runtime();
+    const { rt, data, events } = await runtime();
     const out = await rt.search(["random_forest", "extra_trees", "hist_gbdt", "ridge"], data, {
       metric: "rmse",
       budgetSeconds: 6,
@@ -142,7 +214,7 @@ describe("model search under a time budget", function () {
   });
 
   it("refuses to train an average on its own, and averages the members' predictions", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     const out = await rt.train([{ id: "averaged_ensemble" }, { id: "ridge" }, { id: "linear_gd" }], data, { metric: "rmse", leaderboard: [], best: null });
     assert.equal(out.runs[0]!.status, "failed");
     assert.match(out.runs[0]!.reason ?? "", /built by a model search from its best trials/);
@@ -155,7 +227,7 @@ describe("model search under a time budget", function () {
   });
 
   it("re-trains an average from its members' settings (as a notebook reproduces a searched average): the same test score", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     const members: Array<{ id: string; params: Params }> = [
       { id: "ridge", params: { alpha: 3 } },
       { id: "random_forest", params: { n_estimators: 20, seed: 5 } },
@@ -175,7 +247,7 @@ describe("model search under a time budget", function () {
   });
 
   it("fails a run whose settings make it predict NaN, with the reason, instead of leaving it running", async () => {
-    const { rt, data, events } = runtime();
+    const { rt, data, events } = await runtime();
     const out = await rt.train([{ id: "ridge", params: { alpha: "lots" } }], data, { metric: "rmse", newBoard: true });
     assert.equal(out.runs[0]!.status, "failed");
     assert.match(out.runs[0]!.reason ?? "", /predictions are not finite numbers .*check its settings/);
@@ -184,7 +256,7 @@ describe("model search under a time budget", function () {
   });
 
   it("does not rank runs by a new metric against a leaderboard ranked by another", async () => {
-    const { rt, data, events } = runtime();
+    const { rt, data, events } = await runtime();
     const first = await rt.train([{ id: "ridge" }], data, { metric: "rmse", leaderboard: [], best: null });
     const again = await rt.train([{ id: "ridge" }], data, { metric: "mae", leaderboard: first.leaderboard, best: first.best });
     assert.deepEqual(
@@ -198,7 +270,7 @@ describe("model search under a time budget", function () {
   });
 
   it("resumed from its finished trials, goes on from them instead of repeating them", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     const first = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 1.5, leaderboard: [], best: null, crossValidation: false });
     const kept = first.leaderboard.filter((r) => r.status === "success");
     const resumed = await rt.search(["ridge", "hist_gbdt"], data, {
@@ -221,7 +293,7 @@ describe("model search under a time budget", function () {
   });
 
   it("searches a model named twice as one learner, trying the others too", async () => {
-    const { rt, data } = runtime();
+    const { rt, data } = await runtime();
     const out = await rt.search(["ridge", "ridge", "hist_gbdt"], data, {
       metric: "rmse",
       budgetSeconds: 2,
@@ -238,7 +310,7 @@ describe("model search under a time budget", function () {
   });
 
   it("ranks the trials of a small table by 5-fold cross-validation, and says so", async () => {
-    const { rt, data, events } = runtime();
+    const { rt, data, events } = await runtime();
     const out = await rt.search(["ridge", "hist_gbdt"], data, { metric: "rmse", budgetSeconds: 3, leaderboard: [], best: null });
     const texts = events.filter((e) => e.name === "LOG_LINE").map((e) => (e.payload as { text: string }).text);
     assert.ok(

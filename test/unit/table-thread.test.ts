@@ -80,7 +80,7 @@ describe("a loaded table's thread", function () {
   it("works on a table no thread knows where it is", async () => {
     const table = new Table([
       { name: "x", kind: "numeric", values: Float64Array.from([1, 2, 3, 4, 5, 6]) },
-      { name: "y", kind: "categorical", values: ["a", "b", "a", "b", "a", "b"] },
+      { name: "y", kind: "categorical", codes: Int32Array.from([0, 1, 0, 1, 0, 1]), levels: ["a", "b"] },
     ]);
     assert.deepEqual(await profileOnThread(table, "y", "classification"), profileTable(table, "y", "classification"));
   });

@@ -8,7 +8,7 @@ import { prepareData, splitForTask } from "../../data/prepared-data";
 import { checkPlan } from "../../data/preprocessor";
 import { DEFAULT_SPLIT } from "../../data/row-split";
 import type { Table } from "../../data/table";
-import { loadTableFile } from "../../data/table-loader";
+import { loadTableBlocking } from "../../data/table-load";
 import { InputError } from "../../errors/input-error";
 import { profileTable, type TableProfile } from "../../data/table-profile";
 import { findLearner, learnersFor } from "../../ml/model-zoo";
@@ -121,7 +121,7 @@ export const tabularTask: PipelineTask = {
         // only the project's own regular file (the same rule as useDataset), never a link out of it
         const real = assets.regularFile(file);
         if (!real) throw new InputError(`The data file ${file} is not a regular file inside the project folder any more: put it back, or upload it again.`);
-        return loadTableFile(real).table;
+        return loadTableBlocking(real).table;
       }
       case "intent": {
         const i = snapshot.intent;
