@@ -44,7 +44,16 @@ export type NextAction = z.infer<typeof nextAction>;
 
 export const preprocessStepSchema = z.strictObject({
   id: z.string().min(1),
-  op: z.enum(["drop_rows_missing_target", "drop_column", "parse_datetime", "impute", "encode_categorical", "scale", "add_missing_indicator"]),
+  op: z.enum([
+    "drop_rows_missing_target",
+    "drop_column",
+    "parse_datetime",
+    "impute",
+    "encode_categorical",
+    "scale",
+    "add_missing_indicator",
+    "select_features",
+  ]),
   columns: z.array(z.string()),
   params: jsonObject,
   why: z.string(),
@@ -237,6 +246,8 @@ export const EVENT_SCHEMAS = {
         validation: z.enum(["split", "5-fold"]).optional(),
         /** added: the model's prediction time per row, in microseconds, measured on the test rows */
         predict_us_per_row: z.number().min(0).optional(),
+        /** added: the training rows the run fit on (a search on a big table fits its trials on a sample of them) */
+        train_rows: nonNegInt.optional(),
       }),
     ),
   }),

@@ -15,6 +15,11 @@ export function datetimePartName(column: string, part: string): string {
   return `${column}_${part}`;
 }
 
+/** How many features screening keeps for a table of `rows` rows: a quarter of them, at least 10. */
+export function screenedWidth(rows: number): number {
+  return Math.max(10, Math.floor(rows / 4));
+}
+
 export function planPreprocessing(profile: TableProfile, target: string): PreprocessStep[] {
   const steps: PreprocessStep[] = [];
   const features = profile.columns.filter((c) => c.name !== target);
@@ -102,6 +107,24 @@ export function planPreprocessing(profile: TableProfile, target: string): Prepro
       columns: categorical.map((c) => c.name),
       params: { method: "one_hot", max_levels: MAX_ONE_HOT_LEVELS, other_label: OTHER_LEVEL },
       why: `Each level becomes a 0/1 column (the ${MAX_ONE_HOT_LEVELS} most frequent in training; rarer and unseen levels share ${JSON.stringify(OTHER_LEVEL)}).`,
+    });
+  }
+  // more feature columns than rows (after encoding): screen them, or any model can fit noise exactly
+  const encodedWidth =
+    numeric.length +
+    dateParts.length +
+    indicatorCols.length +
+    categorical.reduce((w, c) => w + Math.min(c.unique, MAX_ONE_HOT_LEVELS) + (c.unique > MAX_ONE_HOT_LEVELS ? 1 : 0), 0);
+  const keep = screenedWidth(profile.n_rows);
+  if (encodedWidth > profile.n_rows && encodedWidth > keep) {
+    steps.push({
+      id: "screen-features",
+      op: "select_features",
+      columns: [],
+      params: { method: "univariate", keep },
+      why:
+        `More feature columns (about ${encodedWidth.toLocaleString("en")} after encoding) than rows (${profile.n_rows.toLocaleString("en")}): keep the ${keep} most related to the target ` +
+        `in the training rows (absolute correlation with a number, the F statistic between classes), so the models are not lost among columns that only fit noise.`,
     });
   }
   const scaled = [...numeric, ...dateParts];

@@ -31,6 +31,7 @@ const STEP_OPS = new Set<PreprocessStep["op"]>([
   "encode_categorical",
   "scale",
   "add_missing_indicator",
+  "select_features",
 ]);
 
 export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows: ArrayLike<number> & Iterable<number>, target: string): FittedPreprocessor {
@@ -94,7 +95,90 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
   if (features.length === 0) {
     throw new InputError("The plan leaves no feature columns to learn from. Keep at least one column besides the target.");
   }
-  return { target, steps, features };
+  const screen = byOp("select_features")[0];
+  const screened = screen ? screenFeatures({ target, steps, features }, table, trainRows, Number(screen.params["keep"] ?? features.length)) : features;
+  return { target, steps, features: screened };
+}
+
+/**
+ * The `keep` features most related to the target on the training rows, in their order: by
+ * absolute correlation for a numeric target, by the F statistic (between-class over within-
+ * class variance) for classes. Each is scored alone (univariate), as a wide table's screening
+ * must be cheap: p × n, not p² × n.
+ */
+function screenFeatures(prep: FittedPreprocessor, table: Table, trainRows: ArrayLike<number> & Iterable<number>, keep: number): FeatureSpec[] {
+  if (keep >= prep.features.length) return prep.features;
+  const x = transformRows(prep, table, trainRows);
+  const target = table.column(prep.target);
+  const n = x.rows;
+  const scores = new Float64Array(x.cols);
+  if (target.kind === "numeric") {
+    const y = Float64Array.from(trainRows, (r) => target.values[r]!);
+    const present = y.filter((v) => !Number.isNaN(v));
+    const my = present.reduce((a, v) => a + v, 0) / Math.max(1, present.length);
+    for (let j = 0; j < x.cols; j++) {
+      let mx = 0;
+      let k = 0;
+      for (let i = 0; i < n; i++) if (!Number.isNaN(y[i]!)) ((mx += x.data[i * x.cols + j]!), k++);
+      mx /= Math.max(1, k);
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      for (let i = 0; i < n; i++) {
+        if (Number.isNaN(y[i]!)) continue;
+        const dx = x.data[i * x.cols + j]! - mx;
+        const dy = y[i]! - my;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+      }
+      scores[j] = sxx > 0 && syy > 0 ? Math.abs(sxy) / Math.sqrt(sxx * syy) : 0;
+    }
+  } else {
+    // classes: each row's label as a code (text labels, or numbers taken as labels)
+    const labels =
+      target.kind === "categorical"
+        ? Int32Array.from(trainRows, (r) => target.codes[r]!)
+        : Int32Array.from(trainRows, (r) => (Number.isNaN(target.values[r]!) ? -1 : 0));
+    if (target.kind !== "categorical") {
+      const index = new Map<number, number>();
+      Array.from(trainRows).forEach((r, i) => {
+        const v = target.values[r]!;
+        if (Number.isNaN(v)) return;
+        let k = index.get(v);
+        if (k === undefined) index.set(v, (k = index.size));
+        labels[i] = k;
+      });
+    }
+    const classes = Math.max(0, ...labels) + 1;
+    for (let j = 0; j < x.cols; j++) {
+      const sum = new Float64Array(classes);
+      const count = new Float64Array(classes);
+      let total = 0;
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const c = labels[i]!;
+        if (c < 0) continue;
+        const v = x.data[i * x.cols + j]!;
+        sum[c]! += v;
+        count[c]!++;
+        total += v;
+        k++;
+      }
+      const mean = total / Math.max(1, k);
+      let between = 0;
+      for (let c = 0; c < classes; c++) if (count[c]! > 0) between += count[c]! * (sum[c]! / count[c]! - mean) ** 2;
+      let within = 0;
+      for (let i = 0; i < n; i++) {
+        const c = labels[i]!;
+        if (c >= 0) within += (x.data[i * x.cols + j]! - sum[c]! / count[c]!) ** 2;
+      }
+      scores[j] = within > 0 ? between / Math.max(1, classes - 1) / (within / Math.max(1, k - classes)) : between > 0 ? Number.MAX_VALUE : 0;
+    }
+  }
+  const ranked = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const kept = new Set(ranked.slice(0, keep));
+  return prep.features.filter((_, j) => kept.has(j));
 }
 
 /** A column's value per row as the one-hot features read it: its text (a category, or a date as ISO text), the fill where missing. */

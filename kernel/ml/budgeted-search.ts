@@ -65,7 +65,7 @@ export function searchSampleRows(trainRows: number, budgetSeconds: number): numb
 }
 
 /** a refit on all the rows is expected to take its time on the sample, scaled, and this much more */
-const REFIT_MARGIN = 1.2;
+export const REFIT_MARGIN = 1.2;
 
 interface Finished {
   proposal: Proposal;
@@ -127,19 +127,29 @@ export class BudgetedSearch {
   }
 
   /**
-   * The best trial that can be trained again within `seconds` when each costs `scale` times its
-   * own time (a refit on all the rows of a sample's trials): the winner when it fits, else the
-   * best of those that do (the leaderboard then decides between it and the winner).
+   * The best trial, for a refit on all the rows of a sample's trials: its proposal, and how long
+   * the refit should take when it costs `scale` times the trial's own time; null before any
+   * trial scored. (A lesser trial is never refit instead: it would spend the time on a model the
+   * winner beats.)
    */
-  refitCandidate(seconds: number, scale: number): { proposal: Proposal; seconds: number; winner: boolean } | null {
-    const scored = this.finished.filter((t) => t.seconds * scale * REFIT_MARGIN <= seconds);
-    const best = scored.sort((a, b) => (isBetter(this.metricName, a.score, b.score) ? -1 : isBetter(this.metricName, b.score, a.score) ? 1 : 0))[0];
-    if (!best) return null;
+  winner(scale: number): { proposal: Proposal; seconds: number } | null {
     const top = this.finished.reduce<Finished | null>((w, t) => (!w || isBetter(this.metricName, t.score, w.score) ? t : w), null);
-    return { proposal: best.proposal, seconds: best.seconds * scale * REFIT_MARGIN, winner: best === top };
+    return top ? { proposal: top.proposal, seconds: top.seconds * scale * REFIT_MARGIN } : null;
   }
 
-  /** every scored trial of this search, for refitCandidate */
+  /** the most a trial should take: a sample's winner must stay refittable on all the rows (see limitTrialSeconds) */
+  private trialSecondsLimit = Number.POSITIVE_INFINITY;
+
+  /**
+   * Keeps the rounds a winning booster or forest grows to within `seconds` a trial: on a
+   * sample, the winner is refit on all the rows in the time kept for it, and a winner grown
+   * past that could not be.
+   */
+  limitTrialSeconds(seconds: number): void {
+    this.trialSecondsLimit = seconds;
+  }
+
+  /** every scored trial of this search */
   private readonly finished: Finished[] = [];
 
   next(secondsLeft: number): Proposal | null {
@@ -236,7 +246,7 @@ export class BudgetedSearch {
       // spend more on what is winning: more boosting rounds or trees, as far as the time left allows
       const rounds = Number(base[roundsParam.name] ?? 100);
       const perRound = expectedSeconds(s) / Math.max(1, rounds);
-      const affordable = perRound > 0 ? Math.floor((0.5 * secondsLeft) / perRound) : rounds;
+      const affordable = perRound > 0 ? Math.floor(Math.min(0.5 * secondsLeft, this.trialSecondsLimit) / perRound) : rounds;
       out[roundsParam.name] = Math.max(10, Math.min(roundsParam.max, winning ? Math.round(rounds * 1.5) : rounds, affordable));
     }
     return out;

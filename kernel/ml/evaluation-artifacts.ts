@@ -13,11 +13,14 @@ import type { EventSink } from "../events/event-sink";
 import type { FittedModel, LabelledSet } from "./learner";
 import type { Matrix } from "../data/matrix";
 import { argmaxRows, classificationMetrics, isBetter, regressionMetrics } from "./metrics";
+import { evenlySpacedRows } from "./row-selection";
 
 const VL = "https://vega.github.io/schema/vega-lite/v5.json";
 /** permutation importance on at most this many test rows, for at most this many features */
 const PERMUTATION_ROWS = 2000;
 const PERMUTATION_FEATURES = 50;
+/** the residuals chart shows at most this many test rows */
+const RESIDUAL_POINTS = 5000;
 
 export interface ArtifactRequest {
   events: EventSink;
@@ -36,12 +39,18 @@ export interface ArtifactRequest {
 export function emitEvaluationArtifacts(r: ArtifactRequest): void {
   const out = r.predictions;
   if (r.task === "regression") {
-    const points = Array.from(r.test.y, (actual, i) => ({ actual, predicted: out[i]!, residual: actual - out[i]! }));
+    // a chart of 200,000 points is one blot and a 40 MB asset per run: at most RESIDUAL_POINTS rows, spread over the test split
+    const rows = evenlySpacedRows(r.test.y.length, RESIDUAL_POINTS);
+    const points = Array.from(rows, (i) => ({ actual: r.test.y[i]!, predicted: out[i]!, residual: r.test.y[i]! - out[i]! }));
+    const shown =
+      rows.length < r.test.y.length
+        ? ` (${rows.length.toLocaleString("en")} of its ${r.test.y.length.toLocaleString("en")} rows, evenly spaced; the metrics use all of them)`
+        : "";
     announce(r, "residuals", "Residuals (test)", EV.RESIDUALS_PLOT_READY, {
-      points,
+      test_rows: r.test.y.length,
       vega_lite: {
         $schema: VL,
-        description: "Residuals on the test split",
+        description: `Residuals on the test split${shown}`,
         data: { values: points },
         mark: { type: "point", tooltip: true },
         encoding: { x: { field: "predicted", type: "quantitative" }, y: { field: "residual", type: "quantitative" } },

@@ -37,7 +37,7 @@ import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import { averagedEnsemble } from "../ml/averaged-ensemble";
 import type { Learner, Params } from "../ml/learner";
-import { BudgetedSearch, SHARE_SPENT, settingsKey } from "../ml/budgeted-search";
+import { BudgetedSearch, REFIT_MARGIN, SHARE_SPENT, settingsKey } from "../ml/budgeted-search";
 import { selectRows } from "../ml/row-selection";
 import { seededSample } from "../data/seeded-random";
 import { isBetter } from "../ml/metrics";
@@ -495,6 +495,8 @@ export class PipelineRuntime {
       data.fit.train.x.rows,
       options.seed ?? 0,
     );
+    // a winner grown past what the refit's share of the budget can train on all the rows could not be refit (0.7: a trial's other settings cost time too)
+    if (sampled) search.limitTrialSeconds((0.7 * REFIT_SHARE * (averageAt - started)) / 1000 / ((trainRows / sampled) * REFIT_MARGIN));
     if (options.resumeFrom) {
       search.remember(
         board.rows.filter((r) => r.metric).map((r) => ({ model: r.model, params: r.params as Params, score: r.metric!.value, seconds: r.runtime_s })),
@@ -523,8 +525,10 @@ export class PipelineRuntime {
       });
       const t0 = performance.now();
       const share = search.shareSeconds(options.budgetSeconds) * 1000;
-      // a learner's defaults may take a share and a half of the budget: past it, the learner is too slow for this table
-      const trialDeadline = search.isFirstTrial(next) ? Math.min(trialsDeadline, t0 + FIRST_TRIAL_SHARES * share) : trialsDeadline;
+      // on a table too big to cross-validate, a learner's defaults may take a share and a half of the budget: past it, the
+      // learner is too slow for this table (on a small one its cross-validation gives up at its share instead, and its
+      // defaults, the plain run's model, always finish)
+      const trialDeadline = search.isFirstTrial(next) && !folds ? Math.min(trialsDeadline, t0 + FIRST_TRIAL_SHARES * share) : trialsDeadline;
       const result = await this.trial({ data, metric: options.metric, board }, next.learner, next.params, {
         signal: this.signalUntil(trialDeadline),
         deadline: trialDeadline,
@@ -538,13 +542,7 @@ export class PipelineRuntime {
       if (this.options.signal?.aborted || performance.now() >= trialsEnd()) break;
     }
     if (sampled && !this.options.signal?.aborted) {
-      const refit = await this.refitOnAllRows(
-        search,
-        fullData,
-        sampled,
-        { metric: options.metric, board },
-        deadline - ENSEMBLE_SHARE * options.budgetSeconds * 1000,
-      );
+      const refit = await this.refitWinner(search, fullData, sampled, { metric: options.metric, board }, averageAt, options.seed ?? 0);
       if (refit) runs.push(refit);
     }
     // an average scored on the validation split would be ranked against cross-validated trials: not tried then
@@ -573,33 +571,39 @@ export class PipelineRuntime {
   }
 
   /**
-   * The search's winner trained again on every training row, when its time on the sample,
-   * scaled to all the rows, fits in what is left before `until` (else the best trial that does);
-   * said either way.
+   * The search's winner trained again on every training row when its time on the sample,
+   * scaled, fits in what is left before `until`; else on as many rows as fit (a larger seeded
+   * sample, when that is at least a quarter more than the trials had); said either way.
    */
-  private async refitOnAllRows(
+  private async refitWinner(
     search: BudgetedSearch,
     data: PreparedData,
     sampled: number,
     pass: Omit<Pass, "data">,
     until: number,
+    seed: number,
   ): Promise<RunResult | null> {
-    const events = this.events("TRAIN");
     const rows = data.fit.train.x.rows;
     const left = (until - performance.now()) / 1000;
-    const pick = search.refitCandidate(left, rows / sampled);
-    const say = (text: string) => events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `search: ${text}` });
-    if (!pick) {
+    const winner = search.winner(rows / sampled);
+    if (!winner) return null;
+    const name = winner.proposal.learner.id;
+    const affordable = Math.min(rows, Math.floor((rows * left) / winner.seconds));
+    const say = (text: string) => this.events("TRAIN").emit(EV.LOG_LINE, { run_id: null, level: "info", text: `search: ${text}` });
+    if (affordable < 1.25 * sampled) {
       say(
-        `no trial is refit on all ${rows.toLocaleString("en")} rows: none would finish in the ${left.toFixed(0)} s left; the models stay trained on the ${sampled.toLocaleString("en")}-row sample`,
+        `the winner (${name}) is not refit on more rows: all ${rows.toLocaleString("en")} would take about ${winner.seconds.toFixed(0)} s and ${left.toFixed(0)} s are left; it stays trained on the ${sampled.toLocaleString("en")}-row sample`,
       );
       return null;
     }
-    const name = pick.proposal.learner.id;
+    const all = affordable === rows;
     say(
-      `refitting ${pick.winner ? "the winner" : "the best trial that fits in the time left (the winner would not)"} (${name}) on all ${rows.toLocaleString("en")} training rows (about ${pick.seconds.toFixed(0)} s of the ${left.toFixed(0)} s left)`,
+      all
+        ? `refitting the winner (${name}) on all ${rows.toLocaleString("en")} training rows (about ${winner.seconds.toFixed(0)} s of the ${left.toFixed(0)} s left)`
+        : `refitting the winner (${name}) on a seeded sample of ${affordable.toLocaleString("en")} of the ${rows.toLocaleString("en")} training rows, as many as the ${left.toFixed(0)} s left allow (all would take about ${winner.seconds.toFixed(0)} s)`,
     );
-    return this.trial({ ...pass, data }, pick.proposal.learner, pick.proposal.params, { signal: this.signalUntil(until), deadline: until });
+    const refitData = all ? data : sampleTraining(data, affordable, seed + 1);
+    return this.trial({ ...pass, data: refitData }, winner.proposal.learner, winner.proposal.params, { signal: this.signalUntil(until), deadline: until });
   }
 
   /** Aborted at `deadline` (a performance.now() time) or when the runtime's own signal is. */
@@ -710,9 +714,11 @@ export class PipelineRuntime {
       }
     }
     const settings = { ...learner.defaults, ...params };
-    // a configuration trained again (a re-run cell) replaces its earlier row: one row per model and settings
+    // a configuration trained again on the same rows (a re-run cell) replaces its earlier row: one row per model, settings and
+    // training rows (a search's winner refit on more rows than its trial had is a row of its own: the better one leads)
     const key = settingsKey(learner.id, settings);
-    const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key;
+    const trainRows = data.fit.train.x.rows;
+    const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key && (r.train_rows === undefined || r.train_rows === trainRows);
     // a re-run that failed or was stopped leaves the model of the run it replaces on the board's disk
     const replaced = result.status === "success" ? board.rows.filter(same).map((r) => r.run_id) : [];
     board.rows = rank([
@@ -727,6 +733,7 @@ export class PipelineRuntime {
         test_metric: result.finalMetrics?.primary ?? null,
         validation,
         ...(result.predictUsPerRow !== undefined ? { predict_us_per_row: Math.round(result.predictUsPerRow * 1000) / 1000 } : {}),
+        train_rows: trainRows,
       },
     ]);
     events.emit(EV.LEADERBOARD_UPDATED, { rows: board.rows });

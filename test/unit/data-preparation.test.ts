@@ -74,6 +74,31 @@ describe("split and preprocessing", () => {
   const rows = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join("\n");
   const csv = "num,cat,label\n" + rows(60, (i) => `${i % 7 === 0 ? "" : i},${["a", "b", "c"][i % 3]},${i % 4 === 0 ? "yes" : "no"}`) + "\n";
 
+  for (const task of ["regression", "classification"] as const) {
+    it(`screens a table with more columns than rows down to the features most related to the target (${task}), and says so in the plan`, async () => {
+      let seed = 11;
+      const r = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+      const header = [...Array.from({ length: 200 }, (_, j) => `c${j}`), "y"].join(",");
+      const lines = Array.from({ length: 60 }, () => {
+        const x = Array.from({ length: 200 }, r);
+        const y = 3 * x[3]! - 3 * x[7]! + 0.05 * r();
+        return [...x.map((v) => v.toFixed(4)), task === "regression" ? y.toFixed(4) : y > 0 ? "up" : "down"].join(",");
+      });
+      const { table } = await load("wide.csv", [header, ...lines].join("\n"));
+      const steps = planPreprocessing(profileTable(table, "y", task), "y");
+      const screen = steps.find((s) => s.op === "select_features");
+      assert.ok(screen, "the plan screens the features");
+      assert.equal(screen.params["keep"], 15);
+      assert.match(screen.why, /More feature columns \(about 200 after encoding\) than rows \(60\): keep the 15 most related/);
+      const split = splitRows(encodeTarget(table, "y", task), { seed: 1, testSize: 0.2, valSize: 0.2 });
+      const prep = fitPreprocessor(steps, table, split.train, "y");
+      assert.equal(prep.features.length, 15);
+      const names = prep.features.map((f) => f.name);
+      assert.ok(names.includes("c3") && names.includes("c7"), names.join(", "));
+      assert.equal(transformRows(prep, table, split.test).cols, 15);
+    });
+  }
+
   it("splits deterministically by seed, stratified by class, without overlap", async () => {
     const { table } = await load("s.csv", csv);
     const target = encodeTarget(table, "label", "classification");

@@ -165,6 +165,15 @@ describe("model search under a time budget", function () {
       texts.join("\n"),
     );
     assert.equal(trained.at(-1), trainRows, "the refit trains on every training row");
+    const refit = searched.leaderboard.find((r) => r.run_id === searched.runs.at(-1)!.runId)!;
+    assert.equal(refit.train_rows, trainRows);
+    assert.ok(
+      searched.leaderboard.some(
+        (r) =>
+          r.model === refit.model && r.train_rows === 5000 && settingsKey(r.model, r.params as Params) === settingsKey(refit.model, refit.params as Params),
+      ),
+      "the trial the refit repeats keeps its own row: the better of the two leads",
+    );
     assert.ok(searched.runs.at(-1)!.status === "success");
   });
 
