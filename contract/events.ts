@@ -42,18 +42,21 @@ const nextAction = z.strictObject({
 });
 export type NextAction = z.infer<typeof nextAction>;
 
+/** The operations a preprocessing plan's steps may name. */
+export const PREPROCESS_OPS = [
+  "drop_rows_missing_target",
+  "drop_column",
+  "parse_datetime",
+  "impute",
+  "encode_categorical",
+  "scale",
+  "add_missing_indicator",
+  "select_features",
+] as const;
+
 export const preprocessStepSchema = z.strictObject({
   id: z.string().min(1),
-  op: z.enum([
-    "drop_rows_missing_target",
-    "drop_column",
-    "parse_datetime",
-    "impute",
-    "encode_categorical",
-    "scale",
-    "add_missing_indicator",
-    "select_features",
-  ]),
+  op: z.enum(PREPROCESS_OPS),
   columns: z.array(z.string()),
   params: jsonObject,
   why: z.string(),

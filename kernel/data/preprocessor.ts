@@ -3,7 +3,7 @@
  * into a feature matrix. The fitted state is plain JSON, so a saved model carries exactly
  * the transformation it was trained with.
  */
-import type { PreprocessStep } from "../../contract";
+import { PREPROCESS_OPS, type PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
 import { DATETIME_PARTS, MISSING_LEVEL, OTHER_LEVEL, datetimePartName } from "./preprocess-plan";
@@ -23,16 +23,7 @@ export interface FittedPreprocessor {
   features: FeatureSpec[];
 }
 
-const STEP_OPS = new Set<PreprocessStep["op"]>([
-  "drop_rows_missing_target",
-  "drop_column",
-  "parse_datetime",
-  "impute",
-  "encode_categorical",
-  "scale",
-  "add_missing_indicator",
-  "select_features",
-]);
+const STEP_OPS = new Set<PreprocessStep["op"]>(PREPROCESS_OPS);
 
 export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows: ArrayLike<number> & Iterable<number>, target: string): FittedPreprocessor {
   checkPlan(steps, table, target);
