@@ -1,6 +1,6 @@
 /** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
 import * as vscode from "vscode";
-import { PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
+import { DATA_FILE_EXTENSIONS, PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
 import { readSettings } from "../settings";
@@ -52,8 +52,8 @@ async function newProject(s: AutomlServices): Promise<void> {
   const source = await vscode.window.showQuickPick(
     [
       { label: "$(search) Let the agent find data", id: "find" as const, detail: "A dataset matching the request, license-checked" },
-      { label: "$(file) Pick a data file from the workspace", id: "workspace" as const, detail: "CSV, TSV or JSON records" },
-      { label: "$(cloud-upload) Upload a data file…", id: "upload" as const, detail: "Any CSV on this machine" },
+      { label: "$(file) Pick a data file from the workspace", id: "workspace" as const, detail: "CSV, TSV, JSON, Parquet, Arrow or Excel" },
+      { label: "$(cloud-upload) Upload a data file…", id: "upload" as const, detail: "Any data file on this machine" },
     ],
     { title: "Where does the data come from?", ignoreFocusOut: true },
   );
@@ -61,11 +61,11 @@ async function newProject(s: AutomlServices): Promise<void> {
   let dataPath: string | undefined;
   if (source.id === "workspace") {
     const files = await vscode.workspace.findFiles(
-      "**/*.{csv,tsv,json}",
+      `**/*.{${DATA_FILE_EXTENSIONS.join(",")}}`,
       "{**/node_modules/**,**/.automl/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}",
       500,
     );
-    if (files.length === 0) throw new Error('No CSV, TSV or JSON file in the workspace. Choose "Upload a data file…" instead.');
+    if (files.length === 0) throw new Error('No data file (CSV, TSV, JSON, Parquet, Arrow, Excel) in the workspace. Choose "Upload a data file…" instead.');
     const pick = await vscode.window.showQuickPick(
       files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
       { title: "Data file", ignoreFocusOut: true },
@@ -73,7 +73,7 @@ async function newProject(s: AutomlServices): Promise<void> {
     if (!pick) throw new Error(CANCELLED);
     dataPath = pick.uri.fsPath;
   } else if (source.id === "upload") {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: ["csv", "tsv", "json"] }, title: "Data file" });
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: [...DATA_FILE_EXTENSIONS] }, title: "Data file" });
     if (!picked?.[0]) throw new Error(CANCELLED);
     dataPath = picked[0].fsPath;
   }

@@ -7,7 +7,16 @@
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import * as path from "node:path";
-import { EV, projectDisplayName, type AnyEventEnvelope, type ConductorClient, type HostToPanel, type PanelToHost, type ProjectMeta } from "../../contract";
+import {
+  DATA_FILE_EXTENSIONS,
+  EV,
+  projectDisplayName,
+  type AnyEventEnvelope,
+  type ConductorClient,
+  type HostToPanel,
+  type PanelToHost,
+  type ProjectMeta,
+} from "../../contract";
 import type { ProjectFeed } from "../conductor/project-streams";
 import type { SuggestedEdit } from "../notebook/suggested-edit";
 
@@ -136,7 +145,7 @@ export class DashboardPanel implements vscode.Disposable {
         case "upload": {
           const picked = await vscode.window.showOpenDialog({
             canSelectMany: false,
-            filters: { Tables: ["csv", "tsv", "json"] },
+            filters: { Tables: [...DATA_FILE_EXTENSIONS] },
             title: "Data file for this project",
           });
           if (!picked?.[0]) return;

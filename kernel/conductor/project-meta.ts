@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectMetaSchema, type ProjectMeta } from "../../contract";
+import { DATA_FILE_EXTENSIONS, projectMetaSchema, type ProjectMeta } from "../../contract";
 
 export type { ProjectMeta };
 
@@ -23,14 +23,14 @@ export function writeProjectMeta(dir: string, meta: ProjectMeta): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
-/** A plain file name for the project's data folder; text files without a known extension are read as CSV. */
+/** A plain file name for the project's data folder; a name without a data file's ending is given .csv. */
 export function safeDataFileName(fileName: string): string {
   const base =
     path
       .basename(fileName)
       .replace(/[^\w.-]+/g, "_")
       .replace(/^\.+/, "") || "upload.csv";
-  const named = /\.(csv|tsv|json)$/i.test(base) ? base : `${base}.csv`;
+  const named = DATA_FILE_EXTENSIONS.some((ext) => base.toLowerCase().endsWith(`.${ext}`)) ? base : `${base}.csv`;
   // file systems allow 255 bytes per name: a long name keeps its start and its extension
   const ext = path.extname(named);
   return named.length > MAX_NAME ? named.slice(0, MAX_NAME - ext.length) + ext : named;

@@ -81,7 +81,7 @@ export class StageMachine implements StageRerun {
       return;
     }
     if (action === GATE_ACTIONS.upload) {
-      throw new ConflictError(`${STAGE_TITLES[stage]} needs a data file before it can continue: upload a CSV, TSV or JSON file.`);
+      throw new ConflictError(`${STAGE_TITLES[stage]} needs a data file before it can continue: upload one (CSV, TSV, JSON, Parquet, Arrow or Excel).`);
     }
     const proposed = p.snapshot.plans[stage];
     if (proposed && !proposed.approved) {
