@@ -7,6 +7,15 @@ import type { PreprocessStep } from "../../contract";
 import type { TableProfile } from "./table-profile";
 
 export const DATETIME_PARTS = ["year", "month", "day", "dayofweek"] as const;
+/** a column of times (not only days) also gives its hour: a flight's delay, a shop's sales follow the clock */
+export const TIME_PARTS = [...DATETIME_PARTS, "hour"] as const;
+export type DatetimePart = (typeof TIME_PARTS)[number];
+
+/** The parts a parse_datetime step asks for (its params.parts; the day parts when it names none). */
+export function partsOf(step: PreprocessStep): DatetimePart[] {
+  const asked = step.params["parts"];
+  return Array.isArray(asked) ? TIME_PARTS.filter((p) => asked.includes(p)) : [...DATETIME_PARTS];
+}
 export const MISSING_LEVEL = "(missing)";
 export const OTHER_LEVEL = "(other)";
 const MAX_ONE_HOT_LEVELS = 20;
@@ -52,18 +61,30 @@ export function planPreprocessing(profile: TableProfile, target: string): Prepro
     });
   }
   const kept = features.filter((c) => !dropReasons[c.name]);
-  const dates = kept.filter((c) => c.kind === "datetime").map((c) => c.name);
+  const days = kept.filter((c) => c.kind === "datetime" && !c.has_time).map((c) => c.name);
+  const times = kept.filter((c) => c.kind === "datetime" && c.has_time).map((c) => c.name);
+  const dates = [...days, ...times];
   const numeric = kept.filter((c) => c.kind === "numeric").map((c) => c.name);
   const categorical = kept.filter((c) => c.kind === "categorical");
-  const dateParts = dates.flatMap((d) => DATETIME_PARTS.map((p) => datetimePartName(d, p)));
+  const partsOfColumn = (d: string): readonly DatetimePart[] => (times.includes(d) ? TIME_PARTS : DATETIME_PARTS);
+  const dateParts = dates.flatMap((d) => partsOfColumn(d).map((p) => datetimePartName(d, p)));
 
-  if (dates.length) {
+  if (days.length) {
     steps.push({
       id: "parse-dates",
       op: "parse_datetime",
-      columns: dates,
+      columns: days,
       params: { parts: [...DATETIME_PARTS] },
       why: "Dates become numbers a model can use: year, month, day of month and day of week.",
+    });
+  }
+  if (times.length) {
+    steps.push({
+      id: "parse-times",
+      op: "parse_datetime",
+      columns: times,
+      params: { parts: [...TIME_PARTS] },
+      why: "Times become numbers a model can use: year, month, day of month, day of week and hour (UTC).",
     });
   }
   const numericWithMissing = kept.filter((c) => c.kind !== "categorical" && c.missing > 0).map((c) => c.name);
@@ -79,7 +100,7 @@ export function planPreprocessing(profile: TableProfile, target: string): Prepro
   }
   const imputeNumeric = [
     ...numericWithMissing.filter((c) => numeric.includes(c)),
-    ...dates.filter((d) => numericWithMissing.includes(d)).flatMap((d) => DATETIME_PARTS.map((p) => datetimePartName(d, p))),
+    ...dates.filter((d) => numericWithMissing.includes(d)).flatMap((d) => partsOfColumn(d).map((p) => datetimePartName(d, p))),
   ];
   if (imputeNumeric.length) {
     steps.push({

@@ -6,13 +6,13 @@
 import { PREPROCESS_OPS, type PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
-import { DATETIME_PARTS, MISSING_LEVEL, OTHER_LEVEL, datetimePartName } from "./preprocess-plan";
+import { MISSING_LEVEL, OTHER_LEVEL, datetimePartName, partsOf, type DatetimePart } from "./preprocess-plan";
 import { isMissingAt, isoOfEpoch, type Column, type Table } from "./table";
 
 /** One output column of the feature matrix and how to compute it from a row. */
 export type FeatureSpec =
   | { kind: "numeric"; name: string; source: string; fill: number | null; center: number; scale: number }
-  | { kind: "datetime_part"; name: string; source: string; part: (typeof DATETIME_PARTS)[number]; fill: number | null; center: number; scale: number }
+  | { kind: "datetime_part"; name: string; source: string; part: DatetimePart; fill: number | null; center: number; scale: number }
   | { kind: "missing_indicator"; name: string; source: string }
   /** `level: null` is the bucket for levels outside `known` (rare in training, or unseen) */
   | { kind: "one_hot"; name: string; source: string; level: string | null; fill: string | null; known: string[] };
@@ -29,7 +29,7 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
   checkPlan(steps, table, target);
   const byOp = (op: PreprocessStep["op"]) => steps.filter((s) => s.op === op);
   const dropped = new Set(byOp("drop_column").flatMap((s) => s.columns));
-  const dateCols = new Set(byOp("parse_datetime").flatMap((s) => s.columns));
+  const dateCols = new Map(byOp("parse_datetime").flatMap((s) => s.columns.map((c) => [c, partsOf(s)] as const)));
   const indicators = new Set(byOp("add_missing_indicator").flatMap((s) => s.columns));
   const encoded = new Map(byOp("encode_categorical").flatMap((s) => s.columns.map((c) => [c, s] as const)));
   const scaled = new Set(byOp("scale").flatMap((s) => s.columns));
@@ -44,7 +44,7 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
       features.push({ kind: "numeric", name: col.name, source: col.name, fill, ...scaling(col.name, scaled, values, fill) });
       if (indicators.has(col.name)) features.push({ kind: "missing_indicator", name: `${col.name}_missing`, source: col.name });
     } else if (col.kind === "datetime" && dateCols.has(col.name)) {
-      for (const part of DATETIME_PARTS) {
+      for (const part of dateCols.get(col.name)!) {
         const name = datetimePartName(col.name, part);
         const values = Float64Array.from(trainRows, (r) => datePart(col.values[r]!, part));
         const fill = numericFill(name, imputeOf.get(name) ?? imputeOf.get(col.name), values);
@@ -275,9 +275,10 @@ function scaling(name: string, scaled: Set<string>, values: Float64Array, fill: 
 const DAY_MS = 86_400_000;
 
 /** A part of a UTC time, by arithmetic on the day number (a Date per row costs at a million rows). */
-export function datePart(ms: number, part: (typeof DATETIME_PARTS)[number]): number {
+export function datePart(ms: number, part: DatetimePart): number {
   if (Number.isNaN(ms)) return NaN;
   const days = Math.floor(ms / DAY_MS);
+  if (part === "hour") return Math.floor((ms - days * DAY_MS) / 3_600_000);
   if (part === "dayofweek") return (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday (Sunday = 0)
   // days to civil date (H. Hinnant's algorithm)
   const z = days + 719468;
@@ -296,7 +297,7 @@ export function datePart(ms: number, part: (typeof DATETIME_PARTS)[number]): num
 /** An edited plan is checked before anything is fitted, so a typo costs nothing. */
 export function checkPlan(steps: PreprocessStep[], table: Table, target: string): void {
   const derived = new Set<string>();
-  for (const s of steps) if (s.op === "parse_datetime") for (const c of s.columns) for (const p of DATETIME_PARTS) derived.add(datetimePartName(c, p));
+  for (const s of steps) if (s.op === "parse_datetime") for (const c of s.columns) for (const p of partsOf(s)) derived.add(datetimePartName(c, p));
   for (const s of steps) {
     if (!STEP_OPS.has(s.op)) throw new InputError(`Plan step ${s.id} has unknown op ${JSON.stringify(s.op)}.`);
     for (const c of s.columns) {

@@ -30,6 +30,8 @@ export interface ColumnProfile {
   /** date columns: the first and last time, ISO 8601 */
   first?: string;
   last?: string;
+  /** date columns: whether values carry a time of day (not only days) */
+  has_time?: boolean;
   /** text columns: the most frequent values */
   top?: Array<{ value: string; count: number }>;
 }
@@ -148,7 +150,7 @@ export function profileColumn(c: Column): ColumnProfile {
   const base: ColumnProfile = { name: c.name, kind: c.kind, missing, missing_pct: pct(missing, n), unique: distinct.count() };
   if (distinct.approximate) base.unique_approx = true;
   if (count === 0) return base;
-  if (c.kind === "datetime") return { ...base, first: isoOfEpoch(min, c.dateOnly), last: isoOfEpoch(max, c.dateOnly) };
+  if (c.kind === "datetime") return { ...base, first: isoOfEpoch(min, c.dateOnly), last: isoOfEpoch(max, c.dateOnly), has_time: !c.dateOnly };
   const sampled = count > EXACT_QUANTILE_ROWS;
   const [p25, median, p75] = sampled ? sampledQuantiles(c.values, count, [0.25, 0.5, 0.75]) : exactQuartiles(c.values);
   return {

@@ -99,6 +99,34 @@ describe("split and preprocessing", () => {
     });
   }
 
+  it("gives a column of times its hour as a feature, and a column of days only the day parts", async () => {
+    const lines = ["day,at,y"];
+    for (let i = 0; i < 40; i++) lines.push(`2020-03-${String((i % 28) + 1).padStart(2, "0")},2020-03-01T${String(i % 24).padStart(2, "0")}:30:00Z,${i}`);
+    const { table } = await load("times.csv", lines.join("\n"));
+    const steps = planPreprocessing(profileTable(table, "y", "regression"), "y");
+    assert.deepEqual(
+      steps.filter((s) => s.op === "parse_datetime").map((s) => [s.id, s.columns, s.params["parts"]]),
+      [
+        ["parse-dates", ["day"], ["year", "month", "day", "dayofweek"]],
+        ["parse-times", ["at"], ["year", "month", "day", "dayofweek", "hour"]],
+      ],
+    );
+    const rows = Array.from({ length: 40 }, (_, i) => i);
+    const prep = fitPreprocessor(
+      steps.filter((s) => s.op !== "scale"),
+      table,
+      rows,
+      "y",
+    );
+    const hour = prep.features.findIndex((f) => f.name === "at_hour");
+    assert.ok(hour >= 0 && !prep.features.some((f) => f.name === "day_hour"));
+    const x = transformRows(prep, table, rows);
+    assert.deepEqual(
+      rows.slice(0, 26).map((i) => x.data[i * x.cols + hour]),
+      rows.slice(0, 26).map((i) => i % 24),
+    );
+  });
+
   it("splits deterministically by seed, stratified by class, without overlap", async () => {
     const { table } = await load("s.csv", csv);
     const target = encodeTarget(table, "label", "classification");
