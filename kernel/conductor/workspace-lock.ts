@@ -81,31 +81,34 @@ export class WorkspaceLock {
       instance: randomBytes(8).toString("hex"),
     };
     let tookOverFrom: LockHolder | null = null;
-    for (let attempt = 0; attempt < 50; attempt++) {
+    // one process at a time may clear a stale lock: moving it aside without this, a process that had read the stale lock
+    // could move a newer, live one away and leave the workspace to two conductors
+    const takeover = `${lockPath}.takeover`;
+    for (let attempt = 0; attempt < 400; attempt++) {
       if (linkNew(lockPath, mine)) return new WorkspaceLock(lockPath, mine, tookOverFrom);
       const text = readText(lockPath);
       if (text === null) continue; // released meanwhile: try again
       const holder = parseHolder(text);
       if (holder && isAlive(holder)) throw new WorkspaceBusyError(holder, lockPath);
-      // dead or unreadable (a lock cannot be half-written, so unreadable means damaged): take over
-      const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+      // dead or unreadable (a lock cannot be half-written, so unreadable means damaged): take over, holding the takeover folder
       try {
-        fs.renameSync(lockPath, aside);
+        fs.mkdirSync(takeover);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // someone else moved it
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        // another process is clearing it; one that died doing so left the folder behind: cleared after a while
+        if (Date.now() - (statMtime(takeover) ?? Date.now()) > STALE_TAKEOVER_MS) fs.rmSync(takeover, { recursive: true, force: true });
+        sleepMs(5);
+        continue;
       }
-      if (readText(aside) !== text) {
-        // we moved a lock taken after we read the stale one: put it back
-        try {
-          fs.linkSync(aside, lockPath);
-        } catch {
-          /* a newer lock exists: that one stands */
+      try {
+        // still the stale lock we read (nobody can replace it while we hold the takeover folder, and its holder is dead)
+        if (readText(lockPath) === text) {
+          fs.rmSync(lockPath, { force: true });
+          tookOverFrom = holder;
         }
-      } else {
-        tookOverFrom = holder;
+      } finally {
+        fs.rmSync(takeover, { recursive: true, force: true });
       }
-      fs.rmSync(aside, { force: true });
     }
     throw new Error(`could not take the workspace lock ${lockPath}: it kept changing hands`);
   }
@@ -125,6 +128,22 @@ export class WorkspaceLock {
     const text = readText(this.lockPath);
     if (text !== null && parseHolder(text)?.instance === this.holder.instance) fs.rmSync(this.lockPath, { force: true });
   }
+}
+
+/** a takeover folder older than this was left by a process that died clearing a stale lock */
+const STALE_TAKEOVER_MS = 10_000;
+
+function statMtime(p: string): number | null {
+  try {
+    return fs.statSync(p).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Sleeps this thread (acquiring is synchronous: it runs before the conductor's event loop has anything to do). */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The holder named by a workspace's lock, live or not; null when there is no lock. */

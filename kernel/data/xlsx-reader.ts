@@ -9,7 +9,7 @@
 import { unzipSync } from "fflate";
 import { InputError } from "../errors/input-error";
 import type { ColumnSink } from "./columnar-files";
-import type { ColumnBuilder } from "./column-builder";
+import { isoTextEpoch, type ColumnBuilder } from "./column-builder";
 import type { Column } from "./table";
 
 /** A zip that holds a workbook. */
@@ -129,7 +129,11 @@ export function readXlsx(bytes: Uint8Array, name: string, sink: ColumnSink): { c
       else if (type === "inlineStr") cell = { kind: "text", value: textOf(body) };
       else if ((type === "str" || type === "e") && v !== undefined) cell = { kind: "text", value: unescapeXml(v) };
       else if (type === "b" && v !== undefined) cell = { kind: "text", value: v === "1" ? "TRUE" : "FALSE" };
-      else if (v !== undefined && v !== "") {
+      else if (type === "d" && v !== undefined) {
+        // a date cell written as ISO 8601 text (strict OOXML; the xlsx package with cellDates)
+        const ms = isoTextEpoch(v);
+        cell = Number.isNaN(ms) ? { kind: "text", value: unescapeXml(v) } : { kind: "time", value: ms };
+      } else if (v !== undefined && v !== "") {
         const x = Number(v);
         cell = isDateStyle[Number(attr(head, "s") ?? 0)] ? { kind: "time", value: serialToEpoch(x) } : { kind: "number", value: x };
       }

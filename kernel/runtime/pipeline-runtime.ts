@@ -504,7 +504,17 @@ export class PipelineRuntime {
       );
     }
     const labelledRows = data.fit.train.x.rows + data.fit.val.x.rows;
-    const folds = (options.crossValidation ?? labelledRows <= CV_MAX_ROWS) ? crossValidationFolds(data.fit) : null;
+    // features screened on the training rows have seen them: folds that hold those rows out would score the screening's
+    // own picks (a wide table's noise columns) as if they generalised. The validation rows never reached the screening.
+    const screened = data.prep.steps.some((s) => s.op === "select_features");
+    const folds = (options.crossValidation ?? (labelledRows <= CV_MAX_ROWS && !screened)) ? crossValidationFolds(data.fit) : null;
+    if (screened && options.crossValidation === undefined && labelledRows <= CV_MAX_ROWS) {
+      events.emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `search: the features were screened on the training rows, so trials are ranked by the ${data.fit.val.x.rows} validation rows the screening never saw, not by cross-validation over rows it chose features on`,
+      });
+    }
     if (folds) {
       events.emit(EV.LOG_LINE, {
         run_id: null,

@@ -10,9 +10,12 @@ import { checkLicense } from "../agents/license-check";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
 import { executeCells } from "../tasks/pipeline-step";
-import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
+import { editPromptAction, type StageContext, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
+
+/** the rows of the data cell's DataFrame */
+const PREVIEW_ROWS = 1000;
 
 export const dataSourceStage: StageModule = {
   id: "DATA_SOURCE",
@@ -87,15 +90,13 @@ export const dataSourceStage: StageModule = {
     const chosen = chosenDataset(ctx);
     const file = String(chosen?.meta["project_file"] ?? "");
     const intent = ctx.snapshot.intent;
-    const preview = file.endsWith(".json")
-      ? `import * as dfd from "danfojs-node";\nimport * as fs from "fs";\n\n` +
-        `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
-        `const df = new dfd.DataFrame(JSON.parse(fs.readFileSync(${literal(file)}, "utf8")));\n`
-      : `import * as dfd from "danfojs-node";\n\n` +
-        `// a DataFrame to explore; the pipeline's own calls use the runtime's typed table\n` +
-        `const df = await dfd.readCSV(${literal(file)});\n`;
+    // a DataFrame to explore, made from the typed table the runtime read (any file shape: Parquet, Excel, a Latin-1 CSV…);
+    // a sample, as a million rows would not be explored in a DataFrame anyway
+    const preview =
+      `import * as dfd from "danfojs-node";\n\n` +
+      `// a DataFrame to explore (the first ${PREVIEW_ROWS.toLocaleString("en")} rows); the pipeline's own calls use the runtime's typed table\n` +
+      `const df = new dfd.DataFrame(table.records(0, ${PREVIEW_ROWS}));\n`;
     return [
-      { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {
         conductor: "runs",
         statements: [
@@ -109,6 +110,7 @@ export const dataSourceStage: StageModule = {
           },
         ],
       },
+      { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {
         conductor: "runs",
         statements: [

@@ -135,7 +135,10 @@ describe("conductor server", function () {
         state.snapshot.waiting?.next_actions.map((a) => a.id),
         ["upload"],
       );
-      await assert.rejects(rc.client.confirm(id), { status: 409, message: /upload a CSV/ });
+      await assert.rejects(rc.client.confirm(id), {
+        status: 409,
+        message: /needs a data file before it can continue: upload one \(CSV, TSV, JSON, Parquet, Arrow or Excel\)/,
+      });
       const seqBefore = state.snapshot.last_seq;
       // the message names the person's file, not the temp file it was read from
       await assert.rejects(rc.client.upload(id, "sales.csv", "store,sales\n1,100\n2\n"), { status: 400, message: /^sales\.csv is malformed at line 3/ });

@@ -153,6 +153,23 @@ describe("the columnar table and its streaming reader", () => {
     assert.equal(table.column("when").kind, "datetime");
     assert.equal(table.cell(0, "when"), "2021-03-04");
     assert.ok(warnings.some((w) => /Excel workbook: read its first sheet, Sales \(the workbook has 2 sheets; the others, Notes, were not read\)/.test(w)));
+    // dates stored as ISO text in the cell (t="d"), as the xlsx package writes them with cellDates
+    const dated = XLSX.utils.book_new();
+    XLSX.utils.book_append_sheet(
+      dated,
+      XLSX.utils.aoa_to_sheet(
+        [
+          ["when", "n"],
+          [new Date(Date.UTC(2015, 0, 1)), 1],
+          [new Date(Date.UTC(2015, 0, 2, 12)), 2],
+        ],
+        { cellDates: true },
+      ),
+      "S",
+    );
+    const isoCells = await loadTableFile(file("iso.xlsx", XLSX.write(dated, { type: "buffer", bookType: "xlsx", cellDates: true }) as Buffer));
+    assert.equal(isoCells.table.column("when").kind, "datetime");
+    assert.deepEqual([isoCells.table.cell(0, "when"), isoCells.table.cell(1, "when")], ["2015-01-01T00:00:00Z", "2015-01-02T12:00:00Z"]);
   });
 
   it("reads ISO text to epoch milliseconds in place, and refuses what is not a calendar day or a time", () => {

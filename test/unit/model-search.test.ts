@@ -177,6 +177,24 @@ describe("model search under a time budget", function () {
     assert.ok(searched.runs.at(-1)!.status === "success");
   });
 
+  it("ranks a screened wide table's trials on the validation rows the screening never saw, not by cross-validation", async () => {
+    let seed = 5;
+    const r = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+    const lines = [[...Array.from({ length: 200 }, (_, j) => `c${j}`), "y"].join(",")];
+    for (let i = 0; i < 60; i++) {
+      const x = Array.from({ length: 200 }, r);
+      lines.push([...x.map((v) => v.toFixed(4)), (3 * x[3]! - 3 * x[7]!).toFixed(4)].join(","));
+    }
+    const file = path.join(tempWorkspace("screened"), "wide.csv");
+    fs.writeFileSync(file, lines.join("\n"));
+    const { rt, data, events } = await runtime(file, "y");
+    assert.ok(data.prep.steps.some((s) => s.op === "select_features"));
+    const searched = await rt.search(["ridge"], data, { metric: "rmse", budgetSeconds: 2, leaderboard: [], best: null });
+    const texts = events.filter((e) => e.name === EV.LOG_LINE).map((e) => (e.payload as { text: string }).text);
+    assert.ok(texts.some((t) => /the features were screened on the training rows, so trials are ranked by the \d+ validation rows/.test(t)));
+    assert.ok(searched.leaderboard.every((row) => row.validation === "split"));
+  });
+
   it("says so when the budget is too small for any trial to finish", async () => {
     const { rt, data } = await runtime();
     await assert.rejects(
