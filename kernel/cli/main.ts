@@ -38,6 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : EXIT.badInput;
   }
+  // `automl run --help`: the usage, as for `automl --help`
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   try {
     if (command === "serve") {
       const { values } = parseArgs({

@@ -63,6 +63,8 @@ export class TerminalProgress {
         break;
       case EV.LOG_LINE:
         if (e.event.payload.level === "warn" || e.event.payload.level === "error") this.line(`  ${e.event.payload.level}: ${e.event.payload.text}`);
+        // what the data file was found to be (its format, compression, delimiter): a few lines worth seeing
+        else if (e.stage?.id === "DATA_SOURCE") this.line(`  ${e.event.payload.text}`);
         break;
       case EV.EXPORT_READY:
         this.line(`  export: ${e.event.payload.contents.length} files, ${e.event.payload.checksum}`);

@@ -16,6 +16,7 @@ export interface TableThreadLoaded {
   /** only when the thread was asked to send its table */
   columns?: readonly Column[];
   warnings: string[];
+  notes: string[];
 }
 
 export type TableThreadRequest = { id: number } & (
@@ -64,7 +65,7 @@ function serve(table: Table): void {
 async function answerBlocking(file: string, shownAs: string, reply: MessagePort, flag: Int32Array): Promise<void> {
   try {
     const loaded = await loadTableFile(file, shownAs);
-    reply.postMessage({ columns: loaded.table.columns, warnings: loaded.warnings } satisfies TableThreadLoaded);
+    reply.postMessage({ columns: loaded.table.columns, warnings: loaded.warnings, notes: loaded.notes } satisfies TableThreadLoaded);
   } catch (error) {
     reply.postMessage({ error: (error as Error).message, input: isInputError(error) });
   }
@@ -81,7 +82,11 @@ async function main(): Promise<void> {
     const loaded = await loadTableFile(file, shownAs, { onProgress });
     table = loaded.table;
     // copied (no transfer list): this thread keeps its own columns for the work asked of it later
-    parentPort!.postMessage({ columns: sendTable ? loaded.table.columns : undefined, warnings: loaded.warnings } satisfies TableThreadLoaded);
+    parentPort!.postMessage({
+      columns: sendTable ? loaded.table.columns : undefined,
+      warnings: loaded.warnings,
+      notes: loaded.notes,
+    } satisfies TableThreadLoaded);
   } catch (error) {
     parentPort!.postMessage({ error: (error as Error).message, input: isInputError(error) });
     return;

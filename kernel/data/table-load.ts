@@ -149,7 +149,7 @@ export async function loadTableOffThread(
       threadOf.set(table, thread);
       endWhenCollected.register(table, thread);
     } else void thread.end();
-    return { table, warnings: loaded.warnings };
+    return { table, warnings: loaded.warnings, notes: loaded.notes };
   } catch (error) {
     void thread.end();
     throw error;
@@ -196,7 +196,7 @@ export function loadTableBlocking(filePath: string, shownAs = filePath): LoadedT
     const answer = receiveMessageOnPort(port1)?.message as TableThreadLoaded | { error: string; input: boolean } | undefined;
     if (!answer) throw new Error(`the thread loading ${path.basename(shownAs)} ended without an answer`);
     if ("error" in answer) throw answer.input ? new InputError(answer.error) : new Error(answer.error);
-    return { table: new Table(answer.columns!), warnings: answer.warnings };
+    return { table: new Table(answer.columns!), warnings: answer.warnings, notes: answer.notes };
   } finally {
     port1.close();
     void worker.terminate();

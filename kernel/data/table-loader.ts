@@ -24,8 +24,10 @@ import { encodingOfHead, notUtf8Note, sniffDelimiter, type TextEncoding } from "
 
 export interface LoadedTable {
   table: Table;
-  /** things worth telling the person that did not stop the load */
+  /** what was told about the file that the person should check (a guessed encoding, a day/month order, no header) */
   warnings: string[];
+  /** what the file was found to be (its format, compression, delimiter, a byte-order mark's encoding): said, nothing to check */
+  notes: string[];
 }
 
 export interface LoadOptions {
@@ -194,36 +196,37 @@ async function loadOpened(fd: number, size: number, shownAs: string, options: Lo
   const head = headOf(fd);
   const lower = name.toLowerCase();
   const warnings: string[] = [];
+  const notes: string[] = [];
   let columns: Column[];
   if (startsWith(head, PARQUET_MAGIC)) {
     columns = await readParquetFile(fd, size, name, sinkFor(warnings, budget, name), progress);
-    warnings.unshift(`${name} is a Parquet file.`);
+    notes.push(`${name} is a Parquet file.`);
   } else if (startsWith(head, ARROW_FILE_MAGIC) || (startsWith(head, ARROW_STREAM_MAGIC) && /\.(arrow|feather|arrows|ipc)$/.test(lower))) {
     columns = readArrowFile(readWhole(fd, size), name, sinkFor(warnings, budget, name));
-    warnings.unshift(`${name} is an Apache Arrow IPC file.`);
+    notes.push(`${name} is an Apache Arrow IPC file.`);
   } else if (startsWith(head, ZIP_MAGIC)) {
     const bytes = readWhole(fd, size);
     if (isXlsx(bytes)) {
       const sheet = readXlsx(bytes, name, sinkFor(warnings, budget, name));
       columns = sheet.columns;
-      warnings.unshift(sheet.note);
+      notes.push(sheet.note);
     } else {
       const entry = dataFileInZip(bytes, name);
-      warnings.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(entry.bytes.length)}).`);
-      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings);
+      notes.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(entry.bytes.length)}).`);
+      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings, notes);
     }
   } else if (startsWith(head, GZIP_MAGIC)) {
     const source = gunzipSource(fileSource(fd, size), fd, name);
-    warnings.push(`${name} is gzip-compressed; read what it holds as it expanded.`);
-    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings);
+    notes.push(`${name} is gzip-compressed; read what it holds as it expanded.`);
+    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings, notes);
   } else {
-    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings);
+    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings, notes);
   }
   progress(1);
   if (columns.length === 0) throw new InputError(`${name} has no columns. Give a table with a header line and at least one row of data.`);
   const table = new Table(columns);
   if (table.nRows === 0) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
-  return { table, warnings };
+  return { table, warnings, notes };
 }
 
 /** Where a columnar format (Parquet, Arrow, a spreadsheet) puts its values: a builder per column, the memory check on the way. */
@@ -291,6 +294,7 @@ async function readText(
   budget: number | null,
   progress: (f: number) => void,
   warnings: string[],
+  notes: string[],
 ): Promise<Column[]> {
   let head: Uint8Array = new Uint8Array(0);
   for await (const chunk of source.chunks()) {
@@ -302,12 +306,12 @@ async function readText(
     throw new InputError(
       `${name} is not a text file (it contains zero bytes that no text encoding explains). Give a CSV, TSV, JSON, Parquet, Arrow or Excel file.`,
     );
-  if (told.note) warnings.push(told.note);
+  if (told.note) notes.push(told.note);
   const ext = path.extname(inner);
   const read = (encoding: TextEncoding) =>
     ext === ".json" || ext === ".ndjson" || ext === ".jsonl"
       ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", budget, progress, warnings)
-      : readDelimited({ source, encoding, skip: told.skip, name, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null, budget, progress, warnings });
+      : readDelimited({ source, encoding, skip: told.skip, name, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null, budget, progress, warnings, notes });
   try {
     return await read(told.encoding);
   } catch (err) {
@@ -329,6 +333,8 @@ interface DelimitedRead {
   budget: number | null;
   progress: (f: number) => void;
   warnings: string[];
+  /** where the delimiter, when told from the lines, is said */
+  notes: string[];
 }
 
 async function readDelimited(read: DelimitedRead): Promise<Column[]> {
@@ -369,7 +375,7 @@ async function readDelimited(read: DelimitedRead): Promise<Column[]> {
   if (again.length > 0) {
     const textBuilders = new Map(again.map((j) => [j, new ColumnBuilder(first.rows, true, true)]));
     await parseDelimited(
-      { ...read, progress: () => undefined, warnings: [] },
+      { ...read, progress: () => undefined, warnings: [], notes: [] },
       {
         onDelimiter: () => undefined,
         onHeader: (header) => {
@@ -401,7 +407,7 @@ interface DelimitedHandlers {
 }
 
 async function parseDelimited(
-  { source, encoding, skip, name, hinted, budget, progress, warnings }: DelimitedRead,
+  { source, encoding, skip, name, hinted, budget, progress, notes }: DelimitedRead,
   handlers: DelimitedHandlers,
 ): Promise<{ rows: number; headerless: boolean }> {
   let parser: DelimitedParser | null = null;
@@ -416,7 +422,7 @@ async function parseDelimited(
       let delimiter = handlers.delimiter;
       if (delimiter === undefined) {
         const guess = sniffDelimiter(text, name, hinted);
-        if (guess.note) warnings.push(guess.note);
+        if (guess.note) notes.push(guess.note);
         delimiter = guess.delimiter;
         handlers.onDelimiter(delimiter);
       }

@@ -86,10 +86,11 @@ export function profileTable(table: Table, target: string | null, task: TaskType
   }
   for (const c of columns) {
     if (c.name === target) continue;
-    if (c.unique <= 1) warnings.push(`${c.name} has a single value; it carries no information.`);
+    if (c.missing_pct === 100) warnings.push(`${c.name} is entirely missing; it carries no information.`);
+    else if (c.unique <= 1) warnings.push(`${c.name} has a single value; it carries no information.`);
     else if (c.kind === "categorical" && c.unique > 0.9 * (table.nRows - c.missing) && c.unique > 20)
       warnings.push(`${c.name} is almost unique per row (${c.unique} values): it looks like an identifier.`);
-    if (c.missing_pct >= 40) warnings.push(`${c.name} is ${c.missing_pct.toFixed(0)}% missing.`);
+    if (c.missing_pct >= 40 && c.missing_pct < 100) warnings.push(`${c.name} is ${c.missing_pct.toFixed(0)}% missing.`);
   }
   let targetDist: TargetDistribution | null = null;
   if (target !== null && table.has(target)) {

@@ -11,6 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { validatePayload, type EventName, type EventPayload, type StageId, type TrainingPlan } from "../../contract";
 import { AssetStore } from "../assets/asset-store";
+import type { Table } from "../data/table";
+import { loadTableFile } from "../data/table-loader";
 import type { EventSink } from "../events/event-sink";
 import { Displayable, VEGA_LITE_MIME, tableDisplay } from "./displayable";
 import { findKernelHost } from "./kernel-host";
@@ -68,6 +70,11 @@ export async function connect(projectId: string): Promise<NotebookRuntime> {
     ownEvents: () => events,
   });
   return Object.assign(runtime, { projectId, standalone: true, standaloneEvents: events });
+}
+
+/** A data file read as the pipeline reads it (every shape: CSV in any encoding, JSON, Parquet, Arrow, Excel, compressed), to explore. */
+export async function readTable(file: string): Promise<Table> {
+  return (await loadTableFile(file)).table;
 }
 
 /** Shows rows (a leaderboard, a sample) as a table. */

@@ -163,6 +163,7 @@ export class PipelineRuntime {
     // the thread stays with its copy of the table: the profile and the preprocessing run there
     const loaded = await loadTableOffThread(file, file, { keepThread: true });
     const { table } = loaded;
+    for (const text of loaded.notes) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "info", text });
     for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
       file: path.basename(file),

@@ -10,7 +10,7 @@ import { checkLicense } from "../agents/license-check";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
 import { executeCells } from "../tasks/pipeline-step";
-import { editPromptAction, type StageContext, type StageModule } from "./stage";
+import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
 
@@ -66,7 +66,7 @@ export const dataSourceStage: StageModule = {
     await executeCells([settle!], ctx.runtime, ctx.work);
     return {
       kind: "review",
-      summary: `${chosen.name}: ${table.nRows} rows × ${table.nCols} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
+      summary: `${chosen.name}: ${table.nRows.toLocaleString("en")} rows × ${table.nCols.toLocaleString("en")} columns; predicting ${resolved.intent.target} (${resolved.intent.task_type}).`,
       // besides continuing: another target, the other task, or a reworded request
       more_actions: () => [
         chooseTargetAction(
@@ -90,13 +90,14 @@ export const dataSourceStage: StageModule = {
     const chosen = chosenDataset(ctx);
     const file = String(chosen?.meta["project_file"] ?? "");
     const intent = ctx.snapshot.intent;
-    // a DataFrame to explore, made from the typed table the runtime read (any file shape: Parquet, Excel, a Latin-1 CSV…);
-    // a sample, as a million rows would not be explored in a DataFrame anyway
+    // a DataFrame to explore, made from the file as the runtime reads it (any shape: Parquet, Excel, a Latin-1 CSV…), not
+    // danfo's CSV reader; a sample, as a million rows would not be explored in a DataFrame anyway
     const preview =
       `import * as dfd from "danfojs-node";\n\n` +
       `// a DataFrame to explore (the first ${PREVIEW_ROWS.toLocaleString("en")} rows); the pipeline's own calls use the runtime's typed table\n` +
-      `const df = new dfd.DataFrame(table.records(0, ${PREVIEW_ROWS}));\n`;
+      `const df = new dfd.DataFrame((await automl.readTable(${literal(file)})).records(0, ${PREVIEW_ROWS}));\n`;
     return [
+      { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {
         conductor: "runs",
         statements: [
@@ -110,7 +111,6 @@ export const dataSourceStage: StageModule = {
           },
         ],
       },
-      { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {
         conductor: "runs",
         statements: [

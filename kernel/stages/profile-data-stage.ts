@@ -8,7 +8,10 @@ export const profileDataStage: StageModule = {
     await executeCells(profileDataStage.code(ctx), ctx.runtime, ctx.work);
     const profile = ctx.work.profile();
     const warn = profile.warnings.length ? ` ${profile.warnings.length} warning(s): ${profile.warnings.join(" ")}` : " No warnings.";
-    return { kind: "review", summary: `${profile.n_rows} rows, ${profile.n_cols} columns, ${profile.missing_pct.toFixed(1)}% of cells missing.${warn}` };
+    return {
+      kind: "review",
+      summary: `${profile.n_rows.toLocaleString("en")} rows, ${profile.n_cols.toLocaleString("en")} columns, ${profile.missing_pct.toFixed(1)}% of cells missing.${warn}`,
+    };
   },
   describe(ctx) {
     const p = ctx.snapshot.profile;

@@ -113,22 +113,22 @@ describe("the columnar table and its streaming reader", () => {
 
   it("reads vega-datasets' flights-3m.parquet: 3 million rows, ZSTD pages, timestamps and text", async function () {
     this.timeout(60_000);
-    const { table, warnings } = await loadTableFile(path.join(VEGA_DATA, "flights-3m.parquet"));
+    const { table, notes } = await loadTableFile(path.join(VEGA_DATA, "flights-3m.parquet"));
     assert.equal(table.nRows, 3_000_000);
     assert.deepEqual(
       table.columns.map((c) => `${c.name}:${c.kind}`),
       ["date:datetime", "delay:numeric", "distance:numeric", "origin:categorical", "destination:categorical"],
     );
     assert.deepEqual(table.records(0, 1)[0], { date: "2001-01-01T00:01:00Z", delay: 33, distance: 2176, origin: "LAS", destination: "PHL" });
-    assert.ok(warnings.includes("flights-3m.parquet is a Parquet file."));
+    assert.ok(notes.includes("flights-3m.parquet is a Parquet file."));
   });
 
   it("reads vega-datasets' flights-200k.arrow (Arrow IPC)", async () => {
-    const { table, warnings } = await loadTableFile(path.join(VEGA_DATA, "flights-200k.arrow"));
+    const { table, notes } = await loadTableFile(path.join(VEGA_DATA, "flights-200k.arrow"));
     assert.equal(table.nRows, 200_000);
     assert.deepEqual(table.columnNames, ["delay", "distance", "time"]);
     assert.deepEqual(table.records(1, 2)[0], { delay: 171, distance: 2227, time: 0 });
-    assert.ok(warnings.some((w) => /Apache Arrow IPC/.test(w)));
+    assert.ok(notes.some((w) => /Apache Arrow IPC/.test(w)));
   });
 
   it("reads the first sheet of an Excel workbook: text, numbers, booleans, dates by their cell style, blanks", async () => {
@@ -145,14 +145,14 @@ describe("the columnar table and its streaming reader", () => {
     XLSX.utils.book_append_sheet(book, sheet, "Sales");
     XLSX.utils.book_append_sheet(book, XLSX.utils.aoa_to_sheet([["other"]]), "Notes");
     const bytes = XLSX.write(book, { type: "buffer", bookType: "xlsx" }) as Buffer;
-    const { table, warnings } = await loadTableFile(file("sales.xlsx", bytes));
+    const { table, notes } = await loadTableFile(file("sales.xlsx", bytes));
     assert.deepEqual(table.columnNames, ["city", "price", "sold", "when"]);
     assert.deepEqual(textValues(table.column("city") as CategoricalColumn), ["Köln", "Bonn & Co", "<Aachen>"]);
     assert.deepEqual(Array.from((table.column("price") as NumericColumn).values), [1.5, NaN, 3]);
     assert.deepEqual(textValues(table.column("sold") as CategoricalColumn), ["TRUE", "FALSE", "TRUE"]);
     assert.equal(table.column("when").kind, "datetime");
     assert.equal(table.cell(0, "when"), "2021-03-04");
-    assert.ok(warnings.some((w) => /Excel workbook: read its first sheet, Sales \(the workbook has 2 sheets; the others, Notes, were not read\)/.test(w)));
+    assert.ok(notes.some((w) => /Excel workbook: read its first sheet, Sales \(the workbook has 2 sheets; the others, Notes, were not read\)/.test(w)));
     // dates stored as ISO text in the cell (t="d"), as the xlsx package writes them with cellDates
     const dated = XLSX.utils.book_new();
     XLSX.utils.book_append_sheet(

@@ -23,13 +23,13 @@ describe("files of every common shape", () => {
   after(removeTempWorkspaces);
 
   it("reads a semicolon file with decimal commas as numbers, and says how", async () => {
-    const { table, warnings } = await loadTableFile(file("eu.csv", 'stadt;preis;menge\nKöln;"1.234,5";3\nBonn;2,25;4\nAachen;-0,5;\n'));
+    const { table, warnings, notes } = await loadTableFile(file("eu.csv", 'stadt;preis;menge\nKöln;"1.234,5";3\nBonn;2,25;4\nAachen;-0,5;\n'));
     assert.deepEqual(table.columnNames, ["stadt", "preis", "menge"]);
     assert.deepEqual(numbers(table.column("preis")), [1234.5, 2.25, -0.5]);
     assert.deepEqual(numbers(table.column("menge")).slice(0, 2), [3, 4]);
     assert.ok(
-      warnings.some((w) => /separated by semicolons/.test(w)),
-      warnings.join("\n"),
+      notes.some((w) => /separated by semicolons/.test(w)),
+      notes.join("\n"),
     );
     assert.ok(
       warnings.some((w) => /Column preis: numbers written with a decimal comma/.test(w)),
@@ -66,26 +66,26 @@ describe("files of every common shape", () => {
     const text = "name,x\nZürich,1\nGenève,2\n";
     const bom8 = await loadTableFile(file("bom.csv", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])));
     assert.deepEqual(bom8.table.columnNames, ["name", "x"]);
-    assert.equal(bom8.warnings.length, 0);
+    assert.equal(bom8.warnings.length + bom8.notes.length, 0);
     const le = Buffer.from(text, "utf16le");
     for (const [label, bytes, said] of [
       ["with a mark", Buffer.concat([Buffer.from([0xff, 0xfe]), le]), /UTF-16 \(little-endian, by its byte-order mark\)/],
       ["without one", le, /UTF-16 \(little-endian, without a byte-order mark/],
     ] as const) {
-      const { table, warnings } = await loadTableFile(file("u16.csv", bytes));
+      const { table, notes } = await loadTableFile(file("u16.csv", bytes));
       assert.deepEqual(texts(table.column("name")), ["Zürich", "Genève"], label);
       assert.ok(
-        warnings.some((w) => said.test(w)),
-        `${label}: ${warnings.join("\n")}`,
+        notes.some((w) => said.test(w)),
+        `${label}: ${notes.join("\n")}`,
       );
     }
   });
 
   it("tells tabs in a .txt, and keeps quoted newlines and delimiters inside fields", async () => {
-    const { table, warnings } = await loadTableFile(file("t.txt", 'a\tb\tc\n1\t"two\nlines, with a comma"\t3\n4\t"x"\t6\n'));
+    const { table, notes } = await loadTableFile(file("t.txt", 'a\tb\tc\n1\t"two\nlines, with a comma"\t3\n4\t"x"\t6\n'));
     assert.deepEqual(table.columnNames, ["a", "b", "c"]);
     assert.deepEqual(texts(table.column("b")), ["two\nlines, with a comma", "x"]);
-    assert.ok(warnings.some((w) => /separated by tabs/.test(w)));
+    assert.ok(notes.some((w) => /separated by tabs/.test(w)));
   });
 
   it("reads NDJSON (.ndjson, .jsonl, and a .json of one record per line)", async () => {
@@ -101,12 +101,12 @@ describe("files of every common shape", () => {
     const csv = "a,b\n1,x\n2,y\n";
     const gz = await loadTableFile(file("d.csv.gz", zlib.gzipSync(csv)));
     assert.deepEqual(texts(gz.table.column("b")), ["x", "y"]);
-    assert.ok(gz.warnings.some((w) => /gzip-compressed/.test(w)));
+    assert.ok(gz.notes.some((w) => /gzip-compressed/.test(w)));
     const zip = await loadTableFile(
       file("d.zip", zipSync({ "folder/data.csv": Buffer.from(csv), "__MACOSX/._data.csv": Buffer.from("junk"), "README.md": Buffer.from("hi") })),
     );
     assert.deepEqual(numbers(zip.table.column("a")), [1, 2]);
-    assert.ok(zip.warnings.some((w) => /read data\.csv from it/.test(w)));
+    assert.ok(zip.notes.some((w) => /read data\.csv from it/.test(w)));
   });
 
   const bad: Array<[string, () => string, RegExp]> = [

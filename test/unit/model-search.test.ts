@@ -108,12 +108,15 @@ describe("model search under a time budget", function () {
     it(`ends no worse than the plain run on the bundled ${name} table: the plain run's every model is among its trials, and its leader ranks at least as well`, async () => {
       const { rt, data } = await runtime(file, target, task);
       const models = rt.modelCandidates(task, data.fit.train.x.rows).map((m) => m.id);
+      const t0 = performance.now();
       const plain = await rt.train(
         models.map((id) => ({ id })),
         data,
         { metric, leaderboard: [], best: null },
       );
-      const searched = await rt.search(models, data, { metric, budgetSeconds: 8, leaderboard: [], best: null });
+      // the guarantee holds when the budget has room for the plain run's models: three times what they took here, at least 8 s
+      const budgetSeconds = Math.max(8, (3 * (performance.now() - t0)) / 1000);
+      const searched = await rt.search(models, data, { metric, budgetSeconds, leaderboard: [], best: null });
       for (const id of models) {
         const plainRow = plain.leaderboard.find((r) => r.model === id && r.status === "success")!;
         const defaultsRow = searched.leaderboard.find(
@@ -160,13 +163,14 @@ describe("model search under a time budget", function () {
     );
     assert.ok(
       texts.some((t) =>
-        /refitting the (winner|best trial that fits in the time left \(the winner would not\)) \((ridge|hist_gbdt)\) on all [\d,]+ training rows/.test(t),
+        /refitting the winner \((ridge|hist_gbdt)\) on (all [\d,]+ training rows|a seeded sample of [\d,]+ of the [\d,]+ training rows, as many as)/.test(t),
       ),
       texts.join("\n"),
     );
-    assert.equal(trained.at(-1), trainRows, "the refit trains on every training row");
+    // on every training row, or (a slower machine) as many as the time kept for it allows: more than the sample either way
+    assert.ok(trained.at(-1)! > 5000 * 1.25 && trained.at(-1)! <= trainRows, `the refit trained on ${trained.at(-1)} rows`);
     const refit = searched.leaderboard.find((r) => r.run_id === searched.runs.at(-1)!.runId)!;
-    assert.equal(refit.train_rows, trainRows);
+    assert.equal(refit.train_rows, trained.at(-1));
     assert.ok(
       searched.leaderboard.some(
         (r) =>

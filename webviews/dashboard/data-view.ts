@@ -37,7 +37,7 @@ export class DataView {
         const rows = sample.sample_rows ?? [];
         replaceChildren(
           this.sample,
-          h("p", {}, `${sample.n_rows} rows × ${sample.columns.length} columns`),
+          h("p", {}, `${sample.n_rows.toLocaleString("en")} rows × ${sample.columns.length.toLocaleString("en")} columns`),
           h(
             "div",
             { class: "table-wrap" },
@@ -64,7 +64,9 @@ export class DataView {
               h(
                 "p",
                 {},
-                `${p.n_rows} rows, ${p.n_cols} columns, ${formatNumber(p.missing_pct, 2)}% of cells missing. Types: ${Object.entries(p.types_breakdown)
+                `${p.n_rows.toLocaleString("en")} rows, ${p.n_cols.toLocaleString("en")} columns, ${formatNumber(p.missing_pct, 2)}% of cells missing. Types: ${Object.entries(
+                  p.types_breakdown,
+                )
                   .map(([k, n]) => `${n} ${k}`)
                   .join(", ")}.`,
               ),
