@@ -21,7 +21,6 @@ require("tsx/cjs");
 const { loadTableFile } = require("../kernel/data/table-loader.ts");
 const { encodeTarget } = require("../kernel/data/target-column.ts");
 const { splitRows } = require("../kernel/data/row-split.ts");
-const { isoOfEpoch } = require("../kernel/data/table.ts");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [file, target, budgetArg = "120"] = process.argv.slice(2);
@@ -99,7 +98,6 @@ for (let r = 0; r < table.nRows; r++) {
 const csv = path.join(dir, "rows.csv");
 writeFileSync(csv, lines.join("\n"));
 const kinds = Object.fromEntries(table.columns.map((c) => [c.name, c.kind]));
-void isoOfEpoch;
 const python = spawnSync(
   "/usr/bin/python3",
   [

@@ -249,7 +249,7 @@ export class ColumnBuilder {
         this.infinite++;
         return this.addNumber(NaN);
       }
-      return this.mode === "text" ? this.addLevel(String(v)) : this.mode === "time" ? this.addLevel(String(v)) : this.addNumber(v);
+      return this.addNumber(v);
     }
     if (typeof v === "bigint") return this.addValue(Number(v));
     if (typeof v === "string") return this.addText(v);

@@ -8,6 +8,7 @@ import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
 import { MISSING_LEVEL, OTHER_LEVEL, datetimePartName, partsOf, type DatetimePart } from "./preprocess-plan";
 import { isMissingAt, isoOfEpoch, type Column, type Table } from "./table";
+import { encodeTarget } from "./target-column";
 
 /** One output column of the feature matrix and how to compute it from a row. */
 export type FeatureSpec =
@@ -126,21 +127,9 @@ function screenFeatures(prep: FittedPreprocessor, table: Table, trainRows: Array
       scores[j] = sxx > 0 && syy > 0 ? Math.abs(sxy) / Math.sqrt(sxx * syy) : 0;
     }
   } else {
-    // classes: each row's label as a code (text labels, or numbers taken as labels)
-    const labels =
-      target.kind === "categorical"
-        ? Int32Array.from(trainRows, (r) => target.codes[r]!)
-        : Int32Array.from(trainRows, (r) => (Number.isNaN(target.values[r]!) ? -1 : 0));
-    if (target.kind !== "categorical") {
-      const index = new Map<number, number>();
-      Array.from(trainRows).forEach((r, i) => {
-        const v = target.values[r]!;
-        if (Number.isNaN(v)) return;
-        let k = index.get(v);
-        if (k === undefined) index.set(v, (k = index.size));
-        labels[i] = k;
-      });
-    }
+    // classes: each training row's class index, as the target is encoded for the learners (-1 where missing)
+    const { y } = encodeTarget(table, prep.target, "classification");
+    const labels = Int32Array.from(trainRows, (r) => y[r]!);
     const classes = Math.max(0, ...labels) + 1;
     for (let j = 0; j < x.cols; j++) {
       const sum = new Float64Array(classes);
