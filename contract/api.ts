@@ -75,17 +75,20 @@ export const GATE_ACTIONS = {
   editPrompt: "edit_prompt",
 } as const;
 
-/** A project's request as it is stored (`project.json`) and answered in GET /state. */
-/** model files kept per project by default, and at most (a search can try thousands of settings) */
 /**
  * The data files a project takes, by their name's ending (the loader tells the format from the
  * bytes; the name keeps it for people, and for text: .tsv means tabs, .ndjson one record a line).
  */
 export const DATA_FILE_EXTENSIONS = ["csv", "tsv", "tab", "txt", "json", "ndjson", "jsonl", "parquet", "arrow", "feather", "xlsx", "gz", "zip"] as const;
 
+/** The pipeline's notebook, in the project's folder: the conductor writes it, the extension opens it. */
+export const PROJECT_NOTEBOOK_FILE = "notebook.ipynb";
+
+/** model files kept per project by default, and at most (a search can try thousands of settings) */
 export const DEFAULT_KEEP_MODELS = 5;
 export const MAX_KEEP_MODELS = 1000;
 
+/** A project's request as it is stored (`project.json`) and answered in GET /state. */
 export const projectMetaSchema = z.object({
   id: z.string(),
   prompt: z.string(),

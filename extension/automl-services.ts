@@ -4,10 +4,11 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { EV, type ConductorClient } from "../contract";
+import { EV, PROJECT_NOTEBOOK_FILE, type AnyEventEnvelope, type ConductorClient } from "../contract";
 import { ConductorProcess } from "./conductor/conductor-process";
 import { ProjectStreams, type ProjectFeed } from "./conductor/project-streams";
 import { AutomlNotebookController } from "./notebook/automl-notebook-controller";
+import { NotebookDiskSync } from "./notebook/notebook-disk-sync";
 import { applySuggestedEdit, type SuggestedEdit } from "./notebook/suggested-edit";
 import { VariablesView } from "./notebook/variables-view";
 import { DashboardPanel } from "./panels/dashboard-panel";
@@ -20,6 +21,7 @@ export class AutomlServices implements vscode.Disposable {
   readonly statusBar = new ProjectStatusBar();
   readonly variables: VariablesView;
   readonly controller: AutomlNotebookController;
+  readonly notebookSync: NotebookDiskSync;
   private readonly openedNotebooks = new Set<string>();
   private readonly followed = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -31,7 +33,9 @@ export class AutomlServices implements vscode.Disposable {
     const client = () => this.client();
     this.variables = new VariablesView(client);
     this.controller = new AutomlNotebookController(client, this.log, context.extension.id);
+    this.notebookSync = new NotebookDiskSync(this.log);
     this.disposables.push(
+      this.notebookSync,
       this.log,
       this.conductor,
       this.streams,
@@ -66,7 +70,9 @@ export class AutomlServices implements vscode.Disposable {
     this.statusBar.follow(feed);
     if (this.followed.has(projectId)) return feed;
     this.followed.add(projectId);
-    const openWhenReady = (events: readonly { event: { name: string } }[]) => {
+    const openWhenReady = (events: readonly AnyEventEnvelope[]) => {
+      if (events.some((e) => e.event.name === EV.FILE_TREE_UPDATE && e.event.payload.files.some((f) => f.path === PROJECT_NOTEBOOK_FILE)))
+        this.notebookSync.written(this.notebookUri(projectId));
       if (!this.openedNotebooks.has(projectId) && events.some((e) => e.event.name === EV.NOTEBOOK_READY)) {
         this.openedNotebooks.add(projectId);
         // after a window reload the history replays NOTEBOOK_READY: a notebook already in a tab stays where it is
@@ -99,7 +105,12 @@ export class AutomlServices implements vscode.Disposable {
 
   /** A suggested edit put in its cell, which runs; the stages after it re-run (see suggested-edit.ts). */
   async applySuggestion(projectId: string, suggestion: SuggestedEdit): Promise<void> {
-    const outcome = await applySuggestedEdit(await this.openNotebook(projectId), this.controller, suggestion);
+    const editor = await this.openNotebook(projectId);
+    if (!(await this.notebookSync.ensureCurrent(editor.notebook.uri)))
+      throw new Error(
+        "The notebook has unsaved changes and its file was rewritten since: save or revert it (File: Revert File), then apply the suggestion again.",
+      );
+    const outcome = await applySuggestedEdit(editor, this.controller, suggestion);
     this.log.info(`suggestion ${suggestion.id} of ${projectId}: ${outcome}`);
   }
 
@@ -108,13 +119,17 @@ export class AutomlServices implements vscode.Disposable {
     return vscode.Uri.joinPath(folder, ".automl", "projects", projectId);
   }
 
+  notebookUri(projectId: string): vscode.Uri {
+    return vscode.Uri.joinPath(this.projectDir(projectId), PROJECT_NOTEBOOK_FILE);
+  }
+
   private notebookTabOpen(projectId: string): boolean {
-    const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb").toString();
+    const uri = this.notebookUri(projectId).toString();
     return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === uri));
   }
 
   async openNotebook(projectId: string): Promise<vscode.NotebookEditor> {
-    const uri = vscode.Uri.joinPath(this.projectDir(projectId), "notebook.ipynb");
+    const uri = this.notebookUri(projectId);
     const doc = await vscode.workspace.openNotebookDocument(uri);
     // beside this project's dashboard (not another project's), so its panels and its notebook are both in view
     const dashboardColumn = DashboardPanel.columnOf(projectId);

@@ -37,7 +37,9 @@ export async function applySuggestedEdit(
   const doc = cell.document;
   change.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), edit.after);
   if (!(await vscode.workspace.applyEdit(change))) throw new Error(`The ${title} cell could not be edited (is the notebook read-only?).`);
-  await nb.save();
+  // the stale stages after it re-run from the file: they must see the edit there
+  if (!(await nb.save()))
+    throw new Error(`The notebook could not be saved with the edit of the ${title} cell; save it (its message says why), then apply the suggestion again.`);
   editor.revealRange(new vscode.NotebookRange(cell.index, cell.index + 1), vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
   const [ok] = await controller.run(editor, [cell], { rerunStale: true });
   if (!ok) throw new Error(`The edited ${title} cell failed; its output in the notebook says why.`);

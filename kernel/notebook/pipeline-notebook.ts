@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import { fromJS, parseNotebook, stringifyNotebook, toJS, type Notebook } from "@nteract/commutable";
-import { STAGE_IDS, isStageId, type StageId } from "../../contract";
+import { PROJECT_NOTEBOOK_FILE, STAGE_IDS, isStageId, type StageId } from "../../contract";
 import { InputError } from "../errors/input-error";
 
 export interface CellDraft {
@@ -22,7 +22,7 @@ export interface StageCells {
   cells: CellDraft[];
 }
 
-export const NOTEBOOK_FILE = "notebook.ipynb";
+export const NOTEBOOK_FILE = PROJECT_NOTEBOOK_FILE;
 
 export const NOTEBOOK_METADATA = {
   kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },

@@ -88,9 +88,8 @@ export async function startCodeServer(workspace: string, settings: Record<string
       "--disable-workspace-trust",
       workspace,
     ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+    // its own process group: code-server's children (the file watcher, the extension host) end with it
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   child.stdout!.on("data", (d) => log.push(String(d)));
   child.stderr!.on("data", (d) => log.push(String(d)));
@@ -113,11 +112,22 @@ export async function startCodeServer(workspace: string, settings: Record<string
     log,
     stop: async () => {
       const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* the group is gone */
+        }
+      };
+      signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
-      fs.rmSync(root, { recursive: true, force: true });
+      // a file watcher left behind kept an inotify instance each: they are counted per user, and
+      // the workbench of a later test could not watch its files
+      signalGroup("SIGKILL");
+      // AUTOML_KEEP_CODE_SERVER=1 keeps its profile, with the extension host's logs (data/logs/…/exthost*/)
+      if (!process.env.AUTOML_KEEP_CODE_SERVER) fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -67,11 +67,11 @@ export function registerExtensionTests(): void {
         "the notebook to open",
       );
       const nb = vscode.window.activeNotebookEditor!.notebook;
-      // the conductor rewrites the notebook at each stage, and VS Code reloads a clean open
-      // notebook from disk some seconds later: a cell inserted before that reload is dropped by
-      // it (seen as a cell run that never started), so wait for the exported version
+      // the conductor rewrites the notebook at each stage; with VS Code's watcher kept out of the
+      // project (see extension-suite.test.ts) the extension reloads the clean open notebook itself.
+      // A cell inserted before that reload would be dropped by it, so wait for the exported version
       const cellsOnDisk = () => (JSON.parse(fs.readFileSync(nb.uri.fsPath, "utf8")) as { cells: unknown[] }).cells.length;
-      await until(() => nb.cellCount === cellsOnDisk(), "the open notebook to show the exported version", 60_000);
+      await until(() => nb.cellCount === cellsOnDisk() && !nb.isDirty, "the open notebook to show the exported version, unchanged", 60_000);
       assert.ok(nb.cellCount >= 15, `${nb.cellCount} cells`);
     });
 
