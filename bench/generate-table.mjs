@@ -4,13 +4,16 @@
  * columns — 9 numbers, 5 categories (5 to 10,000 levels), 2 dates (ISO days, and times), a
  * yes/no column, an id-like code, a ratio, and the target `y` (a noisy function of the others,
  * so a model has something to learn) — with 5% of each feature's cells missing. Seeded
- * (xoshiro128**), so every run writes the same bytes.
+ * (xoshiro128**), so every run writes the same bytes. `--with-ids` adds a first column
+ * `order_id`: a distinct 36-character UUID-shaped text per row (what an export from a shop or
+ * a log holds, and what the loader must keep without holding the file's text).
  *
- *   node bench/generate-table.mjs OUT.csv [ROWS] [SEED]
+ *   node bench/generate-table.mjs OUT.csv [ROWS] [SEED] [--with-ids]
  */
 import * as fs from "node:fs";
 
-const [out, rowsArg = "1000000", seedArg = "7"] = process.argv.slice(2);
+const withIds = process.argv.includes("--with-ids");
+const [out, rowsArg = "1000000", seedArg = "7"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 if (!out) {
   console.error("usage: node bench/generate-table.mjs OUT.csv [ROWS] [SEED]");
   process.exit(2);
@@ -67,7 +70,12 @@ const header = [
   "y",
 ];
 const stream = fs.createWriteStream(out);
-stream.write(header.join(",") + "\n");
+stream.write((withIds ? ["order_id", ...header] : header).join(",") + "\n");
+const hex = (n) =>
+  Math.floor(random() * 16 ** n)
+    .toString(16)
+    .padStart(n, "0");
+const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${hex(4)}-${hex(6)}${hex(6)}`;
 const day0 = Date.UTC(2015, 0, 1);
 let buffer = "";
 for (let i = 0; i < rows; i++) {
@@ -112,7 +120,7 @@ for (let i = 0; i < rows; i++) {
     maybe(random().toFixed(6)),
     y.toFixed(4),
   ];
-  buffer += fields.join(",") + "\n";
+  buffer += (withIds ? [uuid(), ...fields] : fields).join(",") + "\n";
   if (buffer.length > 1 << 20) {
     if (!stream.write(buffer)) await new Promise((r) => stream.once("drain", r));
     buffer = "";

@@ -13,6 +13,7 @@ import { readDateColumn, readEpochColumn } from "./date-reading";
 import type { ParsedRecord } from "./delimited-parser";
 import { LevelDictionary, MISSING, NOT_FOUND } from "./level-dictionary";
 import { MISSING_CODE, type Column } from "./table";
+import { NO_LEVELS, eachLevelText, levelCount, levelTexts, type TextLevels } from "./text-levels";
 import { isDecimalCommaNumber, parseDecimalComma } from "./text-format";
 
 /** The spellings of "missing" that pandas' read_csv recognises, which people's files use. */
@@ -129,8 +130,7 @@ export class ColumnBuilder {
   private mode: Mode = "empty";
   private nums: Float64Array = new Float64Array(0);
   private codes: Int32Array = new Int32Array(0);
-  private levels: string[] = [];
-  private dict = new LevelDictionary(this.levels);
+  private dict = new LevelDictionary();
   length = 0;
   private infinite = 0;
   private numbers = 0;
@@ -198,13 +198,14 @@ export class ColumnBuilder {
     const code = this.dict.find(s, from, to);
     if (code >= 0) return this.pushCode(code);
     if (code === MISSING) return this.addMissing();
-    const t = s.slice(from, to);
-    if (t.length <= 8 && MISSING_TOKENS.has(t)) {
+    if (to - from <= 8 && MISSING_TOKENS.has(s.slice(from, to))) {
       // remembered as missing: the next "NA" is one lookup
-      this.dict.addMissing(t);
+      this.dict.addMissing(s.slice(from, to));
       return this.addMissing();
     }
-    this.addLevel(t);
+    // a new level, copied from the chunk into the column's levels (no string is made for it)
+    if (this.mode !== "text") this.toText(false);
+    this.pushCode(this.dict.add(s, from, to));
   }
 
   /**
@@ -214,15 +215,14 @@ export class ColumnBuilder {
    * text (needsText: the loader reads it again).
    */
   readIsoFromHere(): void {
-    if (this.mode !== "text" || !this.fromText || this.textOnly || this.levels.length === 0) return;
-    const levelTime = this.levels.map((l) => isoTextEpoch(l));
+    if (this.mode !== "text" || !this.fromText || this.textOnly || this.dict.count === 0) return;
+    const levelTime = Float64Array.from({ length: this.dict.count }, (_, k) => isoTextEpoch(this.dict.text(k)));
     if (levelTime.some((ms) => ms !== ms)) return;
     const times = new Float64Array(this.length + 1024);
     for (let r = 0; r < this.length; r++) times[r] = this.codes[r]! < 0 ? NaN : levelTime[this.codes[r]!]!;
     this.nums = times;
     this.codes = new Int32Array(0);
-    this.levels = [];
-    this.dict = new LevelDictionary(this.levels);
+    this.dict = new LevelDictionary();
     this.mode = "isoText";
   }
 
@@ -317,13 +317,8 @@ export class ColumnBuilder {
   }
 
   private codeOf(t: string): number {
-    let code = this.dict.find(t, 0, t.length);
-    if (code === NOT_FOUND) {
-      code = this.levels.length;
-      this.levels.push(t);
-      this.dict.addLevel(code);
-    }
-    return code;
+    const code = this.dict.find(t, 0, t.length);
+    return code === NOT_FOUND ? this.dict.add(t, 0, t.length) : code;
   }
 
   /** past the rows reserved for, a column grows by a quarter: the estimate was close, and doubling would waste half */
@@ -359,14 +354,14 @@ export class ColumnBuilder {
     switch (this.mode) {
       case "empty":
         // every value missing: a text column of no levels (the profile says it is all missing)
-        return { name, kind: "categorical", codes: new Int32Array(n).fill(MISSING_CODE), levels: [] };
+        return { name, kind: "categorical", codes: new Int32Array(n).fill(MISSING_CODE), levels: NO_LEVELS };
       case "time":
       case "isoText":
         return { name, kind: "datetime", values: fitted(this.nums, n), dateOnly: allMidnight(this.nums, n) };
       case "numeric":
         return numericOrEpoch(name, fitted(this.nums, n), this.infinite, warnings);
       case "text":
-        return typeText(name, this.levels, fitted(this.codes, n), this.infinite, delimiter, warnings);
+        return typeText(name, this.dict.finish(), fitted(this.codes, n), this.infinite, delimiter, warnings);
     }
   }
 }
@@ -416,7 +411,8 @@ function numberStyle(t: string, plain: boolean): "europe" | "us" | "either" | nu
  * A text column typed over its distinct values: numbers if every one is a number (with
  * commas, in a file that allows them), dates if every one is a date, else categories.
  */
-function typeText(name: string, levels: string[], codes: Int32Array, infinite: number, delimiter: string | null, warnings: string[]): Column {
+function typeText(name: string, levels: TextLevels, codes: Int32Array, infinite: number, delimiter: string | null, warnings: string[]): Column {
+  const count = levelCount(levels);
   const n = codes.length;
   // a file not separated by commas may write numbers with commas: as decimals ("1,5", Europe) or
   // grouping thousands ("1,234.5", US); each column must keep to one of the two
@@ -424,7 +420,7 @@ function typeText(name: string, levels: string[], codes: Int32Array, infinite: n
   let grouped = delimiter !== null && delimiter !== ",";
   let europe = 0;
   let us = 0;
-  for (const t of levels) {
+  for (const t of eachLevelText(levels)) {
     const plain = !Number.isNaN(plainNumber(t)) || INFINITY.test(t);
     if (numeric && !plain) numeric = false;
     if (!grouped) {
@@ -438,12 +434,12 @@ function typeText(name: string, levels: string[], codes: Int32Array, infinite: n
   }
   // both styles in one column: not numbers this loader can read
   if (europe > 0 && us > 0) grouped = false;
-  if (levels.length > 0 && (numeric || grouped)) {
+  if (count > 0 && (numeric || grouped)) {
     // "1,234" alone could be either: a semicolon file means a decimal comma, other files thousands
     const decimalComma = europe > 0 || (us === 0 && delimiter === ";");
-    const levelValue = new Float64Array(levels.length);
+    const levelValue = new Float64Array(count);
     let reread = false;
-    levels.forEach((t, k) => {
+    levelTexts(levels).forEach((t, k) => {
       let v: number;
       if (INFINITY.test(t)) v = t.startsWith("-") ? -Infinity : Infinity;
       else if (!numeric && (t.includes(",") || (decimalComma && DOT_THOUSANDS.test(t)))) {
@@ -469,10 +465,10 @@ function typeText(name: string, levels: string[], codes: Int32Array, infinite: n
     }
     return numericOrEpoch(name, values, infinite, warnings);
   }
-  const dates = levels.length > 0 ? readDateColumn(name, levels) : null;
+  const dates = count > 0 ? readDateColumn(name, { [Symbol.iterator]: () => eachLevelText(levels) }) : null;
   if (dates) {
     if (dates.note) warnings.push(dates.note);
-    const levelTime = new Float64Array(levels.length);
+    const levelTime = new Float64Array(count);
     let dateOnly = true;
     dates.values.forEach((iso, k) => {
       levelTime[k] = epochOfIso(iso!);

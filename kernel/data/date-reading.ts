@@ -61,7 +61,8 @@ export interface DateColumnReading {
  * The column read as dates, or null when a present value is not a date in any of the
  * formats (or the column's numeric dates fit neither order of day and month).
  */
-export function readDateColumn(name: string, raw: readonly (string | null)[]): DateColumnReading | null {
+/** `raw` is read twice (what formats there are, then each value): a list, or an iterable that starts again. */
+export function readDateColumn(name: string, raw: Iterable<string | null>): DateColumnReading | null {
   const formats = new Set<Format>();
   // numeric dates: which order of day and month each value allows
   let firstOver12 = 0;

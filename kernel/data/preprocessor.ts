@@ -7,7 +7,8 @@ import { PREPROCESS_OPS, type PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
 import { MISSING_LEVEL, OTHER_LEVEL, datetimePartName, partsOf, type DatetimePart } from "./preprocess-plan";
-import { isMissingAt, isoOfEpoch, type Column, type Table } from "./table";
+import { isMissingAt, isoOfEpoch, type CategoricalColumn, type Column, type Table } from "./table";
+import { findLevel, levelCount, levelText } from "./text-levels";
 import { encodeTarget } from "./target-column";
 
 /** One output column of the feature matrix and how to compute it from a row. */
@@ -62,23 +63,11 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
       const imp = imputeOf.get(col.name);
       const fill = imp ? String(imp.params["fill_value"] ?? MISSING_LEVEL) : null;
       const maxLevels = Number(enc.params["max_levels"] ?? 20);
-      const counts = new Map<string, number>();
-      if (col.kind === "categorical") {
-        // counted by code, then named: one pass over the rows, one lookup per level
-        const byCode = new Float64Array(col.levels.length + 1);
-        for (const r of trainRows) byCode[col.codes[r]! + 1]!++;
-        if (fill !== null && byCode[0]! > 0) counts.set(fill, byCode[0]!);
-        col.levels.forEach((level, k) => byCode[k + 1]! > 0 && counts.set(level, (counts.get(level) ?? 0) + byCode[k + 1]!));
-      } else {
-        for (const r of trainRows) {
-          const v = Number.isNaN(col.values[r]!) ? fill : isoOfEpoch(col.values[r]!, col.dateOnly);
-          if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
-        }
-      }
+      const { counts, distinct } = col.kind === "categorical" ? levelCounts(col, trainRows, fill, maxLevels) : textCounts(col, trainRows, fill);
       const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       const known = ranked.slice(0, maxLevels).map(([l]) => l);
       for (const level of known) features.push({ kind: "one_hot", name: `${col.name}=${level}`, source: col.name, level, fill, known });
-      if (ranked.length > maxLevels) {
+      if (distinct > maxLevels) {
         const other = String(enc.params["other_label"] ?? OTHER_LEVEL);
         features.push({ kind: "one_hot", name: `${col.name}=${other}`, source: col.name, level: null, fill, known });
       }
@@ -161,9 +150,69 @@ function screenFeatures(prep: FittedPreprocessor, table: Table, trainRows: Array
   return prep.features.filter((_, j) => kept.has(j));
 }
 
-/** A column's value per row as the one-hot features read it: its text (a category, or a date as ISO text), the fill where missing. */
+/**
+ * A text column's counts in the training rows by text (missing ones under the fill), for the
+ * texts that can be among the `top` most frequent (ties included), and how many texts there are
+ * in all. Counted by code and named after: a column of a million distinct IDs makes a few dozen
+ * strings here, not a million.
+ */
+function levelCounts(col: CategoricalColumn, trainRows: Iterable<number>, fill: string | null, top: number): { counts: Map<string, number>; distinct: number } {
+  const byCode = new Float64Array(levelCount(col.levels) + 1);
+  for (const r of trainRows) byCode[col.codes[r]! + 1]!++;
+  let distinct = 0;
+  for (let k = 1; k < byCode.length; k++) if (byCode[k]! > 0) distinct++;
+  // the top-th largest count of a level: a text below it cannot be among the top (the fill's count only adds to one)
+  const present = byCode.subarray(1).filter((x) => x > 0);
+  const floor = present.length > top ? present.sort().reverse()[top - 1]! : 0;
+  const fillCode = fill === null ? -1 : findLevel(col.levels, fill);
+  const counts = new Map<string, number>();
+  if (fill !== null && byCode[0]! > 0) {
+    counts.set(fill, byCode[0]!);
+    if (fillCode < 0 || byCode[fillCode + 1] === 0) distinct++; // a text of its own unless a level present is spelled as it
+  }
+  for (let k = 0; k < byCode.length - 1; k++) {
+    const x = byCode[k + 1]!;
+    if (x > 0 && (x >= floor || k === fillCode)) {
+      const level = levelText(col.levels, k);
+      counts.set(level, (counts.get(level) ?? 0) + x);
+    }
+  }
+  return { counts, distinct };
+}
+
+/** A date column's counts in the training rows by its ISO text (missing ones under the fill). */
+function textCounts(col: Column & { kind: "datetime" }, trainRows: Iterable<number>, fill: string | null): { counts: Map<string, number>; distinct: number } {
+  const counts = new Map<string, number>();
+  for (const r of trainRows) {
+    const v = Number.isNaN(col.values[r]!) ? fill : isoOfEpoch(col.values[r]!, col.dateOnly);
+    if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return { counts, distinct: counts.size };
+}
+
+/**
+ * A text column's one-hot feature, decided per code: 1 for the feature's level (or, for the
+ * "other" feature, any level outside the known ones), the fill's answer for a missing value.
+ */
+function oneHotByCode(col: CategoricalColumn, f: FeatureSpec & { kind: "one_hot" }): Uint8Array {
+  const hit = (t: string | null) => (t === null ? 0 : f.level === null ? (f.known.includes(t) ? 0 : 1) : t === f.level ? 1 : 0);
+  const decided = new Uint8Array(levelCount(col.levels) + 1);
+  decided[0] = hit(f.fill);
+  if (f.level !== null) {
+    const k = findLevel(col.levels, f.level);
+    if (k >= 0) decided[k + 1] = 1;
+  } else {
+    decided.fill(1, 1);
+    for (const t of f.known) {
+      const k = findLevel(col.levels, t);
+      if (k >= 0) decided[k + 1] = 0;
+    }
+  }
+  return decided;
+}
+
+/** A date column's value per row as the one-hot features read it: its ISO text, the fill where missing. */
 function textPerCode(col: Column, fill: string | null): { codeOf(r: number): number; texts: (string | null)[] } {
-  if (col.kind === "categorical") return { codeOf: (r) => col.codes[r]! + 1, texts: [fill, ...col.levels] };
   if (col.kind === "datetime") {
     const texts: (string | null)[] = [fill];
     const index = new Map<number, number>();
@@ -210,6 +259,11 @@ export function transformRows(prep: FittedPreprocessor, table: Table, rows: Arra
         break;
       case "one_hot": {
         // 0 or 1 per distinct value, decided once: a row is then one lookup
+        if (col.kind === "categorical") {
+          const decided = oneHotByCode(col, f);
+          for (let i = 0; i < n; i++) data[i * cols + j] = decided[col.codes[rows[i]!]! + 1]!;
+          break;
+        }
         const { codeOf, texts } = textPerCode(col, f.fill);
         const known = new Set(f.known);
         const hit = (t: string | null) => (t === null ? 0 : f.level === null ? (known.has(t) ? 0 : 1) : t === f.level ? 1 : 0);

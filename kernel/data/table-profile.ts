@@ -5,6 +5,7 @@
 import type { TaskType } from "../../contract";
 import { DistinctCounter, sampledQuantiles } from "./sketches";
 import { columnLength, isoOfEpoch, type Column, type ColumnKind, type Table } from "./table";
+import { levelCount, levelText } from "./text-levels";
 
 /** up to this many values, quartiles come from the sorted values; past it, from a seeded sample of them */
 export const EXACT_QUANTILE_ROWS = 200_000;
@@ -119,12 +120,12 @@ export function profileColumn(c: Column): ColumnProfile {
   const n = columnLength(c);
   if (c.kind === "categorical") {
     // exact: a count per dictionary code, in one pass
-    const counts = new Float64Array(c.levels.length);
+    const counts = new Float64Array(levelCount(c.levels));
     let missing = 0;
     for (const k of c.codes) k < 0 ? missing++ : counts[k]!++;
     let unique = 0;
     for (const x of counts) if (x > 0) unique++;
-    const top = topCodes(counts, 10).map((k) => ({ value: c.levels[k]!, count: counts[k]! }));
+    const top = topCodes(counts, 10).map((k) => ({ value: levelText(c.levels, k), count: counts[k]! }));
     return { name: c.name, kind: c.kind, missing, missing_pct: pct(missing, n), unique, top };
   }
   let missing = 0;
@@ -201,9 +202,9 @@ function describeTarget(c: Column, task: TaskType): TargetDistribution {
     let missing = 0;
     const n = columnLength(c);
     if (c.kind === "categorical") {
-      const byCode = new Float64Array(c.levels.length);
+      const byCode = new Float64Array(levelCount(c.levels));
       for (const k of c.codes) k < 0 ? missing++ : byCode[k]!++;
-      byCode.forEach((x, k) => x > 0 && counts.set(c.levels[k]!, x));
+      byCode.forEach((x, k) => x > 0 && counts.set(levelText(c.levels, k), x));
     } else {
       for (const v of c.values) {
         if (Number.isNaN(v)) missing++;

@@ -1,11 +1,13 @@
 /**
  * A column-oriented table, every column one typed array: numbers in a Float64Array (NaN marks a
  * missing value), text dictionary-encoded (an Int32Array of codes into the column's distinct
- * values; -1 marks a missing value), dates and times as epoch milliseconds in UTC in a
+ * values, kept end to end in one buffer; -1 marks a missing value), dates and times as epoch milliseconds in UTC in a
  * Float64Array. A million rows of twenty columns is about 160 MB of arrays, not the gigabytes
  * that an array of row objects or of strings took; the arrays move between threads whole.
  * Columns are typed once, at load.
  */
+import { levelText, levelTexts, type TextLevels } from "./text-levels";
+
 export type ColumnKind = "numeric" | "categorical" | "datetime";
 
 export interface NumericColumn {
@@ -21,8 +23,8 @@ export interface CategoricalColumn {
   kind: "categorical";
   /** per row: an index into `levels`, or MISSING_CODE */
   codes: Int32Array;
-  /** the column's distinct values, in order of first appearance */
-  levels: readonly string[];
+  /** the column's distinct values, in order of first appearance, in one buffer (text-levels.ts) */
+  levels: TextLevels;
 }
 
 export interface DatetimeColumn {
@@ -92,7 +94,7 @@ export class Table {
       case "numeric":
         return c.values[row]!;
       case "categorical":
-        return c.levels[c.codes[row]!]!;
+        return levelText(c.levels, c.codes[row]!);
       case "datetime":
         return isoOfEpoch(c.values[row]!, c.dateOnly);
     }
@@ -116,5 +118,6 @@ export class Table {
 
 /** A text column's values per row, for tests and small tables (a big table should read codes). */
 export function textValues(c: CategoricalColumn): (string | null)[] {
-  return Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]!));
+  const texts = levelTexts(c.levels);
+  return Array.from(c.codes, (k) => (k < 0 ? null : texts[k]!));
 }

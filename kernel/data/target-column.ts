@@ -5,6 +5,7 @@
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { isoOfEpoch, type Table } from "./table";
+import { levelTexts } from "./text-levels";
 
 export type EncodedTarget =
   { task: "regression"; column: string; y: Float64Array } | { task: "classification"; column: string; y: Int32Array; classes: string[] };
@@ -28,7 +29,7 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
   // each row's label as a code into the column's distinct labels (a text column has them already)
   let codes: Int32Array;
   let labels: string[];
-  if (col.kind === "categorical") ({ codes, levels: labels } = { codes: col.codes, levels: [...col.levels] });
+  if (col.kind === "categorical") ({ codes, levels: labels } = { codes: col.codes, levels: levelTexts(col.levels) });
   else {
     const index = new Map<number, number>();
     labels = [];

@@ -11,6 +11,7 @@ import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileColumn, profileTable } from "../../kernel/data/table-profile";
 import { endTableThread, loadTableOffThread, profileOnThread } from "../../kernel/data/table-load";
 import { textValues, type CategoricalColumn, type DatetimeColumn, type NumericColumn } from "../../kernel/data/table";
+import { levelTexts, textLevelsOf } from "../../kernel/data/text-levels";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 const VEGA_DATA = path.join(path.dirname(require.resolve("vega-datasets")), "..", "data");
@@ -65,7 +66,7 @@ describe("the columnar table and its streaming reader", () => {
     assert.deepEqual(Array.from(n.values), [1.5, NaN, -2]);
     const city = table.column("city") as CategoricalColumn;
     assert.ok(city.codes instanceof Int32Array);
-    assert.deepEqual(city.levels, ["Köln", "Bonn"]);
+    assert.deepEqual(levelTexts(city.levels), ["Köln", "Bonn"]);
     assert.deepEqual(Array.from(city.codes), [0, 1, 0]);
     const day = table.column("day") as DatetimeColumn;
     assert.deepEqual(Array.from(day.values), [Date.UTC(2000, 0, 31), NaN, Date.UTC(2000, 1, 29)]);
@@ -88,6 +89,40 @@ describe("the columnar table and its streaming reader", () => {
     assert.equal(when.kind, "categorical");
     assert.equal(textValues(when)[0], "2020-01-01");
     assert.equal(table.column("v").kind, "numeric");
+  });
+
+  it("keeps a text column's distinct values end to end in one buffer: a byte a unit until a wider one comes, looked up by span", async () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => `customer-${String(i).padStart(8, "0")}-${"x".repeat(i % 7)}@example.org`);
+    const p = file(
+      "ids.csv",
+      "id,n\n" +
+        ids.map((id, i) => `${id},${i % 5}`).join("\n") +
+        "\n" +
+        ids
+          .slice(0, 100)
+          .map((id) => `${id},1`)
+          .join("\n") +
+        "\n",
+    );
+    const { table } = await loadTableFile(p, "ids.csv");
+    const id = table.column("id") as CategoricalColumn;
+    assert.ok(id.levels.units instanceof Uint8Array, "Latin-1 text at a byte a unit");
+    assert.equal(
+      id.levels.units.length,
+      ids.reduce((n, t) => n + t.length, 0),
+      "each distinct value once, nothing else",
+    );
+    assert.deepEqual(levelTexts(id.levels), ids);
+    assert.equal(id.codes[20_050], 50, "a repeated value finds its code");
+    // past 255: the buffer widens to two bytes a unit, keeping the values before
+    const mixed = ["Köln", "", "Zürich", "東京", "x".repeat(20_000), "Łódź", "Köln"];
+    const levels = textLevelsOf(mixed);
+    assert.ok(levels.units instanceof Uint16Array);
+    assert.deepEqual(levelTexts(levels), mixed);
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary" }), { maxLength: 30 }), (texts) => assert.deepEqual(levelTexts(textLevelsOf(texts)), texts)),
+      { seed: 7 },
+    );
   });
 
   it("reads a file without a header line, and says so", async () => {
@@ -225,7 +260,7 @@ describe("profiling a big table in one pass", () => {
       name: "t",
       kind: "categorical",
       codes: Int32Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? -1 : i % 7)),
-      levels: "abcdefg".split(""),
+      levels: textLevelsOf("abcdefg".split("")),
     });
     assert.equal(text.unique, 7);
     assert.equal(text.missing, 334);

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import fc from "fast-check";
 import * as path from "node:path";
 import { InputError } from "../../kernel/errors/input-error";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
@@ -7,6 +8,7 @@ import { splitRows } from "../../kernel/data/row-split";
 import { Table, textValues, type CategoricalColumn, type NumericColumn } from "../../kernel/data/table";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
+import { textLevelsOf } from "../../kernel/data/text-levels";
 import { encodeTarget } from "../../kernel/data/target-column";
 import { targetChoices } from "../../kernel/agents/target-resolver";
 import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace, writeFile } from "../support/temp-workspace";
@@ -176,6 +178,38 @@ describe("split and preprocessing", () => {
     assert.ok(Math.abs(x.data[0]! - (4 - numSpec.center) / numSpec.scale) < 1e-12);
     assert.equal(x.data[1], 1, "row 7 was missing");
     assert.deepEqual(Array.from(x.data.slice(7, 10)), [0, 0, 0], "an unseen level sets no column");
+  });
+
+  it("one-hot encodes a text column's most frequent levels in the training rows (ties by name, missing ones counted under the fill), as a full count ranks them", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -1, max: 11 }), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.option(fc.constantFrom("L3", "L7", "other-fill")),
+        (codes, maxLevels, fill) => {
+          const texts = Array.from({ length: 12 }, (_, k) => `L${k}`);
+          const cat: CategoricalColumn = { name: "cat", kind: "categorical", codes: Int32Array.from(codes), levels: textLevelsOf(texts) };
+          const y: NumericColumn = { name: "y", kind: "numeric", values: Float64Array.from(codes, (_, i) => i) };
+          const table = new Table([cat, y]);
+          const steps = [
+            ...(fill ? [{ id: "i", op: "impute" as const, columns: ["cat"], params: { strategy: "constant", fill_value: fill }, why: "" }] : []),
+            { id: "e", op: "encode_categorical" as const, columns: ["cat"], params: { max_levels: maxLevels }, why: "" },
+          ];
+          const rows = codes.map((_, i) => i);
+          if (!fill && codes.every((k) => k < 0)) return; // nothing to encode: the plan is refused, as it should be
+          const names = fitPreprocessor(steps, table, rows, "y").features.map((f) => f.name);
+          // the reference: every text counted, then ranked
+          const counts = new Map<string, number>();
+          for (const k of codes) {
+            const t = k < 0 ? fill : texts[k]!;
+            if (t) counts.set(t, (counts.get(t) ?? 0) + 1);
+          }
+          const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t]) => `cat=${t}`);
+          assert.deepEqual(names, [...ranked.slice(0, maxLevels), ...(ranked.length > maxLevels ? ["cat=(other)"] : [])]);
+        },
+      ),
+      { seed: 11, numRuns: 300 },
+    );
   });
 
   it("refuses a plan that names a column that does not exist", async () => {

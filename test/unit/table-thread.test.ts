@@ -11,6 +11,7 @@ import { prepareData, splitForTask } from "../../kernel/data/prepared-data";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
 import { endTableThread, loadTableOffThread, prepareOnThread, profileOnThread } from "../../kernel/data/table-load";
 import { Table } from "../../kernel/data/table";
+import { textLevelsOf } from "../../kernel/data/text-levels";
 import { profileTable } from "../../kernel/data/table-profile";
 import { isInputError } from "../../kernel/errors/input-error";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
@@ -80,7 +81,7 @@ describe("a loaded table's thread", function () {
   it("works on a table no thread knows where it is", async () => {
     const table = new Table([
       { name: "x", kind: "numeric", values: Float64Array.from([1, 2, 3, 4, 5, 6]) },
-      { name: "y", kind: "categorical", codes: Int32Array.from([0, 1, 0, 1, 0, 1]), levels: ["a", "b"] },
+      { name: "y", kind: "categorical", codes: Int32Array.from([0, 1, 0, 1, 0, 1]), levels: textLevelsOf(["a", "b"]) },
     ]);
     assert.deepEqual(await profileOnThread(table, "y", "classification"), profileTable(table, "y", "classification"));
   });
