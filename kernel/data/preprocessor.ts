@@ -74,7 +74,15 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
     }
   }
   if (features.length === 0) {
-    throw new InputError("The plan leaves no feature columns to learn from. Keep at least one column besides the target.");
+    // say what the plan dropped and why: the person then knows which column to keep or what data to add
+    const reasons = byOp("drop_column").flatMap((s) => {
+      const why = (s.params["reasons"] ?? {}) as Record<string, unknown>;
+      return s.columns.filter((c) => c !== target).map((c) => (typeof why[c] === "string" ? `${c} (${why[c]})` : c));
+    });
+    throw new InputError(
+      `The plan leaves no feature columns to learn from${reasons.length ? `: it drops ${reasons.join(", ")}` : ""}. ` +
+        "Keep at least one column besides the target (take it out of the drop step if it carries meaning), or use data with columns that describe each row.",
+    );
   }
   const screen = byOp("select_features")[0];
   const screened = screen ? screenFeatures({ target, steps, features }, table, trainRows, Number(screen.params["keep"] ?? features.length)) : features;

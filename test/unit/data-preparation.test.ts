@@ -212,6 +212,15 @@ describe("split and preprocessing", () => {
     );
   });
 
+  it("says which columns the plan dropped, and why, when it leaves nothing to learn from", async () => {
+    const { table } = await load("ids.csv", "id,y\n" + Array.from({ length: 50 }, (_, i) => `row-${i},${i % 7}`).join("\n") + "\n");
+    const steps = planPreprocessing(profileTable(table, "y", "regression"), "y");
+    assert.throws(
+      () => fitPreprocessor(steps, table, [0, 1, 2, 3], "y"),
+      (err: Error) => err instanceof InputError && /it drops id \(unique per row: an identifier\)\. Keep at least one column/.test(err.message),
+    );
+  });
+
   it("refuses a plan that names a column that does not exist", async () => {
     const { table } = await load("p.csv", csv);
     const steps = [{ id: "x", op: "scale" as const, columns: ["nope"], params: {}, why: "" }];
