@@ -3,15 +3,19 @@
  * "2000-01-31T10:30:00", with the zone when the file gave one): ISO itself, month names
  * ("Jan 1 2000", "1 January 2000", "January 1, 2000"), numeric days with the order of day
  * and month told from the column ("01/02/2000": a 13 in the first place means day first),
- * and year-first slashes ("2000/01/31"). A column is read as dates only when every present
+ * and year first ("2000/01/31", "2000-1-5"); each may carry a time, with AM/PM or without. A column is read as dates only when every present
  * value is one; how it was read is said, for the profile.
  */
 
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-const NUMERIC = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
-const YEAR_FIRST = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
-const MONTH_FIRST = /^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
-const DAY_FIRST = /^(\d{1,2}) ([A-Za-z]{3,9})\.?,? (\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+/** an optional time after a date: hours, minutes, seconds with a fraction, and AM/PM ("3:45 PM", "11:05:09.5 a.m.") */
+const TIME = String.raw`(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?\s*([AaPp]\.?[Mm]\.?)?)?`;
+// groups: the date's, then the TIME's five (hours, minutes, seconds, fraction, AM/PM)
+const NUMERIC = new RegExp(String.raw`^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})${TIME}$`);
+/** year first with slashes, dots or dashes, unpadded or not ("2000/1/31", "2000-1-5"; padded dashes are ISO) */
+const YEAR_FIRST = new RegExp(String.raw`^(\d{4})([/.-])(\d{1,2})\2(\d{1,2})${TIME}$`);
+const MONTH_FIRST = new RegExp(String.raw`^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})${TIME}$`);
+const DAY_FIRST = new RegExp(String.raw`^(\d{1,2}) ([A-Za-z]{3,9})\.?,? (\d{4})${TIME}$`);
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const FULL_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
@@ -44,10 +48,18 @@ function isoOf(p: Parts): string | null {
   return `${p.y}-${pad(p.m)}-${pad(p.d)}${p.time ? `T${p.time}` : ""}`;
 }
 
-function timeOf(h?: string, min?: string, s?: string): string | null {
+/** The time of TIME's groups as ISO ("15:45:00"), null for none, "invalid" for one off the clock ("13:00 PM"). */
+function timeOf(m: RegExpExecArray, at: number): string | null {
+  const [h, min, s, fraction, ampm] = m.slice(at, at + 5);
   if (h === undefined) return null;
-  if (Number(h) > 23 || Number(min) > 59 || Number(s ?? 0) > 59) return "invalid";
-  return `${pad(Number(h))}:${min}:${s ?? "00"}`;
+  let hour = Number(h);
+  if (ampm !== undefined) {
+    if (hour < 1 || hour > 12) return "invalid";
+    // 12 AM is midnight, 12 PM noon
+    hour = (hour % 12) + (/^p/i.test(ampm) ? 12 : 0);
+  }
+  if (hour > 23 || Number(min) > 59 || Number(s ?? 0) > 59) return "invalid";
+  return `${pad(hour)}:${min}:${s ?? "00"}${fraction ?? ""}`;
 }
 
 export interface DateColumnReading {
@@ -126,15 +138,15 @@ function toIso(v: string, dayFirst: boolean): string | null {
     return isoOf({ y, m, d, time: null }) === null ? null : v.replace(" ", "T");
   }
   let m = YEAR_FIRST.exec(v);
-  if (m) return withTime({ y: Number(m[1]), m: Number(m[2]), d: Number(m[3]), time: timeOf(m[4], m[5], m[6]) });
+  if (m) return withTime({ y: Number(m[1]), m: Number(m[3]), d: Number(m[4]), time: timeOf(m, 5) });
   m = MONTH_FIRST.exec(v);
-  if (m) return withTime({ y: Number(m[3]), m: monthNumber(m[1]!) ?? 0, d: Number(m[2]), time: timeOf(m[4], m[5], m[6]) });
+  if (m) return withTime({ y: Number(m[3]), m: monthNumber(m[1]!) ?? 0, d: Number(m[2]), time: timeOf(m, 4) });
   m = DAY_FIRST.exec(v);
-  if (m) return withTime({ y: Number(m[3]), m: monthNumber(m[2]!) ?? 0, d: Number(m[1]), time: timeOf(m[4], m[5], m[6]) });
+  if (m) return withTime({ y: Number(m[3]), m: monthNumber(m[2]!) ?? 0, d: Number(m[1]), time: timeOf(m, 4) });
   m = NUMERIC.exec(v);
   if (m) {
     const [a, b] = [Number(m[1]), Number(m[3])];
-    return withTime({ y: Number(m[4]), m: dayFirst ? b : a, d: dayFirst ? a : b, time: timeOf(m[5], m[6], m[7]) });
+    return withTime({ y: Number(m[4]), m: dayFirst ? b : a, d: dayFirst ? a : b, time: timeOf(m, 5) });
   }
   return null;
 }

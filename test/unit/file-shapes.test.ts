@@ -161,6 +161,18 @@ describe("dates as people write them", () => {
     assert.deepEqual(readDateColumn("d", ["2000-01-01T10:00:00+02:00", "2000-01-02 10:00:00Z"])?.values, ["2000-01-01T10:00:00+02:00", "2000-01-02T10:00:00Z"]);
   });
 
+  it("reads times with AM/PM and fractions of a second, and unpadded year-first dates, as spreadsheets export them", async () => {
+    const { table } = await loadTableFile(
+      file("orders.csv", "ordered,shipped,n\n1/5/2020 3:45 PM,2020-1-5,1\n12/31/2020 12:00 AM,2020-12-25,2\n2/1/2021 11:05:09.25 a.m.,2021-3-4,3\n"),
+    );
+    const iso = (name: string) => Array.from((table.column(name) as { values: Float64Array }).values, (ms) => new Date(ms).toISOString());
+    assert.equal(table.column("ordered").kind, "datetime");
+    assert.deepEqual(iso("ordered"), ["2020-01-05T15:45:00.000Z", "2020-12-31T00:00:00.000Z", "2021-02-01T11:05:09.250Z"]);
+    assert.deepEqual(iso("shipped"), ["2020-01-05T00:00:00.000Z", "2020-12-25T00:00:00.000Z", "2021-03-04T00:00:00.000Z"]);
+    assert.deepEqual(readDateColumn("d", ["Jan 5 2020 11:05 PM", "5 March 2020 12:30 PM"])?.values, ["2020-01-05T23:05:00", "2020-03-05T12:30:00"]);
+    assert.equal(readDateColumn("d", ["1/5/2020 13:45 PM"]), null, "13 PM is no time: the column stays text");
+  });
+
   it("tells day/month order from the column and says how it read it", async () => {
     const dayFirst = readDateColumn("d", ["01/02/2000", "13/02/2000"])!;
     assert.deepEqual(dayFirst.values, ["2000-02-01", "2000-02-13"]);
