@@ -39,6 +39,7 @@ export class AutomlNotebookController implements vscode.Disposable {
       this.executed,
       vscode.workspace.onDidOpenNotebookDocument((nb) => this.prefer(nb)),
       this.controller.onDidChangeSelectedNotebooks(({ notebook, selected }) => (selected ? this.selected.add(notebook) : this.selected.delete(notebook))),
+      vscode.workspace.onDidCloseNotebookDocument((nb) => this.selected.delete(nb)),
     );
     for (const nb of vscode.workspace.notebookDocuments) this.prefer(nb);
     void this.watchJupyter();

@@ -6,8 +6,11 @@
  * user across every process and container of the machine; some network and container file
  * systems) the notebook stays at the version it was opened with, and a later save of it conflicts
  * with the file. So after each write of a notebook the conductor announces, a clean open notebook
- * that still differs from its file once VS Code has had time to reload it is reverted to the file
- * here. A notebook with unsaved changes is never touched: those are the person's.
+ * that still differs from its file once VS Code has had time to reload it is marked behind, and
+ * read again from its file when the person comes to it (selects a cell, or makes it the active
+ * editor) or an action needs it current (a suggested edit). Not at once: the API's only way to
+ * read a clean notebook again needs it focused, and the person may be typing elsewhere (a
+ * terminal). A notebook with unsaved changes is never touched: those are the person's.
  */
 import * as vscode from "vscode";
 
@@ -50,22 +53,54 @@ async function settled(check: () => boolean, timeoutMs = 5000): Promise<boolean>
 
 export class NotebookDiskSync implements vscode.Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** notebooks written while in a background tab: checked when they come into view */
-  private readonly unseen = new Set<string>();
+  /** open clean notebooks behind their files, read again when the person comes to them */
+  private readonly behind = new Set<string>();
+  private readonly inflight = new Map<string, Promise<boolean>>();
   private warned = false;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly log: vscode.LogOutputChannel) {
+    const cameTo = (editor: vscode.NotebookEditor | undefined) => {
+      if (editor && this.behind.has(editor.notebook.uri.toString())) this.catchUp(editor.notebook.uri);
+    };
     this.subscriptions = [
-      vscode.window.onDidChangeVisibleNotebookEditors((editors) => {
-        for (const e of editors) if (this.unseen.delete(e.notebook.uri.toString())) this.schedule(e.notebook.uri, 0);
-      }),
+      vscode.window.onDidChangeNotebookEditorSelection((e) => cameTo(e.notebookEditor)),
+      vscode.window.onDidChangeActiveNotebookEditor(cameTo),
+      vscode.workspace.onDidCloseNotebookDocument((nb) => this.behind.delete(nb.uri.toString())),
     ];
   }
 
-  /** The conductor wrote `uri`: make sure an open copy shows it, after VS Code has had its chance. */
+  /** The conductor wrote `uri`: once VS Code has had its chance to reload an open copy, see whether it did. */
   written(uri: vscode.Uri): void {
-    this.schedule(uri, GRACE_MS);
+    const key = uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.check(uri).catch((err: Error) => this.log.warn(`checking ${vscode.workspace.asRelativePath(uri)} against its file: ${err.message}`));
+      }, GRACE_MS),
+    );
+  }
+
+  /** Marks an open clean notebook that differs from its file as behind; if it is focused now, reads it again at once. */
+  private async check(uri: vscode.Uri): Promise<void> {
+    const doc = vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc || doc.isDirty) return;
+    const file = cellsOfFile(await vscode.workspace.fs.readFile(uri));
+    if (!file || sameCells(doc, file)) {
+      this.behind.delete(uri.toString());
+      return;
+    }
+    this.behind.add(uri.toString());
+    void vscode.window.setStatusBarMessage(
+      `$(sync) AutoML: ${vscode.workspace.asRelativePath(uri)} changed on disk; it is read again when you click into it`,
+      10_000,
+    );
+  }
+
+  private catchUp(uri: vscode.Uri): void {
+    this.ensureCurrent(uri).catch((err: Error) => this.log.warn(`reading ${vscode.workspace.asRelativePath(uri)} again: ${err.message}`));
   }
 
   /**
@@ -73,7 +108,17 @@ export class NotebookDiskSync implements vscode.Disposable {
    * when it could not (it has unsaved changes, or the revert did not take): the caller then must not
    * save over the file.
    */
-  async ensureCurrent(uri: vscode.Uri): Promise<boolean> {
+  ensureCurrent(uri: vscode.Uri): Promise<boolean> {
+    // one at a time per notebook: reading it again selects cells, which would ask for it again
+    const key = uri.toString();
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const done = this.bringUpToDate(uri).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, done);
+    return done;
+  }
+
+  private async bringUpToDate(uri: vscode.Uri): Promise<boolean> {
     const doc = vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!doc) return true;
     let file: CellText[] | null;
@@ -86,33 +131,19 @@ export class NotebookDiskSync implements vscode.Disposable {
     const onDisk = file;
     if (doc.isDirty) return false;
     const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook === doc);
-    if (!editor) {
-      this.unseen.add(uri.toString());
-      return false;
-    }
+    if (!editor) return false;
     const current = (await this.reload(editor)) && (await settled(() => sameCells(doc, onDisk) && !doc.isDirty));
     if (current && !this.warned) {
       this.warned = true;
       this.log.warn(
         `VS Code did not reload ${vscode.workspace.asRelativePath(uri)} after the conductor wrote it (its file watcher is not reporting changes there: ` +
-          `files.watcherExclude, or on Linux out of inotify instances or watches): reloaded it from the file, as it will do after each write.`,
+          `files.watcherExclude, or on Linux out of inotify instances or watches): read it again from the file, as it will each time you come to it after a write.`,
       );
     } else if (!current) {
       this.log.warn(`${vscode.workspace.asRelativePath(uri)} shows an older version than its file and could not be reloaded: close and reopen it.`);
     }
+    if (current) this.behind.delete(uri.toString());
     return current;
-  }
-
-  private schedule(uri: vscode.Uri, delayMs: number): void {
-    const key = uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.ensureCurrent(uri).catch((err: Error) => this.log.warn(`checking ${vscode.workspace.asRelativePath(uri)} against its file: ${err.message}`));
-      }, delayMs),
-    );
   }
 
   /**

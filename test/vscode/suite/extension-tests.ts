@@ -16,6 +16,14 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+/** What a click into a notebook does for the extension: a cell selected (a different one each call, so that it is a change). */
+let clicks = 0;
+function comeTo(editor: vscode.NotebookEditor): true {
+  const cell = clicks++ % Math.max(1, Math.min(2, editor.notebook.cellCount));
+  editor.selections = [new vscode.NotebookRange(cell, cell + 1)];
+  return true;
+}
+
 export function registerExtensionTests(): void {
   describe("AutoML extension", () => {
     let services: AutomlServices;
@@ -66,13 +74,38 @@ export function registerExtensionTests(): void {
         () => vscode.window.activeNotebookEditor?.notebook.uri.fsPath.endsWith(path.join(projectId, "notebook.ipynb")) ?? false,
         "the notebook to open",
       );
-      const nb = vscode.window.activeNotebookEditor!.notebook;
+      const editor = vscode.window.activeNotebookEditor!;
+      const nb = editor.notebook;
       // the conductor rewrites the notebook at each stage; with VS Code's watcher kept out of the
-      // project (see extension-suite.test.ts) the extension reloads the clean open notebook itself.
-      // A cell inserted before that reload would be dropped by it, so wait for the exported version
+      // project (see extension-suite.test.ts) the extension reads the clean open notebook again
+      // itself when the person comes to it (here: selects a cell). A cell inserted before that
+      // would be dropped by it, so wait for the exported version
       const cellsOnDisk = () => (JSON.parse(fs.readFileSync(nb.uri.fsPath, "utf8")) as { cells: unknown[] }).cells.length;
-      await until(() => nb.cellCount === cellsOnDisk() && !nb.isDirty, "the open notebook to show the exported version, unchanged", 60_000);
+      await until(() => comeTo(editor) && nb.cellCount === cellsOnDisk() && !nb.isDirty, "the open notebook to show the exported version, unchanged", 60_000);
       assert.ok(nb.cellCount >= 15, `${nb.cellCount} cells`);
+    });
+
+    it("reads the open notebook again when its file changed unseen by VS Code, once the person comes to it: keys typed elsewhere meanwhile go where they went", async () => {
+      const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook.uri.fsPath.endsWith(path.join(projectId, "notebook.ipynb")))!;
+      const nb = editor.notebook;
+      const beside = editor.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+      const scratch = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: "" }), {
+        viewColumn: beside,
+        preserveFocus: false,
+      });
+      // the file changes as the conductor changes it (a cell added), unseen by VS Code's watcher
+      const onDisk = JSON.parse(fs.readFileSync(nb.uri.fsPath, "utf8")) as { cells: unknown[] };
+      onDisk.cells.push({ cell_type: "markdown", metadata: {}, source: ["Added on disk by the suite."] });
+      fs.writeFileSync(nb.uri.fsPath, JSON.stringify(onDisk, null, 1));
+      services.notebookSync.written(nb.uri);
+      await new Promise((r) => setTimeout(r, 3000)); // past the grace period in which VS Code's own watcher would have reloaded it
+      await vscode.commands.executeCommand("type", { text: "typed meanwhile" });
+      assert.equal(scratch.document.getText(), "typed meanwhile", "the keys went to the file being typed in");
+      assert.equal(nb.cellCount, onDisk.cells.length - 1, "the notebook waits for the person");
+      await until(() => comeTo(editor) && nb.cellCount === onDisk.cells.length && !nb.isDirty, "the notebook to show the cell added on disk", 30_000);
+      assert.equal(nb.cellAt(onDisk.cells.length - 1).document.getText(), "Added on disk by the suite.");
+      await vscode.window.showTextDocument(scratch.document, { viewColumn: beside, preserveFocus: false });
+      await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
     });
 
     it("runs cells in the project's kernel through its notebook controller", async () => {
