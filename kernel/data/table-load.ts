@@ -64,7 +64,10 @@ class TableThread {
         if ("loadProgress" in m) return this.onLoadProgress?.(m.loadProgress);
         loaded = true;
         if ("error" in m) reject(m.input ? new InputError(m.error) : new Error(m.error));
-        else resolve(m as TableThreadLoaded);
+        else {
+          if (this.waiting.size === 0) worker.unref();
+          resolve(m as TableThreadLoaded);
+        }
       });
       worker.once("error", (error) => reject((error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY" ? outOfMemory(this.shownAs, this.size) : error));
       worker.once("exit", (code) => {
@@ -85,6 +88,7 @@ class TableThread {
     if (this.worker !== worker) throw new Error("the table's thread ended before it was given the work");
     const id = this.nextId++;
     this.touch();
+    worker.ref(); // work for it: the process waits for the answer
     return new Promise<ResultOf<W>>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject, progress: onProgress });
       worker.postMessage({ id, ...work } satisfies TableThreadRequest);
@@ -97,6 +101,9 @@ class TableThread {
     if ("progress" in a) return waiter.progress?.(a.progress);
     this.waiting.delete(a.id);
     this.touch();
+    // an idle thread keeps its table for the next piece of work, not the process alive (a CLI run
+    // lingered for up to a minute after its summary, until the idle end)
+    if (this.waiting.size === 0) this.worker?.unref();
     if ("error" in a) waiter.reject(a.input ? new InputError(a.error) : new Error(a.error));
     else waiter.resolve(a.result);
   }
