@@ -79,7 +79,23 @@ export const GATE_ACTIONS = {
  * The data files a project takes, by their name's ending (the loader tells the format from the
  * bytes; the name keeps it for people, and for text: .tsv means tabs, .ndjson one record a line).
  */
-export const DATA_FILE_EXTENSIONS = ["csv", "tsv", "tab", "txt", "json", "ndjson", "jsonl", "parquet", "arrow", "feather", "xlsx", "gz", "zip"] as const;
+export const DATA_FILE_EXTENSIONS = [
+  "csv",
+  "tsv",
+  "tab",
+  "txt",
+  "json",
+  "ndjson",
+  "jsonl",
+  "parquet",
+  "arrow",
+  "arrows",
+  "ipc",
+  "feather",
+  "xlsx",
+  "gz",
+  "zip",
+] as const;
 
 /** The pipeline's notebook, in the project's folder: the conductor writes it, the extension opens it. */
 export const PROJECT_NOTEBOOK_FILE = "notebook.ipynb";

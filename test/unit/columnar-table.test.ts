@@ -12,6 +12,8 @@ import { profileColumn, profileTable } from "../../kernel/data/table-profile";
 import { endTableThread, loadTableOffThread, profileOnThread } from "../../kernel/data/table-load";
 import { textValues, type CategoricalColumn, type DatetimeColumn, type NumericColumn } from "../../kernel/data/table";
 import { levelTexts, textLevelsOf } from "../../kernel/data/text-levels";
+import { safeDataFileName } from "../../kernel/conductor/project-meta";
+import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 const VEGA_DATA = path.join(path.dirname(require.resolve("vega-datasets")), "..", "data");
@@ -164,6 +166,17 @@ describe("the columnar table and its streaming reader", () => {
     assert.deepEqual(table.columnNames, ["delay", "distance", "time"]);
     assert.deepEqual(table.records(1, 2)[0], { delay: 171, distance: 2227, time: 0 });
     assert.ok(notes.some((w) => /Apache Arrow IPC/.test(w)));
+  });
+
+  it("reads an Arrow IPC stream (.arrows), and a project keeps that name for it", async () => {
+    const stream = tableToIPC(tableFromArrays({ x: Float64Array.from([1, 2, 3]), label: ["a", "b", "a"] }), "stream");
+    const { table } = await loadTableFile(file("colors.arrows", stream), "colors.arrows");
+    assert.deepEqual(table.records(), [
+      { x: 1, label: "a" },
+      { x: 2, label: "b" },
+      { x: 3, label: "a" },
+    ]);
+    assert.equal(safeDataFileName("colors.arrows"), "colors.arrows", "not renamed colors.arrows.csv (then read as text)");
   });
 
   it("reads the first sheet of an Excel workbook: text, numbers, booleans, dates by their cell style, blanks", async () => {
