@@ -192,6 +192,8 @@ export const EVENT_SCHEMAS = {
     missing_pct: z.number().min(0).max(100),
     types_breakdown: z.record(z.string(), nonNegInt),
     warnings: z.array(z.string()),
+    /** added: how the data file was read (format, delimiter, encoding) where that was found, not guessed; guesses (an encoding, decimal commas, day-first dates) are in warnings */
+    read_as: z.array(z.string()).optional(),
   }),
   MISSINGNESS_TABLE_READY: assetOnly,
   TARGET_DISTRIBUTION_READY: assetOnly,

@@ -127,7 +127,7 @@ export function readDateColumn(name: string, raw: Iterable<string | null>): Date
     );
   }
   if (formats.size > 1) said.push(`the column mixes date formats (${[...formats].join(", ")}); each value was read in its own`);
-  else if (formats.has("month name")) said.push('dates with month names ("Jan 1 2000") were read as ISO dates');
+  else if (formats.has("month name")) said.push('dates written with month names ("Jan 1 2000") were read as dates');
   return { values, note: said.length > 0 ? `Column ${name}: ${said.join("; ")}.` : null };
 }
 

@@ -49,6 +49,7 @@ export function planPreprocessing(profile: TableProfile, target: string): Prepro
     if (c.unique <= 1) dropReasons[c.name] = "a single value: no information";
     else if (c.missing_pct > 95) dropReasons[c.name] = `${c.missing_pct.toFixed(0)}% missing`;
     else if (c.kind === "categorical" && c.unique > 20 && c.unique > 0.9 * present) dropReasons[c.name] = "unique per row: an identifier";
+    else if (c.row_number) dropReasons[c.name] = "counts the rows: an index";
   }
   const dropped = Object.keys(dropReasons);
   if (dropped.length) {

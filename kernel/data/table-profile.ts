@@ -28,6 +28,8 @@ export interface ColumnProfile {
   median?: number;
   p75?: number;
   quantiles_approx?: boolean;
+  /** a numeric column that counts the rows (0, 1, 2, … or 1, 2, 3, … in file order, none missing): an index, not a measurement */
+  row_number?: boolean;
   /** date columns: the first and last time, ISO 8601 */
   first?: string;
   last?: string;
@@ -91,6 +93,10 @@ export function profileTable(table: Table, target: string | null, task: TaskType
     else if (c.unique <= 1) warnings.push(`${c.name} has a single value; it carries no information.`);
     else if (c.kind === "categorical" && c.unique > 0.9 * (table.nRows - c.missing) && c.unique > 20)
       warnings.push(`${c.name} is almost unique per row (${c.unique} values): it looks like an identifier.`);
+    else if (c.row_number)
+      warnings.push(
+        `${c.name} counts the rows (${c.min}, ${c.min! + 1}, ${c.min! + 2}, …): a row number, not a measurement; it would let a model learn the file's order (a sorted file leaks its sorting into the score), so the plan drops it.`,
+      );
     if (c.missing_pct >= 40 && c.missing_pct < 100) warnings.push(`${c.name} is ${c.missing_pct.toFixed(0)}% missing.`);
   }
   let targetDist: TargetDistribution | null = null;
@@ -157,6 +163,7 @@ export function profileColumn(c: Column): ColumnProfile {
   const [p25, median, p75] = sampled ? sampledQuantiles(c.values, count, [0.25, 0.5, 0.75]) : exactQuartiles(c.values);
   return {
     ...base,
+    ...(missing === 0 && n > 20 && countsRows(c.values) ? { row_number: true } : {}),
     mean: round(mean, 6),
     std: round(Math.sqrt(m2 / Math.max(1, count - 1)), 6),
     min,
@@ -166,6 +173,13 @@ export function profileColumn(c: Column): ColumnProfile {
     p75: round(p75!, 6),
     ...(sampled ? { quantiles_approx: true } : {}),
   };
+}
+
+/** Whether the values go up by one from row to row, from 0 or 1. */
+function countsRows(values: Float64Array): boolean {
+  if (values[0] !== 0 && values[0] !== 1) return false;
+  for (let r = 1; r < values.length; r++) if (values[r] !== values[r - 1]! + 1) return false;
+  return true;
 }
 
 function exactQuartiles(values: Float64Array): number[] {

@@ -20,6 +20,7 @@ export function renderReport(s: ProjectSnapshot, prompt: string): string {
     "## Data",
     "",
     `${chosen?.name ?? "?"} (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}): ${s.profile?.n_rows ?? "?"} rows, ${s.profile?.n_cols ?? "?"} columns, ${s.profile?.missing_pct.toFixed(2) ?? "?"}% of cells missing.`,
+    ...(s.profile?.read_as?.length ? ["", "Read as:", ...s.profile.read_as.map((n) => `- ${n}`)] : []),
     ...(s.profile?.warnings.length ? ["", "Warnings:", ...s.profile.warnings.map((w) => `- ${w}`)] : []),
     "",
     `Split (seed ${s.split?.seed ?? "?"}${s.split?.stratified ? ", stratified" : ""}): ${s.split?.train_rows ?? "?"} train / ${s.split?.val_rows ?? "?"} validation / ${s.split?.test_rows ?? "?"} test rows.`,

@@ -114,6 +114,8 @@ const SAMPLE_ROWS_IN_ASSET = 100;
 export class PipelineRuntime {
   /** where training runs: a worker thread, off this thread's event loop */
   private readonly trials = new TrialWorker();
+  /** what loading each table found (notes) and guessed (warnings), for its profile */
+  private readonly readNotes = new WeakMap<Table, { notes: readonly string[]; warnings: readonly string[] }>();
 
   constructor(private readonly options: RuntimeOptions) {}
 
@@ -163,6 +165,7 @@ export class PipelineRuntime {
     // the thread stays with its copy of the table: the profile and the preprocessing run there
     const loaded = await loadTableOffThread(file, file, { keepThread: true });
     const { table } = loaded;
+    this.readNotes.set(table, { notes: loaded.notes, warnings: loaded.warnings });
     for (const text of loaded.notes) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "info", text });
     for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
@@ -228,12 +231,16 @@ export class PipelineRuntime {
       events.emit(EV.TARGET_DISTRIBUTION_READY, { asset_url: dist.url });
     }
     events.emit(EV.PROFILE_PROGRESS, { phase: "done", pct: 100 });
+    // how the file was read belongs to the profile too: a guessed encoding or date order is a thing to check
+    const read = this.readNotes.get(table);
+    if (read) profile.warnings = [...read.warnings, ...profile.warnings];
     events.emit(EV.PROFILE_SUMMARY, {
       n_rows: profile.n_rows,
       n_cols: profile.n_cols,
       missing_pct: profile.missing_pct,
       types_breakdown: profile.types_breakdown,
       warnings: profile.warnings,
+      ...(read?.notes.length ? { read_as: [...read.notes] } : {}),
     });
     return profile;
   }

@@ -128,6 +128,52 @@ describe("headless run (npx automl run)", function () {
     );
   });
 
+  it("says in the profile and the report how it read the file: what it found, and what it guessed", async () => {
+    const ws = tempWorkspace("read-as");
+    const out = path.join(ws, "out");
+    // a semicolon file from an older German Excel: Windows-1252 text, decimal commas
+    const rows = Array.from({ length: 80 }, (_, i) => `${["Köln", "Zürich", "Genève"][i % 3]};${100 + ((i * 37) % 900)},${i % 10};${20 + ((i * 13) % 180)}`);
+    const data = path.join(ws, "mieten.csv");
+    fs.writeFileSync(data, Buffer.from(["stadt;preis;fläche", ...rows].join("\n") + "\n", "latin1"));
+    await run(process.execPath, [
+      BIN,
+      "run",
+      "predict the rent",
+      "--data",
+      data,
+      "--target",
+      "preis",
+      "--auto",
+      "--no-pacing",
+      "--out",
+      out,
+      "--workspace",
+      ws,
+    ]);
+    const events = fs
+      .readFileSync(path.join(out, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as AnyEventEnvelope);
+    const profile = payloadsOf(events, EV.PROFILE_SUMMARY).at(-1)!;
+    assert.ok(
+      profile.read_as?.some((n) => /separated by semicolons/.test(n)),
+      JSON.stringify(profile.read_as),
+    );
+    assert.ok(
+      profile.warnings.some((w) => /read as Windows-1252/.test(w)),
+      JSON.stringify(profile.warnings),
+    );
+    assert.ok(
+      profile.warnings.some((w) => /Column preis: numbers written with a decimal comma/.test(w)),
+      JSON.stringify(profile.warnings),
+    );
+    const zipName = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
+    const report = new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(path.join(out, zipName))))["report.md"]!);
+    assert.match(report, /Read as:\n- mieten\.csv is separated by semicolons/);
+    assert.match(report, /- mieten\.csv is not valid UTF-8/);
+  });
+
   it("exits with a clear message when the data is unusable or the target does not exist", async () => {
     const ws = tempWorkspace("bad");
     const empty = path.join(ws, "empty.csv");

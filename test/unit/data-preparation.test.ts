@@ -221,6 +221,20 @@ describe("split and preprocessing", () => {
     );
   });
 
+  it("says a column that counts the rows is a row number, and the plan drops it (a sorted file would leak its order into the score)", async () => {
+    const csv = "row,x,y\n" + Array.from({ length: 60 }, (_, i) => `${i + 1},${(i * 7) % 11},${i % 5}`).join("\n") + "\n";
+    const { table } = await load("rows.csv", csv);
+    const profile = profileTable(table, "y", "regression");
+    assert.equal(profile.columns.find((c) => c.name === "row")?.row_number, true);
+    assert.equal(profile.columns.find((c) => c.name === "x")?.row_number, undefined);
+    assert.ok(
+      profile.warnings.some((w) => /^row counts the rows \(1, 2, 3, …\)/.test(w)),
+      JSON.stringify(profile.warnings),
+    );
+    const drop = planPreprocessing(profile, "y").find((s) => s.op === "drop_column");
+    assert.deepEqual(drop?.columns, ["row"]);
+  });
+
   it("refuses a plan that names a column that does not exist", async () => {
     const { table } = await load("p.csv", csv);
     const steps = [{ id: "x", op: "scale" as const, columns: ["nope"], params: {}, why: "" }];

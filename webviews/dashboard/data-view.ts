@@ -70,6 +70,7 @@ export class DataView {
                   .map(([k, n]) => `${n} ${k}`)
                   .join(", ")}.`,
               ),
+              ...(p.read_as?.length ? [h("p", { class: "hint" }, `Read as: ${p.read_as.join(" ")}`)] : []),
               p.warnings.length ? h("ul", { class: "warnings" }, ...p.warnings.map((w) => h("li", {}, w))) : h("p", { class: "hint" }, "No warnings."),
             )
           : h("p", { class: "hint" }, "Not profiled yet."),
