@@ -20,6 +20,11 @@ import { BOSTON_CSV, removeTempWorkspaces, tempWorkspace } from "../support/temp
 const run = promisify(execFile);
 const BIN = path.join(__dirname, "..", "..", "bin", "automl.js");
 
+/** `automl run PROMPT --data DATA --target TARGET --auto --no-pacing` in the workspace `ws`, writing to `out`. */
+function runAuto(prompt: string, data: string, target: string, ws: string, out: string) {
+  return run(process.execPath, [BIN, "run", prompt, "--data", data, "--target", target, "--auto", "--no-pacing", "--out", out, "--workspace", ws]);
+}
+
 function payloadsOf<N extends AnyEventEnvelope["event"]["name"]>(events: AnyEventEnvelope[], name: N): Array<EventPayload<N>> {
   return events.filter((e) => e.event.name === name).map((e) => e.event.payload as EventPayload<N>);
 }
@@ -32,21 +37,7 @@ describe("headless run (npx automl run)", function () {
     const ws = tempWorkspace("run");
     const out = path.join(ws, "out");
     const runStarted = Date.now();
-    const { stdout } = await run(process.execPath, [
-      BIN,
-      "run",
-      "predict house prices",
-      "--data",
-      BOSTON_CSV,
-      "--target",
-      "medv",
-      "--auto",
-      "--no-pacing",
-      "--out",
-      out,
-      "--workspace",
-      ws,
-    ]);
+    const { stdout } = await runAuto("predict house prices", BOSTON_CSV, "medv", ws, out);
     assert.match(stdout, /✔ EXPORT/);
     const finished = Number(/finished in ([\d.]+) s/.exec(stdout)?.[1]);
     // the process ends with its summary: an idle thread (the table's) kept it up to a minute longer
@@ -135,21 +126,7 @@ describe("headless run (npx automl run)", function () {
     const rows = Array.from({ length: 80 }, (_, i) => `${["Köln", "Zürich", "Genève"][i % 3]};${100 + ((i * 37) % 900)},${i % 10};${20 + ((i * 13) % 180)}`);
     const data = path.join(ws, "mieten.csv");
     fs.writeFileSync(data, Buffer.from(["stadt;preis;fläche", ...rows].join("\n") + "\n", "latin1"));
-    await run(process.execPath, [
-      BIN,
-      "run",
-      "predict the rent",
-      "--data",
-      data,
-      "--target",
-      "preis",
-      "--auto",
-      "--no-pacing",
-      "--out",
-      out,
-      "--workspace",
-      ws,
-    ]);
+    await runAuto("predict the rent", data, "preis", ws, out);
     const events = fs
       .readFileSync(path.join(out, "events.jsonl"), "utf8")
       .trim()
