@@ -85,7 +85,8 @@ export function readDateColumn(name: string, raw: Iterable<string | null>): Date
   for (const v of raw) {
     if (v === null) continue;
     if (ISO.test(v)) formats.add("ISO 8601");
-    else if (YEAR_FIRST.test(v)) formats.add("year/month/day");
+    // "2020-8-7" is ISO's order without the zeros: not another format beside "2020-10-15"
+    else if (YEAR_FIRST.test(v)) formats.add(YEAR_FIRST.exec(v)![2] === "-" ? "ISO 8601" : "year/month/day");
     else if (MONTH_FIRST.test(v) || DAY_FIRST.test(v)) {
       const m = MONTH_FIRST.exec(v) ?? DAY_FIRST.exec(v)!;
       if (monthNumber(MONTH_FIRST.test(v) ? m[1]! : m[2]!) === null) return null;

@@ -171,6 +171,7 @@ describe("dates as people write them", () => {
     assert.deepEqual(iso("shipped"), ["2020-01-05T00:00:00.000Z", "2020-12-25T00:00:00.000Z", "2021-03-04T00:00:00.000Z"]);
     assert.deepEqual(readDateColumn("d", ["Jan 5 2020 11:05 PM", "5 March 2020 12:30 PM"])?.values, ["2020-01-05T23:05:00", "2020-03-05T12:30:00"]);
     assert.equal(readDateColumn("d", ["1/5/2020 13:45 PM"]), null, "13 PM is no time: the column stays text");
+    assert.equal(readDateColumn("d", ["2020-8-7", "2020-10-15"])?.note, null, "ISO's order with or without zeros is one format");
   });
 
   it("tells day/month order from the column and says how it read it", async () => {
