@@ -1,5 +1,6 @@
-/** The `automl` command: `serve` runs the conductor, `run` drives one project headless. */
+/** The `automl` command: `serve` runs the conductor, `run` drives one project headless, `predict` uses a trained model. */
 import { parseArgs } from "node:util";
+import { predictCommand } from "./predict-command";
 import { EXIT, runCommand } from "./run-command";
 import { serveCommand } from "./serve-command";
 
@@ -25,6 +26,11 @@ const USAGE = `Usage:
       Continue a project of the workspace: answer the gate it waits at (with
       --auto, its first choice), or retry the stage that failed (a search a stop
       cut short resumes where it was).
+  automl predict --model PROJECT_DIR|EXPORT.zip|RUN.model --data NEW.csv [--out PRED.csv]
+      Predict the target for new rows with a trained model: the project's best
+      model (from its folder or its export zip) or a given model file. Writes a
+      CSV with a line per row (the predicted value; for classes, the predicted
+      class and each class's probability), by default beside the data.
   automl --version
 `;
 
@@ -100,6 +106,16 @@ export async function main(argv: string[]): Promise<number> {
         verbose: values.verbose ?? false,
         project: values.project,
       });
+    }
+    if (command === "predict") {
+      const { values } = parseArgs({
+        args: rest,
+        options: { model: { type: "string" }, data: { type: "string" }, out: { type: "string" } },
+        strict: true,
+      });
+      if (!values.model || !values.data)
+        throw new UsageError("predict needs --model (a project's folder, its export zip, or a model file) and --data (the new rows)");
+      return await predictCommand({ model: values.model, data: values.data, out: values.out });
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (err) {

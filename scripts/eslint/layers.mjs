@@ -19,7 +19,9 @@ export const KERNEL_LAYERS = [
   ["stages", "notebook-kernel"],
   ["tasks"],
   ["runtime"],
-  ["ml", "export", "agents"],
+  ["export"],
+  ["predict"],
+  ["ml", "agents"],
   ["data", "events", "assets", "notebook"],
   ["errors", "logging", "files"],
 ];

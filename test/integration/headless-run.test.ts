@@ -90,6 +90,23 @@ describe("headless run (npx automl run)", function () {
     assert.ok(Math.abs(rmse - best.final_metrics.primary.value) < 1e-9, `recomputed ${rmse} vs reported ${best.final_metrics.primary.value}`);
     assert.ok(rmse < 6, `a linear model on Boston reaches a test RMSE well under the target's std (9.2); got ${rmse}`);
 
+    // automl predict: from the export zip and from the project's folder, every row, to the last digit
+    const everyRow = model.predict(
+      transformRows(
+        best.preprocessor,
+        table,
+        Uint32Array.from({ length: table.nRows }, (_, i) => i),
+      ),
+    );
+    for (const source of [path.join(out, zipName), path.join(ws, ".automl", "projects", projectId)]) {
+      const predFile = path.join(ws, "pred.csv");
+      const { stdout: said } = await run(process.execPath, [BIN, "predict", "--model", source, "--data", BOSTON_CSV, "--out", predFile]);
+      assert.match(said, /^506 predictions of medv by \w+/);
+      const lines = fs.readFileSync(predFile, "utf8").trim().split("\n");
+      assert.equal(lines[0], "medv_predicted");
+      assert.deepEqual(lines.slice(1), Array.from(everyRow, String), `predictions from ${path.basename(source)}`);
+    }
+
     // the best run's charts travel as PNGs; its importances name Boston's known strong features
     const bestRun = payloadsOf(events, EV.BEST_MODEL_UPDATED).at(-1)!.run_id;
     for (const chart of ["residuals", "feature_importance"]) {
@@ -149,6 +166,54 @@ describe("headless run (npx automl run)", function () {
     const report = new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(path.join(out, zipName))))["report.md"]!);
     assert.match(report, /Read as:\n- mieten\.csv is separated by semicolons/);
     assert.match(report, /- mieten\.csv is not valid UTF-8/);
+  });
+
+  it("predicts classes with their probabilities from a trained classifier, and refuses data without the model's columns", async () => {
+    const ws = tempWorkspace("predict-classes");
+    const out = path.join(ws, "out");
+    await run(process.execPath, [BIN, "run", "classify penguin species", "--auto", "--no-pacing", "--out", out, "--workspace", ws]);
+    const zip = path.join(
+      out,
+      fs.readdirSync(out).find((f) => f.endsWith(".zip"))!,
+    );
+    const project = path.join(ws, ".automl", "projects", path.basename(zip, ".zip"));
+    const data = path.join(
+      project,
+      "data",
+      fs.readdirSync(path.join(project, "data")).find((f) => f.endsWith(".csv") || f.endsWith(".json"))!,
+    );
+    const predFile = path.join(ws, "species.csv");
+    await run(process.execPath, [BIN, "predict", "--model", zip, "--data", data, "--out", predFile]);
+    const [header, ...lines] = fs.readFileSync(predFile, "utf8").trim().split("\n");
+    const columns = header!.split(",");
+    assert.equal(columns[0], "Species_predicted");
+    const classes = columns.slice(1).map((c) => c.replace(/^p_/, ""));
+    assert.deepEqual([...classes].sort(), ["Adelie", "Chinstrap", "Gentoo"]);
+    const { table } = await loadTableFile(data);
+    assert.equal(lines.length, table.nRows);
+    let right = 0;
+    lines.forEach((line, r) => {
+      const [label, ...p] = line.split(",");
+      const probs = p.map(Number);
+      assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9, `row ${r}: probabilities sum to 1`);
+      assert.equal(label, classes[probs.indexOf(Math.max(...probs))], `row ${r}: the predicted class is the most probable`);
+      if (label === table.cell(r, "Species")) right++;
+    });
+    assert.ok(right / lines.length > 0.9, `accuracy over the rows ${right}/${lines.length}`);
+
+    // new data without a column the model reads: exit 2, saying which and what to do
+    const lacking = path.join(ws, "lacking.csv");
+    fs.writeFileSync(lacking, "Island,Beak Length (mm)\nBiscoe,40.1\n");
+    await assert.rejects(run(process.execPath, [BIN, "predict", "--model", zip, "--data", lacking]), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, /The data lacks the columns .*Beak Depth \(mm\).*which the model was trained on\. Give data with the training data's columns/);
+      return true;
+    });
+    await assert.rejects(run(process.execPath, [BIN, "predict", "--model", data, "--data", data]), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, /Give a model file this product wrote/);
+      return true;
+    });
   });
 
   it("exits with a clear message when the data is unusable or the target does not exist", async () => {
