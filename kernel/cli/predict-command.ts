@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors/input-error";
 import { loadTableFile } from "../data/table-loader";
-import { inputColumns, loadPredictor, predict, predictionsCsv } from "../predict/model-predictor";
+import { inputColumns, loadPredictor, predict, predictionsCsv, textInputs } from "../predict/model-predictor";
 
 export interface PredictOptions {
   model: string;
@@ -21,11 +21,12 @@ export async function predictCommand(opts: PredictOptions): Promise<number> {
   const started = performance.now();
   try {
     const predictor = loadPredictor(opts.model);
-    const { table, warnings } = await loadTableFile(opts.data, opts.data);
+    const { table, warnings } = await loadTableFile(opts.data, opts.data, { textColumns: textInputs(predictor) });
     for (const w of warnings) process.stderr.write(`warn: ${w}\n`);
     const extra = table.columnNames.filter((c) => c !== predictor.target && !inputColumns(predictor).includes(c));
     if (extra.length) process.stderr.write(`note: the model does not use ${extra.join(", ")}; ${extra.length === 1 ? "it is" : "they are"} ignored.\n`);
     const preds = predict(predictor, table);
+    for (const n of preds.notes) process.stderr.write(`note: ${n}\n`);
     const out = opts.out ?? path.join(path.dirname(opts.data), `${path.basename(opts.data).replace(/\.[^.]+$/, "")}.predictions.csv`);
     fs.writeFileSync(out, predictionsCsv(predictor, preds));
     const seconds = (performance.now() - started) / 1000;

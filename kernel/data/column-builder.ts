@@ -146,6 +146,8 @@ export class ColumnBuilder {
     private expectRows = 1024,
     private readonly fromText = false,
     private readonly textOnly = false,
+    /** the column is text whatever its values look like (a model trained on it as categories: "02139" stays "02139") */
+    private readonly keepAsText = false,
   ) {}
 
   /** A value read as text (a delimited file's field, a JSON string). */
@@ -276,6 +278,7 @@ export class ColumnBuilder {
   }
 
   private addNumber(v: number): void {
+    if (this.textOnly) return this.addLevel(String(v)); // a typed number where text is kept (JSON's 2139 in a column of codes)
     if (this.mode === "empty") this.start("numeric");
     if (this.mode === "numeric") {
       this.numbers++;
@@ -361,6 +364,7 @@ export class ColumnBuilder {
       case "numeric":
         return numericOrEpoch(name, fitted(this.nums, n), this.infinite, warnings);
       case "text":
+        if (this.keepAsText) return { name, kind: "categorical", codes: fitted(this.codes, n), levels: this.dict.finish() };
         return typeText(name, this.dict.finish(), fitted(this.codes, n), this.infinite, delimiter, warnings);
     }
   }

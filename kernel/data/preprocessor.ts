@@ -7,7 +7,7 @@ import { PREPROCESS_OPS, type PreprocessStep } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { Matrix } from "./matrix";
 import { MISSING_LEVEL, OTHER_LEVEL, datetimePartName, partsOf, type DatetimePart } from "./preprocess-plan";
-import { isMissingAt, isoOfEpoch, type CategoricalColumn, type Column, type Table } from "./table";
+import { isMissingAt, isoOfEpoch, type CategoricalColumn, type Column, type ColumnKind, type Table } from "./table";
 import { findLevel, levelCount, levelText } from "./text-levels";
 import { encodeTarget } from "./target-column";
 
@@ -23,7 +23,26 @@ export interface FittedPreprocessor {
   target: string;
   steps: PreprocessStep[];
   features: FeatureSpec[];
+  /** the columns the features read, as the training rows had them: what new data is checked against */
+  inputs?: InputColumn[];
 }
+
+/** A column the model reads, as seen in the training rows. */
+export interface InputColumn {
+  name: string;
+  kind: ColumnKind;
+  /** missing values were seen in training (the plan fills them) */
+  missing: boolean;
+  /** numbers and times (epoch ms): the smallest and largest value in training */
+  min?: number;
+  max?: number;
+  /** text: the levels seen in training, most frequent first (at most MAX_INPUT_LEVELS), and how many there were */
+  levels?: string[];
+  levels_total?: number;
+}
+
+/** levels kept per text column in the input schema: enough to tell a new category from a known one in any column a one-hot encoding keeps */
+export const MAX_INPUT_LEVELS = 1000;
 
 const STEP_OPS = new Set<PreprocessStep["op"]>(PREPROCESS_OPS);
 
@@ -86,7 +105,8 @@ export function fitPreprocessor(steps: PreprocessStep[], table: Table, trainRows
   }
   const screen = byOp("select_features")[0];
   const screened = screen ? screenFeatures({ target, steps, features }, table, trainRows, Number(screen.params["keep"] ?? features.length)) : features;
-  return { target, steps, features: screened };
+  const sources = [...new Set(screened.map((f) => f.source))];
+  return { target, steps, features: screened, inputs: sources.map((name) => inputColumn(table.column(name), trainRows)) };
 }
 
 /**
@@ -156,6 +176,30 @@ function screenFeatures(prep: FittedPreprocessor, table: Table, trainRows: Array
   const ranked = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
   const kept = new Set(ranked.slice(0, keep));
   return prep.features.filter((_, j) => kept.has(j));
+}
+
+function inputColumn(col: Column, trainRows: Iterable<number>): InputColumn {
+  let missing = false;
+  if (col.kind === "categorical") {
+    const counts = new Float64Array(levelCount(col.levels));
+    for (const r of trainRows) {
+      const k = col.codes[r]!;
+      if (k < 0) missing = true;
+      else counts[k]!++;
+    }
+    const present = Array.from(counts.keys()).filter((k) => counts[k]! > 0);
+    const kept = present.sort((a, b) => counts[b]! - counts[a]! || a - b).slice(0, MAX_INPUT_LEVELS);
+    return { name: col.name, kind: col.kind, missing, levels: kept.map((k) => levelText(col.levels, k)), levels_total: present.length };
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of trainRows) {
+    const v = col.values[r]!;
+    if (Number.isNaN(v)) missing = true;
+    else if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { name: col.name, kind: col.kind, missing, ...(min <= max ? { min, max } : {}) };
 }
 
 /**

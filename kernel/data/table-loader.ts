@@ -35,6 +35,8 @@ export interface LoadOptions {
   onProgress?: (fraction: number) => void;
   /** the memory the table may take; past it (estimated early from the file's size) the file is refused with the numbers */
   memoryBudgetBytes?: number;
+  /** columns read as text whatever their values look like (delimited text and JSON; typed formats keep their types): what a model took as categories */
+  textColumns?: ReadonlySet<string>;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface LoadOptions {
  * a file under this cap whose table would not fit is refused with both numbers.
  */
 export const MAX_TABLE_FILE_BYTES = 16 * 1024 ** 3;
+
+const NO_COLUMNS: ReadonlySet<string> = new Set();
 /** the JS heap a loading worker thread may use (the columns themselves live outside it); past it the load is refused, not the process ended */
 export const MAX_LOAD_HEAP_MB = 2048;
 /** a JSON array is parsed whole (its text must fit one string): past this, NDJSON or CSV is asked for */
@@ -193,6 +197,7 @@ async function loadOpened(fd: number, size: number, shownAs: string, options: Lo
   if (size === 0) throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
   const budget = options.memoryBudgetBytes ?? null;
   const progress = options.onProgress ?? (() => undefined);
+  const textColumns = options.textColumns ?? NO_COLUMNS;
   const head = headOf(fd);
   const lower = name.toLowerCase();
   const warnings: string[] = [];
@@ -213,14 +218,14 @@ async function loadOpened(fd: number, size: number, shownAs: string, options: Lo
     } else {
       const entry = dataFileInZip(bytes, name);
       notes.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(entry.bytes.length)}).`);
-      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings, notes);
+      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings, notes, textColumns);
     }
   } else if (startsWith(head, GZIP_MAGIC)) {
     const source = gunzipSource(fileSource(fd, size), fd, name);
     notes.push(`${name} is gzip-compressed; read what it holds as it expanded.`);
-    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings, notes);
+    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings, notes, textColumns);
   } else {
-    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings, notes);
+    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings, notes, textColumns);
   }
   progress(1);
   if (columns.length === 0) throw new InputError(`${name} has no columns. Give a table with a header line and at least one row of data.`);
@@ -295,6 +300,7 @@ async function readText(
   progress: (f: number) => void,
   warnings: string[],
   notes: string[],
+  textColumns: ReadonlySet<string>,
 ): Promise<Column[]> {
   let head: Uint8Array = new Uint8Array(0);
   for await (const chunk of source.chunks()) {
@@ -310,8 +316,19 @@ async function readText(
   const ext = path.extname(inner);
   const read = (encoding: TextEncoding) =>
     ext === ".json" || ext === ".ndjson" || ext === ".jsonl"
-      ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", budget, progress, warnings)
-      : readDelimited({ source, encoding, skip: told.skip, name, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null, budget, progress, warnings, notes });
+      ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", budget, progress, warnings, textColumns)
+      : readDelimited({
+          source,
+          encoding,
+          skip: told.skip,
+          name,
+          hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null,
+          budget,
+          progress,
+          warnings,
+          notes,
+          textColumns,
+        });
   try {
     return await read(told.encoding);
   } catch (err) {
@@ -335,6 +352,8 @@ interface DelimitedRead {
   warnings: string[];
   /** where the delimiter, when told from the lines, is said */
   notes: string[];
+  /** see LoadOptions.textColumns */
+  textColumns: ReadonlySet<string>;
 }
 
 async function readDelimited(read: DelimitedRead): Promise<Column[]> {
@@ -350,7 +369,7 @@ async function readDelimited(read: DelimitedRead): Promise<Column[]> {
       onHeader: (header, expectRows) => {
         const headerless = header.length > 0 && header.every((h) => !Number.isNaN(plainNumber(h.trim())));
         names = headerless ? header.map((_, j) => `column_${j + 1}`) : uniqueNames(header, readWarnings);
-        builders = names.map(() => new ColumnBuilder(expectRows, true));
+        builders = names.map((n) => (read.textColumns.has(n) ? new ColumnBuilder(expectRows, true, true, true) : new ColumnBuilder(expectRows, true)));
         if (headerless) {
           readWarnings.push(`${name} has no header line (its first line is all numbers): its columns are called column_1 … column_${names.length}.`);
           header.forEach((h, j) => builders![j]!.addText(h));
@@ -475,8 +494,9 @@ async function readJson(
   budget: number | null,
   progress: (f: number) => void,
   warnings: string[],
+  textColumns: ReadonlySet<string>,
 ): Promise<Column[]> {
-  const records = new RecordColumns(name);
+  const records = new RecordColumns(name, textColumns);
   let bytesRead = 0;
   let carry = "";
   let lineNo = 0;
@@ -545,7 +565,10 @@ class RecordColumns {
   private readonly builders = new Map<string, ColumnBuilder>();
   rows = 0;
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly textColumns: ReadonlySet<string> = NO_COLUMNS,
+  ) {}
 
   get width(): number {
     return this.builders.size;
@@ -558,7 +581,7 @@ class RecordColumns {
     const record = r as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       if (this.builders.has(key)) continue;
-      const b = new ColumnBuilder();
+      const b = this.textColumns.has(key) ? new ColumnBuilder(1024, false, true, true) : new ColumnBuilder();
       for (let i = 0; i < this.rows; i++) b.addMissing();
       this.builders.set(key, b);
     }

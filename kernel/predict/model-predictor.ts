@@ -12,7 +12,8 @@ import { unzipSync } from "fflate";
 import { EV, type TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { transformRows, type FittedPreprocessor } from "../data/preprocessor";
-import type { Table } from "../data/table";
+import { Table, isoOfEpoch, type Column } from "../data/table";
+import { levelCount, levelText, textLevelsOf } from "../data/text-levels";
 import type { FittedModel, SavedModel } from "../ml/learner";
 import { decodeModelFile, MODEL_FILE_EXTENSION, ModelFileError } from "../ml/model-file";
 import { findLearner } from "../ml/model-zoo";
@@ -41,6 +42,8 @@ export interface Predictions {
   labels: string[] | null;
   /** classification: rows × classes, row-major */
   probabilities: Float64Array | null;
+  /** what was unlike the training data and how it was handled, a line per column (row numbers count data rows from 1) */
+  notes: string[];
 }
 
 interface ModelDocument {
@@ -143,24 +146,101 @@ export function inputColumns(p: Predictor): string[] {
   return [...new Set(p.preprocessor.features.map((f) => f.source))];
 }
 
-export function predict(p: Predictor, table: Table): Predictions {
-  const missing = inputColumns(p).filter((c) => !table.has(c));
+/** Numbers or times where the model was trained on text (a typed format's column of codes): as the text they are. */
+function asText(col: Column & { values: Float64Array }): Column {
+  const texts = Array.from(col.values, (v) => (Number.isNaN(v) ? null : col.kind === "datetime" ? isoOfEpoch(v, col.dateOnly) : String(v)));
+  const distinct = [...new Set(texts.filter((t): t is string => t !== null))];
+  const index = new Map(distinct.map((t, k) => [t, k]));
+  return { name: col.name, kind: "categorical", codes: Int32Array.from(texts, (t) => (t === null ? -1 : index.get(t)!)), levels: textLevelsOf(distinct) };
+}
+
+/** The columns the model reads that are text in training (read them as text: "02139" must stay "02139"). */
+export function textInputs(p: Predictor): Set<string> {
+  return new Set((p.preprocessor.inputs ?? []).filter((c) => c.kind === "categorical").map((c) => c.name));
+}
+
+const SHOWN_ROWS = 5;
+
+function someRows(rows: number[]): string {
+  return (
+    rows
+      .slice(0, SHOWN_ROWS)
+      .map((r) => r + 1)
+      .join(", ") + (rows.length > SHOWN_ROWS ? ", …" : "")
+  );
+}
+
+/**
+ * New data made like the training data, column by column, as the input schema says: numbers
+ * given where text was trained on become text; text where numbers or times were trained on is
+ * refused with the rows; values outside the training range and categories training never saw
+ * are said (with rows) and handled as in training.
+ */
+function conform(p: Predictor, table: Table): { table: Table; notes: string[] } {
+  const notes: string[] = [];
+  const columns = table.columns.map((read): Column => {
+    const input = p.preprocessor.inputs?.find((c) => c.name === read.name);
+    if (!input) return read;
+    const given = input.kind === "categorical" && read.kind !== "categorical" ? asText(read) : read;
+    if (input.kind !== "categorical" && given.kind === "categorical") {
+      const bad = Array.from(given.codes.keys()).filter((r) => given.codes[r]! >= 0);
+      throw new InputError(
+        `Column ${given.name} holds text (${JSON.stringify(levelText(given.levels, given.codes[bad[0]!]!))} in row ${bad[0]! + 1}) where the model was trained on ${input.kind === "numeric" ? "numbers" : "dates"}. ` +
+          `Correct the values in rows ${someRows(bad)}, or leave them empty.`,
+      );
+    }
+    if (input.kind === "numeric" && given.kind === "datetime") {
+      throw new InputError(`Column ${given.name} holds dates where the model was trained on numbers. Give the numbers the column held in training.`);
+    }
+    if (given.kind !== "categorical") {
+      const values = given.values;
+      const { min, max } = input;
+      if (min !== undefined && max !== undefined) {
+        const outside = Array.from(values.keys()).filter((r) => values[r]! < min || values[r]! > max);
+        if (outside.length) {
+          const show = (v: number) => (given.kind === "datetime" ? isoOfEpoch(v, given.dateOnly) : String(v));
+          notes.push(
+            `Column ${given.name}: ${outside.length} row(s) outside the training range ${show(min)} to ${show(max)} (rows ${someRows(outside)}): predicted as trained, but the model never saw such values.`,
+          );
+        }
+      }
+      return given;
+    }
+    const { codes, levels } = given;
+    if (input.levels && input.levels_total === input.levels.length) {
+      const known = new Set(input.levels);
+      const unseen = Array.from({ length: levelCount(levels) }, (_, k) => !known.has(levelText(levels, k)));
+      const rows = Array.from(codes.keys()).filter((r) => codes[r]! >= 0 && unseen[codes[r]!]);
+      if (rows.length) {
+        notes.push(
+          `Column ${given.name}: ${rows.length} row(s) with a category training never saw (${JSON.stringify(levelText(levels, codes[rows[0]!]!))} in row ${rows[0]! + 1}; rows ${someRows(rows)}): counted as none of the known ones, as a rare category was in training.`,
+        );
+      }
+    }
+    return given;
+  });
+  return { table: new Table(columns), notes };
+}
+
+export function predict(p: Predictor, data: Table): Predictions {
+  const missing = inputColumns(p).filter((c) => !data.has(c));
   if (missing.length) {
     throw new InputError(
       `The data lacks ${missing.length === 1 ? "the column" : "the columns"} ${missing.join(", ")}, which the model was trained on. ` +
         `Give data with the training data's columns (${inputColumns(p).join(", ")}).`,
     );
   }
+  const { table, notes } = conform(p, data);
   const rows = Uint32Array.from({ length: table.nRows }, (_, i) => i);
   const out = p.model.predict(transformRows(p.preprocessor, table, rows));
-  if (p.task === "regression") return { rows: table.nRows, values: out, labels: null, probabilities: null };
+  if (p.task === "regression") return { rows: table.nRows, values: out, labels: null, probabilities: null, notes };
   const k = p.classes!.length;
   const labels = Array.from({ length: table.nRows }, (_, r) => {
     let best = 0;
     for (let c = 1; c < k; c++) if (out[r * k + c]! > out[r * k + best]!) best = c;
     return p.classes![best]!;
   });
-  return { rows: table.nRows, values: null, labels, probabilities: out };
+  return { rows: table.nRows, values: null, labels, probabilities: out, notes };
 }
 
 /** A CSV of predictions, a line per input row: `<target>` (predicted), then `p_<class>` per class. Numbers keep every digit. */
