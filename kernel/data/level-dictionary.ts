@@ -6,7 +6,7 @@
  * without becoming a string at all. Open addressing on FNV-1a hashes of the UTF-16 code units;
  * the slots hold codes only.
  */
-import { TextLevelsBuilder, hashSpan, type TextLevels } from "./text-levels";
+import { TextLevelsBuilder, hashLevel, hashSpan, levelEquals, levelText, type TextLevels } from "./text-levels";
 
 export const NOT_FOUND = -2;
 /** codes at or below this stand for remembered spellings of "missing" ("NA", "null"): find() answers MISSING for them */
@@ -27,7 +27,7 @@ export class LevelDictionary {
 
   /** Level k as a string. */
   text(k: number): string {
-    return this.texts.text(k);
+    return levelText(this.texts, k);
   }
 
   /** The levels, in arrays of their own size. */
@@ -41,7 +41,7 @@ export class LevelDictionary {
     for (let i = hashSpan(s, from, to) & mask; ; i = (i + 1) & mask) {
       const code = this.slots[i]!;
       if (code === NOT_FOUND) return NOT_FOUND;
-      if (code >= 0 ? this.texts.equals(code, s, from, to) : sameSpan(this.missingSpellings[MISSING_BASE - code]!, s, from, to))
+      if (code >= 0 ? levelEquals(this.texts, code, s, from, to) : sameSpan(this.missingSpellings[MISSING_BASE - code]!, s, from, to))
         return code >= 0 ? code : MISSING;
     }
   }
@@ -60,7 +60,7 @@ export class LevelDictionary {
   }
 
   private hashOf(code: number): number {
-    if (code >= 0) return this.texts.hash(code);
+    if (code >= 0) return hashLevel(this.texts, code);
     const key = this.missingSpellings[MISSING_BASE - code]!;
     return hashSpan(key, 0, key.length);
   }

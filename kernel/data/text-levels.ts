@@ -63,6 +63,14 @@ export function hashSpan(s: string, from: number, to: number): number {
   return h >>> 0;
 }
 
+/** FNV-1a of level k's code units: hashSpan of the same text. */
+export function hashLevel(levels: TextLevels, k: number): number {
+  const u = levels.units;
+  let h = 0x811c9dc5;
+  for (let i = levelStart(levels, k), end = levels.ends[k]!; i < end; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 /** Whether level k is the span s[from..to). */
 export function levelEquals(levels: TextLevels, k: number, s: string, from: number, to: number): boolean {
   const start = levelStart(levels, k);
@@ -78,10 +86,14 @@ export function findLevel(levels: TextLevels, text: string): number {
   return -1;
 }
 
-/** Levels added one at a time. */
-export class TextLevelsBuilder {
-  private units: Uint8Array | Uint16Array = new Uint8Array(4096);
-  private ends = new Int32Array(256);
+/**
+ * Levels added one at a time. It is itself a TextLevels for the functions above that read level k
+ * (levelText, levelEquals, hashLevel), its arrays longer than what they hold while it grows;
+ * finish() gives them cut to size.
+ */
+export class TextLevelsBuilder implements TextLevels {
+  units: Uint8Array | Uint16Array = new Uint8Array(4096);
+  ends = new Int32Array(256);
   private used = 0;
   count = 0;
 
@@ -109,26 +121,6 @@ export class TextLevelsBuilder {
     }
     this.ends[this.count] = this.used;
     return this.count++;
-  }
-
-  /** Whether level k is the span s[from..to). */
-  equals(k: number, s: string, from: number, to: number): boolean {
-    const start = k === 0 ? 0 : this.ends[k - 1]!;
-    if (this.ends[k]! - start !== to - from) return false;
-    const u = this.units;
-    for (let i = 0; i < to - from; i++) if (u[start + i] !== s.charCodeAt(from + i)) return false;
-    return true;
-  }
-
-  hash(k: number): number {
-    const u = this.units;
-    let h = 0x811c9dc5;
-    for (let i = k === 0 ? 0 : this.ends[k - 1]!, end = this.ends[k]!; i < end; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
-    return h >>> 0;
-  }
-
-  text(k: number): string {
-    return decode(this.units, k === 0 ? 0 : this.ends[k - 1]!, this.ends[k]!);
   }
 
   /** The levels, in arrays of their own size. */
