@@ -3,7 +3,7 @@
  * ready line. The server routes by these and every client builds URLs with them.
  */
 import { z } from "zod";
-import { TASK_TYPES } from "./events";
+import { TASK_TYPES, type TaskType } from "./events";
 import { STAGE_IDS } from "./stages";
 
 export const TOKEN_QUERY_PARAM = "token";
@@ -184,6 +184,42 @@ export const retryRequest = z.strictObject({
   resume: z.boolean().optional(),
 });
 export type RetryRequest = z.infer<typeof retryRequest>;
+
+/** rows one predict request may carry: more is a file for `automl predict` */
+export const MAX_PREDICT_ROWS = 10_000;
+
+/** POST /api/projects/{id}/predict: rows as JSON records, column name → value (null or absent: missing). */
+export const predictRequest = z.strictObject({
+  rows: z
+    .array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])))
+    .min(1, 'rows is empty: give at least one record like {"column": value}')
+    .max(MAX_PREDICT_ROWS, `rows holds more than ${MAX_PREDICT_ROWS.toLocaleString("en")} records: send them in parts, or predict a file with automl predict`),
+});
+export type PredictRequest = z.infer<typeof predictRequest>;
+
+/** A row's prediction: the value (regression), the most probable class with every class's probability (classification), or null (the row was refused: see problems). */
+export type PredictedRow = { value: number } | { label: string; probabilities: Record<string, number> } | null;
+
+/** What was unlike the training data in one row, and what was done (refused: the row has no prediction). */
+export interface PredictProblem {
+  /** the row in the request, from 1 */
+  row: number;
+  column: string;
+  value: string;
+  problem: string;
+  refused: boolean;
+}
+
+export interface PredictResponse {
+  model: { run_id: string | null; model_id: string; task: TaskType; target: string; classes: string[] | null };
+  predictions: PredictedRow[];
+  /** per row and column; at most MAX_PREDICT_ROWS × the model's columns */
+  problems: PredictProblem[];
+  /** a line per column and kind of problem */
+  summary: string[];
+  /** columns given that the model does not read (ignored) */
+  ignored_columns: string[];
+}
 
 /** Every error response has this body. */
 export interface ApiError {

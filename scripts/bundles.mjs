@@ -21,6 +21,18 @@ export const EXTERNAL = [
   "@tensorflow/tfjs-node",
 ];
 
+/** What an ES module lacks that the kernel's code (written for CommonJS) may name; BUNDLE_DIR: the folder predict.mjs lies in. */
+const PREDICT_BANNER = [
+  "// predict.mjs: the AutoML Builder bundle's prediction script (see README.md). Built from the product's source; no dependencies.",
+  'import { createRequire as __createRequire } from "node:module";',
+  'import { fileURLToPath as __fileURLToPath } from "node:url";',
+  'import { dirname as __pathDirname } from "node:path";',
+  "const require = __createRequire(import.meta.url);",
+  "const __filename = __fileURLToPath(import.meta.url);",
+  "const __dirname = __pathDirname(__filename);",
+  "const BUNDLE_DIR = __dirname;",
+].join("\n");
+
 /**
  * esbuild options for every bundle, written under `outRoot`. `node` is merged into the Node
  * bundles' options (sourcemap, minify…); browser bundles are always minified, without maps.
@@ -40,6 +52,18 @@ export function productBundles(outRoot, node) {
     { ...common, entryPoints: ["kernel/data/table-load-worker.ts"], outfile: out("dist/kernel/table-load-worker.js"), external: EXTERNAL },
     // and the export zip is compressed in one (kernel/export/project-export.ts)
     { ...common, entryPoints: ["kernel/export/zip-worker.ts"], outfile: out("dist/kernel/zip-worker.js"), external: EXTERNAL },
+    // the export bundle's predict.mjs: one ES module with everything inside, run where this product is not installed
+    // (no source map: the bundle is the same bytes in every build; tfjs stays outside, prediction never loads it)
+    {
+      ...common,
+      entryPoints: ["kernel/predict/bundle-main.ts"],
+      outfile: out("dist/bundle/predict.mjs"),
+      format: "esm",
+      sourcemap: false,
+      minify: false,
+      external: EXTERNAL,
+      banner: { js: PREDICT_BANNER },
+    },
     { ...common, entryPoints: ["kernel/runtime/notebook-api.ts"], outfile: out("dist/runtime/notebook-api.js"), external: EXTERNAL },
     { ...common, entryPoints: ["extension/extension.ts"], outfile: out("dist/extension/extension.js"), external: EXTERNAL },
     { ...browser, entryPoints: { dashboard: "webviews/dashboard/main.ts" }, outdir: out("dist/webviews"), format: "iife" },

@@ -26,11 +26,14 @@ const USAGE = `Usage:
       Continue a project of the workspace: answer the gate it waits at (with
       --auto, its first choice), or retry the stage that failed (a search a stop
       cut short resumes where it was).
-  automl predict --model PROJECT_DIR|EXPORT.zip|RUN.model --data NEW.csv [--out PRED.csv]
+  automl predict --model PROJECT_DIR|BUNDLE.zip|BUNDLE_DIR|RUN.model --data NEW.csv
+                 [--out PRED.csv] [--report REPORT.csv]
       Predict the target for new rows with a trained model: the project's best
-      model (from its folder or its export zip) or a given model file. Writes a
+      model (from its folder or its export bundle) or a given model file. Writes a
       CSV with a line per row (the predicted value; for classes, the predicted
-      class and each class's probability), by default beside the data.
+      class and each class's probability), by default beside the data, and lists
+      every row unlike the training data (which column, what, what was done) in
+      the report. The file is read in batches: any length fits in memory.
   automl --version
 `;
 
@@ -110,12 +113,12 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "predict") {
       const { values } = parseArgs({
         args: rest,
-        options: { model: { type: "string" }, data: { type: "string" }, out: { type: "string" } },
+        options: { model: { type: "string" }, data: { type: "string" }, out: { type: "string" }, report: { type: "string" } },
         strict: true,
       });
       if (!values.model || !values.data)
         throw new UsageError("predict needs --model (a project's folder, its export zip, or a model file) and --data (the new rows)");
-      return await predictCommand({ model: values.model, data: values.data, out: values.out });
+      return await predictCommand({ model: values.model, data: values.data, out: values.out, report: values.report });
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (err) {

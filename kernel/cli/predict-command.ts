@@ -1,19 +1,20 @@
 /**
- * `automl predict --model SOURCE --data FILE [--out FILE]`: predictions for new rows from a
- * trained model (a project's folder, its export zip, or a model file), written as a CSV (by
- * default beside the data: NAME.predictions.csv). Bad input (a missing column, a file that is
- * not a model) ends with what to do and exit code 2.
+ * `automl predict --model SOURCE --data FILE [--out FILE] [--report FILE]`: predictions for
+ * new rows from a trained model (a project's folder, its export bundle, zipped or unzipped, or
+ * a model file), written as a CSV (by default beside the data: NAME.predictions.csv), with a
+ * report of every row that was unlike the training data. Bad input (a missing column, a file
+ * that is not a model, a changed bundle) ends with what to do and exit code 2, as does a file
+ * of which no row could be predicted.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { InputError } from "../errors/input-error";
-import { loadTableFile } from "../data/table-loader";
-import { inputColumns, loadPredictor, predict, predictionsCsv, textInputs } from "../predict/model-predictor";
+import { predictFile, predictionMessages } from "../predict/file-prediction";
+import { loadPredictor } from "../predict/model-sources";
 
 export interface PredictOptions {
   model: string;
   data: string;
   out?: string;
+  report?: string;
 }
 
 /** Exit codes as `automl run` has them: 0 done, 2 bad input. */
@@ -21,18 +22,14 @@ export async function predictCommand(opts: PredictOptions): Promise<number> {
   const started = performance.now();
   try {
     const predictor = loadPredictor(opts.model);
-    const { table, warnings } = await loadTableFile(opts.data, opts.data, { textColumns: textInputs(predictor) });
-    for (const w of warnings) process.stderr.write(`warn: ${w}\n`);
-    const extra = table.columnNames.filter((c) => c !== predictor.target && !inputColumns(predictor).includes(c));
-    if (extra.length) process.stderr.write(`note: the model does not use ${extra.join(", ")}; ${extra.length === 1 ? "it is" : "they are"} ignored.\n`);
-    const preds = predict(predictor, table);
-    for (const n of preds.notes) process.stderr.write(`note: ${n}\n`);
-    const out = opts.out ?? path.join(path.dirname(opts.data), `${path.basename(opts.data).replace(/\.[^.]+$/, "")}.predictions.csv`);
-    fs.writeFileSync(out, predictionsCsv(predictor, preds));
-    const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(
-      `${preds.rows.toLocaleString("en")} predictions of ${predictor.target} by ${predictor.modelId}${predictor.runId ? ` (${predictor.runId})` : ""} written to ${out} in ${seconds.toFixed(2)} s\n`,
-    );
+    const result = await predictFile(predictor, { data: opts.data, out: opts.out, report: opts.report });
+    const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
+    for (const line of err) process.stderr.write(`${line}\n`);
+    for (const line of out) process.stdout.write(`${line}\n`);
+    if (result.refused === result.rows) {
+      process.stderr.write(`automl: no row of ${opts.data} could be predicted (see the problems above). Correct the data and predict again.\n`);
+      return 2;
+    }
     return 0;
   } catch (err) {
     if (err instanceof InputError) {

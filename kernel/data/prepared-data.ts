@@ -6,7 +6,8 @@
 import type { PreprocessStep, TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import type { FitInput, LabelledSet } from "./labelled-set";
-import { fitPreprocessor, transformRows, type FittedPreprocessor } from "./preprocessor";
+import { transformRows, type FittedPreprocessor } from "./feature-transform";
+import { fitPreprocessor } from "./preprocessor";
 import { splitRows, type RowSplit, type SplitOptions } from "./row-split";
 import type { Table } from "./table";
 import { encodeTarget, type EncodedTarget } from "./target-column";

@@ -19,7 +19,7 @@ import { ColumnBuilder, plainNumber } from "./column-builder";
 import { DelimitedParser, type ParsedRecord } from "./delimited-parser";
 import { readArrowFile, readParquetFile, type ColumnSink } from "./columnar-files";
 import { isXlsx, readXlsx } from "./xlsx-reader";
-import { Table, type Column } from "./table";
+import { Table, columnLength, type Column } from "./table";
 import { encodingOfHead, notUtf8Note, sniffDelimiter, type TextEncoding } from "./text-format";
 
 export interface LoadedTable {
@@ -38,6 +38,36 @@ export interface LoadOptions {
   /** columns read as text whatever their values look like (delimited text and JSON; typed formats keep their types): what a model took as categories */
   textColumns?: ReadonlySet<string>;
 }
+
+/**
+ * A file read in batches of rows (what prediction reads: a file of any length in the memory of
+ * one batch). Delimited text, plain or gzip-compressed, is streamed; the other shapes are read
+ * whole and handed out in slices.
+ */
+export interface BatchOptions {
+  /** as LoadOptions.textColumns */
+  textColumns?: ReadonlySet<string>;
+  /** the columns built (others are only named in BatchRead.columnNames): what a model reads */
+  columns?: ReadonlySet<string>;
+  /** rows per batch; 65,536 unless told */
+  batchRows?: number;
+  onProgress?: (fraction: number) => void;
+  /** the file turned out not to be UTF-8 after batches were handed out: it is read again from the start as Windows-1252, so drop what they gave */
+  onRestart?: () => void;
+}
+
+export interface BatchRead {
+  rows: number;
+  /** every column of the file, in order */
+  columnNames: string[];
+  warnings: string[];
+  notes: string[];
+}
+
+/** One batch: its rows as a table (the built columns only) and the file row its first row is (0 = the first data row). */
+export type BatchSink = (batch: Table, firstRow: number) => void;
+
+export const DEFAULT_BATCH_ROWS = 65_536;
 
 /**
  * The biggest file accepted at all, as an upload or a copy into a project: a bigger one is
@@ -193,16 +223,33 @@ export async function loadTableFile(filePath: string, shownAs = filePath, option
 }
 
 async function loadOpened(fd: number, size: number, shownAs: string, options: LoadOptions): Promise<LoadedTable> {
+  const read = await readOpened(fd, size, shownAs, options, null);
+  const table = new Table(read.columns!);
+  if (table.nRows === 0) throw new InputError(`${read.name} has a header but no data rows. Add at least one row of data.`);
+  return { table, warnings: read.warnings, notes: read.notes };
+}
+
+/**
+ * The file's columns, whatever its shape; with `batch`, delimited text is handed to it as it
+ * is read instead (columns: null).
+ */
+async function readOpened(
+  fd: number,
+  size: number,
+  shownAs: string,
+  options: LoadOptions,
+  batch: DelimitedBatch | null,
+): Promise<{ name: string; columns: Column[] | null; warnings: string[]; notes: string[] }> {
   const name = path.basename(shownAs);
   if (size === 0) throw new InputError(`${name} is empty. Give a CSV with a header line and at least one row of data.`);
   const budget = options.memoryBudgetBytes ?? null;
   const progress = options.onProgress ?? (() => undefined);
-  const textColumns = options.textColumns ?? NO_COLUMNS;
   const head = headOf(fd);
   const lower = name.toLowerCase();
   const warnings: string[] = [];
   const notes: string[] = [];
-  let columns: Column[];
+  const text: TextRead = { name, budget, progress, warnings, notes, textColumns: options.textColumns ?? NO_COLUMNS, batch };
+  let columns: Column[] | null;
   if (startsWith(head, PARQUET_MAGIC)) {
     columns = await readParquetFile(fd, size, name, sinkFor(warnings, budget, name), progress);
     notes.push(`${name} is a Parquet file.`);
@@ -218,20 +265,53 @@ async function loadOpened(fd: number, size: number, shownAs: string, options: Lo
     } else {
       const entry = dataFileInZip(bytes, name);
       notes.push(`${name} is a zip archive; read ${entry.name} from it (${megabytes(entry.bytes.length)}).`);
-      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), name, budget, progress, warnings, notes, textColumns);
+      columns = await readText(bufferSource(entry.bytes), entry.name.toLowerCase(), text);
     }
   } else if (startsWith(head, GZIP_MAGIC)) {
     const source = gunzipSource(fileSource(fd, size), fd, name);
     notes.push(`${name} is gzip-compressed; read what it holds as it expanded.`);
-    columns = await readText(source, lower.replace(/\.gz$/, ""), name, budget, progress, warnings, notes, textColumns);
+    columns = await readText(source, lower.replace(/\.gz$/, ""), text);
   } else {
-    columns = await readText(fileSource(fd, size), lower, name, budget, progress, warnings, notes, textColumns);
+    columns = await readText(fileSource(fd, size), lower, text);
   }
   progress(1);
-  if (columns.length === 0) throw new InputError(`${name} has no columns. Give a table with a header line and at least one row of data.`);
-  const table = new Table(columns);
-  if (table.nRows === 0) throw new InputError(`${name} has a header but no data rows. Add at least one row of data.`);
-  return { table, warnings, notes };
+  if (columns?.length === 0) throw new InputError(`${name} has no columns. Give a table with a header line and at least one row of data.`);
+  return { name, columns, warnings, notes };
+}
+
+/**
+ * Reads a file in batches of rows (see BatchOptions): each batch goes to `onBatch` as a table
+ * of the wanted columns, in file order, before the next is read.
+ */
+export async function readTableInBatches(filePath: string, shownAs: string, options: BatchOptions, onBatch: BatchSink): Promise<BatchRead> {
+  const batchRows = Math.max(1, options.batchRows ?? DEFAULT_BATCH_ROWS);
+  const wanted = options.columns ?? null;
+  const batch: DelimitedBatch = { rows: batchRows, columns: wanted, onBatch, onRestart: options.onRestart ?? (() => undefined), names: [], total: 0 };
+  const { fd, stat } = openDataFile(filePath, shownAs);
+  let read: Awaited<ReturnType<typeof readOpened>>;
+  try {
+    read = await readOpened(fd, stat.size, shownAs, { textColumns: options.textColumns, onProgress: options.onProgress }, batch);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (read.columns) {
+    // a shape read whole: handed out in slices of the wanted columns
+    const table = new Table(read.columns.filter((c) => !wanted || wanted.has(c.name)));
+    const rows = read.columns[0] ? columnLength(read.columns[0]) : 0;
+    if (rows === 0) throw new InputError(`${read.name} has a header but no data rows. Add at least one row of data.`);
+    for (let from = 0; from < rows; from += batchRows) onBatch(sliceRows(table, from, Math.min(rows, from + batchRows)), from);
+    return { rows, columnNames: read.columns.map((c) => c.name), warnings: read.warnings, notes: read.notes };
+  }
+  if (batch.total === 0) throw new InputError(`${read.name} has a header but no data rows. Add at least one row of data.`);
+  // a batch's reading of a column (a decimal comma, a date order) is said once, not once a batch
+  return { rows: batch.total, columnNames: batch.names, warnings: [...new Set(read.warnings)], notes: read.notes };
+}
+
+/** Rows from..to of a table, as views of its arrays. */
+function sliceRows(table: Table, from: number, to: number): Table {
+  return new Table(
+    table.columns.map((c): Column => (c.kind === "categorical" ? { ...c, codes: c.codes.subarray(from, to) } : { ...c, values: c.values.subarray(from, to) })),
+  );
 }
 
 /** Where a columnar format (Parquet, Arrow, a spreadsheet) puts its values: a builder per column, the memory check on the way. */
@@ -291,17 +371,35 @@ async function* decodedChunks(source: ByteSource, encoding: TextEncoding, skip: 
   }
 }
 
-/** Delimited text or JSON, in whatever encoding the bytes tell. `inner`: the data file's name, lowercase (inside a zip, or without .gz). */
-async function readText(
-  source: ByteSource,
-  inner: string,
-  name: string,
-  budget: number | null,
-  progress: (f: number) => void,
-  warnings: string[],
-  notes: string[],
-  textColumns: ReadonlySet<string>,
-): Promise<Column[]> {
+/** Where a text file's reading goes: its name in messages, the memory it may take, its progress, warnings and notes; in batches when `batch` is set. */
+interface TextRead {
+  name: string;
+  budget: number | null;
+  progress: (f: number) => void;
+  warnings: string[];
+  notes: string[];
+  /** see LoadOptions.textColumns */
+  textColumns: ReadonlySet<string>;
+  batch: DelimitedBatch | null;
+}
+
+/** A delimited text read in batches (readTableInBatches): what it wants, where batches go, and what it found. */
+interface DelimitedBatch {
+  rows: number;
+  columns: ReadonlySet<string> | null;
+  onBatch: BatchSink;
+  onRestart: () => void;
+  /** filled in: the header's names, and the data rows read */
+  names: string[];
+  total: number;
+}
+
+/**
+ * Delimited text or JSON, in whatever encoding the bytes tell. `inner`: the data file's name,
+ * lowercase (inside a zip, or without .gz). Null when delimited text went out in batches.
+ */
+async function readText(source: ByteSource, inner: string, text: TextRead): Promise<Column[] | null> {
+  const { name, warnings } = text;
   let head: Uint8Array = new Uint8Array(0);
   for await (const chunk of source.chunks()) {
     head = chunk.subarray(0, 64 * 1024);
@@ -312,48 +410,80 @@ async function readText(
     throw new InputError(
       `${name} is not a text file (it contains zero bytes that no text encoding explains). Give a CSV, TSV, JSON, Parquet, Arrow or Excel file.`,
     );
-  if (told.note) notes.push(told.note);
+  if (told.note) text.notes.push(told.note);
   const ext = path.extname(inner);
-  const read = (encoding: TextEncoding) =>
+  const read = async (encoding: TextEncoding): Promise<Column[] | null> =>
     ext === ".json" || ext === ".ndjson" || ext === ".jsonl"
-      ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", budget, progress, warnings, textColumns)
-      : readDelimited({
-          source,
-          encoding,
-          skip: told.skip,
-          name,
-          hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null,
-          budget,
-          progress,
-          warnings,
-          notes,
-          textColumns,
-        });
+      ? readJson(decodedChunks(source, encoding, told.skip, name), source.size, name, ext !== ".json", text.budget, text.progress, warnings, text.textColumns)
+      : text.batch
+        ? (await readDelimitedBatches({ ...text, source, encoding, skip: told.skip, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null }, text.batch), null)
+        : readDelimited({ ...text, source, encoding, skip: told.skip, hinted: ext === ".tsv" || ext === ".tab" ? "\t" : null });
   try {
     return await read(told.encoding);
   } catch (err) {
     if (!(err instanceof NotUtf8)) throw err;
     warnings.push(err.note);
+    if (text.batch?.total) {
+      text.batch.total = 0;
+      text.batch.onRestart();
+    }
     return read("windows-1252");
   }
 }
 
-/** One read of a delimited text: its bytes, how they decode, and where its progress and notes go. */
-interface DelimitedRead {
+/** One read of a delimited text: its bytes and how they decode, with where its progress and notes go. */
+interface DelimitedRead extends TextRead {
   source: ByteSource;
   encoding: TextEncoding;
   /** the byte-order mark's length */
   skip: number;
-  name: string;
   /** the delimiter the file's name suggests (a .tsv: tabs) */
   hinted: string | null;
-  budget: number | null;
-  progress: (f: number) => void;
-  warnings: string[];
-  /** where the delimiter, when told from the lines, is said */
-  notes: string[];
-  /** see LoadOptions.textColumns */
-  textColumns: ReadonlySet<string>;
+}
+
+/**
+ * A delimited text handed out in batches, in one read. A model's text columns are kept as text
+ * from the first value; the others are typed per batch by the same rules as a whole file, a
+ * column of numbers meeting text keeping its numbers as their text (so the batch says which
+ * rows hold what), never read again.
+ */
+async function readDelimitedBatches(read: DelimitedRead, batch: DelimitedBatch): Promise<void> {
+  let built: Array<{ j: number; name: string; text: boolean; builder: ColumnBuilder }> = [];
+  const fresh = () => {
+    for (const b of built) b.builder = new ColumnBuilder(batch.rows, false, b.text, b.text);
+  };
+  let inBatch = 0;
+  const flush = () => {
+    if (inBatch === 0) return;
+    const table = new Table(built.map((b) => b.builder.finish(b.name, delimiter, read.warnings)));
+    const first = batch.total;
+    batch.total += inBatch;
+    inBatch = 0;
+    fresh();
+    batch.onBatch(table, first);
+  };
+  let delimiter = ",";
+  await parseDelimited(
+    { ...read, budget: Number.MAX_SAFE_INTEGER },
+    {
+      onDelimiter: (d) => (delimiter = d),
+      onHeader: (header) => {
+        batch.names = uniqueNames(header, read.warnings);
+        built = batch.names.flatMap((name, j) =>
+          !batch.columns || batch.columns.has(name) ? [{ j, name, text: read.textColumns.has(name), builder: new ColumnBuilder(0) }] : [],
+        );
+        fresh();
+        // a file whose first line is all numbers has no names: the model's columns are reported missing
+        return false;
+      },
+      onRecord: (record) => {
+        for (const b of built) b.builder.addField(record, b.j);
+        if (++inBatch === batch.rows) flush();
+      },
+      onRowsEstimate: () => undefined,
+    },
+  );
+  flush();
 }
 
 async function readDelimited(read: DelimitedRead): Promise<Column[]> {
@@ -561,6 +691,17 @@ async function readJson(
 }
 
 /** Records (JSON objects) into columns: a column per key, in order of first appearance; a key a record lacks is missing there. */
+/**
+ * A table of JSON records (what a request body holds), typed as a JSON file's are; `textColumns`
+ * as LoadOptions.textColumns. `shownAs` names the records in messages.
+ */
+export function tableFromRecords(records: readonly unknown[], shownAs: string, textColumns: ReadonlySet<string> = NO_COLUMNS): LoadedTable {
+  const columns = new RecordColumns(shownAs, textColumns);
+  for (const r of records) columns.add(r);
+  const warnings: string[] = [];
+  return { table: new Table(columns.finish(warnings)), warnings, notes: [] };
+}
+
 class RecordColumns {
   private readonly builders = new Map<string, ColumnBuilder>();
   rows = 0;

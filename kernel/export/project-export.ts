@@ -1,90 +1,171 @@
 /**
- * The export zip: the notebook, the report, the best model with its preprocessing, every run,
- * the evaluation artifacts, the event log and the data (files up to 50 MB), with a sha256 per
- * file and for the zip itself. It is built from the project's folder, so a notebook cell and
- * the EXPORT stage produce the same zip.
+ * The export bundle: a zip that predicts on its own (predict.mjs, its package.json, the best
+ * model, its input schema, a sample of rows, a README documenting the model format) and keeps
+ * the project's record (the notebook, the report, every run, the evaluation artifacts, the
+ * event log and the data, files up to 50 MB), with a manifest of every file's sha256. Written
+ * as a stream in a worker thread (zip-worker.ts): a large project never sits in memory. Built
+ * from the project's folder, so a notebook cell and the EXPORT stage produce the same zip, and
+ * the same folder the same bytes.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Zippable } from "fflate";
 import { backgroundWorker } from "../data/worker-script";
 import { EV, type EventPayload, type FinalMetrics } from "../../contract";
-import { sha256, type AssetStore } from "../assets/asset-store";
+import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
+import type { FittedPreprocessor } from "../data/feature-transform";
+import { readModelFileSummary } from "../ml/model-file";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLED_MODEL, MANIFEST_FILE } from "../predict/bundle-manifest";
+import { PREDICT_SCRIPT, SAMPLE_FILE, SCHEMA_FILE, bundlePackageJson, bundleReadme, bundleSchema, sampleCsv, type BundledModel } from "./bundle-files";
+import type { ZipMessage, ZipRequest } from "./zip-worker";
 
 export interface ExportOptions {
   projectId: string;
   prompt: string;
   /** the best run, and its model file in the project (models/<run>.model) when it is there */
-  best: { run_id: string; model_id: string; model_file: string | null; final_metrics: FinalMetrics | null } | null;
+  best: { run_id: string; model_id: string; model_file: string | null } | null;
 }
 
 const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl"];
 const FOLDERS = ["preprocess", "profile", "models", "runs", "data"];
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
+const SAMPLE_ROWS = 20;
 
-/** Reads the project's files from `source` and writes the zip into `target` (the same store, but for a standalone notebook). */
+type Entry = ZipRequest["entries"][number];
+
+/** Reads the project's files from `source` and writes the bundle into `target` (the same store, but for a standalone notebook). */
 export async function exportProjectZip(
   source: AssetStore,
   target: AssetStore,
   events: EventSink,
   options: ExportOptions,
 ): Promise<EventPayload<"EXPORT_READY">> {
-  const entries = collectEntries(source, options.best?.model_file ?? null);
-  const extra = { "README.md": exportReadme(options) };
-  const files: Record<string, Uint8Array> = {};
-  const contents: EventPayload<"EXPORT_READY">["contents"] = [];
-  const total = entries.length + 1;
-  let done = 0;
-  const add = (zipPath: string, bytes: Uint8Array) => {
-    files[zipPath] = bytes;
-    contents.push({ path: zipPath, size: bytes.length, sha256: sha256(bytes) });
-    done++;
-    events.emit(EV.EXPORT_PROGRESS, { pct: Math.round((90 * done) / total), message: `added ${zipPath}` });
+  const model = options.best?.model_file ? bundledModel(source, options.best.model_file, options.best.run_id) : null;
+  const sample = model ? sampleOf(source, model) : null;
+  const entries: Entry[] = [
+    { path: "README.md", text: bundleReadme({ projectId: options.projectId, prompt: options.prompt, model, sampleRows: sample?.rows ?? null }) },
+  ];
+  if (model) {
+    entries.push(
+      { path: PREDICT_SCRIPT, ...predictScript() },
+      { path: "package.json", text: bundlePackageJson(options.projectId) },
+      { path: BUNDLED_MODEL, ...fileEntry(source, options.best!.model_file!)! },
+      { path: SCHEMA_FILE, text: bundleSchema(model) },
+    );
+    if (sample) entries.push({ path: SAMPLE_FILE, text: sample.csv });
+  }
+  entries.push(...collectEntries(source));
+  const manifest = {
+    format: BUNDLE_FORMAT,
+    format_version: BUNDLE_FORMAT_VERSION,
+    project_id: options.projectId,
+    prompt: options.prompt,
+    model: model ? { file: BUNDLED_MODEL, run_id: model.run_id, model_id: model.model_id, task: model.task, target: model.target } : null,
   };
-  events.emit(EV.EXPORT_PROGRESS, { pct: 0, message: `collecting ${total} files` });
-  for (const e of entries) add(e.zipPath, new Uint8Array(source.read(e.source)));
-  for (const [zipPath, text] of Object.entries(extra)) add(zipPath, new TextEncoder().encode(text));
-  // a fixed timestamp keeps the zip byte-identical for identical contents
-  // compressed in a worker thread: a big search's models take seconds of deflate, off this event loop
-  const zipped = await zipOffThread(Object.fromEntries(Object.entries(files).map(([p, b]) => [p, [b, { mtime: new Date("2020-01-01T00:00:00Z") }]])));
-  events.emit(EV.EXPORT_PROGRESS, { pct: 95, message: "compressed" });
   const zipRel = `export/${options.projectId}.zip`;
-  const written = target.write(zipRel, zipped);
-  const ready = { asset_url: written.url, contents, checksum: `sha256:${written.sha256}` };
+  const temp = `${zipRel}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(target.absolute(zipRel)), { recursive: true });
+  events.emit(EV.EXPORT_PROGRESS, { pct: 0, message: `writing ${entries.length + 1} files` });
+  let lastPct = 0;
+  const done = await zipOffThread({ out: target.absolute(temp), entries, manifest, manifestPath: MANIFEST_FILE }, (m) => {
+    const pct = Math.min(99, Math.floor((99 * m.done) / m.total));
+    // a project of thousands of files says each percent once, not each file
+    if (pct > lastPct || m.done === m.total) {
+      lastPct = pct;
+      events.emit(EV.EXPORT_PROGRESS, { pct, message: `added ${m.path} (${m.done} of ${m.total})` });
+    }
+  }).catch((err: unknown) => {
+    fs.rmSync(target.absolute(temp), { force: true });
+    throw err;
+  });
+  fs.renameSync(target.absolute(temp), target.absolute(zipRel));
+  const ready = { asset_url: target.url(zipRel), contents: done.contents, checksum: `sha256:${done.sha256}` };
   events.emit(EV.EXPORT_PROGRESS, { pct: 100, message: `wrote ${zipRel}` });
   events.emit(EV.EXPORT_READY, ready);
-  events.emit(EV.FILE_TREE_UPDATE, { files: [{ path: zipRel, type: "file", size: written.size, sha: written.sha256 }] });
+  events.emit(EV.FILE_TREE_UPDATE, { files: [{ path: zipRel, type: "file", size: done.size, sha: done.sha256 }] });
   return ready;
 }
 
-/** fflate's zipSync in a worker thread (its own async zip still deflates small files and computes every CRC on this thread). */
-async function zipOffThread(files: Zippable): Promise<Uint8Array> {
-  const worker = backgroundWorker(path.join(__dirname, "zip-worker.ts"), "zip-worker.js", __filename, { workerData: files });
+/** What the model file says about itself (its header only). */
+function bundledModel(source: AssetStore, modelFile: string, runId: string): BundledModel | null {
+  const opened = source.openRegular(modelFile);
+  if (!opened) return null;
+  let doc: {
+    run_id?: string;
+    task?: string;
+    target?: string;
+    classes?: string[];
+    features?: string[];
+    preprocessor?: FittedPreprocessor;
+    final_metrics?: FinalMetrics;
+    model?: { model_id?: string };
+  };
   try {
-    const answer = await new Promise<{ zipped: Uint8Array } | { error: string }>((resolve, reject) => {
-      worker.once("message", resolve);
+    doc = readModelFileSummary(opened, modelFile) as typeof doc;
+  } finally {
+    fs.closeSync(opened.fd);
+  }
+  if (!doc.preprocessor || typeof doc.target !== "string" || !doc.model?.model_id) return null;
+  return {
+    run_id: doc.run_id ?? runId,
+    model_id: doc.model.model_id,
+    task: doc.task ?? "regression",
+    target: doc.target,
+    classes: doc.task === "classification" ? (doc.classes ?? null) : null,
+    inputs: doc.preprocessor.inputs ?? [],
+    features: doc.features ?? doc.preprocessor.features.map((f) => f.name),
+    final_metrics: doc.final_metrics ?? null,
+  };
+}
+
+/** The first rows of the project's data sample, as CSV, to try predict.mjs on. */
+function sampleOf(source: AssetStore, model: BundledModel): { csv: string; rows: number } | null {
+  if (!source.regularFile("data/sample.json")) return null;
+  const sample = JSON.parse(source.read("data/sample.json").toString("utf8")) as { rows?: unknown[] };
+  const csv = sampleCsv(sample, model, SAMPLE_ROWS);
+  return csv ? { csv, rows: Math.min(SAMPLE_ROWS, sample.rows?.length ?? 0) } : null;
+}
+
+/**
+ * The built predict.mjs (scripts/bundles.mjs): next to the conductor's bundle (dist/kernel →
+ * dist/bundle), next to the notebook runtime's, or in the checkout's dist when running from source.
+ */
+function predictScript(): { file: string; size: number } {
+  const candidates = [path.join(__dirname, "..", "bundle", PREDICT_SCRIPT), path.join(__dirname, "..", "..", "dist", "bundle", PREDICT_SCRIPT)];
+  for (const file of candidates) if (fs.existsSync(file)) return { file, size: fs.statSync(file).size };
+  throw new Error(`${PREDICT_SCRIPT} is missing (looked in ${candidates.join(", ")}): rebuild with \`npm run build\`.`);
+}
+
+function fileEntry(assets: AssetStore, rel: string): { file: string; size: number } | null {
+  const real = assets.regularFile(rel);
+  return real ? { file: real, size: fs.statSync(real).size } : null;
+}
+
+/** The worker writes the zip and says each file it added; the promise settles with what it wrote. */
+async function zipOffThread(request: ZipRequest, onProgress: (m: ZipMessage & { kind: "progress" }) => void): Promise<ZipMessage & { kind: "done" }> {
+  const worker = backgroundWorker(path.join(__dirname, "zip-worker.ts"), "zip-worker.js", __filename, { workerData: request });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.on("message", (m: ZipMessage) => {
+        if (m.kind === "progress") onProgress(m);
+        else if (m.kind === "done") resolve(m);
+        else reject(new Error(`the export zip could not be written: ${m.message}`));
+      });
       worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`the zip thread exited (code ${code}) before it answered`)));
+      worker.once("exit", (code) => reject(new Error(`the zip thread exited (code ${code}) before it finished`)));
     });
-    if ("error" in answer) throw new Error(`the export zip could not be compressed: ${answer.error}`);
-    return answer.zipped;
   } finally {
     void worker.terminate();
   }
 }
 
-function collectEntries(assets: AssetStore, bestModelFile: string | null): Array<{ zipPath: string; source: string }> {
-  const out: Array<{ zipPath: string; source: string }> = [];
-  // only regular files inside the project: a planted link (data/x.csv → /etc/passwd) is left out
-  for (const f of TOP_FILES) if (assets.regularFile(f)) out.push({ zipPath: f, source: f });
-  for (const folder of FOLDERS) {
-    for (const rel of listFiles(assets.absolute(folder), folder)) {
-      const real = assets.regularFile(rel);
-      if (real && fs.statSync(real).size <= MAX_FILE_BYTES) out.push({ zipPath: rel, source: rel });
-    }
+/** The project's record: its top files and folders, regular files only (a planted link, data/x.csv → /etc/passwd, is left out), each at its size now. */
+function collectEntries(assets: AssetStore): Entry[] {
+  const out: Entry[] = [];
+  for (const rel of [...TOP_FILES, ...FOLDERS.flatMap((folder) => listFiles(assets.absolute(folder), folder))]) {
+    const entry = fileEntry(assets, rel);
+    if (entry && (entry.size <= MAX_FILE_BYTES || TOP_FILES.includes(rel))) out.push({ path: rel, ...entry });
   }
-  if (bestModelFile && assets.regularFile(bestModelFile)) out.push({ zipPath: `model/best-model${path.extname(bestModelFile)}`, source: bestModelFile });
   return out;
 }
 
@@ -94,22 +175,4 @@ function listFiles(dir: string, rel: string): string[] {
     .readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name), `${rel}/${d.name}`) : d.name.endsWith(".tmp") ? [] : [`${rel}/${d.name}`]));
-}
-
-function exportReadme(o: ExportOptions): string {
-  const primary = o.best?.final_metrics?.primary;
-  return [
-    `# ${o.prompt}`,
-    "",
-    `Exported by AutoML Builder from project \`${o.projectId}\`.`,
-    "",
-    "- `notebook.ipynb`: the pipeline as a TypeScript notebook (kernel: tslab), one section per stage.",
-    "- `report.md`: what was done and how well it worked.",
-    `- \`model/best-model${o.best?.model_file ? path.extname(o.best.model_file) : ".model"}\`: the best model (${o.best?.model_id ?? "none"}) with its fitted preprocessing, feature names and test metrics, as a model file: the safetensors layout (its arrays as little-endian bytes; a JSON document, the rest, in the header's \`__metadata__.document\`).`,
-    "- `models/`: the models of the best runs (the leaderboard's first few and the chosen one); `runs/`: every run's evaluation artifacts (JSON data with a vega-lite spec).",
-    "- `data/`: the data the project used; `events.jsonl`: the project's complete event log.",
-    "",
-    primary ? `Test ${primary.name} of the best model: ${primary.value.toFixed(4)}.` : "No model finished training.",
-    "",
-  ].join("\n");
 }

@@ -37,6 +37,11 @@ export function learnersFor(task: LearningTask, rows?: number): Learner[] {
   return LEARNERS.filter((l) => l.proposed !== false && l.tasks.includes(task) && (rows === undefined || l.maxRows === undefined || rows <= l.maxRows));
 }
 
+/** Every learner's id, proposed or not: every model a file can hold. */
+export function learnerIds(): string[] {
+  return LEARNERS.map((l) => l.id);
+}
+
 export function findLearner(id: string): Learner | undefined {
   return LEARNERS.find((l) => l.id === id);
 }

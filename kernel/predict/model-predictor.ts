@@ -6,20 +6,17 @@
  * (regression), or a class per row with each class's probability (classification). The CLI's
  * `automl predict` reads models through here; so will the conductor's endpoint and the bundle.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { unzipSync } from "fflate";
-import { EV, type TaskType } from "../../contract";
+import type { PredictedRow, TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
-import { transformRows, type FittedPreprocessor } from "../data/preprocessor";
-import { Table, isoOfEpoch, type Column } from "../data/table";
+import { isoTextEpoch, plainNumber } from "../data/column-builder";
+import { transformRows, type FittedPreprocessor, type InputColumn } from "../data/feature-transform";
+import { Table, isMissingAt, isoOfEpoch, type CategoricalColumn, type Column } from "../data/table";
 import { levelCount, levelText, textLevelsOf } from "../data/text-levels";
 import type { FittedModel, SavedModel } from "../ml/learner";
-import { decodeModelFile, MODEL_FILE_EXTENSION, ModelFileError } from "../ml/model-file";
+import { decodeModelFile, ModelFileError } from "../ml/model-file";
 import { findLearner } from "../ml/model-zoo";
 
-/** Where an export zip keeps its best model. */
-export const BUNDLED_MODEL = "model/best-model.model";
+import { csvField, type PredictionReport, type ProblemKind } from "./prediction-report";
 
 export interface Predictor {
   /** where it was read from, as the person named it */
@@ -32,18 +29,6 @@ export interface Predictor {
   classes: string[] | null;
   preprocessor: FittedPreprocessor;
   model: FittedModel;
-}
-
-export interface Predictions {
-  rows: number;
-  /** regression: the predicted value per row */
-  values: Float64Array | null;
-  /** classification: the predicted class per row (the most probable) */
-  labels: string[] | null;
-  /** classification: rows × classes, row-major */
-  probabilities: Float64Array | null;
-  /** what was unlike the training data and how it was handled, a line per column (row numbers count data rows from 1) */
-  notes: string[];
 }
 
 interface ModelDocument {
@@ -91,63 +76,13 @@ export function predictorFromModelFile(bytes: Uint8Array, shownAs: string): Pred
   };
 }
 
-/**
- * A predictor from what a person names: a model file, a project's folder (its best run's
- * model), or a project's export zip (its best model).
- */
-export function loadPredictor(source: string): Predictor {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(source);
-  } catch {
-    throw new InputError(`${source} does not exist. Give a project's folder (.automl/projects/<id>), its export zip, or a model file (.model).`);
-  }
-  if (stat.isDirectory()) return fromProjectFolder(source);
-  const bytes = new Uint8Array(fs.readFileSync(source));
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
-    let files: Record<string, Uint8Array>;
-    try {
-      files = unzipSync(bytes, { filter: (f) => f.name === BUNDLED_MODEL });
-    } catch (err) {
-      throw new InputError(`${source} is not a zip that can be read (${(err as Error).message}). Give a project's export zip.`);
-    }
-    const model = files[BUNDLED_MODEL];
-    if (!model)
-      throw new InputError(`${source} holds no ${BUNDLED_MODEL}: it is not a project's export (or its project had no model). Export the project again.`);
-    return predictorFromModelFile(model, `${source}:${BUNDLED_MODEL}`);
-  }
-  return predictorFromModelFile(bytes, source);
-}
-
-/** The best run's model of a project folder, as its event log names it (the last BEST_MODEL_UPDATED). */
-function fromProjectFolder(dir: string): Predictor {
-  const log = path.join(dir, "events.jsonl");
-  if (!fs.existsSync(log))
-    throw new InputError(`${dir} is not a project folder (it has no events.jsonl). Give .automl/projects/<id>, its export zip, or a model file.`);
-  let best: string | null = null;
-  for (const line of fs.readFileSync(log, "utf8").split("\n")) {
-    if (!line.includes(EV.BEST_MODEL_UPDATED)) continue;
-    try {
-      const env = JSON.parse(line) as { event?: { name?: string; payload?: { run_id?: string } } };
-      if (env.event?.name === EV.BEST_MODEL_UPDATED && env.event.payload?.run_id) best = env.event.payload.run_id;
-    } catch {
-      /* a line cut short by a crash: the ones before it stand */
-    }
-  }
-  if (!best) throw new InputError(`The project in ${dir} has no trained model yet. Train it (automl run --project <id>), then predict.`);
-  const file = path.join(dir, "models", `${best}${MODEL_FILE_EXTENSION}`);
-  if (!fs.existsSync(file))
-    throw new InputError(`The best run's model file (${path.relative(dir, file)}) is missing from ${dir}. Export or train the project again.`);
-  return predictorFromModelFile(new Uint8Array(fs.readFileSync(file)), file);
-}
-
 /** Every column the preprocessing reads, which new data must have (the target need not be there). */
 export function inputColumns(p: Predictor): string[] {
   return [...new Set(p.preprocessor.features.map((f) => f.source))];
 }
 
 /** Numbers or times where the model was trained on text (a typed format's column of codes): as the text they are. */
-function asText(col: Column & { values: Float64Array }): Column {
+function asText(col: Column & { values: Float64Array }): CategoricalColumn {
   const texts = Array.from(col.values, (v) => (Number.isNaN(v) ? null : col.kind === "datetime" ? isoOfEpoch(v, col.dateOnly) : String(v)));
   const distinct = [...new Set(texts.filter((t): t is string => t !== null))];
   const index = new Map(distinct.map((t, k) => [t, k]));
@@ -156,102 +91,182 @@ function asText(col: Column & { values: Float64Array }): Column {
 
 /** The columns the model reads that are text in training (read them as text: "02139" must stay "02139"). */
 export function textInputs(p: Predictor): Set<string> {
-  return new Set((p.preprocessor.inputs ?? []).filter((c) => c.kind === "categorical").map((c) => c.name));
-}
-
-const SHOWN_ROWS = 5;
-
-function someRows(rows: number[]): string {
-  return (
-    rows
-      .slice(0, SHOWN_ROWS)
-      .map((r) => r + 1)
-      .join(", ") + (rows.length > SHOWN_ROWS ? ", …" : "")
+  return new Set(
+    inputSchema(p)
+      .filter((c) => c.kind === "categorical")
+      .map((c) => c.name),
   );
 }
 
-/**
- * New data made like the training data, column by column, as the input schema says: numbers
- * given where text was trained on become text; text where numbers or times were trained on is
- * refused with the rows; values outside the training range and categories training never saw
- * are said (with rows) and handled as in training.
- */
-function conform(p: Predictor, table: Table): { table: Table; notes: string[] } {
-  const notes: string[] = [];
-  const columns = table.columns.map((read): Column => {
-    const input = p.preprocessor.inputs?.find((c) => c.name === read.name);
-    if (!input) return read;
-    const given = input.kind === "categorical" && read.kind !== "categorical" ? asText(read) : read;
-    if (input.kind !== "categorical" && given.kind === "categorical") {
-      const bad = Array.from(given.codes.keys()).filter((r) => given.codes[r]! >= 0);
-      throw new InputError(
-        `Column ${given.name} holds text (${JSON.stringify(levelText(given.levels, given.codes[bad[0]!]!))} in row ${bad[0]! + 1}) where the model was trained on ${input.kind === "numeric" ? "numbers" : "dates"}. ` +
-          `Correct the values in rows ${someRows(bad)}, or leave them empty.`,
-      );
-    }
-    if (input.kind === "numeric" && given.kind === "datetime") {
-      throw new InputError(`Column ${given.name} holds dates where the model was trained on numbers. Give the numbers the column held in training.`);
-    }
-    if (given.kind !== "categorical") {
-      const values = given.values;
-      const { min, max } = input;
-      if (min !== undefined && max !== undefined) {
-        const outside = Array.from(values.keys()).filter((r) => values[r]! < min || values[r]! > max);
-        if (outside.length) {
-          const show = (v: number) => (given.kind === "datetime" ? isoOfEpoch(v, given.dateOnly) : String(v));
-          notes.push(
-            `Column ${given.name}: ${outside.length} row(s) outside the training range ${show(min)} to ${show(max)} (rows ${someRows(outside)}): predicted as trained, but the model never saw such values.`,
-          );
-        }
-      }
-      return given;
-    }
-    const { codes, levels } = given;
-    if (input.levels && input.levels_total === input.levels.length) {
-      const known = new Set(input.levels);
-      const unseen = Array.from({ length: levelCount(levels) }, (_, k) => !known.has(levelText(levels, k)));
-      const rows = Array.from(codes.keys()).filter((r) => codes[r]! >= 0 && unseen[codes[r]!]);
-      if (rows.length) {
-        notes.push(
-          `Column ${given.name}: ${rows.length} row(s) with a category training never saw (${JSON.stringify(levelText(levels, codes[rows[0]!]!))} in row ${rows[0]! + 1}; rows ${someRows(rows)}): counted as none of the known ones, as a rare category was in training.`,
-        );
-      }
-    }
-    return given;
+/** The input schema; a model saved before it was kept gets one from its features (kinds only: no ranges or levels to check against). */
+export function inputSchema(p: Predictor): InputColumn[] {
+  if (p.preprocessor.inputs) return p.preprocessor.inputs;
+  return inputColumns(p).map((name): InputColumn => {
+    const f = p.preprocessor.features.find((x) => x.source === name)!;
+    return { name, kind: f.kind === "one_hot" ? "categorical" : f.kind === "datetime_part" ? "datetime" : "numeric", missing: true };
   });
-  return { table: new Table(columns), notes };
 }
 
-export function predict(p: Predictor, data: Table): Predictions {
-  const missing = inputColumns(p).filter((c) => !data.has(c));
+/** One batch's predictions; `firstRow` counts data rows from 0. A refused row has no prediction (NaN, class -1). */
+export interface BatchPredictions {
+  rows: number;
+  firstRow: number;
+  /** 1 where the row was refused (see the report for why) */
+  refused: Uint8Array;
+  /** regression: the predicted value per row */
+  values: Float64Array | null;
+  /** classification: the index into the predictor's classes of the most probable class, per row */
+  classIndex: Int32Array | null;
+  /** classification: rows × classes, row-major */
+  probabilities: Float64Array | null;
+}
+
+/** A value as the person wrote it, for the report. */
+function shownValue(col: Column, r: number): string {
+  if (isMissingAt(col, r)) return "";
+  if (col.kind === "categorical") return levelText(col.levels, col.codes[r]!);
+  return col.kind === "datetime" ? isoOfEpoch(col.values[r]!, col.dateOnly) : String(col.values[r]!);
+}
+
+/**
+ * A batch's column made like training's, as the input schema says: numbers given where text
+ * was trained on become text; text where numbers or times were trained on is read as them
+ * where it is one, else the row is refused; values outside the training range, categories
+ * training never saw and missing values training never had are reported and handled as in
+ * training; a missing value that the plan has no fill for refuses the row.
+ */
+function conformColumn(p: Predictor, input: InputColumn, read: Column, firstRow: number, refused: Uint8Array, report: PredictionReport): Column {
+  const row = (r: number) => firstRow + r + 1;
+  const n = refused.length;
+  const refuse = (r: number, problem: ProblemKind) => {
+    report.add(row(r), read.name, shownValue(read, r), problem);
+    refused[r] = 1;
+  };
+  if (input.kind === "categorical") {
+    const given = read.kind === "categorical" ? read : asText(read);
+    if (input.levels && input.levels_total === input.levels.length) {
+      const known = new Set(input.levels);
+      const unseen = Array.from({ length: levelCount(given.levels) }, (_, k) => !known.has(levelText(given.levels, k)));
+      for (let r = 0; r < n; r++) if (given.codes[r]! >= 0 && unseen[given.codes[r]!]) report.add(row(r), read.name, shownValue(given, r), "unseen_category");
+    }
+    if (!input.missing) for (let r = 0; r < n; r++) if (given.codes[r]! < 0) report.add(row(r), read.name, "", "missing_filled");
+    return given;
+  }
+  // numbers or times
+  let values: Float64Array;
+  if (read.kind === "categorical") {
+    // some of the batch's values were text: each level is read as what training had, or its rows are refused
+    const levelValue = Float64Array.from({ length: levelCount(read.levels) }, (_, k) => {
+      const t = levelText(read.levels, k).trim();
+      return input.kind === "numeric" ? plainNumber(t) : isoTextEpoch(t);
+    });
+    values = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const k = read.codes[r]!;
+      values[r] = k < 0 ? NaN : levelValue[k]!;
+      if (k >= 0 && Number.isNaN(values[r])) refuse(r, input.kind === "numeric" ? "text_in_numbers" : "text_in_dates");
+    }
+  } else if (read.kind !== input.kind) {
+    values = new Float64Array(n).fill(NaN);
+    for (let r = 0; r < n; r++) if (!Number.isNaN(read.values[r]!)) refuse(r, input.kind === "numeric" ? "dates_in_numbers" : "text_in_dates");
+  } else values = read.values;
+  const unfillable = p.preprocessor.features.some((f) => f.source === input.name && (f.kind === "numeric" || f.kind === "datetime_part") && f.fill === null);
+  const { min, max } = input;
+  for (let r = 0; r < n; r++) {
+    const v = values[r]!;
+    if (v === v) {
+      if (min !== undefined && max !== undefined && (v < min || v > max)) report.add(row(r), read.name, shownValue(read, r), "outside_range");
+    } else if (!refused[r] && isMissingAt(read, r)) {
+      if (unfillable) refuse(r, "missing_unfillable");
+      else if (!input.missing) report.add(row(r), read.name, "", "missing_filled");
+    }
+  }
+  return input.kind === "datetime"
+    ? { name: read.name, kind: "datetime", values, dateOnly: read.kind === "datetime" ? read.dateOnly : false }
+    : { name: read.name, kind: "numeric", values };
+}
+
+/** Refuses data that lacks a column the model reads, naming every one and the columns to give. */
+export function checkColumns(p: Predictor, names: readonly string[]): void {
+  const given = new Set(names);
+  const missing = inputColumns(p).filter((c) => !given.has(c));
   if (missing.length) {
     throw new InputError(
       `The data lacks ${missing.length === 1 ? "the column" : "the columns"} ${missing.join(", ")}, which the model was trained on. ` +
         `Give data with the training data's columns (${inputColumns(p).join(", ")}).`,
     );
   }
-  const { table, notes } = conform(p, data);
-  const rows = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const out = p.model.predict(transformRows(p.preprocessor, table, rows));
-  if (p.task === "regression") return { rows: table.nRows, values: out, labels: null, probabilities: null, notes };
-  const k = p.classes!.length;
-  const labels = Array.from({ length: table.nRows }, (_, r) => {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (out[r * k + c]! > out[r * k + best]!) best = c;
-    return p.classes![best]!;
-  });
-  return { rows: table.nRows, values: null, labels, probabilities: out, notes };
 }
 
-/** A CSV of predictions, a line per input row: `<target>` (predicted), then `p_<class>` per class. Numbers keep every digit. */
-export function predictionsCsv(p: Predictor, preds: Predictions): string {
-  const quote = (t: string) => (/[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
-  const header = [`${p.target}_predicted`, ...(p.classes ?? []).map((c) => `p_${c}`)].map(quote).join(",");
-  const lines = [header];
-  const k = p.classes?.length ?? 0;
-  for (let r = 0; r < preds.rows; r++) {
-    if (preds.values) lines.push(String(preds.values[r]));
-    else lines.push([quote(preds.labels![r]!), ...Array.from({ length: k }, (_, c) => String(preds.probabilities![r * k + c]))].join(","));
+/** The columns of `names` the model does not read (the target aside): said, then ignored. */
+export function unusedColumns(p: Predictor, names: readonly string[]): string[] {
+  const used = new Set(inputColumns(p));
+  return names.filter((c) => c !== p.target && !used.has(c));
+}
+
+/** Predictions for one batch of rows; what was unlike training goes to `report`, row by row. */
+export function predictBatch(p: Predictor, data: Table, firstRow: number, report: PredictionReport): BatchPredictions {
+  checkColumns(p, data.columnNames);
+  const n = data.nRows;
+  const refused = new Uint8Array(n);
+  const schema = inputSchema(p);
+  const columns = schema.map((input) => conformColumn(p, input, data.column(input.name), firstRow, refused, report));
+  let kept = 0;
+  for (let r = 0; r < n; r++) if (!refused[r]) kept++;
+  report.countRefused(n - kept);
+  const rows = new Uint32Array(kept);
+  for (let r = 0, k = 0; r < n; r++) if (!refused[r]) rows[k++] = r;
+  const out = kept > 0 ? p.model.predict(transformRows(p.preprocessor, new Table(columns), rows)) : new Float64Array(0);
+  if (p.task === "regression") {
+    const values = new Float64Array(n).fill(NaN);
+    rows.forEach((r, i) => (values[r] = out[i]!));
+    return { rows: n, firstRow, refused, values, classIndex: null, probabilities: null };
   }
-  return lines.join("\n") + "\n";
+  const k = p.classes!.length;
+  const probabilities = new Float64Array(n * k).fill(NaN);
+  const classIndex = new Int32Array(n).fill(-1);
+  rows.forEach((r, i) => {
+    let best = 0;
+    for (let c = 0; c < k; c++) {
+      probabilities[r * k + c] = out[i * k + c]!;
+      if (out[i * k + c]! > out[i * k + best]!) best = c;
+    }
+    classIndex[r] = best;
+  });
+  return { rows: n, firstRow, refused, values: null, classIndex, probabilities };
+}
+
+/** The predictions CSV's header: `<target>_predicted`, then `p_<class>` per class. */
+export function predictionsCsvHeader(p: Predictor): string {
+  return [`${p.target}_predicted`, ...(p.classes ?? []).map((c) => `p_${c}`)].map(csvField).join(",") + "\n";
+}
+
+/** A batch's lines of the predictions CSV: numbers keep every digit (the shortest text that reads back as the same double); a refused row's fields are empty. */
+export function predictionsCsvLines(p: Predictor, b: BatchPredictions): string {
+  const k = p.classes?.length ?? 0;
+  const empty = ",".repeat(k);
+  const classes = (p.classes ?? []).map(csvField);
+  let text = "";
+  for (let r = 0; r < b.rows; r++) {
+    if (b.refused[r]) text += empty + "\n";
+    else if (b.values) text += String(b.values[r]) + "\n";
+    else {
+      let line = classes[b.classIndex![r]!]!;
+      for (let c = 0; c < k; c++) line += "," + String(b.probabilities![r * k + c]);
+      text += line + "\n";
+    }
+  }
+  return text;
+}
+
+/** A batch's predictions as JSON values, a row each: a number (regression), {label, probabilities} (classification), or null (refused). */
+export function predictionsJson(p: Predictor, b: BatchPredictions): PredictedRow[] {
+  const k = p.classes?.length ?? 0;
+  return Array.from({ length: b.rows }, (_, r): PredictedRow => {
+    if (b.refused[r]) return null;
+    if (b.values) return { value: b.values[r]! };
+    const probabilities: Record<string, number> = {};
+    p.classes!.forEach((c, j) => (probabilities[c] = b.probabilities![r * k + j]!));
+    return { label: p.classes![b.classIndex![r]!]!, probabilities };
+  });
 }

@@ -17,7 +17,6 @@ import {
   type AnyEventEnvelope,
   type EventName,
   type EventPayload,
-  type FinalMetrics,
   type MetricValue,
   type PreprocessStep,
   type ProjectMeta,
@@ -41,7 +40,7 @@ import { BudgetedSearch, REFIT_MARGIN, SHARE_SPENT, settingsKey } from "../ml/bu
 import { selectRows } from "../ml/row-selection";
 import { seededSample } from "../data/seeded-random";
 import { isBetter } from "../ml/metrics";
-import { MODEL_FILE_EXTENSION, readModelFileSummary } from "../ml/model-file";
+import { MODEL_FILE_EXTENSION } from "../ml/model-file";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { evaluate, type RunResult } from "../ml/training-run";
 import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
@@ -366,7 +365,7 @@ export class PipelineRuntime {
     return { report: markdown };
   }
 
-  /** Zips the project (notebook, report, models, data, event log) and announces it. */
+  /** Writes the project's export bundle (a model that predicts on its own, with the notebook, report, runs, data and event log) and announces it. */
   async exportProject(): Promise<EventPayload<"EXPORT_READY">> {
     const files = this.projectFiles;
     const meta = this.projectMeta();
@@ -374,21 +373,7 @@ export class PipelineRuntime {
     let best: ExportOptions["best"] = null;
     if (standing?.best) {
       const modelFile = modelFileOf(standing.best.run_id);
-      const opened = files.openRegular(modelFile);
-      let saved: { final_metrics?: FinalMetrics } | null = null;
-      if (opened) {
-        try {
-          saved = readModelFileSummary(opened, modelFile) as { final_metrics?: FinalMetrics };
-        } finally {
-          fs.closeSync(opened.fd);
-        }
-      }
-      best = {
-        run_id: standing.best.run_id,
-        model_id: standing.best.model_id,
-        model_file: opened ? modelFile : null,
-        final_metrics: saved?.final_metrics ?? null,
-      };
+      best = { run_id: standing.best.run_id, model_id: standing.best.model_id, model_file: files.regularFile(modelFile) ? modelFile : null };
       // the best run's charts travel as PNGs too
       const runDir = `runs/${standing.best.run_id}`;
       if (files.exists(runDir)) {

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { unzipSync } from "fflate";
 import { EV, type AnyEventEnvelope, type EventPayload } from "../../contract";
 import { sha256 } from "../../kernel/assets/asset-store";
-import { transformRows, type FittedPreprocessor } from "../../kernel/data/preprocessor";
+import { transformRows, type FittedPreprocessor } from "../../kernel/data/feature-transform";
 import { splitRows } from "../../kernel/data/row-split";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { encodeTarget } from "../../kernel/data/target-column";

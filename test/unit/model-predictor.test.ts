@@ -3,14 +3,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../../kernel/errors/input-error";
 import { planPreprocessing } from "../../kernel/data/preprocess-plan";
-import { fitPreprocessor, transformRows } from "../../kernel/data/preprocessor";
+import { transformRows } from "../../kernel/data/feature-transform";
+import { fitPreprocessor } from "../../kernel/data/preprocessor";
 import { loadTableFile } from "../../kernel/data/table-loader";
 import { profileTable } from "../../kernel/data/table-profile";
-import type { CategoricalColumn } from "../../kernel/data/table";
+import { Table, type CategoricalColumn } from "../../kernel/data/table";
 import { levelTexts } from "../../kernel/data/text-levels";
 import { encodeModelFile } from "../../kernel/ml/model-file";
 import { findLearner } from "../../kernel/ml/model-zoo";
-import { loadPredictor, predict, textInputs } from "../../kernel/predict/model-predictor";
+import { predictBatch, predictionsCsvLines, textInputs } from "../../kernel/predict/model-predictor";
+import { loadPredictor } from "../../kernel/predict/model-sources";
+import { PredictionReport, type RowProblem } from "../../kernel/predict/prediction-report";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 /** A ridge model on rents by district code (text, some of which looks like numbers), size and a date, saved as the pipeline saves one. */
@@ -48,7 +51,7 @@ describe("predicting with a saved model", () => {
     assert.deepEqual([...textInputs(p)], ["district"]);
   });
 
-  it("reads new data as the model was trained (codes stay text), says what is unlike training with its rows, and refuses text where numbers were", async () => {
+  it("reads new data as the model was trained (codes stay text), reports what is unlike training row by row, and refuses only the rows it cannot read", async () => {
     const dir = tempWorkspace("predict-new");
     const p = loadPredictor(await trainedModel(dir));
     const fresh = path.join(dir, "new.csv");
@@ -56,34 +59,57 @@ describe("predicting with a saved model", () => {
     fs.writeFileSync(fresh, "district,size,listed\n007,50,2020-01-05\n999,60,2020-01-06\n007,500,2020-01-07\n");
     const { table } = await loadTableFile(fresh, fresh, { textColumns: textInputs(p) });
     assert.deepEqual(levelTexts((table.column("district") as CategoricalColumn).levels), ["007", "999"], "read as text, zeros kept");
-    const preds = predict(p, table);
+    const problems: RowProblem[] = [];
+    const report = new PredictionReport((x) => problems.push(x));
+    const preds = predictBatch(p, table, 0, report);
     assert.equal(preds.rows, 3);
-    assert.ok(preds.values!.every((v) => Number.isFinite(v)));
+    assert.ok(Array.from(preds.values!).every((v) => Number.isFinite(v)));
+    assert.deepEqual(problems, [
+      { row: 2, column: "district", value: "999", problem: "unseen_category", refused: false },
+      { row: 3, column: "size", value: "500", problem: "outside_range", refused: false },
+    ]);
+    const lines = report.summaries().map((s) => s.message);
     assert.ok(
-      preds.notes.some((n) => /^Column size: 1 row\(s\) outside the training range 30 to 119 \(rows 3\)/.test(n)),
-      preds.notes.join(" | "),
-    );
-    assert.ok(
-      preds.notes.some((n) => /^Column district: 1 row\(s\) with a category training never saw \("999" in row 2/.test(n)),
-      preds.notes.join(" | "),
+      lines.some((n) => /^Column size: 1 row\(s\) with a value outside the range seen in training \("500" in row 3\); rows 3: predicted as trained/.test(n)),
+      lines.join(" | "),
     );
     // numbers where text was trained on (a typed format's column): made text, and said where they match nothing
     const { table: typed } = await loadTableFile(fresh);
     assert.equal(typed.column("district").kind, "numeric");
-    const typedNotes = predict(p, typed).notes;
+    const typedReport = new PredictionReport();
+    predictBatch(p, typed, 100, typedReport);
+    const typedLines = typedReport.summaries().map((s) => s.message);
     assert.ok(
-      typedNotes.some((n) => /^Column district: 3 row\(s\) with a category training never saw \("7" in row 1/.test(n)),
-      typedNotes.join(" | "),
+      typedLines.some((n) => /^Column district: 3 row\(s\) with a category training never saw \("7" in row 101\); rows 101, 102, 103:/.test(n)),
+      typedLines.join(" | "),
     );
 
+    // text where numbers were trained on: that row is refused (no prediction), the others predicted
     const wrong = path.join(dir, "wrong.csv");
-    fs.writeFileSync(wrong, "district,size,listed\n007,fifty,2020-01-05\nA12,60,2020-01-06\n");
+    fs.writeFileSync(wrong, "district,size,listed\n007,fifty,2020-01-05\nA12,60,2020-01-06\nB30,,2020-01-07\n");
     const { table: bad } = await loadTableFile(wrong, wrong, { textColumns: textInputs(p) });
+    const badReport = new PredictionReport();
+    const partly = predictBatch(p, bad, 0, badReport);
+    assert.deepEqual(Array.from(partly.refused), [1, 0, 1]);
+    assert.ok(Number.isNaN(partly.values![0]!) && Number.isFinite(partly.values![1]!));
+    assert.equal(badReport.refused, 2);
+    const badLines = badReport.summaries().map((s) => s.message);
+    assert.ok(
+      badLines.some((n) => /^Column size: 1 row\(s\) with text where the model was trained on numbers \("fifty" in row 1\); rows 1: refused/.test(n)),
+      badLines.join(" | "),
+    );
+    // the empty size: training had every size, so the plan learned no fill for it: refused, not guessed
+    assert.ok(
+      badLines.some((n) => /^Column size: 1 row\(s\) with no value, and training had none to learn how to fill one; rows 3: refused/.test(n)),
+      badLines.join(" | "),
+    );
+    assert.equal(predictionsCsvLines(p, partly).split("\n")[0], "", "a refused row's line is empty");
+
+    // a missing column is refused before anything is predicted, naming it
+    const { table: lacking } = await loadTableFile(fresh, fresh);
     assert.throws(
-      () => predict(p, bad),
-      (err: Error) =>
-        err instanceof InputError &&
-        /Column size holds text \("fifty" in row 1\) where the model was trained on numbers\. Correct the values in rows 1/.test(err.message),
+      () => predictBatch(p, new Table(lacking.columns.filter((c) => c.name !== "size")), 0, new PredictionReport()),
+      (err: Error) => err instanceof InputError && /lacks the column size, which the model was trained on/.test(err.message),
     );
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * The files an export bundle adds to the project's own: its README (what the bundle holds,
+ * how to predict with it, and the model format, documented for every learner), the
+ * package.json of its predict.mjs, the model's input schema, and a sample of rows to try it
+ * on. Each is text made from the project alone (no time, no machine), so the same project
+ * makes the same bytes.
+ */
+import type { FinalMetrics } from "../../contract";
+import type { InputColumn } from "../data/feature-transform";
+import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION } from "../ml/model-file";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLED_MODEL, MANIFEST_FILE } from "../predict/bundle-manifest";
+import { csvField } from "../predict/prediction-report";
+
+/** What the bundle's files say about its model: from the model file's header. */
+export interface BundledModel {
+  run_id: string;
+  model_id: string;
+  task: string;
+  target: string;
+  classes: string[] | null;
+  inputs: InputColumn[];
+  features: string[];
+  final_metrics: FinalMetrics | null;
+}
+
+export const SCHEMA_FILE = "model/schema.json";
+export const SAMPLE_FILE = "sample.csv";
+export const PREDICT_SCRIPT = "predict.mjs";
+
+/** The Node.js the bundle's predict.mjs needs (the product's own floor). */
+const NODE_ENGINE = ">=20.19";
+
+export function bundlePackageJson(projectId: string): string {
+  return (
+    JSON.stringify(
+      {
+        name: `automl-model-${projectId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`,
+        version: "1.0.0",
+        private: true,
+        description: "A model exported by AutoML Builder: node predict.mjs NEW.csv",
+        type: "module",
+        bin: { predict: PREDICT_SCRIPT },
+        scripts: { predict: `node ${PREDICT_SCRIPT}` },
+        engines: { node: NODE_ENGINE },
+        // every model this product trains predicts in plain JavaScript (networks by their saved weights): nothing to install
+        dependencies: {},
+      },
+      null,
+      2,
+    ) + "\n"
+  );
+}
+
+export function bundleSchema(m: BundledModel): string {
+  return (
+    JSON.stringify(
+      {
+        model_file: BUNDLED_MODEL,
+        run_id: m.run_id,
+        model_id: m.model_id,
+        task: m.task,
+        target: m.target,
+        classes: m.classes,
+        inputs: m.inputs,
+        features: m.features,
+        test_metrics: m.final_metrics,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
+}
+
+/** Rows of the project's data sample (data/sample.json) as CSV: the model's input columns, then the target, as the data had them. */
+export function sampleCsv(sample: { rows?: unknown }, m: BundledModel, rows: number): string | null {
+  if (!Array.isArray(sample.rows) || sample.rows.length === 0) return null;
+  const columns = [...m.inputs.map((c) => c.name), m.target];
+  const cell = (v: unknown) => (v === null || v === undefined ? "" : csvField(String(v)));
+  const lines = [columns.map(csvField).join(",")];
+  for (const r of sample.rows.slice(0, rows) as Record<string, unknown>[]) lines.push(columns.map((c) => cell(r[c])).join(","));
+  return lines.join("\n") + "\n";
+}
+
+/** What each learner's `state` in the model file holds, for the README's format section. */
+export const LEARNER_STATES: Array<[string, string]> = [
+  [
+    "hist_gbdt",
+    "Histogram gradient boosting. `loss`, `k` (trees per round: 1, or the number of classes), `baseline` (the starting score per output), `learningRate`, `mapper` (the bin edges per feature: `edges` packed, `nBins`, `categorical`), `trees` (every tree's node arrays packed field by field: `feature` (-1 marks a leaf), `threshold` (bins ≤ it go left), `missingLeft`, `catLeft` (8 × 32-bit words per node: the category bins that go left), `left`, `right`, `value`, `gain`). A row's score is the baseline plus the learning rate times each round's leaf value; classes take a softmax (two classes: a logistic).",
+  ],
+  [
+    "random_forest, extra_trees",
+    "Forests. `classification`, `nClasses`, `k` (values per node), `mapper` (as above), `trees` (`feature`, `threshold`, `left`, `right`, `value` (k per node), `gain`). The prediction is the mean of the trees' leaf values (class probabilities for classes).",
+  ],
+  ["ml_random_forest", "The ml-random-forest package's own JSON (its `toJSON()`), restored with its `load()`."],
+  [
+    "linear_gd, logistic_gd",
+    "`weights` ((features + 1) × outputs, row-major; the last row is the bias), `outputs`, `y_center` and `y_scale` (regression learns the standardised target: value = output × y_scale + y_center). Classes take a softmax.",
+  ],
+  ["ridge", "`weights` (one per feature) and `intercept`."],
+  ["gaussian_nb", "`log_prior` (per class), `mean` and `variance` (classes × features, row-major)."],
+  [
+    "mlp, tfjs_linear, tfjs_logistic",
+    "Dense networks trained with TensorFlow.js. `layers` (per layer: `kernel`, inputs × outputs row-major, `bias`, `inputs`, `outputs`; ReLU between layers), `task`, `y_center` and `y_scale` as above, `backend` (where it trained). Prediction is a plain forward pass in JavaScript: TensorFlow.js is not needed.",
+  ],
+  ["averaged_ensemble", "An average of other models: `members`, each a saved model as described here; the prediction is the members' mean."],
+];
+
+export function bundleReadme(o: { projectId: string; prompt: string; model: BundledModel | null; sampleRows: number | null }): string {
+  const m = o.model;
+  const primary = m?.final_metrics?.primary;
+  const lines = [
+    `# ${o.prompt}`,
+    "",
+    `A model exported by AutoML Builder from project \`${o.projectId}\`, with everything it needs to predict and the record of how it was made.`,
+    "",
+  ];
+  if (m) {
+    lines.push(
+      "## Predict",
+      "",
+      `Node.js ${NODE_ENGINE.replace(">=", "")} or later; nothing to install:`,
+      "",
+      "```sh",
+      ...(o.sampleRows ? [`node ${PREDICT_SCRIPT} ${SAMPLE_FILE}            # the first ${o.sampleRows} rows of the training data`] : []),
+      `node ${PREDICT_SCRIPT} NEW.csv --out PRED.csv`,
+      "```",
+      "",
+      `\`${PREDICT_SCRIPT}\` checks every file of this folder against \`${MANIFEST_FILE}\` first and refuses a changed one, naming it. ` +
+        "It reads CSV, TSV, JSON, NDJSON, Parquet, Arrow and Excel files (also gzip-compressed), delimited text in batches, so a file of any length fits in memory. " +
+        `NEW.csv needs the columns the model reads (${m.inputs.map((c) => `\`${c.name}\``).join(", ")}); other columns are ignored. ` +
+        (m.task === "classification"
+          ? `PRED.csv has a line per row: \`${m.target}_predicted\` (the most probable class) and \`p_<class>\`, each class's probability.`
+          : `PRED.csv has a line per row: \`${m.target}_predicted\`.`) +
+        " Numbers keep every digit. Rows unlike the training data (a category it never saw, a value outside its range, text where numbers were) are listed in PRED.report.csv with what was done: predicted as training would, or refused (the row's line left empty).",
+      "",
+      "The same predictions come from `npx automl predict --model THIS.zip --data NEW.csv` and from the conductor's `POST /api/projects/{id}/predict`.",
+      "",
+      "## The model",
+      "",
+      `- ${m.model_id} (run \`${m.run_id}\`), ${m.task} of \`${m.target}\`${m.classes ? ` (classes: ${m.classes.map((c) => `\`${c}\``).join(", ")})` : ""}.`,
+      primary ? `- Test ${primary.name}: ${primary.value.toFixed(4)} (on held-out rows the model never saw).` : "- No test metrics were recorded.",
+      `- \`${SCHEMA_FILE}\`: the columns it reads, as training had them (kind, whether values were missing, the range of numbers and dates, the categories), and its features.`,
+      "",
+    );
+  } else lines.push("The project had no trained model when it was exported: this bundle holds its record only.", "");
+  lines.push(
+    "## Contents",
+    "",
+    `- \`${MANIFEST_FILE}\`: the bundle's format (\`${BUNDLE_FORMAT}\` version ${BUNDLE_FORMAT_VERSION}) and every other file's size and sha256.`,
+    ...(m ? [`- \`${PREDICT_SCRIPT}\`, \`package.json\`: the prediction script (no dependencies).`, `- \`${BUNDLED_MODEL}\`: the model (format below).`] : []),
+    "- `notebook.ipynb`: the pipeline as a TypeScript notebook (kernel: tslab), one section per stage; `report.md`: what was done and how well it worked.",
+    "- `models/`: the models of the best runs; `runs/`: every run's evaluation charts (JSON with a vega-lite spec, PNG for the best run); `preprocess/`, `profile/`: the plan and the data's profile.",
+    "- `data/`: the data the project used (files up to 50 MB); `events.jsonl`: the project's complete event log.",
+    "",
+    "## The model file format",
+    "",
+    `A model file (\`.model\`) uses the safetensors layout: bytes 0–7 hold N, the header's length (unsigned 64-bit little-endian); then N bytes of UTF-8 JSON; then the arrays' bytes, little-endian, one after another. ` +
+      `The header's \`__metadata__\` holds \`format\` ("${MODEL_FILE_FORMAT}"), \`format_version\` ("${MODEL_FILE_VERSION}") and \`document\`, a JSON text; every other header key names an array: \`dtype\` (F64, F32, I32, U32, I16, U16, I8, U8), \`shape\`, \`data_offsets\` (from the end of the header). ` +
+      'In the document each array stands as `{"$tensor": "<name>"}` (with `"as": "<dtype>"` when an integer array was stored narrower than it is read). Any safetensors reader lists the arrays.',
+    "",
+    "The document holds: `run_id`, `task`, `target`, `classes` (classification: the class of each probability, in order), `features` (the feature matrix's columns), `final_metrics` (on the test rows), " +
+      "`preprocessor` (the fitted plan: `features`, each a spec of how a column becomes a feature (`numeric`: fill, center, scale; `datetime_part`: part, fill, center, scale; `missing_indicator`; `one_hot`: level, fill, known levels); " +
+      "`inputs`, the input schema) and `model`: `model_id`, `params`, `task`, `n_features`, `n_classes` and `state`, whose fields depend on the learner:",
+    "",
+    ...LEARNER_STATES.map(([ids, text]) => `- \`${ids.split(", ").join("`, `")}\`: ${text}`),
+    "",
+    `A reader refuses a file of a newer \`format_version\` than it knows, and a bundle of a newer manifest \`format_version\`, with a message saying to update.`,
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,73 @@
+/**
+ * The export bundle's predict.mjs (built on its own, with everything it needs inside it and no
+ * dependency: scripts/bundles.mjs): `node predict.mjs NEW.csv [--out PRED.csv] [--report R.csv]`
+ * in the unzipped bundle, on any machine with Node 20.19+. It checks the bundle against its
+ * manifest, then predicts exactly as `automl predict` does (the same code, file-prediction.ts).
+ */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { InputError } from "../errors/input-error";
+import { predictFile, predictionMessages } from "./file-prediction";
+import { predictorFromBundleFolder } from "./bundle-reader";
+
+const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT.csv]
+  Predicts with this bundle's model for every row of NEW.csv (also .tsv, .json,
+  .ndjson, .parquet, .arrow, .xlsx, and any of them .gz). Writes NEW.predictions.csv
+  beside it by default, and lists rows unlike the training data in the report.
+  Try it on the sample: node predict.mjs data/sample.csv
+`;
+
+/** The bundle's folder: where this script lies (import.meta.url in the built .mjs). */
+declare const BUNDLE_DIR: string;
+
+async function main(argv: string[]): Promise<number> {
+  let values: { out?: string; report?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: { out: { type: "string" }, report: { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`predict.mjs: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`predict.mjs: give one data file${positionals.length ? ` (got ${positionals.length})` : ""}.\n\n${USAGE}`);
+    return 2;
+  }
+  const started = performance.now();
+  try {
+    const predictor = predictorFromBundleFolder(BUNDLE_DIR);
+    const data = path.resolve(positionals[0]!);
+    const result = await predictFile(predictor, { data, out: values.out && path.resolve(values.out), report: values.report && path.resolve(values.report) });
+    const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
+    for (const line of err) process.stderr.write(`${line}\n`);
+    for (const line of out) process.stdout.write(`${line}\n`);
+    if (result.refused === result.rows) {
+      process.stderr.write(`predict.mjs: no row of ${positionals[0]} could be predicted (see the problems above). Correct the data and predict again.\n`);
+      return 2;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`predict.mjs: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    process.stderr.write(`predict.mjs: ${err.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

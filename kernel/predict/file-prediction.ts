@@ -1,0 +1,137 @@
+/**
+ * Predictions for a data file, written as a CSV beside it: the file is read in batches of rows
+ * (table-loader's readTableInBatches), each batch predicted and written before the next is read,
+ * so a file of any length takes the memory of one batch. The problems found go to a report CSV
+ * row by row. Both files are written under temporary names and put in place at the end: a
+ * prediction that fails half-way leaves an earlier PRED.csv as it was. `automl predict` and the
+ * bundle's predict.mjs both predict through here.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readTableInBatches } from "../data/table-loader";
+import {
+  checkColumns,
+  inputColumns,
+  predictBatch,
+  predictionsCsvHeader,
+  predictionsCsvLines,
+  textInputs,
+  unusedColumns,
+  type Predictor,
+} from "./model-predictor";
+import { PredictionReport, REPORT_CSV_HEADER, reportCsvLine, type ProblemSummary } from "./prediction-report";
+
+export interface FilePredictionOptions {
+  data: string;
+  /** default: beside the data, NAME.predictions.csv */
+  out?: string;
+  /** default: beside the predictions, NAME.predictions.report.csv; written only when a row had a problem */
+  report?: string;
+  batchRows?: number;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface FilePrediction {
+  rows: number;
+  /** rows without a prediction */
+  refused: number;
+  out: string;
+  /** null: no row had a problem */
+  report: string | null;
+  summaries: ProblemSummary[];
+  /** columns the model does not read */
+  ignored: string[];
+  /** how the file was read, as the table loader said it */
+  warnings: string[];
+  notes: string[];
+}
+
+export function defaultOutPath(data: string): string {
+  return path.join(
+    path.dirname(data),
+    `${path
+      .basename(data)
+      .replace(/\.(gz|zip)$/i, "")
+      .replace(/\.[^.]+$/, "")}.predictions.csv`,
+  );
+}
+
+export async function predictFile(p: Predictor, options: FilePredictionOptions): Promise<FilePrediction> {
+  const out = options.out ?? defaultOutPath(options.data);
+  const reportPath = options.report ?? out.replace(/\.csv$/i, "") + ".report.csv";
+  if (path.resolve(out) === path.resolve(options.data)) throw new Error(`the predictions would overwrite the data (${out}): give another --out`);
+  const tempOut = `${out}.${process.pid}.tmp`;
+  const tempReport = `${reportPath}.${process.pid}.tmp`;
+  let outFd = -1;
+  let reportFd = -1;
+  let report: PredictionReport;
+  const start = () => {
+    closeBoth();
+    outFd = fs.openSync(tempOut, "w");
+    fs.writeSync(outFd, predictionsCsvHeader(p));
+    report = new PredictionReport((problem) => {
+      if (reportFd < 0) {
+        reportFd = fs.openSync(tempReport, "w");
+        fs.writeSync(reportFd, REPORT_CSV_HEADER);
+      }
+      fs.writeSync(reportFd, reportCsvLine(problem));
+    });
+  };
+  const closeBoth = () => {
+    if (outFd >= 0) fs.closeSync(outFd);
+    if (reportFd >= 0) fs.closeSync(reportFd);
+    outFd = reportFd = -1;
+  };
+  try {
+    start();
+    const read = await readTableInBatches(
+      options.data,
+      options.data,
+      {
+        textColumns: textInputs(p),
+        columns: new Set(inputColumns(p)),
+        batchRows: options.batchRows,
+        onProgress: options.onProgress,
+        // the file was read again in another encoding: what the first read wrote goes
+        onRestart: start,
+      },
+      (batch, firstRow) => {
+        const predicted = predictBatch(p, batch, firstRow, report);
+        fs.writeSync(outFd, predictionsCsvLines(p, predicted));
+      },
+    );
+    checkColumns(p, read.columnNames);
+    const hadProblems = reportFd >= 0;
+    closeBoth();
+    fs.renameSync(tempOut, out);
+    if (hadProblems) fs.renameSync(tempReport, reportPath);
+    return {
+      rows: read.rows,
+      refused: report!.refused,
+      out,
+      report: hadProblems ? reportPath : null,
+      summaries: report!.summaries(),
+      ignored: unusedColumns(p, read.columnNames),
+      warnings: read.warnings,
+      notes: read.notes,
+    };
+  } finally {
+    closeBoth();
+    fs.rmSync(tempOut, { force: true });
+    fs.rmSync(tempReport, { force: true });
+  }
+}
+
+/** What a person reads after a file's prediction: how the file was read and its problems (stderr), where the predictions went (stdout). */
+export function predictionMessages(p: Predictor, r: FilePrediction, seconds: number): { out: string[]; err: string[] } {
+  const err = [
+    ...r.warnings.map((w) => `warn: ${w}`),
+    ...(r.ignored.length ? [`note: the model does not use ${r.ignored.join(", ")}; ${r.ignored.length === 1 ? "it is" : "they are"} ignored.`] : []),
+    ...r.summaries.map((s) => `${s.refused ? "warn" : "note"}: ${s.message}`),
+  ];
+  if (r.report) err.push(`note: every row with a problem is listed in ${r.report} (row, column, value, problem, action).`);
+  const by = `${p.modelId}${p.runId ? ` (${p.runId})` : ""}`;
+  const refused = r.refused ? `; ${r.refused.toLocaleString("en")} row(s) refused, their lines left empty` : "";
+  const out = [`${(r.rows - r.refused).toLocaleString("en")} predictions of ${p.target} by ${by} written to ${r.out} in ${seconds.toFixed(2)} s${refused}`];
+  return { out, err };
+}
