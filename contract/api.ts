@@ -33,6 +33,7 @@ export const apiPaths = {
   upload: (id: string) => `/api/projects/${id}/upload`,
   retry: (id: string) => `/api/projects/${id}/retry`,
   exportZip: (id: string) => `/api/projects/${id}/export`,
+  predict: (id: string) => `/api/projects/${id}/predict`,
   asset: (id: string, assetPath: string) => `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
   stream: (id: string) => `/ws/projects/${id}`,
 } as const;

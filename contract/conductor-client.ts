@@ -14,6 +14,8 @@ import {
   type CreateProjectRequest,
   type ParseRequest,
   type RetryRequest,
+  type PredictRequest,
+  type PredictResponse,
   type ProjectMeta,
 } from "./api";
 import type { AnyEventEnvelope } from "./envelope";
@@ -111,6 +113,10 @@ export class ConductorClient {
   }
   exportZip(id: string): Promise<EventPayload<"EXPORT_READY">> {
     return this.call("POST", apiPaths.exportZip(id), {});
+  }
+  /** The project's best model's predictions for the rows (see PredictResponse). */
+  predict(id: string, req: PredictRequest): Promise<PredictResponse> {
+    return this.call("POST", apiPaths.predict(id), req);
   }
   health(): Promise<{ ok: boolean; pid: number; projects: number }> {
     return this.call("GET", apiPaths.health());

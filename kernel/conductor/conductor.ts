@@ -5,12 +5,13 @@
  * This facade is what the server and the CLI call; it only wires the parts together.
  */
 import * as path from "node:path";
-import type { ConfirmRequest, CreateProjectRequest, EventPayload, ParseRequest, ProjectStateResponse } from "../../contract";
+import type { ConfirmRequest, CreateProjectRequest, EventPayload, ParseRequest, PredictRequest, PredictResponse, ProjectStateResponse } from "../../contract";
 import type { Logger } from "../logging/logger";
 import type { KernelLimits } from "../notebook-kernel/kernel-session";
 import { NotebookRunner } from "./notebook-runner";
 import { NotebookWriter } from "./notebook-writer";
 import type { Project } from "./project";
+import { ProjectPredictions } from "./project-predictions";
 import { ProjectStore, type ProjectStoreOptions } from "./project-store";
 import { StageMachine } from "./stage-machine";
 
@@ -24,6 +25,7 @@ export class Conductor {
   /** cells run in each project's kernel */
   readonly notebook: NotebookRunner;
   private readonly machine: StageMachine;
+  private readonly predictions = new ProjectPredictions();
 
   private constructor(
     private readonly store: ProjectStore,
@@ -85,6 +87,11 @@ export class Conductor {
   /** Produces the export zip now, through the EXPORT stage. */
   exportNow(id: string): Promise<EventPayload<"EXPORT_READY">> {
     return this.machine.exportNow(this.get(id));
+  }
+
+  /** The best model's predictions for rows given as records (see ProjectPredictions). */
+  predict(id: string, req: PredictRequest): PredictResponse {
+    return this.predictions.predict(this.get(id), req);
   }
 
   /** Resolves when the project stops at a gate, fails, or finishes. */

@@ -22,6 +22,13 @@ export const MODEL_FILE_FORMAT = "automl-model";
 export const MODEL_FILE_VERSION = 1;
 /** models/<run id><MODEL_FILE_EXTENSION> */
 export const MODEL_FILE_EXTENSION = ".model";
+/** the project folder of the runs' model files */
+export const MODEL_FILE_FOLDER = "models";
+
+/** Where a run's model is saved in its project, relative to the project's folder. */
+export function modelFileOf(runId: string): string {
+  return `${MODEL_FILE_FOLDER}/${runId}${MODEL_FILE_EXTENSION}`;
+}
 
 /** a header past this is not one this module wrote (the document holds no arrays, only their names) */
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;

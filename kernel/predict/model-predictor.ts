@@ -121,6 +121,14 @@ export interface BatchPredictions {
   probabilities: Float64Array | null;
 }
 
+/** A problem found in a batch's row r (from 0), before it goes to the report in row order. */
+interface FoundProblem {
+  r: number;
+  column: string;
+  value: string;
+  problem: ProblemKind;
+}
+
 /** A value as the person wrote it, for the report. */
 function shownValue(col: Column, r: number): string {
   if (isMissingAt(col, r)) return "";
@@ -135,11 +143,11 @@ function shownValue(col: Column, r: number): string {
  * training never saw and missing values training never had are reported and handled as in
  * training; a missing value that the plan has no fill for refuses the row.
  */
-function conformColumn(p: Predictor, input: InputColumn, read: Column, firstRow: number, refused: Uint8Array, report: PredictionReport): Column {
-  const row = (r: number) => firstRow + r + 1;
+function conformColumn(p: Predictor, input: InputColumn, read: Column, refused: Uint8Array, found: FoundProblem[]): Column {
   const n = refused.length;
+  const add = (r: number, value: string, problem: ProblemKind) => found.push({ r, column: read.name, value, problem });
   const refuse = (r: number, problem: ProblemKind) => {
-    report.add(row(r), read.name, shownValue(read, r), problem);
+    add(r, shownValue(read, r), problem);
     refused[r] = 1;
   };
   if (input.kind === "categorical") {
@@ -147,9 +155,9 @@ function conformColumn(p: Predictor, input: InputColumn, read: Column, firstRow:
     if (input.levels && input.levels_total === input.levels.length) {
       const known = new Set(input.levels);
       const unseen = Array.from({ length: levelCount(given.levels) }, (_, k) => !known.has(levelText(given.levels, k)));
-      for (let r = 0; r < n; r++) if (given.codes[r]! >= 0 && unseen[given.codes[r]!]) report.add(row(r), read.name, shownValue(given, r), "unseen_category");
+      for (let r = 0; r < n; r++) if (given.codes[r]! >= 0 && unseen[given.codes[r]!]) add(r, shownValue(given, r), "unseen_category");
     }
-    if (!input.missing) for (let r = 0; r < n; r++) if (given.codes[r]! < 0) report.add(row(r), read.name, "", "missing_filled");
+    if (!input.missing) for (let r = 0; r < n; r++) if (given.codes[r]! < 0) add(r, "", "missing_filled");
     return given;
   }
   // numbers or times
@@ -175,10 +183,10 @@ function conformColumn(p: Predictor, input: InputColumn, read: Column, firstRow:
   for (let r = 0; r < n; r++) {
     const v = values[r]!;
     if (v === v) {
-      if (min !== undefined && max !== undefined && (v < min || v > max)) report.add(row(r), read.name, shownValue(read, r), "outside_range");
+      if (min !== undefined && max !== undefined && (v < min || v > max)) add(r, shownValue(read, r), "outside_range");
     } else if (!refused[r] && isMissingAt(read, r)) {
       if (unfillable) refuse(r, "missing_unfillable");
-      else if (!input.missing) report.add(row(r), read.name, "", "missing_filled");
+      else if (!input.missing) add(r, "", "missing_filled");
     }
   }
   return input.kind === "datetime"
@@ -210,7 +218,11 @@ export function predictBatch(p: Predictor, data: Table, firstRow: number, report
   const n = data.nRows;
   const refused = new Uint8Array(n);
   const schema = inputSchema(p);
-  const columns = schema.map((input) => conformColumn(p, input, data.column(input.name), firstRow, refused, report));
+  const found: FoundProblem[] = [];
+  const columns = schema.map((input) => conformColumn(p, input, data.column(input.name), refused, found));
+  // the report reads row by row (a stable sort keeps the columns' order within a row)
+  found.sort((a, b) => a.r - b.r);
+  for (const f of found) report.add(firstRow + f.r + 1, f.column, f.value, f.problem);
   let kept = 0;
   for (let r = 0; r < n; r++) if (!refused[r]) kept++;
   report.countRefused(n - kept);

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV } from "../../contract";
 import { InputError } from "../errors/input-error";
-import { MODEL_FILE_EXTENSION } from "../ml/model-file";
+import { modelFileOf } from "../ml/model-file";
 import { MANIFEST_FILE } from "./bundle-manifest";
 import { predictorFromBundleFolder, predictorFromBundleZip } from "./bundle-reader";
 import { predictorFromModelFile, type Predictor } from "./model-predictor";
@@ -34,7 +34,7 @@ function fromProjectFolder(dir: string): Predictor {
   if (!fs.existsSync(log))
     throw new InputError(`${dir} is not a project folder (it has no events.jsonl). Give .automl/projects/<id>, its export zip, or a model file.`);
   let best: string | null = null;
-  for (const line of fs.readFileSync(log, "utf8").split("\n")) {
+  for (const line of linesOf(log)) {
     if (!line.includes(EV.BEST_MODEL_UPDATED)) continue;
     try {
       const env = JSON.parse(line) as { event?: { name?: string; payload?: { run_id?: string } } };
@@ -44,8 +44,26 @@ function fromProjectFolder(dir: string): Predictor {
     }
   }
   if (!best) throw new InputError(`The project in ${dir} has no trained model yet. Train it (automl run --project <id>), then predict.`);
-  const file = path.join(dir, "models", `${best}${MODEL_FILE_EXTENSION}`);
+  const file = path.join(dir, modelFileOf(best));
   if (!fs.existsSync(file))
     throw new InputError(`The best run's model file (${path.relative(dir, file)}) is missing from ${dir}. Export or train the project again.`);
   return predictorFromModelFile(new Uint8Array(fs.readFileSync(file)), file);
+}
+
+/** A text file's lines, a megabyte at a time (an event log can be larger than a string may be). */
+function* linesOf(file: string): Generator<string, void, undefined> {
+  const fd = fs.openSync(file, "r");
+  try {
+    const decoder = new TextDecoder();
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let carry = "";
+    for (let got = fs.readSync(fd, buffer); got > 0; got = fs.readSync(fd, buffer)) {
+      const lines = (carry + decoder.decode(buffer.subarray(0, got), { stream: true })).split("\n");
+      carry = lines.pop()!;
+      yield* lines;
+    }
+    if (carry) yield carry;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

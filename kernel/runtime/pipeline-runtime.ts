@@ -40,7 +40,7 @@ import { BudgetedSearch, REFIT_MARGIN, SHARE_SPENT, settingsKey } from "../ml/bu
 import { selectRows } from "../ml/row-selection";
 import { seededSample } from "../data/seeded-random";
 import { isBetter } from "../ml/metrics";
-import { MODEL_FILE_EXTENSION } from "../ml/model-file";
+import { MODEL_FILE_FOLDER, modelFileOf } from "../ml/model-file";
 import { findLearner, learnersFor, restoreModel } from "../ml/model-zoo";
 import { evaluate, type RunResult } from "../ml/training-run";
 import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
@@ -850,14 +850,6 @@ function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
     if (a.metric.value === b.metric.value) return 0;
     return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
   });
-}
-
-/** the project folder of the runs' model files */
-const MODEL_FILE_FOLDER = "models";
-
-/** Where a run's model is saved in its project (see ml/model-file.ts). */
-function modelFileOf(runId: string): string {
-  return `${MODEL_FILE_FOLDER}/${runId}${MODEL_FILE_EXTENSION}`;
 }
 
 /** The prepared data with its training rows cut to a seeded sample of `rows` (validation and test rows unchanged). */

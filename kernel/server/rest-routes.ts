@@ -1,6 +1,6 @@
 /**
  * The REST surface of the seeds: projects, state, confirm, parse, upload, retry, events and
- * assets. Handlers validate with the contract's request schemas and leave the work to the
+ * assets, and predictions from a project's model. Handlers validate with the contract's request schemas and leave the work to the
  * conductor; every error becomes a JSON `{error}` with a status that says whose fault it was.
  */
 import * as fs from "node:fs";
@@ -16,6 +16,7 @@ import {
   confirmRequest,
   createProjectRequest,
   parseRequest,
+  predictRequest,
   retryRequest,
   cursorRequest,
   executeRequest,
@@ -180,6 +181,14 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: new RegExp(`^/api/projects/${id}/export$`),
       timeLimitMs: LONG_TIME_LIMIT_MS,
       handler: async (_req, res, [pid]) => sendJson(res, 200, await conductor.exportNow(pid!)),
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/predict$`),
+      handler: async (req, res, [pid]) => {
+        conductor.get(pid!); // 404 before reading the body
+        sendJson(res, 200, conductor.predict(pid!, await readJson(req, predictRequest)));
+      },
     },
     {
       method: "POST",

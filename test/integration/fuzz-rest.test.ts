@@ -35,6 +35,7 @@ describe("fuzzing the REST handlers", function () {
     ["POST", "retry"],
     ["POST", "upload"],
     ["POST", "export"],
+    ["POST", "predict"],
     ["GET", "kernel"],
     ["POST", "kernel/complete"],
     ["POST", "kernel/inspect"],
