@@ -34,6 +34,7 @@ export const apiPaths = {
   retry: (id: string) => `/api/projects/${id}/retry`,
   exportZip: (id: string) => `/api/projects/${id}/export`,
   predict: (id: string) => `/api/projects/${id}/predict`,
+  predictFile: (id: string) => `/api/projects/${id}/predict-file`,
   asset: (id: string, assetPath: string) => `/api/projects/${id}/assets/${assetPath.split("/").map(encodeURIComponent).join("/")}`,
   stream: (id: string) => `/ws/projects/${id}`,
 } as const;
@@ -220,6 +221,29 @@ export interface PredictResponse {
   summary: string[];
   /** columns given that the model does not read (ignored) */
   ignored_columns: string[];
+}
+
+/** POST /api/projects/{id}/predict-file: a data file on the conductor's machine, predicted in batches (any length). */
+export const predictFileRequest = z.strictObject({
+  /** absolute (a relative path is read from the conductor's working folder) */
+  data_path: z.string().min(1),
+  /** default: beside the data, NAME.predictions.csv */
+  out_path: z.string().min(1).optional(),
+});
+export type PredictFileRequest = z.infer<typeof predictFileRequest>;
+
+export interface PredictFileResponse {
+  model: PredictResponse["model"];
+  rows: number;
+  /** rows without a prediction (their lines left empty) */
+  refused: number;
+  out_path: string;
+  /** the per-row report (row, column, value, problem, action), or null when no row had a problem */
+  report_path: string | null;
+  summary: string[];
+  ignored_columns: string[];
+  /** how the file was read, as the loader said it */
+  warnings: string[];
 }
 
 /** Every error response has this body. */

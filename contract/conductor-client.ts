@@ -16,6 +16,8 @@ import {
   type RetryRequest,
   type PredictRequest,
   type PredictResponse,
+  type PredictFileRequest,
+  type PredictFileResponse,
   type ProjectMeta,
 } from "./api";
 import type { AnyEventEnvelope } from "./envelope";
@@ -80,7 +82,9 @@ export class ConductorClient {
   createProject(req: CreateProjectRequest): Promise<{ project_id: string; state: ProjectStateResponse }> {
     return this.call("POST", apiPaths.projects(), req);
   }
-  listProjects(): Promise<{ projects: Array<ProjectStateResponse["meta"] & { busy: boolean; current_stage: string; status: string }> }> {
+  listProjects(): Promise<{
+    projects: Array<ProjectStateResponse["meta"] & { busy: boolean; current_stage: string; status: string; best_model: ProjectSnapshot["best"] }>;
+  }> {
     return this.call("GET", apiPaths.projects());
   }
   state(id: string): Promise<ProjectStateResponse> {
@@ -113,6 +117,10 @@ export class ConductorClient {
   }
   exportZip(id: string): Promise<EventPayload<"EXPORT_READY">> {
     return this.call("POST", apiPaths.exportZip(id), {});
+  }
+  /** The project's best model's predictions for a data file on the conductor's machine, written beside it (see PredictFileResponse). */
+  predictFile(id: string, req: PredictFileRequest): Promise<PredictFileResponse> {
+    return this.call("POST", apiPaths.predictFile(id), req);
   }
   /** The project's best model's predictions for the rows (see PredictResponse). */
   predict(id: string, req: PredictRequest): Promise<PredictResponse> {

@@ -1,4 +1,4 @@
-/** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Restart Notebook Kernel. */
+/** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Predict with Model, Restart Notebook Kernel. */
 import * as vscode from "vscode";
 import { DATA_FILE_EXTENSIONS, PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
@@ -13,6 +13,7 @@ export function registerProjectCommands(s: AutomlServices): vscode.Disposable[] 
     ),
     vscode.commands.registerCommand("automl.confirmStage", (id?: string) => guard(s, () => confirmStage(s, id))),
     vscode.commands.registerCommand("automl.exportProject", (target?: vscode.Uri | string) => guard(s, () => exportProject(s, target))),
+    vscode.commands.registerCommand("automl.predictWithModel", (data?: vscode.Uri) => guard(s, () => predictWithModel(s, data))),
     vscode.commands.registerCommand("automl.restartKernel", () => guard(s, () => restartKernel(s))),
   ];
 }
@@ -126,20 +127,24 @@ async function newProject(s: AutomlServices): Promise<void> {
   });
 }
 
+type ListedProject = Awaited<ReturnType<ConductorClient["listProjects"]>>["projects"][number];
+
 async function pickProject(
   client: ConductorClient,
   verb: string,
-  filter: (p: { current_stage: string; status: string }) => boolean = () => true,
+  filter: (p: ListedProject) => boolean = () => true,
+  none = "No project is in a state for that.",
 ): Promise<string> {
   const { projects } = await client.listProjects();
   const candidates = projects.filter(filter);
-  if (candidates.length === 0)
-    throw new Error(projects.length ? "No project is in a state for that." : 'There is no AutoML project in this workspace yet. Run "AutoML: New Project".');
+  if (candidates.length === 0) throw new Error(projects.length ? none : 'There is no AutoML project in this workspace yet. Run "AutoML: New Project".');
   if (candidates.length === 1) return candidates[0]!.id;
   const pick = await vscode.window.showQuickPick(
     candidates.map((p) => ({
       label: projectDisplayName(p),
-      description: `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`,
+      description: p.best_model
+        ? `${p.best_model.model_id} · ${p.best_model.metric.name} ${p.best_model.metric.value.toFixed(4)}`
+        : `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`,
       detail: p.id,
       id: p.id,
     })),
@@ -176,6 +181,42 @@ async function exportProject(s: AutomlServices, target?: vscode.Uri | string): P
       if (pick === "Reveal in File Explorer") void vscode.commands.executeCommand("revealFileInOS", zip);
       if (pick === "Open Report") void vscode.commands.executeCommand("markdown.showPreview", vscode.Uri.joinPath(s.projectDir(projectId), "report.md"));
     });
+}
+
+/**
+ * Predicts a data file (the one right-clicked in the explorer, or one picked) with a project's
+ * best model: the conductor reads it in batches and writes NAME.predictions.csv beside it
+ * (and NAME.predictions.report.csv when rows were unlike training), which then opens.
+ */
+async function predictWithModel(s: AutomlServices, target?: vscode.Uri): Promise<void> {
+  const data =
+    target ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Tables: [...DATA_FILE_EXTENSIONS] }, title: "Data to predict" }))?.[0];
+  if (!data) throw new Error(CANCELLED);
+  if (data.scheme !== "file") throw new Error(`${data.toString()} is not a file on this machine: the conductor reads data files where they lie.`);
+  const client = await s.client();
+  const projectId = await pickProject(
+    client,
+    `Predict ${vscode.workspace.asRelativePath(data)} with the model of`,
+    (p) => p.best_model !== null,
+    'No project has a trained model yet: train one first (or run "AutoML: New Project").',
+  );
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `AutoML: predicting ${vscode.workspace.asRelativePath(data)}` },
+    () => client.predictFile(projectId, { data_path: data.fsPath }),
+  );
+  for (const line of [...result.warnings, ...result.summary]) s.log.info(line);
+  const out = vscode.Uri.file(result.out_path);
+  await vscode.window.showTextDocument(out, { preview: false });
+  const refused = result.refused ? `; ${result.refused.toLocaleString("en")} row(s) refused (their lines are empty)` : "";
+  const said = `AutoML: ${(result.rows - result.refused).toLocaleString("en")} predictions of ${result.model.target} by ${result.model.model_id} written to ${vscode.workspace.asRelativePath(out)}${refused}.`;
+  const report = result.report_path ? vscode.Uri.file(result.report_path) : null;
+  // the toast stays until answered: the predictions are written either way
+  const show = result.refused ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  void show(report ? `${said} ${result.summary.length} kind(s) of problem, row by row in the report.` : said, ...(report ? ["Open Report"] : [])).then(
+    (pick) => {
+      if (pick === "Open Report" && report) void vscode.window.showTextDocument(report, { preview: false });
+    },
+  );
 }
 
 async function restartKernel(s: AutomlServices): Promise<void> {

@@ -5,7 +5,17 @@
  * This facade is what the server and the CLI call; it only wires the parts together.
  */
 import * as path from "node:path";
-import type { ConfirmRequest, CreateProjectRequest, EventPayload, ParseRequest, PredictRequest, PredictResponse, ProjectStateResponse } from "../../contract";
+import type {
+  ConfirmRequest,
+  CreateProjectRequest,
+  EventPayload,
+  ParseRequest,
+  PredictFileRequest,
+  PredictFileResponse,
+  PredictRequest,
+  PredictResponse,
+  ProjectStateResponse,
+} from "../../contract";
 import type { Logger } from "../logging/logger";
 import type { KernelLimits } from "../notebook-kernel/kernel-session";
 import { NotebookRunner } from "./notebook-runner";
@@ -92,6 +102,11 @@ export class Conductor {
   /** The best model's predictions for rows given as records (see ProjectPredictions). */
   predict(id: string, req: PredictRequest): PredictResponse {
     return this.predictions.predict(this.get(id), req);
+  }
+
+  /** The best model's predictions for a data file, written beside it (see ProjectPredictions). */
+  predictFile(id: string, req: PredictFileRequest): Promise<PredictFileResponse> {
+    return this.predictions.predictFile(this.get(id), req);
   }
 
   /** Resolves when the project stops at a gate, fails, or finishes. */

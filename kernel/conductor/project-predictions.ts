@@ -5,13 +5,18 @@
  * and kept while its file is unchanged; a new best run is read on the next request.
  */
 import * as fs from "node:fs";
-import type { PredictProblem, PredictRequest, PredictResponse } from "../../contract";
+import type { PredictFileRequest, PredictFileResponse, PredictProblem, PredictRequest, PredictResponse } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { tableFromRecords } from "../data/table-loader";
 import { modelFileOf } from "../ml/model-file";
 import { predictBatch, predictionsJson, predictorFromModelFile, textInputs, unusedColumns, type Predictor } from "../predict/model-predictor";
+import { predictFile } from "../predict/file-prediction";
 import { PredictionReport } from "../predict/prediction-report";
 import type { Project } from "./project";
+
+function modelOf(p: Predictor): PredictResponse["model"] {
+  return { run_id: p.runId, model_id: p.modelId, task: p.task, target: p.target, classes: p.classes };
+}
 
 export class ProjectPredictions {
   private readonly loaded = new Map<string, { file: string; mtimeMs: number; size: number; predictor: Predictor }>();
@@ -23,11 +28,27 @@ export class ProjectPredictions {
     const report = new PredictionReport((p) => problems.push(p));
     const batch = predictBatch(predictor, table, 0, report);
     return {
-      model: { run_id: predictor.runId, model_id: predictor.modelId, task: predictor.task, target: predictor.target, classes: predictor.classes },
+      model: modelOf(predictor),
       predictions: predictionsJson(predictor, batch),
       problems,
       summary: report.summaries().map((s) => s.message),
       ignored_columns: unusedColumns(predictor, table.columnNames),
+    };
+  }
+
+  /** A data file predicted in batches, the predictions and the report written beside it (file-prediction.ts, as automl predict does). */
+  async predictFile(project: Project, req: PredictFileRequest): Promise<PredictFileResponse> {
+    const predictor = this.predictorOf(project);
+    const r = await predictFile(predictor, { data: req.data_path, out: req.out_path });
+    return {
+      model: modelOf(predictor),
+      rows: r.rows,
+      refused: r.refused,
+      out_path: r.out,
+      report_path: r.report,
+      summary: r.summaries.map((s) => s.message),
+      ignored_columns: r.ignored,
+      warnings: r.warnings,
     };
   }
 

@@ -17,6 +17,7 @@ import {
   createProjectRequest,
   parseRequest,
   predictRequest,
+  predictFileRequest,
   retryRequest,
   cursorRequest,
   executeRequest,
@@ -100,9 +101,13 @@ export function restRoutes(conductor: Conductor): Route[] {
       pattern: /^\/api\/projects$/,
       handler: async (_req, res) =>
         sendJson(res, 200, {
-          projects: conductor
-            .list()
-            .map((s) => ({ ...s.meta, busy: s.busy, current_stage: s.snapshot.current_stage, status: s.snapshot.stages[s.snapshot.current_stage].status })),
+          projects: conductor.list().map((s) => ({
+            ...s.meta,
+            busy: s.busy,
+            current_stage: s.snapshot.current_stage,
+            status: s.snapshot.stages[s.snapshot.current_stage].status,
+            best_model: s.snapshot.best,
+          })),
         }),
     },
     {
@@ -189,6 +194,13 @@ export function restRoutes(conductor: Conductor): Route[] {
         conductor.get(pid!); // 404 before reading the body
         sendJson(res, 200, conductor.predict(pid!, await readJson(req, predictRequest)));
       },
+    },
+    {
+      method: "POST",
+      pattern: new RegExp(`^/api/projects/${id}/predict-file$`),
+      // a file of millions of rows streams through in a minute or two
+      timeLimitMs: LONG_TIME_LIMIT_MS,
+      handler: async (req, res, [pid]) => sendJson(res, 200, await conductor.predictFile(pid!, await readJson(req, predictFileRequest))),
     },
     {
       method: "POST",

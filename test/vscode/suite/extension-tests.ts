@@ -194,6 +194,33 @@ export function registerExtensionTests(): void {
       assert.ok(fs.existsSync(zip));
     });
 
+    it("predicts a data file with the project's model from the explorer: the predictions beside it, opened, odd rows reported", async () => {
+      const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+      const data = path.join(folder, "new-penguins.csv");
+      fs.writeFileSync(
+        data,
+        [
+          "Island,Beak Length (mm),Beak Depth (mm),Flipper Length (mm),Body Mass (g),Sex",
+          "Torgersen,39.1,18.7,181,3750,MALE",
+          "Biscoe,46.5,14.8,217,5200,FEMALE",
+          "Dream,49.0,19.5,210,3950,MALE",
+          "Atlantis,45.0,17.0,200,4000,FEMALE",
+        ].join("\n") + "\n",
+      );
+      const out = path.join(folder, "new-penguins.predictions.csv");
+      fs.rmSync(out, { force: true });
+      await vscode.commands.executeCommand("automl.predictWithModel", vscode.Uri.file(data));
+      const [header, ...lines] = fs.readFileSync(out, "utf8").trimEnd().split("\n");
+      assert.match(header!, /^Species_predicted,p_/);
+      assert.deepEqual(
+        lines.map((l) => l.split(",")[0]),
+        ["Adelie", "Gentoo", "Chinstrap", lines[3]!.split(",")[0]],
+        "the three known penguins are told apart",
+      );
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, out, "the predictions are open");
+      assert.match(fs.readFileSync(path.join(folder, "new-penguins.predictions.report.csv"), "utf8"), /^4,Island,Atlantis,unseen_category,/m);
+    });
+
     it("restarts a conductor that died, and the project's stream carries on", async () => {
       const client = await services.client();
       const { pid } = await client.health();
