@@ -8,6 +8,7 @@
  * Fitting runs on tfjs; prediction is a plain forward pass over the saved weights, so a
  * fitted or exported model predicts synchronously without loading tfjs.
  */
+import { availableParallelism } from "node:os";
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type LearningTask, type Params, type SavedModel } from "../learner";
 import type { Descent } from "../loss-landscape";
@@ -15,6 +16,8 @@ import type { Matrix } from "../../data/matrix";
 import { evenlySpacedRows, selectRows } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { tensorflow } from "./tensorflow-backend";
+import { leaseShardWorkers, releaseShardWorkers, runInParts } from "../trees/shard-workers";
+import { sharedBytes, sharedMirror } from "../trees/shared-memory";
 
 interface NetworkState {
   /** per layer: kernel (inputs × outputs, row-major) and bias */
@@ -200,34 +203,166 @@ function unflatten(w: Float64Array, sizes: number[]): NetworkState["layers"] {
   return layers;
 }
 
-/** The network's outputs for each row (regression: in standardised units). */
-function forwardRows(layers: NetworkState["layers"], x: Matrix): Float64Array {
-  let h = x.data;
-  let width = x.cols;
-  layers.forEach((layer, li) => {
-    const out = new Float64Array(x.rows * layer.outputs);
-    for (let i = 0; i < x.rows; i++) {
-      for (let o = 0; o < layer.outputs; o++) {
-        let s = layer.bias[o]!;
-        for (let j = 0; j < width; j++) s += h[i * width + j]! * layer.kernel[j * layer.outputs + o]!;
-        out[i * layer.outputs + o] = li < layers.length - 1 ? Math.max(0, s) : s;
-      }
-    }
-    h = out;
-    width = layer.outputs;
+/** A layer as prediction reads it: the kernel transposed (outputs × inputs, so a unit's weights lie together), in typed arrays. */
+interface ForwardLayer {
+  weights: Float64Array;
+  bias: Float64Array;
+  inputs: number;
+  outputs: number;
+}
+
+function forwardLayers(layers: NetworkState["layers"]): ForwardLayer[] {
+  return layers.map((l) => {
+    const weights = new Float64Array(l.inputs * l.outputs);
+    for (let j = 0; j < l.inputs; j++) for (let o = 0; o < l.outputs; o++) weights[o * l.inputs + j] = l.kernel[j * l.outputs + o]!;
+    return { weights, bias: Float64Array.from(l.bias), inputs: l.inputs, outputs: l.outputs };
   });
-  return h;
+}
+
+/** Predictions for this many rows or more are split between threads, from this many a thread. */
+const PARALLEL_FORWARD_MIN_ROWS = 8_192;
+
+/** The network's outputs for each row (regression: in standardised units). */
+function forwardRows(layers: ForwardLayer[], x: Matrix): Float64Array {
+  const k = layers[layers.length - 1]!.outputs;
+  if (x.rows < 2 * PARALLEL_FORWARD_MIN_ROWS) {
+    const out = new Float64Array(x.rows * k);
+    forwardRange({ layers, data: x.data, cols: x.cols, out, from: 0, to: x.rows });
+    return out;
+  }
+  // rows split between this thread and the spare cores' tree workers (none free: all here)
+  const workers = leaseShardWorkers(availableParallelism() - 1);
+  try {
+    const out = new Float64Array(sharedBytes(x.rows * k * 8), 0, x.rows * k);
+    runInParts<ForwardJob>(
+      workers,
+      forwardRange,
+      { layers, data: workers.length ? sharedMirror(x.data) : x.data, cols: x.cols, out },
+      x.rows,
+      PARALLEL_FORWARD_MIN_ROWS,
+    );
+    return out.slice();
+  } finally {
+    releaseShardWorkers(workers);
+  }
+}
+
+interface ForwardJob {
+  layers: ForwardLayer[];
+  data: Float64Array;
+  cols: number;
+  out: Float64Array;
+}
+
+/**
+ * Rows [from, to) through every layer (ReLU between them), a block of rows at a time so a
+ * block's activations stay in cache. Each unit sums its bias and then its inputs in order: the
+ * same numbers on any split of the rows. Self-contained: tree worker threads run its text.
+ */
+function forwardRange(a: ForwardJob & { from: number; to: number }): void {
+  const { layers, data, cols, out, from, to } = a;
+  const BLOCK = 256;
+  let widest = cols;
+  for (const l of layers) widest = Math.max(widest, l.outputs);
+  let h = new Float64Array(BLOCK * widest);
+  let next = new Float64Array(BLOCK * widest);
+  const last = layers.length - 1;
+  const k = layers[last]!.outputs;
+  for (let start = from; start < to; start += BLOCK) {
+    const rows = Math.min(BLOCK, to - start);
+    h.set(data.subarray(start * cols, (start + rows) * cols));
+    let width = cols;
+    for (let li = 0; li <= last; li++) {
+      const { weights, bias, outputs } = layers[li]!;
+      const relu = li < last;
+      const act = (v: number) => (relu ? Math.max(0, v) : v);
+      let i = 0;
+      // two rows × four units at once: each weight read once for the two rows, each input once for the four
+      // units (each unit's sum keeps its order: the same numbers as one at a time)
+      for (; i + 2 <= rows; i += 2) {
+        const a0 = i * width;
+        const a1 = a0 + width;
+        let o = 0;
+        for (; o + 4 <= outputs; o += 4) {
+          const w0 = o * width;
+          const w1 = w0 + width;
+          const w2 = w1 + width;
+          const w3 = w2 + width;
+          let s00 = bias[o]!;
+          let s01 = bias[o + 1]!;
+          let s02 = bias[o + 2]!;
+          let s03 = bias[o + 3]!;
+          let s10 = s00;
+          let s11 = s01;
+          let s12 = s02;
+          let s13 = s03;
+          for (let j = 0; j < width; j++) {
+            const u = h[a0 + j]!;
+            const v = h[a1 + j]!;
+            const x0 = weights[w0 + j]!;
+            const x1 = weights[w1 + j]!;
+            const x2 = weights[w2 + j]!;
+            const x3 = weights[w3 + j]!;
+            s00 += u * x0;
+            s01 += u * x1;
+            s02 += u * x2;
+            s03 += u * x3;
+            s10 += v * x0;
+            s11 += v * x1;
+            s12 += v * x2;
+            s13 += v * x3;
+          }
+          const p0 = i * outputs + o;
+          const p1 = p0 + outputs;
+          next[p0] = act(s00);
+          next[p0 + 1] = act(s01);
+          next[p0 + 2] = act(s02);
+          next[p0 + 3] = act(s03);
+          next[p1] = act(s10);
+          next[p1 + 1] = act(s11);
+          next[p1 + 2] = act(s12);
+          next[p1 + 3] = act(s13);
+        }
+        for (; o < outputs; o++) {
+          const w = o * width;
+          let s0 = bias[o]!;
+          let s1 = s0;
+          for (let j = 0; j < width; j++) {
+            s0 += h[a0 + j]! * weights[w + j]!;
+            s1 += h[a1 + j]! * weights[w + j]!;
+          }
+          next[i * outputs + o] = act(s0);
+          next[(i + 1) * outputs + o] = act(s1);
+        }
+      }
+      for (; i < rows; i++) {
+        const at = i * width;
+        for (let o = 0; o < outputs; o++) {
+          const w = o * width;
+          let s = bias[o]!;
+          for (let j = 0; j < width; j++) s += h[at + j]! * weights[w + j]!;
+          next[i * outputs + o] = act(s);
+        }
+      }
+      const t = h;
+      h = next;
+      next = t;
+      width = outputs;
+    }
+    out.set(h.subarray(0, rows * k), start * k);
+  }
 }
 
 function fittedNetwork(modelId: string, params: Params, state: NetworkState, stepsRun: number, stopReason: FittedModel["stopReason"]): FittedModel {
   const k = state.layers[state.layers.length - 1]!.outputs;
+  const layers = forwardLayers(state.layers);
   return {
     modelId,
     params,
     stepsRun,
     stopReason,
     predict(x: Matrix) {
-      const z = forwardRows(state.layers, x);
+      const z = forwardRows(layers, x);
       if (state.task === "regression") return z.map((v) => v * state.y_scale + state.y_center);
       const p = new Float64Array(z.length);
       softmaxRows(z, x.rows, k, p);
@@ -257,7 +392,7 @@ function linearLoss(
   yCenter: number,
   yScale: number,
 ): number {
-  const layers = unflatten(w, [x.cols, k]);
+  const layers = forwardLayers(unflatten(w, [x.cols, k]));
   const z = forwardRows(layers, x);
   let s = 0;
   for (let i = 0; i < x.rows; i++) {
@@ -271,7 +406,7 @@ function linearLoss(
     }
   }
   let penalty = 0;
-  for (const v of layers[0]!.kernel) penalty += v * v;
+  for (const v of layers[0]!.weights) penalty += v * v;
   return s / x.rows + 0.5 * l2 * penalty;
 }
 

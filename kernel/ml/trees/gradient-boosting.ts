@@ -5,6 +5,7 @@
  * regression and log loss for classification (one tree per class and round for multiclass).
  * Each round's real training and validation loss is reported as a step.
  */
+import { availableParallelism } from "node:os";
 import { seededRandom } from "../../data/seeded-random";
 import { FitCancelled, type FitHooks, type FitInput, type FittedModel, type Learner, type Params, type SavedModel } from "../learner";
 import type { Matrix } from "../../data/matrix";
@@ -13,7 +14,8 @@ import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type PartRunner } from "./feature-binning";
 import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type Tree } from "./histogram-tree";
 import { leaseShardWorkers, releaseShardWorkers, runInParts, type PartRange, type ShardWorker } from "./shard-workers";
-import { sharedMirror } from "./shared-memory";
+import { sharedBytes, sharedMirror } from "./shared-memory";
+import { compileTrees, predictCompiledTrees, type CompiledTrees, type CompiledTreesJob } from "./compiled-trees";
 import { packFields, unpackFields } from "./packed-arrays";
 
 type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
@@ -21,6 +23,9 @@ type Loss = "squared_error" | "absolute_error" | "huber" | "log_loss";
 /** Tables of fewer rows are binned on one thread, and fewer rows' gradients computed on one. */
 const PARALLEL_BIN_MIN_ROWS = 10_000;
 const PARALLEL_GRADIENT_MIN_ROWS = 20_000;
+/** Predictions for this many rows or more run through compiled trees (compiled-trees.ts), split between threads from PARALLEL_PREDICT_MIN_ROWS a thread. */
+const COMPILED_PREDICT_MIN_ROWS = 16_384;
+const PARALLEL_PREDICT_MIN_ROWS = 8_192;
 
 interface BoostedState {
   loss: Loss;
@@ -170,19 +175,44 @@ async function boost(params: Params, input: FitInput, hooks: FitHooks, workers: 
 
 function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, stopReason: FittedModel["stopReason"]): FittedModel {
   const { k, loss } = state;
+  // made at the first big prediction (a search's trials predict a few thousand validation rows, where the loop is as quick)
+  let compiled: CompiledTrees | null | undefined;
+  /** baseline + every tree's value per row and output, trees added in order whichever way they run */
+  const rawScores = (x: Matrix): Float64Array => {
+    if (x.rows < COMPILED_PREDICT_MIN_ROWS) {
+      const xb = applyBins(state.mapper, x);
+      const out = withBaseline(new Float64Array(x.rows * k), x.rows);
+      state.trees.forEach((tree, t) => addTreeValues(tree, xb, out, k, t % k));
+      return out;
+    }
+    if (compiled === undefined) compiled = compileTrees(state.trees, k, sharedBytes);
+    // rows split between this thread and the spare cores' tree workers (none free: all here)
+    const workers = leaseShardWorkers(availableParallelism() - 1);
+    try {
+      const byRows: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, PARALLEL_PREDICT_MIN_ROWS);
+      const xb = applyBins(state.mapper, workers.length ? { ...x, data: sharedMirror(x.data) } : x, byRows);
+      const out = withBaseline(new Float64Array(sharedBytes(x.rows * k * 8), 0, x.rows * k), x.rows);
+      if (compiled) {
+        const c = compiled;
+        byRows<CompiledTreesJob>(predictCompiledTrees, { key: c.key, sources: c.sources, values: c.values, bins: xb.bins, cols: xb.cols, out }, x.rows);
+      } else state.trees.forEach((tree, t) => addTreeValues(tree, xb, out, k, t % k));
+      // the caller's array is its own (not memory the workers share)
+      return out.slice();
+    } finally {
+      releaseShardWorkers(workers);
+    }
+  };
+  const withBaseline = (out: Float64Array, rows: number) => {
+    for (let i = 0; i < rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = state.baseline[c]!;
+    return out;
+  };
   return {
     modelId: "hist_gbdt",
     params,
     stepsRun,
     stopReason,
     predict(x: Matrix) {
-      const xb = applyBins(state.mapper, x);
-      const out = new Float64Array(x.rows * k);
-      for (let i = 0; i < x.rows; i++) for (let c = 0; c < k; c++) out[i * k + c] = state.baseline[c]!;
-      state.trees.forEach((tree, t) => {
-        const c = t % k;
-        addTreeValues(tree, xb, out, k, c);
-      });
+      const out = rawScores(x);
       if (loss !== "log_loss") return out;
       if (k === 1) {
         const p = new Float64Array(x.rows * 2);
