@@ -61,6 +61,8 @@ export function productBundles(outRoot, node) {
       format: "esm",
       sourcemap: false,
       minify: false,
+      // the licences of the code it carries (hyparquet, apache-arrow, ml-random-forest…) travel with it
+      legalComments: "eof",
       external: EXTERNAL,
       banner: { js: PREDICT_BANNER },
     },

@@ -46,17 +46,30 @@ export class InvalidNotebookError extends InputError {
   override name = "InvalidNotebookError";
 }
 
+/** how long a notebook that does not parse is read again for: an editor saving it writes in place, and a read can land between its truncate and its write */
+const TORN_READ_RETRY_MS = 2_000;
+const TORN_READ_PAUSE_MS = 50;
+
 /** The notebook on disk, or null when there is none yet. */
 export function readNotebook(file: string): { cells: PlainCell[] } | null {
   if (!fs.existsSync(file)) return null;
-  const text = fs.readFileSync(file, "utf8");
   let nb: Notebook;
-  try {
-    nb = parseNotebook(text);
-  } catch (err) {
-    throw new InvalidNotebookError(
-      `${file} is not valid notebook JSON (${(err as Error).message}). It was left as it is: fix it (or delete it to have the pipeline write it again).`,
-    );
+  const until = Date.now() + TORN_READ_RETRY_MS;
+  for (;;) {
+    const text = fs.readFileSync(file, "utf8");
+    try {
+      nb = parseNotebook(text);
+      break;
+    } catch (err) {
+      // seen in VS Code: the file empty or cut short for a moment while the editor saved it
+      if (Date.now() < until) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TORN_READ_PAUSE_MS);
+        continue;
+      }
+      throw new InvalidNotebookError(
+        `${file} is not valid notebook JSON (${(err as Error).message}). It was left as it is: fix it (or delete it to have the pipeline write it again).`,
+      );
+    }
   }
   if (nb.nbformat !== 4) throw new InvalidNotebookError(`${file} is nbformat ${nb.nbformat}; this product writes nbformat 4. Convert it or delete it.`);
   return { cells: (nb as unknown as { cells: PlainCell[] }).cells };

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readTableInBatches } from "../data/table-loader";
+import { InputError } from "../errors/input-error";
 import {
   checkColumns,
   inputColumns,
@@ -59,7 +60,8 @@ export function defaultOutPath(data: string): string {
 export async function predictFile(p: Predictor, options: FilePredictionOptions): Promise<FilePrediction> {
   const out = options.out ?? defaultOutPath(options.data);
   const reportPath = options.report ?? out.replace(/\.csv$/i, "") + ".report.csv";
-  if (path.resolve(out) === path.resolve(options.data)) throw new Error(`the predictions would overwrite the data (${out}): give another --out`);
+  if (path.resolve(out) === path.resolve(options.data) || path.resolve(reportPath) === path.resolve(options.data))
+    throw new InputError(`The predictions would overwrite the data (${options.data}). Give another output file (--out).`);
   const tempOut = `${out}.${process.pid}.tmp`;
   const tempReport = `${reportPath}.${process.pid}.tmp`;
   let outFd = -1;

