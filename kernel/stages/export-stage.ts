@@ -12,7 +12,7 @@ export const exportStage: StageModule = {
     return { kind: "done" };
   },
   describe() {
-    return "## 8. Export\n\nThe project as one zip: this notebook, the report, the best model and its preprocessing, every run, the data and the event log, each with its sha256.";
+    return "## 8. Export\n\nThe project as one bundle that predicts on its own (`node predict.mjs NEW.csv` where it is unzipped, no install): the best model with its preprocessing and input schema, a sample of rows, this notebook, the report, every run, the data and the event log, each file with its sha256 in `manifest.json`.";
   },
   code() {
     return [
