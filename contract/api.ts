@@ -229,6 +229,8 @@ export const predictFileRequest = z.strictObject({
   data_path: z.string().min(1),
   /** default: beside the data, NAME.predictions.csv */
   out_path: z.string().min(1).optional(),
+  /** columns of the data copied into the predictions, first (an id to join them back on) */
+  keep: z.array(z.string().min(1)).max(100).optional(),
 });
 export type PredictFileRequest = z.infer<typeof predictFileRequest>;
 

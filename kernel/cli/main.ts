@@ -1,5 +1,6 @@
 /** The `automl` command: `serve` runs the conductor, `run` drives one project headless, `predict` uses a trained model. */
 import { parseArgs } from "node:util";
+import { keptColumns } from "../predict/file-prediction";
 import { predictCommand } from "./predict-command";
 import { EXIT, runCommand } from "./run-command";
 import { serveCommand } from "./serve-command";
@@ -27,13 +28,14 @@ const USAGE = `Usage:
       --auto, its first choice), or retry the stage that failed (a search a stop
       cut short resumes where it was).
   automl predict --model PROJECT_DIR|BUNDLE.zip|BUNDLE_DIR|RUN.model --data NEW.csv
-                 [--out PRED.csv] [--report REPORT.csv]
+                 [--out PRED.csv] [--report REPORT.csv] [--keep COL[,COL…]]
       Predict the target for new rows with a trained model: the project's best
       model (from its folder or its export bundle) or a given model file. Writes a
       CSV with a line per row (the predicted value; for classes, the predicted
       class and each class's probability), by default beside the data, and lists
       every row unlike the training data (which column, what, what was done) in
       the report. The file is read in batches: any length fits in memory.
+      --keep copies columns of the data (an id) into the predictions, first.
   automl --version
 `;
 
@@ -113,12 +115,18 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "predict") {
       const { values } = parseArgs({
         args: rest,
-        options: { model: { type: "string" }, data: { type: "string" }, out: { type: "string" }, report: { type: "string" } },
+        options: {
+          model: { type: "string" },
+          data: { type: "string" },
+          out: { type: "string" },
+          report: { type: "string" },
+          keep: { type: "string", multiple: true },
+        },
         strict: true,
       });
       if (!values.model || !values.data)
         throw new UsageError("predict needs --model (a project's folder, its export zip, or a model file) and --data (the new rows)");
-      return await predictCommand({ model: values.model, data: values.data, out: values.out, report: values.report });
+      return await predictCommand({ model: values.model, data: values.data, out: values.out, report: values.report, keep: keptColumns(values.keep) });
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * `automl predict --model SOURCE --data FILE [--out FILE] [--report FILE]`: predictions for
+ * `automl predict --model SOURCE --data FILE [--out FILE] [--report FILE] [--keep COLS]`: predictions for
  * new rows from a trained model (a project's folder, its export bundle, zipped or unzipped, or
  * a model file), written as a CSV (by default beside the data: NAME.predictions.csv), with a
  * report of every row that was unlike the training data. Bad input (a missing column, a file
@@ -15,6 +15,7 @@ export interface PredictOptions {
   data: string;
   out?: string;
   report?: string;
+  keep?: string[];
 }
 
 /** Exit codes as `automl run` has them: 0 done, 2 bad input. */
@@ -22,7 +23,7 @@ export async function predictCommand(opts: PredictOptions): Promise<number> {
   const started = performance.now();
   try {
     const predictor = loadPredictor(opts.model);
-    const result = await predictFile(predictor, { data: opts.data, out: opts.out, report: opts.report });
+    const result = await predictFile(predictor, { data: opts.data, out: opts.out, report: opts.report, keep: opts.keep });
     const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
     for (const line of err) process.stderr.write(`${line}\n`);
     for (const line of out) process.stdout.write(`${line}\n`);

@@ -39,7 +39,7 @@ export class ProjectPredictions {
   /** A data file predicted in batches, the predictions and the report written beside it (file-prediction.ts, as automl predict does). */
   async predictFile(project: Project, req: PredictFileRequest): Promise<PredictFileResponse> {
     const predictor = this.predictorOf(project);
-    const r = await predictFile(predictor, { data: req.data_path, out: req.out_path });
+    const r = await predictFile(predictor, { data: req.data_path, out: req.out_path, keep: req.keep });
     return {
       model: modelOf(predictor),
       rows: r.rows,

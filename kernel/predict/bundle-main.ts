@@ -7,13 +7,14 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../errors/input-error";
-import { predictFile, predictionMessages } from "./file-prediction";
+import { keptColumns, predictFile, predictionMessages } from "./file-prediction";
 import { predictorFromBundleFolder } from "./bundle-reader";
 
-const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT.csv]
+const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT.csv] [--keep COL[,COL…]]
   Predicts with this bundle's model for every row of NEW.csv (also .tsv, .json,
   .ndjson, .parquet, .arrow, .xlsx, and any of them .gz). Writes NEW.predictions.csv
   beside it by default, and lists rows unlike the training data in the report.
+  --keep copies columns of the data (an id) into the predictions, first.
   Try it on the sample: node predict.mjs data/sample.csv
 `;
 
@@ -21,12 +22,12 @@ const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT
 declare const BUNDLE_DIR: string;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { out?: string; report?: string; help?: boolean };
+  let values: { out?: string; report?: string; keep?: string[]; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
-      options: { out: { type: "string" }, report: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { out: { type: "string" }, report: { type: "string" }, keep: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
     }));
@@ -46,7 +47,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     const predictor = predictorFromBundleFolder(BUNDLE_DIR);
     const data = path.resolve(positionals[0]!);
-    const result = await predictFile(predictor, { data, out: values.out && path.resolve(values.out), report: values.report && path.resolve(values.report) });
+    const result = await predictFile(predictor, {
+      data,
+      out: values.out && path.resolve(values.out),
+      report: values.report && path.resolve(values.report),
+      keep: keptColumns(values.keep),
+    });
     const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
     for (const line of err) process.stderr.write(`${line}\n`);
     for (const line of out) process.stdout.write(`${line}\n`);

@@ -28,6 +28,8 @@ export interface FilePredictionOptions {
   out?: string;
   /** default: beside the predictions, NAME.predictions.report.csv; written only when a row had a problem */
   report?: string;
+  /** columns of the data copied into the predictions, before them (an id to join them back on) */
+  keep?: readonly string[];
   batchRows?: number;
   onProgress?: (fraction: number) => void;
 }
@@ -62,6 +64,7 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
   const reportPath = options.report ?? out.replace(/\.csv$/i, "") + ".report.csv";
   if (path.resolve(out) === path.resolve(options.data) || path.resolve(reportPath) === path.resolve(options.data))
     throw new InputError(`The predictions would overwrite the data (${options.data}). Give another output file (--out).`);
+  const keep = [...new Set(options.keep ?? [])];
   const tempOut = `${out}.${process.pid}.tmp`;
   const tempReport = `${reportPath}.${process.pid}.tmp`;
   let outFd = -1;
@@ -70,7 +73,7 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
   const start = () => {
     closeBoth();
     outFd = fs.openSync(tempOut, "w");
-    fs.writeSync(outFd, predictionsCsvHeader(p));
+    fs.writeSync(outFd, predictionsCsvHeader(p, keep));
     report = new PredictionReport((problem) => {
       if (reportFd < 0) {
         reportFd = fs.openSync(tempReport, "w");
@@ -90,16 +93,26 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
       options.data,
       options.data,
       {
-        textColumns: textInputs(p),
-        columns: new Set(inputColumns(p)),
+        // kept columns come out as they were written ("007", "2024-01-05"), unless the model reads them as numbers or dates
+        textColumns: new Set([...textInputs(p), ...keep.filter((c) => !inputColumns(p).includes(c))]),
+        columns: new Set([...inputColumns(p), ...keep]),
         batchRows: options.batchRows,
         onProgress: options.onProgress,
         // the file was read again in another encoding: what the first read wrote goes
         onRestart: start,
       },
       (batch, firstRow) => {
+        const missing = keep.filter((c) => !batch.has(c));
+        if (missing.length) throw new InputError(`The data has no column ${missing.join(", ")} to keep. Give --keep the names of columns it has.`);
         const predicted = predictBatch(p, batch, firstRow, report);
-        fs.writeSync(outFd, predictionsCsvLines(p, predicted));
+        fs.writeSync(
+          outFd,
+          predictionsCsvLines(
+            p,
+            predicted,
+            keep.map((c) => batch.column(c)),
+          ),
+        );
       },
     );
     checkColumns(p, read.columnNames);
@@ -113,7 +126,7 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
       out,
       report: hadProblems ? reportPath : null,
       summaries: report!.summaries(),
-      ignored: unusedColumns(p, read.columnNames),
+      ignored: unusedColumns(p, read.columnNames).filter((c) => !keep.includes(c)),
       warnings: read.warnings,
       notes: read.notes,
     };
@@ -136,4 +149,12 @@ export function predictionMessages(p: Predictor, r: FilePrediction, seconds: num
   const refused = r.refused ? `; ${r.refused.toLocaleString("en")} row(s) refused, their lines left empty` : "";
   const out = [`${(r.rows - r.refused).toLocaleString("en")} predictions of ${p.target} by ${by} written to ${r.out} in ${seconds.toFixed(2)} s${refused}`];
   return { out, err };
+}
+
+/** `--keep a,b --keep c` (the CLI's and predict.mjs's): the columns to copy into the predictions. */
+export function keptColumns(values: string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(","))
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0);
 }

@@ -129,8 +129,8 @@ interface FoundProblem {
   problem: ProblemKind;
 }
 
-/** A value as the person wrote it, for the report. */
-function shownValue(col: Column, r: number): string {
+/** A value as the person wrote it (text as it was; numbers in their shortest form, times in ISO 8601), for the report and kept columns. */
+export function shownValue(col: Column, r: number): string {
   if (isMissingAt(col, r)) return "";
   if (col.kind === "categorical") return levelText(col.levels, col.codes[r]!);
   return col.kind === "datetime" ? isoOfEpoch(col.values[r]!, col.dateOnly) : String(col.values[r]!);
@@ -248,18 +248,19 @@ export function predictBatch(p: Predictor, data: Table, firstRow: number, report
   return { rows: n, firstRow, refused, values: null, classIndex, probabilities };
 }
 
-/** The predictions CSV's header: `<target>_predicted`, then `p_<class>` per class. */
-export function predictionsCsvHeader(p: Predictor): string {
-  return [`${p.target}_predicted`, ...(p.classes ?? []).map((c) => `p_${c}`)].map(csvField).join(",") + "\n";
+/** The predictions CSV's header: the columns kept from the data (`keep`), `<target>_predicted`, then `p_<class>` per class. */
+export function predictionsCsvHeader(p: Predictor, keep: readonly string[] = []): string {
+  return [...keep, `${p.target}_predicted`, ...(p.classes ?? []).map((c) => `p_${c}`)].map(csvField).join(",") + "\n";
 }
 
 /** A batch's lines of the predictions CSV: numbers keep every digit (the shortest text that reads back as the same double); a refused row's fields are empty. */
-export function predictionsCsvLines(p: Predictor, b: BatchPredictions): string {
+export function predictionsCsvLines(p: Predictor, b: BatchPredictions, kept: readonly Column[] = []): string {
   const k = p.classes?.length ?? 0;
   const empty = ",".repeat(k);
   const classes = (p.classes ?? []).map(csvField);
   let text = "";
   for (let r = 0; r < b.rows; r++) {
+    for (const c of kept) text += csvField(shownValue(c, r)) + ",";
     if (b.refused[r]) text += empty + "\n";
     else if (b.values) text += String(b.values[r]) + "\n";
     else {

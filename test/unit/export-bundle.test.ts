@@ -19,6 +19,7 @@ import { findLearner, learnerIds, restoreModel } from "../../kernel/ml/model-zoo
 import { predictFile } from "../../kernel/predict/file-prediction";
 import { predictBatch, predictorFromModelFile } from "../../kernel/predict/model-predictor";
 import { PredictionReport } from "../../kernel/predict/prediction-report";
+import { InputError } from "../../kernel/errors/input-error";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 /** small settings, so every learner fits in a moment */
@@ -133,6 +134,23 @@ describe("the model format and the export bundle", () => {
     assert.equal(whole.refused, 1);
     assert.match(fs.readFileSync(whole.report!, "utf8"), /^150,size,big,text_in_numbers,refused$/m);
     assert.equal(fs.readFileSync(path.join(dir, "whole.csv"), "utf8").split("\n")[150], "", "row 150's line is empty");
+
+    // --keep: columns of the data first, as they were written, in every batch
+    const kept = await predictFile(p, { data: fresh, out: path.join(dir, "kept.csv"), batchRows: 7, keep: ["code", "label"] });
+    const keptLines = fs.readFileSync(kept.out, "utf8").trimEnd().split("\n");
+    assert.equal(keptLines[0], "code,label,label_predicted");
+    const source = text.slice(1).map((l) => l.split(","));
+    keptLines.slice(1).forEach((line, i) => {
+      const [code, label, predicted] = line.split(",");
+      assert.equal(code, source[i]![0], `row ${i + 1}: the code as written ("007" stays)`);
+      assert.equal(label, source[i]![4]);
+      assert.equal(predicted, fs.readFileSync(path.join(dir, "whole.csv"), "utf8").split("\n")[i + 1]);
+    });
+    assert.ok(!kept.ignored.includes("label"), "a kept column is not called ignored");
+    await assert.rejects(
+      predictFile(p, { data: fresh, out: path.join(dir, "k2.csv"), keep: ["order_id"] }),
+      (err: Error) => err instanceof InputError && /The data has no column order_id to keep/.test(err.message),
+    );
   });
 
   it("writes the same bundle, byte for byte, from the same project, and says its progress", async function () {
