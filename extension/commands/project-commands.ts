@@ -143,7 +143,7 @@ async function pickProject(
     candidates.map((p) => ({
       label: projectDisplayName(p),
       description: p.best_model
-        ? `${p.best_model.model_id} · ${p.best_model.metric.name} ${p.best_model.metric.value.toFixed(4)}`
+        ? `${p.best_model.model_id} · validation ${p.best_model.metric.name} ${p.best_model.metric.value.toFixed(4)}`
         : `${isStageId(p.current_stage) ? STAGE_TITLES[p.current_stage] : p.current_stage} · ${p.status}`,
       detail: p.id,
       id: p.id,

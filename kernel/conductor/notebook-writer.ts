@@ -16,9 +16,12 @@ export class NotebookWriter {
   /** `automlDir`: the workspace's `.automl` folder, where the notebook's imports (`automl-builder/runtime`) are made to resolve */
   constructor(private readonly automlDir: string) {}
 
-  /** Writes the cells of `after` (just completed), and those of any completed stage the file lacks. */
-  write(p: Project, after: StageId): void {
-    const sections = STAGE_IDS.filter((s) => p.snapshot.stages[s].status === "completed").map((s) => ({
+  /**
+   * Writes the cells of `after` (just completed, or with `starting` about to run), and those of
+   * any completed stage the file lacks.
+   */
+  write(p: Project, after: StageId, starting = false): void {
+    const sections = STAGE_IDS.filter((s) => p.snapshot.stages[s].status === "completed" || (starting && s === after)).map((s) => ({
       stage: s,
       cells: stageCells(STAGES[s], p.contextFor(s)),
     }));

@@ -14,6 +14,9 @@ import { predictFile } from "../predict/file-prediction";
 import { PredictionReport } from "../predict/prediction-report";
 import type { Project } from "./project";
 
+/** rows a batch of predict-file: a batch holds the conductor's thread for tens of milliseconds (the trees compile from 16,384 rows) */
+const CONDUCTOR_BATCH_ROWS = 16_384;
+
 function modelOf(p: Predictor): PredictResponse["model"] {
   return { run_id: p.runId, model_id: p.modelId, task: p.task, target: p.target, classes: p.classes };
 }
@@ -39,7 +42,8 @@ export class ProjectPredictions {
   /** A data file predicted in batches, the predictions and the report written beside it (file-prediction.ts, as automl predict does). */
   async predictFile(project: Project, req: PredictFileRequest): Promise<PredictFileResponse> {
     const predictor = this.predictorOf(project);
-    const r = await predictFile(predictor, { data: req.data_path, out: req.out_path, keep: req.keep });
+    // smaller batches than the command line's: each is predicted in one go on the conductor's thread
+    const r = await predictFile(predictor, { data: req.data_path, out: req.out_path, keep: req.keep, batchRows: CONDUCTOR_BATCH_ROWS });
     return {
       model: modelOf(predictor),
       rows: r.rows,

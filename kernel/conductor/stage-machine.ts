@@ -251,6 +251,7 @@ export class StageMachine implements StageRerun {
   private async runStage(p: Project, stage: StageId): Promise<boolean> {
     const mod = STAGES[stage];
     p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: STAGE_TITLES[stage] });
+    if (mod.notebookBeforeRun) this.notebook.write(p, stage, true);
     let gate;
     try {
       gate = await mod.run(p.contextFor(stage));
@@ -335,6 +336,7 @@ export class StageMachine implements StageRerun {
   /** Runs a stage whose inputs changed (REVIEW_EDIT, EXPORT after a notebook re-run) straight through, without its gate. */
   async rerunWithoutGate(p: Project, stage: StageId): Promise<boolean> {
     p.bus.emit(stage, EV.STAGE_STATUS, { stage_id: stage, status: "running", message: "running again: its inputs changed" });
+    if (STAGES[stage].notebookBeforeRun) this.notebook.write(p, stage, true);
     try {
       const gate = await STAGES[stage].run(p.contextFor(stage));
       if (gate.kind === "input" || gate.kind === "plan") throw new Error(`${stage} needs a decision; run its cells from the notebook instead`);

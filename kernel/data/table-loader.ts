@@ -600,6 +600,9 @@ async function parseDelimited(
       });
     }
     parser.push(text);
+    // a turn for the event loop between chunks (the chunks are read synchronously): a file read in the
+    // conductor's own thread (a prediction) must not keep its requests and streams waiting for the whole file
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (!checked && rows > 0 && nCols > 0) {
       // the table's size from the share of the file one chunk held: refused now, not after minutes of reading
       checked = true;

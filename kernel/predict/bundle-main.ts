@@ -15,7 +15,7 @@ const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT
   .ndjson, .parquet, .arrow, .xlsx, and any of them .gz). Writes NEW.predictions.csv
   beside it by default, and lists rows unlike the training data in the report.
   --keep copies columns of the data (an id) into the predictions, first.
-  Try it on the sample: node predict.mjs data/sample.csv
+  Try it on the sample: node predict.mjs sample.csv
 `;
 
 /** The bundle's folder: where this script lies (import.meta.url in the built .mjs). */
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   try {
-    const predictor = predictorFromBundleFolder(BUNDLE_DIR);
+    const predictor = predictorFromBundleFolder(BUNDLE_DIR, true);
     const data = path.resolve(positionals[0]!);
     const result = await predictFile(predictor, {
       data,

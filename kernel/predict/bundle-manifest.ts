@@ -50,8 +50,11 @@ export function unsafeEntryPath(p: string): string | null {
   return null;
 }
 
-/** The manifest read from its bytes, its format and version checked. `shownAs`: the bundle as the person named it. */
-export function parseManifest(bytes: Uint8Array, shownAs: string): BundleManifest {
+/**
+ * The manifest read from its bytes, its format and version checked. `shownAs`: the bundle as
+ * the person named it; `ownScript`: read by the bundle's own predict.mjs (which came with it).
+ */
+export function parseManifest(bytes: Uint8Array, shownAs: string, ownScript = false): BundleManifest {
   let m: Partial<BundleManifest>;
   try {
     m = JSON.parse(new TextDecoder().decode(bytes)) as Partial<BundleManifest>;
@@ -64,8 +67,10 @@ export function parseManifest(bytes: Uint8Array, shownAs: string): BundleManifes
     throw new InputError(`${shownAs}: its manifest's format_version ${JSON.stringify(m.format_version)} is not a version number. Export the project again.`);
   if (m.format_version > BUNDLE_FORMAT_VERSION)
     throw new InputError(
-      `${shownAs} is a bundle of format version ${m.format_version}; this version of AutoML reads version ${BUNDLE_FORMAT_VERSION}. ` +
-        `Update the extension (or the automl package), or run the bundle's own predict.mjs.`,
+      ownScript
+        ? `${shownAs}: its manifest says format version ${m.format_version}, but this predict.mjs reads version ${BUNDLE_FORMAT_VERSION}: the folder mixes files of two exports. Unzip the bundle again into an empty folder.`
+        : `${shownAs} is a bundle of format version ${m.format_version}; this version of AutoML reads version ${BUNDLE_FORMAT_VERSION}. ` +
+            `Update the extension (or the automl package), or run the bundle's own predict.mjs.`,
     );
   if (!Array.isArray(m.files)) throw new InputError(`${shownAs}: its manifest lists no files. Export the project again.`);
   for (const f of m.files) {

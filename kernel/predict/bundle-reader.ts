@@ -34,8 +34,9 @@ export function predictorFromBundleZip(bytes: Uint8Array, source: string): Predi
 }
 
 /** An unzipped bundle: the files its manifest lists are checked (files a person added beside them, such as new data, are left alone). */
-export function predictorFromBundleFolder(dir: string): Predictor {
-  const manifest = parseManifest(new Uint8Array(fs.readFileSync(path.join(dir, MANIFEST_FILE))), dir);
+/** `ownScript`: read by the bundle's own predict.mjs */
+export function predictorFromBundleFolder(dir: string, ownScript = false): Predictor {
+  const manifest = parseManifest(new Uint8Array(fs.readFileSync(path.join(dir, MANIFEST_FILE))), dir, ownScript);
   verifyBundle(manifest, [], (p) => readInside(dir, p), dir);
   if (!manifest.model) throw new InputError(`${dir} holds no model: its project had none when it was exported. Train it, then export again.`);
   return predictorFromModelFile(readInside(dir, manifest.model.file)!, path.join(dir, manifest.model.file));

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readTableInBatches } from "../data/table-loader";
+import { checkDataFile, readTableInBatches } from "../data/table-loader";
 import { InputError } from "../errors/input-error";
 import {
   checkColumns,
@@ -64,6 +64,16 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
   const reportPath = options.report ?? out.replace(/\.csv$/i, "") + ".report.csv";
   if (path.resolve(out) === path.resolve(options.data) || path.resolve(reportPath) === path.resolve(options.data))
     throw new InputError(`The predictions would overwrite the data (${options.data}). Give another output file (--out).`);
+  // checked before anything is written: a wrong path is a message, not a half-made file
+  checkDataFile(options.data);
+  for (const [file, flag] of [
+    [out, "--out"],
+    [reportPath, "--report"],
+  ] as const) {
+    const dir = path.dirname(path.resolve(file));
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+      throw new InputError(`The folder for ${file} (${dir}) does not exist. Create it, or give ${flag} a path in a folder that exists.`);
+  }
   const keep = [...new Set(options.keep ?? [])];
   const tempOut = `${out}.${process.pid}.tmp`;
   const tempReport = `${reportPath}.${process.pid}.tmp`;

@@ -176,7 +176,7 @@ function conformColumn(p: Predictor, input: InputColumn, read: Column, refused: 
     }
   } else if (read.kind !== input.kind) {
     values = new Float64Array(n).fill(NaN);
-    for (let r = 0; r < n; r++) if (!Number.isNaN(read.values[r]!)) refuse(r, input.kind === "numeric" ? "dates_in_numbers" : "text_in_dates");
+    for (let r = 0; r < n; r++) if (!Number.isNaN(read.values[r]!)) refuse(r, input.kind === "numeric" ? "dates_in_numbers" : "numbers_in_dates");
   } else values = read.values;
   const unfillable = p.preprocessor.features.some((f) => f.source === input.name && (f.kind === "numeric" || f.kind === "datetime_part") && f.fill === null);
   const { min, max } = input;

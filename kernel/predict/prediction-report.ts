@@ -10,6 +10,8 @@ export const PROBLEMS = {
   text_in_numbers: { what: "text where the model was trained on numbers", action: "refused" },
   text_in_dates: { what: "text where the model was trained on dates", action: "refused" },
   dates_in_numbers: { what: "a date where the model was trained on numbers", action: "refused" },
+  // seconds or milliseconds since 1970? A number is not read as a date: give dates as text (2024-01-31)
+  numbers_in_dates: { what: "a number where the model was trained on dates (write dates as text, e.g. 2024-01-31)", action: "refused" },
   missing_unfillable: { what: "no value, and training had none to learn how to fill one", action: "refused" },
   missing_filled: { what: "no value, where training had a value in every row", action: "filled as the plan fills missing values" },
   outside_range: { what: "a value outside the range seen in training", action: "predicted as trained, but the model never saw such values" },

@@ -5,6 +5,7 @@ import type { StageModule } from "./stage";
 
 export const exportStage: StageModule = {
   id: "EXPORT",
+  notebookBeforeRun: true,
   async run(ctx) {
     await executeCells(exportStage.code(ctx), ctx.runtime, ctx.work);
     const ready = ctx.work.get("exported") as EventPayload<"EXPORT_READY">;

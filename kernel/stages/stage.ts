@@ -72,6 +72,8 @@ export interface StageModule {
   code(ctx: StageContext): CodeCell[];
   /** the markdown above the code: what the stage did and why */
   describe(ctx: StageContext): string;
+  /** what the stage makes holds the notebook (EXPORT's bundle): its own cells are written into the notebook before it runs */
+  readonly notebookBeforeRun?: boolean;
   /**
    * What the stage proposes from the results its code made (REVIEW_EDIT: suggested edits),
    * announced after its code ran, in the conductor or from the notebook alike.

@@ -17,7 +17,7 @@ import { evenlySpacedRows, selectRows } from "../row-selection";
 import { softmaxRows } from "../softmax";
 import { tensorflow } from "./tensorflow-backend";
 import { leaseShardWorkers, releaseShardWorkers, runInParts } from "../trees/shard-workers";
-import { sharedBytes, sharedMirror } from "../trees/shared-memory";
+import { sharedCopy, sharedScratch } from "../trees/shared-memory";
 
 interface NetworkState {
   /** per layer: kernel (inputs × outputs, row-major) and bias */
@@ -233,14 +233,10 @@ function forwardRows(layers: ForwardLayer[], x: Matrix): Float64Array {
   // rows split between this thread and the spare cores' tree workers (none free: all here)
   const workers = leaseShardWorkers(availableParallelism() - 1);
   try {
-    const out = new Float64Array(sharedBytes(x.rows * k * 8), 0, x.rows * k);
-    runInParts<ForwardJob>(
-      workers,
-      forwardRange,
-      { layers, data: workers.length ? sharedMirror(x.data) : x.data, cols: x.cols, out },
-      x.rows,
-      PARALLEL_FORWARD_MIN_ROWS,
-    );
+    // the batch's arrays in buffers reused from batch to batch (see sharedScratch)
+    const out = new Float64Array(sharedScratch("predict-out", x.rows * k * 8), 0, x.rows * k);
+    const data = workers.length ? sharedCopy("predict-rows", x.data) : x.data;
+    runInParts<ForwardJob>(workers, forwardRange, { layers, data, cols: x.cols, out }, x.rows, PARALLEL_FORWARD_MIN_ROWS);
     return out.slice();
   } finally {
     releaseShardWorkers(workers);

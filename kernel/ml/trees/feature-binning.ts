@@ -171,7 +171,8 @@ interface BinRowsJob extends FlatEdges {
  * The bins of x's rows. `run` may share the rows out between threads; the table must then be
  * in shared memory, and the bins are.
  */
-export function applyBins(mapper: BinMapper, x: Matrix, run: PartRunner = runHere): BinnedMatrix {
+/** `memory`: where the bins go (default: a new shared buffer) */
+export function applyBins(mapper: BinMapper, x: Matrix, run: PartRunner = runHere, memory: (bytes: number) => SharedArrayBuffer = sharedBytes): BinnedMatrix {
   const { rows, cols, data } = x;
   const flat = emptyFlatEdges(cols);
   mapper.edges.forEach((e, f) => {
@@ -179,7 +180,7 @@ export function applyBins(mapper: BinMapper, x: Matrix, run: PartRunner = runHer
     flat.counts[f] = e.length;
     flat.categorical[f] = mapper.categorical[f] ? 1 : 0;
   });
-  const bins = new Uint8Array(sharedBytes(rows * cols));
+  const bins = new Uint8Array(memory(rows * cols), 0, rows * cols);
   run<BinRowsJob>(binRows, { ...flat, data, cols, bins }, rows);
   return { rows, cols, bins: bins.subarray(0, rows * cols) };
 }

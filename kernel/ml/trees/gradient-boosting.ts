@@ -14,7 +14,7 @@ import { softmaxRows } from "../softmax";
 import { applyBins, fitBins, reviveMapper, serialiseMapper, type BinMapper, type PartRunner } from "./feature-binning";
 import { TreeGrower, addTreeValues, growerThreads, type LeafRows, type Tree } from "./histogram-tree";
 import { leaseShardWorkers, releaseShardWorkers, runInParts, type PartRange, type ShardWorker } from "./shard-workers";
-import { sharedBytes, sharedMirror } from "./shared-memory";
+import { sharedBytes, sharedCopy, sharedMirror, sharedScratch } from "./shared-memory";
 import { compileTrees, predictCompiledTrees, type CompiledTrees, type CompiledTreesJob } from "./compiled-trees";
 import { packFields, unpackFields } from "./packed-arrays";
 
@@ -190,8 +190,11 @@ function fittedBoosting(params: Params, state: BoostedState, stepsRun: number, s
     const workers = leaseShardWorkers(availableParallelism() - 1);
     try {
       const byRows: PartRunner = (job, args, parts) => runInParts(workers, job, args, parts, PARALLEL_PREDICT_MIN_ROWS);
-      const xb = applyBins(state.mapper, workers.length ? { ...x, data: sharedMirror(x.data) } : x, byRows);
-      const out = withBaseline(new Float64Array(sharedBytes(x.rows * k * 8), 0, x.rows * k), x.rows);
+      // the batch's arrays in buffers reused from batch to batch (see sharedScratch)
+      const xb = applyBins(state.mapper, workers.length ? { ...x, data: sharedCopy("predict-rows", x.data) } : x, byRows, (bytes) =>
+        sharedScratch("predict-bins", bytes),
+      );
+      const out = withBaseline(new Float64Array(sharedScratch("predict-out", x.rows * k * 8), 0, x.rows * k), x.rows);
       if (compiled) {
         const c = compiled;
         byRows<CompiledTreesJob>(predictCompiledTrees, { key: c.key, sources: c.sources, values: c.values, bins: xb.bins, cols: xb.cols, out }, x.rows);

@@ -79,9 +79,13 @@ function workerLoop(compile: typeof compileFunctionText, shardSource: string): v
   }
 }
 
-const WORKER_SOURCE = [FUNCTION_TEXT_PRELUDE, `(${workerLoop.toString()})(${compileFunctionText.toString()}, ${JSON.stringify(rowShard.toString())});`].join(
-  "\n",
-);
+// `__require`: what an ES module bundle (the export bundle's predict.mjs) turns the loop's
+// require into; a worker started from text has only require itself
+const WORKER_SOURCE = [
+  FUNCTION_TEXT_PRELUDE,
+  'var __require = typeof __require === "function" ? __require : require;',
+  `(${workerLoop.toString()})(${compileFunctionText.toString()}, ${JSON.stringify(rowShard.toString())});`,
+].join("\n");
 
 class ShardWorker {
   readonly control = new SharedArrayBuffer(INT_SLOTS * 4 + 8);

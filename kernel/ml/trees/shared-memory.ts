@@ -33,3 +33,28 @@ export function sharedMirror<T extends Numbers>(a: T): T {
   mirrors.set(a, copy);
   return copy;
 }
+
+const scratch = new Map<string, SharedArrayBuffer>();
+
+/**
+ * A shared buffer of at least `bytes` for `purpose`, the same one each call while it is big
+ * enough. Prediction hands the tree workers its batch's arrays: a fresh buffer a batch was kept
+ * by the workers until their own garbage collection, which an idle worker rarely runs (a
+ * 1,000,000-row file with wide features grew to a gigabyte). Calls are synchronous, one at a
+ * time per thread, so one buffer per purpose is enough.
+ */
+export function sharedScratch(purpose: string, bytes: number): SharedArrayBuffer {
+  let buffer = scratch.get(purpose);
+  if (!buffer || buffer.byteLength < bytes) {
+    buffer = new SharedArrayBuffer(Math.max(8, bytes));
+    scratch.set(purpose, buffer);
+  }
+  return buffer;
+}
+
+/** `a` copied into the shared scratch buffer for `purpose` (see sharedScratch). */
+export function sharedCopy(purpose: string, a: Float64Array): Float64Array {
+  const copy = new Float64Array(sharedScratch(purpose, a.byteLength), 0, a.length);
+  copy.set(a);
+  return copy;
+}
