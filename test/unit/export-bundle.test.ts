@@ -147,6 +147,19 @@ describe("the model format and the export bundle", () => {
       assert.equal(predicted, fs.readFileSync(path.join(dir, "whole.csv"), "utf8").split("\n")[i + 1]);
     });
     assert.ok(!kept.ignored.includes("label"), "a kept column is not called ignored");
+    // paths that cannot work are messages before anything is written
+    await assert.rejects(
+      predictFile(p, { data: fresh, out: dir }),
+      (err: Error) => err instanceof InputError && /is a folder \(or not a file\): give --out a file's path/.test(err.message),
+    );
+    await assert.rejects(
+      predictFile(p, { data: fresh, out: path.join(dir, "no", "such", "p.csv") }),
+      (err: Error) => err instanceof InputError && /The folder for .* does not exist\. Create it/.test(err.message),
+    );
+    await assert.rejects(
+      predictFile(p, { data: path.join(dir, "nothing.csv") }),
+      (err: Error) => err instanceof InputError && /does not exist/.test(err.message),
+    );
     await assert.rejects(
       predictFile(p, { data: fresh, out: path.join(dir, "k2.csv"), keep: ["order_id"] }),
       (err: Error) => err instanceof InputError && /The data has no column order_id to keep/.test(err.message),
