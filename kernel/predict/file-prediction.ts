@@ -74,7 +74,9 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
       throw new InputError(`The folder for ${file} (${dir}) does not exist. Create it, or give ${flag} a path in a folder that exists.`);
     if (fs.existsSync(file) && !fs.statSync(file).isFile())
-      throw new InputError(`${file} is a folder (or not a file): give ${flag} a file's path, such as ${path.join(file, path.basename(defaultOutPath(options.data)))}.`);
+      throw new InputError(
+        `${file} is a folder (or not a file): give ${flag} a file's path, such as ${path.join(file, path.basename(defaultOutPath(options.data)))}.`,
+      );
   }
   const keep = [...new Set(options.keep ?? [])];
   const tempOut = `${out}.${process.pid}.tmp`;
