@@ -159,7 +159,9 @@ function findCandidates(ctx: StageContext): Candidate[] {
         meta: {
           license: verdict.license,
           license_ok: verdict.allowed,
+          license_decision: verdict.decision,
           license_note: verdict.note,
+          research_only: verdict.research_only,
           origin: dataset.origin,
           match_score: score,
           task: dataset.task,
