@@ -1,0 +1,159 @@
+/**
+ * Where data for a project can come from, as one interface (issue 15): each source searches
+ * for candidates matching the parsed request and fetches the chosen one into the project's
+ * data folder. The workspace's own files, the bundled catalog, the Hugging Face Hub and Kaggle
+ * each implement it; their candidates are ranked together here, each with the reasons for its
+ * place, so the person (at the DATA_SOURCE gate) and the audit log see why.
+ */
+import type { TaskType } from "../../contract";
+import type { LicenseVerdict } from "./license-check";
+
+export type DatasetSourceId = "workspace" | "catalog" | "hf" | "kaggle";
+
+/** What the request says about the data it needs. */
+export interface DatasetQuery {
+  prompt: string;
+  task: TaskType | null;
+  /** a column the request names or hints at ("price", "diagnosis") */
+  targetHint: string | null;
+}
+
+export interface DatasetCandidate {
+  /** "<source>:<its id>": workspace:data/houses.csv, catalog:boston-housing, hf:owner/name, kaggle:owner/slug */
+  id: string;
+  source: DatasetSourceId;
+  name: string;
+  desc: string;
+  /** null: data the person brings (theirs; no license gate, the report says none is known) */
+  license: LicenseVerdict | null;
+  size_bytes: number | null;
+  /** downloads (Hub, Kaggle), when the source counts them */
+  downloads: number | null;
+  /** the columns, when known before fetching (a header read, a card's features) */
+  columns: string[] | null;
+  /** the task the source says it serves, when it says */
+  task: TaskType | null;
+  /** words that describe it (tags, keywords) */
+  keywords: string[];
+}
+
+export interface DatasetSource {
+  readonly id: DatasetSourceId;
+  search(query: DatasetQuery, signal?: AbortSignal): Promise<DatasetCandidate[]>;
+  /** the candidate's data file, fetched (or found) in `dataDir`, as a path the table loader reads */
+  fetch(candidate: DatasetCandidate, dataDir: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<string>;
+}
+
+export interface RankedCandidate extends DatasetCandidate {
+  score: number;
+  /** why it stands where it does, a phrase each, most telling first */
+  reasons: string[];
+  /** false: listed with its reasons, never chosen (a rejected license) */
+  usable: boolean;
+}
+
+/** A candidate this much below the top one is a clear second; closer, the choice is not clear (the gate asks). */
+export const CLEAR_LEAD = 1.5;
+/** above this the data is slow to fetch and load: ranked down, never refused */
+const LARGE_BYTES = 2 * 1024 ** 3;
+
+const STOP_WORDS = new Set(
+  "a an the of for to from in on with by and or is are be this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given".split(
+    " ",
+  ),
+);
+
+/** A text's words, lowercase, without the request's filler, plurals read as their singular ("tumours" meets "tumour"). */
+export function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 1 && !STOP_WORDS.has(w))
+    .map((w) => (w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w));
+}
+
+/** A column name matches a hint when their words meet ("sale_price" and "price", "Diagnosis" and "diagnosis"). */
+export function columnMatches(column: string, hint: string): boolean {
+  const c = words(column.replace(/([a-z])([A-Z])/g, "$1 $2"));
+  const h = words(hint);
+  return h.length > 0 && h.every((w) => c.includes(w));
+}
+
+/** Every source's candidates in one order, best first, each with its reasons. */
+export function rankCandidates(query: DatasetQuery, candidates: readonly DatasetCandidate[]): RankedCandidate[] {
+  const asked = new Set(words(`${query.prompt} ${query.targetHint ?? ""}`));
+  const ranked = candidates.map((c): RankedCandidate => {
+    const reasons: string[] = [];
+    let score = 0;
+    const own = new Set(words(`${c.name} ${c.desc} ${c.keywords.join(" ")}`));
+    const shared = [...asked].filter((w) => own.has(w));
+    if (shared.length) {
+      score += shared.length;
+      reasons.push(`matches ${shared.map((w) => `"${w}"`).join(", ")}`);
+    } else reasons.push("shares no word with the request");
+    if (query.task && c.task) {
+      if (c.task === query.task) {
+        score += 1;
+        reasons.push(`made for ${query.task}`);
+      } else {
+        score -= 1;
+        reasons.push(`made for ${c.task}, not ${query.task}`);
+      }
+    }
+    if (query.targetHint && c.columns) {
+      const hit = c.columns.find((col) => columnMatches(col, query.targetHint!));
+      if (hit) {
+        score += 2;
+        reasons.push(`has a column ${JSON.stringify(hit)} for the target`);
+      } else {
+        score -= 1;
+        reasons.push(`no column matches the target "${query.targetHint}"`);
+      }
+    }
+    if (c.source === "workspace") {
+      // the person's own files first, when they fit the request at all (a word, or the target's column)
+      const fits = shared.length > 0 || (query.targetHint !== null && (c.columns ?? []).some((col) => columnMatches(col, query.targetHint!)));
+      if (fits) score += 4;
+      reasons.push("already in your workspace");
+    }
+    let usable = true;
+    if (c.license === null) reasons.push("your own data: no license gate (the report says none is known)");
+    else if (c.license.decision === "rejected") {
+      usable = false;
+      reasons.unshift(`license ${c.license.license} rejected: ${c.license.note}`);
+    } else if (c.license.decision === "warning") {
+      score -= 0.5;
+      reasons.push(`license ${c.license.license}: ${c.license.note}`);
+    } else reasons.push(`license ${c.license.license} (${c.license.note})`);
+    if (c.downloads !== null && c.downloads > 0) {
+      score += Math.min(1, Math.log10(c.downloads) / 6);
+      reasons.push(`${c.downloads.toLocaleString("en")} downloads`);
+    }
+    if (c.size_bytes !== null && c.size_bytes > LARGE_BYTES) {
+      score -= 1;
+      reasons.push(`large (${(c.size_bytes / 1024 ** 3).toFixed(1)} GB)`);
+    }
+    return { ...c, score: Math.round(score * 1000) / 1000, reasons, usable };
+  });
+  // usable before unusable, then by score; ties keep the sources' order (workspace, catalog, Hub, Kaggle)
+  return ranked
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => Number(b.r.usable) - Number(a.r.usable) || b.r.score - a.r.score || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/**
+ * Why the choice needs the person (null: the top candidate is clear): no usable candidate, two
+ * close ones, a license warning on the top one, or the target not found in it.
+ */
+export function unclearChoice(query: DatasetQuery, ranked: readonly RankedCandidate[]): string | null {
+  const usable = ranked.filter((r) => r.usable);
+  const top = usable[0];
+  if (!top) return ranked.length ? "every candidate's license was rejected" : "no dataset matches the request";
+  if (top.license?.decision === "warning") return `the best candidate's license is ${top.license.license}: ${top.license.note}`;
+  if (query.targetHint && top.columns && !top.columns.some((c) => columnMatches(c, query.targetHint!)))
+    return `the best candidate has no column matching the target "${query.targetHint}"`;
+  const second = usable[1];
+  if (second && top.score - second.score < CLEAR_LEAD) return `${top.name} and ${second.name} match about as well`;
+  return null;
+}

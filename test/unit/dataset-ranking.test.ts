@@ -1,0 +1,93 @@
+import { strict as assert } from "node:assert";
+import { checkLicense } from "../../kernel/agents/license-check";
+import { columnMatches, rankCandidates, unclearChoice, type DatasetCandidate, type DatasetQuery } from "../../kernel/agents/dataset-ranking";
+
+function candidate(over: Partial<DatasetCandidate> & Pick<DatasetCandidate, "id" | "name">): DatasetCandidate {
+  return { source: "hf", desc: "", license: checkLicense("mit"), size_bytes: 1e6, downloads: null, columns: null, task: null, keywords: [], ...over };
+}
+
+describe("ranking dataset candidates from every source together", () => {
+  const query: DatasetQuery = { prompt: "predict whether a breast tumour is malignant", task: "classification", targetHint: "diagnosis" };
+
+  it("puts the matching, licensed dataset with the target column first, and says why for each", () => {
+    const ranked = rankCandidates(query, [
+      candidate({
+        id: "hf:a/tumours-gpl",
+        name: "Breast tumour diagnosis",
+        license: checkLicense("gpl-3.0"),
+        downloads: 90_000,
+        columns: ["radius", "diagnosis"],
+        task: "classification",
+      }),
+      candidate({
+        id: "hf:b/breast-cancer",
+        name: "Breast cancer Wisconsin",
+        desc: "malignant or benign tumour",
+        downloads: 3_000,
+        columns: ["radius_mean", "Diagnosis"],
+        task: "classification",
+      }),
+      candidate({ id: "catalog:boston", source: "catalog", name: "Boston house prices", columns: ["medv"], task: "regression" }),
+    ]);
+    assert.deepEqual(
+      ranked.map((r) => r.id),
+      ["hf:b/breast-cancer", "catalog:boston", "hf:a/tumours-gpl"],
+    );
+    assert.ok(
+      ranked[0]!.reasons.some((r) => /has a column "Diagnosis" for the target/.test(r)),
+      ranked[0]!.reasons.join(" | "),
+    );
+    assert.ok(
+      ranked[0]!.reasons.some((r) => /matches "breast", .*"malignant"/.test(r)),
+      ranked[0]!.reasons.join(" | "),
+    );
+    const gpl = ranked.at(-1)!;
+    assert.equal(gpl.usable, false, "more downloads do not buy a rejected license a place");
+    assert.match(gpl.reasons[0]!, /^license gpl-3\.0 rejected: copyleft/);
+    assert.ok(ranked[1]!.reasons.some((r) => /made for regression, not classification/.test(r)));
+    assert.equal(unclearChoice(query, ranked), null, "a clear lead needs no question");
+  });
+
+  it("asks when two candidates are close, when the best is non-commercial, when its columns lack the target, or when nothing is usable", () => {
+    const close = rankCandidates(query, [
+      candidate({ id: "hf:x/malignant-tumours", name: "Malignant tumours", columns: ["diagnosis"] }),
+      candidate({ id: "hf:y/breast-tumours", name: "Breast tumours", columns: ["diagnosis"] }),
+    ]);
+    assert.match(unclearChoice(query, close)!, /match about as well/);
+    const nc = rankCandidates(query, [
+      candidate({ id: "hf:z/nc", name: "Breast tumour malignant", license: checkLicense("cc-by-nc-4.0"), columns: ["diagnosis"] }),
+    ]);
+    assert.match(unclearChoice(query, nc)!, /license is CC-BY-NC-4.0: non-commercial: research \/ demo only/);
+    const noTarget = rankCandidates(query, [candidate({ id: "hf:w/t", name: "Breast tumour malignant", columns: ["radius", "label"] })]);
+    assert.match(unclearChoice(query, noTarget)!, /no column matching the target "diagnosis"/);
+    assert.match(
+      unclearChoice(query, rankCandidates(query, [candidate({ id: "hf:v/u", name: "Breast", license: checkLicense(null) })]))!,
+      /every candidate's license was rejected/,
+    );
+    assert.match(unclearChoice(query, [])!, /no dataset matches/);
+  });
+
+  it("takes the person's own files first when they fit, with no license gate", () => {
+    const ranked = rankCandidates(query, [
+      candidate({ id: "hf:b/breast-cancer", name: "Breast cancer malignant tumour", columns: ["diagnosis"], downloads: 1e6 }),
+      candidate({
+        id: "workspace:data/tumours.csv",
+        source: "workspace",
+        name: "tumours.csv",
+        license: null,
+        size_bytes: 20_000,
+        columns: ["id", "diagnosis", "radius"],
+      }),
+    ]);
+    assert.equal(ranked[0]!.id, "workspace:data/tumours.csv");
+    assert.ok(ranked[0]!.reasons.includes("already in your workspace"));
+    assert.ok(ranked[0]!.reasons.some((r) => /your own data: no license gate/.test(r)));
+  });
+
+  it("matches a target hint to a column by its words", () => {
+    assert.ok(columnMatches("SalePrice", "price"));
+    assert.ok(columnMatches("sale_price", "sale price"));
+    assert.ok(columnMatches("Diagnosis", "diagnosis"));
+    assert.ok(!columnMatches("prices_index", "sale price"));
+  });
+});
