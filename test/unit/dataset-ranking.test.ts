@@ -1,4 +1,8 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { catalogSource, workspaceSource } from "../../kernel/agents/local-dataset-sources";
+import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 import { checkLicense } from "../../kernel/agents/license-check";
 import { columnMatches, rankCandidates, unclearChoice, type DatasetCandidate, type DatasetQuery } from "../../kernel/agents/dataset-ranking";
 
@@ -6,9 +10,9 @@ function candidate(over: Partial<DatasetCandidate> & Pick<DatasetCandidate, "id"
   return { source: "hf", desc: "", license: checkLicense("mit"), size_bytes: 1e6, downloads: null, columns: null, task: null, keywords: [], ...over };
 }
 
-describe("ranking dataset candidates from every source together", () => {
-  const query: DatasetQuery = { prompt: "predict whether a breast tumour is malignant", task: "classification", targetHint: "diagnosis" };
+const query: DatasetQuery = { prompt: "predict whether a breast tumour is malignant", task: "classification", targetHint: "diagnosis" };
 
+describe("ranking dataset candidates from every source together", () => {
   it("puts the matching, licensed dataset with the target column first, and says why for each", () => {
     const ranked = rankCandidates(query, [
       candidate({
@@ -89,5 +93,36 @@ describe("ranking dataset candidates from every source together", () => {
     assert.ok(columnMatches("sale_price", "sale price"));
     assert.ok(columnMatches("Diagnosis", "diagnosis"));
     assert.ok(!columnMatches("prices_index", "sale price"));
+  });
+});
+
+describe("the local dataset sources", () => {
+  after(removeTempWorkspaces);
+
+  it("finds the workspace's data files with their columns (not the product's own folders), ranks them with the catalog, and fetches the choice", async () => {
+    const ws = tempWorkspace("sources");
+    fs.mkdirSync(path.join(ws, "clinic", "exports"), { recursive: true });
+    fs.writeFileSync(path.join(ws, "clinic", "exports", "tumours.csv"), "id,radius,Diagnosis\n1,14.2,M\n2,11.0,B\n");
+    fs.mkdirSync(path.join(ws, ".automl", "projects", "p", "data"), { recursive: true });
+    fs.writeFileSync(path.join(ws, ".automl", "projects", "p", "data", "old.csv"), "a,b\n1,2\n");
+    fs.mkdirSync(path.join(ws, "node_modules", "x"), { recursive: true });
+    fs.writeFileSync(path.join(ws, "node_modules", "x", "data.csv"), "a,b\n1,2\n");
+    fs.writeFileSync(path.join(ws, "package.json"), "{}");
+    const found = await workspaceSource(ws).search({ prompt: "", task: null, targetHint: null });
+    assert.deepEqual(
+      found.map((c) => [c.id, c.columns]),
+      [["workspace:clinic/exports/tumours.csv", ["id", "radius", "Diagnosis"]]],
+    );
+    const catalog = await catalogSource().search({ prompt: "", task: null, targetHint: null });
+    assert.ok(catalog.length >= 3 && catalog.every((c) => c.license?.decision === "allowed" && c.columns!.length > 0));
+    const ranked = rankCandidates(query, [...found, ...catalog]);
+    assert.equal(ranked[0]!.id, "workspace:clinic/exports/tumours.csv");
+    const dataDir = path.join(ws, "project-data");
+    fs.mkdirSync(dataDir);
+    const fetched = await workspaceSource(ws).fetch(ranked[0]!, dataDir);
+    assert.equal(fs.readFileSync(fetched, "utf8"), fs.readFileSync(path.join(ws, "clinic", "exports", "tumours.csv"), "utf8"));
+    const boston = catalog.find((c) => /boston/i.test(c.name))!;
+    assert.ok(fs.statSync(await catalogSource().fetch(boston, dataDir)).size > 10_000);
+    await assert.rejects(workspaceSource(ws).fetch({ ...ranked[0]!, id: "workspace:../../etc/passwd" }, dataDir), /not inside the workspace/);
   });
 });
