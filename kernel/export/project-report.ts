@@ -20,6 +20,7 @@ export function renderReport(s: ProjectSnapshot, prompt: string): string {
     "## Data",
     "",
     `${chosen?.name ?? "?"} (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}): ${s.profile?.n_rows ?? "?"} rows, ${s.profile?.n_cols ?? "?"} columns, ${s.profile?.missing_pct.toFixed(2) ?? "?"}% of cells missing.`,
+    ...dataLicenseNotice(chosen?.meta),
     ...(s.profile?.read_as?.length ? ["", "Read as:", ...s.profile.read_as.map((n) => `- ${n}`)] : []),
     ...(s.profile?.warnings.length ? ["", "Warnings:", ...s.profile.warnings.map((w) => `- ${w}`)] : []),
     "",
@@ -95,4 +96,16 @@ function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", lin
     ? ["", `Its cell was then edited in the notebook and run: the notebook holds what ran, and the results below come from it.`]
     : [];
   return [note, "", ...lines, ...later];
+}
+
+/** What the data's license means for the model, when it limits it or is unknown: said in the report (and so in the export). */
+function dataLicenseNotice(meta: Record<string, unknown> | undefined): string[] {
+  if (!meta) return [];
+  if (meta["research_only"] === true)
+    return [
+      "",
+      `**Research / demo only.** The data's license (${String(meta["license"])}) does not allow commercial use, and neither does a model trained on it.`,
+    ];
+  if (meta["license"] === "none known") return ["", "No license is known for this data: it is yours, so check that you may use it as you intend."];
+  return [];
 }

@@ -141,7 +141,12 @@ function findCandidates(ctx: StageContext): Candidate[] {
         name: path.basename(ctx.meta.data_file),
         source: "upload",
         desc: "The file you provided.",
-        meta: { license: "provided by you", license_ok: true, license_note: "your own data", project_file: ctx.meta.data_file },
+        meta: {
+          license: "none known",
+          license_ok: true,
+          license_note: "your own data: no license gate, and no license is known for it",
+          project_file: ctx.meta.data_file,
+        },
       },
     ];
   }

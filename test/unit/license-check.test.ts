@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import { emptySnapshot } from "../../contract";
 import { checkLicense } from "../../kernel/agents/license-check";
+import { renderReport } from "../../kernel/export/project-report";
 
 describe("the license validator (002_…)", () => {
   const cases: Array<[string | null, "allowed" | "warning" | "rejected", string]> = [
@@ -55,5 +57,25 @@ describe("the license validator (002_…)", () => {
     assert.match(checkLicense("cc-by-nd-4.0").note, /no derivatives/);
     assert.match(checkLicense(null).note, /no license stated/);
     assert.match(checkLicense("cc-by-nc-4.0").note, /research \/ demo only/);
+  });
+});
+
+describe("the report on the data's license", () => {
+  const withData = (meta: Record<string, unknown>) => {
+    const s = emptySnapshot("p");
+    s.dataset_candidates = [{ id: "d", name: "Some data", source: "hf", desc: "", meta }];
+    s.dataset_id = "d";
+    return renderReport(s, "predict y");
+  };
+
+  it("says research / demo only for non-commercial data, and that no license is known for the person's own", () => {
+    const nc = checkLicense("cc-by-nc-4.0");
+    assert.match(
+      withData({ license: nc.license, research_only: nc.research_only }),
+      /\*\*Research \/ demo only\.\*\* The data's license \(CC-BY-NC-4\.0\) does not allow commercial use/,
+    );
+    assert.match(withData({ license: "none known" }), /No license is known for this data: it is yours/);
+    const mit = withData({ license: "MIT", research_only: false });
+    assert.doesNotMatch(mit, /Research \/ demo only|No license is known/);
   });
 });
