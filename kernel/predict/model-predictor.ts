@@ -3,8 +3,10 @@
  * preprocessing, the task, the target and its classes (kernel/ml/model-file.ts); the
  * preprocessing turns a table's rows into the features the model was trained on, the learner
  * restores the model, and its outputs become what a person reads: a number per row
- * (regression), or a class per row with each class's probability (classification). The CLI's
- * `automl predict` reads models through here; so will the conductor's endpoint and the bundle.
+ * (regression), or a class per row with each class's probability (classification). New rows
+ * are checked against the input schema row by row first (conformColumn). `automl predict`, the
+ * conductor's endpoints and the bundle's predict.mjs all predict through here, batch by batch,
+ * so the three give the same numbers.
  */
 import type { PredictedRow, TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
