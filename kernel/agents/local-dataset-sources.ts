@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
+import { sniffDelimiter } from "../data/text-format";
 import { DATASET_CATALOG, catalogDataset } from "./dataset-catalog";
 import type { DatasetCandidate, DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
@@ -113,14 +114,13 @@ function headerOf(file: string): string[] | null {
   try {
     const head = Buffer.alloc(HEAD_BYTES);
     const got = fs.readSync(fd, head, 0, HEAD_BYTES, 0);
-    const line =
-      head
-        .subarray(0, got)
-        .toString("utf8")
-        .replace(/^\uFEFF/, "")
-        .split(/\r?\n/)[0] ?? "";
-    const delimiter = [",", "\t", ";", "|"].reduce((best, d) => (line.split(d).length > line.split(best).length ? d : best), ",");
-    const names = line.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, "$1"));
+    const text = head
+      .subarray(0, got)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
+    // the loader's own reading of the delimiter (quotes, decimal commas), on the first lines
+    const { delimiter } = sniffDelimiter(text, path.basename(file), /\.(tsv|tab)$/i.test(file) ? "\t" : null);
+    const names = (text.split(/\r?\n/)[0] ?? "").split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, "$1"));
     return names.length > 1 ? names : null;
   } finally {
     fs.closeSync(fd);

@@ -56,10 +56,6 @@ export class ProjectPredictions {
     };
   }
 
-  forget(projectId: string): void {
-    this.loaded.delete(projectId);
-  }
-
   private predictorOf(project: Project): Predictor {
     const best = project.snapshot.best;
     if (!best) throw new InputError(`Project ${project.meta.id} has no trained model yet. Train it, then predict.`);

@@ -449,9 +449,7 @@ interface DelimitedRead extends TextRead {
  */
 async function readDelimitedBatches(read: DelimitedRead, batch: DelimitedBatch): Promise<void> {
   let built: Array<{ j: number; name: string; text: boolean; builder: ColumnBuilder }> = [];
-  const fresh = () => {
-    for (const b of built) b.builder = new ColumnBuilder(batch.rows, false, b.text, b.text);
-  };
+  const builderFor = (text: boolean) => new ColumnBuilder(batch.rows, false, text, text);
   let inBatch = 0;
   const flush = () => {
     if (inBatch === 0) return;
@@ -459,7 +457,7 @@ async function readDelimitedBatches(read: DelimitedRead, batch: DelimitedBatch):
     const first = batch.total;
     batch.total += inBatch;
     inBatch = 0;
-    fresh();
+    for (const b of built) b.builder = builderFor(b.text);
     batch.onBatch(table, first);
   };
   let delimiter = ",";
@@ -470,9 +468,8 @@ async function readDelimitedBatches(read: DelimitedRead, batch: DelimitedBatch):
       onHeader: (header) => {
         batch.names = uniqueNames(header, read.warnings);
         built = batch.names.flatMap((name, j) =>
-          !batch.columns || batch.columns.has(name) ? [{ j, name, text: read.textColumns.has(name), builder: new ColumnBuilder(0) }] : [],
+          !batch.columns || batch.columns.has(name) ? [{ j, name, text: read.textColumns.has(name), builder: builderFor(read.textColumns.has(name)) }] : [],
         );
-        fresh();
         // a file whose first line is all numbers has no names: the model's columns are reported missing
         return false;
       },

@@ -6,8 +6,7 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { InputError } from "../errors/input-error";
-import { keptColumns, predictFile, predictionMessages } from "./file-prediction";
+import { keptColumns, runFilePrediction } from "./file-prediction";
 import { predictorFromBundleFolder } from "./bundle-reader";
 
 const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT.csv] [--keep COL[,COL…]]
@@ -43,31 +42,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`predict.mjs: give one data file${positionals.length ? ` (got ${positionals.length})` : ""}.\n\n${USAGE}`);
     return 2;
   }
-  const started = performance.now();
-  try {
-    const predictor = predictorFromBundleFolder(BUNDLE_DIR, true);
-    const data = path.resolve(positionals[0]!);
-    const result = await predictFile(predictor, {
-      data,
+  return runFilePrediction(
+    () => predictorFromBundleFolder(BUNDLE_DIR, true),
+    {
+      data: path.resolve(positionals[0]!),
       out: values.out && path.resolve(values.out),
       report: values.report && path.resolve(values.report),
       keep: keptColumns(values.keep),
-    });
-    const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
-    for (const line of err) process.stderr.write(`${line}\n`);
-    for (const line of out) process.stdout.write(`${line}\n`);
-    if (result.refused === result.rows) {
-      process.stderr.write(`predict.mjs: no row of ${positionals[0]} could be predicted (see the problems above). Correct the data and predict again.\n`);
-      return 2;
-    }
-    return 0;
-  } catch (err) {
-    if (err instanceof InputError) {
-      process.stderr.write(`predict.mjs: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+    },
+    "predict.mjs",
+  );
 }
 
 main(process.argv.slice(2)).then(

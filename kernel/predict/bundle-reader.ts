@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { InputError } from "../errors/input-error";
+import { openIfRegular } from "../files/regular-file";
 import { BUNDLED_MODEL, MANIFEST_FILE, parseManifest, verifyBundle } from "./bundle-manifest";
 import { predictorFromModelFile, type Predictor } from "./model-predictor";
 
@@ -33,25 +34,44 @@ export function predictorFromBundleZip(bytes: Uint8Array, source: string): Predi
   return predictorFromModelFile(files[manifest.model.file]!, `${source}:${manifest.model.file}`);
 }
 
-/** An unzipped bundle: the files its manifest lists are checked (files a person added beside them, such as new data, are left alone). */
-/** `ownScript`: read by the bundle's own predict.mjs */
+/**
+ * An unzipped bundle: the files its manifest lists are checked (files a person added beside
+ * them, such as new data, are left alone), and the model is read from the bytes checked.
+ * `ownScript`: read by the bundle's own predict.mjs.
+ */
 export function predictorFromBundleFolder(dir: string, ownScript = false): Predictor {
   const manifest = parseManifest(new Uint8Array(fs.readFileSync(path.join(dir, MANIFEST_FILE))), dir, ownScript);
-  verifyBundle(manifest, [], (p) => readInside(dir, p), dir);
-  if (!manifest.model) throw new InputError(`${dir} holds no model: its project had none when it was exported. Train it, then export again.`);
-  return predictorFromModelFile(readInside(dir, manifest.model.file)!, path.join(dir, manifest.model.file));
+  const realDir = fs.realpathSync(dir);
+  let model: Uint8Array | null = null;
+  verifyBundle(
+    manifest,
+    [],
+    (p) => {
+      const bytes = readInside(realDir, p);
+      if (p === manifest.model?.file) model = bytes;
+      return bytes;
+    },
+    dir,
+  );
+  if (!manifest.model || !model) throw new InputError(`${dir} holds no model: its project had none when it was exported. Train it, then export again.`);
+  return predictorFromModelFile(model, path.join(dir, manifest.model.file));
 }
 
-/** A regular file inside `dir` (never through a link out of it), or null. */
-function readInside(dir: string, rel: string): Uint8Array | null {
-  const file = path.join(dir, rel);
+/** A regular file inside the folder `realDir` (its real path: a link leading out of it is refused), or null. */
+function readInside(realDir: string, rel: string): Uint8Array | null {
+  let real: string;
   try {
-    const st = fs.lstatSync(file);
-    if (!st.isFile()) return null;
-    const real = fs.realpathSync(file);
-    if (!real.startsWith(fs.realpathSync(dir) + path.sep)) return null;
-    return new Uint8Array(fs.readFileSync(real));
+    real = fs.realpathSync(path.join(realDir, rel));
   } catch {
     return null;
+  }
+  if (!real.startsWith(realDir + path.sep)) return null;
+  // checked on the descriptor itself: a FIFO swapped in is never waited on
+  const opened = openIfRegular(real);
+  if ("refused" in opened) return null;
+  try {
+    return new Uint8Array(fs.readFileSync(opened.fd));
+  } finally {
+    fs.closeSync(opened.fd);
   }
 }

@@ -10,16 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkDataFile, readTableInBatches } from "../data/table-loader";
 import { InputError } from "../errors/input-error";
-import {
-  checkColumns,
-  inputColumns,
-  predictBatch,
-  predictionsCsvHeader,
-  predictionsCsvLines,
-  textInputs,
-  unusedColumns,
-  type Predictor,
-} from "./model-predictor";
+import { inputColumns, predictBatch, predictionsCsvHeader, predictionsCsvLines, textInputs, unusedColumns, type Predictor } from "./model-predictor";
 import { PredictionReport, REPORT_CSV_HEADER, reportCsvLine, type ProblemSummary } from "./prediction-report";
 
 export interface FilePredictionOptions {
@@ -129,7 +120,6 @@ export async function predictFile(p: Predictor, options: FilePredictionOptions):
         );
       },
     );
-    checkColumns(p, read.columnNames);
     const hadProblems = reportFd >= 0;
     closeBoth();
     fs.renameSync(tempOut, out);
@@ -171,4 +161,31 @@ export function keptColumns(values: string[] | undefined): string[] {
     .flatMap((v) => v.split(","))
     .map((c) => c.trim())
     .filter((c) => c.length > 0);
+}
+
+/**
+ * A file's prediction as a command (`automl predict`, the bundle's predict.mjs): the model
+ * loaded, the file predicted, what happened said (messages on stderr, where the predictions went
+ * on stdout), and the exit code: 0 done, 2 bad input or no row predictable (said after `program`).
+ */
+export async function runFilePrediction(load: () => Predictor, options: FilePredictionOptions, program: string): Promise<number> {
+  const started = performance.now();
+  try {
+    const predictor = load();
+    const result = await predictFile(predictor, options);
+    const { out, err } = predictionMessages(predictor, result, (performance.now() - started) / 1000);
+    for (const line of err) process.stderr.write(`${line}\n`);
+    for (const line of out) process.stdout.write(`${line}\n`);
+    if (result.refused === result.rows) {
+      process.stderr.write(`${program}: no row of ${options.data} could be predicted (see the problems above). Correct the data and predict again.\n`);
+      return 2;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`${program}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }

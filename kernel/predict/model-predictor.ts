@@ -101,7 +101,7 @@ export function textInputs(p: Predictor): Set<string> {
 }
 
 /** The input schema; a model saved before it was kept gets one from its features (kinds only: no ranges or levels to check against). */
-export function inputSchema(p: Predictor): InputColumn[] {
+function inputSchema(p: Predictor): InputColumn[] {
   if (p.preprocessor.inputs) return p.preprocessor.inputs;
   return inputColumns(p).map((name): InputColumn => {
     const f = p.preprocessor.features.find((x) => x.source === name)!;
@@ -197,7 +197,7 @@ function conformColumn(p: Predictor, input: InputColumn, read: Column, refused: 
 }
 
 /** Refuses data that lacks a column the model reads, naming every one and the columns to give. */
-export function checkColumns(p: Predictor, names: readonly string[]): void {
+function checkColumns(p: Predictor, names: readonly string[]): void {
   const given = new Set(names);
   const missing = inputColumns(p).filter((c) => !given.has(c));
   if (missing.length) {

@@ -5,6 +5,7 @@
  * column and kind of problem; the rows themselves go to a sink (a report file, a response),
  * one at a time, so a million rows of problems never sit in memory.
  */
+import type { PredictProblem } from "../../contract";
 
 export const PROBLEMS = {
   text_in_numbers: { what: "text where the model was trained on numbers", action: "refused" },
@@ -20,15 +21,9 @@ export const PROBLEMS = {
 
 export type ProblemKind = keyof typeof PROBLEMS;
 
-/** One row's problem with one column. `row` counts data rows from 1 (the header line is not a row). */
-export interface RowProblem {
-  row: number;
-  column: string;
-  /** the value as given, as text ("" when there was none) */
-  value: string;
+/** One row's problem with one column, as the predict endpoint answers it (`row` counts data rows from 1). */
+export interface RowProblem extends PredictProblem {
   problem: ProblemKind;
-  /** true: the row has no prediction */
-  refused: boolean;
 }
 
 /** A problem's tally over every row it was found in. */
@@ -69,12 +64,6 @@ export class PredictionReport {
 
   get refused(): number {
     return this.refusedCount;
-  }
-
-  get problems(): number {
-    let n = 0;
-    for (const t of this.tallies.values()) n += t.rows;
-    return n;
   }
 
   summaries(): ProblemSummary[] {
