@@ -35,13 +35,34 @@ export interface DatasetCandidate {
   task: TaskType | null;
   /** words that describe it (tags, keywords) */
   keywords: string[];
+  /** its page, for the person (the Hub's or Kaggle's dataset page) */
+  url?: string;
+  /** true: downloading needs access granted on its page and a token */
+  gated?: boolean;
+  /** what its rows hold, when the source says (an image column, image folders): images wait for the images issue */
+  modality?: "table" | "image" | "text" | null;
 }
+
+/** What a fetch put in the project's data folder, and what it chose on the way (which file, from the cache). */
+export interface FetchedData {
+  /** the data file, inside the data folder */
+  file: string;
+  /** the source's revision of the data (the Hub's commit, Kaggle's version), when it has one */
+  revision: string | null;
+  /** what the fetch decided and why, a sentence each ("read train.parquet: the Hub's Parquet conversion of the train split") */
+  notes: string[];
+}
+
+/** Progress of a fetch: bytes so far, of `total` when known. */
+export type FetchProgress = (bytes: number, total: number | null) => void;
 
 export interface DatasetSource {
   readonly id: DatasetSourceId;
   search(query: DatasetQuery, signal?: AbortSignal): Promise<DatasetCandidate[]>;
+  /** the candidate with this id ("hf:owner/name"), named directly (--source); an InputError saying why when there is none */
+  lookup(id: string, signal?: AbortSignal): Promise<DatasetCandidate>;
   /** the candidate's data file, fetched (or found) in `dataDir`, as a path the table loader reads */
-  fetch(candidate: DatasetCandidate, dataDir: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<string>;
+  fetch(candidate: DatasetCandidate, dataDir: string, onProgress?: FetchProgress, signal?: AbortSignal): Promise<FetchedData>;
 }
 
 export interface RankedCandidate extends DatasetCandidate {

@@ -87,7 +87,7 @@ export function checkLicense(stated: string | null | undefined): LicenseVerdict 
     if (key.includes("-nc")) return verdict("warning", name, "non-commercial: research / demo only");
     return verdict("allowed", name, "attribution: credit the source (an older version of an allowed license)");
   }
-  if (key === "gpl" || key === "agpl" || key === "lgpl") return verdict("rejected", shown || key.toUpperCase(), "copyleft (GPL family): rejected");
+  if (key === "gpl" || key === "agpl" || key === "lgpl") return verdict("rejected", (shown || key).toUpperCase(), "copyleft (GPL family): rejected");
   if (key === "proprietary") return verdict("rejected", shown, "proprietary: no permission to use");
   if (key === "odbl-1.0") return verdict("rejected", "ODbL-1.0", "share-alike database license: not on the allowed list");
   return verdict("rejected", shown, "not on the allowed list (MIT, Apache-2.0, BSD, CC-BY, CC-BY-SA, CC0, ODC-By, PDDL): rejected");

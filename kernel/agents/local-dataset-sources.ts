@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { sniffDelimiter } from "../data/text-format";
-import { DATASET_CATALOG, catalogDataset } from "./dataset-catalog";
+import { InputError } from "../errors/input-error";
+import { DATASET_CATALOG, catalogDataset, type CatalogDataset } from "./dataset-catalog";
 import type { DatasetCandidate, DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
 
@@ -20,61 +21,84 @@ const MAX_DEPTH = 4;
 const HEAD_BYTES = 64 * 1024;
 
 export function workspaceSource(workspace: string): DatasetSource {
+  const candidateFor = (file: string): DatasetCandidate => {
+    const rel = path.relative(workspace, file).split(path.sep).join("/");
+    return {
+      id: `workspace:${rel}`,
+      source: "workspace",
+      name: rel,
+      desc: `A data file in your workspace (${rel}).`,
+      license: null,
+      size_bytes: fs.statSync(file).size,
+      downloads: null,
+      columns: headerOf(file),
+      task: null,
+      // the folders and the file's name say what it holds ("sales/2024/orders.csv")
+      keywords: rel.split(/[/._-]+/),
+    };
+  };
+  /** the file a workspace id names, refused when it would leave the workspace */
+  const fileOf = (id: string): string => {
+    const rel = id.replace(/^workspace:/, "");
+    const file = path.resolve(workspace, rel);
+    if (!file.startsWith(path.resolve(workspace) + path.sep)) throw new InputError(`${rel} is not inside the workspace: name a file under ${workspace}.`);
+    return file;
+  };
   return {
     id: "workspace",
     async search() {
-      return dataFilesIn(workspace).map((file): DatasetCandidate => {
-        const rel = path.relative(workspace, file).split(path.sep).join("/");
-        return {
-          id: `workspace:${rel}`,
-          source: "workspace",
-          name: rel,
-          desc: `A data file in your workspace (${rel}).`,
-          license: null,
-          size_bytes: fs.statSync(file).size,
-          downloads: null,
-          columns: headerOf(file),
-          task: null,
-          // the folders and the file's name say what it holds ("sales/2024/orders.csv")
-          keywords: rel.split(/[/._-]+/),
-        };
-      });
+      return dataFilesIn(workspace).map(candidateFor);
+    },
+    async lookup(id) {
+      const file = fileOf(id);
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new InputError(`${id}: there is no such file in the workspace (${workspace}).`);
+      return candidateFor(file);
     },
     async fetch(candidate, dataDir) {
-      const rel = candidate.id.replace(/^workspace:/, "");
-      const file = path.resolve(workspace, rel);
-      // a candidate's id names a file inside the workspace, never one outside it
-      if (!file.startsWith(path.resolve(workspace) + path.sep)) throw new Error(`${rel} is not inside the workspace`);
+      const file = fileOf(candidate.id);
       const dest = path.join(dataDir, path.basename(file));
       await copyDataFile(file, dest);
-      return dest;
+      return { file: dest, revision: null, notes: [`copied ${path.relative(workspace, file)} from your workspace`] };
     },
   };
 }
 
 export function catalogSource(): DatasetSource {
+  const candidateFor = (d: CatalogDataset): DatasetCandidate => ({
+    id: `catalog:${d.id.replace(/^bundled:/, "")}`,
+    source: "catalog",
+    name: d.name,
+    desc: d.desc,
+    license: checkLicense(d.license),
+    size_bytes: fs.existsSync(d.resolveFile()) ? fs.statSync(d.resolveFile()).size : null,
+    downloads: null,
+    columns: Object.keys(d.columnDescriptions),
+    task: d.task,
+    keywords: [...d.keywords, ...Object.values(d.columnDescriptions)],
+  });
+  const datasetOf = (id: string): CatalogDataset => {
+    const d = catalogDataset(`bundled:${id.replace(/^catalog:/, "")}`);
+    if (!d)
+      throw new InputError(
+        `${id} is not in the bundled catalog, which holds: ${DATASET_CATALOG.map((c) => c.id.replace(/^bundled:/, "catalog:")).join(", ")}.`,
+      );
+    return d;
+  };
   return {
     id: "catalog",
     async search() {
-      return DATASET_CATALOG.map((d): DatasetCandidate => ({
-        id: `catalog:${d.id.replace(/^bundled:/, "")}`,
-        source: "catalog",
-        name: d.name,
-        desc: d.desc,
-        license: checkLicense(d.license),
-        size_bytes: fs.existsSync(d.resolveFile()) ? fs.statSync(d.resolveFile()).size : null,
-        downloads: null,
-        columns: Object.keys(d.columnDescriptions),
-        task: d.task,
-        keywords: [...d.keywords, ...Object.values(d.columnDescriptions)],
-      }));
+      return DATASET_CATALOG.map(candidateFor);
+    },
+    async lookup(id) {
+      return candidateFor(datasetOf(id));
     },
     async fetch(candidate, dataDir) {
-      const d = catalogDataset(`bundled:${candidate.id.replace(/^catalog:/, "")}`);
-      if (!d) throw new Error(`no catalog dataset ${candidate.id}`);
-      const dest = path.join(dataDir, path.basename(d.resolveFile()));
-      await copyDataFile(d.resolveFile(), dest);
-      return dest;
+      const d = datasetOf(candidate.id);
+      const source = d.resolveFile();
+      // the stdlib packages all call their file data.csv: the project's copy is named after the dataset
+      const dest = path.join(dataDir, path.basename(source) === "data.csv" ? `${candidate.id.replace(/^catalog:/, "")}.csv` : path.basename(source));
+      await copyDataFile(source, dest);
+      return { file: dest, revision: null, notes: [`copied from the bundled catalog (${d.origin})`] };
     },
   };
 }

@@ -47,7 +47,7 @@ describe("ranking dataset candidates from every source together", () => {
     );
     const gpl = ranked.at(-1)!;
     assert.equal(gpl.usable, false, "more downloads do not buy a rejected license a place");
-    assert.match(gpl.reasons[0]!, /^license gpl-3\.0 rejected: copyleft/);
+    assert.match(gpl.reasons[0]!, /^license GPL-3\.0 rejected: copyleft/);
     assert.ok(ranked[1]!.reasons.some((r) => /made for regression, not classification/.test(r)));
     assert.equal(unclearChoice(query, ranked), null, "a clear lead needs no question");
   });
@@ -120,9 +120,9 @@ describe("the local dataset sources", () => {
     const dataDir = path.join(ws, "project-data");
     fs.mkdirSync(dataDir);
     const fetched = await workspaceSource(ws).fetch(ranked[0]!, dataDir);
-    assert.equal(fs.readFileSync(fetched, "utf8"), fs.readFileSync(path.join(ws, "clinic", "exports", "tumours.csv"), "utf8"));
+    assert.equal(fs.readFileSync(fetched.file, "utf8"), fs.readFileSync(path.join(ws, "clinic", "exports", "tumours.csv"), "utf8"));
     const boston = catalog.find((c) => /boston/i.test(c.name))!;
-    assert.ok(fs.statSync(await catalogSource().fetch(boston, dataDir)).size > 10_000);
+    assert.ok(fs.statSync((await catalogSource().fetch(boston, dataDir)).file).size > 10_000);
     await assert.rejects(workspaceSource(ws).fetch({ ...ranked[0]!, id: "workspace:../../etc/passwd" }, dataDir), /not inside the workspace/);
   });
 });

@@ -1,0 +1,231 @@
+/**
+ * The Hugging Face Hub source against a Hub on 127.0.0.1 (test/support/test-hub-server.ts)
+ * that answers @huggingface/hub's real routes: search, card, file tree, downloads with
+ * redirects and ranges, and the failures (429, 401/403 gated, 404, a dropped connection, a
+ * Hub that is not there). Real datasets from vega-datasets stand in for the Hub's files.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { hfHubSource } from "../../kernel/agents/hf-hub-source";
+import { rankCandidates } from "../../kernel/agents/dataset-ranking";
+import { startTestHub, type HubDataset, type TestHub } from "../support/test-hub-server";
+
+const vega = (f: string) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", f);
+const flightsCard = {
+  pretty_name: "US flight delays",
+  license: "cc-by-4.0",
+  dataset_info: {
+    features: [
+      { name: "date", dtype: "string" },
+      { name: "delay", dtype: "int64" },
+      { name: "distance", dtype: "int64" },
+      { name: "origin", dtype: "string" },
+    ],
+  },
+};
+
+function hubDatasets(): HubDataset[] {
+  const flights = fs.readFileSync(vega("flights-5k.json"));
+  return [
+    {
+      id: "copyleft-air/flight-delays",
+      downloads: 90_000,
+      tags: ["license:gpl-3.0", "task_categories:tabular-regression", "format:json"],
+      cardData: { ...flightsCard, license: "gpl-3.0" },
+      files: [{ path: "flights.json", bytes: flights }],
+    },
+    {
+      id: "open-aviation/flight-delays",
+      downloads: 1_200,
+      tags: ["license:cc-by-4.0", "task_categories:tabular-regression", "modality:tabular"],
+      cardData: flightsCard,
+      files: [
+        { path: "README.md", bytes: Buffer.from("# US flight delays\n") },
+        { path: "data/flights-test.json", bytes: Buffer.from("[]") },
+        { path: "data/flights-train.json", bytes: flights },
+      ],
+      parquet: [{ path: "default/train/0000.parquet", diskFile: vega("flights-3m.parquet") }],
+    },
+    {
+      id: "open-aviation/flight-delays-arrow",
+      downloads: 10,
+      tags: ["license:mit"],
+      files: [
+        ...["a", "b", "c", "d"].map((x) => ({ path: `docs/${x}.md`, bytes: Buffer.from(x) })),
+        { path: "flights-200k.arrow", diskFile: vega("flights-200k.arrow") },
+      ],
+    },
+    {
+      id: "gated-org/flight-delays-private",
+      downloads: 5,
+      gated: "manual",
+      allowedTokens: ["hf_granted"],
+      tags: ["license:cc0-1.0"],
+      files: [{ path: "train.json", bytes: flights }],
+    },
+    {
+      id: "empty-org/flight-delays-notes",
+      downloads: 3,
+      tags: ["license:mit"],
+      files: [
+        { path: "README.md", bytes: Buffer.from("soon") },
+        { path: "load.py", bytes: Buffer.from("") },
+      ],
+    },
+    {
+      id: "pets/cats-vs-dogs-flight",
+      downloads: 2,
+      tags: ["license:cc-by-4.0", "task_categories:image-classification", "modality:image"],
+      cardData: {
+        dataset_info: {
+          features: [
+            { name: "image", dtype: "image" },
+            { name: "label", dtype: "int64" },
+          ],
+        },
+      },
+      files: Array.from({ length: 6 }, (_, i) => ({ path: `train/cat/${i}.jpg`, bytes: Buffer.from([0xff, 0xd8, i]) })),
+    },
+  ];
+}
+
+describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
+  this.timeout(60_000);
+  let hub: TestHub;
+  let dir: string;
+  beforeEach(async () => {
+    hub = await startTestHub(hubDatasets(), { pageSize: 3 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hf-source-"));
+  });
+  afterEach(async () => {
+    await hub.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const source = (token: string | null = null) => hfHubSource({ endpoint: hub.url, token, cacheDir: path.join(dir, "cache") });
+
+  it("searches by the request's words and reads license, task, columns and access from the card and tags; ranks the GPL one out whatever its downloads", async () => {
+    const query = { prompt: "predict flight delays", task: "regression" as const, targetHint: "delay" };
+    const found = await source().search(query);
+    const gpl = found.find((c) => c.id === "hf:copyleft-air/flight-delays")!;
+    assert.equal(gpl.license?.decision, "rejected");
+    assert.match(gpl.license!.note, /copyleft/);
+    const open = found.find((c) => c.id === "hf:open-aviation/flight-delays")!;
+    assert.deepEqual(open.columns, ["date", "delay", "distance", "origin"]);
+    assert.equal(open.task, "regression");
+    assert.equal(open.downloads, 1200);
+    assert.equal(open.license?.license, "CC-BY-4.0");
+    assert.equal(found.find((c) => c.id === "hf:gated-org/flight-delays-private")!.gated, true);
+    assert.equal(found.find((c) => c.id === "hf:pets/cats-vs-dogs-flight")!.modality, "image");
+    // the search asked the card's fields and paged through the Link header (3 a page)
+    const searches = hub.requests.filter((r) => r.path.startsWith("/api/datasets?"));
+    assert.ok(
+      searches.some((r) => r.path.includes("expand=cardData") && r.path.includes("cursor=3")),
+      JSON.stringify(searches),
+    );
+    const ranked = rankCandidates(query, found);
+    assert.equal(ranked[0]!.id, "hf:open-aviation/flight-delays");
+    const rejected = ranked.find((r) => r.id === gpl.id)!;
+    assert.equal(rejected.usable, false);
+    assert.match(rejected.reasons[0]!, /license GPL-3.0 rejected: copyleft/);
+  });
+
+  it("waits out a 429 as Retry-After says, then goes on; sends the token when one is set", async () => {
+    hub.faults.rateLimit = 1;
+    const started = Date.now();
+    const found = await source("hf_granted").search({ prompt: "flight", task: null, targetHint: null });
+    assert.ok(found.length >= 5);
+    assert.ok(Date.now() - started >= 900, "waited about the second Retry-After asked");
+    assert.deepEqual(
+      hub.requests.slice(0, 2).map((r) => r.status),
+      [429, 200],
+    );
+    assert.ok(hub.requests.every((r) => r.authorization === "Bearer hf_granted"));
+  });
+
+  it("prefers the Hub's Parquet conversion, downloads it through the redirect into the cache, and a second project takes it from there", async () => {
+    const candidate = await source().lookup("hf:open-aviation/flight-delays");
+    const first = await source().fetch(candidate, path.join(dir, "p1", "data"));
+    assert.deepEqual(fs.readFileSync(first.file), fs.readFileSync(vega("flights-3m.parquet")));
+    assert.match(first.notes[0]!, /read default\/train\/0000.parquet from the Hub's Parquet conversion: the training split in Parquet/);
+    assert.match(first.notes[1]!, /downloaded .* \(12\.9 MB\) at commit/);
+    assert.ok(hub.requests.some((r) => r.status === 302) && hub.requests.some((r) => r.status === 206));
+    const downloads = hub.requests.filter((r) => r.path.startsWith("/cdn/")).length;
+    const second = await source().fetch(candidate, path.join(dir, "p2", "data"));
+    assert.deepEqual(fs.readFileSync(second.file), fs.readFileSync(first.file));
+    assert.match(second.notes[1]!, /from the workspace's download cache .*nothing downloaded/);
+    assert.equal(hub.requests.filter((r) => r.path.startsWith("/cdn/")).length, downloads, "no second download");
+  });
+
+  it("without a conversion, reads the dataset's own training file (the listing paged), saying which and why", async () => {
+    const fetched = await source().fetch(await source().lookup("hf:open-aviation/flight-delays-arrow"), path.join(dir, "data"));
+    assert.deepEqual(fs.readFileSync(fetched.file), fs.readFileSync(vega("flights-200k.arrow")));
+    assert.match(fetched.notes[0]!, /read flights-200k.arrow from the dataset's own files: its data file as ARROW/);
+    assert.ok(
+      hub.requests.some((r) => r.path.includes("/tree/") && r.path.includes("cursor=3")),
+      "the tree's second page was read",
+    );
+  });
+
+  it("resumes a download the connection dropped, from the byte it reached; gives up after its tries with nothing half-written", async () => {
+    const candidate = await source().lookup("hf:open-aviation/flight-delays");
+    hub.faults.dropAfterBytes = { bytes: 3_000_000, times: 2 };
+    const fetched = await source().fetch(candidate, path.join(dir, "data"));
+    assert.deepEqual(fs.readFileSync(fetched.file), fs.readFileSync(vega("flights-3m.parquet")));
+    // each drop resumed from the bytes that had arrived (what the socket lost in flight is asked again)
+    const resumedAt = hub.requests
+      .filter((r) => r.path.startsWith("/cdn/") && r.range && r.range !== "bytes=0-0")
+      .map((r) => Number(/bytes=(\d+)-/.exec(r.range!)![1]));
+    assert.equal(resumedAt.length, 2, `two resumes: ${resumedAt.join(", ")}`);
+    assert.ok(resumedAt[0]! > 0 && resumedAt[0]! <= 3_000_000 && resumedAt[1]! > resumedAt[0]!, resumedAt.join(", "));
+
+    hub.faults.dropAfterBytes = { bytes: 1_000_000, times: 100 };
+    const cache = path.join(dir, "cache2");
+    await assert.rejects(
+      hfHubSource({ endpoint: hub.url, token: null, cacheDir: cache }).fetch(candidate, path.join(dir, "data2")),
+      /The download of default\/train\/0000.parquet from hf:open-aviation\/flight-delays stopped at .* and did not resume after 3 tries .*Nothing was kept/,
+    );
+    const left = fs.readdirSync(cache, { recursive: true }).map(String);
+    assert.ok(!left.some((f) => f.endsWith(".parquet") || f.endsWith(".part")), left.join(", "));
+    assert.ok(!fs.existsSync(path.join(dir, "data2")) || fs.readdirSync(path.join(dir, "data2")).length === 0);
+  });
+
+  it("a gated dataset: without a token says how to get access; with a token not yet granted says so; a granted token downloads", async () => {
+    const candidate = await source().lookup("hf:gated-org/flight-delays-private");
+    await assert.rejects(
+      source().fetch(candidate, path.join(dir, "data")),
+      new RegExp(
+        `gated or private: .*Accept its conditions on ${hub.url}/datasets/gated-org/flight-delays-private, make a read token .*AutoML: Set Hugging Face Token, or HF_TOKEN`,
+      ),
+    );
+    await assert.rejects(source("hf_someone").fetch(candidate, path.join(dir, "data")), /your token has no access to it yet: accept its conditions/);
+    const fetched = await source("hf_granted").fetch(candidate, path.join(dir, "data"));
+    assert.equal(fs.readFileSync(fetched.file, "utf8"), fs.readFileSync(vega("flights-5k.json"), "utf8"));
+    assert.throws(() => source("not-a-token"), /start with hf_/);
+  });
+
+  it("refuses clearly: no data file (naming what it holds), an image dataset, an unknown name, a malformed id, a Hub that is not there", async () => {
+    await assert.rejects(
+      source().fetch(await source().lookup("hf:empty-org/flight-delays-notes"), dir),
+      /holds no data file this version reads .*it has README.md, load.py\. Choose another candidate, or give a file with --data/,
+    );
+    await assert.rejects(source().fetch(await source().lookup("hf:pets/cats-vs-dogs-flight"), dir), /is an image dataset \(6 image files\)/);
+    await assert.rejects(source().lookup("hf:nobody/nothing"), new RegExp(`There is no dataset hf:nobody/nothing on ${hub.url}`));
+    await assert.rejects(source().lookup("hf:../etc"), /is not a Hub dataset name: write hf:OWNER\/NAME/);
+    const closed = await freePort();
+    const gone = hfHubSource({ endpoint: `http://127.0.0.1:${closed}`, token: null, cacheDir: dir });
+    const started = Date.now();
+    await assert.rejects(gone.search({ prompt: "flight delays", task: null, targetHint: null }), /could not be reached \(connection refused\)/);
+    assert.ok(Date.now() - started < 2000, "a refused connection is not retried for seconds");
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
