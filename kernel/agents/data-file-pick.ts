@@ -5,6 +5,7 @@
  * person is told the dataset is one of pictures, not that it has no data.
  */
 import * as path from "node:path";
+import { InputError } from "../errors/input-error";
 
 export interface SourceFile {
   path: string;
@@ -68,14 +69,24 @@ export function pickDataFile(files: readonly SourceFile[], what: string): DataFi
   return { file: best, reason: `read ${best.path} from ${what}: ${why[0]} ${why[1]}${why[2]}` };
 }
 
+/** Why a dataset with none of the loader's files cannot be used: pictures (for the images issue), or what it holds instead. */
+export function noDataFileError(id: string, files: readonly SourceFile[]): InputError {
+  const images = imageFileCount(files);
+  return new InputError(
+    images
+      ? `${id} is an image dataset (${images.toLocaleString("en")} image files): images are classified by a later version. Choose a table dataset, or give a file with --data.`
+      : `${id} holds no data file this version reads (CSV, TSV, Parquet, JSON Lines, JSON, Arrow, Excel): it has ${fileList(files)}. Choose another candidate, or give a file with --data.`,
+  );
+}
+
 /** How many of `files` are images, when the dataset is mostly pictures (folders of images); 0 otherwise. */
-export function imageFileCount(files: readonly SourceFile[]): number {
+function imageFileCount(files: readonly SourceFile[]): number {
   const images = files.filter((f) => IMAGE.test(f.path)).length;
   return images > 0 && images >= files.length / 2 ? images : 0;
 }
 
 /** A one-line list of a dataset's files, for a message that says what it holds instead. */
-export function fileList(files: readonly SourceFile[], max = 6): string {
+function fileList(files: readonly SourceFile[], max = 6): string {
   const names = files.slice(0, max).map((f) => f.path);
   return files.length ? `${names.join(", ")}${files.length > max ? ` and ${files.length - max} more` : ""}` : "no files at all";
 }

@@ -14,10 +14,10 @@ import * as path from "node:path";
 import { datasetInfo, downloadFile, listDatasets, listFiles, HubApiError } from "@huggingface/hub";
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
-import { fileList, imageFileCount, pickDataFile, type SourceFile } from "./data-file-pick";
+import { noDataFileError, pickDataFile, type SourceFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
-import { connectionProblem, downloadToFile, retryingFetch, SourceHttpError } from "./source-http";
+import { connectionProblem, downloadToFile, placeFile, retryingFetch, SourceHttpError, withoutTrailingSlash } from "./source-http";
 
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 
@@ -185,12 +185,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
         picked = pickDataFile(files, "the dataset's own files");
       }
       if (!picked) {
-        const images = imageFileCount(files);
-        throw new InputError(
-          images
-            ? `hf:${name} is an image dataset (${images.toLocaleString("en")} image files): images are classified by a later version. Choose a table dataset, or give a file with --data.`
-            : `hf:${name} holds no data file this version reads (CSV, TSV, Parquet, JSON Lines, JSON, Arrow, Excel): it has ${fileList(files)}. Choose another candidate, or give a file with --data.`,
-        );
+        throw noDataFileError(`hf:${name}`, files);
       }
       notes.push(picked.reason);
       // cached by repository and commit (the conversion under its own folder): a new commit downloads again
@@ -273,22 +268,7 @@ function extensionOf(p: string): string {
   return path.posix.extname(gz ? base.slice(0, -3) : base) + gz;
 }
 
-/**
- * The cached file into the project: a copy (a clone where the file system shares blocks), never
- * a link, so a project that changes its file cannot change the cache under another project.
- */
-export function placeFile(cached: string, dest: string): void {
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.copyFileSync(cached, dest, fs.constants.COPYFILE_FICLONE);
-}
-
 function oneLine(text: string): string {
   const t = text.replace(/\s+/g, " ").trim();
   return t.length > 200 ? `${t.slice(0, 197)}…` : t;
-}
-
-export function withoutTrailingSlash(url: string): string {
-  let end = url.length;
-  while (end > 0 && url[end - 1] === "/") end--;
-  return url.slice(0, end);
 }

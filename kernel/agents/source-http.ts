@@ -183,3 +183,19 @@ export async function downloadToFile(options: DownloadOptions): Promise<void> {
 export function mb(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
+
+/**
+ * The cached file into the project: a copy (a clone where the file system shares blocks), never
+ * a link, so a project that changes its file cannot change the cache under another project.
+ */
+export function placeFile(cached: string, dest: string): void {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.copyFileSync(cached, dest, fs.constants.COPYFILE_FICLONE);
+}
+
+/** A base URL without the slashes at its end ("https://huggingface.co/" → "https://huggingface.co"). */
+export function withoutTrailingSlash(url: string): string {
+  let end = url.length;
+  while (end > 0 && url[end - 1] === "/") end--;
+  return url.slice(0, end);
+}
