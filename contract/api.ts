@@ -75,7 +75,22 @@ export const GATE_ACTIONS = {
   setTask: "set_task",
   /** reword the request (`prompt`); the project runs again from PARSE_INTENT */
   editPrompt: "edit_prompt",
+  /** take one of the found datasets (`dataset_id`); DATA_SOURCE runs again with it */
+  chooseDataset: "choose_dataset",
 } as const;
+
+/**
+ * A dataset named directly (`--source`, `source` in the API, a gate's choice): where it comes
+ * from, then its name there. `bundled:` is the catalog's name in projects made before there
+ * were sources.
+ */
+export const DATASET_SOURCE_PATTERN = /^(hf:[\w.-]+\/[\w.-]+|kaggle:[\w-]+\/[\w.-]+|(catalog|bundled):[\w.-]+|workspace:[^\0]+)$/;
+const datasetSource = z
+  .string()
+  .regex(
+    DATASET_SOURCE_PATTERN,
+    "source names a dataset as hf:OWNER/NAME (the Hugging Face Hub), kaggle:OWNER/SLUG (Kaggle), catalog:NAME (the bundled catalog) or workspace:PATH (a file in the workspace)",
+  );
 
 /**
  * The data files a project takes, by their name's ending (the loader tells the format from the
@@ -123,6 +138,8 @@ export const projectMetaSchema = z.object({
   keep_models: z.number().int().min(1).default(DEFAULT_KEEP_MODELS),
   /** a task the person chose; null lets the parser and the data decide */
   task_type: z.enum(TASK_TYPES).nullable().default(null),
+  /** a dataset the person chose (--source, or at the DATA_SOURCE gate); null lets the finder rank the candidates */
+  dataset_source: z.string().nullable().default(null),
   created_at: z.string(),
 });
 export type ProjectMeta = z.infer<typeof projectMetaSchema>;
@@ -144,6 +161,8 @@ export const createProjectRequest = z.strictObject({
   target: z.string().min(1).optional(),
   /** a CSV or JSON-records file on the conductor's machine; it is copied into the project */
   data_path: z.string().min(1).optional(),
+  /** a dataset to take instead of searching: hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME, workspace:PATH */
+  source: datasetSource.optional(),
   /** confirm every gate automatically */
   auto: z.boolean().optional(),
   /** pace training steps so a person can follow them (default true) */
@@ -169,6 +188,8 @@ export const confirmRequest = z.strictObject({
   task_type: z.enum(TASK_TYPES).optional(),
   /** with action edit_prompt */
   prompt: promptText.optional(),
+  /** with action choose_dataset: one of its choices' ids */
+  dataset_id: datasetSource.optional(),
 });
 export type ConfirmRequest = z.infer<typeof confirmRequest>;
 

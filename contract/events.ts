@@ -157,7 +157,13 @@ export const EVENT_SCHEMAS = {
       }),
     ),
   }),
-  DATASET_SELECTED: z.strictObject({ dataset_id: z.string().min(1) }),
+  DATASET_SELECTED: z.strictObject({
+    dataset_id: z.string().min(1),
+    /** added: the data file in the project's folder (relative to it) that the pipeline reads */
+    file: z.string().optional(),
+    /** added: the source's revision of the data (the Hub's commit, Kaggle's version), when it has one */
+    revision: z.string().nullable().optional(),
+  }),
   MODEL_CANDIDATES: z.strictObject({
     models: z.array(
       z.strictObject({

@@ -20,7 +20,16 @@ export type HostToPanel =
 
 export type PanelToHost =
   | { type: "ready" }
-  | { type: "confirm"; stage_id: StageId; action: string; plan_json?: Record<string, unknown>; target?: string; task_type?: TaskType; prompt?: string }
+  | {
+      type: "confirm";
+      stage_id: StageId;
+      action: string;
+      plan_json?: Record<string, unknown>;
+      target?: string;
+      task_type?: TaskType;
+      prompt?: string;
+      dataset_id?: string;
+    }
   | { type: "fetchAsset"; url: string }
   | { type: "openNotebook" }
   | { type: "exportZip" }

@@ -46,6 +46,8 @@ export interface ProjectSnapshot {
   intent: EventPayload<"PROMPT_PARSED"> | null;
   dataset_candidates: EventPayload<"DATASET_CANDIDATES">["datasets"];
   dataset_id: string | null;
+  /** the selected dataset's file in the project folder, once it is there */
+  dataset_file: string | null;
   sample: EventPayload<"DATASET_SAMPLE_READY"> | null;
   profile: EventPayload<"PROFILE_SUMMARY"> | null;
   split: EventPayload<"SPLIT_SUMMARY"> | null;
@@ -76,6 +78,7 @@ export function emptySnapshot(projectId: string): ProjectSnapshot {
     intent: null,
     dataset_candidates: [],
     dataset_id: null,
+    dataset_file: null,
     sample: null,
     profile: null,
     split: null,
@@ -130,6 +133,7 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
       break;
     case EV.DATASET_SELECTED:
       s.dataset_id = env.event.payload.dataset_id;
+      s.dataset_file = env.event.payload.file ?? null;
       break;
     case EV.DATASET_SAMPLE_READY:
       s.sample = env.event.payload;

@@ -12,6 +12,10 @@ export interface AutomlSettings {
   keepModels: number;
   llmBaseUrl: string;
   llmModel: string;
+  /** the Hugging Face Hub's base URL (HF_ENDPOINT); empty: the environment's, else huggingface.co */
+  huggingFaceEndpoint: string;
+  /** Kaggle's API root (KAGGLE_API_ENDPOINT); empty: the environment's, else www.kaggle.com */
+  kaggleEndpoint: string;
   nodePath: string;
   kernelIdleMinutes: number;
   kernelMaxAlive: number;
@@ -27,6 +31,8 @@ export function readSettings(): AutomlSettings {
     keepModels: c.get("keepModels", DEFAULT_KEEP_MODELS),
     llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
     llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
+    huggingFaceEndpoint: c.get("huggingFace.endpoint", ""),
+    kaggleEndpoint: c.get("kaggle.endpoint", ""),
     nodePath: c.get("conductor.nodePath", ""),
     kernelIdleMinutes: c.get("kernel.idleMinutes", 30),
     kernelMaxAlive: c.get("kernel.maxAlive", 4),

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import { DATA_FILE_EXTENSIONS, PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
+import { datasetChoiceOf, pickDataset } from "./dataset-pick";
 import { readSettings } from "../settings";
 
 export function registerProjectCommands(s: AutomlServices): vscode.Disposable[] {
@@ -79,6 +80,7 @@ async function newProject(s: AutomlServices): Promise<void> {
     dataPath = picked[0].fsPath;
   }
   const settings = readSettings();
+  let projectId = "";
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML", cancellable: false }, async (progress) => {
     progress.report({ message: "starting the conductor…" });
     const client = await s.client();
@@ -90,6 +92,7 @@ async function newProject(s: AutomlServices): Promise<void> {
       time_budget_s: settings.timeBudgetSeconds > 0 ? settings.timeBudgetSeconds : undefined,
       keep_models: settings.keepModels,
     });
+    projectId = project_id;
     await s.showDashboard(project_id);
     const feed = await s.follow(project_id);
     // the notification follows the project until it needs the person or is done
@@ -125,6 +128,10 @@ async function newProject(s: AutomlServices): Promise<void> {
       check();
     });
   });
+  // the finder could not choose clearly: the person picks from its candidates
+  const client = await s.client();
+  const { snapshot } = await client.state(projectId);
+  if (datasetChoiceOf(snapshot.waiting)) await pickDataset(client, projectId, snapshot.waiting!);
 }
 
 type ListedProject = Awaited<ReturnType<ConductorClient["listProjects"]>>["projects"][number];
@@ -157,6 +164,11 @@ async function pickProject(
 async function confirmStage(s: AutomlServices, id?: string): Promise<void> {
   const client = await s.client();
   const projectId = id ?? (await pickProject(client, "Confirm the gate of", (p) => p.status === "waiting"));
+  const { snapshot } = await client.state(projectId);
+  if (datasetChoiceOf(snapshot.waiting)) {
+    await pickDataset(client, projectId, snapshot.waiting!);
+    return;
+  }
   const state = await client.confirm(projectId);
   void vscode.window.setStatusBarMessage(`AutoML: confirmed; now at ${STAGE_TITLES[state.snapshot.current_stage]}`, 4000);
 }

@@ -77,6 +77,9 @@ export class ConductorProcess implements vscode.Disposable {
         AUTOML_KERNEL_IDLE_MINUTES: String(settings.kernelIdleMinutes),
         AUTOML_KERNEL_MAX_ALIVE: String(settings.kernelMaxAlive),
         AUTOML_KERNEL_MEMORY_MB: String(settings.kernelMemoryMb),
+        // a setting left empty keeps what the environment says (or the public default)
+        ...(settings.huggingFaceEndpoint ? { HF_ENDPOINT: settings.huggingFaceEndpoint } : {}),
+        ...(settings.kaggleEndpoint ? { KAGGLE_API_ENDPOINT: settings.kaggleEndpoint } : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

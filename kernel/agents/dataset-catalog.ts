@@ -95,6 +95,8 @@ export function searchCatalog(text: string): Array<{ dataset: CatalogDataset; sc
     .sort((a, b) => b.score - a.score);
 }
 
+/** The catalog dataset of an id, as candidates name it (catalog:NAME) or as older projects did (bundled:NAME). */
 export function catalogDataset(id: string): CatalogDataset | undefined {
-  return DATASET_CATALOG.find((d) => d.id === id);
+  const name = id.replace(/^(catalog|bundled):/, "");
+  return DATASET_CATALOG.find((d) => d.id === `bundled:${name}`);
 }

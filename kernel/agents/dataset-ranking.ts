@@ -31,6 +31,8 @@ export interface DatasetCandidate {
   downloads: number | null;
   /** the columns, when known before fetching (a header read, a card's features) */
   columns: string[] | null;
+  /** what some columns mean, when the source says (the catalog's descriptions): matched against the target too */
+  columnMeanings?: Record<string, string>;
   /** the task the source says it serves, when it says */
   task: TaskType | null;
   /** words that describe it (tags, keywords) */
@@ -69,8 +71,10 @@ export interface RankedCandidate extends DatasetCandidate {
   score: number;
   /** why it stands where it does, a phrase each, most telling first */
   reasons: string[];
-  /** false: listed with its reasons, never chosen (a rejected license) */
+  /** false: listed with its reasons, never chosen (a rejected license, or nothing to do with the request) */
   usable: boolean;
+  /** it has something to do with the request: a word in common, or a column for the target */
+  relevant: boolean;
 }
 
 /** A candidate this much below the top one is a clear second; closer, the choice is not clear (the gate asks). */
@@ -79,7 +83,7 @@ export const CLEAR_LEAD = 1.5;
 const LARGE_BYTES = 2 * 1024 ** 3;
 
 const STOP_WORDS = new Set(
-  "a an the of for to from in on with by and or is are be this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given".split(
+  "a an the of for to from in on with by and or is are be it its this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given".split(
     " ",
   ),
 );
@@ -93,11 +97,22 @@ export function words(text: string): string[] {
     .map((w) => (w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w));
 }
 
-/** A column name matches a hint when their words meet ("sale_price" and "price", "Diagnosis" and "diagnosis"). */
+/**
+ * A column name matches a hint when their words meet ("sale_price" and "price", "Diagnosis"
+ * and "diagnosis"): all of the hint's words, or (from three words on) its last (the thing itself: "penguin body
+ * mass" and "Body Mass (g)") with at least half of them.
+ */
 export function columnMatches(column: string, hint: string): boolean {
   const c = words(column.replace(/([a-z])([A-Z])/g, "$1 $2"));
   const h = words(hint);
-  return h.length > 0 && h.every((w) => c.includes(w));
+  const shared = h.filter((w) => c.includes(w)).length;
+  return h.length > 0 && (shared === h.length || (h.length >= 3 && c.includes(h.at(-1)!) && shared * 2 >= h.length));
+}
+
+/** The candidate's column for the target hint: by its name, or by what the source says it means. */
+function targetColumnOf(c: DatasetCandidate, hint: string | null): string | undefined {
+  if (!hint || !c.columns) return undefined;
+  return c.columns.find((col) => columnMatches(col, hint) || columnMatches(`${col} ${c.columnMeanings?.[col] ?? ""}`, hint));
 }
 
 /** Every source's candidates in one order, best first, each with its reasons. */
@@ -122,7 +137,7 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
       }
     }
     if (query.targetHint && c.columns) {
-      const hit = c.columns.find((col) => columnMatches(col, query.targetHint!));
+      const hit = targetColumnOf(c, query.targetHint);
       if (hit) {
         score += 2;
         reasons.push(`has a column ${JSON.stringify(hit)} for the target`);
@@ -133,11 +148,11 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
     }
     if (c.source === "workspace") {
       // the person's own files first, when they fit the request at all (a word, or the target's column)
-      const fits = shared.length > 0 || (query.targetHint !== null && (c.columns ?? []).some((col) => columnMatches(col, query.targetHint!)));
-      if (fits) score += 4;
+      if (shared.length > 0 || targetColumnOf(c, query.targetHint)) score += 4;
       reasons.push("already in your workspace");
     }
-    let usable = true;
+    const relevant = shared.length > 0 || targetColumnOf(c, query.targetHint) !== undefined;
+    let usable = relevant;
     if (c.license === null) reasons.push("your own data: no license gate (the report says none is known)");
     else if (c.license.decision === "rejected") {
       usable = false;
@@ -146,6 +161,14 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
       score -= 0.5;
       reasons.push(`license ${c.license.license}: ${c.license.note}`);
     } else reasons.push(`license ${c.license.license} (${c.license.note})`);
+    if (c.gated) {
+      score -= 0.5;
+      reasons.push("gated: downloading needs access granted on its page, and a token");
+    }
+    if (c.modality === "image" && query.task !== "image_classification") {
+      usable = false;
+      reasons.unshift("images, not a table: image datasets are for image tasks");
+    }
     if (c.downloads !== null && c.downloads > 0) {
       score += Math.min(1, Math.log10(c.downloads) / 6);
       reasons.push(`${c.downloads.toLocaleString("en")} downloads`);
@@ -154,7 +177,7 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
       score -= 1;
       reasons.push(`large (${(c.size_bytes / 1024 ** 3).toFixed(1)} GB)`);
     }
-    return { ...c, score: Math.round(score * 1000) / 1000, reasons, usable };
+    return { ...c, score: Math.round(score * 1000) / 1000, reasons, usable, relevant };
   });
   // usable before unusable, then by score; ties keep the sources' order (workspace, catalog, Hub, Kaggle)
   return ranked
@@ -172,7 +195,7 @@ export function unclearChoice(query: DatasetQuery, ranked: readonly RankedCandid
   const top = usable[0];
   if (!top) return ranked.length ? "every candidate's license was rejected" : "no dataset matches the request";
   if (top.license?.decision === "warning") return `the best candidate's license is ${top.license.license}: ${top.license.note}`;
-  if (query.targetHint && top.columns && !top.columns.some((c) => columnMatches(c, query.targetHint!)))
+  if (query.targetHint && top.columns && !targetColumnOf(top, query.targetHint))
     return `the best candidate has no column matching the target "${query.targetHint}"`;
   const second = usable[1];
   if (second && top.score - second.score < CLEAR_LEAD) return `${top.name} and ${second.name} match about as well`;

@@ -73,6 +73,7 @@ export function catalogSource(): DatasetSource {
     size_bytes: fs.existsSync(d.resolveFile()) ? fs.statSync(d.resolveFile()).size : null,
     downloads: null,
     columns: Object.keys(d.columnDescriptions),
+    columnMeanings: d.columnDescriptions,
     task: d.task,
     keywords: [...d.keywords, ...Object.values(d.columnDescriptions)],
   });

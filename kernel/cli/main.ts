@@ -13,11 +13,16 @@ const USAGE = `Usage:
       Start the conductor on 127.0.0.1; prints {"port","token","pid"} when ready.
       A workspace has one conductor: if one already runs there, serve names it
       and exits with code 4, or with --attach prints that one's line and exits.
-  automl run "<prompt>" [--data FILE] [--target COL] [--auto] [--out DIR]
-             [--workspace DIR] [--no-pacing] [--seed N] [--time-budget SECONDS]
-             [--keep-models N] [--verbose]
+  automl run "<prompt>" [--data FILE | --source ID] [--target COL] [--auto]
+             [--out DIR] [--workspace DIR] [--no-pacing] [--seed N]
+             [--time-budget SECONDS] [--keep-models N] [--verbose]
       Drive a project from a prompt to an export zip, showing progress.
-      Without --data, a bundled dataset matching the prompt is used.
+      Without --data, the data finder searches the workspace's data files, the
+      bundled catalog, the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN) and Kaggle
+      (KAGGLE_USERNAME and KAGGLE_KEY, KAGGLE_API_ENDPOINT), ranks what it finds,
+      rejects licenses that do not allow use, and asks when the choice is not
+      clear (with --auto it takes the best). --source takes one directly:
+      hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME or workspace:PATH.
       Without --auto, each gate asks for confirmation on the terminal.
       With --time-budget, training searches the models' hyperparameters for that
       long (a hard limit); without it each chosen model trains once.
@@ -80,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
         allowPositionals: true,
         options: {
           data: { type: "string" },
+          source: { type: "string" },
           target: { type: "string" },
           auto: { type: "boolean", default: false },
           out: { type: "string" },
@@ -97,9 +103,11 @@ export async function main(argv: string[]): Promise<number> {
       if (!prompt && !values.project)
         throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto (or --project ID to continue a project)');
       if (prompt && values.project) throw new UsageError("give a prompt for a new project, or --project ID to continue one, not both");
+      if (values.data && values.source) throw new UsageError("give the data one way: --data FILE (your file) or --source ID (a dataset to fetch), not both");
       return await runCommand({
         prompt,
         data: values.data,
+        source: values.source,
         target: values.target,
         auto: values.auto ?? false,
         out: values.out,

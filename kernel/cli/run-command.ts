@@ -33,6 +33,8 @@ import { TerminalProgress } from "./terminal-progress";
 export interface RunOptions {
   prompt: string;
   data?: string;
+  /** a dataset to fetch instead of searching (hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME, workspace:PATH) */
+  source?: string;
   target?: string;
   auto: boolean;
   out?: string;
@@ -119,6 +121,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           prompt: opts.prompt,
           target: opts.target,
           data_path: opts.data ? path.resolve(opts.data) : undefined,
+          source: opts.source,
           auto: opts.auto,
           pacing: opts.pacing,
           seed: opts.seed,
@@ -240,6 +243,17 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
     return EXIT.badInput;
   }
   const interactive = Boolean(process.stdin.isTTY);
+  const chooseDataset = gate.next_actions[0]?.id === GATE_ACTIONS.chooseDataset ? gate.next_actions[0] : undefined;
+  if (chooseDataset && !interactive) {
+    // the candidates, numbered as a terminal would show them, and the flag that takes one
+    const list = (chooseDataset.choices ?? []).map(
+      (c, i) => `  ${String(i + 1).padStart(2)}) ${c.value}  ${c.label}${c.description ? `\n      ${c.description}` : ""}`,
+    );
+    process.stderr.write(
+      `\nautoml: ${gate.summary}\n${list.join("\n")}\nRe-run with --source ID (one of the above), or continue in a terminal: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`,
+    );
+    return EXIT.badInput;
+  }
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
   if (opts.auto && !chooseTarget) {
     // a project made without --auto and continued with it: its gates take their first choice, as auto mode does

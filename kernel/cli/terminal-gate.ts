@@ -110,6 +110,10 @@ async function requestFor(
       const value = await pickChoice(io, action, "target column");
       return value === null ? null : { action: action.id, target: value };
     }
+    case GATE_ACTIONS.chooseDataset: {
+      const value = await pickChoice(io, action, "dataset");
+      return value === null ? null : { action: action.id, dataset_id: value };
+    }
     case GATE_ACTIONS.setTask: {
       const value = await pickChoice(io, action, "task");
       return value === null ? null : { action: action.id, task_type: value as ConfirmRequest["task_type"] };

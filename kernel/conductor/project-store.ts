@@ -10,6 +10,7 @@ import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, typ
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
 import { NotFoundError } from "../errors/request-errors";
+import { InputError } from "../errors/input-error";
 import type { Logger } from "../logging/logger";
 import { Project } from "./project";
 import { PROJECT_FILE, readProjectMeta, safeDataFileName, writeProjectMeta, type ProjectMeta } from "./project-meta";
@@ -86,6 +87,9 @@ export class ProjectStore {
    * first: a file that cannot be a table leaves no project behind).
    */
   async create(req: CreateProjectRequest): Promise<Project> {
+    if (req.data_path && req.source) {
+      throw new InputError(`Give the data one way: a file (data_path, --data) or a dataset to fetch (source, --source), not both.`);
+    }
     const id = newProjectId(req.prompt);
     const dir = path.join(this.projectsDir, id);
     let dataFile: string | null = null;
@@ -111,6 +115,7 @@ export class ProjectStore {
       time_budget_s: req.time_budget_s ?? null,
       keep_models: req.keep_models ?? DEFAULT_KEEP_MODELS,
       task_type: null,
+      dataset_source: req.source ?? null,
       created_at: new Date().toISOString(),
     };
     writeProjectMeta(dir, meta);

@@ -76,7 +76,12 @@ export class StageMachine implements StageRerun {
         `Action ${JSON.stringify(action)} is not offered at ${STAGE_TITLES[stage]}; choose one of: ${waiting.next_actions.map((a) => a.id).join(", ")}.`,
       );
     }
-    if (action === GATE_ACTIONS.chooseTarget || action === GATE_ACTIONS.setTask || action === GATE_ACTIONS.editPrompt) {
+    if (
+      action === GATE_ACTIONS.chooseTarget ||
+      action === GATE_ACTIONS.setTask ||
+      action === GATE_ACTIONS.editPrompt ||
+      action === GATE_ACTIONS.chooseDataset
+    ) {
       await this.changeRequest(p, offered, req);
       return;
     }
@@ -112,6 +117,15 @@ export class StageMachine implements StageRerun {
       return this.parse(p, { prompt: req.prompt });
     }
     if (!intent) throw new ConflictError(`Project ${p.meta.id} has no parsed request to change yet.`);
+    if (action.id === GATE_ACTIONS.chooseDataset) {
+      const dataset = choose(req.dataset_id, "dataset");
+      return this.drive(p, {
+        first: async () => {
+          p.saveMeta({ ...p.meta, dataset_source: dataset });
+          this.rewind(p, "DATA_SOURCE", `dataset chosen: ${dataset}`);
+        },
+      });
+    }
     const target = action.id === GATE_ACTIONS.chooseTarget ? choose(req.target, "target column") : intent.target;
     const task = action.id === GATE_ACTIONS.setTask ? (choose(req.task_type, "task") as TaskType) : intent.task_type;
     return this.drive(p, {

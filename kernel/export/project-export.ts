@@ -15,6 +15,7 @@ import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import type { FittedPreprocessor } from "../data/feature-transform";
 import { readModelFileSummary } from "../ml/model-file";
+import { AUDIT_FILE } from "../assets/audit-log";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLED_MODEL, MANIFEST_FILE } from "../predict/bundle-manifest";
 import { PREDICT_SCRIPT, SAMPLE_FILE, SCHEMA_FILE, bundlePackageJson, bundleReadme, bundleSchema, sampleCsv, type BundledModel } from "./bundle-files";
 import type { ZipMessage, ZipRequest } from "./zip-worker";
@@ -26,7 +27,7 @@ export interface ExportOptions {
   best: { run_id: string; model_id: string; model_file: string | null } | null;
 }
 
-const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl"];
+const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl", AUDIT_FILE];
 const FOLDERS = ["preprocess", "profile", "models", "runs", "data"];
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const SAMPLE_ROWS = 20;

