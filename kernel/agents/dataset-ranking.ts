@@ -99,14 +99,15 @@ export function words(text: string): string[] {
 
 /**
  * A column name matches a hint when their words meet ("sale_price" and "price", "Diagnosis"
- * and "diagnosis"): all of the hint's words, or (from three words on) its last (the thing itself: "penguin body
- * mass" and "Body Mass (g)") with at least half of them.
+ * and "diagnosis"): all of the hint's words are the column's, or the column's words are all
+ * the hint's and name the thing itself, its last word ("delay" for "flight delays", "Body
+ * Mass (g)" for "penguin body mass"; not "prices_index" for "sale price").
  */
 export function columnMatches(column: string, hint: string): boolean {
   const c = words(column.replace(/([a-z])([A-Z])/g, "$1 $2"));
   const h = words(hint);
-  const shared = h.filter((w) => c.includes(w)).length;
-  return h.length > 0 && (shared === h.length || (h.length >= 3 && c.includes(h.at(-1)!) && shared * 2 >= h.length));
+  if (!h.length || !c.length) return false;
+  return h.every((w) => c.includes(w)) || (c.includes(h.at(-1)!) && c.every((w) => h.includes(w)));
 }
 
 /** The candidate's column for the target hint: by its name, or by what the source says it means. */

@@ -238,7 +238,7 @@ async function resume(client: ConductorClient, projectId: string, opts: RunOptio
  */
 async function handleGate(client: ConductorClient, projectId: string, gate: EventPayload<"WAITING_CONFIRMATION">, opts: RunOptions): Promise<number | null> {
   const cli = cliCommand();
-  if (gate.next_actions.some((a) => a.id === GATE_ACTIONS.upload)) {
+  if (gate.next_actions[0]?.id === GATE_ACTIONS.upload) {
     process.stderr.write(`\nautoml: ${gate.summary} Pass a data file with --data FILE.\n`);
     return EXIT.badInput;
   }
@@ -257,8 +257,11 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
   if (opts.auto && !chooseTarget) {
     // a project made without --auto and continued with it: its gates take their first choice, as auto mode does
-    process.stdout.write(`${STAGE_TITLES[gate.stage_id]}: ${gate.summary} → ${gate.next_actions[0]?.label ?? "continue"} (--auto)\n`);
-    await client.confirm(projectId, { stage_id: gate.stage_id, action: gate.next_actions[0]?.id });
+    const first = gate.next_actions[0];
+    // a choice among datasets takes the best-ranked, listed first
+    const dataset = first?.id === GATE_ACTIONS.chooseDataset ? first.choices?.[0]?.value : undefined;
+    process.stdout.write(`${STAGE_TITLES[gate.stage_id]}: ${gate.summary} → ${first?.label ?? "continue"}${dataset ? `: ${dataset}` : ""} (--auto)\n`);
+    await client.confirm(projectId, { stage_id: gate.stage_id, action: first?.id, ...(dataset ? { dataset_id: dataset } : {}) });
     return null;
   }
   if (chooseTarget && (!interactive || opts.auto)) {
