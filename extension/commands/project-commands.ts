@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import { DATA_FILE_EXTENSIONS, PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
-import { datasetChoiceOf, pickDataset } from "./dataset-pick";
+import { datasetChoiceOf, pickDataset } from "../panels/dataset-pick";
 import { readSettings } from "../settings";
 
 export function registerProjectCommands(s: AutomlServices): vscode.Disposable[] {
@@ -80,7 +80,6 @@ async function newProject(s: AutomlServices): Promise<void> {
     dataPath = picked[0].fsPath;
   }
   const settings = readSettings();
-  let projectId = "";
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "AutoML", cancellable: false }, async (progress) => {
     progress.report({ message: "starting the conductor…" });
     const client = await s.client();
@@ -92,7 +91,7 @@ async function newProject(s: AutomlServices): Promise<void> {
       time_budget_s: settings.timeBudgetSeconds > 0 ? settings.timeBudgetSeconds : undefined,
       keep_models: settings.keepModels,
     });
-    projectId = project_id;
+    // the dashboard also offers the quick pick of datasets when the finder cannot choose clearly
     await s.showDashboard(project_id);
     const feed = await s.follow(project_id);
     // the notification follows the project until it needs the person or is done
@@ -128,10 +127,6 @@ async function newProject(s: AutomlServices): Promise<void> {
       check();
     });
   });
-  // the finder could not choose clearly: the person picks from its candidates
-  const client = await s.client();
-  const { snapshot } = await client.state(projectId);
-  if (datasetChoiceOf(snapshot.waiting)) await pickDataset(client, projectId, snapshot.waiting!);
 }
 
 type ListedProject = Awaited<ReturnType<ConductorClient["listProjects"]>>["projects"][number];

@@ -19,6 +19,7 @@ import {
 } from "../../contract";
 import type { ProjectFeed } from "../conductor/project-streams";
 import type { SuggestedEdit } from "../notebook/suggested-edit";
+import { datasetChoiceOf, pickDataset } from "./dataset-pick";
 
 export interface DashboardDeps {
   extensionUri: vscode.Uri;
@@ -73,6 +74,7 @@ export class DashboardPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: PanelToHost) => void this.onMessage(m)),
       feed.onEvents((events) => {
         this.followPrompt(events);
+        this.offerDatasetPick(events);
         if (this.ready) this.post({ type: "events", events: [...events], replay: false });
       }),
       feed.onConnection((state) => this.post({ type: "connection", state })),
@@ -88,6 +90,27 @@ export class DashboardPanel implements vscode.Disposable {
       this.panel.title = `AutoML: ${projectDisplayName(this.meta)}`;
       if (this.ready) this.post(this.initMessage());
     }
+  }
+
+  /** the gate (its event's seq) whose dataset pick was offered: once each */
+  private offeredPick = 0;
+
+  /**
+   * A new DATA_SOURCE gate that asks which dataset: the quick pick of the candidates (source,
+   * license, size, why), over whatever the person looks at; dismissed, the dashboard's picker
+   * and AutoML: Confirm Stage still offer it.
+   */
+  private offerDatasetPick(events: readonly AnyEventEnvelope[]): void {
+    const gates = events.filter((e) => e.event.name === EV.WAITING_CONFIRMATION);
+    const gate = gates[gates.length - 1];
+    const waiting = this.feed.snapshot.waiting;
+    // only the gate the project still waits at (the batch's last), and each gate once
+    if (!gate || gate.seq <= this.offeredPick || !waiting || !datasetChoiceOf(waiting) || this.feed.snapshot.last_seq !== events[events.length - 1]?.seq) return;
+    this.offeredPick = gate.seq;
+    void this.deps
+      .client()
+      .then((client) => pickDataset(client, this.feed.projectId, waiting))
+      .catch((err: Error) => void vscode.window.showErrorMessage(`AutoML: ${err.message}`));
   }
 
   private initMessage(): HostToPanel {

@@ -88,7 +88,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
       name: d.name,
       desc: oneLine(String(card["pretty_name"] ?? d.description ?? "")) || `A dataset on the Hugging Face Hub (${d.name}).`,
       license: checkLicense(license),
-      size_bytes: null,
+      size_bytes: sizeOf(card),
       downloads: d.downloads ?? null,
       columns: features.length ? features.map((f) => f.name) : null,
       task,
@@ -260,6 +260,14 @@ function featuresOf(card: Record<string, unknown>): Array<{ name: string; dtype:
   return features
     .filter((f): f is { name: string; dtype?: unknown } => typeof f === "object" && f !== null && typeof (f as { name?: unknown }).name === "string")
     .map((f) => ({ name: f.name, dtype: typeof f.dtype === "string" ? f.dtype : "image" in f ? "image" : "other" }));
+}
+
+/** The card's download size in bytes (dataset_info.download_size, else dataset_size), when it states one. */
+function sizeOf(card: Record<string, unknown>): number | null {
+  const info = card["dataset_info"];
+  const first = (Array.isArray(info) ? info[0] : info) as { download_size?: unknown; dataset_size?: unknown } | undefined;
+  const size = first?.download_size ?? first?.dataset_size;
+  return typeof size === "number" && size > 0 ? size : null;
 }
 
 function extensionOf(p: string): string {

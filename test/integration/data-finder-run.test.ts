@@ -24,6 +24,7 @@ const flightsCard = (license: string) => ({
   pretty_name: "US flight delays",
   license,
   dataset_info: {
+    download_size: 371_000,
     features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({
       name,
       dtype: name === "delay" || name === "distance" ? "int64" : "string",
@@ -200,7 +201,7 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
     // 2. without a terminal: the candidates, numbered, and the flag that takes one (the rejected one not offered)
     const noTty = await startCli(["run", "--project", id, "--workspace", ws], hubEnv()).done;
     assert.equal(noTty.code, 2, noTty.stderr);
-    assert.match(noTty.stderr, /1\) hf:open-aviation\/flight-delays {2}open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0/);
+    assert.match(noTty.stderr, /1\) hf:open-aviation\/flight-delays {2}open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0, 362 KB\)/);
     assert.match(noTty.stderr, /2\) hf:skyways\/flight-delays-2001/);
     assert.doesNotMatch(noTty.stderr, /copyleft-air/, "a rejected dataset is not offered");
     assert.match(noTty.stderr, /Re-run with --source ID/);

@@ -18,6 +18,7 @@ const flightsCard = {
   pretty_name: "US flight delays",
   license: "cc-by-4.0",
   dataset_info: {
+    download_size: 123_456,
     features: [
       { name: "date", dtype: "string" },
       { name: "delay", dtype: "int64" },
@@ -116,6 +117,7 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     assert.deepEqual(open.columns, ["date", "delay", "distance", "origin"]);
     assert.equal(open.task, "regression");
     assert.equal(open.downloads, 1200);
+    assert.equal(open.size_bytes, 123_456, "the card's download size");
     assert.equal(open.license?.license, "CC-BY-4.0");
     assert.equal(found.find((c) => c.id === "hf:gated-org/flight-delays-private")!.gated, true);
     assert.equal(found.find((c) => c.id === "hf:pets/cats-vs-dogs-flight")!.modality, "image");

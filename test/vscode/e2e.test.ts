@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
+import { startTestHub, type TestHub } from "../support/test-hub-server";
 import { dashboardFrame, dashboardFrameFor, newProject, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
 const SHOTS = path.join(REPO, "test-output", "screenshots");
@@ -26,14 +27,24 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   let cs: CodeServer;
   let browser: Browser;
   let page: Page;
+  let hub: TestHub;
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "automl-e2e-"));
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     const vsix = packageVsix();
+    // a Hugging Face Hub on 127.0.0.1 with flight-delay datasets (the house-price projects find none there), set as a person does: the setting
+    hub = await startTestHub(flightHub());
+    process.env["AUTOML_DATASET_SOURCES"] = "workspace,catalog,hf";
     cs = await startCodeServer(
       workspace,
-      { "automl.autoConfirm": true, "automl.pacing": false, "automl.timeBudgetSeconds": 0, "workbench.colorTheme": "Default Dark Modern" },
+      {
+        "automl.autoConfirm": true,
+        "automl.pacing": false,
+        "automl.timeBudgetSeconds": 0,
+        "workbench.colorTheme": "Default Dark Modern",
+        "automl.huggingFace.endpoint": hub.url,
+      },
       { vsix },
     );
     const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith("automl-builder."));
@@ -65,6 +76,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
   after(async () => {
     await browser?.close();
     await cs?.stop();
+    await hub?.close();
     fs.rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -282,7 +294,87 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(SHOTS, "14-restored-after-reload.png") });
   });
+
+  it("finds data on the Hub: two close candidates bring a quick pick with source, license, size and reasons; the pick is fetched and loaded", async () => {
+    // gates are asked from here on (a workspace setting, as the Settings editor writes one)
+    const settingsFile = path.join(workspace, ".vscode", "settings.json");
+    const settings = fs.existsSync(settingsFile) ? (JSON.parse(fs.readFileSync(settingsFile, "utf8")) as Record<string, unknown>) : {};
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, "automl.autoConfirm": false }, null, 2));
+    await page.waitForTimeout(1500);
+    await newProject(page, "predict flight delays");
+    await page.locator(".tabs-container .tab", { hasText: "flight delays" }).first().waitFor({ timeout: 60_000 });
+    const dash = await dashboardFrameFor(page, "flight delays");
+    await dash.click('button[data-tab="Timeline"]');
+    await dash.click('.gate[data-gate="PARSE_INTENT"] button[data-action="continue"]', { timeout: 60_000 });
+    // the finder ranks the Hub's datasets: the GPL one is never offered, the two close ones are
+    const pick = page.locator(".quick-input-widget:not(.hidden)");
+    await pick.locator(".quick-input-title", { hasText: "Choose the dataset" }).waitFor({ timeout: 60_000 });
+    const rows = await pick.locator(".quick-input-list .monaco-list-row").allInnerTexts();
+    assert.ok(rows.length >= 2, rows.join("\n---\n"));
+    assert.match(
+      rows[0]!,
+      /open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0, 362 KB\)[\s\S]*hf:open-aviation\/flight-delays[\s\S]*matches "flight", "delay"/,
+    );
+    assert.ok(
+      rows.some((r) => /skyways\/flight-delays-2001 \(Hugging Face, CC0-1.0/.test(r)),
+      rows.join("\n---\n"),
+    );
+    assert.ok(!rows.some((r) => /copyleft/.test(r)), "a rejected license is not offered");
+    await page.screenshot({ path: path.join(SHOTS, "15-dataset-pick.png") });
+    await pick.locator(".quick-input-list .monaco-list-row", { hasText: "skyways/flight-delays-2001" }).click();
+    // DATA_SOURCE runs again with the pick: fetched from the Hub, loaded, shown at its gate
+    await dash.waitForFunction(
+      () => /skyways\/flight-delays-2001: 5,000 rows/.test(document.querySelector('.gate[data-gate="DATA_SOURCE"]')?.textContent ?? ""),
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
+    assert.ok(
+      hub.requests.some((r) => r.path.startsWith("/datasets/skyways/flight-delays-2001/resolve/")),
+      "the pick was downloaded from the Hub",
+    );
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, "16-dataset-picked.png") });
+  });
 });
+
+/** Flight-delay datasets on the test Hub: a GPL one with the most downloads, and two close licensed ones (real data: vega-datasets' flights). */
+function flightHub() {
+  const flights = fs.readFileSync(path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "flights-5k.json"));
+  const card = (license: string) => ({
+    pretty_name: "US flight delays",
+    license,
+    dataset_info: {
+      download_size: 371_000,
+      features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({ name, dtype: "string" })),
+    },
+  });
+  return [
+    {
+      id: "copyleft-air/flight-delays",
+      downloads: 90_000,
+      tags: ["license:gpl-3.0"],
+      cardData: card("gpl-3.0"),
+      files: [{ path: "flights.json", bytes: flights }],
+    },
+    {
+      id: "open-aviation/flight-delays",
+      downloads: 1_200,
+      tags: ["license:cc-by-4.0"],
+      cardData: card("cc-by-4.0"),
+      files: [{ path: "data/flights-train.json", bytes: flights }],
+    },
+    {
+      id: "skyways/flight-delays-2001",
+      downloads: 1_100,
+      tags: ["license:cc0-1.0"],
+      cardData: card("cc0-1.0"),
+      files: [{ path: "delays.json", bytes: flights }],
+    },
+  ];
+}
 
 /** "#616161" and "rgb(97, 97, 97)" alike, as r,g,b. */
 function normaliseColour(c: string): string {
