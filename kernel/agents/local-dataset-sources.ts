@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
+import { PREDICTIONS_REPORT_SUFFIX, PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import { copyDataFile } from "../data/data-file-copy";
 import { sniffDelimiter } from "../data/text-format";
 import { InputError } from "../errors/input-error";
@@ -121,7 +122,7 @@ function dataFilesIn(dir: string): string[] {
       for (const e of entries) {
         const full = path.join(d, e.name);
         if (e.isDirectory() && !SKIPPED_FOLDERS.has(e.name) && !e.name.startsWith(".")) next.push(full);
-        else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !/^(package(-lock)?|tsconfig.*)\.json$/.test(e.name)) {
+        else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name)) {
           out.push(full);
           if (out.length >= MAX_FILES) break;
         }
@@ -130,6 +131,12 @@ function dataFilesIn(dir: string): string[] {
     level = next;
   }
   return out;
+}
+
+/** Files with a data file's ending that are not data to train on: package manifests, and what `automl predict` wrote. */
+function notData(name: string): boolean {
+  const lower = name.toLowerCase();
+  return /^(package(-lock)?|tsconfig.*)\.json$/.test(lower) || lower.endsWith(PREDICTIONS_SUFFIX) || lower.endsWith(PREDICTIONS_REPORT_SUFFIX);
 }
 
 /** A delimited text file's column names from its first line; null for other shapes (read when fetched). */

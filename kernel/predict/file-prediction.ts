@@ -6,6 +6,7 @@
  * prediction that fails half-way leaves an earlier PRED.csv as it was. `automl predict` and the
  * bundle's predict.mjs both predict through here.
  */
+import { PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkDataFile, readTableInBatches } from "../data/table-loader";
@@ -46,7 +47,7 @@ export function defaultOutPath(data: string): string {
     `${path
       .basename(data)
       .replace(/\.(gz|zip)$/i, "")
-      .replace(/\.[^.]+$/, "")}.predictions.csv`,
+      .replace(/\.[^.]+$/, "")}${PREDICTIONS_SUFFIX}`,
   );
 }
 

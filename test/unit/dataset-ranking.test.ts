@@ -110,6 +110,9 @@ describe("the local dataset sources", () => {
     fs.mkdirSync(path.join(ws, "node_modules", "x"), { recursive: true });
     fs.writeFileSync(path.join(ws, "node_modules", "x", "data.csv"), "a,b\n1,2\n");
     fs.writeFileSync(path.join(ws, "package.json"), "{}");
+    // what automl predict wrote is not data to train on
+    fs.writeFileSync(path.join(ws, "clinic", "exports", "new.predictions.csv"), "Diagnosis\nM\n");
+    fs.writeFileSync(path.join(ws, "clinic", "exports", "new.predictions.report.csv"), "row,column,value,problem,action\n");
     const found = await workspaceSource(ws).search({ prompt: "", task: null, targetHint: null });
     assert.deepEqual(
       found.map((c) => [c.id, c.columns]),
