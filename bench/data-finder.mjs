@@ -59,10 +59,29 @@ async function flightsCsv(file, bytes) {
 }
 
 function hubDatasets(file) {
-  const card = (license) => ({ pretty_name: "US flight delays", license, dataset_info: { download_size: fs.statSync(file).size, features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({ name, dtype: "string" })) } });
+  const card = (license) => ({
+    pretty_name: "US flight delays",
+    license,
+    dataset_info: {
+      download_size: fs.statSync(file).size,
+      features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({ name, dtype: "string" })),
+    },
+  });
   return [
-    { id: "copyleft-air/flight-delays", downloads: 90_000, tags: ["license:gpl-3.0"], cardData: card("gpl-3.0"), files: [{ path: "flights.csv", diskFile: file }] },
-    { id: "open-aviation/flight-delays", downloads: 1_200, tags: ["license:cc-by-4.0"], cardData: card("cc-by-4.0"), files: [{ path: "data/train.csv", diskFile: file }] },
+    {
+      id: "copyleft-air/flight-delays",
+      downloads: 90_000,
+      tags: ["license:gpl-3.0"],
+      cardData: card("gpl-3.0"),
+      files: [{ path: "flights.csv", diskFile: file }],
+    },
+    {
+      id: "open-aviation/flight-delays",
+      downloads: 1_200,
+      tags: ["license:cc-by-4.0"],
+      cardData: card("cc-by-4.0"),
+      files: [{ path: "data/train.csv", diskFile: file }],
+    },
   ];
 }
 
@@ -82,7 +101,11 @@ async function promptToProfile(workspace, hubUrl) {
       const id = fs.existsSync(projects) ? fs.readdirSync(projects).find((p) => !before.has(p)) : undefined;
       const log = id && path.join(projects, id, "events.jsonl");
       if (log && fs.existsSync(log)) {
-        const events = fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        const events = fs
+          .readFileSync(log, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
         const profile = events.find((e) => e.stage.id === "PROFILE_DATA");
         const failed = events.find((e) => e.event.name === "STAGE_STATUS" && e.event.payload.status === "failed");
         if (failed) throw new Error(`${failed.event.payload.stage_id} failed: ${failed.event.payload.message}`);

@@ -105,7 +105,8 @@ export class DashboardPanel implements vscode.Disposable {
     const gate = gates[gates.length - 1];
     const waiting = this.feed.snapshot.waiting;
     // only the gate the project still waits at (the batch's last), and each gate once
-    if (!gate || gate.seq <= this.offeredPick || !waiting || !datasetChoiceOf(waiting) || this.feed.snapshot.last_seq !== events[events.length - 1]?.seq) return;
+    if (!gate || gate.seq <= this.offeredPick || !waiting || !datasetChoiceOf(waiting) || this.feed.snapshot.last_seq !== events[events.length - 1]?.seq)
+      return;
     this.offeredPick = gate.seq;
     void this.deps
       .client()
