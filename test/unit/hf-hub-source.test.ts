@@ -68,6 +68,13 @@ function hubDatasets(): HubDataset[] {
       files: [{ path: "train.json", bytes: flights }],
     },
     {
+      id: "anon/flight-delays-unlicensed",
+      downloads: 40_000,
+      tags: ["task_categories:tabular-regression"],
+      cardData: { pretty_name: "Flight delays" },
+      files: [{ path: "train.json", bytes: flights }],
+    },
+    {
       id: "empty-org/flight-delays-notes",
       downloads: 3,
       tags: ["license:mit"],
@@ -120,6 +127,11 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     assert.equal(open.size_bytes, 123_456, "the card's download size");
     assert.equal(open.license?.license, "CC-BY-4.0");
     assert.equal(found.find((c) => c.id === "hf:gated-org/flight-delays-private")!.gated, true);
+    const unlicensed = found.find((c) => c.id === "hf:anon/flight-delays-unlicensed")!;
+    assert.deepEqual(
+      [unlicensed.license?.decision, unlicensed.license?.note],
+      ["rejected", "no license stated: its terms cannot be cleared, so it is not used"],
+    );
     assert.equal(found.find((c) => c.id === "hf:pets/cats-vs-dogs-flight")!.modality, "image");
     // the search asked the card's fields and paged through the Link header (3 a page)
     const searches = hub.requests.filter((r) => r.path.startsWith("/api/datasets?"));
