@@ -48,6 +48,8 @@ export interface ProjectSnapshot {
   dataset_id: string | null;
   /** the selected dataset's file in the project folder, once it is there */
   dataset_file: string | null;
+  /** the source's revision of the selected dataset (the Hub's commit, Kaggle's version), when it has one */
+  dataset_revision: string | null;
   sample: EventPayload<"DATASET_SAMPLE_READY"> | null;
   profile: EventPayload<"PROFILE_SUMMARY"> | null;
   split: EventPayload<"SPLIT_SUMMARY"> | null;
@@ -79,6 +81,7 @@ export function emptySnapshot(projectId: string): ProjectSnapshot {
     dataset_candidates: [],
     dataset_id: null,
     dataset_file: null,
+    dataset_revision: null,
     sample: null,
     profile: null,
     split: null,
@@ -134,6 +137,7 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
     case EV.DATASET_SELECTED:
       s.dataset_id = env.event.payload.dataset_id;
       s.dataset_file = env.event.payload.file ?? null;
+      s.dataset_revision = env.event.payload.revision ?? null;
       break;
     case EV.DATASET_SAMPLE_READY:
       s.sample = env.event.payload;

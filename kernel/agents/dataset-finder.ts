@@ -17,18 +17,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../errors/input-error";
 import { DEFAULT_MAX_EXPANDED_BYTES } from "../data/safe-unzip";
-import { rankCandidates, type DatasetCandidate, type DatasetQuery, type DatasetSource, type DatasetSourceId, type RankedCandidate } from "./dataset-ranking";
+import {
+  rankCandidates,
+  sourceName,
+  type DatasetCandidate,
+  type DatasetQuery,
+  type DatasetSource,
+  type DatasetSourceId,
+  type RankedCandidate,
+} from "./dataset-ranking";
 import { DEFAULT_HF_ENDPOINT, hfHubSource } from "./hf-hub-source";
 import { DEFAULT_KAGGLE_ENDPOINT, kaggleCredentials, kaggleSource } from "./kaggle-source";
 import { catalogSource, workspaceSource } from "./local-dataset-sources";
 
 const ALL_SOURCES: readonly DatasetSourceId[] = ["workspace", "catalog", "hf", "kaggle"];
-const SOURCE_NAMES: Record<DatasetSourceId, string> = {
-  workspace: "your workspace",
-  catalog: "the bundled catalog",
-  hf: "the Hugging Face Hub",
-  kaggle: "Kaggle",
-};
 /** a search that has not answered by then is given up (the others' candidates stand) */
 const SEARCH_TIMEOUT_MS = 20_000;
 
@@ -83,7 +85,7 @@ export class DatasetFinder {
             new Promise<never>((_, reject) => timeout.addEventListener("abort", () => reject(new Error(`no answer in ${SEARCH_TIMEOUT_MS / 1000} s`)))),
           ]);
         } catch (err) {
-          notes.push(`${capitalised(SOURCE_NAMES[id])} could not be searched (${(err as Error).message}): going on with the other sources' candidates.`);
+          notes.push(`${capitalised(sourceName(id))} could not be searched (${(err as Error).message}): going on with the other sources' candidates.`);
           return [];
         }
       }),

@@ -10,6 +10,19 @@ import type { LicenseVerdict } from "./license-check";
 
 export type DatasetSourceId = "workspace" | "catalog" | "hf" | "kaggle";
 
+const SOURCE_NAMES: Record<string, string> = {
+  workspace: "your workspace",
+  catalog: "the bundled catalog",
+  hf: "the Hugging Face Hub",
+  kaggle: "Kaggle",
+  upload: "your own file",
+};
+
+/** Where a candidate comes from, in words ("the Hugging Face Hub"); older projects' "bundled" is the catalog. */
+export function sourceName(source: string): string {
+  return SOURCE_NAMES[source === "bundled" ? "catalog" : source] ?? source;
+}
+
 /** What the request says about the data it needs. */
 export interface DatasetQuery {
   prompt: string;

@@ -3,6 +3,7 @@
  * whether they were edited), every run's scores and the best model's test metrics, all from
  * the project's state. The REVIEW_EDIT stage writes it through the runtime's review().
  */
+import { sourceName } from "../agents/dataset-ranking";
 import { approvedPlan, distinguishingSettings, type PreprocessStep, type ProjectSnapshot } from "../../contract";
 
 export const REPORT_FILE = "report.md";
@@ -19,7 +20,8 @@ export function renderReport(s: ProjectSnapshot, prompt: string): string {
     "",
     "## Data",
     "",
-    `${chosen?.name ?? "?"} (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}): ${s.profile?.n_rows ?? "?"} rows, ${s.profile?.n_cols ?? "?"} columns, ${s.profile?.missing_pct.toFixed(2) ?? "?"}% of cells missing.`,
+    `${chosen?.name ?? "?"} (${chosen ? sourceName(chosen.source) : "?"}, license ${String(chosen?.meta["license"] ?? "?")}): ${s.profile?.n_rows ?? "?"} rows, ${s.profile?.n_cols ?? "?"} columns, ${s.profile?.missing_pct.toFixed(2) ?? "?"}% of cells missing.`,
+    ...dataOrigin(chosen, s.dataset_revision),
     ...dataLicenseNotice(chosen?.meta),
     ...(s.profile?.read_as?.length ? ["", "Read as:", ...s.profile.read_as.map((n) => `- ${n}`)] : []),
     ...(s.profile?.warnings.length ? ["", "Warnings:", ...s.profile.warnings.map((w) => `- ${w}`)] : []),
@@ -99,6 +101,16 @@ function planLines(s: ProjectSnapshot, stage: "PREPROCESS" | "MODEL_SELECT", lin
 }
 
 /** What the data's license means for the model, when it limits it or is unknown: said in the report (and so in the export). */
+/** Where a fetched dataset came from (its page, its revision), and the credit an attribution license asks for. */
+function dataOrigin(chosen: ProjectSnapshot["dataset_candidates"][number] | undefined, revision: string | null): string[] {
+  const url = chosen?.meta["url"];
+  if (!chosen || typeof url !== "string") return [];
+  const lines = ["", `Fetched from ${sourceName(chosen.source)}: ${chosen.id} (${url})${revision ? `, revision ${revision}` : ""}.`];
+  if (/^attribution/.test(String(chosen.meta["license_note"] ?? "")))
+    lines.push(`Its license asks for credit: cite ${chosen.name} (${url}) where the model or its results are shown.`);
+  return lines;
+}
+
 function dataLicenseNotice(meta: Record<string, unknown> | undefined): string[] {
   if (!meta) return [];
   if (meta["research_only"] === true)

@@ -11,7 +11,7 @@ import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } f
 import { appendAudit } from "../assets/audit-log";
 import { catalogDataset } from "../agents/dataset-catalog";
 import { normalisedId } from "../agents/dataset-finder";
-import { rankCandidates, unclearChoice, type DatasetQuery, type RankedCandidate } from "../agents/dataset-ranking";
+import { rankCandidates, sourceName, unclearChoice, type DatasetQuery, type RankedCandidate } from "../agents/dataset-ranking";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
 import { executeCells } from "../tasks/pipeline-step";
@@ -81,9 +81,15 @@ export const dataSourceStage: StageModule = {
   },
   describe(ctx) {
     const chosen = chosenDataset(ctx);
+    const others = ctx.snapshot.dataset_candidates.filter((c) => c !== chosen);
+    const rejected = others.filter((c) => c.meta["license_ok"] !== true).length;
+    const reasons = Array.isArray(chosen?.meta["reasons"]) ? (chosen!.meta["reasons"] as string[]) : [];
     return (
-      `## 2. Data\n\n**${chosen?.name ?? "?"}** (${chosen?.source ?? "?"}, license ${String(chosen?.meta["license"] ?? "?")}). ${chosen?.desc ?? ""}\n\n` +
-      `The file is copied into this project's folder, so the notebook runs without the original.`
+      `## 2. Data\n\n**${chosen?.name ?? "?"}** (${chosen ? sourceName(chosen.source) : "?"}, license ${String(chosen?.meta["license"] ?? "?")}). ${chosen?.desc ?? ""}\n\n` +
+      (reasons.length
+        ? `Chosen from ${others.length + 1} candidate${others.length ? "s" : ""}${rejected ? ` (${rejected} refused for their license or for having nothing to do with the request)` : ""}: ${reasons.join("; ")}.\n\n`
+        : "") +
+      `The file is copied into this project's folder, so the notebook runs without the original${chosen && !["upload", "catalog", "bundled"].includes(chosen.source) ? " (without it, the cell fetches it again)" : ""}.`
     );
   },
   code(ctx) {

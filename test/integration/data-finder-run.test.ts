@@ -141,7 +141,20 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
       ),
     );
     assert.ok(audit.some((r) => r["kind"] === "dataset" && r["dataset"] === "hf:open-aviation/flight-delays" && /auto mode/.test(String(r["chosen_by"]))));
-    assert.match(new TextDecoder().decode(zip["report.md"]), /CC-BY-4.0/);
+    const report = new TextDecoder().decode(zip["report.md"]);
+    assert.match(report, /open-aviation\/flight-delays \(the Hugging Face Hub, license CC-BY-4.0\)/);
+    assert.ok(
+      report.includes(
+        `Fetched from the Hugging Face Hub: hf:open-aviation/flight-delays (${hub.url}/datasets/open-aviation/flight-delays), revision ${hub.datasets[1]!.sha}.`,
+      ),
+      report,
+    );
+    assert.match(report, /Its license asks for credit: cite open-aviation\/flight-delays/);
+    // the notebook's data cell names the file it fetched, and says how it was chosen
+    const cells = (JSON.parse(fs.readFileSync(path.join(out, "notebook.ipynb"), "utf8")) as { cells: Array<{ source: string | string[] }> }).cells;
+    const notebook = cells.map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source)).join("\n");
+    assert.match(notebook, /rt\.useDataset\(\{ id: "hf:open-aviation\/flight-delays", file: "data\/open-aviation--flight-delays.json" \}\)/);
+    assert.match(notebook, /Chosen from 3 candidates \(1 refused for their license/);
     const downloads = hub.requests.filter((r) => r.path.startsWith("/cdn/") && r.range !== "bytes=0-0").length;
     assert.equal(downloads, 1);
 
