@@ -54,8 +54,8 @@ export class DatasetFinder {
 
   constructor(
     private readonly settings: FinderSettings,
-    /** hears a source's retries (a 429 waited out), for the stage's log */
-    private readonly onRetry?: (source: DatasetSourceId, why: string, waitMs: number) => void,
+    /** hears what a source says as it works (a 429 waited out, a token it cannot use), for the stage's log */
+    private readonly onNote?: (text: string) => void,
   ) {
     const listed = settings.env["AUTOML_DATASET_SOURCES"];
     const asked = listed ? listed.split(",").map((s) => s.trim()) : [...ALL_SOURCES];
@@ -74,6 +74,7 @@ export class DatasetFinder {
     const searched = await Promise.all(
       ALL_SOURCES.filter((id) => this.enabled.has(id)).map(async (id): Promise<DatasetCandidate[]> => {
         if (id === "workspace" && !this.settings.workspace) return [];
+        if (id === "kaggle" && !this.kaggleReady(notes)) return [];
         if (id === "kaggle" && !kaggleCredentials(this.settings.env)) {
           notes.push("Kaggle was not searched: there are no Kaggle credentials (AutoML: Set Kaggle Credentials, or KAGGLE_USERNAME and KAGGLE_KEY).");
           return [];
@@ -91,6 +92,17 @@ export class DatasetFinder {
       }),
     );
     return { ranked: rankCandidates(query, searched.flat()), notes };
+  }
+
+  /** Kaggle's credentials can be read (absent is said by the caller; a broken kaggle.json is said here) */
+  private kaggleReady(notes: string[]): boolean {
+    try {
+      kaggleCredentials(this.settings.env);
+      return true;
+    } catch (err) {
+      notes.push(`Kaggle was not searched: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /** The candidate a dataset id names (--source, a gate's choice), from its own source. */
@@ -111,7 +123,7 @@ export class DatasetFinder {
     let source = this.built.get(id);
     if (source) return source;
     const env = this.settings.env;
-    const onRetry = (why: string, waitMs: number) => this.onRetry?.(id, why, waitMs);
+    const onRetry = (why: string, waitMs: number) => this.onNote?.(`${capitalised(sourceName(id))}: ${why}; trying again in ${(waitMs / 1000).toFixed(1)} s.`);
     switch (id) {
       case "workspace":
         if (!this.settings.workspace) throw new InputError("There is no workspace to take a file from here: give the file itself.");
@@ -126,6 +138,7 @@ export class DatasetFinder {
           token: env["HF_TOKEN"] || null,
           cacheDir: this.settings.cacheDir,
           onRetry,
+          onWarning: (text) => this.onNote?.(text),
         });
         break;
       case "kaggle": {

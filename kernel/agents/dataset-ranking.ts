@@ -56,6 +56,8 @@ export interface DatasetCandidate {
   gated?: boolean;
   /** what its rows hold, when the source says (an image column, image folders): images wait for the images issue */
   modality?: "table" | "image" | "text" | null;
+  /** why it cannot be fetched as things stand (gated, and no token is set): listed with why, never chosen */
+  unavailable?: string;
 }
 
 /** What a fetch put in the project's data folder, and what it chose on the way (which file, from the cache). */
@@ -96,7 +98,7 @@ export const CLEAR_LEAD = 1.5;
 const LARGE_BYTES = 2 * 1024 ** 3;
 
 const STOP_WORDS = new Set(
-  "a an the of for to from in on with by and or is are be it its this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given".split(
+  "a an the of for to from in on with by and or is are be it its this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given csv tsv file files table spreadsheet my our".split(
     " ",
   ),
 );
@@ -108,6 +110,16 @@ export function words(text: string): string[] {
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 1 && !STOP_WORDS.has(w))
     .map((w) => (w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w));
+}
+
+/** The request's words by their stem ("tumour" → "tumours"), to show them as the person wrote them. */
+function originalWords(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const token of text.toLowerCase().split(/[^a-z0-9]+/)) {
+    const [stem] = words(token);
+    if (stem && !out.has(stem)) out.set(stem, token);
+  }
+  return out;
 }
 
 /**
@@ -132,6 +144,8 @@ function targetColumnOf(c: DatasetCandidate, hint: string | null): string | unde
 /** Every source's candidates in one order, best first, each with its reasons. */
 export function rankCandidates(query: DatasetQuery, candidates: readonly DatasetCandidate[]): RankedCandidate[] {
   const asked = new Set(words(`${query.prompt} ${query.targetHint ?? ""}`));
+  const hinted = new Set(words(query.targetHint ?? ""));
+  const shown = originalWords(`${query.prompt} ${query.targetHint ?? ""}`);
   const ranked = candidates.map((c): RankedCandidate => {
     const reasons: string[] = [];
     let score = 0;
@@ -139,7 +153,7 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
     const shared = [...asked].filter((w) => own.has(w));
     if (shared.length) {
       score += shared.length;
-      reasons.push(`matches ${shared.map((w) => `"${w}"`).join(", ")}`);
+      reasons.push(`matches ${shared.map((w) => `"${shown.get(w) ?? w}"`).join(", ")}`);
     } else reasons.push("shares no word with the request");
     if (query.task && c.task) {
       if (c.task === query.task) {
@@ -165,15 +179,26 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
       if (shared.length > 0 || targetColumnOf(c, query.targetHint)) score += 4;
       reasons.push("already in your workspace");
     }
-    const relevant = shared.length > 0 || targetColumnOf(c, query.targetHint) !== undefined;
+    // the person's files need one word or the target's column; a dataset from elsewhere needs more than part of the
+    // target's words ("species" is in many datasets; "iris species" asks for irises): all of them, or a word beside them
+    const relevant =
+      c.source === "workspace"
+        ? shared.length > 0 || targetColumnOf(c, query.targetHint) !== undefined
+        : shared.length > 0 && ([...hinted].every((w) => shared.includes(w)) || shared.some((w) => !hinted.has(w)));
+    if (!relevant && shared.length) reasons.push(`shares only the target's words, not what the request is about`);
     let usable = relevant;
+    if (c.unavailable) {
+      usable = false;
+      reasons.unshift(c.unavailable);
+    }
     if (c.license === null) reasons.push("your own data: no license gate (the report says none is known)");
     else if (c.license.decision === "rejected") {
       usable = false;
       reasons.unshift(`license ${c.license.license} rejected: ${c.license.note}`);
     } else if (c.license.decision === "warning") {
       score -= 0.5;
-      reasons.push(`license ${c.license.license}: ${c.license.note}`);
+      // said first: where a choice shows only a few reasons, this one must be among them
+      reasons.unshift(`license ${c.license.license}: ${c.license.note}`);
     } else reasons.push(`license ${c.license.license} (${c.license.note})`);
     if (c.gated) {
       score -= 0.5;

@@ -30,6 +30,8 @@ export interface HubSourceOptions {
   cacheDir: string;
   /** hears each retry's reason and wait */
   onRetry?: (why: string, waitMs: number) => void;
+  /** hears what the source says once (a token it cannot use) */
+  onWarning?: (text: string) => void;
   /** search results per word searched */
   perQuery?: number;
 }
@@ -61,11 +63,13 @@ type HubDataset = {
 
 export function hfHubSource(options: HubSourceOptions): DatasetSource {
   const hubUrl = withoutTrailingSlash(options.endpoint);
-  const token = options.token?.trim() || null;
+  let token = options.token?.trim() || null;
   if (token && !token.startsWith("hf_")) {
-    throw new InputError(
-      "HF_TOKEN is not a Hugging Face access token (they start with hf_): make a read token at huggingface.co/settings/tokens and set it again (AutoML: Set Hugging Face Token).",
+    // public datasets need no token: go on without it, and say why gated ones will be refused
+    options.onWarning?.(
+      `HF_TOKEN is not a Hugging Face access token (they start with hf_), so it is not used: public datasets are searched and downloaded without it. Make a read token at ${hubUrl}/settings/tokens and set it again (AutoML: Set Hugging Face Token).`,
     );
+    token = null;
   }
   const fetch = retryingFetch({ onRetry: options.onRetry });
   const credentials = token ? { accessToken: token } : {};
@@ -95,6 +99,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
       keywords: [...d.name.split(/[/_.-]+/), ...tags.filter((t) => !t.includes(":")), ...taskTags, ...((card["tags"] as string[] | undefined) ?? [])],
       url: pageOf(d.name),
       gated: Boolean(d.gated),
+      ...(d.gated && !token ? { unavailable: `gated: downloading needs access granted on its page and a token (HF_TOKEN), which is not set` } : {}),
       modality: image ? "image" : text ? "text" : features.length || task ? "table" : null,
     };
   };
@@ -107,7 +112,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
         return new SourceHttpError(
           token
             ? `hf:${name} is gated and your token has no access to it yet: accept its conditions on ${page} (signed in as the token's owner), then run the stage again.`
-            : `hf:${name} is gated or private: ${doing} needs access. Accept its conditions on ${page}, make a read token at huggingface.co/settings/tokens, and set it (AutoML: Set Hugging Face Token, or HF_TOKEN); then run the stage again.`,
+            : `hf:${name} is gated or private: ${doing} needs access. Accept its conditions on ${page}, make a read token at ${hubUrl}/settings/tokens, and set it (AutoML: Set Hugging Face Token, or HF_TOKEN); then run the stage again.`,
           err.statusCode,
         );
       }

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../errors/input-error";
-import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry } from "../data/safe-unzip";
+import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry, type ZipEntry } from "../data/safe-unzip";
 import { noDataFileError, pickDataFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
@@ -40,13 +40,17 @@ export interface KaggleSourceOptions {
 export function kaggleCredentials(env: NodeJS.ProcessEnv = process.env): KaggleCredentials | null {
   if (env["KAGGLE_USERNAME"] && env["KAGGLE_KEY"]) return { username: env["KAGGLE_USERNAME"], key: env["KAGGLE_KEY"], from: "KAGGLE_USERNAME/KAGGLE_KEY" };
   const file = path.join(env["KAGGLE_CONFIG_DIR"] ?? path.join(os.homedir(), ".kaggle"), "kaggle.json");
+  if (!fs.existsSync(file)) return null;
+  let json: { username?: unknown; key?: unknown };
   try {
-    const json = JSON.parse(fs.readFileSync(file, "utf8")) as { username?: unknown; key?: unknown };
-    if (typeof json.username === "string" && typeof json.key === "string") return { username: json.username, key: json.key, from: file };
-  } catch {
-    // absent or unreadable: no credentials from it
+    json = JSON.parse(fs.readFileSync(file, "utf8")) as typeof json;
+  } catch (err) {
+    throw new InputError(
+      `${file} cannot be read as Kaggle credentials (${(err as Error).message}): download it again from kaggle.com/settings (Create New Token).`,
+    );
   }
-  return null;
+  if (typeof json.username === "string" && typeof json.key === "string") return { username: json.username, key: json.key, from: file };
+  throw new InputError(`${file} holds no "username" and "key": download it again from kaggle.com/settings (Create New Token).`);
 }
 
 /** What Kaggle's API answers for a dataset (list, view), the fields read here. */
@@ -170,7 +174,13 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
         });
         notes.push(`downloaded kaggle:${ref}${version === null ? "" : ` version ${version}`} (${mb(fs.statSync(zip).size)} zipped) into the workspace's cache`);
       }
-      const entries = checkedZipEntries(zip, `kaggle:${ref}'s download`, options.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES);
+      let entries: ZipEntry[];
+      try {
+        entries = checkedZipEntries(zip, `kaggle:${ref}'s download`, options.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES);
+      } catch (err) {
+        fs.rmSync(zip, { force: true }); // a refused archive is not kept, not even in the cache
+        throw err;
+      }
       const files = entries.map((e) => ({ path: e.name, size: e.size }));
       const picked = pickDataFile(files, `kaggle:${ref}'s download`);
       if (!picked) {
@@ -179,7 +189,7 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
       notes.push(picked.reason);
       const extracted = path.join(folder, "files", ...picked.file.path.split("/"));
       if (!fs.existsSync(extracted))
-        await extractZipEntry(
+        await extractZipEntryOrForget(
           zip,
           entries.find((e) => e.name === picked.file.path)!,
           extracted,
@@ -195,6 +205,16 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
     const res = await get(`/datasets/list/${ref}`, `listing kaggle:${ref}'s files`);
     const body = (await res.json()) as { datasetFiles?: KaggleFile[] };
     return body.datasetFiles ?? [];
+  }
+}
+
+/** Extracts the entry; an archive whose entry cannot be expanded (a bomb, damage) is removed from the cache too. */
+async function extractZipEntryOrForget(zip: string, entry: ZipEntry, dest: string, shownAs: string): Promise<void> {
+  try {
+    await extractZipEntry(zip, entry, dest, shownAs);
+  } catch (err) {
+    fs.rmSync(zip, { force: true });
+    throw err;
   }
 }
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
 import { PREDICTIONS_REPORT_SUFFIX, PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import { copyDataFile } from "../data/data-file-copy";
+import { checkedZipEntries } from "../data/safe-unzip";
 import { sniffDelimiter } from "../data/text-format";
 import { InputError } from "../errors/input-error";
 import { DATASET_CATALOG, catalogDataset, type CatalogDataset } from "./dataset-catalog";
@@ -119,10 +120,13 @@ function dataFilesIn(dir: string): string[] {
       } catch {
         continue; // unreadable: not ours to search
       }
+      // the product's own outputs are not data to train on: an unzipped export bundle, a run's --out copy
+      const names = new Set(entries.map((e) => e.name));
+      if ((names.has("manifest.json") && names.has("predict.mjs")) || (names.has("events.jsonl") && names.has("notebook.ipynb"))) continue;
       for (const e of entries) {
         const full = path.join(d, e.name);
         if (e.isDirectory() && !SKIPPED_FOLDERS.has(e.name) && !e.name.startsWith(".")) next.push(full);
-        else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name)) {
+        else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name) && !(/\.zip$/i.test(e.name) && !oneDataFileZip(full))) {
           out.push(full);
           if (out.length >= MAX_FILES) break;
         }
@@ -137,6 +141,19 @@ function dataFilesIn(dir: string): string[] {
 function notData(name: string): boolean {
   const lower = name.toLowerCase();
   return /^(package(-lock)?|tsconfig.*)\.json$/.test(lower) || lower.endsWith(PREDICTIONS_SUFFIX) || lower.endsWith(PREDICTIONS_REPORT_SUFFIX);
+}
+
+/** A zip the loader can read as a table: one data file in it, and not an export bundle (its manifest and predict.mjs). */
+function oneDataFileZip(file: string): boolean {
+  try {
+    const entries = checkedZipEntries(file, path.basename(file));
+    const names = new Set(entries.map((e) => path.posix.basename(e.name)));
+    if (names.has("manifest.json") && names.has("predict.mjs")) return false;
+    const extensions = new Set(DATA_FILE_EXTENSIONS.filter((x) => x !== "zip").map((x) => `.${x}`));
+    return entries.filter((e) => extensions.has(path.posix.extname(e.name).toLowerCase())).length === 1;
+  } catch {
+    return false; // not a zip that can be read: not a candidate
+  }
 }
 
 /** A delimited text file's column names from its first line; null for other shapes (read when fetched). */

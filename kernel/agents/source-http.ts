@@ -73,8 +73,8 @@ export function retryingFetch(options: Partial<RetryOptions> & { onRetry?: (why:
         await res.body?.cancel();
       } catch (err) {
         why = connectionProblem(err);
-        // a host that is not there (refused, unknown) will not be there in a second: only drops and silences are retried
-        if ((init?.signal ?? o.signal)?.aborted || attempt >= o.attempts || why === "connection refused" || why === "host not found") throw err;
+        // only what may pass in a second is retried (a drop, a silence); a host that is not there, a bad address, is not
+        if ((init?.signal ?? o.signal)?.aborted || attempt >= o.attempts || !transient(err)) throw err;
       }
       o.onRetry?.(why, wait);
       await sleep(wait, init?.signal ?? o.signal ?? undefined);
@@ -92,6 +92,22 @@ function untilAnswered(outer: AbortSignal | null, ms: number): { signal: AbortSi
   if (outer?.aborted) both.abort(outer.reason);
   outer?.addEventListener("abort", () => both.abort(outer.reason), { once: true });
   return { signal: both.signal, answered: () => clearTimeout(timer) };
+}
+
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "UND_ERR_SOCKET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "EAI_AGAIN",
+]);
+
+function transient(err: unknown): boolean {
+  const e = err as { name?: string; cause?: { code?: string } };
+  return e?.name === "TimeoutError" || TRANSIENT_CODES.has(e?.cause?.code ?? "");
 }
 
 /** A failed fetch's cause in words ("connection refused", "timed out"). */

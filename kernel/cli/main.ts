@@ -103,6 +103,10 @@ export async function main(argv: string[]): Promise<number> {
       if (!prompt && !values.project)
         throw new UsageError('run needs a prompt, e.g. automl run "predict house prices" --auto (or --project ID to continue a project)');
       if (prompt && values.project) throw new UsageError("give a prompt for a new project, or --project ID to continue one, not both");
+      if (values.project && values.target)
+        throw new UsageError(
+          "--target names the target of a new project; to change a project's, answer its data gate (in a terminal: run --project ID without --auto)",
+        );
       if (values.data && values.source) throw new UsageError("give the data one way: --data FILE (your file) or --source ID (a dataset to fetch), not both");
       return await runCommand({
         prompt,

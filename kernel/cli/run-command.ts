@@ -183,7 +183,9 @@ function follow(
         const p = e.event.payload;
         if (p.stage_id === "EXPORT" && p.status === "completed") return EXIT.ok;
         if (p.status === "failed") {
-          process.stderr.write(`\nautoml: ${STAGE_TITLES[p.stage_id]} failed: ${p.message}\n`);
+          process.stderr.write(
+            `\nautoml: ${STAGE_TITLES[p.stage_id]} failed: ${p.message}\nRun it again: ${cliCommand()} run --project ${projectId}${workspaceFlag(opts)}\n`,
+          );
           return EXIT.stageFailed;
         }
       }
@@ -218,6 +220,32 @@ async function resume(client: ConductorClient, projectId: string, opts: RunOptio
     process.stdout.write(`Project ${projectId} is complete.\n`);
     return EXIT.ok;
   }
+  // data given to a project that waits for it (or for a choice of dataset): the gate is answered with it
+  if ((opts.data || opts.source) && !busy) {
+    const stage = snapshot.waiting?.stage_id;
+    if (stage !== "DATA_SOURCE" && snapshot.stages.DATA_SOURCE.status !== "failed") {
+      process.stderr.write(
+        `\nautoml: --data and --source give a project its data at its data stage; ${projectId} is past it (now at ${STAGE_TITLES[snapshot.current_stage]}). Start a new project with them instead.\n`,
+      );
+      return EXIT.badInput;
+    }
+    if (opts.data) {
+      const file = path.resolve(opts.data);
+      await client.upload(projectId, path.basename(file), fs.readFileSync(file));
+      process.stdout.write(`${path.basename(file)} given to ${projectId}: the data stage runs again with it.\n`);
+      return null;
+    }
+    const choose = snapshot.waiting?.next_actions.find((a) => a.id === GATE_ACTIONS.chooseDataset);
+    if (!choose) {
+      process.stderr.write(
+        `\nautoml: ${projectId} does not wait for a dataset now (${snapshot.stages.DATA_SOURCE.message}). Start a new project with --source ${opts.source}.\n`,
+      );
+      return EXIT.badInput;
+    }
+    await client.confirm(projectId, { stage_id: "DATA_SOURCE", action: choose.id, dataset_id: opts.source });
+    process.stdout.write(`${opts.source} chosen for ${projectId}: the data stage runs again with it.\n`);
+    return null;
+  }
   if (snapshot.waiting) return await handleGate(client, projectId, snapshot.waiting, opts);
   const failed = STAGE_IDS.find((s) => snapshot.stages[s].status === "failed");
   if (failed && !busy) {
@@ -238,22 +266,14 @@ async function resume(client: ConductorClient, projectId: string, opts: RunOptio
  */
 async function handleGate(client: ConductorClient, projectId: string, gate: EventPayload<"WAITING_CONFIRMATION">, opts: RunOptions): Promise<number | null> {
   const cli = cliCommand();
+  const again = opts.project ? `${cli} run --project ${projectId}${workspaceFlag(opts)}` : "the same command";
   if (gate.next_actions[0]?.id === GATE_ACTIONS.upload) {
-    process.stderr.write(`\nautoml: ${gate.summary} Pass a data file with --data FILE.\n`);
+    process.stderr.write(
+      `\nautoml: ${gate.summary}\nRun ${again} with --data FILE (your data) or --source ID (hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME, workspace:PATH).\n`,
+    );
     return EXIT.badInput;
   }
   const interactive = Boolean(process.stdin.isTTY);
-  const chooseDataset = gate.next_actions[0]?.id === GATE_ACTIONS.chooseDataset ? gate.next_actions[0] : undefined;
-  if (chooseDataset && !interactive) {
-    // the candidates, numbered as a terminal would show them, and the flag that takes one
-    const list = (chooseDataset.choices ?? []).map(
-      (c, i) => `  ${String(i + 1).padStart(2)}) ${c.value}  ${c.label}${c.description ? `\n      ${c.description}` : ""}`,
-    );
-    process.stderr.write(
-      `\nautoml: ${gate.summary}\n${list.join("\n")}\nRe-run with --source ID (one of the above), or continue in a terminal: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`,
-    );
-    return EXIT.badInput;
-  }
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
   if (opts.auto && !chooseTarget) {
     // a project made without --auto and continued with it: its gates take their first choice, as auto mode does
@@ -263,6 +283,17 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
     process.stdout.write(`${STAGE_TITLES[gate.stage_id]}: ${gate.summary} → ${first?.label ?? "continue"}${dataset ? `: ${dataset}` : ""} (--auto)\n`);
     await client.confirm(projectId, { stage_id: gate.stage_id, action: first?.id, ...(dataset ? { dataset_id: dataset } : {}) });
     return null;
+  }
+  const chooseDataset = gate.next_actions[0]?.id === GATE_ACTIONS.chooseDataset ? gate.next_actions[0] : undefined;
+  if (chooseDataset && !interactive) {
+    // the candidates, numbered as a terminal would show them, and the flag that takes one
+    const list = (chooseDataset.choices ?? []).map(
+      (c, i) => `  ${String(i + 1).padStart(2)}) ${c.value}  ${c.label}${c.description ? `\n      ${c.description}` : ""}`,
+    );
+    process.stderr.write(
+      `\nautoml: ${gate.summary}\n${list.join("\n")}\nChoose one: ${cli} run --project ${projectId}${workspaceFlag(opts)} --source ID (one of the above), or the same in a terminal to pick from the list\n`,
+    );
+    return EXIT.badInput;
   }
   if (chooseTarget && (!interactive || opts.auto)) {
     const columns = (chooseTarget.choices ?? []).map((c) => c.value);

@@ -142,7 +142,13 @@ async function pickChoice(io: TerminalIo, action: NextAction, what: string): Pro
     const chosen =
       Number.isInteger(n) && n >= 1 && n <= choices.length
         ? choices[n - 1]
-        : choices.find((c) => c.value === answer || c.value.toLowerCase() === answer.toLowerCase());
+        : choices.find(
+            (c) =>
+              c.value.toLowerCase() === answer.toLowerCase() ||
+              // a name as the list shows it ("owner/name" of "owner/name (Hugging Face, MIT)")
+              c.label.toLowerCase() === answer.toLowerCase() ||
+              c.label.toLowerCase().startsWith(`${answer.toLowerCase()} (`),
+          );
     if (chosen) return chosen.value;
     if (choices.length === 0) return answer;
     io.output.write(`"${answer}" is not one of them.\n`);

@@ -184,12 +184,8 @@ export class PipelineRuntime {
 
   /** The data finder of this project's workspace (sources configured from the environment). */
   get datasets(): DatasetFinder {
-    this.finder ??= new DatasetFinder(finderSettingsFor(this.projectFiles.root), (source, why, waitMs) =>
-      this.events("DATA_SOURCE").emit(EV.LOG_LINE, {
-        run_id: null,
-        level: "warn",
-        text: `${source === "hf" ? "The Hugging Face Hub" : "Kaggle"} answered ${why}: trying again in ${(waitMs / 1000).toFixed(1)} s.`,
-      }),
+    this.finder ??= new DatasetFinder(finderSettingsFor(this.projectFiles.root), (text) =>
+      this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text }),
     );
     return this.finder;
   }
@@ -901,7 +897,13 @@ function downloadProgress(id: string, say: (text: string) => void): FetchProgres
     const step = total ? Math.floor((10 * bytes) / total) : Math.floor(bytes / (25 * 1024 ** 2));
     if (step === said) return;
     said = step;
-    const mb = (n: number) => (n / 1024 ** 2).toFixed(1);
-    say(total ? `${id}: downloaded ${mb(bytes)} of ${mb(total)} MB (${Math.round((100 * bytes) / total)}%)` : `${id}: downloaded ${mb(bytes)} MB`);
+    // kilobytes below a megabyte: "0.0 of 0.0 MB" says nothing
+    const unit = (total ?? bytes) < 1024 ** 2 ? { div: 1024, name: "KB", digits: 0 } : { div: 1024 ** 2, name: "MB", digits: 1 };
+    const size = (n: number) => (n / unit.div).toFixed(unit.digits);
+    say(
+      total
+        ? `${id}: downloaded ${size(bytes)} of ${size(total)} ${unit.name} (${Math.round((100 * bytes) / total)}%)`
+        : `${id}: downloaded ${size(bytes)} ${unit.name}`,
+    );
   };
 }

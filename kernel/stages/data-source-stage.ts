@@ -14,6 +14,7 @@ import { normalisedId } from "../agents/dataset-finder";
 import { rankCandidates, sourceName, unclearChoice, type DatasetQuery, type RankedCandidate } from "../agents/dataset-ranking";
 import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
 import type { Table } from "../data/table";
+import { isInputError } from "../errors/input-error";
 import { executeCells } from "../tasks/pipeline-step";
 import { editPromptAction, literal, type StageContext, type StageGate, type StageModule } from "./stage";
 
@@ -32,12 +33,9 @@ export const dataSourceStage: StageModule = {
   async run(ctx) {
     const decided = await chooseDataset(ctx);
     if ("gate" in decided) return decided.gate;
-    ctx.work.forget("table");
-    const [load] = dataSourceStage.code(ctx).filter((c) => c.conductor === "runs");
-    await executeCells([load!], ctx.runtime, ctx.work);
+    const chosen = await loadChosen(ctx, decided);
     const table = ctx.work.table();
 
-    const chosen = decided.chosen;
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
     let resolved: ResolvedIntent;
@@ -75,6 +73,7 @@ export const dataSourceStage: StageModule = {
           "Change the target",
         ),
         setTaskAction(ctx, resolved.intent.task_type),
+        ...otherDatasetsAction(ctx, chosen),
         editPromptAction,
       ],
     };
@@ -155,7 +154,7 @@ function chosenFile(ctx: StageContext, chosen: Candidate | undefined): string | 
  * Which dataset: announced as DATASET_CANDIDATES (the chosen one marked) and audited; or a gate
  * when only the person can say (nothing usable, or an unclear choice outside auto mode).
  */
-async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } | { gate: StageGate }> {
+async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate; fallbacks: Candidate[] } | { gate: StageGate }> {
   if (ctx.meta.data_file) {
     const upload = uploadCandidate(ctx.meta.data_file);
     ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: [upload] });
@@ -169,13 +168,14 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } |
         reason: "the person's own data: no license gate",
       },
     ]);
-    return { chosen: upload };
+    return { chosen: upload, fallbacks: [] };
   }
   const intent = ctx.snapshot.intent!;
   const query: DatasetQuery = {
     prompt: [ctx.meta.prompt, intent.dataset_hint ?? ""].join(" ").trim(),
     task: intent.task_type,
-    targetHint: String(intent.constraints["target_hint"] ?? intent.target ?? "") || null,
+    // a target the person named (--target, quoted in the request) before the request's wording
+    targetHint: intent.target ?? (String(intent.constraints["target_hint"] ?? "") || null),
   };
   const finder = ctx.runtime.datasets;
   const named = ctx.meta.dataset_source ? normalisedId(ctx.meta.dataset_source) : null;
@@ -212,7 +212,7 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } |
       },
       { stage: "DATA_SOURCE", kind: "dataset", dataset: named, chosen_by: "person" },
     ]);
-    return { chosen: pick };
+    return { chosen: pick, fallbacks: [] };
   }
   const found = await finder.find(query);
   for (const text of found.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
@@ -238,12 +238,12 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } |
       })),
   );
   if (!top) {
-    const why = ranked.length ? "no dataset found has a license that allows its use" : "no dataset found matches the request";
+    const why = ranked.length ? "no dataset found can be used (their licenses, or their access)" : "no dataset found matches the request";
     return {
       gate: {
         kind: "input",
-        summary: `${capitalised(why)}. Upload a data file, or name a dataset with --source.`,
-        next_actions: [uploadAction, editPromptAction],
+        summary: `${capitalised(why)}: give a data file, or name a dataset.`,
+        next_actions: [uploadAction, nameDatasetAction, editPromptAction],
       },
     };
   }
@@ -266,7 +266,78 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate } |
       reasons: top.reasons,
     },
   ]);
-  return { chosen: candidates.find((c) => c.id === top.id)! };
+  // when the finder chose (not the person), a best that cannot be fetched gives way to the next usable ones
+  const fallbacks = candidates.filter((c) => c.meta["license_ok"] === true && c.id !== top.id).slice(0, 2);
+  return { chosen: candidates.find((c) => c.id === top.id)!, fallbacks };
+}
+
+/**
+ * Fetches and loads the chosen dataset (the stage's load cell). A dataset the finder chose
+ * that cannot be fetched (no data file, access refused, a broken archive) gives way to the
+ * next candidate, said in the log and announced as a new choice; one the person chose fails
+ * the stage with its reason.
+ */
+async function loadChosen(ctx: StageContext, decided: { chosen: Candidate; fallbacks: Candidate[] }): Promise<Candidate> {
+  let chosen = decided.chosen;
+  const queue = [...decided.fallbacks];
+  for (;;) {
+    ctx.work.forget("table");
+    const [load] = dataSourceStage.code(ctx).filter((c) => c.conductor === "runs");
+    try {
+      await executeCells([load!], ctx.runtime, ctx.work);
+      return chosen;
+    } catch (err) {
+      const next = queue.shift();
+      if (!isInputError(err) || !next || ctx.signal.aborted) throw err;
+      const why = (err as Error).message;
+      ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text: `${chosen.id} could not be used: ${why} Trying the next candidate, ${next.id}.` });
+      appendAudit(ctx.assets, [{ stage: "DATA_SOURCE", kind: "dataset", dataset: chosen.id, outcome: "could not be fetched", reason: why }]);
+      const failed = chosen.id;
+      const datasets = ctx.snapshot.dataset_candidates.map((c) => ({
+        ...c,
+        meta: {
+          ...c.meta,
+          chosen: c.id === next.id,
+          ...(c.id === failed ? { license_ok: false, reasons: [`could not be fetched: ${why}`, ...((c.meta["reasons"] as string[] | undefined) ?? [])] } : {}),
+        },
+      }));
+      ctx.events.emit(EV.DATASET_CANDIDATES, { datasets });
+      chosen = datasets.find((c) => c.id === next.id)!;
+    }
+  }
+}
+
+/** A dataset named by its id, when the finder found none to offer. */
+const nameDatasetAction: NextAction = {
+  id: GATE_ACTIONS.chooseDataset,
+  label: "Name a dataset",
+  description: "hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME or workspace:PATH",
+};
+
+/** At the data's review gate: the other usable candidates the finder found (none for the person's own file). */
+function otherDatasetsAction(ctx: StageContext, chosen: Candidate): NextAction[] {
+  if (chosen.source === "upload") return [];
+  const others = ctx.snapshot.dataset_candidates.filter((c) => c.id !== chosen.id && c.meta["license_ok"] === true);
+  if (!others.length) return [];
+  return [
+    {
+      id: GATE_ACTIONS.chooseDataset,
+      label: "Choose another dataset",
+      description: `now ${chosen.id}`,
+      choices: others.map((c) => ({
+        value: c.id,
+        label: candidateLabel(c),
+        description: ((c.meta["reasons"] as string[] | undefined) ?? []).slice(0, 3).join("; "),
+      })),
+    },
+  ];
+}
+
+/** "name (source, license, size)", as the gate's choices show a candidate. */
+function candidateLabel(c: Candidate): string {
+  const size = typeof c.meta["size_bytes"] === "number" ? `, ${megabytes(c.meta["size_bytes"])}` : "";
+  const source = c.source === "hf" ? "Hugging Face" : c.source === "kaggle" ? "Kaggle" : c.source;
+  return `${c.name} (${source}, ${String(c.meta["license"] ?? "your own data")}${size})`;
 }
 
 /** A ranked candidate as DATASET_CANDIDATES carries it: its license verdict, rank and reasons in meta. */
@@ -317,11 +388,7 @@ function chooseDatasetAction(usable: readonly RankedCandidate[]): NextAction {
     id: GATE_ACTIONS.chooseDataset,
     label: "Choose the dataset",
     description: "one of the candidates found",
-    choices: usable.map((r) => ({
-      value: r.id,
-      label: `${r.name} (${r.source === "hf" ? "Hugging Face" : r.source === "kaggle" ? "Kaggle" : r.source}, ${r.license?.license ?? "your own data"}${r.size_bytes ? `, ${megabytes(r.size_bytes)}` : ""})`,
-      description: r.reasons.slice(0, 3).join("; "),
-    })),
+    choices: usable.map((r) => ({ value: r.id, label: candidateLabel(candidatePayload(r, false)), description: r.reasons.slice(0, 3).join("; ") })),
   };
 }
 

@@ -175,7 +175,7 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
   it("an unclear choice waits: in a terminal a number picks the dataset; without one the candidates are listed with the --source flag", async () => {
     const ws = tempWorkspace("finder-gate");
     /** `automl run ARGS` in a pseudo-terminal (util-linux script), answered by `answers`: [what to wait for, what to type] */
-    const inTerminal = async (args: string[], answers: Array<[RegExp, string]>) => {
+    const inTerminal = async (args: string[], answers: Array<[RegExp, string | ((seen: string) => string)]>) => {
       const command = [process.execPath, BIN, "run", ...args, "--workspace", ws, "--no-pacing"].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
       const child = spawn("script", ["-qfec", command, "/dev/null"], {
         cwd: ws,
@@ -192,8 +192,9 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
             if (Date.now() > end || child.exitCode !== null) throw new Error(`no ${pattern}; the terminal shows:\n${output.slice(-2000)}`);
             await new Promise((r) => setTimeout(r, 50));
           }
+          const seen = output.slice(at);
           at = output.length;
-          child.stdin!.write(`${typed}\r`);
+          child.stdin!.write(`${typeof typed === "function" ? typed(seen) : typed}\r`);
         }
         await new Promise((r) => child.once("close", r));
       } finally {
@@ -219,25 +220,33 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
     assert.match(noTty.stderr, /1\) hf:open-aviation\/flight-delays {2}open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0, 362 KB\)/);
     assert.match(noTty.stderr, /2\) hf:skyways\/flight-delays-2001/);
     assert.doesNotMatch(noTty.stderr, /copyleft-air/, "a rejected dataset is not offered");
-    assert.match(noTty.stderr, /Re-run with --source ID/);
+    assert.match(noTty.stderr, /Choose one: .* run --project \S+ .*--source ID \(one of the above\)/);
 
-    // 3. in a terminal again: the numbered datasets, the second taken; DATA_SOURCE runs again with it and shows it
+    // 3. without a terminal, --source answers the gate: DATA_SOURCE runs again with it, then waits for a person (exit 3)
+    const answered = await startCli(["run", "--project", id, "--source", "hf:skyways/flight-delays-2001", "--no-pacing", "--workspace", ws], hubEnv()).done;
+    assert.equal(answered.code, 3, answered.stderr + answered.stdout);
+    assert.match(answered.stdout, /hf:skyways\/flight-delays-2001 chosen for/);
+
+    // 4. in a terminal, the data gate offers the other candidate; typed by its name as the list shows it
     const second = await inTerminal(
       ["--project", id],
       [
-        [menu, "1"],
-        [/2\) skyways\/flight-delays-2001 \(Hugging Face, CC0-1.0[\s\S]*The dataset \(a number or a name; empty to go back\): /, "2"],
-        [/skyways\/flight-delays-2001: 5,000 rows[\s\S]*Choose 1(?:-\d+)? or q \[1\]: /, "q"],
+        [/skyways\/flight-delays-2001: 5,000 rows[\s\S]*Choose 1(?:-\d+)? or q \[1\]: /, (seen) => /(\d+)\) Choose another dataset/.exec(seen)![1]!],
+        [
+          /1\) open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0[\s\S]*The dataset \(a number or a name; empty to go back\): /,
+          "open-aviation/flight-delays",
+        ],
+        [/open-aviation\/flight-delays: 5,000 rows[\s\S]*Choose 1(?:-\d+)? or q \[1\]: /, "q"],
       ],
     );
     assert.match(second, /Stopped/);
     const events = eventsOf(path.join(ws, ".automl", "projects", id, "events.jsonl"));
     assert.deepEqual(
       payloads(events, EV.DATASET_SELECTED).map((s) => s.dataset_id),
-      ["hf:skyways/flight-delays-2001"],
+      ["hf:skyways/flight-delays-2001", "hf:open-aviation/flight-delays"],
     );
     const meta = JSON.parse(fs.readFileSync(path.join(ws, ".automl", "projects", id, "project.json"), "utf8")) as { dataset_source: string };
-    assert.equal(meta.dataset_source, "hf:skyways/flight-delays-2001");
+    assert.equal(meta.dataset_source, "hf:open-aviation/flight-delays");
   });
 
   it("--source kaggle:OWNER/SLUG: the zip downloaded with the credentials, its training CSV extracted and trained on; without credentials, a message that says how to set them", async () => {
@@ -312,6 +321,46 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
     assert.equal(typo.code, 2, typo.stderr);
     assert.match(typo.stderr, /source names a dataset as hf:OWNER\/NAME .*kaggle:OWNER\/SLUG .*catalog:NAME .*workspace:PATH/);
     assert.equal(fs.readdirSync(path.join(ws, ".automl", "projects")).length, 1, "no project was made for the typo");
+  });
+
+  it("auto mode: a best candidate that cannot be fetched (no data file in it) gives way to the next, said in the log; a gated one without a token is never chosen", async () => {
+    hub.datasets.push(
+      {
+        id: "notes-only/flight-delays",
+        downloads: 500_000,
+        tags: ["license:cc0-1.0", "task_categories:tabular-regression"],
+        cardData: flightsCard("cc0-1.0"),
+        files: [{ path: "README.md", bytes: Buffer.from("# soon") }],
+      },
+      {
+        id: "members/flight-delays",
+        downloads: 900_000,
+        gated: "manual",
+        tags: ["license:cc0-1.0"],
+        cardData: flightsCard("cc0-1.0"),
+        files: [{ path: "d.json", bytes: Buffer.from("[]") }],
+      },
+    );
+    const ws = tempWorkspace("finder-fallback");
+    const run = await startCli(["run", "predict flight delays", "--auto", "--no-pacing", "--workspace", ws], hubEnv()).done;
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const [id] = fs.readdirSync(path.join(ws, ".automl", "projects"));
+    const events = eventsOf(path.join(ws, ".automl", "projects", id!, "events.jsonl"));
+    const [first] = payloads(events, EV.DATASET_CANDIDATES);
+    const gated = first!.datasets.find((d) => d.id === "hf:members/flight-delays")!;
+    assert.equal(gated.meta["license_ok"], false);
+    assert.match((gated.meta["reasons"] as string[])[0]!, /^gated: downloading needs access granted on its page and a token \(HF_TOKEN\), which is not set/);
+    assert.equal(
+      first!.datasets.find((d) => d.meta["chosen"] === true)!.id,
+      "hf:notes-only/flight-delays",
+      JSON.stringify(first!.datasets.map((d) => [d.id, d.meta["score"], d.meta["chosen"]])),
+    );
+    assert.ok(
+      payloads(events, EV.LOG_LINE).some((l) =>
+        /hf:notes-only\/flight-delays could not be used: .*holds no data file .* Trying the next candidate, hf:open-aviation\/flight-delays\./.test(l.text),
+      ),
+    );
+    assert.equal(payloads(events, EV.DATASET_SELECTED)[0]!.dataset_id, "hf:open-aviation/flight-delays");
   });
 
   it("a Hub that is not there: the finder says so once and goes on with the bundled catalog", async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { zipSync } from "fflate";
 import { catalogSource, workspaceSource } from "../../kernel/agents/local-dataset-sources";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 import { checkLicense } from "../../kernel/agents/license-check";
@@ -110,13 +111,24 @@ describe("the local dataset sources", () => {
     fs.mkdirSync(path.join(ws, "node_modules", "x"), { recursive: true });
     fs.writeFileSync(path.join(ws, "node_modules", "x", "data.csv"), "a,b\n1,2\n");
     fs.writeFileSync(path.join(ws, "package.json"), "{}");
-    // what automl predict wrote is not data to train on
+    // what the product wrote is not data to train on: predictions, an export (zipped and unzipped), a run's --out copy
+    fs.mkdirSync(path.join(ws, "out", "bundle"), { recursive: true });
+    for (const f of ["manifest.json", "predict.mjs", "sample.csv"]) fs.writeFileSync(path.join(ws, "out", "bundle", f), "x");
+    fs.writeFileSync(
+      path.join(ws, "out", "p.zip"),
+      zipSync({ "manifest.json": new Uint8Array(1), "predict.mjs": new Uint8Array(1), "data/d.csv": new Uint8Array(1) }),
+    );
+    for (const f of ["events.jsonl", "notebook.ipynb"]) fs.writeFileSync(path.join(ws, "out", f), "{}");
+    fs.writeFileSync(path.join(ws, "clinic", "exports", "tumours-2023.zip"), zipSync({ "tumours-2023.csv": new TextEncoder().encode("id,Diagnosis\n1,M\n") }));
     fs.writeFileSync(path.join(ws, "clinic", "exports", "new.predictions.csv"), "Diagnosis\nM\n");
     fs.writeFileSync(path.join(ws, "clinic", "exports", "new.predictions.report.csv"), "row,column,value,problem,action\n");
     const found = await workspaceSource(ws).search({ prompt: "", task: null, targetHint: null });
     assert.deepEqual(
       found.map((c) => [c.id, c.columns]),
-      [["workspace:clinic/exports/tumours.csv", ["id", "radius", "Diagnosis"]]],
+      [
+        ["workspace:clinic/exports/tumours-2023.zip", null],
+        ["workspace:clinic/exports/tumours.csv", ["id", "radius", "Diagnosis"]],
+      ],
     );
     const catalog = await catalogSource().search({ prompt: "", task: null, targetHint: null });
     assert.ok(catalog.length >= 3 && catalog.every((c) => c.license?.decision === "allowed" && c.columns!.length > 0));

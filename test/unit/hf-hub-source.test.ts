@@ -217,7 +217,17 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     await assert.rejects(source("hf_someone").fetch(candidate, path.join(dir, "data")), /your token has no access to it yet: accept its conditions/);
     const fetched = await source("hf_granted").fetch(candidate, path.join(dir, "data"));
     assert.equal(fs.readFileSync(fetched.file, "utf8"), fs.readFileSync(vega("flights-5k.json"), "utf8"));
-    assert.throws(() => source("not-a-token"), /start with hf_/);
+    // a token that is not one is not used (said once): public data is still there, a gated dataset is refused as without a token
+    const warnings: string[] = [];
+    const badToken = hfHubSource({
+      endpoint: hub.url,
+      token: "not-a-token",
+      cacheDir: path.join(dir, "cache-without-token"),
+      onWarning: (t) => warnings.push(t),
+    });
+    assert.match(warnings.join("\n"), new RegExp(`HF_TOKEN is not a Hugging Face access token .*so it is not used.*${hub.url}/settings/tokens`));
+    await assert.rejects(badToken.fetch(candidate, path.join(dir, "data3")), /gated or private/);
+    assert.ok((await badToken.search({ prompt: "flight", task: null, targetHint: null })).length > 0);
   });
 
   it("refuses clearly: no data file (naming what it holds), an image dataset, an unknown name, a malformed id, a Hub that is not there", async () => {
