@@ -105,7 +105,13 @@ export const LEARNER_STATES: Array<[string, string]> = [
   ["averaged_ensemble", "An average of other models: `members`, each a saved model as described here; the prediction is the members' mean."],
 ];
 
-export function bundleReadme(o: { projectId: string; prompt: string; model: BundledModel | null; sampleRows: number | null }): string {
+export function bundleReadme(o: {
+  projectId: string;
+  prompt: string;
+  model: BundledModel | null;
+  sampleRows: number | null;
+  researchOnly?: string | null;
+}): string {
   const m = o.model;
   const primary = m?.final_metrics?.primary;
   const lines = [
@@ -113,6 +119,12 @@ export function bundleReadme(o: { projectId: string; prompt: string; model: Bund
     "",
     `A model exported by AutoML Builder from project \`${o.projectId}\`, with everything it needs to predict and the record of how it was made.`,
     "",
+    ...(o.researchOnly
+      ? [
+          `**Research / demo only.** The data it was trained on is licensed ${o.researchOnly}, which does not allow commercial use, and neither does this model.`,
+          "",
+        ]
+      : []),
   ];
   if (m) {
     lines.push(

@@ -25,6 +25,8 @@ export interface ExportOptions {
   prompt: string;
   /** the best run, and its model file in the project (models/<run>.model) when it is there */
   best: { run_id: string; model_id: string; model_file: string | null } | null;
+  /** the data's license when it is non-commercial: the bundle's README says "research / demo only" */
+  researchOnly?: string | null;
 }
 
 const TOP_FILES = ["notebook.ipynb", "report.md", "project.json", "events.jsonl", AUDIT_FILE];
@@ -44,7 +46,16 @@ export async function exportProjectZip(
   const model = options.best?.model_file ? bundledModel(source, options.best.model_file, options.best.run_id) : null;
   const sample = model ? sampleOf(source, model) : null;
   const entries: Entry[] = [
-    { path: "README.md", text: bundleReadme({ projectId: options.projectId, prompt: options.prompt, model, sampleRows: sample?.rows ?? null }) },
+    {
+      path: "README.md",
+      text: bundleReadme({
+        projectId: options.projectId,
+        prompt: options.prompt,
+        model,
+        sampleRows: sample?.rows ?? null,
+        researchOnly: options.researchOnly ?? null,
+      }),
+    },
   ];
   if (model) {
     entries.push(

@@ -412,7 +412,9 @@ export class PipelineRuntime {
           if (f.endsWith(".json")) await ensurePngFor(files.absolute(`${runDir}/${f.replace(/\.json$/, ".png")}`));
       }
     }
-    return exportProjectZip(files, this.assets, this.events("EXPORT"), { projectId: meta.id, prompt: meta.prompt, best });
+    const data = standing?.dataset_candidates.find((d) => d.id === standing.dataset_id);
+    const researchOnly = data?.meta["research_only"] === true ? String(data.meta["license"]) : null;
+    return exportProjectZip(files, this.assets, this.events("EXPORT"), { projectId: meta.id, prompt: meta.prompt, best, researchOnly });
   }
 
   /** The learners worth trying for this task, with why. */

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { bundleReadme } from "../../kernel/export/bundle-files";
 import { emptySnapshot } from "../../contract";
 import { checkLicense } from "../../kernel/agents/license-check";
 import { renderReport } from "../../kernel/export/project-report";
@@ -77,5 +78,14 @@ describe("the report on the data's license", () => {
     assert.match(withData({ license: "none known" }), /No license is known for this data: it is yours/);
     const mit = withData({ license: "MIT", research_only: false });
     assert.doesNotMatch(mit, /Research \/ demo only|No license is known/);
+  });
+
+  it("and so does the export bundle's README", () => {
+    const readme = (researchOnly: string | null) => bundleReadme({ projectId: "p", prompt: "predict y", model: null, sampleRows: null, researchOnly });
+    assert.match(
+      readme("CC-BY-NC-4.0"),
+      /\*\*Research \/ demo only\.\*\* The data it was trained on is licensed CC-BY-NC-4\.0, which does not allow commercial use, and neither does this model/,
+    );
+    assert.doesNotMatch(readme(null), /Research/);
   });
 });
