@@ -4,17 +4,33 @@
  * detail). The choice goes to the conductor as the gate's choose_dataset action.
  */
 import * as vscode from "vscode";
-import { GATE_ACTIONS, type ConductorClient, type EventPayload } from "../../contract";
+import { DATASET_SOURCE_PATTERN, GATE_ACTIONS, type ConductorClient, type EventPayload } from "../../contract";
 
-/** The gate's dataset choice, when it offers one. */
+/**
+ * The gate's dataset choice when that is what it asks first (the finder could not choose);
+ * a gate that merely offers another dataset among other actions is not one.
+ */
 export function datasetChoiceOf(gate: EventPayload<"WAITING_CONFIRMATION"> | null | undefined) {
-  return gate?.next_actions.find((a) => a.id === GATE_ACTIONS.chooseDataset) ?? null;
+  const first = gate?.next_actions[0];
+  return first?.id === GATE_ACTIONS.chooseDataset ? first : null;
 }
 
 /** Asks which dataset; false when the person dismissed the pick (the gate still waits). */
 export async function pickDataset(client: ConductorClient, projectId: string, gate: EventPayload<"WAITING_CONFIRMATION">): Promise<boolean> {
   const action = datasetChoiceOf(gate);
   if (!action) return false;
+  if (!action.choices?.length) {
+    // nothing found to offer: the person names one
+    const id = await vscode.window.showInputBox({
+      title: `AutoML: ${gate.summary}`,
+      prompt: "A dataset to fetch: hf:OWNER/NAME (Hugging Face), kaggle:OWNER/SLUG (Kaggle), catalog:NAME or workspace:PATH",
+      ignoreFocusOut: true,
+      validateInput: (v) => (DATASET_SOURCE_PATTERN.test(v.trim()) ? null : "Write hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME or workspace:PATH"),
+    });
+    if (!id) return false;
+    await client.confirm(projectId, { stage_id: gate.stage_id, action: action.id, dataset_id: id.trim() });
+    return true;
+  }
   const pick = await vscode.window.showQuickPick(
     (action.choices ?? []).map((c, i) => ({
       label: `${i === 0 ? "$(star-full) " : ""}${c.label}`,

@@ -195,8 +195,8 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate; fa
       return {
         gate: {
           kind: "input",
-          summary: `${named} cannot be used: its license ${String(pick.meta["license"])} is rejected (${String(pick.meta["license_note"])}). Name another dataset (--source), or give a data file.`,
-          next_actions: [uploadAction, editPromptAction],
+          summary: `${named} cannot be used: its license ${String(pick.meta["license"])} is rejected (${String(pick.meta["license_note"])}). Name another dataset, or give a data file.`,
+          next_actions: [uploadAction, nameDatasetAction, editPromptAction],
         },
       };
     }

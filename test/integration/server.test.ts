@@ -133,7 +133,7 @@ describe("conductor server", function () {
       assert.equal(state.snapshot.stages.DATA_SOURCE.status, "waiting");
       assert.deepEqual(
         state.snapshot.waiting?.next_actions.map((a) => a.id),
-        ["upload", "edit_prompt"],
+        ["upload", "choose_dataset", "edit_prompt"],
       );
       await assert.rejects(rc.client.confirm(id), {
         status: 409,

@@ -314,7 +314,7 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     assert.ok(rows.length >= 2, rows.join("\n---\n"));
     assert.match(
       rows[0]!,
-      /open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0, 362 KB\)[\s\S]*hf:open-aviation\/flight-delays[\s\S]*matches "flight", "delay"/,
+      /open-aviation\/flight-delays \(Hugging Face, CC-BY-4.0, 362 KB\)[\s\S]*hf:open-aviation\/flight-delays[\s\S]*matches "flight", "delays"/,
     );
     assert.ok(
       rows.some((r) => /skyways\/flight-delays-2001 \(Hugging Face, CC0-1.0/.test(r)),

@@ -215,6 +215,24 @@ export class TimelineView {
     if (a.id === GATE_ACTIONS.editPrompt) {
       return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, a.label);
     }
+    if (a.id === GATE_ACTIONS.chooseDataset && !a.choices?.length) {
+      // a dataset named by its id (hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME, workspace:PATH)
+      const input = h("input", { type: "text", "aria-label": a.label, "data-name": a.id, placeholder: a.description ?? "", size: "40" }) as HTMLInputElement;
+      return h(
+        "span",
+        { class: "choice" },
+        h("label", {}, `${a.label}: `, input),
+        h(
+          "button",
+          {
+            class: "secondary",
+            "data-action": a.id,
+            onclick: () => input.value.trim() && this.send({ type: "confirm", stage_id: stage, action: a.id, dataset_id: input.value.trim() }),
+          },
+          "Apply",
+        ),
+      );
+    }
     if (a.choices?.length) {
       // a picker: each choice with what the data says of it
       const select = h(
