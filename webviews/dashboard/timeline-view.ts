@@ -215,23 +215,11 @@ export class TimelineView {
     if (a.id === GATE_ACTIONS.editPrompt) {
       return h("button", { class: "secondary", "data-action": a.id, onclick: () => ((this.promptDraft = this.prompt), this.refresh()) }, a.label);
     }
+    const field = a.id === GATE_ACTIONS.setTask ? "task_type" : a.id === GATE_ACTIONS.chooseDataset ? "dataset_id" : "target";
     if (a.id === GATE_ACTIONS.chooseDataset && !a.choices?.length) {
       // a dataset named by its id (hf:OWNER/NAME, kaggle:OWNER/SLUG, catalog:NAME, workspace:PATH)
       const input = h("input", { type: "text", "aria-label": a.label, "data-name": a.id, placeholder: a.description ?? "", size: "40" }) as HTMLInputElement;
-      return h(
-        "span",
-        { class: "choice" },
-        h("label", {}, `${a.label}: `, input),
-        h(
-          "button",
-          {
-            class: "secondary",
-            "data-action": a.id,
-            onclick: () => input.value.trim() && this.send({ type: "confirm", stage_id: stage, action: a.id, dataset_id: input.value.trim() }),
-          },
-          "Apply",
-        ),
-      );
+      return this.valueControl(stage, a, input, field);
     }
     if (a.choices?.length) {
       // a picker: each choice with what the data says of it
@@ -239,24 +227,24 @@ export class TimelineView {
         "select",
         { "aria-label": a.label, "data-choices": a.id },
         ...a.choices.map((c) => h("option", { value: c.value }, c.description ? `${c.label} — ${c.description}` : c.label)),
-      );
-      const field = a.id === GATE_ACTIONS.setTask ? "task_type" : a.id === GATE_ACTIONS.chooseDataset ? "dataset_id" : "target";
-      return h(
-        "span",
-        { class: "choice" },
-        h("label", {}, `${a.label}: `, select),
-        h(
-          "button",
-          {
-            class: "secondary",
-            "data-action": a.id,
-            onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id, [field]: select.value } as PanelToHost),
-          },
-          "Apply",
-        ),
-      );
+      ) as HTMLSelectElement;
+      return this.valueControl(stage, a, select, field);
     }
     return h("button", { "data-action": a.id, onclick: () => this.send({ type: "confirm", stage_id: stage, action: a.id }) }, a.label);
+  }
+
+  /** An action that sends a value (a picked choice, a typed id) as `field`, with its Apply button. */
+  private valueControl(stage: StageId, a: NextAction, control: HTMLInputElement | HTMLSelectElement, field: string): HTMLElement {
+    const apply = () => {
+      const value = control.value.trim();
+      if (value) this.send({ type: "confirm", stage_id: stage, action: a.id, [field]: value } as PanelToHost);
+    };
+    return h(
+      "span",
+      { class: "choice" },
+      h("label", {}, `${a.label}: `, control),
+      h("button", { class: "secondary", "data-action": a.id, onclick: apply }, "Apply"),
+    );
   }
 
   private planEditor(stage: StageId, s: ProjectSnapshot, refused: string | null): HTMLElement {
