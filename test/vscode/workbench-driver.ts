@@ -58,8 +58,13 @@ export async function revealCell(page: Page, text: string): Promise<void> {
   const box = (await list.boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   for (let i = 0; i < 80; i++) {
-    if ((await cell.count()) > 0 && (await cell.isVisible())) return cell.scrollIntoViewIfNeeded();
-    await page.mouse.wheel(0, 400);
+    // on screen means inside the list's box: a virtualised list renders cells beyond it, where asking the browser to
+    // scroll one into view can wait on a list that re-renders as it scrolls
+    const at = (await cell.count()) > 0 ? await cell.boundingBox() : null;
+    if (at && at.y >= box.y && at.y + Math.min(at.height, 40) <= box.y + box.height) return;
+    // towards the cell when it is rendered; else down, then (past the end) back up
+    const down = at ? at.y >= box.y : i < 40;
+    await page.mouse.wheel(0, down ? 400 : -400);
     await page.waitForTimeout(100);
   }
   throw new Error(`no notebook cell shows ${JSON.stringify(text)}`);
