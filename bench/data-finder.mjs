@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 require("tsx/cjs");
 const { startTestHub } = require("../test/support/test-hub-server.ts");
+const { flightDelayDatasets } = require("../test/support/flight-hub.ts");
 const { loadTableFile } = require("../kernel/data/table-loader.ts");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,33 +60,6 @@ async function flightsCsv(file, bytes) {
   }
   await new Promise((r) => out.end(r));
   return fs.statSync(file).size;
-}
-
-function hubDatasets(file) {
-  const card = (license) => ({
-    pretty_name: "US flight delays",
-    license,
-    dataset_info: {
-      download_size: fs.statSync(file).size,
-      features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({ name, dtype: "string" })),
-    },
-  });
-  return [
-    {
-      id: "copyleft-air/flight-delays",
-      downloads: 90_000,
-      tags: ["license:gpl-3.0"],
-      cardData: card("gpl-3.0"),
-      files: [{ path: "flights.csv", diskFile: file }],
-    },
-    {
-      id: "open-aviation/flight-delays",
-      downloads: 1_200,
-      tags: ["license:cc-by-4.0"],
-      cardData: card("cc-by-4.0"),
-      files: [{ path: "data/train.csv", diskFile: file }],
-    },
-  ];
 }
 
 /** `automl run` given the prompt in auto mode: seconds (the envelopes' ts) from the project's first event to its first PROFILE_DATA event, by phase. */
@@ -136,7 +110,7 @@ async function promptToProfile(workspace, hubUrl) {
 
 async function plainDownload(hubUrl, dest) {
   const started = performance.now();
-  const res = await fetch(`${hubUrl}/datasets/open-aviation/flight-delays/resolve/main/data/train.csv`);
+  const res = await fetch(`${hubUrl}/datasets/open-aviation/flight-delays/resolve/main/data/flights-train.csv`);
   await pipeline(Readable.fromWeb(res.body), fs.createWriteStream(dest));
   return performance.now() - started;
 }
@@ -145,7 +119,8 @@ const rows = [];
 for (const size of [5, 200]) {
   const file = path.join(dir, `flights-${size}mb.csv`);
   const bytes = await flightsCsv(file, size * MB);
-  const hub = await startTestHub(hubDatasets(file));
+  // the GPL dataset with the most downloads and one licensed one (a clear choice)
+  const hub = await startTestHub(flightDelayDatasets({ diskFile: file }, { extension: ".csv", downloadSize: bytes, closeSecond: false }));
   const cold = [];
   const warm = [];
   const floor = [];

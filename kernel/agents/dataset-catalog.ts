@@ -82,19 +82,6 @@ export const DATASET_CATALOG: readonly CatalogDataset[] = [
   },
 ];
 
-/** Ranks catalog datasets by how many of the prompt's words they share; zero-score ones are left out. */
-export function searchCatalog(text: string): Array<{ dataset: CatalogDataset; score: number }> {
-  const words = new Set(
-    text
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean),
-  );
-  return DATASET_CATALOG.map((dataset) => ({ dataset, score: dataset.keywords.filter((k) => words.has(k)).length }))
-    .filter((r) => r.score > 0)
-    .sort((a, b) => b.score - a.score);
-}
-
 /** The catalog dataset of an id, as candidates name it (catalog:NAME) or as older projects did (bundled:NAME). */
 export function catalogDataset(id: string): CatalogDataset | undefined {
   const name = id.replace(/^(catalog|bundled):/, "");

@@ -75,10 +75,6 @@ export class DatasetFinder {
       ALL_SOURCES.filter((id) => this.enabled.has(id)).map(async (id): Promise<DatasetCandidate[]> => {
         if (id === "workspace" && !this.settings.workspace) return [];
         if (id === "kaggle" && !this.kaggleReady(notes)) return [];
-        if (id === "kaggle" && !kaggleCredentials(this.settings.env)) {
-          notes.push("Kaggle was not searched: there are no Kaggle credentials (AutoML: Set Kaggle Credentials, or KAGGLE_USERNAME and KAGGLE_KEY).");
-          return [];
-        }
         try {
           const timeout = AbortSignal.timeout(SEARCH_TIMEOUT_MS);
           return await Promise.race([
@@ -94,15 +90,15 @@ export class DatasetFinder {
     return { ranked: rankCandidates(query, searched.flat()), notes };
   }
 
-  /** Kaggle's credentials can be read (absent is said by the caller; a broken kaggle.json is said here) */
+  /** Kaggle has credentials to search with; when not (none, or a kaggle.json that cannot be read), a note says why */
   private kaggleReady(notes: string[]): boolean {
     try {
-      kaggleCredentials(this.settings.env);
-      return true;
+      if (kaggleCredentials(this.settings.env)) return true;
+      notes.push("Kaggle was not searched: there are no Kaggle credentials (AutoML: Set Kaggle Credentials, or KAGGLE_USERNAME and KAGGLE_KEY).");
     } catch (err) {
       notes.push(`Kaggle was not searched: ${(err as Error).message}`);
-      return false;
     }
+    return false;
   }
 
   /** The candidate a dataset id names (--source, a gate's choice), from its own source. */

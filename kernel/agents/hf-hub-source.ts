@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { datasetInfo, downloadFile, listDatasets, listFiles, HubApiError } from "@huggingface/hub";
 import type { TaskType } from "../../contract";
+import { sizeInWords } from "../data/safe-unzip";
 import { InputError } from "../errors/input-error";
 import { noDataFileError, pickDataFile, type SourceFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
@@ -217,7 +218,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
           onProgress,
           signal,
         });
-        notes.push(`downloaded ${picked.file.path} (${(whole.size / 1024 ** 2).toFixed(1)} MB) at commit ${sha.slice(0, 12)} into the workspace's cache`);
+        notes.push(`downloaded ${picked.file.path} (${sizeInWords(whole.size)}) at commit ${sha.slice(0, 12)} into the workspace's cache`);
       }
       const dest = path.join(dataDir, `${name.replace("/", "--")}${extensionOf(picked.file.path)}`);
       placeFile(cached, dest);

@@ -13,11 +13,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../errors/input-error";
-import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry, type ZipEntry } from "../data/safe-unzip";
+import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry, sizeInWords, type ZipEntry } from "../data/safe-unzip";
 import { noDataFileError, pickDataFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
-import { connectionProblem, downloadToFile, mb, placeFile, retryingFetch, SourceHttpError, withoutTrailingSlash } from "./source-http";
+import { connectionProblem, downloadToFile, placeFile, retryingFetch, SourceHttpError, withoutTrailingSlash } from "./source-http";
 
 export const DEFAULT_KAGGLE_ENDPOINT = "https://www.kaggle.com";
 
@@ -172,7 +172,9 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
           onProgress,
           signal,
         });
-        notes.push(`downloaded kaggle:${ref}${version === null ? "" : ` version ${version}`} (${mb(fs.statSync(zip).size)} zipped) into the workspace's cache`);
+        notes.push(
+          `downloaded kaggle:${ref}${version === null ? "" : ` version ${version}`} (${sizeInWords(fs.statSync(zip).size)} zipped) into the workspace's cache`,
+        );
       }
       let entries: ZipEntry[];
       try {

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
+import { sizeInWords } from "../data/safe-unzip";
 import { InputError } from "../errors/input-error";
 
 export interface RetryOptions {
@@ -191,13 +192,9 @@ export async function downloadToFile(options: DownloadOptions): Promise<void> {
   fs.rmSync(part, { force: true });
   const reason = lastError instanceof Error ? connectionProblem(lastError) : String(lastError);
   throw new SourceHttpError(
-    `The download of ${options.what} stopped ${options.size ? `at ${mb(written)} of ${mb(options.size)}` : `after ${mb(written)}`} and did not resume after ${resumes} tries (${reason}). Nothing was kept; check the connection and run the stage again.`,
+    `The download of ${options.what} stopped ${options.size ? `at ${sizeInWords(written)} of ${sizeInWords(options.size)}` : `after ${sizeInWords(written)}`} and did not resume after ${resumes} tries (${reason}). Nothing was kept; check the connection and run the stage again.`,
     null,
   );
-}
-
-export function mb(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
 /**

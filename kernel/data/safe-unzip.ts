@@ -126,7 +126,7 @@ export function checkedZipEntries(file: string, shownAs: string, maxExpandedByte
   const total = files.reduce((sum, e) => sum + e.size, 0);
   if (total > maxExpandedBytes) {
     throw new InputError(
-      `${shownAs} would expand to ${gb(total)} (from ${gb(fs.statSync(file).size)}), past the ${gb(maxExpandedBytes)} this product expands from an archive: it is refused and nothing was extracted. Raise AUTOML_MAX_EXPANDED_BYTES if the data really is that large.`,
+      `${shownAs} would expand to ${sizeInWords(total)} (from ${sizeInWords(fs.statSync(file).size)}), past the ${sizeInWords(maxExpandedBytes)} this product expands from an archive: it is refused and nothing was extracted. Raise AUTOML_MAX_EXPANDED_BYTES if the data really is that large.`,
     );
   }
   return files.map((e) => ({ ...e, name: e.name.replace(/\\/g, "/") }));
@@ -165,7 +165,7 @@ export async function extractZipEntry(file: string, entry: ZipEntry, dest: strin
       if (written > entry.size) {
         done(
           new InputError(
-            `${entry.name} in ${shownAs} expands past the ${gb(entry.size)} its archive declares: a zip bomb or a damaged archive. It is refused and nothing was kept.`,
+            `${entry.name} in ${shownAs} expands past the ${sizeInWords(entry.size)} its archive declares: a zip bomb or a damaged archive. It is refused and nothing was kept.`,
           ),
         );
         return;
@@ -193,6 +193,7 @@ export async function extractZipEntry(file: string, entry: ZipEntry, dest: strin
   }
 }
 
-function gb(bytes: number): string {
+/** A size as messages give it: gigabytes from 1 GiB, else megabytes, one decimal. */
+export function sizeInWords(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }

@@ -179,13 +179,11 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate; fa
   };
   const finder = ctx.runtime.datasets;
   const named = ctx.meta.dataset_source ? normalisedId(ctx.meta.dataset_source) : null;
-  let ranked: RankedCandidate[];
-  let unclear: string | null = null;
   if (named) {
     // the person's pick: the list they picked from stands when it holds it; a name given directly is looked up
     const listed = ctx.snapshot.dataset_candidates.find((c) => c.id === named);
     // named by the person: its license decides, not its likeness to the request
-    ranked = listed ? [] : rankCandidates(query, [await finder.lookup(named)]).map((r) => ({ ...r, usable: r.license?.allowed ?? true }));
+    const ranked = listed ? [] : rankCandidates(query, [await finder.lookup(named)]).map((r) => ({ ...r, usable: r.license?.allowed ?? true }));
     const candidates: Candidate[] = listed
       ? ctx.snapshot.dataset_candidates.map((c) => ({ ...c, meta: { ...c.meta, chosen: c.id === named } }))
       : ranked.map((r) => candidatePayload(r, r.id === named));
@@ -216,8 +214,8 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate; fa
   }
   const found = await finder.find(query);
   for (const text of found.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
-  ranked = found.ranked.filter((r) => r.relevant);
-  unclear = unclearChoice(query, ranked);
+  const ranked = found.ranked.filter((r) => r.relevant);
+  const unclear = unclearChoice(query, ranked);
   const usable = ranked.filter((r) => r.usable);
   const rejected = ranked.filter((r) => !r.usable).slice(0, LISTED_REJECTED);
   const top = usable[0] ?? null;

@@ -19,49 +19,12 @@ import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 import { zipSync } from "fflate";
 import { startTestHub, type HubDataset, type TestHub } from "../support/test-hub-server";
 import { startTestKaggle } from "../support/test-kaggle-server";
+import { flightDelayDatasets, flightsCard } from "../support/flight-hub";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "automl.js");
 const vega = (f: string) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", f);
-const flightsCard = (license: string) => ({
-  pretty_name: "US flight delays",
-  license,
-  dataset_info: {
-    download_size: 371_000,
-    features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({
-      name,
-      dtype: name === "delay" || name === "distance" ? "int64" : "string",
-    })),
-  },
-});
-
 function hubDatasets(): HubDataset[] {
-  const flights = fs.readFileSync(vega("flights-5k.json"));
-  return [
-    {
-      id: "copyleft-air/flight-delays",
-      downloads: 90_000,
-      tags: ["license:gpl-3.0", "task_categories:tabular-regression"],
-      cardData: flightsCard("gpl-3.0"),
-      files: [{ path: "flights.json", bytes: flights }],
-    },
-    {
-      id: "open-aviation/flight-delays",
-      downloads: 1_200,
-      tags: ["license:cc-by-4.0", "task_categories:tabular-regression"],
-      cardData: flightsCard("cc-by-4.0"),
-      files: [
-        { path: "README.md", bytes: Buffer.from("# US flight delays\n") },
-        { path: "data/flights-train.json", bytes: flights },
-      ],
-    },
-    {
-      id: "skyways/flight-delays-2001",
-      downloads: 1_100,
-      tags: ["license:cc0-1.0", "task_categories:tabular-regression"],
-      cardData: flightsCard("cc0-1.0"),
-      files: [{ path: "delays.json", bytes: flights }],
-    },
-  ];
+  return flightDelayDatasets({ bytes: fs.readFileSync(vega("flights-5k.json")) }, { extension: ".json", downloadSize: 371_000 });
 }
 
 const eventsOf = (file: string) =>
@@ -329,7 +292,7 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
         id: "notes-only/flight-delays",
         downloads: 500_000,
         tags: ["license:cc0-1.0", "task_categories:tabular-regression"],
-        cardData: flightsCard("cc0-1.0"),
+        cardData: flightsCard("cc0-1.0", 371_000),
         files: [{ path: "README.md", bytes: Buffer.from("# soon") }],
       },
       {
@@ -337,7 +300,7 @@ describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", func
         downloads: 900_000,
         gated: "manual",
         tags: ["license:cc0-1.0"],
-        cardData: flightsCard("cc0-1.0"),
+        cardData: flightsCard("cc0-1.0", 371_000),
         files: [{ path: "d.json", bytes: Buffer.from("[]") }],
       },
     );

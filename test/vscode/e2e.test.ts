@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
+import { flightDelayDatasets } from "../support/flight-hub";
 import { startTestHub, type TestHub } from "../support/test-hub-server";
 import { dashboardFrame, dashboardFrameFor, newProject, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
@@ -34,7 +35,12 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     fs.mkdirSync(SHOTS, { recursive: true });
     const vsix = packageVsix();
     // a Hugging Face Hub on 127.0.0.1 with flight-delay datasets (the house-price projects find none there), set as a person does: the setting
-    hub = await startTestHub(flightHub());
+    hub = await startTestHub(
+      flightDelayDatasets(
+        { bytes: fs.readFileSync(path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "flights-5k.json")) },
+        { extension: ".json", downloadSize: 371_000 },
+      ),
+    );
     process.env["AUTOML_DATASET_SOURCES"] = "workspace,catalog,hf";
     cs = await startCodeServer(
       workspace,
@@ -339,42 +345,6 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.screenshot({ path: path.join(SHOTS, "16-dataset-picked.png") });
   });
 });
-
-/** Flight-delay datasets on the test Hub: a GPL one with the most downloads, and two close licensed ones (real data: vega-datasets' flights). */
-function flightHub() {
-  const flights = fs.readFileSync(path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", "flights-5k.json"));
-  const card = (license: string) => ({
-    pretty_name: "US flight delays",
-    license,
-    dataset_info: {
-      download_size: 371_000,
-      features: ["date", "delay", "distance", "origin", "destination"].map((name) => ({ name, dtype: "string" })),
-    },
-  });
-  return [
-    {
-      id: "copyleft-air/flight-delays",
-      downloads: 90_000,
-      tags: ["license:gpl-3.0"],
-      cardData: card("gpl-3.0"),
-      files: [{ path: "flights.json", bytes: flights }],
-    },
-    {
-      id: "open-aviation/flight-delays",
-      downloads: 1_200,
-      tags: ["license:cc-by-4.0"],
-      cardData: card("cc-by-4.0"),
-      files: [{ path: "data/flights-train.json", bytes: flights }],
-    },
-    {
-      id: "skyways/flight-delays-2001",
-      downloads: 1_100,
-      tags: ["license:cc0-1.0"],
-      cardData: card("cc0-1.0"),
-      files: [{ path: "delays.json", bytes: flights }],
-    },
-  ];
-}
 
 /** "#616161" and "rgb(97, 97, 97)" alike, as r,g,b. */
 function normaliseColour(c: string): string {
