@@ -58,6 +58,8 @@ export interface DatasetCandidate {
   modality?: "table" | "image" | "text" | null;
   /** why it cannot be fetched as things stand (gated, and no token is set): listed with why, never chosen */
   unavailable?: string;
+  /** the source's revision when the candidate was read from it by name (lookup): a fetch takes that one */
+  revision?: string;
 }
 
 /** What a fetch put in the project's data folder, and what it chose on the way (which file, from the cache). */

@@ -102,6 +102,7 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
       gated: Boolean(d.gated),
       ...(d.gated && !token ? { unavailable: `gated: downloading needs access granted on its page and a token (HF_TOKEN), which is not set` } : {}),
       modality: image ? "image" : text ? "text" : features.length || task ? "table" : null,
+      ...(d.sha ? { revision: d.sha } : {}),
     };
   };
 
@@ -168,13 +169,15 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
     },
     async fetch(candidate, dataDir, onProgress, signal) {
       const name = repoName(candidate.id);
-      let info: HubDataset;
-      try {
-        info = await datasetInfo({ name, additionalFields: [...DATA_FIELDS], hubUrl, fetch, ...credentials });
-      } catch (err) {
-        throw explain(err, name, "reading its card");
+      // the commit the lookup read; a candidate from a search carries none, so the card is read for it
+      let sha = candidate.revision;
+      if (!sha) {
+        try {
+          sha = (await datasetInfo({ name, additionalFields: [...DATA_FIELDS], hubUrl, fetch, ...credentials })).sha ?? "main";
+        } catch (err) {
+          throw explain(err, name, "reading its card");
+        }
       }
-      const sha = info.sha ?? "main";
       const notes: string[] = [];
       // the Hub's own Parquet conversion reads the same whatever the dataset was uploaded as
       let revision = PARQUET_REVISION;

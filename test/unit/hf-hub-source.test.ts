@@ -162,6 +162,8 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
   it("prefers the Hub's Parquet conversion, downloads it through the redirect into the cache, and a second project takes it from there", async () => {
     const candidate = await source().lookup("hf:open-aviation/flight-delays");
     const first = await source().fetch(candidate, path.join(dir, "p1", "data"));
+    // the card is read once: the fetch takes the commit the lookup read
+    assert.equal(hub.requests.filter((r) => r.path.includes("/revision/")).length, 1);
     assert.deepEqual(fs.readFileSync(first.file), fs.readFileSync(vega("flights-3m.parquet")));
     assert.match(first.notes[0]!, /read default\/train\/0000.parquet from the Hub's Parquet conversion: the training split in Parquet/);
     assert.match(first.notes[1]!, /downloaded .* \(12\.9 MB\) at commit/);
