@@ -20,6 +20,11 @@ export const DATA_SPLITS = ["train", "val", "test"] as const;
 export const TRAIN_PHASES = ["init", "fit", "eval", "finalize"] as const;
 export const RUN_STATUSES = ["success", "failed", "cancelled"] as const;
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** who made an agent's decision: the language model, or the agent's deterministic rules */
+export const AGENT_SOURCES = ["llm", "rules"] as const;
+export type AgentSource = (typeof AGENT_SOURCES)[number];
+/** added to every event an agent's decision makes */
+const agentSource = z.enum(AGENT_SOURCES).optional();
 
 const metricValue = z.strictObject({ name: z.string().min(1), split: z.enum(DATA_SPLITS), value: finite });
 export type MetricValue = z.infer<typeof metricValue>;
@@ -141,8 +146,10 @@ export const EVENT_SCHEMAS = {
     target: z.string().nullable(),
     dataset_hint: z.string().nullable(),
     constraints: jsonObject,
-    /** added: which parser produced this ("rules" or "llm") */
+    /** added: which parser produced this (old logs; `source` since) */
     parser: z.string().optional(),
+    /** added: who decided: the language model or the rules */
+    source: agentSource,
     /** added: the request as it was read (it changes when the person rewords it) */
     prompt: z.string().optional(),
   }),
@@ -156,6 +163,8 @@ export const EVENT_SCHEMAS = {
         meta: jsonObject,
       }),
     ),
+    /** added: who ordered the candidates */
+    source: agentSource,
   }),
   DATASET_SELECTED: z.strictObject({
     dataset_id: z.string().min(1),
@@ -174,6 +183,8 @@ export const EVENT_SCHEMAS = {
         requirements: jsonObject,
       }),
     ),
+    /** added: who chose the candidates */
+    source: agentSource,
   }),
   MODEL_SELECTED: z.strictObject({
     model_id: z.string().min(1),
@@ -210,7 +221,11 @@ export const EVENT_SCHEMAS = {
     stratified: z.boolean(),
     seed: z.number().int(),
   }),
-  PREPROCESS_PLAN: z.strictObject({ steps: z.array(preprocessStepSchema) }),
+  PREPROCESS_PLAN: z.strictObject({
+    steps: z.array(preprocessStepSchema),
+    /** added: who planned the steps */
+    source: agentSource,
+  }),
 
   // ---- stage 3: training ----
   TRAIN_RUN_STARTED: z.strictObject({
@@ -335,7 +350,13 @@ export const EVENT_SCHEMAS = {
   }),
 
   // ---- stage 4: review / edit ----
-  REPORT_READY: assetOnly,
+  REPORT_READY: z.strictObject({
+    asset_url: z.string().min(1),
+    /** added: the same report as HTML */
+    html_url: z.string().min(1).optional(),
+    /** added: who wrote its narrative (the summary and the limitations); its numbers come from the events either way */
+    source: agentSource,
+  }),
   NOTEBOOK_READY: assetOnly,
   CODE_WORKSPACE_READY: z.strictObject({ files: z.array(fileEntry) }),
   EDIT_SUGGESTIONS: z.strictObject({
@@ -350,6 +371,8 @@ export const EVENT_SCHEMAS = {
          * suggestion puts `after` in place of `before` and runs the cell
          */
         cell_edit: z.strictObject({ before: z.string(), after: z.string() }).optional(),
+        /** added: who suggested it */
+        source: agentSource,
       }),
     ),
   }),

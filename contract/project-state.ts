@@ -3,7 +3,7 @@
  * panels rebuild it from the stream, so both always agree.
  */
 import type { AnyEventEnvelope } from "./envelope";
-import { EV, type EventPayload, type FinalMetrics, type MetricValue, type NextAction, type TaskType } from "./events";
+import { EV, type AgentSource, type EventPayload, type FinalMetrics, type MetricValue, type NextAction, type TaskType } from "./events";
 import { isPlanStage, parsePlan, type PlanOf } from "./plans";
 import { STAGE_IDS, wasInterrupted, type StageId, type StageStatus } from "./stages";
 
@@ -57,6 +57,8 @@ export interface ProjectSnapshot {
   /** the newest plan per stage, and whether it was approved */
   plans: { [S in StageId]?: PlanEntry<PlanOf<S>> };
   model_candidates: EventPayload<"MODEL_CANDIDATES">["models"];
+  /** who made each agent's latest decision: the language model or the rules */
+  decided_by: Partial<Record<"intent" | "datasets" | "preprocess" | "models" | "report", AgentSource>>;
   selected_models: string[];
   runs: Record<string, RunSnapshot>;
   leaderboard: EventPayload<"LEADERBOARD_UPDATED">["rows"];
@@ -88,6 +90,7 @@ export function emptySnapshot(projectId: string): ProjectSnapshot {
     preprocess_steps: [],
     plans: {},
     model_candidates: [],
+    decided_by: {},
     selected_models: [],
     runs: {},
     leaderboard: [],
@@ -130,9 +133,11 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
     case EV.PROMPT_PARSED:
       s.intent = env.event.payload;
       s.task_type = env.event.payload.task_type;
+      s.decided_by = { ...s.decided_by, intent: env.event.payload.source ?? (env.event.payload.parser?.startsWith("llm") ? "llm" : "rules") };
       break;
     case EV.DATASET_CANDIDATES:
       s.dataset_candidates = env.event.payload.datasets;
+      s.decided_by = { ...s.decided_by, datasets: env.event.payload.source ?? "rules" };
       break;
     case EV.DATASET_SELECTED:
       s.dataset_id = env.event.payload.dataset_id;
@@ -156,9 +161,11 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
       break;
     case EV.PREPROCESS_PLAN:
       s.preprocess_steps = env.event.payload.steps;
+      s.decided_by = { ...s.decided_by, preprocess: env.event.payload.source ?? "rules" };
       break;
     case EV.MODEL_CANDIDATES:
       s.model_candidates = env.event.payload.models;
+      s.decided_by = { ...s.decided_by, models: env.event.payload.source ?? "rules" };
       break;
     case EV.MODEL_SELECTED:
       s.selected_models = env.event.payload.model_ids ?? [env.event.payload.model_id];
@@ -212,6 +219,7 @@ export function applyEvent(s: ProjectSnapshot, env: AnyEventEnvelope): ProjectSn
       break;
     case EV.REPORT_READY:
       s.assets.report = env.event.payload.asset_url;
+      s.decided_by = { ...s.decided_by, report: env.event.payload.source ?? "rules" };
       break;
     case EV.FILE_TREE_UPDATE:
       s.files = mergeFiles(s.files, env.event.payload.files);

@@ -10,6 +10,7 @@ import { ProjectStreams, type ProjectFeed } from "./conductor/project-streams";
 import { AutomlNotebookController } from "./notebook/automl-notebook-controller";
 import { NotebookDiskSync } from "./notebook/notebook-disk-sync";
 import { applySuggestedEdit, type SuggestedEdit } from "./notebook/suggested-edit";
+import { SuggestionStatusBar } from "./notebook/suggestion-status-bar";
 import { VariablesView } from "./notebook/variables-view";
 import { DashboardPanel } from "./panels/dashboard-panel";
 import { ProjectStatusBar } from "./status/project-status-bar";
@@ -22,6 +23,7 @@ export class AutomlServices implements vscode.Disposable {
   readonly variables: VariablesView;
   readonly controller: AutomlNotebookController;
   readonly notebookSync: NotebookDiskSync;
+  readonly suggestionsBesideCells: SuggestionStatusBar;
   private readonly openedNotebooks = new Set<string>();
   private readonly followed = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -34,6 +36,7 @@ export class AutomlServices implements vscode.Disposable {
     this.variables = new VariablesView(client);
     this.controller = new AutomlNotebookController(client, this.log, context.extension.id);
     this.notebookSync = new NotebookDiskSync(this.log);
+    this.suggestionsBesideCells = new SuggestionStatusBar((id) => this.follow(id));
     this.disposables.push(
       this.notebookSync,
       this.log,
@@ -42,6 +45,8 @@ export class AutomlServices implements vscode.Disposable {
       this.statusBar,
       this.variables,
       this.controller,
+      this.suggestionsBesideCells,
+      vscode.notebooks.registerNotebookCellStatusBarItemProvider("jupyter-notebook", this.suggestionsBesideCells),
       (this.variables.view = vscode.window.createTreeView("automl.variables", { treeDataProvider: this.variables })),
       // dashboards come back after a window reload: the webview keeps its project id in its state
       vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {

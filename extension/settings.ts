@@ -10,7 +10,9 @@ export interface AutomlSettings {
   pacing: boolean;
   timeBudgetSeconds: number;
   keepModels: number;
+  /** the agents' OpenAI-compatible endpoint (AUTOML_LLM_BASE_URL); empty: the environment's, else OpenRouter */
   llmBaseUrl: string;
+  /** empty: the environment's AUTOML_LLM_MODEL, else the conductor's default */
   llmModel: string;
   /** the Hugging Face Hub's base URL (HF_ENDPOINT); empty: the environment's, else huggingface.co */
   huggingFaceEndpoint: string;
@@ -29,8 +31,8 @@ export function readSettings(): AutomlSettings {
     pacing: c.get("pacing", true),
     timeBudgetSeconds: c.get("timeBudgetSeconds", 60),
     keepModels: c.get("keepModels", DEFAULT_KEEP_MODELS),
-    llmBaseUrl: c.get("llm.baseUrl", "https://openrouter.ai/api/v1"),
-    llmModel: c.get("llm.model", "meta-llama/llama-3.1-8b-instruct"),
+    llmBaseUrl: c.get("llm.baseUrl", ""),
+    llmModel: c.get("llm.model", ""),
     huggingFaceEndpoint: c.get("huggingFace.endpoint", ""),
     kaggleEndpoint: c.get("kaggle.endpoint", ""),
     nodePath: c.get("conductor.nodePath", ""),

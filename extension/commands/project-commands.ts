@@ -1,8 +1,9 @@
-/** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Predict with Model, Restart Notebook Kernel. */
+/** The project commands: New Project, Open Dashboard, Confirm Stage, Export Workspace Zip, Predict with Model, Restart Notebook Kernel, and applying a suggested edit beside its cell. */
 import * as vscode from "vscode";
 import { DATA_FILE_EXTENSIONS, PROMPT_MAX_CHARS, STAGE_TITLES, canResumeSearch, isStageId, projectDisplayName, type ConductorClient } from "../../contract";
 import type { AutomlServices } from "../automl-services";
 import { projectOfNotebook, projectOfUri } from "../notebook/notebook-project";
+import { APPLY_SUGGESTION_COMMAND } from "../notebook/suggestion-status-bar";
 import { datasetChoiceOf, pickDataset } from "../panels/dataset-pick";
 import { readSettings } from "../settings";
 
@@ -16,6 +17,14 @@ export function registerProjectCommands(s: AutomlServices): vscode.Disposable[] 
     vscode.commands.registerCommand("automl.exportProject", (target?: vscode.Uri | string) => guard(s, () => exportProject(s, target))),
     vscode.commands.registerCommand("automl.predictWithModel", (data?: vscode.Uri) => guard(s, () => predictWithModel(s, data))),
     vscode.commands.registerCommand("automl.restartKernel", () => guard(s, () => restartKernel(s))),
+    // from a suggestion's item beside its notebook cell (suggestion-status-bar.ts)
+    vscode.commands.registerCommand(APPLY_SUGGESTION_COMMAND, (projectId: string, suggestionId: string) =>
+      guard(s, async () => {
+        const suggestion = s.suggestionsBesideCells.suggestion(projectId, suggestionId);
+        if (!suggestion) throw new Error(`That suggestion is gone: the project's suggestions changed since. Look at the current ones in the dashboard.`);
+        await s.applySuggestion(projectId, suggestion);
+      }),
+    ),
   ];
 }
 

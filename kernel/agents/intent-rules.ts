@@ -9,20 +9,28 @@ import { InputError } from "../errors/input-error";
 export type ParsedIntent = EventPayload<"PROMPT_PARSED">;
 
 const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
-  { task: "time_series_forecasting", pattern: /\b(forecast\w*|time[- ]series|over the next|next (day|week|month|quarter|year)s?)\b/ },
+  {
+    task: "time_series_forecasting",
+    pattern: /\b(forecast\w*|prognos\w*|pronostic\w*|pronóstic\w*|time[- ]series|over the next|next (day|week|month|quarter|year)s?)\b/,
+  },
   { task: "image_classification", pattern: /\b(images?|photos?|pictures?|pixels?|cats? (vs\.?|and|or) dogs?|handwritten digits?)\b/ },
   { task: "text_classification", pattern: /\b(texts?|e-?mails?|spam|sentiment|tweets?|reviews?|documents?|messages?)\b/ },
   {
     task: "classification",
-    pattern: /\b(classif\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|churn|fraud|yes or no|species|label)\b/,
+    pattern:
+      /\b(clas+if\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|diagnos\w*|churn|fraud|yes or no|species|label|klassifizier\w*|clasifica\w*)\b/,
   },
   {
     task: "regression",
     pattern: /\b(regress\w*|how (much|many)|prices?|values?|amounts?|costs?|revenue|sales|salar(y|ies)|temperatures?|estimate\w*|score)\b/,
   },
 ];
-const PREDICT = /\b(predict\w*|model\w*|estimate\w*|forecast\w*|classif\w*|guess\w*)\b/;
-const METRICS: Array<[RegExp, string]> = [
+// the verbs of a request, misspelt as people type them, in English, German and Spanish
+const PREDICT =
+  /\b(predi\w*|predc\w*|model\w*|estimat\w*|forecast\w*|clas+if\w*|guess\w*|likely|will|chances?|probability|vorher\w*|voraus\w*|prognos\w*|schätz\w*|klassifizier\w*|predecir|pronostic\w*|clasific\w*|estimar)\b/;
+/** the metrics a request may ask for, by name */
+export const RULE_METRICS = ["rmse", "mae", "r2", "f1", "roc_auc", "log_loss", "accuracy"] as const;
+const METRICS: Array<[RegExp, (typeof RULE_METRICS)[number]]> = [
   [/\brmse\b|root mean squared/, "rmse"],
   [/\bmae\b|mean absolute/, "mae"],
   [/\br2\b|r-squared|r²/, "r2"],
@@ -49,7 +57,15 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
     );
   }
   const constraints: Record<string, unknown> = { task_source: matched ? "keyword" : "default" };
-  const hint = targetHint(lower);
+  // without a verb to read it after, every telling word of the request is the hint
+  const hint =
+    targetHint(lower) ??
+    (lower
+      .replace(new RegExp(PREDICT.source, "g"), " ")
+      .replace(/[^\p{L}\p{N}_\s-]+/gu, " ")
+      .replace(/\s+/g, " ")
+      .trim() ||
+      null);
   if (hint) constraints["target_hint"] = hint;
   const metric = METRICS.find(([p]) => p.test(lower))?.[1];
   if (metric) constraints["metric"] = metric;
@@ -63,11 +79,15 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
     dataset_hint: datasetHint(text),
     constraints,
     parser: "rules",
+    source: "rules",
   };
 }
 
-const HINT_STOP_WORDS = new Set(["from", "using", "with", "within", "under", "based", "given", "in", "for", "by", "on", "of"]);
-const ARTICLES = new Set(["the", "a", "an"]);
+const HINT_STOP_WORDS = new Set([
+  ...["from", "using", "with", "within", "under", "based", "given", "in", "for", "by", "on", "of"],
+  ...["aus", "mit", "anhand", "für", "desde", "con", "usando", "para", "según"],
+]);
+const ARTICLES = new Set(["the", "a", "an", "der", "die", "das", "den", "dem", "el", "la", "los", "las"]);
 const HINT_PUNCTUATION = /[.,;!?]/;
 
 /**
@@ -76,7 +96,9 @@ const HINT_PUNCTUATION = /[.,;!?]/;
  * run of word characters: one pasted token froze the conductor).
  */
 function targetHint(lower: string): string | null {
-  for (const verb of lower.matchAll(/\b(?:predict|forecast|estimate|classif|model|guess)\w*/g)) {
+  for (const verb of lower.matchAll(
+    /\b(?:predict|forecast|estimate|classif|model|guess|vorhersage|klassifiziere|predecir|pronosticar|clasificar|estimar)\w*/g,
+  )) {
     const rest = lower.slice((verb.index ?? 0) + verb[0].length);
     if (!/^\s/.test(rest)) continue;
     const words: string[] = [];

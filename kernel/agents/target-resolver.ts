@@ -5,18 +5,192 @@
  */
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
-import type { Table } from "../data/table";
+import { columnLength, type Column, type Table } from "../data/table";
+import { levelCount, levelTexts } from "../data/text-levels";
 import { profileColumn } from "../data/table-profile";
 import type { ParsedIntent } from "./intent-rules";
 
-const SYNONYMS: Record<string, string[]> = {
-  price: ["value", "cost", "medv", "saleprice", "amount"],
-  prices: ["value", "cost", "medv", "saleprice", "amount"],
-  value: ["price", "medv", "amount"],
-  species: ["class", "label", "type"],
-  type: ["class", "label", "category", "kind"],
-  category: ["class", "label", "type"],
-};
+/**
+ * Words a request may use for what a column is called, both ways: English, German and Spanish
+ * words for the common targets, and the domain's names for them (a tumour's malignancy is its
+ * `diagnosis`, churn is `exited` or `attrition`). Kept small and plain: the language model
+ * knows more; this is what the rules alone still get right.
+ */
+const SYNONYM_GROUPS: string[][] = [
+  [
+    "price",
+    "prices",
+    "value",
+    "cost",
+    "medv",
+    "saleprice",
+    "sale",
+    "sell",
+    "sold",
+    "amount",
+    "preis",
+    "preise",
+    "precio",
+    "precios",
+    "valor",
+    "kosten",
+    "coste",
+  ],
+  ["species", "class", "label", "type", "kind", "art", "arten", "especie", "especies", "clase", "tipo"],
+  ["category", "class", "label", "type", "kategorie", "categoria", "categoría"],
+  [
+    "churn",
+    "churned",
+    "exited",
+    "attrition",
+    "leave",
+    "left",
+    "cancel",
+    "cancelled",
+    "abwanderung",
+    "kündigung",
+    "kündigen",
+    "kuendigung",
+    "abandono",
+    "abandonar",
+    "abandonará",
+    "baja",
+  ],
+  ["fraud", "fraudulent", "is_fraud", "isfraud", "betrug", "fraude"],
+  ["default", "defaulted", "loan_status", "delinquent", "repay", "repaid", "approved", "approval", "ausfall", "impago", "morosidad"],
+  ["malignant", "benign", "tumor", "tumour", "cancer", "diagnosis", "diagnose", "diagnóstico", "diagnostico", "bösartig", "maligno"],
+  ["survive", "survived", "survival", "überleben", "sobrevivir", "sobrevivió"],
+  ["spam", "ham", "junk", "is_spam"],
+  ["sentiment", "polarity", "positive", "negative", "stimmung", "sentimiento"],
+  ["demand", "load", "consumption", "usage", "nachfrage", "verbrauch", "demanda", "consumo"],
+  ["sales", "revenue", "turnover", "umsatz", "verkäufe", "ventas", "ingresos"],
+  ["salary", "wage", "income", "pay", "gehalt", "einkommen", "salario", "sueldo", "ingreso"],
+  ["quality", "grade", "rating", "qualität", "qualitaet", "calidad", "nota"],
+  ["temperature", "temp", "temperatur", "temperatura"],
+  ["digit", "digits", "number", "ziffer", "dígito", "digito"],
+  ["score", "rating", "points", "punkte", "puntuación", "puntuacion"],
+  ["age", "alter", "edad"],
+  ["rent", "miete", "alquiler"],
+  ["count", "counts", "cnt", "rentals", "rides", "number", "anzahl", "cantidad"],
+  ["strength", "festigkeit", "resistencia"],
+];
+const SYNONYMS = new Map<string, Set<string>>();
+for (const group of SYNONYM_GROUPS) for (const w of group) SYNONYMS.set(w, new Set([...(SYNONYMS.get(w) ?? []), ...group]));
+
+/** Names a table's target often has when nothing in the request names it. */
+const CONVENTIONAL_TARGETS = ["target", "label", "labels", "class", "y", "outcome", "result", "response"];
+
+/** Request words that say how, not what (they name no column). */
+const FILLER = new Set([
+  "whether",
+  "which",
+  "what",
+  "will",
+  "would",
+  "is",
+  "are",
+  "be",
+  "a",
+  "an",
+  "the",
+  "of",
+  "to",
+  "if",
+  "or",
+  "and",
+  "it",
+  "its",
+  "their",
+  "they",
+  "do",
+  "does",
+  "get",
+  "gets",
+  "going",
+  "how",
+  "much",
+  "many",
+  "next",
+  "month",
+  "year",
+  "week",
+  "day",
+  "from",
+  "for",
+  "by",
+  "with",
+  "in",
+  "on",
+  "column",
+  "target",
+  "predict",
+  "classify",
+  "estimate",
+  "forecast",
+  "model",
+  "ob",
+  "der",
+  "die",
+  "das",
+  "den",
+  "dem",
+  "ein",
+  "eine",
+  "einer",
+  "wird",
+  "werden",
+  "von",
+  "vorhersagen",
+  "sagen",
+  "voraus",
+  "el",
+  "la",
+  "los",
+  "las",
+  "un",
+  "una",
+  "si",
+  "de",
+  "del",
+  "predecir",
+  "que",
+  "qué",
+]);
+/** Things rows are about, not what is predicted of them: they weigh less than the rest of the request. */
+const SUBJECTS = new Set([
+  "customer",
+  "customers",
+  "client",
+  "clients",
+  "house",
+  "houses",
+  "home",
+  "homes",
+  "passenger",
+  "passengers",
+  "patient",
+  "patients",
+  "person",
+  "people",
+  "employee",
+  "employees",
+  "movie",
+  "movies",
+  "user",
+  "users",
+  "applicant",
+  "applicants",
+  "transaction",
+  "transactions",
+  "kunde",
+  "kunden",
+  "cliente",
+  "clientes",
+  "casa",
+  "casas",
+  "haus",
+  "häuser",
+]);
 
 /**
  * The target cannot be settled from the request and the columns: only the person can say.
@@ -26,7 +200,6 @@ export class TargetUnclearError extends InputError {
   override name = "TargetUnclearError";
 }
 
-/** Each column as a target candidate, with what the profile says of it, likeliest targets first. */
 /**
  * The table's columns as target choices, the likeliest first: the current target, then columns
  * the request's words name, then those that fit the task asked for, then usable ones (the last
@@ -41,15 +214,16 @@ export function targetChoices(
     const { unique, missing_pct } = profileColumn(col);
     // a few whole numbers are class labels, as resolveIntent reads them
     const labels = col.kind === "numeric" && unique <= 10 && col.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    const identifier = identifierReason(col);
     const task =
-      col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50)
+      identifier !== null || col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50)
         ? null
         : col.kind === "numeric" && !labels
           ? "regression"
           : "classification";
     const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
     const missing = missing_pct > 0 ? `, ${missing_pct.toFixed(missing_pct < 1 ? 1 : 0)}% missing` : "";
-    const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : "not a usable target"}`;
+    const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : identifier ? "identifies rows: not a usable target" : "not a usable target"}`;
     const rank = col.name === asked.current ? 0 : col.name === named ? 1 : task !== null && task === asked.task ? 2 : task !== null ? 3 : 4;
     return { value: col.name, label: col.name, description: col.name === asked.current ? `the current target; ${description}` : description, rank, order };
   });
@@ -70,8 +244,10 @@ export function resolveIntent(
   defaults: { target?: string; columnDescriptions?: Record<string, string> } = {},
 ): ResolvedIntent {
   const notes: string[] = [];
+  const descriptions = defaults.columnDescriptions ?? {};
   let target = intent.target;
   if (target !== null && !table.has(target)) {
+    // a column the person named is not guessed at beyond its case: the gate offers the closest first
     const ci = table.columnNames.find((c) => c.toLowerCase() === target!.toLowerCase());
     if (!ci) {
       throw new TargetUnclearError(
@@ -83,34 +259,46 @@ export function resolveIntent(
   }
   if (target === null) {
     const hint = String(intent.constraints["target_hint"] ?? "");
-    target = bestColumnFor(hint, table, defaults.columnDescriptions ?? {});
+    target = bestColumnFor(hint, table, descriptions);
     if (target) notes.push(`Target ${target} chosen because it matches ${JSON.stringify(hint)}.`);
     else if (defaults.target && table.has(defaults.target)) {
       target = defaults.target;
       notes.push(`Target ${target} is the dataset's documented target.`);
+    } else {
+      const conventional = CONVENTIONAL_TARGETS.map((name) => table.columns.find((c) => c.name.toLowerCase() === name)).find((c) => c && usableTarget(c));
+      if (conventional) {
+        target = conventional.name;
+        notes.push(`Target ${target}: nothing in the request names a column, and ${target} is what a table's target is conventionally called.`);
+      }
     }
   }
   if (target === null) {
+    // the request names a column that cannot be a target: say why, not only that none was found
+    const hintWords = new Set(
+      String(intent.constraints["target_hint"] ?? "")
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}_]+/u),
+    );
+    const named = table.columns.find((c) => hintWords.has(c.name.toLowerCase()));
+    const why = named && identifierReason(named);
+    if (why) throw new TargetUnclearError(`${why}, so it cannot be learned as a target. Choose the column to predict.`);
     throw new TargetUnclearError(`I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. Choose the target.`);
   }
-  let task: TaskType = intent.task_type;
   const col = table.column(target);
-  if (task === "regression" && col.kind !== "numeric") {
+  const identifier = identifierReason(col);
+  if (identifier) throw new TargetUnclearError(`${identifier}, so it cannot be learned as a target. Choose the column to predict.`);
+  let task: TaskType = intent.task_type;
+  if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && table.columns.some((c) => c.kind === "datetime"))) {
+    // the words said otherwise, but the data is a table with a column to predict: a table task
+    const table_task = col.kind === "numeric" && !fewWholeNumbers(col.values) ? "regression" : "classification";
+    notes.push(`The request reads as ${task.replace(/_/g, " ")}, but the data is a table with ${target} to predict: it is trained as ${table_task}.`);
+    task = table_task;
+  } else if (task === "regression" && col.kind !== "numeric") {
     task = "classification";
     notes.push(`${target} holds text labels, so this is classification.`);
-  } else if (task === "regression" && intent.constraints["task_source"] === "default" && col.kind === "numeric") {
-    const distinct = new Set<number>();
-    let integral = true;
-    for (const v of col.values) {
-      if (Number.isNaN(v)) continue;
-      if (!Number.isInteger(v)) integral = false;
-      distinct.add(v);
-      if (distinct.size > 10) break;
-    }
-    if (integral && distinct.size <= 10) {
-      task = "classification";
-      notes.push(`${target} takes only ${distinct.size} whole-number values, so it is treated as class labels.`);
-    }
+  } else if (task === "regression" && intent.constraints["task_source"] === "default" && col.kind === "numeric" && fewWholeNumbers(col.values)) {
+    task = "classification";
+    notes.push(`${target} takes only a few whole-number values, so it is treated as class labels.`);
   } else if (task === "classification" && col.kind === "numeric") {
     const distinct = new Set(Array.from(col.values).filter((v) => !Number.isNaN(v)));
     if (distinct.size > 50) {
@@ -119,29 +307,179 @@ export function resolveIntent(
       );
     }
   }
+  if (task === "classification") refuseUnlearnableClasses(table, target);
   return { intent: { ...intent, target, task_type: task }, notes };
 }
 
-function bestColumnFor(hint: string, table: Table, descriptions: Record<string, string>): string | null {
-  const words = hint
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 1);
+const TABLE_TASKS = new Set<TaskType>(["regression", "classification"]);
+
+/** at most ten distinct values, all whole: class labels rather than a quantity */
+function fewWholeNumbers(values: Float64Array): boolean {
+  const distinct = new Set<number>();
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    if (!Number.isInteger(v)) return false;
+    distinct.add(v);
+    if (distinct.size > 10) return false;
+  }
+  return true;
+}
+
+/** the most classes a table target may have, whatever its rows */
+const MAX_CLASSES = 500;
+
+/**
+ * Refuses a class target no model can learn from these rows (before anything trains): more
+ * classes than MAX_CLASSES, or most classes with a single row (a class needs rows to learn
+ * from and to test on).
+ */
+function refuseUnlearnableClasses(table: Table, target: string): void {
+  const col = table.column(target);
+  const counts = new Map<number, number>();
+  const values = col.kind === "categorical" ? col.codes : col.values;
+  let rows = 0;
+  for (const v of values) {
+    if ((col.kind === "categorical" && v < 0) || Number.isNaN(v)) continue;
+    rows++;
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const classes = counts.size;
+  let single = 0;
+  for (const c of counts.values()) if (c < 2) single++;
+  if (classes > MAX_CLASSES || (classes > 2 && single >= classes / 2)) {
+    throw new TargetUnclearError(
+      `${target} has ${classes.toLocaleString("en")} classes in ${rows.toLocaleString("en")} rows (${single.toLocaleString("en")} of them with a single row): ` +
+        `a model cannot learn a class from one example${classes > MAX_CLASSES ? `, and more than ${MAX_CLASSES} classes is beyond what this version trains` : ""}. ` +
+        `Choose a column with fewer labels, or ask for a regression if ${target} is a quantity.`,
+    );
+  }
+}
+
+/**
+ * The column the request's words name best, or null: by its name's words (exactly, through a
+ * synonym, as a stem as "churn" of "churned", or with a typo), by the catalog's description of
+ * it, or by its values ("malignant" among a diagnosis's labels). Later words of the request
+ * weigh more (the outcome ends it: "which customers will churn"); identifiers and constant
+ * columns are never chosen.
+ */
+export function bestColumnFor(hint: string, table: Table, descriptions: Record<string, string>): string | null {
+  const words = wordsOf(hint).filter((w) => !FILLER.has(w));
   if (words.length === 0) return null;
-  const expanded = new Set(words.flatMap((w) => [w, w.replace(/s$/, ""), ...(SYNONYMS[w] ?? [])]));
   let best: { col: string; score: number } | null = null;
-  for (const col of table.columnNames) {
-    const name = col.toLowerCase();
-    const nameWords = name.split(/[^a-z0-9]+/).filter(Boolean);
-    const descWords = (descriptions[col] ?? "")
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean);
+  for (const col of table.columns) {
+    if (!usableTarget(col)) continue;
+    const nameWords = wordsOf(col.name);
+    const whole = nameWords.join("");
+    const descWords = new Set(wordsOf(descriptions[col.name] ?? ""));
+    const values = col.kind === "categorical" && levelCount(col.levels) <= 50 ? new Set(levelTexts(col.levels).flatMap(wordsOf)) : new Set<string>();
     let score = 0;
-    if (expanded.has(name)) score += 10;
-    for (const w of nameWords) if (expanded.has(w) || expanded.has(w.replace(/s$/, ""))) score += 4;
-    for (const w of descWords) if (expanded.has(w)) score += 1;
-    if (score > 0 && (!best || score > best.score)) best = { col, score };
+    words.forEach((w, i) => {
+      const weight = (SUBJECTS.has(w) ? 0.4 : 1) * (1 + i / words.length);
+      const alike = alikeOf(w);
+      let s = 0;
+      if (whole === w || alike.has(whole) || alike.has(col.name.toLowerCase())) s = 10;
+      else if (nameWords.some((n) => n === w || alike.has(n) || singular(n) === singular(w))) s = 5;
+      else if (nameWords.some((n) => stemOf(n, w))) s = 4;
+      else if (nameWords.some((n) => typo(n, w))) s = 3;
+      else if (values.has(w)) s = 2;
+      else if (descWords.has(w) || [...alike].some((a) => descWords.has(a))) s = 1;
+      score += s * weight;
+    });
+    if (score > 0 && (!best || score > best.score)) best = { col: col.name, score };
   }
   return best?.col ?? null;
+}
+
+/** A word with its synonyms; a compound ending in a known word takes that word's ("hauspreise": "preise"). */
+function alikeOf(w: string): Set<string> {
+  const known = SYNONYMS.get(w) ?? SYNONYMS.get(singular(w));
+  if (known) return new Set([w, ...known]);
+  for (let cut = 2; cut <= w.length - 4; cut++) {
+    const tail = SYNONYMS.get(w.slice(cut));
+    if (tail) return new Set([w, ...tail]);
+  }
+  return new Set([w]);
+}
+
+/** A column's name as its words: snake_case, kebab-case, camelCase and spaces split, lower case. */
+function wordsOf(text: string): string[] {
+  return text
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+}
+
+function singular(w: string): string {
+  return w.length > 3 && w.endsWith("s") && !w.endsWith("ss") ? w.slice(0, -1) : w;
+}
+
+/** one word the other's stem: "churn" / "churned", "survive" / "survived" (four letters at least) */
+function stemOf(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  const stem = short.replace(/e$/, "");
+  return stem.length >= 4 && long.startsWith(stem) && long.length - stem.length <= 4;
+}
+
+/** a typo apart: one edit for words of 4 to 7 letters, two from 8 */
+function typo(a: string, b: string): boolean {
+  if (Math.min(a.length, b.length) < 4) return false;
+  const allowed = Math.max(a.length, b.length) >= 8 ? 2 : 1;
+  return Math.abs(a.length - b.length) <= allowed && editDistance(a, b) <= allowed;
+}
+
+/** Damerau-Levenshtein (optimal string alignment): a swapped pair of letters is one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * Whether a column could be a target at all: not constant, not a date, and not an identifier
+ * (a distinct value in nearly every row: an e-mail address, a name, a row id), which no model
+ * learns anything general from.
+ */
+export function usableTarget(col: Column): boolean {
+  return identifierReason(col) === null && col.kind !== "datetime" && distinctCount(col, 2) > 1;
+}
+
+/** Why a column identifies rows rather than describes them, or null. */
+export function identifierReason(col: Column): string | null {
+  const n = columnLength(col);
+  if (n < 20) return null;
+  const present =
+    col.kind === "categorical" ? col.codes.reduce((s, k) => s + (k >= 0 ? 1 : 0), 0) : col.values.reduce((s, v) => s + (Number.isNaN(v) ? 0 : 1), 0);
+  if (present === 0) return null;
+  const distinct = distinctCount(col, present + 1);
+  const nearlyEvery = distinct >= 0.95 * present;
+  if (col.kind === "categorical" && nearlyEvery)
+    return `${col.name} has a distinct value in ${distinct.toLocaleString("en")} of ${present.toLocaleString("en")} rows: it identifies rows`;
+  if (
+    col.kind === "numeric" &&
+    nearlyEvery &&
+    col.values.every((v) => Number.isNaN(v) || Number.isInteger(v)) &&
+    /(^|[_\s-]|[a-z](?=I[dD]$))(id|ids|uuid|key|index|idx|no|nr|number|num)$/i.test(col.name)
+  ) {
+    return `${col.name} is a whole number distinct in every row, named as an id: it identifies rows`;
+  }
+  return null;
+}
+
+/** distinct values, counted up to `cap` */
+function distinctCount(col: Column, cap: number): number {
+  const seen = new Set<number>();
+  const values = col.kind === "categorical" ? col.codes : col.values;
+  for (const v of values) {
+    if (v < 0 && col.kind === "categorical") continue;
+    if (Number.isNaN(v)) continue;
+    seen.add(v);
+    if (seen.size >= cap) break;
+  }
+  return seen.size;
 }

@@ -22,3 +22,23 @@ export function appendAudit(assets: AssetStore, records: readonly AuditRecord[])
   const at = new Date().toISOString();
   fs.appendFileSync(assets.absolute(AUDIT_FILE), records.map((r) => JSON.stringify({ at, ...r })).join("\n") + "\n");
 }
+
+/** The project's audit records (none before its first), each as written. */
+export function readAudit(assets: AssetStore): Array<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = fs.readFileSync(assets.absolute(AUDIT_FILE), "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}

@@ -126,7 +126,7 @@ export class NotebookRunner {
             ? "ran from the notebook"
             : `the notebook cell ${result.status === "interrupted" ? "was interrupted" : "failed"}; see its output`;
         // what the stage proposes from its results (REVIEW_EDIT's suggested edits) follows its cell, as it follows its run
-        if (result.status === "ok") this.propose(p, stage);
+        if (result.status === "ok") await this.propose(p, stage);
         const status = result.status === "ok" ? "completed" : "failed";
         p.bus.emit(
           stage,
@@ -219,9 +219,9 @@ export class NotebookRunner {
     });
   }
 
-  private propose(p: Project, stage: StageId): void {
+  private async propose(p: Project, stage: StageId): Promise<void> {
     try {
-      STAGES[stage].propose?.(p.contextFor(stage));
+      await STAGES[stage].propose?.(p.contextFor(stage));
     } catch (err) {
       p.bus.emit(stage, EV.LOG_LINE, {
         run_id: null,

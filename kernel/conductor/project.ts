@@ -4,7 +4,10 @@
  */
 import * as path from "node:path";
 import { applyEvent, snapshotFromEvents, type ProjectSnapshot, type StageId } from "../../contract";
+import { AgentModel, tokensSpent } from "../agents/agent-model";
+import { llmSettingsFromEnv } from "../agents/llm-client";
 import { AssetStore } from "../assets/asset-store";
+import { appendAudit, readAudit } from "../assets/audit-log";
 import { stageSink } from "../events/event-sink";
 import { ProjectEventBus, type EventBusOptions } from "../events/project-event-bus";
 import { InputError } from "../errors/input-error";
@@ -21,6 +24,8 @@ export class Project {
   readonly assets: AssetStore;
   readonly work: WorkingSet;
   readonly runtime: PipelineRuntime;
+  /** the language model as the project's agents ask it (or their rules, when there is none) */
+  readonly agents: AgentModel;
   /** set by a resume of an interrupted search, for TRAIN's next run only */
   resumeSearch: SearchSoFar | null = null;
   private abort = new AbortController();
@@ -34,6 +39,10 @@ export class Project {
     this.snapshot = snapshotFromEvents(meta.id, bus.eventsSince(0));
     bus.subscribe((e) => applyEvent(this.snapshot, e));
     this.assets = new AssetStore(meta.id, dir);
+    this.agents = new AgentModel(llmSettingsFromEnv(), {
+      audit: (records) => appendAudit(this.assets, records),
+      spentTokens: tokensSpent(readAudit(this.assets)),
+    });
     this.work = new WorkingSet(this.snapshot, this.assets, () => taskFor(this.snapshot.intent?.task_type));
     this.runtime = new PipelineRuntime({
       sinkFor: (stage) => stageSink(bus, stage),
@@ -108,6 +117,7 @@ export class Project {
       events: stageSink(this.bus, stage),
       runtime: this.runtime,
       assets: this.assets,
+      agents: this.agents,
       work: this.work,
       logger: this.logger,
       signal: this.abort.signal,

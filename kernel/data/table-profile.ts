@@ -2,6 +2,7 @@
  * What a person looks at before trusting a dataset: types, missingness, per-column
  * statistics, the target's distribution, and warnings about things that will bite.
  */
+import { redact } from "../logging/redaction";
 import type { TaskType } from "../../contract";
 import { DistinctCounter, sampledQuantiles } from "./sketches";
 import { columnLength, isoOfEpoch, type Column, type ColumnKind, type Table } from "./table";
@@ -106,9 +107,12 @@ export function profileTable(table: Table, target: string | null, task: TaskType
     if (targetDist.kind === "classes") {
       const smallest = targetDist.classes[targetDist.classes.length - 1];
       if (smallest && targetDist.classes.length > 1 && smallest.pct < 5)
-        warnings.push(`Class ${JSON.stringify(smallest.label)} is rare (${smallest.pct.toFixed(1)}% of rows): watch F1, not only accuracy.`);
-      for (const c of targetDist.classes)
-        if (c.count < 2) warnings.push(`Class ${JSON.stringify(c.label)} has a single row; it cannot be both trained on and tested.`);
+        warnings.push(`Class ${shownLabels([smallest.label])} is rare (${smallest.pct.toFixed(1)}% of rows): watch F1, not only accuracy.`);
+      // one warning for all of them, whatever their number (a row per value flooded a terminal with e-mail addresses)
+      const single = targetDist.classes.filter((c) => c.count < 2).map((c) => c.label);
+      if (single.length === 1) warnings.push(`Class ${shownLabels(single)} has a single row; it cannot be both trained on and tested.`);
+      else if (single.length > 1)
+        warnings.push(`${single.length.toLocaleString("en")} classes have a single row (${shownLabels(single)}); they cannot be both trained on and tested.`);
     }
   }
   return {
@@ -263,4 +267,15 @@ function describeTarget(c: Column, task: TaskType): TargetDistribution {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/**
+ * Class labels as a warning names them: the first three, quoted; none when they hold personal
+ * data or secrets (the warning goes to terminals, logs and the report).
+ */
+function shownLabels(labels: readonly string[]): string {
+  const first = labels.slice(0, 3);
+  if (first.some((l) => redact(l).text !== l))
+    return labels.length === 1 ? "(a value holding personal data, not shown)" : "values holding personal data, not shown";
+  return first.map((l) => JSON.stringify(l)).join(", ") + (labels.length > 3 ? ", …" : "");
 }

@@ -1,14 +1,103 @@
 /**
- * The project's report (report.md): what was asked, the data, the approved plans (and
- * whether they were edited), every run's scores and the best model's test metrics, all from
- * the project's state. The REVIEW_EDIT stage writes it through the runtime's review().
+ * The project's report (report.md, and report.html from it): what was asked, the data, the
+ * choices made and who made them (the language model or the rules) with why, the approved
+ * plans (and whether they were edited), every run's scores, the best model's test metrics and
+ * its charts, and the limitations. Every number comes from the project's state (its events);
+ * the narrative a language model may write (summary, limitations) carries no numbers of its
+ * own (the reporter agent refuses one that does). The REVIEW_EDIT stage writes it through the
+ * runtime's review().
  */
 import { sourceName } from "../agents/dataset-ranking";
-import { approvedPlan, distinguishingSettings, type PreprocessStep, type ProjectSnapshot } from "../../contract";
+import { approvedPlan, distinguishingSettings, type AgentSource, type PreprocessStep, type ProjectSnapshot } from "../../contract";
 
 export const REPORT_FILE = "report.md";
+export const REPORT_HTML_FILE = "report.html";
+/** the reporter's narrative for the project's state it was written for (see narrativeKey) */
+export const REPORT_NARRATIVE_FILE = "report-narrative.json";
 
-export function renderReport(s: ProjectSnapshot, prompt: string): string {
+/** What a language model wrote for the report: prose only, no numbers of its own. */
+export interface ReportNarrative {
+  /** the state it was written for: a narrative of other results is not used */
+  key: string;
+  summary: string;
+  limitations: string[];
+  source: AgentSource;
+}
+
+/** The narrative stored for the project, if one was written (by the reporter agent, at REVIEW_EDIT). */
+export function readNarrative(readText: (file: string) => string | null): ReportNarrative | null {
+  const text = readText(REPORT_NARRATIVE_FILE);
+  if (!text) return null;
+  try {
+    const n = JSON.parse(text) as ReportNarrative;
+    return typeof n.summary === "string" && Array.isArray(n.limitations) && typeof n.key === "string" ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The state a narrative speaks of: the best run, the target and the data. */
+export function narrativeKey(s: ProjectSnapshot): string {
+  return [s.best?.run_id ?? "", s.intent?.target ?? "", s.dataset_id ?? ""].join("|");
+}
+
+/** The facts a narrative is written from (all from the project's state), with the names it may use. */
+export function reportFacts(s: ProjectSnapshot, prompt: string): { facts: Record<string, unknown>; names: string[] } {
+  const chosen = s.dataset_candidates.find((d) => d.id === s.dataset_id);
+  const bestRun = s.best ? s.runs[s.best.run_id] : undefined;
+  const facts = {
+    request: prompt,
+    task: s.intent?.task_type ?? null,
+    target: s.intent?.target ?? null,
+    target_chosen_by: s.decided_by.intent ?? "rules",
+    target_notes: s.intent?.constraints["resolution"] ?? [],
+    dataset: chosen
+      ? { name: chosen.name, source: sourceName(chosen.source), license: chosen.meta["license"], research_only: chosen.meta["research_only"] === true }
+      : null,
+    rows: s.profile?.n_rows ?? null,
+    columns: s.profile?.n_cols ?? null,
+    missing_pct: s.profile?.missing_pct ?? null,
+    warnings: s.profile?.warnings ?? [],
+    split: s.split,
+    preprocessing: preprocessSteps(s).map((st) => ({ op: st.op, columns: st.columns.slice(0, 20), why: st.why })),
+    models: s.model_candidates.map((m) => ({ id: m.id, why: m.why })),
+    leaderboard: s.leaderboard.map((r) => ({ model: r.model, validation: r.metric, test: r.test_metric ?? null, status: r.status ?? null })),
+    best_model: bestRun?.model_id ?? null,
+    test_metrics: bestRun?.final_metrics?.metrics ?? [],
+    limitations_found: rulesLimitations(s),
+  };
+  const names = [
+    ...(s.sample?.columns ?? []),
+    ...s.model_candidates.map((m) => m.id),
+    ...s.leaderboard.map((r) => r.model),
+    ...(chosen ? [chosen.name, chosen.id] : []),
+  ];
+  return { facts, names };
+}
+
+/**
+ * What the results do not show, by fixed rules from the state (the narrative's fallback, and
+ * what a language model is given to write from).
+ */
+export function rulesLimitations(s: ProjectSnapshot): string[] {
+  const out: string[] = [];
+  const rows = s.profile?.n_rows ?? 0;
+  if (rows && rows < 1000)
+    out.push(`The data has ${rows} rows: the test score comes from ${s.split?.test_rows ?? "few"} of them and would move with another split.`);
+  if (s.split) out.push(`One seeded split (seed ${s.split.seed}) decides the test score; another seed gives another estimate.`);
+  // the profile's warning about a rare class, as it said it
+  out.push(...(s.profile?.warnings ?? []).filter((w) => / is rare \(/.test(w)));
+  if ((s.profile?.missing_pct ?? 0) >= 10) out.push(`${s.profile!.missing_pct.toFixed(1)}% of the cells are missing: the filled values shape the model.`);
+  const chosen = s.dataset_candidates.find((d) => d.id === s.dataset_id);
+  if (chosen?.meta["research_only"] === true) out.push(`The data's license (${String(chosen.meta["license"])}) allows research and demos only.`);
+  if (chosen?.meta["license"] === "none known") out.push("No license is known for the data.");
+  out.push("The model learned from these rows only: data from another time, place or population may behave otherwise.");
+  return out;
+}
+
+export function renderReport(s: ProjectSnapshot, prompt: string, narrative?: ReportNarrative | null): string {
+  // a narrative written for other results (a re-run since) is not used: the rules' then
+  const told = narrative && narrative.key === narrativeKey(s) ? narrative : null;
   // several runs of one model are told apart by the settings that differ between them
   const settings = distinguishingSettings(s.leaderboard);
   const intent = s.intent;
@@ -17,6 +106,16 @@ export function renderReport(s: ProjectSnapshot, prompt: string): string {
     `# ${prompt}`,
     "",
     `Task: **${intent?.task_type ?? "?"}** of **${intent?.target ?? "?"}**.`,
+    "",
+    "## Summary",
+    "",
+    told?.summary ?? rulesSummary(s),
+    "",
+    `_${told ? "Summary and limitations written by the language model from this report's facts; every number here comes from the project's events." : "Summary and limitations from fixed rules."}_`,
+    "",
+    "## Choices and why",
+    "",
+    ...choices(s),
     "",
     "## Data",
     "",
@@ -55,7 +154,40 @@ export function renderReport(s: ProjectSnapshot, prompt: string): string {
     lines.push("");
   }
   lines.push("Scores come from one evaluation on test rows no model or preprocessing step saw while fitting.", "");
+  const charts = bestRun ? s.artifacts.filter((a) => a.meta["run_id"] === bestRun.run_id && typeof a.meta["png"] === "string") : [];
+  if (charts.length) {
+    lines.push("## Charts", "");
+    for (const a of charts) lines.push(`![${a.name}](runs/${bestRun!.run_id}/${a.type}.png)`, "");
+  }
+  lines.push("## Limitations", "", ...(told?.limitations ?? rulesLimitations(s)).map((l) => `- ${l}`), "");
   return lines.join("\n");
+}
+
+/** The summary by fixed rules: what was built and how well it did, numbers from the state. */
+function rulesSummary(s: ProjectSnapshot): string {
+  const bestRun = s.best ? s.runs[s.best.run_id] : undefined;
+  const primary = bestRun?.final_metrics?.primary;
+  const data = s.dataset_candidates.find((d) => d.id === s.dataset_id)?.name ?? "the data";
+  return (
+    `A ${s.intent?.task_type ?? "?"} model of ${s.intent?.target ?? "?"} from ${data}. ` +
+    (bestRun && primary
+      ? `The best of ${s.leaderboard.length} run${s.leaderboard.length === 1 ? "" : "s"} by validation ${s.best!.metric.name} is ${bestRun.model_id}, with test ${primary.name} ${primary.value.toFixed(4)}.`
+      : "No model finished training.")
+  );
+}
+
+/** Who chose what, and why: the target, the data, the preprocessing and the models. */
+function choices(s: ProjectSnapshot): string[] {
+  const by = (source: AgentSource | undefined) => (source === "llm" ? "the language model" : "the rules");
+  const chosen = s.dataset_candidates.find((d) => d.id === s.dataset_id);
+  const notes = Array.isArray(s.intent?.constraints["resolution"]) ? (s.intent!.constraints["resolution"] as string[]) : [];
+  const reasons = Array.isArray(chosen?.meta["reasons"]) ? (chosen!.meta["reasons"] as string[]) : [];
+  return [
+    `- Target **${s.intent?.target ?? "?"}**, chosen by ${by(s.decided_by.intent)}${notes.length ? `: ${notes.join(" ")}` : "."}`,
+    `- Data **${chosen?.name ?? "?"}**, ranked by ${by(s.decided_by.datasets)}${reasons.length ? `: ${reasons.slice(0, 4).join("; ")}.` : "."}`,
+    `- Preprocessing planned by ${by(s.decided_by.preprocess)} (each step's reason below).`,
+    `- Models chosen by ${by(s.decided_by.models)}: ${s.model_candidates.map((m) => `${m.id} (${m.why})`).join("; ") || "none"}.`,
+  ];
 }
 
 /** The approved plan's steps (as the person approved them, edited or not), else the proposal's. */

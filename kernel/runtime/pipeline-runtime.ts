@@ -14,6 +14,7 @@ import {
   applyEvent,
   projectMetaSchema,
   snapshotFromEvents,
+  type AgentSource,
   type AnyEventEnvelope,
   type EventName,
   type EventPayload,
@@ -46,7 +47,8 @@ import { evaluate, type RunResult } from "../ml/training-run";
 import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
 import { TrialWorker } from "../ml/trial-worker";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
-import { REPORT_FILE, renderReport } from "../export/project-report";
+import { narrativeKey, readNarrative, REPORT_FILE, REPORT_HTML_FILE, renderReport } from "../export/project-report";
+import { reportHtml } from "../export/report-html";
 import { DatasetFinder, finderSettingsFor } from "../agents/dataset-finder";
 import type { FetchedData, FetchProgress } from "../agents/dataset-ranking";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
@@ -290,9 +292,10 @@ export class PipelineRuntime {
   }
 
   /** Proposes preprocessing steps for this profile. */
-  planPreprocessing(profile: TableProfile, target: string): PreprocessStep[] {
-    const steps = planPreprocessing(profile, target);
-    this.events("PREPROCESS").emit(EV.PREPROCESS_PLAN, { steps });
+  planPreprocessing(profile: TableProfile, target: string, decided?: { steps: PreprocessStep[]; source: AgentSource }): PreprocessStep[] {
+    // an agent's plan (checked by it against what preprocess applies), else the rules'
+    const steps = decided?.steps ?? planPreprocessing(profile, target);
+    this.events("PREPROCESS").emit(EV.PREPROCESS_PLAN, { steps, source: decided?.source ?? "rules" });
     return steps;
   }
 
@@ -377,14 +380,28 @@ export class PipelineRuntime {
     const events = this.events("REVIEW_EDIT");
     const files = this.projectFiles;
     const s = await this.state();
-    const markdown = renderReport(s, this.projectMeta().prompt);
+    // the reporter agent's narrative, when one was written for these results (REVIEW_EDIT stores it)
+    const narrative = readNarrative((f) => (this.assets.exists(f) ? fs.readFileSync(this.assets.absolute(f), "utf8") : null));
+    const used = narrative && narrative.key === narrativeKey(s) ? narrative : null;
+    const prompt = this.projectMeta().prompt;
+    const markdown = renderReport(s, prompt, used);
+    const bestRun = s.best ? `runs/${s.best.run_id}` : null;
+    // the charts the report shows, as PNGs beside it
+    if (bestRun && this.assets.exists(bestRun)) {
+      for (const f of fs.readdirSync(this.assets.absolute(bestRun)))
+        if (f.endsWith(".json")) await ensurePngFor(this.assets.absolute(`${bestRun}/${f.replace(/\.json$/, ".png")}`));
+    }
     const report = this.assets.write(REPORT_FILE, markdown);
-    events.emit(EV.ARTIFACT_ADDED, { artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown" } } });
-    events.emit(EV.REPORT_READY, { asset_url: report.url });
+    const html = this.assets.write(REPORT_HTML_FILE, reportHtml(markdown, prompt));
+    events.emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "report", type: "report", name: "Project report", url: report.url, meta: { format: "markdown", html: html.url } },
+    });
+    events.emit(EV.REPORT_READY, { asset_url: report.url, html_url: html.url, source: used?.source ?? "rules" });
     events.emit(EV.NOTEBOOK_READY, { asset_url: files.url(NOTEBOOK_FILE) });
     const kept = [
       NOTEBOOK_FILE,
       REPORT_FILE,
+      REPORT_HTML_FILE,
       "preprocess/preprocessor.json",
       ...Object.values(s.runs)
         .filter((r) => r.status === "success")
@@ -418,15 +435,24 @@ export class PipelineRuntime {
   }
 
   /** The learners worth trying for this task, with why. */
-  modelCandidates(task: "regression" | "classification", trainingRows?: number): EventPayload<"MODEL_CANDIDATES">["models"] {
-    const models = learnersFor(task, trainingRows).map((l) => ({
+  modelCandidates(
+    task: "regression" | "classification",
+    trainingRows?: number,
+    decided?: { models: Array<{ id: string; why: string }>; source: AgentSource },
+  ): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const offered = learnersFor(task, trainingRows);
+    // an agent's choice among the learners offered (in its order, with its reasons), else all of them
+    const chosen = decided
+      ? decided.models.flatMap((c) => offered.filter((l) => l.id === c.id).map((l) => ({ l, why: c.why })))
+      : offered.map((l) => ({ l, why: l.why }));
+    const models = chosen.map(({ l, why }) => ({
       id: l.id,
       name: l.name,
       family: l.family,
-      why: l.why,
-      requirements: { iterative: l.iterative, defaults: l.defaults },
+      why,
+      requirements: { iterative: l.iterative, defaults: l.defaults, ...(l.maxRows !== undefined ? { max_rows: l.maxRows } : {}) },
     }));
-    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models });
+    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models, source: decided?.source ?? "rules" });
     return models;
   }
 

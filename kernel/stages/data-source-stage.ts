@@ -7,12 +7,16 @@
  * data is fetched into the project, loaded and sampled, and the target settled against it.
  */
 import * as path from "node:path";
-import { EV, GATE_ACTIONS, type EventPayload, type NextAction, type TaskType } from "../../contract";
+import { EV, GATE_ACTIONS, type AgentSource, type EventPayload, type NextAction, type TaskType } from "../../contract";
 import { appendAudit } from "../assets/audit-log";
 import { catalogDataset } from "../agents/dataset-catalog";
 import { normalisedId } from "../agents/dataset-finder";
 import { rankCandidates, sourceName, unclearChoice, type DatasetQuery, type RankedCandidate } from "../agents/dataset-ranking";
-import { resolveIntent, targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
+import { rankDatasets } from "../agents/dataset-ranker-agent";
+import { settleTarget } from "../agents/target-agent";
+import { targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
+import { InputError } from "../errors/input-error";
+import { taskFor, whatWeBuild } from "../tasks";
 import type { Table } from "../data/table";
 import { isInputError } from "../errors/input-error";
 import { executeCells } from "../tasks/pipeline-step";
@@ -39,8 +43,17 @@ export const dataSourceStage: StageModule = {
     const catalog = catalogDataset(chosen.id);
     const intent = ctx.snapshot.intent!;
     let resolved: ResolvedIntent;
+    let source: AgentSource;
     try {
-      resolved = resolveIntent(intent, table, { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions });
+      const call = { stage: "DATA_SOURCE" as const, events: ctx.events, signal: ctx.signal };
+      ({ value: resolved, source } = await settleTarget(
+        ctx.meta.prompt,
+        intent,
+        table,
+        { target: catalog?.target, columnDescriptions: catalog?.columnDescriptions },
+        ctx.agents,
+        call,
+      ));
     } catch (err) {
       if (!(err instanceof TargetUnclearError)) throw err;
       // only the person can say which column to predict: ask, with the columns to choose from
@@ -54,9 +67,22 @@ export const dataSourceStage: StageModule = {
     if (resolved.intent.target !== intent.target || resolved.intent.task_type !== intent.task_type) {
       ctx.events.emit(EV.PROMPT_PARSED, {
         ...resolved.intent,
-        parser: `${intent.parser ?? "rules"}+columns`,
+        parser: `${intent.source ?? intent.parser ?? "rules"}+columns`,
+        source,
         constraints: { ...resolved.intent.constraints, resolution: resolved.notes },
       });
+    }
+    if (!taskFor(resolved.intent.task_type)) {
+      throw new InputError(
+        `This is ${resolved.intent.task_type.replace(/_/g, " ")} of ${resolved.intent.target} (the request asks for it and ${chosen.name} has ` +
+          `${
+            table.columns
+              .filter((c) => c.kind === "datetime")
+              .map((c) => c.name)
+              .join(", ") || "the data"
+          } for it), which this version cannot train yet: it builds ${whatWeBuild()}. ` +
+          `To predict ${resolved.intent.target} from the other columns instead, reword the request without asking for future values (e.g. "predict ${resolved.intent.target} from the other columns").`,
+      );
     }
     for (const n of resolved.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: n });
     // the settled intent is a statement of the stage's code (built now, from the intent just announced)
@@ -215,13 +241,20 @@ async function chooseDataset(ctx: StageContext): Promise<{ chosen: Candidate; fa
   const found = await finder.find(query);
   for (const text of found.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
   const ranked = found.ranked.filter((r) => r.relevant);
-  const unclear = unclearChoice(query, ranked);
-  const usable = ranked.filter((r) => r.usable);
+  const ruled = ranked.filter((r) => r.usable);
+  const { value: usable, source } = await rankDatasets(query, ruled.slice(0, LISTED), ctx.agents, {
+    stage: "DATA_SOURCE",
+    events: ctx.events,
+    signal: ctx.signal,
+  });
+  const unclear =
+    unclearChoice(query, ranked) ??
+    (usable[0] && ruled[0] && usable[0].id !== ruled[0].id ? `the language model ranks ${usable[0].id} first, the rules ${ruled[0].id}` : null);
   const rejected = ranked.filter((r) => !r.usable).slice(0, LISTED_REJECTED);
   const top = usable[0] ?? null;
   const takeTop = top !== null && (unclear === null || ctx.meta.auto);
   const candidates = [...usable.slice(0, LISTED), ...rejected].map((r) => candidatePayload(r, takeTop && r === top));
-  ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates });
+  ctx.events.emit(EV.DATASET_CANDIDATES, { datasets: candidates, source });
   appendAudit(
     ctx.assets,
     ranked

@@ -8,14 +8,14 @@ import { findLearner } from "../ml/model-zoo";
 import { searchSampleRows } from "../ml/budgeted-search";
 import type { PreparedData } from "../data/prepared-data";
 import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
-import type { StageContext, StageModule } from "./stage";
+import { agentAccess, type StageContext, type StageModule } from "./stage";
 
 export const modelSelectStage: StageModule = {
   id: "MODEL_SELECT",
   async run(ctx) {
     const { task: taskType } = ctx.work.intent();
     const task = ctx.task();
-    const models = task.proposeModels(ctx.runtime, taskType, ctx.work);
+    const models = await task.proposeModels(ctx.runtime, taskType, ctx.work, agentAccess(ctx, "MODEL_SELECT"));
     const asked = ctx.snapshot.intent?.constraints["metric"];
     const allowed = task.metrics(taskType);
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;

@@ -5,7 +5,7 @@
 import { parsePlan, type PreprocessPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { executeCells, executeStatements, type CodeCell } from "../tasks/pipeline-step";
-import type { StageModule } from "./stage";
+import { agentAccess, type StageModule } from "./stage";
 
 export const preprocessStage: StageModule = {
   id: "PREPROCESS",
@@ -16,7 +16,7 @@ export const preprocessStage: StageModule = {
     // the split the plan proposes is made now, so the gate shows its sizes; an approved plan with the same split keeps it
     await executeStatements([task.splitStatement(proposed)], ctx.runtime, ctx.work);
     const split = ctx.work.split();
-    const steps = task.proposeSteps(ctx.runtime, ctx.work);
+    const steps = await task.proposeSteps(ctx.runtime, ctx.work, agentAccess(ctx, "PREPROCESS"));
     const plan: PreprocessPlan = { steps, split: proposed };
     const notes = split.split.notes.length ? ` ${split.split.notes.join(" ")}` : "";
     return {

@@ -6,6 +6,7 @@
  * stage machine owns STAGE_STATUS and the gates; the notebook writer owns the file.
  */
 import { GATE_ACTIONS, type EventPayload, type NextAction, type ProjectMeta, type ProjectSnapshot, type StageId } from "../../contract";
+import type { AgentModel } from "../agents/agent-model";
 import type { AssetStore } from "../assets/asset-store";
 import type { WorkingSet } from "./working-set";
 import type { EventSink } from "../events/event-sink";
@@ -13,7 +14,7 @@ import type { Logger } from "../logging/logger";
 import type { CellDraft } from "../notebook/pipeline-notebook";
 import type { PipelineRuntime } from "../runtime/pipeline-runtime";
 import { renderCell, type CodeCell } from "../tasks/pipeline-step";
-import type { PipelineTask } from "../tasks/task";
+import type { AgentAccess, PipelineTask } from "../tasks/task";
 
 /** What an interrupted search had done when a stop cut it short (read from the log by the conductor). */
 export interface SearchSoFar {
@@ -31,6 +32,8 @@ export interface StageContext {
   events: EventSink;
   runtime: PipelineRuntime;
   assets: AssetStore;
+  /** the agents' language model (each agent falls back to its rules through it) */
+  agents: AgentModel;
   work: WorkingSet;
   logger: Logger;
   signal: AbortSignal;
@@ -78,7 +81,7 @@ export interface StageModule {
    * What the stage proposes from the results its code made (REVIEW_EDIT: suggested edits),
    * announced after its code ran, in the conductor or from the notebook alike.
    */
-  propose?(ctx: StageContext): void;
+  propose?(ctx: StageContext): Promise<void>;
 }
 
 /** The notebook cells of a stage: its markdown, then its code cells rendered from the one description. */
@@ -97,3 +100,15 @@ export const editPromptAction: NextAction = {
   label: "Edit the request",
   description: "reword what to predict; the project runs again from the start",
 };
+
+/** What a task's agents need from a stage: the model, where they are asked from, and the person's constraints. */
+export function agentAccess(ctx: StageContext, stage: StageId): AgentAccess {
+  const constraints = ctx.snapshot.intent?.constraints ?? {};
+  const asked = constraints["time_budget_s"];
+  return {
+    model: ctx.agents,
+    call: { stage, events: ctx.events, signal: ctx.signal },
+    timeBudgetSeconds: ctx.meta.time_budget_s ?? (typeof asked === "number" ? asked : null),
+    interpretable: constraints["interpretable"] === true,
+  };
+}

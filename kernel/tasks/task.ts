@@ -6,6 +6,7 @@
  * text) is a new folder here with one of these, registered in ./index.ts.
  */
 import type { EventPayload, PreprocessPlan, ProjectSnapshot, TaskType, TrainingPlan } from "../../contract";
+import type { AgentCall, AgentModel } from "../agents/agent-model";
 import type { AssetStore } from "../assets/asset-store";
 import type { PipelineRuntime } from "../runtime/pipeline-runtime";
 import type { CodeCell, Statement, StepScope } from "./pipeline-step";
@@ -20,6 +21,15 @@ export type PlanPatch =
 export interface Idea {
   suggestion: Suggestion;
   patch?: PlanPatch;
+}
+
+/** The agents' language model, and where a decision is asked from (a task's agents decide through it). */
+export interface AgentAccess {
+  model: AgentModel;
+  call: AgentCall;
+  /** the time budget and the person's wish for an interpretable model, for the model selector */
+  timeBudgetSeconds: number | null;
+  interpretable: boolean;
 }
 
 /** What a task reads to rebuild a value after a restart (no events: they are in the log). */
@@ -48,8 +58,8 @@ export interface PipelineTask {
   proposedSplit(seed: number): PreprocessPlan["split"];
   /** the split as a statement (binds `split`; made before the plan's gate, kept after it when unchanged) */
   splitStatement(split: PreprocessPlan["split"]): Statement;
-  /** the preprocessing steps proposed for this data (announced by the runtime) */
-  proposeSteps(runtime: PipelineRuntime, scope: StepScope): PreprocessPlan["steps"];
+  /** the preprocessing steps proposed for this data, by the preprocess planner (announced by the runtime) */
+  proposeSteps(runtime: PipelineRuntime, scope: StepScope, agents: AgentAccess): Promise<PreprocessPlan["steps"]>;
   /** refuses steps that cannot work on this data (InputError), before anything is applied */
   checkSteps(steps: PreprocessPlan["steps"], scope: StepScope): void;
   /** PREPROCESS's code for a plan (binds `split`, `steps`, `data`) */
@@ -57,8 +67,13 @@ export interface PipelineTask {
 
   /** MODEL_SELECT: the metrics a training plan may rank by, the default first */
   metrics(taskType: TaskType): readonly string[];
-  /** the learners offered for this data, with why (announced by the runtime) */
-  proposeModels(runtime: PipelineRuntime, taskType: TaskType, scope: StepScope): Array<{ id: string; params: Record<string, number | string | boolean> }>;
+  /** the learners offered for this data, with why, by the model selector (announced by the runtime) */
+  proposeModels(
+    runtime: PipelineRuntime,
+    taskType: TaskType,
+    scope: StepScope,
+    agents: AgentAccess,
+  ): Promise<Array<{ id: string; params: Record<string, number | string | boolean> }>>;
   /** every learner a plan may name for this task type */
   learnerIds(taskType: TaskType): string[];
 

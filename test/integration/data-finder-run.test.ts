@@ -12,8 +12,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
-import { EV, type AnyEventEnvelope, type EventPayload } from "../../contract";
+import { EV } from "../../contract";
 import { startCli } from "../support/cli-process";
+import { eventsOf, payloads } from "../support/event-log-file";
 import { assertValidLog } from "../support/contract-rules";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 import { zipSync } from "fflate";
@@ -26,15 +27,6 @@ const vega = (f: string) => path.join(path.dirname(require.resolve("vega-dataset
 function hubDatasets(): HubDataset[] {
   return flightDelayDatasets({ bytes: fs.readFileSync(vega("flights-5k.json")) }, { extension: ".json", downloadSize: 371_000 });
 }
-
-const eventsOf = (file: string) =>
-  fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AnyEventEnvelope);
-const payloads = <N extends AnyEventEnvelope["event"]["name"]>(events: AnyEventEnvelope[], name: N) =>
-  events.filter((e) => e.event.name === name).map((e) => e.event.payload as EventPayload<N>);
 
 describe("the data finder in whole runs (a Hugging Face Hub on 127.0.0.1)", function () {
   this.timeout(240_000);

@@ -1,6 +1,6 @@
 /** Personal data and secrets are taken out of what goes to a model and to the audit log; ordinary data stays. */
 import * as assert from "node:assert/strict";
-import { redact, redactDeep } from "../../kernel/agents/redaction";
+import { redact, redactDeep } from "../../kernel/logging/redaction";
 
 describe("redaction of personal data and secrets", () => {
   it("replaces e-mail addresses, phone numbers, card numbers and keys with what they were", () => {

@@ -3,9 +3,12 @@
  * rest become features through a fitted preprocessing plan (imputation, encoding, scaling);
  * the zoo's learners train on them, ranked by a validation metric.
  */
-import { METRICS_BY_TASK, approvedPlan, type PreprocessPlan, type TaskType } from "../../../contract";
+import { METRICS_BY_TASK, approvedPlan, type PreprocessPlan, type PreprocessStep, type TaskType } from "../../../contract";
+import { selectModels } from "../../agents/model-selector-agent";
+import { planSteps } from "../../agents/preprocess-planner-agent";
+import { planPreprocessing } from "../../data/preprocess-plan";
 import { prepareData, splitForTask } from "../../data/prepared-data";
-import { checkPlan } from "../../data/preprocessor";
+import { checkPlan, fitPreprocessor } from "../../data/preprocessor";
 import { DEFAULT_SPLIT } from "../../data/row-split";
 import type { Table } from "../../data/table";
 import { loadTableBlocking } from "../../data/table-load";
@@ -75,8 +78,18 @@ export const tabularTask: PipelineTask = {
     };
   },
 
-  proposeSteps(runtime, scope) {
-    return runtime.planPreprocessing(scope.get("profile") as TableProfile, (scope.get("intent") as Intent).target);
+  async proposeSteps(runtime, scope, agents) {
+    const profile = scope.get("profile") as TableProfile;
+    const { target } = scope.get("intent") as Intent;
+    const table = scope.get("table") as Table;
+    // the runtime's own checks, and a fit on a few training rows: a plan it could not apply never reaches the gate
+    const trainRows = (scope.get("split") as SplitData).split.train.slice(0, 500);
+    const validate = (steps: PreprocessStep[]) => {
+      checkPlan(steps, table, target);
+      fitPreprocessor(steps, table, trainRows, target);
+    };
+    const decided = await planSteps(profile, target, planPreprocessing(profile, target), validate, agents.model, agents.call);
+    return runtime.planPreprocessing(profile, target, { steps: decided.value, source: decided.source });
   },
 
   checkSteps(steps, scope) {
@@ -100,8 +113,26 @@ export const tabularTask: PipelineTask = {
     return METRICS_BY_TASK[tabular(taskType)];
   },
 
-  proposeModels(runtime, taskType, scope) {
-    const candidates = runtime.modelCandidates(tabular(taskType), (scope.get("split") as SplitData).split.train.length);
+  async proposeModels(runtime, taskType, scope, agents) {
+    const task = tabular(taskType);
+    const rows = (scope.get("split") as SplitData).split.train.length;
+    const profile = scope.get("profile") as TableProfile;
+    const { target } = scope.get("intent") as Intent;
+    const classes = profile.target?.kind === "classes" ? profile.target.classes : null;
+    const facts = {
+      task,
+      training_rows: rows,
+      feature_columns: profile.n_cols - 1,
+      column_kinds: profile.types_breakdown,
+      missing_pct: profile.missing_pct,
+      ...(classes ? { classes: classes.length, rarest_class_pct: Math.min(...classes.map((c) => c.pct)) } : {}),
+      time_budget_s: agents.timeBudgetSeconds,
+      interpretable: agents.interpretable,
+      target,
+    };
+    const offers = learnersFor(task, rows).map((l) => ({ id: l.id, name: l.name, family: l.family, why: l.why }));
+    const decided = await selectModels(facts, offers, agents.model, agents.call);
+    const candidates = runtime.modelCandidates(task, rows, { models: decided.value, source: decided.source });
     return candidates.map((c) => ({ id: c.id, params: findLearner(c.id)!.defaults }));
   },
 

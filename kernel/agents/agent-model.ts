@@ -1,0 +1,149 @@
+/**
+ * The language model as a project's agents see it: each agent asks for its decision and gets
+ * it from the model or from its rules, told which (`source`). Everything around one call is
+ * here, once: the project's token budget, its audit log record (model, latency, tokens,
+ * outcome; redacted), and what the person is told. A model that is not set up, down, refusing
+ * the key, rate-limited past waiting or out of budget is said once, in one LOG_LINE, and the
+ * rules decide for the rest of the run; an answer that fails its schema or the agent's checks
+ * is said for that decision alone.
+ */
+import { EV, type AgentSource, type StageId } from "../../contract";
+import type { AuditRecord } from "../assets/audit-log";
+import type { EventSink } from "../events/event-sink";
+import { LlmClient, LlmFailure, type LlmRequest, type LlmSettings } from "./llm-client";
+import { redact } from "../logging/redaction";
+
+export type { AgentSource };
+
+export interface Decided<T> {
+  value: T;
+  source: AgentSource;
+}
+
+/** Where a decision is made: the stage, its events, the run's stop signal. */
+export interface AgentCall {
+  stage: StageId;
+  events: EventSink;
+  signal?: AbortSignal;
+}
+
+export interface AgentQuestion<T> extends Omit<LlmRequest<T>, "signal"> {
+  /** the agent's own checks of a well-formed answer (a target that is a column…): why it is refused, or null */
+  check?: (value: T) => string | null;
+}
+
+export interface AgentModelOptions {
+  audit: (records: AuditRecord[]) => void;
+  /** tokens this project spent before (read from its audit log) */
+  spentTokens?: number;
+}
+
+export class AgentModel {
+  private readonly client: LlmClient | null;
+  /** why the rules decide for the rest of the run (said once), when they do */
+  private standDown: string | null = null;
+  private said = false;
+  private spent: number;
+
+  constructor(
+    settings: LlmSettings | { off: string },
+    private readonly options: AgentModelOptions,
+  ) {
+    this.client = "off" in settings ? null : new LlmClient(settings);
+    if ("off" in settings) this.standDown = `No language model is set up (${settings.off}): the agents decide by their rules.`;
+    this.spent = options.spentTokens ?? 0;
+  }
+
+  /** true while the model is asked (it may still fail a given question) */
+  get available(): boolean {
+    return this.standDown === null;
+  }
+
+  /** "model at host", or null when none is set up */
+  get label(): string | null {
+    return this.client?.label ?? null;
+  }
+
+  /**
+   * The model's answer to the question, validated by its schema and `check`; else the rules'
+   * (`rules` is called only then, and may throw as the rules do).
+   */
+  async decide<T>(call: AgentCall, question: AgentQuestion<T>, rules: () => T | Promise<T>): Promise<Decided<T>> {
+    const answer = await this.ask(call, question);
+    return answer === null ? { value: await rules(), source: "rules" } : { value: answer, source: "llm" };
+  }
+
+  /** The model's validated answer, or null when the rules must decide (said as this file's comment says). */
+  async ask<T>(call: AgentCall, question: AgentQuestion<T>): Promise<T | null> {
+    if (!this.client || this.standDown !== null) {
+      this.sayStandDownOnce(call);
+      return null;
+    }
+    const budget = this.client.settings.tokenBudget;
+    if (this.spent >= budget) {
+      this.standDown = `The language model's token budget for this project (${budget} tokens, AUTOML_LLM_TOKEN_BUDGET) is spent: the rules decide for the rest of the run.`;
+      this.sayStandDownOnce(call);
+      return null;
+    }
+    const started = Date.now();
+    const record = (outcome: string, extra: Record<string, unknown>) =>
+      this.options.audit([
+        {
+          stage: call.stage,
+          kind: "llm",
+          agent: question.agent,
+          model: this.client!.settings.model,
+          endpoint: new URL(this.client!.settings.baseUrl).host,
+          outcome,
+          ...extra,
+        },
+      ]);
+    try {
+      const answer = await this.client.ask({ ...question, signal: call.signal });
+      this.spent += answer.usage.input + answer.usage.output;
+      const refused = question.check?.(answer.value) ?? null;
+      record(refused ? "refused by its checks" : "ok", {
+        latency_ms: answer.latencyMs,
+        tokens_in: answer.usage.input,
+        tokens_out: answer.usage.output,
+        attempts: answer.attempts,
+        mode: answer.mode,
+        ...(refused ? { reason: redact(refused).text } : {}),
+      });
+      if (refused) {
+        say(call, "warn", `The ${question.agent}'s answer from the language model was not used (${refused}); its rules decided instead.`);
+        return null;
+      }
+      return answer.value;
+    } catch (err) {
+      if (!(err instanceof LlmFailure)) throw err;
+      this.spent += err.usage.input + err.usage.output;
+      record(err.kind, { latency_ms: Date.now() - started, tokens_in: err.usage.input, tokens_out: err.usage.output, reason: redact(err.message).text });
+      if (err.kind === "aborted") return null;
+      if (err.kind === "invalid") {
+        say(call, "warn", `The ${question.agent}'s answer from the language model was not usable: ${err.message}. Its rules decided instead.`);
+        return null;
+      }
+      this.standDown = `The language model (${this.client.label}) is not usable: ${err.message}. The rules decide for the rest of this run.`;
+      this.sayStandDownOnce(call);
+      return null;
+    }
+  }
+
+  private sayStandDownOnce(call: AgentCall): void {
+    if (this.said || this.standDown === null) return;
+    this.said = true;
+    say(call, this.client ? "warn" : "info", this.standDown);
+  }
+}
+
+function say(call: AgentCall, level: "info" | "warn", text: string): void {
+  call.events.emit(EV.LOG_LINE, { run_id: null, level, text: redact(text).text });
+}
+
+/** Tokens the project's agents spent, from its audit log's records. */
+export function tokensSpent(records: Iterable<Record<string, unknown>>): number {
+  let total = 0;
+  for (const r of records) if (r["kind"] === "llm") total += Number(r["tokens_in"] ?? 0) + Number(r["tokens_out"] ?? 0);
+  return total;
+}
