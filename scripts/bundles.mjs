@@ -50,6 +50,9 @@ export function productBundles(outRoot, node) {
     { ...common, entryPoints: ["kernel/ml/trial-worker-main.ts"], outfile: out("dist/kernel/trial-worker.js"), external: EXTERNAL },
     // and data files are read in one (kernel/data/table-load.ts), with a capped heap
     { ...common, entryPoints: ["kernel/data/table-load-worker.ts"], outfile: out("dist/kernel/table-load-worker.js"), external: EXTERNAL },
+    // the language-model client, loaded only when a model is set up (kernel/agents/agent-model.ts): LangChain would add
+    // 2.4 MB to every command's start
+    { ...common, entryPoints: ["kernel/agents/llm-client.ts"], outfile: out("dist/kernel/llm-client.js"), external: EXTERNAL },
     // and the export zip is compressed in one (kernel/export/project-export.ts)
     { ...common, entryPoints: ["kernel/export/zip-worker.ts"], outfile: out("dist/kernel/zip-worker.js"), external: EXTERNAL },
     // the export bundle's predict.mjs: one ES module with everything inside, run where this product is not installed

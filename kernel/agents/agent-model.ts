@@ -7,10 +7,13 @@
  * rules decide for the rest of the run; an answer that fails its schema or the agent's checks
  * is said for that decision alone.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { EV, type AgentSource, type StageId } from "../../contract";
 import type { AuditRecord } from "../assets/audit-log";
 import type { EventSink } from "../events/event-sink";
-import { LlmClient, LlmFailure, type LlmRequest, type LlmSettings } from "./llm-client";
+import type { LlmClient } from "./llm-client";
+import { isLlmFailure, type LlmRequest, type LlmSettings } from "./llm-types";
 import { redact } from "../logging/redaction";
 
 export type { AgentSource };
@@ -39,7 +42,9 @@ export interface AgentModelOptions {
 }
 
 export class AgentModel {
-  private readonly client: LlmClient | null;
+  private readonly settings: LlmSettings | null;
+  /** made on the first question: LangChain loads only then */
+  private client: LlmClient | null = null;
   /** why the rules decide for the rest of the run (said once), when they do */
   private standDown: string | null = null;
   private said = false;
@@ -49,7 +54,7 @@ export class AgentModel {
     settings: LlmSettings | { off: string },
     private readonly options: AgentModelOptions,
   ) {
-    this.client = "off" in settings ? null : new LlmClient(settings);
+    this.settings = "off" in settings ? null : settings;
     if ("off" in settings) this.standDown = `No language model is set up (${settings.off}): the agents decide by their rules.`;
     this.spent = options.spentTokens ?? 0;
   }
@@ -61,7 +66,7 @@ export class AgentModel {
 
   /** "model at host", or null when none is set up */
   get label(): string | null {
-    return this.client?.label ?? null;
+    return this.settings ? `${this.settings.model} at ${new URL(this.settings.baseUrl).host}` : null;
   }
 
   /**
@@ -75,11 +80,12 @@ export class AgentModel {
 
   /** The model's validated answer, or null when the rules must decide (said as this file's comment says). */
   async ask<T>(call: AgentCall, question: AgentQuestion<T>): Promise<T | null> {
-    if (!this.client || this.standDown !== null) {
+    if (!this.settings || this.standDown !== null) {
       this.sayStandDownOnce(call);
       return null;
     }
-    const budget = this.client.settings.tokenBudget;
+    const settings = this.settings;
+    const budget = settings.tokenBudget;
     if (this.spent >= budget) {
       this.standDown = `The language model's token budget for this project (${budget} tokens, AUTOML_LLM_TOKEN_BUDGET) is spent: the rules decide for the rest of the run.`;
       this.sayStandDownOnce(call);
@@ -92,13 +98,14 @@ export class AgentModel {
           stage: call.stage,
           kind: "llm",
           agent: question.agent,
-          model: this.client!.settings.model,
-          endpoint: new URL(this.client!.settings.baseUrl).host,
+          model: settings.model,
+          endpoint: new URL(settings.baseUrl).host,
           outcome,
           ...extra,
         },
       ]);
     try {
+      this.client ??= new (loadClientModule().LlmClient)(settings);
       const answer = await this.client.ask({ ...question, signal: call.signal });
       this.spent += answer.usage.input + answer.usage.output;
       const refused = question.check?.(answer.value) ?? null;
@@ -116,7 +123,7 @@ export class AgentModel {
       }
       return answer.value;
     } catch (err) {
-      if (!(err instanceof LlmFailure)) throw err;
+      if (!isLlmFailure(err)) throw err;
       this.spent += err.usage.input + err.usage.output;
       record(err.kind, { latency_ms: Date.now() - started, tokens_in: err.usage.input, tokens_out: err.usage.output, reason: redact(err.message).text });
       if (err.kind === "aborted") return null;
@@ -124,7 +131,7 @@ export class AgentModel {
         say(call, "warn", `The ${question.agent}'s answer from the language model was not usable: ${err.message}. Its rules decided instead.`);
         return null;
       }
-      this.standDown = `The language model (${this.client.label}) is not usable: ${err.message}. The rules decide for the rest of this run.`;
+      this.standDown = `The language model (${this.label}) is not usable: ${err.message}. The rules decide for the rest of this run.`;
       this.sayStandDownOnce(call);
       return null;
     }
@@ -133,8 +140,19 @@ export class AgentModel {
   private sayStandDownOnce(call: AgentCall): void {
     if (this.said || this.standDown === null) return;
     this.said = true;
-    say(call, this.client ? "warn" : "info", this.standDown);
+    say(call, this.settings ? "warn" : "info", this.standDown);
   }
+}
+
+/**
+ * The client's module: from source under tsx (the tests), else its own bundle beside this one
+ * (scripts/bundles.mjs), required by a path the bundler does not follow, so LangChain loads only
+ * when a model is asked.
+ */
+function loadClientModule(): typeof import("./llm-client") {
+  const file = path.join(__dirname, __filename.endsWith(".ts") ? "llm-client.ts" : "llm-client.js");
+  if (!fs.existsSync(file)) throw new Error(`The language-model client ${file} is missing: rebuild with \`npm run build\`.`);
+  return (module.require as (id: string) => unknown).call(module, file) as typeof import("./llm-client");
 }
 
 function say(call: AgentCall, level: "info" | "warn", text: string): void {

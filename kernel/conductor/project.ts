@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import { applyEvent, snapshotFromEvents, type ProjectSnapshot, type StageId } from "../../contract";
 import { AgentModel, tokensSpent } from "../agents/agent-model";
-import { llmSettingsFromEnv } from "../agents/llm-client";
+import { llmSettingsFromEnv } from "../agents/llm-types";
 import { AssetStore } from "../assets/asset-store";
 import { appendAudit, readAudit } from "../assets/audit-log";
 import { stageSink } from "../events/event-sink";

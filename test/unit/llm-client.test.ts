@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { LlmClient, LlmFailure, llmSettingsFromEnv, type LlmSettings } from "../../kernel/agents/llm-client";
+import { LlmClient } from "../../kernel/agents/llm-client";
+import { LlmFailure, llmSettingsFromEnv, type LlmSettings } from "../../kernel/agents/llm-types";
 import { startTestLlm, sentData, type TestLlm } from "../support/test-llm-server";
 
 const answerSchema = z.strictObject({ task_type: z.enum(["regression", "classification"]), target: z.string().nullable() });

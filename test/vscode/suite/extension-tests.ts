@@ -5,6 +5,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { AutomlServices } from "../../../extension/automl-services";
 import { secretEnvironment, SECRETS } from "../../../extension/settings";
+import { churnCsv, churnModel } from "../../support/churn-scenario";
+import { startTestLlm } from "../../support/test-llm-server";
 
 const EXTENSION_ID = "automl-builder.automl-builder";
 
@@ -22,6 +24,25 @@ function comeTo(editor: vscode.NotebookEditor): true {
   const cell = clicks++ % Math.max(1, Math.min(2, editor.notebook.cellCount));
   editor.selections = [new vscode.NotebookRange(cell, cell + 1)];
   return true;
+}
+
+/**
+ * A click on the suggestion's item beside its cell, as the person makes it: the item the cell
+ * status bar shows for it (there once the project's suggestions reached the extension), and its
+ * command with its arguments.
+ */
+async function clickSuggestionBeside(services: AutomlServices, cell: vscode.NotebookCell, title: string): Promise<void> {
+  let item: vscode.NotebookCellStatusBarItem | undefined;
+  await until(
+    () => {
+      item = services.suggestionsBesideCells.provideCellStatusBarItems(cell).find((i) => i.text.endsWith(`Apply: ${title}`));
+      return item !== undefined;
+    },
+    `the suggestion "${title}" beside its cell`,
+    20_000,
+  );
+  const command = item!.command as vscode.Command;
+  await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
 }
 
 export function registerExtensionTests(): void {
@@ -159,9 +180,10 @@ export function registerExtensionTests(): void {
       assert.ok(seed?.cell_edit, JSON.stringify(feed.snapshot.suggestions));
       const runsBefore = Object.keys(feed.snapshot.runs).length;
       const seedBefore = feed.snapshot.split?.seed;
-      await services.applySuggestion(projectId, seed);
+      // the suggestion beside its cell: the item under the split cell, clicked
       const nb = vscode.window.activeNotebookEditor!.notebook;
       const cell = nb.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code && c.document.getText().includes("rt.split("))!;
+      await clickSuggestionBeside(services, cell, seed.title);
       assert.equal(cell.document.getText(), seed.cell_edit.after, "the cell holds the edit");
       await until(() => cell.executionSummary?.success !== undefined, "the cell's run to be recorded", 20_000);
       assert.equal(cell.executionSummary?.success, true, "the edited cell ran");
@@ -219,6 +241,60 @@ export function registerExtensionTests(): void {
       );
       assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, out, "the predictions are open");
       assert.match(fs.readFileSync(path.join(folder, "new-penguins.predictions.report.csv"), "utf8"), /^4,Island,Atlantis,unseen_category,/m);
+    });
+
+    it("asks a language model (an OpenAI-compatible server on 127.0.0.1) when one is set up: every agent's event says so, and its edit is applied beside its cell", async () => {
+      const llm = await startTestLlm({ respond: churnModel });
+      const config = vscode.workspace.getConfiguration("automl");
+      const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+      fs.writeFileSync(path.join(folder, "churn.csv"), churnCsv(600));
+      try {
+        // as a person sets it up: the endpoint and model in the settings, the key in the secret store
+        await config.update("llm.baseUrl", llm.url, vscode.ConfigurationTarget.Workspace);
+        await config.update("llm.model", "test/model-7b", vscode.ConfigurationTarget.Workspace);
+        await services.context.secrets.store(SECRETS.llmApiKey.key, llm.apiKey);
+        await vscode.commands.executeCommand("automl.restartConductor");
+        const client = await services.client();
+        const created = await client.createProject({
+          prompt: "which of my customers are about to cancel?",
+          data_path: path.join(folder, "churn.csv"),
+          auto: true,
+          pacing: false,
+        });
+        const feed = await services.follow(created.project_id);
+        await until(() => feed.snapshot.stages.EXPORT.status === "completed", "the project to finish", 180_000);
+        assert.deepEqual(feed.snapshot.decided_by, { intent: "llm", datasets: "rules", preprocess: "llm", models: "llm", report: "llm" });
+        assert.equal(feed.snapshot.intent?.target, "churned");
+        assert.ok(llm.requests.every((r) => r.authorization === `Bearer ${llm.apiKey}`));
+        const suggestion = feed.snapshot.suggestions.find((x) => x.source === "llm")!;
+        assert.equal(suggestion.title, "Rank by accuracy");
+        await until(() => vscode.window.activeNotebookEditor?.notebook.uri.fsPath.includes(created.project_id) ?? false, "its notebook to open");
+        const nb = vscode.window.activeNotebookEditor!.notebook;
+        await until(
+          () => comeTo(vscode.window.activeNotebookEditor!) && !nb.isDirty && nb.getCells().some((c) => c.document.getText() === suggestion.cell_edit!.before),
+          "the notebook's models cell",
+        );
+        const cell = nb.getCells().find((c) => c.document.getText() === suggestion.cell_edit!.before)!;
+        await clickSuggestionBeside(services, cell, suggestion.title);
+        assert.equal(cell.document.getText(), suggestion.cell_edit!.after);
+        assert.match(cell.document.getText(), /"accuracy"/);
+        await until(() => cell.executionSummary?.success !== undefined, "the edited cell's run", 30_000);
+        assert.equal(cell.executionSummary?.success, true);
+        // the re-run trains ranked by the edited metric
+        await until(
+          () =>
+            feed.snapshot.stages.EXPORT.status === "completed" &&
+            Object.values(feed.snapshot.runs).some((r) => r.metric_primary === "accuracy" && r.status === "success"),
+          "the stages after it to re-run",
+          180_000,
+        );
+      } finally {
+        await services.context.secrets.delete(SECRETS.llmApiKey.key);
+        await config.update("llm.baseUrl", undefined, vscode.ConfigurationTarget.Workspace);
+        await config.update("llm.model", undefined, vscode.ConfigurationTarget.Workspace);
+        await vscode.commands.executeCommand("automl.restartConductor");
+        await llm.close();
+      }
     });
 
     it("restarts a conductor that died, and the project's stream carries on", async () => {
