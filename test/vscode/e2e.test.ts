@@ -23,6 +23,24 @@ function listFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
+/**
+ * A suggested edit's item under the cell it edits (REVIEW_EDIT's suggestions, in the cell's
+ * status bar), wheeled into the list's box (never scrollIntoView: see revealCell), then shot.
+ */
+async function suggestionBesideCell(page: Page, text: string, shot: string): Promise<void> {
+  const beside = page.locator(".cell-statusbar-container", { hasText: text }).first();
+  await beside.waitFor({ state: "attached", timeout: 30_000 });
+  const listBox = (await page.locator(".notebook-editor .cell-list-container").first().boundingBox())!;
+  for (let i = 0; i < 30; i++) {
+    const at = await beside.boundingBox();
+    if (at && at.y >= listBox.y && at.y + at.height <= listBox.y + listBox.height) break;
+    await page.mouse.wheel(0, 120);
+    await page.waitForTimeout(100);
+  }
+  await beside.waitFor({ state: "visible", timeout: 10_000 });
+  await page.screenshot({ path: path.join(SHOTS, shot) });
+}
+
 describe("end to end in VS Code (code-server + Chromium)", function () {
   this.timeout(600_000);
   let cs: CodeServer;
@@ -109,8 +127,19 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
 
     // the notebook opened by itself once it was written, with the code of every stage
     await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 60_000 });
-    for (const code of ["automl.connect(", "rt.useDataset(", "rt.profile(", "rt.split(", "const models", "rt.train(models", "rt.review(", "rt.exportProject("])
+    for (const code of [
+      "automl.connect(",
+      "rt.useDataset(",
+      "rt.profile(",
+      "rt.split(",
+      "const models",
+      "rt.train(models",
+      "rt.review(",
+      "rt.exportProject(",
+    ]) {
       await revealCell(page, code);
+      if (code === "const models") await suggestionBesideCell(page, "Apply: Tune ridge's alpha", "2a-suggestion-beside-cell.png");
+    }
 
     // edit the TRAIN cell and run it
     await revealCell(page, "rt.train(models");

@@ -299,7 +299,7 @@ export class TimelineView {
             "li",
             { "data-suggestion": sg.id },
             h("strong", {}, sg.title),
-            ` (${STAGE_TITLES[sg.stage_id]}): ${sg.detail} `,
+            ` (${STAGE_TITLES[sg.stage_id]}${sg.source === "llm" ? ", suggested by the language model" : ""}): ${sg.detail} `,
             sg.cell_edit
               ? h(
                   "button",
