@@ -47,7 +47,8 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   const lower = text.toLowerCase();
   const matched = TASK_RULES.find((r) => r.pattern.test(lower));
   const quoted = /["'`]([^"'`]{1,80})["'`]/.exec(text)?.[1];
-  const named = /\b(?:target|column|label)(?:\s*(?:is|=|:))?\s*["'`]?([A-Za-z_][\w.]*)/i.exec(text)?.[1];
+  // "target price", "target is price", "label: species", "column = y" (a bare "the columns" or "the label of" names nothing)
+  const named = /\b(?:target(?:\s*(?:is|=|:))?|(?:column|label)\s*(?:is|=|:))\s*["'`]?([A-Za-z_][\w.]*)/i.exec(text)?.[1];
   const target = explicitTarget ?? quoted ?? named ?? null;
 
   if (!matched && !PREDICT.test(lower) && !target) {

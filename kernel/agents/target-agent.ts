@@ -35,8 +35,8 @@ export async function settleTarget(
   call: AgentCall,
 ): Promise<Decided<ResolvedIntent>> {
   const rules = () => resolveIntent(intent, table, defaults);
-  // a column the person named is theirs: the rules check it (and match its case)
-  if (intent.target !== null && table.has(intent.target)) return { value: rules(), source: "rules" };
+  // a column the person named is theirs: the rules check it (its case matched), and ask when it is not there
+  if (intent.target !== null) return { value: rules(), source: "rules" };
   // what the model's choice resolved to, kept by its check
   const chosen: { resolved: ResolvedIntent | null } = { resolved: null };
   const answer = await model.ask(call, {

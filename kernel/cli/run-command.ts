@@ -275,6 +275,13 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
   }
   const interactive = Boolean(process.stdin.isTTY);
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
+  // a task this version cannot train: only the person can say what instead (auto mode does not guess it)
+  if (gate.next_actions[0]?.id === GATE_ACTIONS.setTask && (!interactive || opts.auto)) {
+    process.stderr.write(
+      `\nautoml: ${gate.summary}\nReword the request, or continue in a terminal without --auto to choose the task from a list: ${cli} run --project ${projectId}${workspaceFlag(opts)}\n`,
+    );
+    return EXIT.badInput;
+  }
   if (opts.auto && !chooseTarget) {
     // a project made without --auto and continued with it: its gates take their first choice, as auto mode does
     const first = gate.next_actions[0];

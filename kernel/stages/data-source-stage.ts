@@ -15,7 +15,6 @@ import { rankCandidates, sourceName, unclearChoice, type DatasetQuery, type Rank
 import { rankDatasets } from "../agents/dataset-ranker-agent";
 import { settleTarget } from "../agents/target-agent";
 import { targetChoices, TargetUnclearError, type ResolvedIntent } from "../agents/target-resolver";
-import { InputError } from "../errors/input-error";
 import { taskFor, whatWeBuild } from "../tasks";
 import type { Table } from "../data/table";
 import { isInputError } from "../errors/input-error";
@@ -73,16 +72,25 @@ export const dataSourceStage: StageModule = {
       });
     }
     if (!taskFor(resolved.intent.task_type)) {
-      throw new InputError(
-        `This is ${resolved.intent.task_type.replace(/_/g, " ")} of ${resolved.intent.target} (the request asks for it and ${chosen.name} has ` +
-          `${
-            table.columns
-              .filter((c) => c.kind === "datetime")
-              .map((c) => c.name)
-              .join(", ") || "the data"
-          } for it), which this version cannot train yet: it builds ${whatWeBuild()}. ` +
-          `To predict ${resolved.intent.target} from the other columns instead, reword the request without asking for future values (e.g. "predict ${resolved.intent.target} from the other columns").`,
-      );
+      // a task this version cannot train: the person says what instead (the data and the parse stay)
+      const tables = taskFor("regression")!;
+      const dates = table.columns.filter((c) => c.kind === "datetime").map((c) => c.name);
+      return {
+        kind: "input",
+        summary:
+          `This is ${resolved.intent.task_type.replace(/_/g, " ")} of ${resolved.intent.target} (the request asks for future values and ${chosen.name} has ` +
+          `${dates.length ? `the date column ${dates.join(", ")}` : "the data"} for it), which this version cannot train yet: it builds ${whatWeBuild()}. ` +
+          `Choose to predict ${resolved.intent.target} from the other columns as a table task, or reword the request.`,
+        next_actions: [
+          {
+            id: GATE_ACTIONS.setTask,
+            label: "Predict it from the other columns",
+            description: `now ${resolved.intent.task_type}`,
+            choices: tables.alternatives(resolved.intent.task_type),
+          },
+          editPromptAction,
+        ],
+      };
     }
     for (const n of resolved.notes) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: n });
     // the settled intent is a statement of the stage's code (built now, from the intent just announced)

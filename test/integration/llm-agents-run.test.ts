@@ -175,6 +175,46 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
     assert.ok(finished.length > 0 && finished.every((f) => f.status === "success"));
   });
 
+  it("a forecast asked of a dated table waits for the person (exit 2, what to do); the same table with the request reworded trains", async () => {
+    const ws = tempWorkspace("forecast-asked");
+    const rows = Array.from(
+      { length: 120 },
+      (_, i) =>
+        `${new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)},${(10 + 5 * Math.sin(i / 7)).toFixed(1)},${3000 + i * 3 + ((i * 37) % 50)}`,
+    );
+    fs.writeFileSync(path.join(ws, "demand.csv"), ["date,temp,demand", ...rows].join("\n") + "\n");
+    const asked = await startCli([
+      "run",
+      "forecast electricity demand for the next week",
+      "--data",
+      path.join(ws, "demand.csv"),
+      "--auto",
+      "--no-pacing",
+      "--workspace",
+      ws,
+    ]).done;
+    assert.equal(asked.code, 2, asked.stderr);
+    assert.match(
+      asked.stderr,
+      /This is time series forecasting of demand \(the request asks for future values and demand\.csv has the date column date for it\), which this version cannot train yet/,
+    );
+    assert.match(
+      asked.stderr,
+      /Reword the request, or continue in a terminal without --auto to choose the task from a list: .* run --project forecast-electricity-demand/,
+    );
+    const reworded = await startCli([
+      "run",
+      "predict demand from the other columns",
+      "--data",
+      path.join(ws, "demand.csv"),
+      "--auto",
+      "--no-pacing",
+      "--workspace",
+      ws,
+    ]).done;
+    assert.equal(reworded.code, 0, reworded.stderr);
+  });
+
   it("answers that break their schema or their checks, and instructions in the data, change nothing but a LOG_LINE each", async () => {
     const ws = tempWorkspace("llm-injection");
     fs.writeFileSync(path.join(ws, "churn.csv"), churnCsv(600, true));
