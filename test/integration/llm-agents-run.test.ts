@@ -183,16 +183,8 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
         `${new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)},${(10 + 5 * Math.sin(i / 7)).toFixed(1)},${3000 + i * 3 + ((i * 37) % 50)}`,
     );
     fs.writeFileSync(path.join(ws, "demand.csv"), ["date,temp,demand", ...rows].join("\n") + "\n");
-    const asked = await startCli([
-      "run",
-      "forecast electricity demand for the next week",
-      "--data",
-      path.join(ws, "demand.csv"),
-      "--auto",
-      "--no-pacing",
-      "--workspace",
-      ws,
-    ]).done;
+    const runOn = (prompt: string) => startCli(["run", prompt, "--data", path.join(ws, "demand.csv"), "--auto", "--no-pacing", "--workspace", ws]).done;
+    const asked = await runOn("forecast electricity demand for the next week");
     assert.equal(asked.code, 2, asked.stderr);
     assert.match(
       asked.stderr,
@@ -202,16 +194,7 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
       asked.stderr,
       /Reword the request, or continue in a terminal without --auto to choose the task from a list: .* run --project forecast-electricity-demand/,
     );
-    const reworded = await startCli([
-      "run",
-      "predict demand from the other columns",
-      "--data",
-      path.join(ws, "demand.csv"),
-      "--auto",
-      "--no-pacing",
-      "--workspace",
-      ws,
-    ]).done;
+    const reworded = await runOn("predict demand from the other columns");
     assert.equal(reworded.code, 0, reworded.stderr);
   });
 
