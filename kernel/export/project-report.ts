@@ -85,6 +85,10 @@ export function rulesLimitations(s: ProjectSnapshot): string[] {
   if (rows && rows < 1000)
     out.push(`The data has ${rows} rows: the test score comes from ${s.split?.test_rows ?? "few"} of them and would move with another split.`);
   if (s.split) out.push(`One seeded split (seed ${s.split.seed}) decides the test score; another seed gives another estimate.`);
+  if ((s.profile?.types_breakdown["datetime"] ?? 0) > 0)
+    out.push(
+      "The rows have dates but were split at random, not by time: the test rows are not the future of the training rows, so the score says little about forecasting.",
+    );
   // the profile's warning about a rare class, as it said it
   out.push(...(s.profile?.warnings ?? []).filter((w) => / is rare \(/.test(w)));
   if ((s.profile?.missing_pct ?? 0) >= 10) out.push(`${s.profile!.missing_pct.toFixed(1)}% of the cells are missing: the filled values shape the model.`);
@@ -183,7 +187,7 @@ function choices(s: ProjectSnapshot): string[] {
   const notes = Array.isArray(s.intent?.constraints["resolution"]) ? (s.intent!.constraints["resolution"] as string[]) : [];
   const reasons = Array.isArray(chosen?.meta["reasons"]) ? (chosen!.meta["reasons"] as string[]) : [];
   return [
-    `- Target **${s.intent?.target ?? "?"}**, chosen by ${by(s.decided_by.intent)}${notes.length ? `: ${notes.join(" ")}` : "."}`,
+    `- Target **${s.intent?.target ?? "?"}**, chosen by ${by(s.decided_by.intent)}.${notes.length ? ` ${notes.join(" ")}` : ""}`,
     `- Data **${chosen?.name ?? "?"}**, ranked by ${by(s.decided_by.datasets)}${reasons.length ? `: ${reasons.slice(0, 4).join("; ")}.` : "."}`,
     `- Preprocessing planned by ${by(s.decided_by.preprocess)} (each step's reason below).`,
     `- Models chosen by ${by(s.decided_by.models)}: ${s.model_candidates.map((m) => `${m.id} (${m.why})`).join("; ") || "none"}.`,

@@ -15,8 +15,6 @@ import { preprocessStage } from "./preprocess-stage";
 import type { StageContext, StageModule } from "./stage";
 import type { Idea, PlanPatch, Suggestion } from "../tasks/task";
 
-export const REPORT_FILE = "report.md";
-
 export const reviewEditStage: StageModule = {
   id: "REVIEW_EDIT",
   async run(ctx) {

@@ -90,7 +90,7 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
     assert.match(markdown, /- The customers of another period may churn for other reasons\./);
     assert.match(
       markdown,
-      /- Target \*\*churned\*\*, chosen by the language model: Target churned chosen by the language model: churned says whether the customer left/,
+      /- Target \*\*churned\*\*, chosen by the language model\. Target churned chosen by the language model: churned says whether the customer left/,
     );
     assert.deepEqual(numbersNotFromEvents(markdown, events), [], "every number in the report comes from the events");
     assert.match(fs.readFileSync(path.join(projectDir, "report.html"), "utf8"), /<h2>Summary<\/h2>\n<p>A classifier of churned/);
