@@ -1,7 +1,10 @@
-/** Stop/Restart Conductor, Show Logs, and the secret-setting commands. */
+/** Stop/Restart Conductor, Show Logs, the secret-setting commands, and a restart offered when a setting the conductor reads changes. */
 import * as vscode from "vscode";
 import type { AutomlServices } from "../automl-services";
 import { SECRETS } from "../settings";
+
+/** the settings that reach the conductor as its environment */
+const CONDUCTOR_SETTINGS = ["automl.llm", "automl.huggingFace.endpoint", "automl.kaggle.endpoint", "automl.kernel", "automl.conductor.nodePath"];
 
 export function registerConductorCommands(s: AutomlServices): vscode.Disposable[] {
   const setSecret = (secrets: Array<(typeof SECRETS)[keyof typeof SECRETS]>) => async () => {
@@ -34,5 +37,14 @@ export function registerConductorCommands(s: AutomlServices): vscode.Disposable[
     vscode.commands.registerCommand("automl.setHuggingFaceToken", setSecret([SECRETS.huggingFaceToken])),
     vscode.commands.registerCommand("automl.setKaggleCredentials", setSecret([SECRETS.kaggleUsername, SECRETS.kaggleKey])),
     vscode.commands.registerCommand("automl.refreshVariables", () => s.variables.projectId && s.variables.refresh(s.variables.projectId)),
+    // the conductor reads these when it starts (its environment): a change is offered a restart, as a new secret is
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!CONDUCTOR_SETTINGS.some((key) => e.affectsConfiguration(key)) || !s.conductor.running) return;
+      const restart = await vscode.window.showInformationMessage(
+        "The conductor reads this setting when it starts. Restart it to use the new value?",
+        "Restart",
+      );
+      if (restart) await s.conductor.restart();
+    }),
   ];
 }
