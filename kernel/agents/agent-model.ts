@@ -13,7 +13,7 @@ import { EV, type AgentSource, type StageId } from "../../contract";
 import type { AuditRecord } from "../assets/audit-log";
 import type { EventSink } from "../events/event-sink";
 import type { LlmClient } from "./llm-client";
-import { isLlmFailure, type LlmRequest, type LlmSettings } from "./llm-types";
+import { isLlmFailure, type LlmOff, type LlmRequest, type LlmSettings } from "./llm-types";
 import { redact } from "../logging/redaction";
 
 export type { AgentSource };
@@ -48,14 +48,21 @@ export class AgentModel {
   /** why the rules decide for the rest of the run (said once), when they do */
   private standDown: string | null = null;
   private said = false;
+  /** the person set a model up and something in it is wrong: said as a warning, not as news */
+  private misconfigured = false;
   private spent: number;
 
   constructor(
-    settings: LlmSettings | { off: string },
+    settings: LlmSettings | LlmOff,
     private readonly options: AgentModelOptions,
   ) {
     this.settings = "off" in settings ? null : settings;
-    if ("off" in settings) this.standDown = `No language model is set up (${settings.off}): the agents decide by their rules.`;
+    if ("off" in settings) {
+      this.standDown = settings.misconfigured
+        ? `The language model is not used: ${settings.off}. The agents decide by their rules.`
+        : `No language model is set up (${settings.off}): the agents decide by their rules.`;
+      this.misconfigured = settings.misconfigured === true;
+    }
     this.spent = options.spentTokens ?? 0;
   }
 
@@ -86,7 +93,10 @@ export class AgentModel {
     }
     const settings = this.settings;
     const budget = settings.tokenBudget;
-    if (this.spent >= budget) {
+    // what this question would cost at least (about four characters a token, the answer at most a quarter of it): a
+    // question that would pass the budget is not asked
+    const estimate = Math.ceil((question.instructions.length + JSON.stringify(question.data ?? null).length) / 4) * 1.25;
+    if (this.spent + estimate > budget) {
       this.standDown = `The language model's token budget for this project (${budget} tokens, AUTOML_LLM_TOKEN_BUDGET) is spent: the rules decide for the rest of the run.`;
       this.sayStandDownOnce(call);
       return null;
@@ -127,6 +137,10 @@ export class AgentModel {
       this.spent += err.usage.input + err.usage.output;
       record(err.kind, { latency_ms: Date.now() - started, tokens_in: err.usage.input, tokens_out: err.usage.output, reason: redact(err.message).text });
       if (err.kind === "aborted") return null;
+      if (err.kind === "throttled") {
+        say(call, "warn", `The language model was still rate-limiting after every attempt (${err.message}); the ${question.agent}'s rules decided this one.`);
+        return null;
+      }
       if (err.kind === "invalid") {
         say(call, "warn", `The ${question.agent}'s answer from the language model was not usable: ${err.message}. Its rules decided instead.`);
         return null;
@@ -140,7 +154,7 @@ export class AgentModel {
   private sayStandDownOnce(call: AgentCall): void {
     if (this.said || this.standDown === null) return;
     this.said = true;
-    say(call, this.settings ? "warn" : "info", this.standDown);
+    say(call, this.settings || this.misconfigured ? "warn" : "info", this.standDown);
   }
 }
 

@@ -151,7 +151,9 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
   const ranked = candidates.map((c): RankedCandidate => {
     const reasons: string[] = [];
     let score = 0;
-    const own = new Set(words(`${c.name} ${c.desc} ${c.keywords.join(" ")}`));
+    // the person's own files are read by their columns too: a request for "employees who leave" fits hr.csv's left_company
+    const columnWords = c.source === "workspace" ? (c.columns ?? []).join(" ").replace(/([a-z])([A-Z])/g, "$1 $2") : "";
+    const own = new Set(words(`${c.name} ${c.desc} ${c.keywords.join(" ")} ${columnWords}`));
     const shared = [...asked].filter((w) => own.has(w));
     if (shared.length) {
       score += shared.length;

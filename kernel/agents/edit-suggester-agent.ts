@@ -39,7 +39,7 @@ const proposalsSchema = z.strictObject({
   suggestions: z
     .array(
       z.strictObject({
-        title: z.string().min(1).max(120),
+        title: z.string().min(1).max(120).describe("a short name for the change (the product titles it from the change itself)"),
         expected_effect: z.string().min(1).max(500).describe("what the change should do to the results, and why, from DATA"),
         change: editChange,
       }),

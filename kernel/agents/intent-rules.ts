@@ -18,7 +18,7 @@ const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
   {
     task: "classification",
     pattern:
-      /\b(clas+if\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|diagnos\w*|churn|fraud|yes or no|species|label|klassifizier\w*|clasifica\w*)\b/,
+      /\b(clas+if\w*|categori[sz]\w*|which (class|category|kind|type|species)|whether|detect\w*|diagnos\w*|churn|fraud|yes or no|species|label|klassifizier\w*|clasifica\w*|détect\w*|detectar|erkennen)(?![\p{L}\p{N}_])/u,
   },
   {
     task: "regression",
@@ -27,7 +27,7 @@ const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
 ];
 // the verbs of a request, misspelt as people type them, in English, German and Spanish
 const PREDICT =
-  /\b(predi\w*|predc\w*|model\w*|estimat\w*|forecast\w*|clas+if\w*|guess\w*|likely|will|chances?|probability|vorher\w*|voraus\w*|prognos\w*|schätz\w*|klassifizier\w*|predecir|pronostic\w*|clasific\w*|estimar)\b/;
+  /(?<![\p{L}\p{N}_])(predi\w*|predc\w*|model\w*|estimat\w*|forecast\w*|clas+if\w*|guess\w*|likely|will|chances?|probability|vorher\w*|voraus\w*|prognos\w*|schätz\w*|klassifizier\w*|werden|wird|predecir|pronostic\w*|clasific\w*|estimar|van a|va a|prédire|prévoir|détecter|classer|estimer|deviner)(?![\p{L}\p{N}_])/u;
 /** the metrics a request may ask for, by name */
 export const RULE_METRICS = ["rmse", "mae", "r2", "f1", "roc_auc", "log_loss", "accuracy"] as const;
 const METRICS: Array<[RegExp, (typeof RULE_METRICS)[number]]> = [
@@ -58,9 +58,11 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
     );
   }
   const constraints: Record<string, unknown> = { task_source: matched ? "keyword" : "default" };
-  // without a verb to read it after, every telling word of the request is the hint
+  // without a verb to read it after, "sentiment analysis of …" names it before the noun; else every telling word of
+  // the request is the hint
   const hint =
     targetHint(lower) ??
+    analysisHint(lower) ??
     (lower
       .replace(new RegExp(PREDICT.source, "g"), " ")
       .replace(/[^\p{L}\p{N}_\s-]+/gu, " ")
@@ -88,6 +90,7 @@ const HINT_STOP_WORDS = new Set([
   ...["from", "using", "with", "within", "under", "based", "given", "in", "for", "by", "on", "of"],
   ...["aus", "mit", "anhand", "für", "desde", "con", "usando", "para", "según"],
 ]);
+const QUANTITY_WORDS = new Set(["number", "amount", "count", "total", "percentage", "share"]);
 const ARTICLES = new Set(["the", "a", "an", "der", "die", "das", "den", "dem", "el", "la", "los", "las"]);
 const HINT_PUNCTUATION = /[.,;!?]/;
 
@@ -105,6 +108,11 @@ function targetHint(lower: string): string | null {
     const words: string[] = [];
     for (const word of rest.split(/\s+/).filter(Boolean)) {
       if (words.length === 0 && ARTICLES.has(word)) continue;
+      // "the number of deaths": a quantity word names nothing by itself, so its "of" does not end the hint
+      if (word === "of" && words.length > 0 && words.every((w) => QUANTITY_WORDS.has(w))) {
+        words.length = 0;
+        continue;
+      }
       if (HINT_STOP_WORDS.has(word)) break;
       const cut = word.search(HINT_PUNCTUATION);
       if (cut >= 0) {
@@ -116,6 +124,15 @@ function targetHint(lower: string): string | null {
     return words.length ? words.join(" ") : null;
   }
   return null;
+}
+
+const ANALYSIS_NOUNS = new Set(["analysis", "detection", "classification", "prediction", "forecasting", "estimation", "recognition", "scoring"]);
+
+/** "sentiment analysis of reviews", "fraud detection on transactions": the word before the noun. */
+function analysisHint(lower: string): string | null {
+  const words = lower.split(/[^\p{L}\p{N}_-]+/u).filter(Boolean);
+  const at = words.findIndex((w, i) => i > 0 && ANALYSIS_NOUNS.has(w));
+  return at > 0 ? words[at - 1]! : null;
 }
 
 /** The words naming the data: "… from [the boston housing table]", or a file name. */

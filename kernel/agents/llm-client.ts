@@ -26,6 +26,18 @@ const SYSTEM = [
   "Use only names and numbers that appear in DATA. When you cannot tell, say so in the fields the schema gives for it rather than guess.",
 ].join(" ");
 
+/**
+ * LangChain's AIMessage warns on stderr, for every tool call whose arguments are not JSON, to
+ * "upgrade your packages": wrong advice here (the answer was malformed; the agent says so in its
+ * own LOG_LINE). That one message is dropped; every other warning passes.
+ */
+const LANGCHAIN_UPGRADE_NOTICE = "New LangChain packages are available";
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === "string" && args[0].startsWith(LANGCHAIN_UPGRADE_NOTICE)) return;
+  consoleWarn(...args);
+};
+
 /** The client for one endpoint and model; it remembers whether the endpoint takes tools. */
 export class LlmClient {
   private mode: "tools" | "json" = "tools";
@@ -72,8 +84,10 @@ export class LlmClient {
           attempts--;
           continue;
         }
-        const failure = classify(err, status);
-        if (failure.kind === "refused" || attempts >= this.settings.attempts) throw new LlmFailure(failure.kind, failure.message, usage);
+        const failure = classify(err, status, this.settings.apiKey);
+        if (failure.kind === "refused") throw new LlmFailure(failure.kind, failure.message, usage);
+        // rate-limited through every attempt: this question only (the next one may get through)
+        if (attempts >= this.settings.attempts) throw new LlmFailure(failure.kind === "busy" ? "throttled" : failure.kind, failure.message, usage);
         const wait = retryWaitMs(err, attempts);
         if (wait > this.settings.maxRetryAfterMs) {
           throw new LlmFailure(
@@ -89,7 +103,7 @@ export class LlmClient {
       usage.input += spent.input;
       usage.output += spent.output;
       const parsed = parseAnswer(reply, request, mode);
-      if (!parsed.ok) throw new LlmFailure("invalid", parsed.reason, usage);
+      if (!parsed.ok) throw new LlmFailure("invalid", withoutKey(redact(parsed.reason).text, this.settings.apiKey), usage);
       return { value: parsed.value, usage, latencyMs: Date.now() - started, attempts, mode };
     }
   }
@@ -188,8 +202,10 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function classify(err: unknown, status: number | undefined): { kind: LlmFailureKind; message: string } {
-  const text = clip(redact(messageOf(err)).text, 200);
+function classify(err: unknown, status: number | undefined, apiKey: string | null): { kind: LlmFailureKind; message: string } {
+  // an endpoint may echo the key it got (OpenAI's 401 does): the key is taken out whatever its shape, then
+  // anything else that looks like one; LangChain's troubleshooting links are noise here
+  const text = clip(redact(withoutKey(messageOf(err), apiKey).replace(/Troubleshooting URL: \S+/g, "")).text, 200);
   if (status === 401 || status === 403) return { kind: "refused", message: `the endpoint refused the API key (HTTP ${status}: ${text})` };
   if (status === 404)
     return { kind: "refused", message: `the endpoint has no model or route for this (HTTP 404: ${text}); check AUTOML_LLM_MODEL and AUTOML_LLM_BASE_URL` };
@@ -199,6 +215,15 @@ function classify(err: unknown, status: number | undefined): { kind: LlmFailureK
   const name = (err as { name?: string })?.name ?? "";
   if (/timeout/i.test(name) || /timed? ?out/i.test(text)) return { kind: "down", message: `the endpoint did not answer in time (${text})` };
   return { kind: "down", message: `the endpoint could not be reached (${text})` };
+}
+
+/** The text with every occurrence of the key (and of its longer parts, as a server may cut it) replaced. */
+export function withoutKey(text: string, apiKey: string | null): string {
+  if (!apiKey || apiKey.length < 4) return text;
+  let out = text.split(apiKey).join("[secret]");
+  // a key shown shortened ("sk-abc…xyz"): its first and last eight characters are taken out too
+  if (apiKey.length >= 16) for (const part of [apiKey.slice(0, 8), apiKey.slice(-8)]) out = out.split(part).join("[secret]");
+  return out;
 }
 
 /** Retry-After (seconds or an HTTP date) when the answer had one, else backoff: 0.5 s, 1 s, 2 s… */

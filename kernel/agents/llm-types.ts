@@ -31,24 +31,41 @@ export const DEFAULT_LLM_MODEL = "meta-llama/llama-3.1-8b-instruct";
  * store; the CLI reads the same), or why there is no model to ask. No key and a remote
  * endpoint is "off": a local server needs no key.
  */
-export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings | { off: string } {
+/** Why no model is asked; `misconfigured`: the person set one up and something in it is wrong (said as a warning). */
+export interface LlmOff {
+  off: string;
+  misconfigured?: boolean;
+}
+
+export function llmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings | LlmOff {
   if (/^(off|none|false|0)$/i.test(env["AUTOML_LLM"] ?? "")) return { off: "AUTOML_LLM is off" };
   const baseUrl = withoutTrailingSlash(env["AUTOML_LLM_BASE_URL"]?.trim() || DEFAULT_LLM_BASE_URL);
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch {
-    return { off: `AUTOML_LLM_BASE_URL ${JSON.stringify(baseUrl)} is not a URL (e.g. https://openrouter.ai/api/v1 or http://127.0.0.1:11434/v1)` };
+    return {
+      off: `AUTOML_LLM_BASE_URL ${JSON.stringify(baseUrl)} is not a URL (e.g. https://openrouter.ai/api/v1 or http://127.0.0.1:11434/v1)`,
+      misconfigured: true,
+    };
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return { off: `AUTOML_LLM_BASE_URL must be an http(s) URL, not ${url.protocol}` };
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return { off: `AUTOML_LLM_BASE_URL must be an http(s) URL, not ${url.protocol}`, misconfigured: true };
   const apiKey = env["AUTOML_LLM_API_KEY"]?.trim() || null;
   const local = isLoopback(url.hostname);
   if (!apiKey && !local) {
-    return { off: `no API key for ${url.host} (set AUTOML_LLM_API_KEY, or the AutoML: Set LLM API Key command; a local server's URL needs none)` };
+    return {
+      off: `no API key for ${url.host} (set AUTOML_LLM_API_KEY, or the AutoML: Set LLM API Key command; a local server's URL needs none)`,
+      // an endpoint chosen without its key is a set-up half done
+      misconfigured: Boolean(env["AUTOML_LLM_BASE_URL"]?.trim()),
+    };
   }
   // a key goes only where nobody on the way can read it
   if (apiKey && url.protocol === "http:" && !local) {
-    return { off: `AUTOML_LLM_BASE_URL ${url.origin} is plain http to another machine: the API key would cross the network readable. Use https` };
+    return {
+      off: `AUTOML_LLM_BASE_URL ${url.origin} is plain http to another machine: the API key would cross the network readable. Use https`,
+      misconfigured: true,
+    };
   }
   const number = (name: string, fallback: number) => {
     const v = Number(env[name]);
@@ -91,8 +108,10 @@ export type LlmFailureKind =
   | "down"
   /** the key was refused, or the model is unknown: nothing more will be asked this run */
   | "refused"
-  /** rate-limited longer than this client waits */
+  /** rate-limited longer than this client waits (Retry-After past its limit): nothing more will be asked this run */
   | "busy"
+  /** still rate-limited after every attempt: this question falls back, the next one tries again */
+  | "throttled"
   /** an answer came, but not one of the schema */
   | "invalid"
   /** the project spent its token budget */

@@ -18,13 +18,31 @@ const narrativeSchema = z.strictObject({
   limitations: z.array(z.string().min(1).max(400)).min(1).max(8).describe("what the results do not show, one point each (no numbers)"),
 });
 
-/** The first number the text states outside a name it may use, or null. */
+/**
+ * Numbers written as words ("seventy-nine percent", "four in five", "six hundred"). "One" is
+ * left out: prose uses it as a pronoun ("the one that…", "one seeded split").
+ */
+const NUMBER_WORDS = new Set(
+  (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen " +
+    "twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion percent percentage dozen dozens"
+  ).split(" "),
+);
+
+/** The first number the text states outside a name it may use (in digits or in words), or null. */
 export function statedNumber(text: string, names: readonly string[]): string | null {
   const allowed = new Set(names.map((n) => n.toLowerCase()));
   for (const token of text.split(/\s+/)) {
-    if (!/\d/.test(token)) continue;
     const bare = trimPunctuation(token);
-    if (!allowed.has(bare.toLowerCase())) return bare;
+    if (/\d/.test(token) && !allowed.has(bare.toLowerCase())) return bare;
+    if (
+      bare
+        .toLowerCase()
+        .split("-")
+        .some((w) => NUMBER_WORDS.has(w)) &&
+      !allowed.has(bare.toLowerCase())
+    )
+      return bare;
   }
   return null;
 }
@@ -54,7 +72,7 @@ export async function writeNarrative(
     instructions:
       "Write the summary and the limitations of the report of the AutoML project DATA.facts describes, for the person who asked for it: plain, specific, honest. " +
       "Say what was built, from which data, which model did best and what the choices were, and what the results do not show (DATA.facts.limitations_found and anything else the facts support). " +
-      "Do not write any number or digit: the report shows the numbers itself, from the project's records. Names from the facts (columns, models, the dataset) may be used as they are.",
+      "Do not write any number, in digits or in words: the report shows the numbers itself, from the project's records. Names from the facts (columns, models, the dataset) may be used as they are.",
     data: { facts },
     check: (v) => {
       for (const text of [v.summary, ...v.limitations]) {

@@ -11,7 +11,7 @@ import { profileColumn } from "../data/table-profile";
 import type { Table } from "../data/table";
 import { levelTexts } from "../data/text-levels";
 import type { AgentCall, AgentModel, Decided } from "./agent-model";
-import type { ParsedIntent } from "./intent-rules";
+import { parseIntentByRules, type ParsedIntent } from "./intent-rules";
 import { identifierReason, resolveIntent, type ResolvedIntent } from "./target-resolver";
 
 const chooseTarget = z.strictObject({
@@ -34,7 +34,9 @@ export async function settleTarget(
   model: AgentModel,
   call: AgentCall,
 ): Promise<Decided<ResolvedIntent>> {
-  const rules = () => resolveIntent(intent, table, defaults);
+  // the rules read the request themselves: after a refused answer, the model's reading of it (its words for the
+  // target, its task) is no better than its choice was
+  const rules = () => resolveIntent(intent.constraints["task_source"] === "llm" ? (rulesReading(prompt, intent) ?? intent) : intent, table, defaults);
   // a column the person named is theirs: the rules check it (its case matched), and ask when it is not there
   if (intent.target !== null) return { value: rules(), source: "rules" };
   // what the model's choice resolved to, kept by its check
@@ -77,6 +79,15 @@ export async function settleTarget(
   });
   if (answer === null || chosen.resolved === null) return { value: rules(), source: "rules" };
   return { value: chosen.resolved, source: "llm" };
+}
+
+/** The rules' own reading of the request, keeping what the person set (their target and task), or null when they cannot read it. */
+function rulesReading(prompt: string, intent: ParsedIntent): ParsedIntent | null {
+  try {
+    return { ...parseIntentByRules(prompt, intent.target ?? undefined), source: "rules" };
+  } catch {
+    return null;
+  }
 }
 
 /** A column as the model sees it: its kind, how many values, a few of them (redacted when sent). */

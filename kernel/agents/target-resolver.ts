@@ -55,6 +55,16 @@ const SYNONYM_GROUPS: string[][] = [
     "abandonar",
     "abandonará",
     "baja",
+    "quit",
+    "quits",
+    "resign",
+    "resigns",
+    "resignation",
+    "renunciar",
+    "renuncia",
+    "démission",
+    "démissionner",
+    "quitter",
   ],
   ["fraud", "fraudulent", "is_fraud", "isfraud", "betrug", "fraude"],
   ["default", "defaulted", "loan_status", "delinquent", "repay", "repaid", "approved", "approval", "ausfall", "impago", "morosidad"],
@@ -64,12 +74,32 @@ const SYNONYM_GROUPS: string[][] = [
   ["sentiment", "polarity", "positive", "negative", "stimmung", "sentimiento"],
   ["demand", "load", "consumption", "usage", "nachfrage", "verbrauch", "demanda", "consumo"],
   ["sales", "revenue", "turnover", "umsatz", "verkäufe", "ventas", "ingresos"],
-  ["salary", "wage", "income", "pay", "gehalt", "einkommen", "salario", "sueldo", "ingreso"],
+  [
+    "salary",
+    "wage",
+    "wages",
+    "income",
+    "pay",
+    "earn",
+    "earns",
+    "earned",
+    "earnings",
+    "gehalt",
+    "verdient",
+    "verdienen",
+    "einkommen",
+    "salario",
+    "sueldo",
+    "ingreso",
+  ],
   ["quality", "grade", "rating", "qualität", "qualitaet", "calidad", "nota"],
   ["temperature", "temp", "temperatur", "temperatura"],
   ["digit", "digits", "number", "ziffer", "dígito", "digito"],
   ["score", "rating", "points", "punkte", "puntuación", "puntuacion"],
   ["age", "alter", "edad"],
+  ["death", "deaths", "die", "dies", "died", "dead", "fatalities", "fatality", "killed", "tote", "todesfälle", "muertes", "muertos", "morts", "décès"],
+  ["life_expect", "life_expectancy", "lifeexpectancy", "lebenserwartung", "esperanza", "espérance"],
+  ["failure", "failures", "fault", "faults", "breakdown", "breakdowns", "panne", "pannes", "ausfall", "fallo", "avería"],
   ["rent", "miete", "alquiler"],
   ["count", "counts", "cnt", "rentals", "rides", "number", "anzahl", "cantidad"],
   ["strength", "festigkeit", "resistencia"],
@@ -130,7 +160,6 @@ const FILLER = new Set([
   "model",
   "ob",
   "der",
-  "die",
   "das",
   "den",
   "dem",
@@ -190,6 +219,14 @@ const SUBJECTS = new Set([
   "casas",
   "haus",
   "häuser",
+  "machine",
+  "machines",
+  "device",
+  "devices",
+  "sensor",
+  "sensors",
+  "store",
+  "stores",
 ]);
 
 /**
@@ -215,21 +252,26 @@ export function targetChoices(
     // a few whole numbers are class labels, as resolveIntent reads them
     const labels = col.kind === "numeric" && unique <= 10 && col.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
     const identifier = identifierReason(col);
+    const freeText = freeTextReason(col);
     const task =
-      identifier !== null || col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50)
+      identifier !== null || freeText !== null || col.kind === "datetime" || unique <= 1 || (col.kind !== "numeric" && unique > 50)
         ? null
         : col.kind === "numeric" && !labels
           ? "regression"
           : "classification";
     const kind = col.kind === "numeric" ? (labels ? "whole numbers" : "numbers") : col.kind === "datetime" ? "dates" : "text";
     const missing = missing_pct > 0 ? `, ${missing_pct.toFixed(missing_pct < 1 ? 1 : 0)}% missing` : "";
-    const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : identifier ? "identifies rows: not a usable target" : "not a usable target"}`;
+    const description = `${kind}, ${unique} distinct${missing}; ${task ? `would be ${task}` : unique <= 1 ? "constant: nothing to predict" : identifier ? "identifies rows: not a usable target" : freeText ? "free text: not a usable target" : "not a usable target"}`;
     const rank = col.name === asked.current ? 0 : col.name === named ? 1 : task !== null && task === asked.task ? 2 : task !== null ? 3 : 4;
     return { value: col.name, label: col.name, description: col.name === asked.current ? `the current target; ${description}` : description, rank, order };
   });
-  return described
-    .sort((a, b) => a.rank - b.rank || (a.order === table.nCols - 1 ? -1 : b.order === table.nCols - 1 ? 1 : a.order - b.order))
-    .map(({ value, label, description }) => ({ value, label, description }));
+  return (
+    described
+      // a column that cannot be a target is not offered (the gate's list, and the CLI's "one of")
+      .filter((d) => !d.description.includes("identifies rows") && !d.description.includes("free text"))
+      .sort((a, b) => a.rank - b.rank || (a.order === table.nCols - 1 ? -1 : b.order === table.nCols - 1 ? 1 : a.order - b.order))
+      .map(({ value, label, description }) => ({ value, label, description }))
+  );
 }
 
 export interface ResolvedIntent {
@@ -259,7 +301,18 @@ export function resolveIntent(
   }
   if (target === null) {
     const hint = String(intent.constraints["target_hint"] ?? "");
-    target = bestColumnFor(hint, table, descriptions);
+    // the request's words are the very name of a column that cannot be a target ("predict the email"): say why,
+    // rather than take another
+    const meaningful = hint
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}_]+/u)
+      .filter((w) => w && !FILLER.has(w));
+    const namedColumn = meaningful.length === 1 ? table.columns.find((c) => c.name.toLowerCase() === meaningful[0]) : undefined;
+    const unusable = namedColumn && (identifierReason(namedColumn) ?? freeTextReason(namedColumn));
+    if (unusable) throw new TargetUnclearError(`${unusable}, so it cannot be learned as a target. Choose the column to predict.`);
+    const match = bestMatch(hint, table, descriptions);
+    // a match on what the rows are about only ("the machines") yields to a documented or conventional target
+    target = match && !match.subjectOnly ? match.col : null;
     if (target) notes.push(`Target ${target} chosen because it matches ${JSON.stringify(hint)}.`);
     else if (defaults.target && table.has(defaults.target)) {
       target = defaults.target;
@@ -269,24 +322,18 @@ export function resolveIntent(
       if (conventional) {
         target = conventional.name;
         notes.push(`Target ${target}: nothing in the request names a column, and ${target} is what a table's target is conventionally called.`);
+      } else if (match) {
+        target = match.col;
+        notes.push(`Target ${target} chosen because it matches ${JSON.stringify(hint)}.`);
       }
     }
   }
   if (target === null) {
-    // the request names a column that cannot be a target: say why, not only that none was found
-    const hintWords = new Set(
-      String(intent.constraints["target_hint"] ?? "")
-        .toLowerCase()
-        .split(/[^\p{L}\p{N}_]+/u),
-    );
-    const named = table.columns.find((c) => hintWords.has(c.name.toLowerCase()));
-    const why = named && identifierReason(named);
-    if (why) throw new TargetUnclearError(`${why}, so it cannot be learned as a target. Choose the column to predict.`);
     throw new TargetUnclearError(`I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. Choose the target.`);
   }
   const col = table.column(target);
-  const identifier = identifierReason(col);
-  if (identifier) throw new TargetUnclearError(`${identifier}, so it cannot be learned as a target. Choose the column to predict.`);
+  const unusableTarget = identifierReason(col) ?? freeTextReason(col);
+  if (unusableTarget) throw new TargetUnclearError(`${unusableTarget}, so it cannot be learned as a target. Choose the column to predict.`);
   let task: TaskType = intent.task_type;
   if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && table.columns.some((c) => c.kind === "datetime"))) {
     // the words said otherwise, but the data is a table with a column to predict: a table task
@@ -363,9 +410,14 @@ function refuseUnlearnableClasses(table: Table, target: string): void {
  * columns are never chosen.
  */
 export function bestColumnFor(hint: string, table: Table, descriptions: Record<string, string>): string | null {
+  return bestMatch(hint, table, descriptions)?.col ?? null;
+}
+
+/** The best column for the words, and whether only words for what the rows are about ("machines") matched it. */
+function bestMatch(hint: string, table: Table, descriptions: Record<string, string>): { col: string; score: number; subjectOnly: boolean } | null {
   const words = wordsOf(hint).filter((w) => !FILLER.has(w));
   if (words.length === 0) return null;
-  let best: { col: string; score: number } | null = null;
+  let best: { col: string; score: number; subjectOnly: boolean } | null = null;
   for (const col of table.columns) {
     if (!usableTarget(col)) continue;
     const nameWords = wordsOf(col.name);
@@ -373,6 +425,9 @@ export function bestColumnFor(hint: string, table: Table, descriptions: Record<s
     const descWords = new Set(wordsOf(descriptions[col.name] ?? ""));
     const values = col.kind === "categorical" && levelCount(col.levels) <= 50 ? new Set(levelTexts(col.levels).flatMap(wordsOf)) : new Set<string>();
     let score = 0;
+    let subjectOnly = true;
+    // a name of many words (a sentence put in a header) is rarely a target: each match in it counts for less
+    const longName = nameWords.length > 4 ? 4 / nameWords.length : 1;
     words.forEach((w, i) => {
       const weight = (SUBJECTS.has(w) ? 0.4 : 1) * (1 + i / words.length);
       const alike = alikeOf(w);
@@ -381,13 +436,14 @@ export function bestColumnFor(hint: string, table: Table, descriptions: Record<s
       else if (nameWords.some((n) => n === w || alike.has(n) || singular(n) === singular(w))) s = 5;
       else if (nameWords.some((n) => stemOf(n, w))) s = 4;
       else if (nameWords.some((n) => typo(n, w))) s = 3;
-      else if (values.has(w)) s = 2;
+      else if (values.has(w) || [...alike].some((a) => values.has(a))) s = 2;
       else if (descWords.has(w) || [...alike].some((a) => descWords.has(a))) s = 1;
-      score += s * weight;
+      score += s * weight * (s === 10 ? 1 : longName);
+      if (s > 0 && !SUBJECTS.has(w)) subjectOnly = false;
     });
-    if (score > 0 && (!best || score > best.score)) best = { col: col.name, score };
+    if (score > 0 && (!best || score > best.score)) best = { col: col.name, score, subjectOnly };
   }
-  return best?.col ?? null;
+  return best;
 }
 
 /** A word with its synonyms; a compound ending in a known word takes that word's ("hauspreise": "preise"). */
@@ -398,6 +454,8 @@ function alikeOf(w: string): Set<string> {
     const tail = SYNONYMS.get(w.slice(cut));
     if (tail) return new Set([w, ...tail]);
   }
+  // an inflection or a typo of a known word ("kündigt": "kündigen")
+  for (const [key, group] of SYNONYMS) if (key.length >= 5 && (stemOf(key, w) || typo(key, w))) return new Set([w, ...group]);
   return new Set([w]);
 }
 
@@ -446,7 +504,20 @@ function editDistance(a: string, b: string): number {
  * learns anything general from.
  */
 export function usableTarget(col: Column): boolean {
-  return identifierReason(col) === null && col.kind !== "datetime" && distinctCount(col, 2) > 1;
+  return identifierReason(col) === null && freeTextReason(col) === null && col.kind !== "datetime" && distinctCount(col, 2) > 1;
+}
+
+/**
+ * Why a column holds free text (sentences: reviews, messages, descriptions) rather than labels,
+ * or null: its values average more than five words. A label is short; a model of this version
+ * reads text only as categories, so such a column is never a target.
+ */
+export function freeTextReason(col: Column): string | null {
+  if (col.kind !== "categorical") return null;
+  const levels = levelTexts(col.levels).slice(0, 200);
+  if (levels.length < 5) return null;
+  const words = levels.reduce((n, l) => n + l.split(/\s+/).filter(Boolean).length, 0) / levels.length;
+  return words > 5 ? `${col.name} holds free text (about ${Math.round(words)} words a value), not labels` : null;
 }
 
 /** Why a column identifies rows rather than describes them, or null. */

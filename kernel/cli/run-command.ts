@@ -275,6 +275,13 @@ async function handleGate(client: ConductorClient, projectId: string, gate: Even
   }
   const interactive = Boolean(process.stdin.isTTY);
   const chooseTarget = gate.next_actions[0]?.id === GATE_ACTIONS.chooseTarget ? gate.next_actions[0] : undefined;
+  // a request nothing could read: only a reworded one helps
+  if (gate.next_actions[0]?.id === GATE_ACTIONS.editPrompt && (!interactive || opts.auto)) {
+    process.stderr.write(
+      `\nautoml: ${gate.summary}\nReword the request and run again: ${cli} run "…"${opts.data ? ` --data ${opts.data}` : ""}${workspaceFlag(opts)}\n`,
+    );
+    return EXIT.badInput;
+  }
   // a task this version cannot train: only the person can say what instead (auto mode does not guess it)
   if (gate.next_actions[0]?.id === GATE_ACTIONS.setTask && (!interactive || opts.auto)) {
     process.stderr.write(

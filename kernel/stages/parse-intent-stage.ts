@@ -1,16 +1,25 @@
 /** PARSE_INTENT: the prompt becomes a task, a target (or a hint for one) and constraints. */
 import { EV } from "../../contract";
+import type { ParsedIntent } from "../agents/intent-rules";
 import { parsePrompt } from "../agents/prompt-parser-agent";
+import { isInputError } from "../errors/input-error";
 import { editPromptAction, literal, type StageModule } from "./stage";
 
 export const parseIntentStage: StageModule = {
   id: "PARSE_INTENT",
   async run(ctx) {
-    const { value: parsed } = await parsePrompt(ctx.meta.prompt, ctx.meta.target ?? undefined, ctx.agents, {
-      stage: "PARSE_INTENT",
-      events: ctx.events,
-      signal: ctx.signal,
-    });
+    let parsed: ParsedIntent;
+    try {
+      ({ value: parsed } = await parsePrompt(ctx.meta.prompt, ctx.meta.target ?? undefined, ctx.agents, {
+        stage: "PARSE_INTENT",
+        events: ctx.events,
+        signal: ctx.signal,
+      }));
+    } catch (err) {
+      // a request nothing can read: only the person can reword it (a retry would read it the same)
+      if (!isInputError(err)) throw err;
+      return { kind: "input", summary: (err as Error).message, next_actions: [editPromptAction] };
+    }
     // a task the person chose outranks the parser's reading
     const intent = ctx.meta.task_type ? { ...parsed, task_type: ctx.meta.task_type, constraints: { ...parsed.constraints, task_source: "person" } } : parsed;
     ctx.events.emit(EV.PROMPT_PARSED, { ...intent, prompt: ctx.meta.prompt });
@@ -19,7 +28,9 @@ export const parseIntentStage: StageModule = {
     const target = intent.target
       ? `target ${intent.target}`
       : `target to be matched to a column (hint: ${JSON.stringify(intent.constraints["target_hint"] ?? "none")})`;
-    return { kind: "review", summary: `${intent.task_type}, ${target}`, more_actions: () => [editPromptAction] };
+    // a task nothing in the request named is a default the data settles: said as such, not as a decision
+    const task = intent.constraints["task_source"] === "default" ? "task to be settled with the data" : intent.task_type;
+    return { kind: "review", summary: `${task}, ${target}`, more_actions: () => [editPromptAction] };
   },
   describe(ctx) {
     const intent = ctx.snapshot.intent;

@@ -108,7 +108,8 @@ async function modelIdeas(ctx: StageContext): Promise<Idea[]> {
             suggestion: {
               id: `llm-${k + 1}-${p.change.kind.replace(/_/g, "-")}`,
               stage_id: patch.stage,
-              title: p.title,
+              // what the edit does, from the change itself: the model's own title could say otherwise
+              title: changeTitle(p.change),
               detail: p.expected_effect,
               source: "llm" as const,
             },
@@ -117,6 +118,26 @@ async function modelIdeas(ctx: StageContext): Promise<Idea[]> {
         ]
       : [];
   });
+}
+
+/** What a change does, in words. */
+function changeTitle(c: EditChange): string {
+  switch (c.kind) {
+    case "set_param":
+      return `Set ${c.model}'s ${c.param} to ${String(c.value)}`;
+    case "add_model":
+      return `Add ${c.model}`;
+    case "remove_model":
+      return `Remove ${c.model}`;
+    case "set_metric":
+      return `Rank by ${c.metric}`;
+    case "drop_column":
+      return `Drop ${c.column}`;
+    case "set_seed":
+      return `Split with seed ${c.seed}`;
+    case "set_test_size":
+      return `Test on ${Math.round(c.test_size * 100)}% of the rows`;
+  }
 }
 
 /** A proposed change as the plan patch it is. */

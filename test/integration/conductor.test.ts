@@ -146,12 +146,16 @@ describe("conductor", () => {
     await c.close();
   });
 
-  it("fails a prompt with no usable intent with advice, and takes a better prompt", async () => {
+  it("waits for a reworded request when nothing in it says what to predict (even in auto mode), and takes a better prompt", async () => {
     const c = open(tempWorkspace());
     const p = await c.createProject({ prompt: "hello there", pacing: false, auto: true });
     await c.idle(p.meta.id);
-    assert.equal(p.snapshot.stages.PARSE_INTENT.status, "failed");
-    assert.match(p.snapshot.stages.PARSE_INTENT.message, /could not tell what to predict.*e\.g\./);
+    assert.equal(p.snapshot.stages.PARSE_INTENT.status, "waiting");
+    assert.match(p.snapshot.waiting!.summary, /could not tell what to predict.*e\.g\./);
+    assert.deepEqual(
+      p.snapshot.waiting!.next_actions.map((a) => a.id),
+      [GATE_ACTIONS.editPrompt],
+    );
     await c.parse(p.meta.id, { prompt: "predict house prices" });
     await c.idle(p.meta.id);
     assert.equal(p.snapshot.stages.EXPORT.status, "completed");

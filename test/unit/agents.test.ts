@@ -84,13 +84,15 @@ describe("the agents (against an OpenAI-compatible server on 127.0.0.1)", functi
     assert.equal(chosen.value.intent.target, "Exited");
     assert.match(chosen.value.notes[0]!, /^Target Exited chosen by the language model: Exited marks the customers who left/);
     answer({ args: { target: "Surname", task_type: "classification", reason: "asked" } });
-    await assert.rejects(settleTarget("who are the quitters?", intent, table, {}, h.model, h.call), /I could not tell which column to predict/);
+    const afterIdentifier = await settleTarget("who are the quitters?", intent, table, {}, h.model, h.call);
     assert.match(
       h.logs.at(-1)!.text,
       /target chooser's answer .* not used \(it chose Surname, but Surname has a distinct value in 240 of 240 rows: it identifies rows\)/,
     );
+    // the rules read the request themselves ("quitters": quit, a word for churn), not the model's words
+    assert.deepEqual([afterIdentifier.source, afterIdentifier.value.intent.target], ["rules", "Exited"]);
     answer({ args: { target: "left_bank", task_type: "classification", reason: "asked" } });
-    await assert.rejects(settleTarget("who are the quitters?", intent, table, {}, h.model, h.call));
+    assert.equal((await settleTarget("who are the quitters?", intent, table, {}, h.model, h.call)).source, "rules");
     assert.match(h.logs.at(-1)!.text, /it named "left_bank", which is not a column/);
   });
 
@@ -182,6 +184,44 @@ describe("the agents (against an OpenAI-compatible server on 127.0.0.1)", functi
       value: { summary: "The forest did best; pixel_12 matters most.", limitations: ["Few rows."] },
       source: "llm",
     });
+  });
+
+  it("reporter: numbers written as words are numbers too", async () => {
+    const h = harness(llm);
+    assert.equal(statedNumber("It got seventy-nine percent right, about four in five.", []), "seventy-nine");
+    assert.equal(statedNumber("Only six hundred employees were seen.", []), "six");
+    assert.equal(statedNumber("One seeded split decides the score; the one that won is a forest.", []), null);
+    answer({ args: { summary: "The forest did best.", limitations: ["Only six hundred employees were seen."] } });
+    assert.equal(await writeNarrative({}, [], h.model, h.call), null);
+  });
+
+  it("a model rate-limiting through every attempt: this question falls back, the next is asked again", async () => {
+    const h = harness(llm, { AUTOML_LLM_ATTEMPTS: "2" });
+    llm.respond = (_r, i) =>
+      i < 2
+        ? { status: 429, retryAfter: "0" }
+        : {
+            args: {
+              understood: true,
+              task_type: "regression",
+              target_words: "prices",
+              dataset_hint: null,
+              metric: null,
+              time_budget_s: null,
+              interpretable: false,
+            },
+          };
+    assert.equal((await parsePrompt("predict house prices", undefined, h.model, h.call)).source, "rules");
+    assert.match(h.logs.at(-1)!.text, /still rate-limiting after every attempt .*rules decided this one/);
+    assert.equal((await parsePrompt("predict house prices", undefined, h.model, h.call)).source, "llm");
+  });
+
+  it("a model set up wrongly is said as a warning: a plain-http remote endpoint with a key", async () => {
+    const h = harness(null, { AUTOML_LLM_BASE_URL: "http://192.0.2.1:8080/v1", AUTOML_LLM_API_KEY: "sk-abcdefghijklmnopqrstu" });
+    await parsePrompt("predict house prices", undefined, h.model, h.call);
+    assert.equal(h.logs.length, 1);
+    assert.equal(h.logs[0]!.level, "warn");
+    assert.match(h.logs[0]!.text, /^The language model is not used: AUTOML_LLM_BASE_URL http:\/\/192\.0\.2\.1:8080 is plain http to another machine/);
   });
 
   it("edit suggester: a change outside its closed set is refused whole", async () => {

@@ -30,7 +30,7 @@ describe("hostile input", () => {
       ["model churn, please", "churn", null],
       ["predict.", null, null],
       ["predict  the   median value of homes in boston", "median value", null],
-      ["estimate the number of bikes rented per hour from bikes.json", "number", "bikes.json"],
+      ["estimate the number of bikes rented per hour from bikes.json", "bikes rented per hour", "bikes.json"],
     ];
     for (const [prompt, hint, data] of cases) {
       const intent = parseIntentByRules(prompt, prompt === "predict." ? "y" : undefined);

@@ -130,6 +130,17 @@ describe("LLM client (against an OpenAI-compatible server on 127.0.0.1)", functi
     llm = await startTestLlm();
   });
 
+  it("takes the key out of what an endpoint echoes back (OpenAI's 401 names the key it got), whatever the key's shape", async () => {
+    llm.respond = () => ({ status: 401, message: "Incorrect API key provided: token-abc123-plain. You can find your key at …" });
+    const settings = { ...settingsFor(llm), apiKey: "token-abc123-plain" };
+    // the server's own key check would answer before `respond`: this one has the same key as the client
+    llm.apiKey = "token-abc123-plain";
+    const refused = await failureOf(new LlmClient(settings).ask(request()));
+    assert.equal(refused.kind, "refused");
+    assert.ok(!refused.message.includes("token-abc123-plain"), refused.message);
+    assert.match(refused.message, /Incorrect API key provided: \[secret\]/);
+  });
+
   it("redacts personal data and secrets from what it sends", async () => {
     llm.respond = () => ({ args: { task_type: "classification", target: "churned" } });
     await new LlmClient(settingsFor(llm)).ask(
