@@ -91,6 +91,27 @@ describe("ranking dataset candidates from every source together", () => {
     assert.ok(ranked[0]!.reasons.some((r) => /your own data: no license gate/.test(r)));
   });
 
+  it("reads the person's files by their columns too: 'employees who will leave the company' fits hr_attrition.csv's left_company", () => {
+    const hr = candidate({
+      id: "workspace:hr_attrition.csv",
+      name: "hr_attrition.csv",
+      source: "workspace",
+      license: null,
+      columns: ["employee_id", "email", "years_at_company", "left_company"],
+    });
+    const [ranked] = rankCandidates(
+      { prompt: "predict which employees will leave the company", task: "regression", targetHint: "which employees will leave the company" },
+      [hr],
+    );
+    assert.equal(ranked!.relevant, true);
+    assert.match(ranked!.reasons[0]!, /matches .*"company"/);
+    // a remote dataset is still judged by its card, not by its column names alone
+    const [remote] = rankCandidates({ prompt: "predict which employees will leave the company", task: "regression", targetHint: null }, [
+      { ...hr, id: "hf:x/hr", source: "hf", license: checkLicense("mit") },
+    ]);
+    assert.equal(remote!.relevant, false);
+  });
+
   it("matches a target hint to a column by its words", () => {
     assert.ok(columnMatches("SalePrice", "price"));
     assert.ok(columnMatches("sale_price", "sale price"));

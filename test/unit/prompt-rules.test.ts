@@ -50,4 +50,36 @@ describe("prompt rules on a set of realistic requests with their data", function
       /city has 200 classes in 300 rows \(100 of them with a single row\): a model cannot learn a class from one example/,
     );
   });
+
+  it("read what a new user's trial missed: free text, 'the number of X', 'X analysis of Y', the rows' subject, words for deaths and earnings", () => {
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      review_id: `R${i}`,
+      review_text: `the parcel arrived ${i % 2 ? "late and damaged" : "on time and fine"} in week ${i % 10}`,
+      machine: `M${i % 4}`,
+      outcome: i % 2 ? "negative" : "positive",
+      Deaths: 100 + i,
+      Entity: i % 3 ? "Flood" : "Drought",
+      monthly_salary: 2000 + i * 10,
+      people: 1000 + i,
+    }));
+    const table = tableFromRecords(rows, "trial.json").table;
+    const read = (prompt: string) => {
+      const r = resolveIntent(parseIntentByRules(prompt), table);
+      return `${r.intent.task_type} ${r.intent.target}`;
+    };
+    assert.equal(read("sentiment analysis of customer review text"), "classification outcome");
+    assert.equal(read("predict the number of deaths"), "regression Deaths");
+    assert.equal(read("how many people die in floods"), "regression Deaths");
+    assert.equal(read("predict how much an employee earns"), "regression monthly_salary");
+    assert.throws(
+      () => read("predict the review_text"),
+      /review_text holds free text \(about \d+ words a value\), not labels, so it cannot be learned as a target/,
+    );
+    // a request about the machines, naming nothing else: the conventional target, not the machine column
+    const sensors = tableFromRecords(
+      rows.map(({ machine, Deaths }, i) => ({ machine, temperature: Deaths, label: i % 5 === 0 ? "fault" : "ok" })),
+      "sensors.json",
+    ).table;
+    assert.equal(resolveIntent(parseIntentByRules("détecter les pannes des machines"), sensors).intent.target, "label");
+  });
 });
