@@ -66,23 +66,9 @@ export class AgentModel {
     this.spent = options.spentTokens ?? 0;
   }
 
-  /** true while the model is asked (it may still fail a given question) */
-  get available(): boolean {
-    return this.standDown === null;
-  }
-
   /** "model at host", or null when none is set up */
   get label(): string | null {
     return this.settings ? `${this.settings.model} at ${new URL(this.settings.baseUrl).host}` : null;
-  }
-
-  /**
-   * The model's answer to the question, validated by its schema and `check`; else the rules'
-   * (`rules` is called only then, and may throw as the rules do).
-   */
-  async decide<T>(call: AgentCall, question: AgentQuestion<T>, rules: () => T | Promise<T>): Promise<Decided<T>> {
-    const answer = await this.ask(call, question);
-    return answer === null ? { value: await rules(), source: "rules" } : { value: answer, source: "llm" };
   }
 
   /** The model's validated answer, or null when the rules must decide (said as this file's comment says). */

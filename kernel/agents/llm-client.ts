@@ -17,6 +17,7 @@ import { ChatOpenAICompletions } from "@langchain/openai";
 import { AIMessage, HumanMessage, SystemMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { z } from "zod";
 import { redact, redactDeep } from "../logging/redaction";
+import { retryAfterMs, sleep } from "./source-http";
 import { LlmFailure, type LlmAnswer, type LlmFailureKind, type LlmRequest, type LlmSettings, type TokenUsage } from "./llm-types";
 
 const SYSTEM = [
@@ -96,7 +97,11 @@ export class LlmClient {
             usage,
           );
         }
-        await sleep(wait, request.signal);
+        try {
+          await sleep(wait, request.signal);
+        } catch {
+          throw new LlmFailure("aborted", "the run was stopped", usage);
+        }
         continue;
       }
       const spent = usageOf(reply, request);
@@ -226,26 +231,16 @@ export function withoutKey(text: string, apiKey: string | null): string {
   return out;
 }
 
-/** Retry-After (seconds or an HTTP date) when the answer had one, else backoff: 0.5 s, 1 s, 2 s… */
+/** Retry-After when the answer had one, else backoff: 0.5 s, 1 s, 2 s… */
 function retryWaitMs(err: unknown, attempt: number): number {
   const headers = (err as { headers?: unknown })?.headers;
-  let value: string | null | undefined;
-  if (headers instanceof Headers) value = headers.get("retry-after");
-  else if (headers && typeof headers === "object") value = (headers as Record<string, string>)["retry-after"];
-  if (value) {
-    const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-    const date = Date.parse(value);
-    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
-  }
-  return 500 * 2 ** (attempt - 1);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
+  const value =
+    headers instanceof Headers
+      ? headers.get("retry-after")
+      : headers && typeof headers === "object"
+        ? (headers as Record<string, string>)["retry-after"]
+        : null;
+  return retryAfterMs(value ?? null) ?? 500 * 2 ** (attempt - 1);
 }
 
 function clip(text: string, max = 120): string {

@@ -46,7 +46,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isFinite(at) ? Math.max(0, at - now) : null;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Waits, or rejects with the signal's reason when it aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);

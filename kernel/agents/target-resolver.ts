@@ -417,6 +417,8 @@ export function bestColumnFor(hint: string, table: Table, descriptions: Record<s
 function bestMatch(hint: string, table: Table, descriptions: Record<string, string>): { col: string; score: number; subjectOnly: boolean } | null {
   const words = wordsOf(hint).filter((w) => !FILLER.has(w));
   if (words.length === 0) return null;
+  // each word's synonyms once, not once per column (the fuzzy lookup measures every known word)
+  const alikes = words.map(alikeOf);
   let best: { col: string; score: number; subjectOnly: boolean } | null = null;
   for (const col of table.columns) {
     if (!usableTarget(col)) continue;
@@ -430,7 +432,7 @@ function bestMatch(hint: string, table: Table, descriptions: Record<string, stri
     const longName = nameWords.length > 4 ? 4 / nameWords.length : 1;
     words.forEach((w, i) => {
       const weight = (SUBJECTS.has(w) ? 0.4 : 1) * (1 + i / words.length);
-      const alike = alikeOf(w);
+      const alike = alikes[i]!;
       let s = 0;
       if (whole === w || alike.has(whole) || alike.has(col.name.toLowerCase())) s = 10;
       else if (nameWords.some((n) => n === w || alike.has(n) || singular(n) === singular(w))) s = 5;

@@ -4,6 +4,7 @@
  * so a run's charts cost nothing until someone looks at one (or the export includes it).
  */
 import * as fs from "node:fs";
+import type { AssetStore } from "./asset-store";
 import { renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile } from "vega-lite";
@@ -15,6 +16,13 @@ export async function renderChartPng(spec: Record<string, unknown>, width = 720)
   view.finalize();
   // rasterised on libuv's thread pool, not this event loop
   return (await renderAsync(svg, { fitTo: { mode: "width", value: width } })).asPng();
+}
+
+/** A run's charts (runs/RUN/*.json) as PNGs beside them, those not written yet. */
+export async function ensureRunPngs(store: AssetStore, runId: string): Promise<void> {
+  const dir = `runs/${runId}`;
+  if (!store.exists(dir)) return;
+  for (const f of fs.readdirSync(store.absolute(dir))) if (f.endsWith(".json")) await ensurePngFor(store.absolute(`${dir}/${f.replace(/\.json$/, ".png")}`));
 }
 
 /** Writes `x.png` from the vega-lite spec in `x.json` unless it exists; returns whether there is one now. */

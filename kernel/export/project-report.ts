@@ -8,6 +8,7 @@
  * runtime's review().
  */
 import { sourceName } from "../agents/dataset-ranking";
+import type { AssetStore } from "../assets/asset-store";
 import { approvedPlan, distinguishingSettings, type AgentSource, type PreprocessStep, type ProjectSnapshot } from "../../contract";
 
 export const REPORT_FILE = "report.md";
@@ -24,13 +25,16 @@ export interface ReportNarrative {
   source: AgentSource;
 }
 
-/** The narrative stored for the project, if one was written (by the reporter agent, at REVIEW_EDIT). */
-export function readNarrative(readText: (file: string) => string | null): ReportNarrative | null {
-  const text = readText(REPORT_NARRATIVE_FILE);
-  if (!text) return null;
+/**
+ * The narrative the reporter agent stored for the project (at REVIEW_EDIT), when it was written
+ * for the results as they stand now (see narrativeKey); else null, and the rules write them.
+ */
+export function currentNarrative(assets: AssetStore, s: ProjectSnapshot): ReportNarrative | null {
+  if (!assets.regularFile(REPORT_NARRATIVE_FILE)) return null;
   try {
-    const n = JSON.parse(text) as ReportNarrative;
-    return typeof n.summary === "string" && Array.isArray(n.limitations) && typeof n.key === "string" ? n : null;
+    const n = JSON.parse(assets.read(REPORT_NARRATIVE_FILE).toString("utf8")) as ReportNarrative;
+    const whole = typeof n.summary === "string" && Array.isArray(n.limitations) && typeof n.key === "string";
+    return whole && n.key === narrativeKey(s) ? n : null;
   } catch {
     return null;
   }
@@ -99,9 +103,8 @@ export function rulesLimitations(s: ProjectSnapshot): string[] {
   return out;
 }
 
-export function renderReport(s: ProjectSnapshot, prompt: string, narrative?: ReportNarrative | null): string {
-  // a narrative written for other results (a re-run since) is not used: the rules' then
-  const told = narrative && narrative.key === narrativeKey(s) ? narrative : null;
+/** `told`: the narrative for these results (currentNarrative), else the rules write the summary and limitations. */
+export function renderReport(s: ProjectSnapshot, prompt: string, told: ReportNarrative | null = null): string {
   // several runs of one model are told apart by the settings that differ between them
   const settings = distinguishingSettings(s.leaderboard);
   const intent = s.intent;

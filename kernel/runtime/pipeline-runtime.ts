@@ -4,9 +4,8 @@
  * same ones, so a stage and its cell cannot drift apart. Each call emits its contract events
  * under the stage it belongs to and writes its assets.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { ensurePngFor } from "../assets/chart-png";
+import { ensureRunPngs } from "../assets/chart-png";
 import {
   DEFAULT_KEEP_MODELS,
   EV,
@@ -47,7 +46,7 @@ import { evaluate, type RunResult } from "../ml/training-run";
 import { anySignal, CV_FOLDS, crossValidationFolds, type Fold } from "../ml/cross-validation";
 import { TrialWorker } from "../ml/trial-worker";
 import { exportProjectZip, type ExportOptions } from "../export/project-export";
-import { narrativeKey, readNarrative, REPORT_FILE, REPORT_HTML_FILE, renderReport } from "../export/project-report";
+import { currentNarrative, REPORT_FILE, REPORT_HTML_FILE, renderReport } from "../export/project-report";
 import { reportHtml } from "../export/report-html";
 import { DatasetFinder, finderSettingsFor } from "../agents/dataset-finder";
 import type { FetchedData, FetchProgress } from "../agents/dataset-ranking";
@@ -381,16 +380,11 @@ export class PipelineRuntime {
     const files = this.projectFiles;
     const s = await this.state();
     // the reporter agent's narrative, when one was written for these results (REVIEW_EDIT stores it)
-    const narrative = readNarrative((f) => (this.assets.exists(f) ? fs.readFileSync(this.assets.absolute(f), "utf8") : null));
-    const used = narrative && narrative.key === narrativeKey(s) ? narrative : null;
+    const used = currentNarrative(this.assets, s);
     const prompt = this.projectMeta().prompt;
     const markdown = renderReport(s, prompt, used);
-    const bestRun = s.best ? `runs/${s.best.run_id}` : null;
     // the charts the report shows, as PNGs beside it
-    if (bestRun && this.assets.exists(bestRun)) {
-      for (const f of fs.readdirSync(this.assets.absolute(bestRun)))
-        if (f.endsWith(".json")) await ensurePngFor(this.assets.absolute(`${bestRun}/${f.replace(/\.json$/, ".png")}`));
-    }
+    if (s.best) await ensureRunPngs(this.assets, s.best.run_id);
     const report = this.assets.write(REPORT_FILE, markdown);
     const html = this.assets.write(REPORT_HTML_FILE, reportHtml(markdown, prompt));
     events.emit(EV.ARTIFACT_ADDED, {
@@ -423,11 +417,7 @@ export class PipelineRuntime {
       const modelFile = modelFileOf(standing.best.run_id);
       best = { run_id: standing.best.run_id, model_id: standing.best.model_id, model_file: files.regularFile(modelFile) ? modelFile : null };
       // the best run's charts travel as PNGs too
-      const runDir = `runs/${standing.best.run_id}`;
-      if (files.exists(runDir)) {
-        for (const f of fs.readdirSync(files.absolute(runDir)))
-          if (f.endsWith(".json")) await ensurePngFor(files.absolute(`${runDir}/${f.replace(/\.json$/, ".png")}`));
-      }
+      await ensureRunPngs(files, standing.best.run_id);
     }
     const data = standing?.dataset_candidates.find((d) => d.id === standing.dataset_id);
     const researchOnly = data?.meta["research_only"] === true ? String(data.meta["license"]) : null;

@@ -3,11 +3,10 @@
  * person could try next. Edited cells re-run through the kernel (the notebook issue).
  */
 import { EV, STAGE_TITLES, approvedPlan, type PreprocessPlan, type ProjectSnapshot, type TrainingPlan } from "../../contract";
-import * as fs from "node:fs";
 import { suggestEdits, type EditChange } from "../agents/edit-suggester-agent";
 import { writeNarrative } from "../agents/reporter-agent";
 import { findLearner } from "../ml/model-zoo";
-import { narrativeKey, readNarrative, REPORT_NARRATIVE_FILE, reportFacts, rulesLimitations, type ReportNarrative } from "../export/project-report";
+import { currentNarrative, narrativeKey, REPORT_NARRATIVE_FILE, reportFacts, rulesLimitations, type ReportNarrative } from "../export/project-report";
 import { NOTEBOOK_FILE, readNotebook, stageCode } from "../notebook/pipeline-notebook";
 import { modelSelectStage } from "./model-select-stage";
 import { executeCells, renderCell } from "../tasks/pipeline-step";
@@ -50,8 +49,7 @@ export const reviewEditStage: StageModule = {
   describe(ctx) {
     const best = ctx.snapshot.best;
     // the same narrative as the report's (the language model's for these results, else the rules')
-    const stored = readNarrative((f) => (ctx.assets.exists(f) ? fs.readFileSync(ctx.assets.absolute(f), "utf8") : null));
-    const narrative = stored && stored.key === narrativeKey(ctx.snapshot) ? stored : null;
+    const narrative = currentNarrative(ctx.assets, ctx.snapshot);
     const limitations = narrative?.limitations ?? rulesLimitations(ctx.snapshot);
     return (
       `## 7. Review\n\n${narrative ? `${narrative.summary}\n\n` : ""}Best model: **${best?.model_id ?? "?"}** (validation ${best?.metric.name ?? ""} ${best?.metric.value.toFixed(4) ?? ""}). ` +
@@ -73,7 +71,7 @@ async function writeReportNarrative(ctx: StageContext): Promise<void> {
   const { facts, names } = reportFacts(ctx.snapshot, ctx.meta.prompt);
   const written = await writeNarrative(facts, names, ctx.agents, { stage: "REVIEW_EDIT", events: ctx.events, signal: ctx.signal });
   if (!written) {
-    fs.rmSync(ctx.assets.absolute(REPORT_NARRATIVE_FILE), { force: true });
+    ctx.assets.remove(REPORT_NARRATIVE_FILE);
     return;
   }
   const narrative: ReportNarrative = { key: narrativeKey(ctx.snapshot), ...written.value, source: written.source };

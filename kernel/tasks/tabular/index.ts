@@ -85,7 +85,7 @@ export const tabularTask: PipelineTask = {
     // the runtime's own checks, and a fit on a few training rows: a plan it could not apply never reaches the gate
     const trainRows = (scope.get("split") as SplitData).split.train.slice(0, 500);
     const validate = (steps: PreprocessStep[]) => {
-      checkPlan(steps, table, target);
+      tabularTask.checkSteps(steps, scope);
       fitPreprocessor(steps, table, trainRows, target);
     };
     const decided = await planSteps(profile, target, planPreprocessing(profile, target), validate, agents.model, agents.call);
