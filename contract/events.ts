@@ -220,6 +220,13 @@ export const EVENT_SCHEMAS = {
     test_rows: nonNegInt,
     stratified: z.boolean(),
     seed: z.number().int(),
+    /** added: how the rows were split: at random (seeded), or by time (a series' last steps are its test window, never shuffled) */
+    kind: z.enum(["random", "time_ordered"]).optional(),
+    /** added, time-ordered splits: the steps forecast from each cut-off */
+    horizon: nonNegInt.optional(),
+    /** added, time-ordered splits: the backtests' cut-offs (each the first forecast time), oldest first, and where the test window starts (ISO 8601) */
+    cutoffs: z.array(z.string()).optional(),
+    test_from: z.string().optional(),
   }),
   PREPROCESS_PLAN: z.strictObject({
     steps: z.array(preprocessStepSchema),
@@ -268,8 +275,8 @@ export const EVENT_SCHEMAS = {
         status: z.enum(RUN_STATUSES).optional(),
         /** added: the held-out test score of the same run (kept for audit; panels show it for the chosen model only) */
         test_metric: metricValue.nullable().optional(),
-        /** added: which validation `metric` is: the validation split, or k-fold cross-validation over train + validation rows */
-        validation: z.enum(["split", "5-fold"]).optional(),
+        /** added: which validation `metric` is: the validation split, k-fold cross-validation over train + validation rows, or a forecast's rolling-origin backtests */
+        validation: z.enum(["split", "5-fold", "backtest"]).optional(),
         /** added: the model's prediction time per row, in microseconds, measured on the test rows */
         predict_us_per_row: z.number().min(0).optional(),
         /** added: the training rows the run fit on (a search on a big table fits its trials on a sample of them) */

@@ -8,9 +8,33 @@ import { z } from "zod";
 import { preprocessStepSchema, type TaskType } from "./events";
 import type { StageId } from "./stages";
 
+/** A forecast's framing, part of its split: what time is, how often, how far ahead, which series, how it is checked. */
+export const forecastFramingSchema = z.strictObject({
+  time_column: z.string().min(1),
+  /** "day", "month", "15 minute", …; editable */
+  frequency: z.string().min(1),
+  /** steps to forecast, and the length of the test window and of each backtest */
+  horizon: z.number().int().min(1),
+  /** the column that names each series when the table holds several, else null */
+  series_id: z.string().nullable(),
+  /** steps in one season; 1 for none */
+  seasonality: z.number().int().min(1),
+  backtest_folds: z.number().int().min(1).max(20),
+  /** how values sharing a period are combined */
+  aggregate: z.enum(["mean", "sum", "last", "max", "min"]),
+});
+export type ForecastFraming = z.infer<typeof forecastFramingSchema>;
+
 export const preprocessPlanSchema = z.object({
   steps: z.array(preprocessStepSchema),
-  split: z.object({ seed: z.number().int(), test_size: z.number().gt(0).lt(1), val_size: z.number().gt(0).lt(1) }),
+  split: z.object({
+    seed: z.number().int(),
+    /** a time-ordered split's test and backtest shares follow from its framing (they are shown, not read) */
+    test_size: z.number().gt(0).lt(1),
+    val_size: z.number().gt(0).lt(1),
+    /** forecasting: the split is by time, framed so */
+    forecast: forecastFramingSchema.optional(),
+  }),
 });
 export type PreprocessPlan = z.infer<typeof preprocessPlanSchema>;
 
@@ -32,6 +56,7 @@ export type TrainingPlan = z.infer<typeof trainingPlanSchema>;
 export const METRICS_BY_TASK = {
   regression: ["rmse", "mae", "r2"],
   classification: ["accuracy", "f1", "roc_auc", "log_loss"],
+  time_series_forecasting: ["mase", "smape", "mae", "rmse", "rmsle"],
 } as const satisfies Partial<Record<TaskType, readonly string[]>>;
 
 export const PLAN_SCHEMAS = { PREPROCESS: preprocessPlanSchema, MODEL_SELECT: trainingPlanSchema } as const;

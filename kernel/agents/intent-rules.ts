@@ -11,7 +11,7 @@ export type ParsedIntent = EventPayload<"PROMPT_PARSED">;
 const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
   {
     task: "time_series_forecasting",
-    pattern: /\b(forecast\w*|prognos\w*|pronostic\w*|pronóstic\w*|time[- ]series|over the next|next (day|week|month|quarter|year)s?)\b/,
+    pattern: /\b(forecast\w*|prognos\w*|pronostic\w*|pronóstic\w*|time[- ]series|over the next|next (\d+ )?(hour|day|week|month|quarter|year)s?)\b/,
   },
   { task: "image_classification", pattern: /\b(images?|photos?|pictures?|pixels?|cats? (vs\.?|and|or) dogs?|handwritten digits?)\b/ },
   { task: "text_classification", pattern: /\b(texts?|e-?mails?|spam|sentiment|tweets?|reviews?|documents?|messages?)\b/ },
@@ -29,8 +29,11 @@ const TASK_RULES: Array<{ task: TaskType; pattern: RegExp }> = [
 const PREDICT =
   /(?<![\p{L}\p{N}_])(predi\w*|predc\w*|model\w*|estimat\w*|forecast\w*|clas+if\w*|guess\w*|likely|will|chances?|probability|vorher\w*|voraus\w*|prognos\w*|schätz\w*|klassifizier\w*|werden|wird|predecir|pronostic\w*|clasific\w*|estimar|van a|va a|prédire|prévoir|détecter|classer|estimer|deviner)(?![\p{L}\p{N}_])/u;
 /** the metrics a request may ask for, by name */
-export const RULE_METRICS = ["rmse", "mae", "r2", "f1", "roc_auc", "log_loss", "accuracy"] as const;
+export const RULE_METRICS = ["rmse", "mae", "r2", "f1", "roc_auc", "log_loss", "accuracy", "mase", "smape", "rmsle"] as const;
 const METRICS: Array<[RegExp, (typeof RULE_METRICS)[number]]> = [
+  [/\bmase\b|mean absolute scaled/, "mase"],
+  [/\bs?mape\b/, "smape"],
+  [/\brmsle\b/, "rmsle"],
   [/\brmse\b|root mean squared/, "rmse"],
   [/\bmae\b|mean absolute/, "mae"],
   [/\br2\b|r-squared|r²/, "r2"],
@@ -60,10 +63,14 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   const constraints: Record<string, unknown> = { task_source: matched ? "keyword" : "default" };
   // without a verb to read it after, "sentiment analysis of …" names it before the noun; else every telling word of
   // the request is the hint
+  // "the next 30 days" is how far ahead, not what
+  const horizon = horizonAsked(lower);
+  if (horizon) constraints["horizon"] = { count: horizon.count, unit: horizon.unit };
+  const unhorizoned = horizon ? lower.replace(horizon.phrase, " ") : lower;
   const hint =
-    targetHint(lower) ??
-    analysisHint(lower) ??
-    (lower
+    targetHint(unhorizoned) ??
+    analysisHint(unhorizoned) ??
+    (unhorizoned
       .replace(new RegExp(PREDICT.source, "g"), " ")
       .replace(/[^\p{L}\p{N}_\s-]+/gu, " ")
       .replace(/\s+/g, " ")
@@ -84,6 +91,45 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
     parser: "rules",
     source: "rules",
   };
+}
+
+const COUNT_WORDS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  twelve: 12,
+  fourteen: 14,
+  thirty: 30,
+};
+const HORIZON_UNITS = "minute|hour|day|week|month|quarter|year";
+
+/**
+ * How far ahead a request asks to forecast: "the next 30 days", "next month", "12 months ahead",
+ * "a 7-day forecast", "for the coming two weeks". Null when it says none.
+ */
+export function horizonAsked(lower: string): { count: number; unit: "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year"; phrase: string } | null {
+  const count = `(\\d{1,4}|${Object.keys(COUNT_WORDS).join("|")})`;
+  const patterns = [
+    new RegExp(`\\b(?:next|coming|following|upcoming)\\s+(?:${count}\\s+)?(${HORIZON_UNITS})s?\\b`),
+    new RegExp(`\\b${count}[\\s-]+(${HORIZON_UNITS})s?\\s+(?:ahead|out|forecast|horizon|into the future)\\b`),
+    new RegExp(`\\b${count}-(${HORIZON_UNITS})\\b`),
+  ];
+  for (const p of patterns) {
+    const m = p.exec(lower);
+    if (!m) continue;
+    const n = m[1] === undefined ? 1 : /^\d+$/.test(m[1]) ? Number(m[1]) : COUNT_WORDS[m[1]]!;
+    if (n >= 1) return { count: n, unit: m[2] as "day", phrase: m[0] };
+  }
+  return null;
 }
 
 const HINT_STOP_WORDS = new Set([

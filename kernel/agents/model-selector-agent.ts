@@ -20,7 +20,10 @@ export interface ModelChoice {
 }
 
 /** The facts a choice is grounded in (numbers from the profile and the split). */
-export interface ModelFacts {
+export type ModelFacts = TableFacts | SeriesFacts;
+
+/** What the selector knows of a table. */
+export interface TableFacts {
   task: string;
   training_rows: number;
   feature_columns: number;
@@ -29,6 +32,19 @@ export interface ModelFacts {
   /** classification: the share of the rarest class, in % */
   rarest_class_pct?: number;
   classes?: number;
+  time_budget_s: number | null;
+  interpretable: boolean;
+}
+
+/** What the selector knows of series to forecast. */
+export interface SeriesFacts {
+  task: "time_series_forecasting";
+  frequency: string;
+  seasonality: number;
+  horizon: number;
+  series: number;
+  points_per_series: number;
+  target: string;
   time_budget_s: number | null;
   interpretable: boolean;
 }

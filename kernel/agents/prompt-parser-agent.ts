@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { TASK_TYPES } from "../../contract";
 import type { AgentCall, AgentModel, Decided } from "./agent-model";
-import { parseIntentByRules, RULE_METRICS, type ParsedIntent } from "./intent-rules";
+import { horizonAsked, parseIntentByRules, RULE_METRICS, type ParsedIntent } from "./intent-rules";
 
 const readRequest = z.strictObject({
   understood: z.boolean().describe("false when the request does not say what to predict"),
@@ -41,6 +41,9 @@ export async function parsePrompt(prompt: string, explicitTarget: string | undef
   if (read.metric) constraints["metric"] = read.metric;
   if (read.time_budget_s) constraints["time_budget_s"] = read.time_budget_s;
   if (read.interpretable) constraints["interpretable"] = true;
+  // how far ahead is read by rule either way: a count and a unit, nothing for a model to interpret
+  const horizon = horizonAsked(prompt.toLowerCase());
+  if (horizon) constraints["horizon"] = { count: horizon.count, unit: horizon.unit };
   return {
     value: { task_type: read.task_type, target: explicitTarget ?? null, dataset_hint: read.dataset_hint, constraints, parser: "llm", source: "llm" },
     source: "llm",

@@ -354,7 +354,12 @@ async function summarise(client: ConductorClient, projectsDir: string, projectId
   view.line("");
   view.line(`finished in ${view.elapsedSeconds().toFixed(2)} s, ${snapshot.last_seq} events`);
   if (best?.final_metrics) {
-    view.line(`best model: ${best.model_id}; test ${best.final_metrics.metrics.map((m) => `${m.name} ${m.value.toFixed(4)}`).join(", ")}`);
+    view.line(
+      `best model: ${best.model_id}; test ${best.final_metrics.metrics
+        .filter((m) => m.split === "test")
+        .map((m) => `${m.name} ${m.value.toFixed(4)}`)
+        .join(", ")}`,
+    );
   }
   view.line(`event log: ${files.events}`);
   view.line(`notebook:  ${files.notebook}`);

@@ -51,8 +51,15 @@ export class TerminalProgress {
       case EV.TRAIN_RUN_FINISHED: {
         const p = e.event.payload;
         if (this.tty) this.out.write("\r\x1b[K");
-        const m = p.final_metrics?.metrics.map((x) => `${x.name} ${figure(x.value)}`).join(", ");
-        this.line(`  ${p.status === "success" ? "done" : p.status}: ${m ? `test ${m}` : (p.reason ?? "")}`);
+        const said = (split: string) =>
+          p.final_metrics?.metrics
+            .filter((x) => x.split === split)
+            .map((x) => `${x.name} ${figure(x.value)}`)
+            .join(", ");
+        const test = said("test");
+        // a forecast's metrics include its backtests' means (validation)
+        const backtests = p.final_metrics?.task_type === "time_series_forecasting" ? said("val") : "";
+        this.line(`  ${p.status === "success" ? "done" : p.status}: ${test ? `test ${test}${backtests ? `; backtests ${backtests}` : ""}` : (p.reason ?? "")}`);
         this.bar = null;
         break;
       }

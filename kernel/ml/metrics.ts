@@ -7,7 +7,7 @@ import type { MetricValue } from "../../contract";
 export type Split = MetricValue["split"];
 
 /** Which direction is better, per metric name. */
-export const LOWER_IS_BETTER = new Set(["rmse", "mae", "mse", "log_loss", "loss"]);
+export const LOWER_IS_BETTER = new Set(["rmse", "mae", "mse", "log_loss", "loss", "mase", "smape", "rmsle"]);
 
 export function isBetter(name: string, a: number, b: number): boolean {
   return LOWER_IS_BETTER.has(name) ? a < b : a > b;

@@ -23,12 +23,13 @@ import {
   type ProjectSnapshot,
   type StageId,
   type TaskType,
+  type ForecastFraming,
 } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { planPreprocessing } from "../data/preprocess-plan";
 import { splitForTask, type PreparedData, type SplitData } from "../data/prepared-data";
 import type { SplitOptions } from "../data/row-split";
-import type { Table } from "../data/table";
+import { isoOfEpoch, type Table } from "../data/table";
 import type { LoadedTable } from "../data/table-loader";
 import { loadTableOffThread, prepareOnThread, profileOnThread } from "../data/table-load";
 import type { TableProfile } from "../data/table-profile";
@@ -51,6 +52,9 @@ import { reportHtml } from "../export/report-html";
 import { DatasetFinder, finderSettingsFor } from "../agents/dataset-finder";
 import type { FetchedData, FetchProgress } from "../agents/dataset-ranking";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
+import { forecastData, isForecastData, type ForecastData } from "../ml/forecast/forecast-data";
+import { FORECASTERS } from "../ml/forecast/forecast-zoo";
+import { ForecastTraining } from "./forecast-training";
 
 export interface RuntimeOptions {
   sinkFor(stage: StageId): EventSink;
@@ -71,7 +75,9 @@ export interface RuntimeOptions {
   ownEvents?: () => ReadonlyArray<{ stage: StageId; name: EventName; payload: unknown }>;
 }
 
-export type { PreparedData, SplitData };
+export type { PreparedData, SplitData, ForecastData };
+/** what training reads: a table's prepared features, or framed series */
+export type TrainingData = PreparedData | ForecastData;
 export type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
 
 export interface TrainOptions {
@@ -290,6 +296,33 @@ export class PipelineRuntime {
     return data;
   }
 
+  /**
+   * Frames the table as time series and cuts it by time, as the plan's framing says: the last
+   * `horizon` steps of each series are its test window, the backtests' windows come before it,
+   * nothing is shuffled. Says where the cut-offs are, and what framing changed.
+   */
+  frameSeries(table: Table, options: { target: string; seed: number; framing: ForecastFraming }): ForecastData {
+    const data = forecastData(table, options.target, options.framing, options.seed);
+    const events = this.events("PREPROCESS");
+    for (const text of data.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "info", text: `series: ${text}` });
+    const first = data.frame.series[0]!;
+    const cut = data.cuts[0]!;
+    const dateOnly = !["minute", "hour"].includes(data.frame.frequency.unit);
+    const n = data.frame.series.length;
+    events.emit(EV.SPLIT_SUMMARY, {
+      train_rows: data.cuts.reduce((k, c) => k + c.testStart, 0),
+      val_rows: data.folds * data.horizon * n,
+      test_rows: data.horizon * n,
+      stratified: false,
+      seed: options.seed,
+      kind: "time_ordered",
+      horizon: data.horizon,
+      cutoffs: cut.origins.map((o) => isoOfEpoch(first.times[o]!, dateOnly)),
+      test_from: isoOfEpoch(first.times[cut.testStart]!, dateOnly),
+    });
+    return data;
+  }
+
   /** Proposes preprocessing steps for this profile. */
   planPreprocessing(profile: TableProfile, target: string, decided?: { steps: PreprocessStep[]; source: AgentSource }): PreprocessStep[] {
     // an agent's plan (checked by it against what preprocess applies), else the rules'
@@ -299,7 +332,17 @@ export class PipelineRuntime {
   }
 
   /** Fits the plan on the training rows and builds the three feature matrices (in the table's thread, when it was loaded by loadData). */
-  async preprocess(steps: PreprocessStep[], table: Table, data: SplitData): Promise<PreparedData> {
+  async preprocess(steps: PreprocessStep[], table: Table, data: SplitData): Promise<PreparedData>;
+  /** Framed series train as they are: their framing (the split) is their preprocessing, and no steps apply. */
+  async preprocess(steps: PreprocessStep[], table: Table, data: ForecastData): Promise<ForecastData>;
+  async preprocess(steps: PreprocessStep[], table: Table, data: SplitData | ForecastData): Promise<PreparedData | ForecastData> {
+    if (isForecastData(data)) {
+      if (steps.length > 0)
+        throw new InputError(
+          `A forecast takes no preprocessing steps (${steps.map((st) => st.op).join(", ")}): its framing is in the plan's split.forecast (time column, frequency, horizon, series id, aggregation). Leave steps empty.`,
+        );
+      return data;
+    }
     const prepared = await prepareOnThread(steps, table, data);
     const written = this.assets.writeJson("preprocess/preprocessor.json", prepared.prep);
     this.events("PREPROCESS").emit(EV.ARTIFACT_ADDED, {
@@ -450,8 +493,8 @@ export class PipelineRuntime {
    * Trains each model in turn. After every run the leaderboard is re-ranked on the
    * validation score and BEST_MODEL_UPDATED follows when the leader changes.
    */
-  train(models: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
-    const work = this.trainAll(models, data, options);
+  train(models: Array<{ id: string; params?: Params }>, data: TrainingData, options: TrainOptions): Promise<TrainOutcome> {
+    const work = isForecastData(data) ? this.trainForecasters(models, data, options) : this.trainAll(models, data, options);
     return this.options.track ? this.options.track(work) : work;
   }
 
@@ -470,8 +513,9 @@ export class PipelineRuntime {
    * averaged leader, reproduced from its members' settings (each trains deterministically
    * from its seed).
    */
-  trainAverage(members: Array<{ id: string; params?: Params }>, data: PreparedData, options: TrainOptions): Promise<TrainOutcome> {
+  trainAverage(members: Array<{ id: string; params?: Params }>, data: TrainingData, options: TrainOptions): Promise<TrainOutcome> {
     const work = (async () => {
+      if (isForecastData(data)) throw new InputError("Averages of forecasters are not trained: train the members one by one.");
       if (members.length < 2) throw new InputError("An average needs at least two models.");
       const board = await this.startBoard(options);
       const runs: RunResult[] = [];
@@ -499,16 +543,46 @@ export class PipelineRuntime {
    */
   search(
     candidates: Array<string | { id: string }>,
-    data: PreparedData,
+    data: TrainingData,
     options: SearchOptions,
   ): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
     // a training plan's models (their settings are the search's to choose) or their ids
-    const work = this.searchAll(
-      candidates.map((c) => (typeof c === "string" ? c : c.id)),
-      data,
-      options,
-    );
+    const ids = candidates.map((c) => (typeof c === "string" ? c : c.id));
+    const work = isForecastData(data) ? this.searchForecasters(ids, data, options) : this.searchAll(ids, data, options);
     return this.options.track ? this.options.track(work) : work;
+  }
+
+  private async trainForecasters(models: Array<{ id: string; params?: Params }>, data: ForecastData, options: TrainOptions): Promise<TrainOutcome> {
+    const board = await this.startBoard(options);
+    const training = new ForecastTraining(this.events("TRAIN"), this.assets, this.options.signal);
+    const outcome = await training.train(models, data, options.metric, { runs: [], leaderboard: board.rows, best: board.best });
+    training.sayAgainstBaselines(outcome, options.metric);
+    return outcome;
+  }
+
+  private async searchForecasters(ids: string[], data: ForecastData, options: SearchOptions) {
+    const board = await this.startBoard(options);
+    const training = new ForecastTraining(this.events("TRAIN"), this.assets, this.options.signal);
+    const outcome = await training.search(ids, data, options.metric, options.budgetSeconds, { runs: [], leaderboard: board.rows, best: board.best });
+    training.sayAgainstBaselines(outcome, options.metric);
+    return outcome;
+  }
+
+  /** The forecasting models worth trying, with why: the baselines always (every other model must beat them), then the others (an agent's choice among them, in its order). */
+  forecastCandidates(decided?: { models: Array<{ id: string; why: string }>; source: AgentSource }): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const others = FORECASTERS.filter((f) => !f.baseline);
+    const chosen = decided
+      ? decided.models.flatMap((c) => others.filter((f) => f.id === c.id).map((f) => ({ f, why: c.why })))
+      : others.map((f) => ({ f, why: f.why }));
+    const models = [...FORECASTERS.filter((f) => f.baseline).map((f) => ({ f, why: f.why })), ...chosen].map(({ f, why }) => ({
+      id: f.id,
+      name: f.name,
+      family: f.family,
+      why,
+      requirements: { baseline: f.baseline, defaults: f.defaults },
+    }));
+    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models, source: decided?.source ?? "rules" });
+    return models;
   }
 
   private async searchAll(candidates: string[], fullData: PreparedData, options: SearchOptions) {

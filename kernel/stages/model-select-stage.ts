@@ -7,6 +7,7 @@ import { InputError } from "../errors/input-error";
 import { findLearner } from "../ml/model-zoo";
 import { searchSampleRows } from "../ml/budgeted-search";
 import type { PreparedData } from "../data/prepared-data";
+import { isForecastData } from "../ml/forecast/forecast-data";
 import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
 import { agentAccess, type StageContext, type StageModule } from "./stage";
 
@@ -21,8 +22,10 @@ export const modelSelectStage: StageModule = {
     const metric = typeof asked === "string" && allowed.includes(asked) ? asked : allowed[0]!;
     const askedBudget = ctx.snapshot.intent?.constraints["time_budget_s"];
     const budget = ctx.meta.time_budget_s ?? (typeof askedBudget === "number" ? askedBudget : null);
-    const trainRows = (ctx.work.get("data") as PreparedData).fit.train.x.rows;
-    const sample = budget ? searchSampleRows(trainRows, budget) : null;
+    const data = ctx.work.get("data");
+    // a forecast's search tries settings, not samples of rows
+    const trainRows = isForecastData(data) ? 0 : (data as PreparedData).fit.train.x.rows;
+    const sample = budget && trainRows ? searchSampleRows(trainRows, budget) : null;
     const plan: TrainingPlan = {
       models,
       metric_primary: metric,
@@ -33,7 +36,8 @@ export const modelSelectStage: StageModule = {
       ? ` on a seeded sample of ${sample.toLocaleString("en")} of the ${trainRows.toLocaleString("en")} training rows (the winner then refit on all of them if the time allows)`
       : "";
     const how = budget ? `Search ${plan.models.map((m) => m.id).join(", ")} for ${budget} s${onSample}` : `Train ${plan.models.map((m) => m.id).join(" and ")}`;
-    return { kind: "plan", summary: `${how}, ranked by validation ${metric}.`, plan };
+    const ranked = isForecastData(data) ? `ranked by ${metric} over the backtests` : `ranked by validation ${metric}`;
+    return { kind: "plan", summary: `${how}, ${ranked}.`, plan };
   },
   checkPlan(ctx, planJson) {
     parseTrainingPlan(ctx, planJson);

@@ -2,7 +2,7 @@
  * PREPROCESS: a seeded split, then a preprocessing plan proposed for approval; once
  * approved (as is or edited) the plan is fitted on the training rows only.
  */
-import { parsePlan, type PreprocessPlan } from "../../contract";
+import { EV, parsePlan, type PreprocessPlan } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { executeCells, executeStatements, type CodeCell } from "../tasks/pipeline-step";
 import { agentAccess, type StageModule } from "./stage";
@@ -11,19 +11,15 @@ export const preprocessStage: StageModule = {
   id: "PREPROCESS",
   async run(ctx) {
     const task = ctx.task();
-    const proposed = task.proposedSplit(ctx.meta.seed);
     ctx.work.forget("split");
+    const proposed = task.proposedSplit(ctx.meta.seed, ctx.work);
     // the split the plan proposes is made now, so the gate shows its sizes; an approved plan with the same split keeps it
     await executeStatements([task.splitStatement(proposed)], ctx.runtime, ctx.work);
-    const split = ctx.work.split();
+    for (const text of task.proposalWarnings?.(ctx.work) ?? []) ctx.events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const steps = await task.proposeSteps(ctx.runtime, ctx.work, agentAccess(ctx, "PREPROCESS"));
     const plan: PreprocessPlan = { steps, split: proposed };
-    const notes = split.split.notes.length ? ` ${split.split.notes.join(" ")}` : "";
-    return {
-      kind: "plan",
-      summary: `${steps.length} preprocessing steps (${steps.map((s) => s.op).join(", ")}); split ${split.split.train.length}/${split.split.val.length}/${split.split.test.length} rows.${notes}`,
-      plan,
-    };
+    const stepsSaid = steps.length ? `${steps.length} preprocessing steps (${steps.map((s) => s.op).join(", ")})` : "No preprocessing steps";
+    return { kind: "plan", summary: `${stepsSaid}; ${task.splitInWords(ctx.work)}`, plan };
   },
   checkPlan(ctx, planJson) {
     ctx.task().checkSteps(parsePreprocessPlan(planJson).steps, ctx.work);
@@ -46,7 +42,7 @@ export const preprocessStage: StageModule = {
   },
   code(ctx): CodeCell[] {
     const task = ctx.task();
-    return task.preprocessCode(ctx.snapshot.plans.PREPROCESS?.plan ?? { steps: [], split: task.proposedSplit(ctx.meta.seed) });
+    return task.preprocessCode(ctx.snapshot.plans.PREPROCESS?.plan ?? { steps: [], split: task.proposedSplit(ctx.meta.seed, ctx.work) });
   },
 };
 

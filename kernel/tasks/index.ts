@@ -1,9 +1,10 @@
 /** The tasks the product trains; the stages find the project's here by its task type. */
 import type { TaskType } from "../../contract";
 import type { PipelineTask } from "./task";
+import { forecastingTask } from "./forecasting";
 import { tabularTask } from "./tabular";
 
-export const TASKS: readonly PipelineTask[] = [tabularTask];
+export const TASKS: readonly PipelineTask[] = [tabularTask, forecastingTask];
 
 /** The task that trains `taskType`, or null when no task does (yet). */
 export function taskFor(taskType: TaskType | null | undefined): PipelineTask | null {

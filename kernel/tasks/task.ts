@@ -54,8 +54,12 @@ export interface PipelineTask {
   /** PROFILE_DATA's code (it reads `table` and `intent`, binds `profile`) */
   profileCode(): CodeCell[];
 
-  /** PREPROCESS: the split a new plan proposes */
-  proposedSplit(seed: number): PreprocessPlan["split"];
+  /** PREPROCESS: the split a new plan proposes (a forecast's reads the table and the request for its framing) */
+  proposedSplit(seed: number, scope: StepScope): PreprocessPlan["split"];
+  /** the split made, in words, for the plan's summary ("split 600/200/200 rows") */
+  splitInWords(scope: StepScope): string;
+  /** what proposing the split changed from the request (a forecast's horizon cut to what the history allows), to warn of */
+  proposalWarnings?(scope: StepScope): string[];
   /** the split as a statement (binds `split`; made before the plan's gate, kept after it when unchanged) */
   splitStatement(split: PreprocessPlan["split"]): Statement;
   /** the preprocessing steps proposed for this data, by the preprocess planner (announced by the runtime) */

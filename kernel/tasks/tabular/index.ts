@@ -11,13 +11,12 @@ import { prepareData, splitForTask } from "../../data/prepared-data";
 import { checkPlan, fitPreprocessor } from "../../data/preprocessor";
 import { DEFAULT_SPLIT } from "../../data/row-split";
 import type { Table } from "../../data/table";
-import { loadTableBlocking } from "../../data/table-load";
-import { InputError } from "../../errors/input-error";
 import { profileTable, type TableProfile } from "../../data/table-profile";
 import { findLearner, learnersFor } from "../../ml/model-zoo";
 import type { SplitData } from "../../runtime/pipeline-runtime";
 import { ref, type CodeCell, type Statement } from "../pipeline-step";
 import type { PipelineTask, RebuildSource } from "../task";
+import { profileCells, rebuildTable } from "../table-steps";
 import { tabularIdeas } from "./ideas";
 
 type TabularType = "regression" | "classification";
@@ -47,25 +46,15 @@ export const tabularTask: PipelineTask = {
     }));
   },
 
-  profileCode(): CodeCell[] {
-    return [
-      {
-        conductor: "runs",
-        statements: [
-          {
-            kind: "call",
-            method: "profile",
-            args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task") }],
-            bind: "profile",
-            show: "automl.table(profile.columns.map(({ name, kind, missing_pct, unique, mean, std, min, max }) => ({ name, kind, missing_pct, unique, mean, std, min, max })))",
-          },
-        ],
-      },
-    ];
-  },
+  profileCode: profileCells,
 
   proposedSplit(seed) {
     return { seed, test_size: DEFAULT_SPLIT.testSize, val_size: DEFAULT_SPLIT.valSize };
+  },
+
+  splitInWords(scope) {
+    const { split } = scope.get("split") as SplitData;
+    return `split ${split.train.length}/${split.val.length}/${split.test.length} rows.${split.notes.length ? ` ${split.notes.join(" ")}` : ""}`;
   },
 
   splitStatement(split): Statement {
@@ -145,15 +134,8 @@ export const tabularTask: PipelineTask = {
   rebuild(name: string, { snapshot, assets, get }: RebuildSource): unknown {
     const intent = () => get("intent") as Intent;
     switch (name) {
-      case "table": {
-        // the file DATASET_SELECTED named (projects from before it named one: the candidate's)
-        const file = snapshot.dataset_file ?? snapshot.dataset_candidates.find((d) => d.id === snapshot.dataset_id)?.meta["project_file"];
-        if (typeof file !== "string") throw new Error("no dataset has been selected yet");
-        // only the project's own regular file (the same rule as useDataset), never a link out of it
-        const real = assets.regularFile(file);
-        if (!real) throw new InputError(`The data file ${file} is not a regular file inside the project folder any more: put it back, or upload it again.`);
-        return loadTableBlocking(real).table;
-      }
+      case "table":
+        return rebuildTable(snapshot, assets);
       case "intent": {
         const i = snapshot.intent;
         if (!i?.target) throw new Error("the target is not settled yet");

@@ -1,0 +1,420 @@
+/**
+ * Training forecasters: each model (or each setting a time-budgeted search tries) is one run.
+ * A run fits at every backtest cut-off and forecasts the horizon after it (its validation
+ * score, the mean over the windows and the series), then fits on everything before the test
+ * window and is scored once on it, then fits on the whole history for the future forecast
+ * its model file holds. The runs' events are the tabular runs' (TRAIN_RUN_STARTED … FINISHED,
+ * the leaderboard, the best model); the steps are the real fits, never paced.
+ */
+import { EV, type EventPayload, type MetricValue } from "../../contract";
+import type { AssetStore } from "../assets/asset-store";
+import { seriesName } from "../data/series-framing";
+import { addSteps, frequencyInWords } from "../data/time-grid";
+import { isoOfEpoch } from "../data/table";
+import { InputError } from "../errors/input-error";
+import type { EventSink } from "../events/event-sink";
+import type { Params } from "../ml/learner";
+import { isBetter } from "../ml/metrics";
+import { encodeModelFile, modelFileOf } from "../ml/model-file";
+import { newRunId, type RunResult } from "../ml/training-run";
+import { anySignal } from "../ml/cross-validation";
+import { backtest, fitWhole, forecastWindow, intervalWidths, INTERVAL_LEVEL, type WindowForecast } from "../ml/forecast/backtest";
+import { findForecaster, FORECASTERS } from "../ml/forecast/forecast-zoo";
+import type { FittedForecaster, Forecaster } from "../ml/forecast/forecaster";
+import { meanErrors, type ForecastMetric } from "../ml/forecast/forecast-metrics";
+import { trainingPoints, type ForecastData } from "../ml/forecast/forecast-data";
+
+type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
+type Best = { run_id: string; model_id: string; metric: MetricValue } | null;
+
+export interface ForecastOutcome {
+  runs: RunResult[];
+  leaderboard: LeaderboardRow[];
+  best: Best;
+}
+
+const VL = "https://vega.github.io/schema/vega-lite/v5.json";
+/** the chart shows this many seasons (or horizons) of history before the test window */
+const HISTORY_SHOWN = 3;
+
+/** What the document in a forecasting model file holds. */
+export interface ForecastModelDocument {
+  about: { task: "time_series_forecasting"; target: string; framing: ForecastData["framing"]; interval_level: number };
+  model_id: string;
+  params: Params;
+  series: Array<{ id: string | null; last_time: number; saved: ReturnType<ReturnType<Forecaster["restore"]>["save"]>; interval: number[] }>;
+}
+
+export class ForecastTraining {
+  constructor(
+    private readonly events: EventSink,
+    private readonly assets: AssetStore,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Each model once, with its settings. */
+  async train(models: Array<{ id: string; params?: Params }>, data: ForecastData, metric: string, board: ForecastOutcome): Promise<ForecastOutcome> {
+    for (const m of models) {
+      board.runs.push(await this.run(forecasterFor(m.id), { ...forecasterFor(m.id).defaults, ...(m.params ?? {}) }, data, metric, board));
+      if (this.signal?.aborted) break;
+    }
+    return board;
+  }
+
+  /**
+   * Every model's defaults first, then the settings of their search spaces in turn, until the
+   * budget is spent (a run that would start past it is not started; a run at the deadline is
+   * stopped and said cancelled).
+   */
+  async search(
+    models: string[],
+    data: ForecastData,
+    metric: string,
+    budgetSeconds: number,
+    board: ForecastOutcome,
+  ): Promise<ForecastOutcome & { overrunSeconds: number; trials: number }> {
+    const started = performance.now();
+    const deadline = started + budgetSeconds * 1000;
+    const forecasters = [...new Set(models)].map(forecasterFor);
+    const positive = data.frame.series.every((s) => s.values.every((v) => v > 0));
+    const points = Math.min(...data.frame.series.map((s) => s.values.length));
+    const queues = forecasters.map((f) => [
+      f.defaults,
+      ...f.searchSpace({ seasonality: data.frame.seasonality, points, positive }).map((p) => ({ ...f.defaults, ...p })),
+    ]);
+    let trials = 0;
+    const tried = new Set<string>();
+    for (let round = 0; queues.some((q) => q.length > round); round++) {
+      for (let i = 0; i < forecasters.length; i++) {
+        const params = queues[i]![round];
+        if (!params) continue;
+        const key = `${forecasters[i]!.id} ${JSON.stringify(params)}`;
+        if (tried.has(key)) continue;
+        tried.add(key);
+        if (performance.now() >= deadline || this.signal?.aborted) break;
+        this.events.emit(EV.LOG_LINE, {
+          run_id: null,
+          level: "info",
+          text: `search: trial ${trials + 1} (${forecasters[i]!.id}), ${((deadline - performance.now()) / 1000).toFixed(1)} s of the ${budgetSeconds} s budget left`,
+        });
+        board.runs.push(await this.run(forecasters[i]!, params, data, metric, board, deadline));
+        trials++;
+      }
+    }
+    const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
+    this.events.emit(EV.LOG_LINE, {
+      run_id: null,
+      level: "info",
+      text: `search: ${trials} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${budgetSeconds} s budget${queues.every((q) => q.length <= 0) ? "" : tried.size < queues.reduce((n, q) => n + q.length, 0) ? " (the budget ended the search)" : " (every setting tried)"}`,
+    });
+    if (!board.best) throw new InputError(`No forecasting model finished within the ${budgetSeconds} s budget. Give the search more time.`);
+    return { ...board, overrunSeconds, trials };
+  }
+
+  /** Says whether the best model beat every baseline in the backtests, as a recommendation needs. */
+  sayAgainstBaselines(board: ForecastOutcome, metric: string): void {
+    const best = board.best;
+    if (!best) return;
+    const baselines = board.leaderboard.filter((r) => r.metric && findForecaster(r.model)?.baseline);
+    if (baselines.length === 0) return;
+    const bestBaseline = baselines[0]!;
+    const bestIsBaseline = findForecaster(best.model_id)?.baseline === true;
+    const text = bestIsBaseline
+      ? `no model beat the baselines in the backtests: the best is the ${findForecaster(best.model_id)!.name.toLowerCase()} baseline (${metric} ${best.metric.value.toFixed(4)}); a forecast this simple is what the data supports`
+      : `${best.model_id} beats every baseline in the backtests: ${metric} ${best.metric.value.toFixed(4)} against ${bestBaseline.model}'s ${bestBaseline.metric!.value.toFixed(4)}`;
+    this.events.emit(EV.LOG_LINE, { run_id: null, level: bestIsBaseline ? "warn" : "info", text: `forecast: ${text}` });
+  }
+
+  private async run(forecaster: Forecaster, params: Params, data: ForecastData, metric: string, board: ForecastOutcome, deadline?: number): Promise<RunResult> {
+    const runId = newRunId(forecaster.id);
+    const started = performance.now();
+    const { frame, horizon, folds } = data;
+    const steps = folds + 2;
+    const totalPoints = frame.series.reduce((n, s) => n + s.values.length, 0);
+    this.events.emit(EV.TRAIN_RUN_STARTED, {
+      run_id: runId,
+      model_id: forecaster.id,
+      metric_primary: metric,
+      config: {
+        task_type: "time_series_forecasting",
+        target: frame.target,
+        split: {
+          seed: data.seed,
+          test_size: round4((horizon * frame.series.length) / totalPoints),
+          val_size: round4((folds * horizon * frame.series.length) / totalPoints),
+        },
+        preprocess: { ...data.framing, series: frame.series.length },
+        train: { steps, epochs: 1, rows: trainingPoints(data) },
+        params,
+      },
+    });
+    const stepDone = (step: number, phase: "fit" | "eval" | "finalize") =>
+      this.events.emit(EV.TRAIN_PROGRESS, {
+        run_id: runId,
+        epoch: 1,
+        epochs: 1,
+        step,
+        steps,
+        eta_s: step > 0 ? (((performance.now() - started) / 1000) * (steps - step)) / step : null,
+        phase,
+      });
+    stepDone(0, "fit");
+    const signal = deadline === undefined ? this.signal : anyOf(this.signal, deadline);
+    try {
+      // the backtests: one step per cut-off (all series), its running mean as the validation curve
+      const bt = await backtest(
+        forecaster,
+        params,
+        frame,
+        data.cuts,
+        horizon,
+        async (_done, _of, mean) => {
+          const fold = Math.round((_done / _of) * folds);
+          const value = mean[metric as ForecastMetric];
+          stepDone(fold, "fit");
+          if (value !== undefined) this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: metric, split: "val", step: fold, value });
+          await new Promise((r) => setImmediate(r));
+        },
+        signal,
+      );
+      const valValue = bt.mean[metric as ForecastMetric];
+      if (valValue === undefined)
+        throw new InputError(
+          `${metric} cannot be measured on this series${metric === "rmsle" ? " (it has values of zero or below)" : metric === "mase" ? " (its history is flat)" : ""}: rank by mae or rmse instead.`,
+        );
+      // the test window, once
+      signal?.throwIfAborted();
+      const tests: Array<WindowForecast & { lower: Float64Array; upper: Float64Array }> = [];
+      for (let i = 0; i < frame.series.length; i++) {
+        const w = await forecastWindow(forecaster, params, frame, frame.series[i]!, data.cuts[i]!.testStart, horizon);
+        const width = intervalWidths(bt.windows, horizon, frame.series[i]!.id);
+        tests.push({ ...w, lower: w.forecast.map((v, k) => v - width[k]!), upper: w.forecast.map((v, k) => v + width[k]!) });
+      }
+      stepDone(folds + 1, "fit");
+      const test = meanErrors(tests.map((t) => t.errors));
+      // the whole history, for the future forecast
+      signal?.throwIfAborted();
+      const whole: FittedForecaster[] = [];
+      for (const s of frame.series) whole.push(await fitWhole(forecaster, params, frame, s, horizon));
+      const chosen = whole[0]?.chosen;
+      const document: ForecastModelDocument = {
+        about: { task: "time_series_forecasting", target: frame.target, framing: data.framing, interval_level: INTERVAL_LEVEL },
+        model_id: forecaster.id,
+        params,
+        series: frame.series.map((s, i) => ({
+          id: s.id,
+          last_time: s.times[s.times.length - 1]!,
+          saved: whole[i]!.save(),
+          interval: Array.from(intervalWidths(bt.windows, horizon, s.id)),
+        })),
+      };
+      this.assets.write(modelFileOf(runId), encodeModelFile(document));
+      stepDone(steps, "fit");
+      stepDone(steps, "finalize");
+      const metrics: MetricValue[] = [
+        ...Object.entries(test).map(([name, value]) => ({ name, split: "test" as const, value: value! })),
+        ...Object.entries(bt.mean).map(([name, value]) => ({ name, split: "val" as const, value: value! })),
+      ];
+      const primary = test[metric as ForecastMetric];
+      if (primary === undefined) throw new Error(`${metric} could not be measured on the test window`);
+      const valMetric = { name: metric, split: "val" as const, value: valValue };
+      const finalMetrics = { task_type: "time_series_forecasting" as const, primary: { name: metric, split: "test" as const, value: primary }, metrics };
+      this.writeArtifacts(runId, data, tests, bt.windows, document, valMetric);
+      const runtimeS = (performance.now() - started) / 1000;
+      this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
+      this.rankRun(board, {
+        model: forecaster.id,
+        params: { ...params, ...(chosen ? Object.fromEntries(Object.entries(chosen).map(([k, v]) => [`chosen_${k}`, v])) : {}) },
+        metric: valMetric,
+        runtime_s: round4(runtimeS),
+        run_id: runId,
+        status: "success",
+        test_metric: finalMetrics.primary,
+        validation: "backtest",
+        train_rows: trainingPoints(data),
+      });
+      return { runId, modelId: forecaster.id, status: "success", model: null, valMetric, finalMetrics, runtimeS };
+    } catch (err) {
+      const cancelled = signal?.aborted === true;
+      if (!cancelled && err instanceof InputError) throw err;
+      const reason = cancelled ? (this.signal?.aborted ? "stopped" : "the search's time ran out") : (err as Error).message;
+      const status = cancelled ? "cancelled" : "failed";
+      this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status, final_metrics: null, reason });
+      const runtimeS = (performance.now() - started) / 1000;
+      this.rankRun(board, { model: forecaster.id, params, metric: null, runtime_s: round4(runtimeS), run_id: runId, status, validation: "backtest" });
+      return { runId, modelId: forecaster.id, status, model: null, valMetric: null, finalMetrics: null, runtimeS, reason };
+    }
+  }
+
+  private rankRun(board: ForecastOutcome, row: LeaderboardRow): void {
+    board.leaderboard = [...board.leaderboard, row].sort((a, b) => {
+      if (!a.metric || !b.metric) return a.metric ? -1 : b.metric ? 1 : 0;
+      if (a.metric.value === b.metric.value) return 0;
+      return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
+    });
+    this.events.emit(EV.LEADERBOARD_UPDATED, { rows: board.leaderboard });
+    const leader = board.leaderboard[0];
+    if (leader?.metric && leader.run_id && leader.run_id !== board.best?.run_id) {
+      board.best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
+      this.events.emit(EV.BEST_MODEL_UPDATED, board.best);
+    }
+  }
+
+  /** The forecast chart (history, the test window's actuals, forecast and interval, and the future), the residuals over time, the backtests' table. */
+  private writeArtifacts(
+    runId: string,
+    data: ForecastData,
+    tests: Array<WindowForecast & { lower: Float64Array; upper: Float64Array }>,
+    windows: WindowForecast[],
+    document: ForecastModelDocument,
+    valMetric: MetricValue,
+  ): void {
+    const { frame, horizon } = data;
+    const dateOnly = !["minute", "hour"].includes(frame.frequency.unit);
+    const iso = (t: number) => isoOfEpoch(t, dateOnly);
+    const multi = frame.series.length > 1;
+    const points: Array<Record<string, string | number | null>> = [];
+    const shownHistory = HISTORY_SHOWN * Math.max(horizon, frame.seasonality);
+    frame.series.forEach((s, i) => {
+      const series = seriesName(s);
+      const testStart = data.cuts[i]!.testStart;
+      for (let t = Math.max(0, testStart - shownHistory); t < s.values.length; t++) {
+        points.push({ series, time: iso(s.times[t]!), part: t < testStart ? "history" : "actual (test)", value: s.values[t]! });
+      }
+      const w = tests[i]!;
+      for (let k = 0; k < horizon; k++) {
+        points.push({ series, time: iso(s.times[testStart + k]!), part: "forecast (test)", value: w.forecast[k]!, lower: w.lower[k]!, upper: w.upper[k]! });
+      }
+      const saved = document.series[i]!;
+      const future = findForecaster(document.model_id)!.restore(saved.saved).forecast(horizon);
+      for (let k = 0; k < horizon; k++) {
+        const time = addSteps(saved.last_time, frame.frequency, k + 1);
+        points.push({
+          series,
+          time: iso(time),
+          part: "future",
+          value: future[k]!,
+          lower: future[k]! - saved.interval[k]!,
+          upper: future[k]! + saved.interval[k]!,
+        });
+      }
+    });
+    const timeType = { field: "time", type: "temporal", title: frame.timeColumn };
+    const forecastChart = {
+      $schema: VL,
+      description: `${frame.target}: the last of the history, the test window's actual values and the forecast of them with its ${Math.round(INTERVAL_LEVEL * 100)}% interval, and the forecast of the next ${horizon} ${frequencyInWords(frame.frequency)} steps`,
+      data: { values: points },
+      ...(multi
+        ? {
+            facet: { row: { field: "series", type: "nominal", title: frame.idColumn } },
+            spec: { width: 520, height: 140, layer: forecastLayers(timeType, frame.target) },
+            resolve: { scale: { y: "independent" } },
+          }
+        : { layer: forecastLayers(timeType, frame.target) }),
+    };
+    this.announce(runId, "forecast", "Forecast (test window and future)", {
+      target: frame.target,
+      horizon,
+      interval_level: INTERVAL_LEVEL,
+      series: frame.series.map((s, i) => ({ id: s.id, test_errors: tests[i]!.errors })),
+      vega_lite: forecastChart,
+    });
+    const residuals = tests.flatMap((w, i) =>
+      Array.from(w.actual, (a, k) => ({
+        series: seriesName(frame.series[i]!),
+        time: iso(frame.series[i]!.times[w.origin + k]!),
+        residual: a - w.forecast[k]!,
+        steps_ahead: k + 1,
+      })),
+    );
+    this.announce(
+      runId,
+      "residuals",
+      "Residuals over time (test)",
+      {
+        test_rows: residuals.length,
+        vega_lite: {
+          $schema: VL,
+          description: "Actual minus forecast over the test window",
+          data: { values: residuals },
+          layer: [
+            { mark: { type: "rule", color: "#999" }, encoding: { y: { datum: 0 } } },
+            {
+              mark: { type: "line", point: true, tooltip: true },
+              encoding: { x: timeType, y: { field: "residual", type: "quantitative" }, ...(multi ? { color: { field: "series", type: "nominal" } } : {}) },
+            },
+          ],
+        },
+      },
+      EV.RESIDUALS_PLOT_READY,
+    );
+    const table = windows.map((w) => ({
+      series: w.series ?? "the series",
+      cutoff: iso(frame.series.find((s) => s.id === w.series)!.times[w.origin]!),
+      ...Object.fromEntries(Object.entries(w.errors).map(([k, v]) => [k, round4(v!)])),
+    }));
+    this.announce(runId, "backtests", `Backtests (${data.folds} cut-offs)`, {
+      metric: valMetric.name,
+      mean: valMetric.value,
+      windows: table,
+      vega_lite: {
+        $schema: VL,
+        description: `${valMetric.name} at each backtest cut-off (forecasting ${horizon} steps from it)`,
+        data: { values: table },
+        mark: { type: "bar", tooltip: true },
+        encoding: {
+          x: { field: "cutoff", type: "ordinal" },
+          y: { field: valMetric.name, type: "quantitative" },
+          ...(multi ? { color: { field: "series", type: "nominal" }, xOffset: { field: "series" } } : {}),
+        },
+      },
+    });
+  }
+
+  private announce(runId: string, kind: string, name: string, body: Record<string, unknown>, ready?: typeof EV.RESIDUALS_PLOT_READY): void {
+    const rel = `runs/${runId}/${kind}.json`;
+    const written = this.assets.writeJson(rel, { run_id: runId, split: "test", ...body });
+    this.events.emit(EV.ARTIFACT_ADDED, {
+      artifact: {
+        id: `${runId}-${kind}`,
+        type: kind,
+        name,
+        url: written.url,
+        meta: { run_id: runId, format: "json", png: this.assets.url(rel.replace(/\.json$/, ".png")) },
+      },
+    });
+    if (ready) this.events.emit(ready, { asset_url: written.url, run_id: runId });
+  }
+}
+
+function forecastLayers(time: Record<string, unknown>, target: string): unknown[] {
+  const color = {
+    field: "part",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["history", "actual (test)", "forecast (test)", "future"], range: ["#4c78a8", "#222222", "#f58518", "#54a24b"] },
+  };
+  return [
+    {
+      transform: [{ filter: "datum.lower != null" }],
+      mark: { type: "area", opacity: 0.2 },
+      encoding: { x: time, y: { field: "lower", type: "quantitative", title: target }, y2: { field: "upper" }, color },
+    },
+    { mark: { type: "line", tooltip: true }, encoding: { x: time, y: { field: "value", type: "quantitative", title: target, scale: { zero: false } }, color } },
+  ];
+}
+
+function forecasterFor(id: string): Forecaster {
+  const f = findForecaster(id);
+  if (!f) throw new InputError(`Model ${JSON.stringify(id)} cannot forecast. Choose from: ${FORECASTERS.map((x) => x.id).join(", ")}.`);
+  return f;
+}
+
+function anyOf(signal: AbortSignal | undefined, deadline: number): AbortSignal {
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
+  return signal ? anySignal([signal, timeout]) : timeout;
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

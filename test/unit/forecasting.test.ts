@@ -1,0 +1,162 @@
+/**
+ * Forecasting's parts on real series (vega-datasets): the calendar, framing (time column,
+ * frequency, season, series ids, gaps, duplicates, unsorted rows), the time-ordered cut-offs,
+ * the metrics, and the forecasters against the baselines they must beat.
+ */
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { horizonAsked } from "../../kernel/agents/intent-rules";
+import { frameSeries } from "../../kernel/data/series-framing";
+import { loadTableBlocking } from "../../kernel/data/table-load";
+import { Table, type Column } from "../../kernel/data/table";
+import { textLevelsOf } from "../../kernel/data/text-levels";
+import { addSteps, inferFrequency, parseFrequency } from "../../kernel/data/time-grid";
+import { InputError } from "../../kernel/errors/input-error";
+import { backtest, cutSeries, forecastWindow } from "../../kernel/ml/forecast/backtest";
+import { forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
+import { proposeFraming } from "../../kernel/ml/forecast/forecast-data";
+import { findForecaster, restoreForecaster } from "../../kernel/ml/forecast/forecast-zoo";
+import type { SavedForecaster } from "../../kernel/ml/forecast/forecaster";
+import { decodeModelFile, encodeModelFile } from "../../kernel/ml/model-file";
+
+const VEGA = path.join(__dirname, "..", "..", "node_modules", "vega-datasets", "data");
+const load = (name: string) => loadTableBlocking(path.join(VEGA, name)).table;
+const day = 86_400_000;
+
+function table(times: number[], values: number[], ids?: string[]): Table {
+  const columns: Column[] = [
+    { name: "when", kind: "datetime", values: Float64Array.from(times), dateOnly: true },
+    { name: "demand", kind: "numeric", values: Float64Array.from(values) },
+  ];
+  if (ids) {
+    const levels = [...new Set(ids)];
+    columns.push({ name: "region", kind: "categorical", codes: Int32Array.from(ids.map((i) => levels.indexOf(i))), levels: textLevelsOf(levels) });
+  }
+  return new Table(columns);
+}
+
+describe("forecasting", () => {
+  it("steps along the calendar: month ends kept within their month, frequencies read from gaps and from words", () => {
+    assert.equal(new Date(addSteps(Date.UTC(2024, 0, 31), { unit: "month", every: 1 }, 1)).toISOString().slice(0, 10), "2024-02-29");
+    assert.equal(new Date(addSteps(Date.UTC(2024, 0, 31), { unit: "quarter", every: 1 }, -1)).toISOString().slice(0, 10), "2023-10-31");
+    assert.deepEqual(inferFrequency([0, 3600_000, 7200_000, 10800_000]), { unit: "hour", every: 1 });
+    assert.deepEqual(inferFrequency([Date.UTC(2020, 0, 1), Date.UTC(2020, 1, 1), Date.UTC(2020, 2, 1)]), { unit: "month", every: 1 });
+    assert.deepEqual(parseFrequency("15min"), { unit: "minute", every: 15 });
+    assert.deepEqual(parseFrequency("Daily"), { unit: "day", every: 1 });
+    assert.equal(parseFrequency("fortnightly-ish"), null);
+  });
+
+  it("reads how far ahead a request asks", () => {
+    assert.deepEqual(horizonAsked("forecast temp_max for the next 30 days"), { count: 30, unit: "day", phrase: "next 30 days" });
+    assert.deepEqual(horizonAsked("forecast employment next year")?.unit, "year");
+    assert.equal(horizonAsked("forecast sales 3 weeks ahead")?.count, 3);
+    assert.equal(horizonAsked("forecast electricity demand"), null);
+  });
+
+  it("frames stocks.csv as five monthly series by symbol, from dates written as 'Jan 1 2000'", () => {
+    const frame = frameSeries(load("stocks.csv"), { target: "price" });
+    assert.equal(frame.timeColumn, "date");
+    assert.equal(frame.idColumn, "symbol");
+    assert.deepEqual(frame.frequency, { unit: "month", every: 1 });
+    assert.deepEqual(frame.series.map((s) => s.id).sort(), ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]);
+    for (const s of frame.series) for (let i = 1; i < s.times.length; i++) assert.ok(s.times[i]! > s.times[i - 1]!);
+  });
+
+  it("finds the season: 12 months in co2-concentration, none in the seasonally adjusted us-employment", () => {
+    assert.equal(frameSeries(load("co2-concentration.csv"), { target: "CO2" }).seasonality, 12);
+    assert.equal(frameSeries(load("us-employment.csv"), { target: "nonfarm" }).seasonality, 1);
+  });
+
+  it("sorts unsorted rows, combines duplicate timestamps, fills gaps, and says each", () => {
+    const t0 = Date.UTC(2024, 0, 1);
+    const days = Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 10 && i !== 11);
+    const times = [...days.map((i) => t0 + i * day), t0 + 5 * day].reverse();
+    const values = [...days.map((i) => i), 105].reverse();
+    const frame = frameSeries(table(times, values), { target: "demand" });
+    const s = frame.series[0]!;
+    assert.equal(s.values.length, 40);
+    assert.equal(s.values[5], (5 + 105) / 2, "two values on one day become their mean");
+    assert.equal(s.values[10], 10, "a gap is filled between its neighbours");
+    assert.match(frame.notes.join(" "), /not in time order/);
+    assert.match(frame.notes.join(" "), /combined by their mean/);
+    assert.match(frame.notes.join(" "), /2 missing period/);
+  });
+
+  it("refuses a text target and a horizon longer than the history, each saying what to do", () => {
+    const t = load("seattle-weather.csv");
+    assert.throws(
+      () => frameSeries(t, { target: "weather" }),
+      (e: Error) => e instanceof InputError && /not numbers.*Choose a numeric column: precipitation/.test(e.message),
+    );
+    const frame = frameSeries(load("us-employment.csv"), { target: "nonfarm" });
+    assert.throws(
+      () => cutSeries(frame, 80, 3),
+      (e: Error) => e instanceof InputError && /The longest horizon here is 55 steps/.test(e.message),
+    );
+    const short = table(
+      Array.from({ length: 8 }, (_, i) => i * day),
+      Array.from({ length: 8 }, (_, i) => i),
+    );
+    assert.throws(
+      () => frameSeries(short, { target: "demand" }),
+      (e: Error) => e instanceof InputError && /at least 12 daily points/.test(e.message),
+    );
+  });
+
+  it("cuts by time: each test window is the series' last steps, every backtest window before it", () => {
+    const frame = frameSeries(load("stocks.csv"), { target: "price" });
+    const { cuts, folds } = cutSeries(frame, 6, 3);
+    assert.equal(folds, 3);
+    frame.series.forEach((s, i) => {
+      const c = cuts[i]!;
+      assert.equal(c.testStart, s.values.length - 6);
+      assert.ok(
+        c.origins.every((o, k) => o + 6 <= (c.origins[k + 1] ?? c.testStart)),
+        "windows do not overlap the next one or the test window",
+      );
+    });
+  });
+
+  it("a season too long for the history falls back to none, said in the notes", () => {
+    const t0 = Date.UTC(2024, 0, 1);
+    const frame = frameSeries(
+      table(
+        Array.from({ length: 30 }, (_, i) => t0 + i * day),
+        Array.from({ length: 30 }, (_, i) => i % 7),
+      ),
+      { target: "demand", seasonality: 365 },
+    );
+    assert.equal(frame.seasonality, 1);
+    assert.match(frame.notes.join(" "), /no season/);
+  });
+
+  it("measures MASE against the seasonal naive forecast's own error on the history", () => {
+    const history = [1, 2, 3, 1, 2, 3, 1, 2, 4];
+    // lag 3: |1-1|,|2-2|,|3-3|,|1-1|,|2-2|,|4-3| → mean 1/6
+    assert.equal(naiveScale(history, 3), 1 / 6);
+    const e = forecastErrors([3, 1], [2, 1], 1 / 6);
+    assert.equal(e.mae, 0.5);
+    assert.equal(e.mase, 3);
+    assert.ok(Math.abs(e.smape! - 20) < 1e-9);
+    assert.equal(forecastErrors([0, 1], [0, 1], 1).rmsle, undefined, "no RMSLE unless every value is positive");
+  });
+
+  it("exponential smoothing and the lag trees beat seasonal naive on co2-concentration's last year; a model file's model forecasts the same", async () => {
+    const t = load("co2-concentration.csv");
+    const { framing } = proposeFraming(t, "CO2", { count: 12, unit: "month" });
+    assert.equal(framing.horizon, 12);
+    const frame = frameSeries(t, { target: "CO2" });
+    const { cuts } = cutSeries(frame, 12, 2);
+    const s = frame.series[0]!;
+    const naive = await forecastWindow(findForecaster("seasonal_naive")!, {}, frame, s, cuts[0]!.testStart, 12);
+    for (const id of ["ets", "lag_gbdt"]) {
+      const f = findForecaster(id)!;
+      const w = await forecastWindow(f, f.defaults, frame, s, cuts[0]!.testStart, 12);
+      assert.ok(w.errors.mase! < naive.errors.mase! / 2, `${id} test MASE ${w.errors.mase} against seasonal naive's ${naive.errors.mase}`);
+      assert.deepEqual(Array.from(restoreForecaster(decodeModelFile(encodeModelFile(w.model.save())) as SavedForecaster).forecast(12)), Array.from(w.forecast));
+    }
+    const bt = await backtest(findForecaster("ets")!, { trend: "auto", seasonal: "auto" }, frame, cuts, 12);
+    assert.equal(bt.windows.length, 2);
+    assert.ok(bt.mean.mase! < 1);
+  });
+});
