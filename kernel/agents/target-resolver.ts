@@ -3,6 +3,7 @@
  * target, and whether the task is really classification (a text target, or a handful of
  * integer labels when the prompt only said "predict").
  */
+import { hasTimeColumn } from "../data/series-framing";
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { columnLength, type Column, type Table } from "../data/table";
@@ -335,7 +336,7 @@ export function resolveIntent(
   const unusableTarget = identifierReason(col) ?? freeTextReason(col);
   if (unusableTarget) throw new TargetUnclearError(`${unusableTarget}, so it cannot be learned as a target. Choose the column to predict.`);
   let task: TaskType = intent.task_type;
-  if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && table.columns.some((c) => c.kind === "datetime"))) {
+  if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && hasTimeColumn(table))) {
     // the words said otherwise, but the data is a table with a column to predict: a table task
     const table_task = col.kind === "numeric" && !fewWholeNumbers(col.values) ? "regression" : "classification";
     notes.push(`The request reads as ${task.replace(/_/g, " ")}, but the data is a table with ${target} to predict: it is trained as ${table_task}.`);

@@ -56,7 +56,7 @@ export function chooseTimeColumn(table: Table, named?: string | null): string {
       throw new InputError(
         `There is no column ${JSON.stringify(named)} to read time from; the date columns are ${dates.map((c) => c.name).join(", ") || "none"}.`,
       );
-    if (table.column(named).kind !== "datetime")
+    if (table.column(named).kind !== "datetime" && yearColumn(table) !== named)
       throw new InputError(
         `The column ${JSON.stringify(named)} does not hold dates or times, so it cannot be the time of a series. ${dateColumnsSaid(dates.map((c) => c.name))}`,
       );
@@ -74,6 +74,11 @@ export function chooseTimeColumn(table: Table, named?: string | null): string {
 
 function dateColumnsSaid(names: string[]): string {
   return names.length ? `The date columns are ${names.join(", ")}.` : "The table has no date column.";
+}
+
+/** Whether the table has a column to read time from: dates, or whole years in a column named like a year. */
+export function hasTimeColumn(table: Table): boolean {
+  return table.columns.some((c) => c.kind === "datetime") || yearColumn(table) !== null;
 }
 
 /** A numeric column named like a year, holding whole years (global-temp's `year`): read as yearly times. */

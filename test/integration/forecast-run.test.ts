@@ -105,6 +105,22 @@ describe("forecasting runs through the CLI, offline, on real series", function (
     });
   }
 
+  it("a forecasting request without data finds a real series in the bundled catalog: electricity, three yearly series by source", async () => {
+    const ws = tempWorkspace("forecast-catalog");
+    const out = path.join(ws, "out");
+    const result = await startCli(["run", "forecast electricity demand", "--auto", "--no-pacing", "--out", out, "--workspace", ws]).done;
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(result.stdout, /Iowa electricity generation by source.*predicting net_generation \(time_series_forecasting\)/);
+    const zip = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
+    const events = assertValidLog(eventsOf(path.join(out, "events.jsonl")), zip.replace(/\.zip$/, ""));
+    const split = payloads(events, EV.SPLIT_SUMMARY).at(-1)!;
+    assert.equal(split.kind, "time_ordered");
+    assert.equal(split.test_rows, 3 * split.horizon!, "a test window for each source");
+    // with 17 years a series, a baseline may well win: then the run says so rather than recommending a model that lost
+    const best = payloads(events, EV.BEST_MODEL_UPDATED).at(-1)!;
+    if (["naive", "seasonal_naive", "drift"].includes(best.model_id)) assert.match(result.stdout, /no model beat the baselines/);
+  });
+
   it("stocks.csv: five series by symbol; a horizon past the history is refused with the longest that works, and the project is kept", async () => {
     const { events } = await forecastRun("stocks.csv", "forecast the stock price for the next 6 months");
     const split = payloads(events, EV.SPLIT_SUMMARY).at(-1)!;

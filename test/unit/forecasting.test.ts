@@ -62,6 +62,13 @@ describe("forecasting", () => {
     for (const s of frame.series) for (let i = 1; i < s.times.length; i++) assert.ok(s.times[i]! > s.times[i - 1]!);
   });
 
+  it("reads whole years in a column named year as yearly times (global-temp.csv)", () => {
+    const frame = frameSeries(load("global-temp.csv"), { target: "temp" });
+    assert.equal(frame.timeColumn, "year");
+    assert.deepEqual(frame.frequency, { unit: "year", every: 1 });
+    assert.equal(new Date(frame.series[0]!.times[0]!).toISOString().slice(0, 10), "1880-01-01");
+  });
+
   it("finds the season: 12 months in co2-concentration, none in the seasonally adjusted us-employment", () => {
     assert.equal(frameSeries(load("co2-concentration.csv"), { target: "CO2" }).seasonality, 12);
     assert.equal(frameSeries(load("us-employment.csv"), { target: "nonfarm" }).seasonality, 1);
