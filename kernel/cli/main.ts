@@ -41,6 +41,10 @@ const USAGE = `Usage:
       every row unlike the training data (which column, what, what was done) in
       the report. The file is read in batches: any length fits in memory.
       --keep copies columns of the data (an id) into the predictions, first.
+  automl predict --model PROJECT_DIR|BUNDLE.zip|BUNDLE_DIR|RUN.model [--out FORECAST.csv]
+      A forecasting model's forecast of the steps after the end of its history,
+      for each series, with the interval its backtests gave: forecast.csv by
+      default.
   automl --version
 `;
 
@@ -136,8 +140,10 @@ export async function main(argv: string[]): Promise<number> {
         },
         strict: true,
       });
-      if (!values.model || !values.data)
-        throw new UsageError("predict needs --model (a project's folder, its export zip, or a model file) and --data (the new rows)");
+      if (!values.model)
+        throw new UsageError(
+          "predict needs --model (a project's folder, its export zip, or a model file) and --data (the new rows; a forecasting model takes none)",
+        );
       return await predictCommand({ model: values.model, data: values.data, out: values.out, report: values.report, keep: keptColumns(values.keep) });
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -5,7 +5,7 @@
  * on. Each is text made from the project alone (no time, no machine), so the same project
  * makes the same bytes.
  */
-import type { FinalMetrics } from "../../contract";
+import type { FinalMetrics, ForecastFraming } from "../../contract";
 import type { InputColumn } from "../data/feature-transform";
 import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION } from "../ml/model-file";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLED_MODEL, MANIFEST_FILE } from "../predict/bundle-manifest";
@@ -21,6 +21,8 @@ export interface BundledModel {
   inputs: InputColumn[];
   features: string[];
   final_metrics: FinalMetrics | null;
+  /** a forecasting model: how its series are framed (time column, frequency, horizon, series id) and its intervals' coverage */
+  forecast?: ForecastFraming & { interval_level: number };
 }
 
 export const SCHEMA_FILE = "model/schema.json";
@@ -63,6 +65,7 @@ export function bundleSchema(m: BundledModel): string {
         classes: m.classes,
         inputs: m.inputs,
         features: m.features,
+        ...(m.forecast ? { forecast: m.forecast } : {}),
         test_metrics: m.final_metrics,
       },
       null,
@@ -105,6 +108,53 @@ export const LEARNER_STATES: Array<[string, string]> = [
   ["averaged_ensemble", "An average of other models: `members`, each a saved model as described here; the prediction is the members' mean."],
 ];
 
+/** What each forecaster's `state` holds, for the README's format section. */
+export const FORECASTER_STATES: Array<[string, string]> = [
+  [
+    "naive, seasonal_naive, drift",
+    "`tail` (the last value, or the last season's values), `slope` (drift: per step), `season` (steps in a season, 1 for none).",
+  ],
+  [
+    "ets",
+    "Exponential smoothing: `trend` (none, additive, damped), `seasonal` (none, additive, multiplicative), `alpha`, `beta`, `gamma`, `phi`, the final `level`, `slope` and `season` (by position in the season), and `next` (the time index of the first step ahead).",
+  ],
+  [
+    "lag_gbdt",
+    "Gradient boosting on lags: `spec` (`lags`, `windows` of rolling means, `calendar`, `frequency`, `transform`: the level or its changes, `strategy`: direct, with the step ahead as a feature, or recursive), `model` (a `hist_gbdt` model as above), `tail` (the last values its features read), `lastTime`, `rounds`.",
+  ],
+];
+
+/** The README's sections on predicting with a forecasting model and on the model. */
+function forecastSections(m: BundledModel, f: NonNullable<BundledModel["forecast"]>): string[] {
+  const primary = m.final_metrics?.primary;
+  const level = Math.round(f.interval_level * 100);
+  return [
+    "## Forecast",
+    "",
+    `Node.js ${NODE_ENGINE.replace(">=", "")} or later; nothing to install:`,
+    "",
+    "```sh",
+    `node ${PREDICT_SCRIPT}                      # forecast.csv: the next ${f.horizon} ${f.frequency} step(s)`,
+    `node ${PREDICT_SCRIPT} --out FORECAST.csv`,
+    "```",
+    "",
+    `\`${PREDICT_SCRIPT}\` checks every file of this folder against \`${MANIFEST_FILE}\` first and refuses a changed one, naming it. ` +
+      `It forecasts \`${m.target}\` for the ${f.horizon} ${f.frequency} step(s) after the end of the history the model was trained on${f.series_id ? `, for each \`${f.series_id}\`` : ""}: ` +
+      `a line per step with ${f.series_id ? `\`${f.series_id}\`, ` : ""}\`${f.time_column}\`, \`${m.target}\` and the ${level}% interval (\`${m.target}_lower_${level}\`, \`${m.target}_upper_${level}\`), whose widths come from the model's backtests.`,
+    "",
+    "The same forecast comes from `npx automl predict --model THIS.zip` (no `--data`).",
+    "",
+    "## The model",
+    "",
+    `- ${m.model_id} (run \`${m.run_id}\`), forecasting \`${m.target}\` ${f.frequency} by ${f.frequency}${f.seasonality > 1 ? ` with a season of ${f.seasonality} steps` : ""}.`,
+    primary
+      ? `- Test ${primary.name}: ${primary.value.toFixed(4)} (on the last ${f.horizon} steps of ${f.series_id ? "each series" : "the series"}, which the model never saw; chosen by ${f.backtest_folds} backtest(s) before them).`
+      : "- No test metrics were recorded.",
+    `- \`${SCHEMA_FILE}\`: how the series are framed (time column, frequency, horizon, series id, season, aggregation).`,
+    "",
+  ];
+}
+
 export function bundleReadme(o: {
   projectId: string;
   prompt: string;
@@ -126,7 +176,8 @@ export function bundleReadme(o: {
         ]
       : []),
   ];
-  if (m) {
+  if (m?.forecast) lines.push(...forecastSections(m, m.forecast));
+  else if (m) {
     lines.push(
       "## Predict",
       "",
@@ -175,6 +226,11 @@ export function bundleReadme(o: {
       "`inputs`, the input schema) and `model`: `model_id`, `params`, `task`, `n_features`, `n_classes` and `state`, whose fields depend on the learner:",
     "",
     ...LEARNER_STATES.map(([ids, text]) => `- \`${ids.split(", ").join("`, `")}\`: ${text}`),
+    "",
+    "A forecasting model's document holds `run_id`, `task` (`time_series_forecasting`), `target`, `final_metrics` and `forecast`: `model_id`, `params`, `framing` (`time_column`, `frequency`, `horizon`, `series_id`, `seasonality`, `backtest_folds`, `aggregate`), " +
+      "`interval_level`, and `series`, one per series: `id`, `last_time` (epoch milliseconds, UTC), `interval` (the half-width per step ahead) and `model` (`model_id`, `params`, `state`):",
+    "",
+    ...FORECASTER_STATES.map(([ids, text]) => `- \`${ids.split(", ").join("`, `")}\`: ${text}`),
     "",
     `A reader refuses a file of a newer \`format_version\` than it knows, and a bundle of a newer manifest \`format_version\`, with a message saying to update.`,
     "",

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { backgroundWorker } from "../data/worker-script";
-import { EV, type EventPayload, type FinalMetrics } from "../../contract";
+import { EV, type EventPayload, type FinalMetrics, type ForecastFraming } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import type { FittedPreprocessor } from "../data/feature-transform";
@@ -44,7 +44,8 @@ export async function exportProjectZip(
   options: ExportOptions,
 ): Promise<EventPayload<"EXPORT_READY">> {
   const model = options.best?.model_file ? bundledModel(source, options.best.model_file, options.best.run_id) : null;
-  const sample = model ? sampleOf(source, model) : null;
+  // a forecast takes no rows: it has no sample to try
+  const sample = model && !model.forecast ? sampleOf(source, model) : null;
   const entries: Entry[] = [
     {
       path: "README.md",
@@ -111,11 +112,25 @@ function bundledModel(source: AssetStore, modelFile: string, runId: string): Bun
     preprocessor?: FittedPreprocessor;
     final_metrics?: FinalMetrics;
     model?: { model_id?: string };
+    forecast?: { model_id?: string; framing?: ForecastFraming; interval_level?: number };
   };
   try {
     doc = readModelFileSummary(opened, modelFile) as typeof doc;
   } finally {
     fs.closeSync(opened.fd);
+  }
+  if (doc.task === "time_series_forecasting" && doc.forecast?.framing && doc.forecast.model_id && typeof doc.target === "string") {
+    return {
+      run_id: doc.run_id ?? runId,
+      model_id: doc.forecast.model_id,
+      task: doc.task,
+      target: doc.target,
+      classes: null,
+      inputs: [],
+      features: [],
+      final_metrics: doc.final_metrics ?? null,
+      forecast: { ...doc.forecast.framing, interval_level: doc.forecast.interval_level ?? 0.8 },
+    };
   }
   if (!doc.preprocessor || typeof doc.target !== "string" || !doc.model?.model_id) return null;
   return {

@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { keptColumns, runFilePrediction } from "./file-prediction";
-import { predictorFromBundleFolder } from "./bundle-reader";
+import { forecasterOfBundleFolder, isForecastBundle, predictorFromBundleFolder } from "./bundle-reader";
+import { runForecast } from "./series-forecast";
 
 const USAGE = `Usage: node predict.mjs NEW.csv [--out PRED.csv] [--report REPORT.csv] [--keep COL[,COL…]]
   Predicts with this bundle's model for every row of NEW.csv (also .tsv, .json,
@@ -37,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (positionals.length === 0 && isForecastBundle(BUNDLE_DIR)) {
+    return runForecast(() => forecasterOfBundleFolder(BUNDLE_DIR), path.resolve(values.out ?? "forecast.csv"), "predict.mjs");
   }
   if (positionals.length !== 1) {
     process.stderr.write(`predict.mjs: give one data file${positionals.length ? ` (got ${positionals.length})` : ""}.\n\n${USAGE}`);

@@ -11,9 +11,16 @@ import { InputError } from "../errors/input-error";
 import { openIfRegular } from "../files/regular-file";
 import { BUNDLED_MODEL, MANIFEST_FILE, parseManifest, verifyBundle } from "./bundle-manifest";
 import { predictorFromModelFile, type Predictor } from "./model-predictor";
+import { forecasterFromModelFile, type SeriesForecaster } from "./series-forecast";
 
 /** An export zip: every entry checked against the manifest before the model is read. */
 export function predictorFromBundleZip(bytes: Uint8Array, source: string): Predictor {
+  const model = modelOfBundleZip(bytes, source);
+  return predictorFromModelFile(model.bytes, model.shownAs);
+}
+
+/** An export zip's model file, after every entry was checked against the manifest. */
+export function modelOfBundleZip(bytes: Uint8Array, source: string): { bytes: Uint8Array; shownAs: string } {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);
@@ -31,7 +38,7 @@ export function predictorFromBundleZip(bytes: Uint8Array, source: string): Predi
   const manifest = parseManifest(manifestBytes, source);
   verifyBundle(manifest, Object.keys(files), (p) => files[p] ?? null, source);
   if (!manifest.model) throw new InputError(`${source} holds no model: its project had none when it was exported. Train it, then export again.`);
-  return predictorFromModelFile(files[manifest.model.file]!, `${source}:${manifest.model.file}`);
+  return { bytes: files[manifest.model.file]!, shownAs: `${source}:${manifest.model.file}` };
 }
 
 /**
@@ -40,6 +47,12 @@ export function predictorFromBundleZip(bytes: Uint8Array, source: string): Predi
  * `ownScript`: read by the bundle's own predict.mjs.
  */
 export function predictorFromBundleFolder(dir: string, ownScript = false): Predictor {
+  const model = modelOfBundleFolder(dir, ownScript);
+  return predictorFromModelFile(model.bytes, model.shownAs);
+}
+
+/** An unzipped bundle's model file, after the files its manifest lists were checked. */
+export function modelOfBundleFolder(dir: string, ownScript = false): { bytes: Uint8Array; shownAs: string } {
   const manifest = parseManifest(new Uint8Array(fs.readFileSync(path.join(dir, MANIFEST_FILE))), dir, ownScript);
   const realDir = fs.realpathSync(dir);
   let model: Uint8Array | null = null;
@@ -54,7 +67,7 @@ export function predictorFromBundleFolder(dir: string, ownScript = false): Predi
     dir,
   );
   if (!manifest.model || !model) throw new InputError(`${dir} holds no model: its project had none when it was exported. Train it, then export again.`);
-  return predictorFromModelFile(model, path.join(dir, manifest.model.file));
+  return { bytes: model, shownAs: path.join(dir, manifest.model.file) };
 }
 
 /** A regular file inside the folder `realDir` (its real path: a link leading out of it is refused), or null. */
@@ -74,4 +87,20 @@ function readInside(realDir: string, rel: string): Uint8Array | null {
   } finally {
     fs.closeSync(opened.fd);
   }
+}
+
+/** Whether an unzipped bundle's manifest says its model forecasts (read before anything is checked: only to choose the usage). */
+export function isForecastBundle(dir: string): boolean {
+  try {
+    const manifest = parseManifest(new Uint8Array(fs.readFileSync(path.join(dir, MANIFEST_FILE))), dir, true);
+    return manifest.model?.task === "time_series_forecasting";
+  } catch {
+    return false;
+  }
+}
+
+/** An unzipped bundle's forecaster, after the files its manifest lists were checked. */
+export function forecasterOfBundleFolder(dir: string): SeriesForecaster {
+  const model = modelOfBundleFolder(dir, true);
+  return forecasterFromModelFile(model.bytes, model.shownAs);
 }

@@ -15,10 +15,11 @@ import { transformRows, type FittedPreprocessor, type InputColumn } from "../dat
 import { Table, isMissingAt, isoOfEpoch, type CategoricalColumn, type Column } from "../data/table";
 import { levelCount, levelText, textLevelsOf } from "../data/text-levels";
 import type { FittedModel, SavedModel } from "../ml/learner";
-import { decodeModelFile, ModelFileError } from "../ml/model-file";
 import { findLearner } from "../ml/model-zoo";
 
 import { csvField, type PredictionReport, type ProblemKind } from "./prediction-report";
+import { decodeModelDocument } from "./model-document";
+import { forecastTakesNoRows, isForecastDocument } from "./series-forecast";
 
 export interface Predictor {
   /** where it was read from, as the person named it */
@@ -44,14 +45,13 @@ interface ModelDocument {
 
 /** A predictor from a model file's bytes. */
 export function predictorFromModelFile(bytes: Uint8Array, shownAs: string): Predictor {
-  let doc: ModelDocument;
-  try {
-    doc = decodeModelFile(bytes, shownAs) as ModelDocument;
-  } catch (err) {
-    if (err instanceof ModelFileError)
-      throw new InputError(`${err.message} Give a model file this product wrote (a project's models/<run>.model), the project's folder, or its export zip.`);
-    throw err;
-  }
+  const decoded = decodeModelDocument(bytes, shownAs);
+  if (isForecastDocument(decoded))
+    throw forecastTakesNoRows(
+      shownAs,
+      "Forecast with automl predict --model SOURCE (without --data), or with node predict.mjs (no data file) in its export bundle.",
+    );
+  const doc = decoded as ModelDocument;
   const saved = doc.model as SavedModel | undefined;
   const prep = doc.preprocessor as FittedPreprocessor | undefined;
   if (!saved || typeof saved.model_id !== "string" || !prep || !Array.isArray(prep.features) || typeof doc.target !== "string") {

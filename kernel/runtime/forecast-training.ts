@@ -9,7 +9,7 @@
 import { EV, type EventPayload, type MetricValue } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { seriesName } from "../data/series-framing";
-import { addSteps, frequencyInWords } from "../data/time-grid";
+import { frequencyInWords } from "../data/time-grid";
 import { isoOfEpoch } from "../data/table";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
@@ -23,6 +23,7 @@ import { findForecaster, FORECASTERS } from "../ml/forecast/forecast-zoo";
 import type { FittedForecaster, Forecaster } from "../ml/forecast/forecaster";
 import { meanErrors, type ForecastMetric } from "../ml/forecast/forecast-metrics";
 import { trainingPoints, type ForecastData } from "../ml/forecast/forecast-data";
+import { futureForecast, seriesForecaster, type ForecastModelDocument } from "../predict/series-forecast";
 
 type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
 type Best = { run_id: string; model_id: string; metric: MetricValue } | null;
@@ -36,14 +37,6 @@ export interface ForecastOutcome {
 const VL = "https://vega.github.io/schema/vega-lite/v5.json";
 /** the chart shows this many seasons (or horizons) of history before the test window */
 const HISTORY_SHOWN = 3;
-
-/** What the document in a forecasting model file holds. */
-export interface ForecastModelDocument {
-  about: { task: "time_series_forecasting"; target: string; framing: ForecastData["framing"]; interval_level: number };
-  model_id: string;
-  params: Params;
-  series: Array<{ id: string | null; last_time: number; saved: ReturnType<ReturnType<Forecaster["restore"]>["save"]>; interval: number[] }>;
-}
 
 export class ForecastTraining {
   constructor(
@@ -197,20 +190,6 @@ export class ForecastTraining {
       const whole: FittedForecaster[] = [];
       for (const s of frame.series) whole.push(await fitWhole(forecaster, params, frame, s, horizon));
       const chosen = whole[0]?.chosen;
-      const document: ForecastModelDocument = {
-        about: { task: "time_series_forecasting", target: frame.target, framing: data.framing, interval_level: INTERVAL_LEVEL },
-        model_id: forecaster.id,
-        params,
-        series: frame.series.map((s, i) => ({
-          id: s.id,
-          last_time: s.times[s.times.length - 1]!,
-          saved: whole[i]!.save(),
-          interval: Array.from(intervalWidths(bt.windows, horizon, s.id)),
-        })),
-      };
-      this.assets.write(modelFileOf(runId), encodeModelFile(document));
-      stepDone(steps, "fit");
-      stepDone(steps, "finalize");
       const metrics: MetricValue[] = [
         ...Object.entries(test).map(([name, value]) => ({ name, split: "test" as const, value: value! })),
         ...Object.entries(bt.mean).map(([name, value]) => ({ name, split: "val" as const, value: value! })),
@@ -219,6 +198,27 @@ export class ForecastTraining {
       if (primary === undefined) throw new Error(`${metric} could not be measured on the test window`);
       const valMetric = { name: metric, split: "val" as const, value: valValue };
       const finalMetrics = { task_type: "time_series_forecasting" as const, primary: { name: metric, split: "test" as const, value: primary }, metrics };
+      const document: ForecastModelDocument = {
+        run_id: runId,
+        task: "time_series_forecasting",
+        target: frame.target,
+        final_metrics: finalMetrics,
+        forecast: {
+          model_id: forecaster.id,
+          params,
+          framing: data.framing,
+          interval_level: INTERVAL_LEVEL,
+          series: frame.series.map((s, i) => ({
+            id: s.id,
+            last_time: s.times[s.times.length - 1]!,
+            interval: Array.from(intervalWidths(bt.windows, horizon, s.id)),
+            model: whole[i]!.save(),
+          })),
+        },
+      };
+      this.assets.write(modelFileOf(runId), encodeModelFile(document));
+      stepDone(steps, "fit");
+      stepDone(steps, "finalize");
       this.writeArtifacts(runId, data, tests, bt.windows, document, valMetric);
       const runtimeS = (performance.now() - started) / 1000;
       this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
@@ -271,6 +271,8 @@ export class ForecastTraining {
   ): void {
     const { frame, horizon } = data;
     const dateOnly = !["minute", "hour"].includes(frame.frequency.unit);
+    // the future as the exported model forecasts it, from the model file's document
+    const future = futureForecast(seriesForecaster(document, modelFileOf(runId)));
     const iso = (t: number) => isoOfEpoch(t, dateOnly);
     const multi = frame.series.length > 1;
     const points: Array<Record<string, string | number | null>> = [];
@@ -285,19 +287,8 @@ export class ForecastTraining {
       for (let k = 0; k < horizon; k++) {
         points.push({ series, time: iso(s.times[testStart + k]!), part: "forecast (test)", value: w.forecast[k]!, lower: w.lower[k]!, upper: w.upper[k]! });
       }
-      const saved = document.series[i]!;
-      const future = findForecaster(document.model_id)!.restore(saved.saved).forecast(horizon);
-      for (let k = 0; k < horizon; k++) {
-        const time = addSteps(saved.last_time, frame.frequency, k + 1);
-        points.push({
-          series,
-          time: iso(time),
-          part: "future",
-          value: future[k]!,
-          lower: future[k]! - saved.interval[k]!,
-          upper: future[k]! + saved.interval[k]!,
-        });
-      }
+      for (const p of future.filter((r) => r.series === s.id))
+        points.push({ series, time: p.time, part: "future", value: p.value, lower: p.lower, upper: p.upper });
     });
     const timeType = { field: "time", type: "temporal", title: frame.timeColumn };
     const forecastChart = {

@@ -105,6 +105,48 @@ describe("forecasting runs through the CLI, offline, on real series", function (
     });
   }
 
+  it("the export forecasts the next horizon from the end of the data: automl predict and the bundle's predict.mjs, the same numbers as the chart's future; rows refused", async () => {
+    const { out, events, projectDir } = await forecastRun("us-employment.csv", "forecast nonfarm for the next 6 months");
+    const zip = path.join(
+      out,
+      fs.readdirSync(out).find((f) => f.endsWith(".zip"))!,
+    );
+    const best = payloads(events, EV.BEST_MODEL_UPDATED).at(-1)!;
+    const csv = path.join(out, "forecast.csv");
+    const cli = await startCli(["predict", "--model", zip, "--out", csv]).done;
+    assert.equal(cli.code, 0, cli.stderr);
+    const lines = fs.readFileSync(csv, "utf8").trim().split("\n");
+    assert.equal(lines[0], "month,nonfarm,nonfarm_lower_80,nonfarm_upper_80");
+    assert.equal(lines.length, 1 + 6);
+    const chart = JSON.parse(fs.readFileSync(path.join(projectDir, "runs", best.run_id, "forecast.json"), "utf8")) as {
+      vega_lite: { data: { values: ForecastPoint[] } };
+    };
+    const future = chart.vega_lite.data.values.filter((p) => p.part === "future");
+    lines.slice(1).forEach((line, k) => {
+      const [time, value, lower, upper] = line.split(",");
+      assert.equal(time, future[k]!.time);
+      assert.ok(Math.abs(Number(value) - future[k]!.value) < 1e-9 && Number(lower) < Number(value) && Number(value) < Number(upper));
+    });
+    assert.equal(lines[1]!.split(",")[0], "2016-01-01", "the first step after the data's last month (2015-12)");
+    // the unzipped bundle on its own
+    const dir = path.join(out, "bundle");
+    fs.mkdirSync(dir);
+    const { unzipSync } = await import("fflate");
+    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(fs.readFileSync(zip))))) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), bytes);
+    }
+    const { spawnSync } = await import("node:child_process");
+    const own = spawnSync(process.execPath, ["predict.mjs"], { cwd: dir, encoding: "utf8" });
+    assert.equal(own.status, 0, own.stderr);
+    assert.equal(fs.readFileSync(path.join(dir, "forecast.csv"), "utf8"), fs.readFileSync(csv, "utf8"));
+    assert.match(fs.readFileSync(path.join(dir, "README.md"), "utf8"), /## Forecast[\s\S]*node predict\.mjs +# forecast\.csv: the next 6 month step/);
+    // rows given to a forecasting model: refused, saying how to forecast
+    const rows = await startCli(["predict", "--model", zip, "--data", path.join(out, "..", "us-employment.csv")]).done;
+    assert.equal(rows.code, 2);
+    assert.match(rows.stderr, /is a forecasting model: .* takes no rows\. Forecast with automl predict --model SOURCE \(without --data\)/);
+  });
+
   it("a forecasting request without data finds a real series in the bundled catalog: electricity, three yearly series by source", async () => {
     const ws = tempWorkspace("forecast-catalog");
     const out = path.join(ws, "out");
