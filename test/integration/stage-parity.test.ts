@@ -5,7 +5,8 @@
  * stage's cells reach the stage's own results: the same dataset, profile, split, features
  * and selected models, a report and an export, and the leader's test metric to 1e-9 (the
  * searched leader re-trained with the settings the search found). The cells also
- * type-check for each task type and both TRAIN paths.
+ * type-check for each task type and both TRAIN paths. A forecast's notebook (its series framed
+ * and cut by time, its forecasters) is held to the same.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -81,6 +82,7 @@ function assertSameWork(snapshot: ProjectSnapshot, conductor: ReturnType<typeof 
 const CASES = [
   { what: "plain TRAIN", prompt: "predict house prices", budget: undefined },
   { what: "time-budgeted TRAIN", prompt: "classify penguin species", budget: 4 },
+  { what: "forecasting (a time-ordered split, forecasters ranked by backtests)", prompt: "forecast CO2 for the next 12 months", budget: undefined },
 ] as const;
 
 describe("stage and notebook parity", function () {
@@ -190,6 +192,6 @@ describe("stage and notebook parity", function () {
     await exec(process.execPath, [tsc, ...args], { cwd: path.dirname(files[0]!) }).catch((err: { stdout?: string }) =>
       assert.fail(`the generated cells do not type-check:\n${err.stdout}`),
     );
-    assert.equal(files.length, 4);
+    assert.equal(files.length, 5);
   });
 });

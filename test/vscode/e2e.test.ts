@@ -330,6 +330,27 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.screenshot({ path: path.join(SHOTS, "14-restored-after-reload.png") });
   });
 
+  it("forecasts a real series from a prompt alone: the Forecast view shows the time-ordered split, the forecast with its interval, the models against the baselines and the backtests", async () => {
+    await newProject(page, "forecast CO2 for the next 12 months");
+    await page.locator(".tabs-container .tab", { hasText: "forecast CO2" }).first().waitFor({ timeout: 60_000 });
+    const dash = await dashboardFrameFor(page, "forecast CO2");
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 180_000 });
+    await page.locator(".tabs-container .tab", { hasText: "forecast CO2" }).first().click(); // the notebook opened over it
+    assert.equal(await dash.$('button[data-tab="Gradient descent"]'), null, "no gradient-descent view for forecasters");
+    await dash.click('button[data-tab="Forecast"]');
+    await dash.waitForSelector(".chart[data-chart=forecast] svg", { timeout: 30_000 });
+    await dash.waitForSelector(".chart[data-chart=residuals] svg", { timeout: 30_000 });
+    const text = await dash.$eval(".view.forecast", (e) => (e as HTMLElement).innerText);
+    assert.match(text, /Split by time: the last 12 step\(s\) of each series, from 2019-05-01, are the test window/);
+    assert.match(text, /backtest mase \d\.\d+, test mase \d\.\d+; the band is the 80% interval/);
+    assert.match(text, /seasonal_naive \(baseline\)/);
+    const legend = await dash.$$eval(".chart[data-chart=forecast] svg .role-legend-label text", (els) => els.map((e) => e.textContent));
+    assert.deepEqual(legend, ["history", "actual (test)", "forecast (test)", "future"]);
+    await page.screenshot({ path: path.join(SHOTS, "17-forecast.png") });
+    await dash.evaluate(() => document.querySelector(".view.forecast h3:nth-of-type(2)")?.scrollIntoView());
+    await page.screenshot({ path: path.join(SHOTS, "18-forecast-backtests.png") });
+  });
+
   it("finds data on the Hub: two close candidates bring a quick pick with source, license, size and reasons; the pick is fetched and loaded", async () => {
     // gates are asked from here on (a workspace setting, as the Settings editor writes one)
     const settingsFile = path.join(workspace, ".vscode", "settings.json");

@@ -2,6 +2,7 @@
 import type { HostToPanel } from "../../contract";
 import { DashboardStore } from "./dashboard-store";
 import { DataView } from "./data-view";
+import { ForecastView } from "./forecast-view";
 import { h, replaceChildren } from "./dom-builder";
 import { GradientView } from "./gradient-view";
 import { assetArrived, assetFailed, post, saveState } from "./panel-host";
@@ -19,16 +20,26 @@ const timeline = new TimelineView(() => schedule(true));
 const data = new DataView();
 const training = new TrainingView(() => schedule(true));
 const gradient = new GradientView(() => schedule(true));
-const views = { Timeline: timeline, Data: data, Training: training, "Gradient descent": gradient } as const;
+const forecast = new ForecastView();
+const views = { Timeline: timeline, Data: data, Training: training, Forecast: forecast, "Gradient descent": gradient } as const;
 type ViewName = keyof typeof views;
 let active: ViewName = "Timeline";
+/** the views this project has: Forecast for a forecast, the gradient descent view for the rest (no forecaster descends a loss) */
+function shownViews(): ViewName[] {
+  const forecasting = store.snapshot.task_type === "time_series_forecasting";
+  return (Object.keys(views) as ViewName[]).filter((name) => (name === "Forecast" ? forecasting : name === "Gradient descent" ? !forecasting : true));
+}
+let tabsShown = "";
 const tabs = h("nav", { class: "tabs", role: "tablist" });
 const body = h("main", {});
 
 function showTabs(): void {
+  const names = shownViews();
+  tabsShown = names.join("|");
+  if (!names.includes(active)) active = "Timeline";
   replaceChildren(
     tabs,
-    ...(Object.keys(views) as ViewName[]).map((name) =>
+    ...names.map((name) =>
       h(
         "button",
         {
@@ -59,10 +70,12 @@ function schedule(force = false): void {
     if (store.version === drawnVersion) return;
     drawnVersion = store.version;
     lastDraw = performance.now();
+    if (shownViews().join("|") !== tabsShown) showTabs();
     timeline.render(store.snapshot, actionError);
     if (active === "Data") data.render(store.snapshot);
     if (active === "Training") training.render(store);
     if (active === "Gradient descent") gradient.render(store);
+    if (active === "Forecast") forecast.render(store.snapshot);
     document.body.dataset["lastSeq"] = String(store.snapshot.last_seq);
     document.body.dataset["stageExport"] = store.snapshot.stages.EXPORT.status;
   });
