@@ -147,6 +147,18 @@ describe("forecasting runs through the CLI, offline, on real series", function (
     assert.match(rows.stderr, /is a forecasting model: .* takes no rows\. Forecast with automl predict --model SOURCE \(without --data\)/);
   });
 
+  it("a time-budgeted search tries the forecasters' settings in turn within the budget, ranked by backtests", async () => {
+    const { events, result } = await forecastRun("us-employment.csv", "forecast nonfarm for the next 12 months", ["--time-budget", "8"]);
+    const board = payloads(events, EV.LEADERBOARD_UPDATED).at(-1)!.rows;
+    assert.ok(board.length > 5, `more trials than models: ${board.length}`);
+    assert.ok(new Set(board.filter((r) => r.model === "lag_gbdt").map((r) => JSON.stringify(r.params))).size > 1, "several lag-model settings tried");
+    const logs = payloads(events, EV.LOG_LINE).map((l) => l.text);
+    const summary = logs.find((t) => /^search: \d+ trial\(s\) in [\d.]+ s of a 8 s budget/.test(t));
+    assert.ok(summary, logs.join("\n"));
+    assert.ok(Number(/in ([\d.]+) s/.exec(summary)![1]) < 8 + 3, "the budget holds (a trial started before the end may finish past it by a little)");
+    assert.match(result.stdout, /best model: \w+; test mase/);
+  });
+
   it("a forecasting request without data finds a real series in the bundled catalog: electricity, three yearly series by source", async () => {
     const ws = tempWorkspace("forecast-catalog");
     const out = path.join(ws, "out");

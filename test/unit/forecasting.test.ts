@@ -4,6 +4,8 @@
  * the metrics, and the forecasters against the baselines they must beat.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { horizonAsked } from "../../kernel/agents/intent-rules";
 import { frameSeries } from "../../kernel/data/series-framing";
@@ -122,6 +124,25 @@ describe("forecasting", () => {
         "windows do not overlap the next one or the test window",
       );
     });
+  });
+
+  it("reads times written in mixed time zones (a clock change) as one hourly series in UTC, without gaps or duplicates", () => {
+    // New York across the spring change: 00:00-05:00 … 01:00-05:00, then 03:00-04:00 (the local 02:00 never happens)
+    const lines = ["when,load"];
+    const start = Date.UTC(2024, 2, 9, 5); // 2024-03-09T00:00-05:00
+    for (let k = 0; k < 72; k++) {
+      const t = start + k * 3600_000;
+      const offset = t >= Date.UTC(2024, 2, 10, 7) ? -4 : -5;
+      const local = new Date(t + offset * 3600_000).toISOString().slice(0, 19);
+      lines.push(`${local}${offset === -4 ? "-04:00" : "-05:00"},${100 + (k % 24)}`);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "automl-tz-"));
+    fs.writeFileSync(path.join(dir, "load.csv"), lines.join("\n"));
+    const frame = frameSeries(loadTableBlocking(path.join(dir, "load.csv")).table, { target: "load" });
+    assert.deepEqual(frame.frequency, { unit: "hour", every: 1 });
+    assert.equal(frame.series[0]!.values.length, 72);
+    assert.deepEqual(frame.notes, [], "no gap and no duplicate once in UTC");
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("a season too long for the history falls back to none, said in the notes", () => {
