@@ -175,7 +175,7 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
     assert.ok(finished.length > 0 && finished.every((f) => f.status === "success"));
   });
 
-  it("a forecast asked of a dated table waits for the person (exit 2, what to do); the same table with the request reworded trains", async () => {
+  it("a forecast asked of a dated table is trained as one (the week asked for is its horizon); the same table with the request reworded trains as a regression", async () => {
     const ws = tempWorkspace("forecast-asked");
     const rows = Array.from(
       { length: 120 },
@@ -185,15 +185,12 @@ describe("the agents on a language model, in whole runs through the CLI (an Open
     fs.writeFileSync(path.join(ws, "demand.csv"), ["date,temp,demand", ...rows].join("\n") + "\n");
     const runOn = (prompt: string) => startCli(["run", prompt, "--data", path.join(ws, "demand.csv"), "--auto", "--no-pacing", "--workspace", ws]).done;
     const asked = await runOn("forecast electricity demand for the next week");
-    assert.equal(asked.code, 2, asked.stderr);
-    assert.match(
-      asked.stderr,
-      /This is time series forecasting of demand \(the request asks for future values and demand\.csv has the date column date for it\), which this version cannot train yet/,
-    );
-    assert.match(
-      asked.stderr,
-      /Reword the request, or continue in a terminal without --auto to choose the task from a list: .* run --project forecast-electricity-demand/,
-    );
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(asked.stdout, /predicting demand \(time_series_forecasting\)/);
+    const projects = path.join(ws, ".automl", "projects");
+    const forecast = fs.readdirSync(projects).find((d) => d.startsWith("forecast-electricity-demand"))!;
+    const split = payloads(eventsOf(path.join(projects, forecast, "events.jsonl")), EV.SPLIT_SUMMARY).at(-1)!;
+    assert.deepEqual([split.kind, split.horizon, split.test_rows], ["time_ordered", 7, 7]);
     const reworded = await runOn("predict demand from the other columns");
     assert.equal(reworded.code, 0, reworded.stderr);
   });
