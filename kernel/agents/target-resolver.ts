@@ -336,7 +336,11 @@ export function resolveIntent(
   const unusableTarget = identifierReason(col) ?? freeTextReason(col);
   if (unusableTarget) throw new TargetUnclearError(`${unusableTarget}, so it cannot be learned as a target. Choose the column to predict.`);
   let task: TaskType = intent.task_type;
-  if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && hasTimeColumn(table))) {
+  if (task === "time_series_forecasting" && hasTimeColumn(table) && col.kind !== "numeric") {
+    // a forecast is of numbers: labels over time are classified, row by row
+    notes.push(`${target} holds text labels, and forecasting predicts a number over time: it is trained as classification of the rows.`);
+    task = "classification";
+  } else if (!TABLE_TASKS.has(task) && !(task === "time_series_forecasting" && hasTimeColumn(table))) {
     // the words said otherwise, but the data is a table with a column to predict: a table task
     const table_task = col.kind === "numeric" && !fewWholeNumbers(col.values) ? "regression" : "classification";
     notes.push(`The request reads as ${task.replace(/_/g, " ")}, but the data is a table with ${target} to predict: it is trained as ${table_task}.`);

@@ -7,7 +7,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { horizonAsked } from "../../kernel/agents/intent-rules";
+import { horizonAsked, parseIntentByRules } from "../../kernel/agents/intent-rules";
+import { resolveIntent } from "../../kernel/agents/target-resolver";
 import { frameSeries } from "../../kernel/data/series-framing";
 import { loadTableBlocking } from "../../kernel/data/table-load";
 import { Table, type Column } from "../../kernel/data/table";
@@ -89,6 +90,15 @@ describe("forecasting", () => {
     assert.match(frame.notes.join(" "), /not in time order/);
     assert.match(frame.notes.join(" "), /combined by their mean/);
     assert.match(frame.notes.join(" "), /2 missing period/);
+  });
+
+  it("settles a forecast of dated data on its numeric target; labels over time are classified, said so", () => {
+    const t = load("seattle-weather.csv");
+    const temp = resolveIntent(parseIntentByRules("forecast temp_max for the next 30 days"), t);
+    assert.deepEqual([temp.intent.target, temp.intent.task_type], ["temp_max", "time_series_forecasting"]);
+    const labels = resolveIntent(parseIntentByRules("forecast the weather type for next week"), t);
+    assert.deepEqual([labels.intent.target, labels.intent.task_type], ["weather", "classification"]);
+    assert.match(labels.notes.join(" "), /weather holds text labels, and forecasting predicts a number over time/);
   });
 
   it("refuses a text target and a horizon longer than the history, each saying what to do", () => {
