@@ -88,11 +88,20 @@ export function rulesLimitations(s: ProjectSnapshot): string[] {
   const rows = s.profile?.n_rows ?? 0;
   if (rows && rows < 1000)
     out.push(`The data has ${rows} rows: the test score comes from ${s.split?.test_rows ?? "few"} of them and would move with another split.`);
-  if (s.split) out.push(`One seeded split (seed ${s.split.seed}) decides the test score; another seed gives another estimate.`);
-  if ((s.profile?.types_breakdown["datetime"] ?? 0) > 0)
+  if (s.split?.kind === "time_ordered") {
     out.push(
-      "The rows have dates but were split at random, not by time: the test rows are not the future of the training rows, so the score says little about forecasting.",
+      `The test score is one window, the last ${s.split.horizon} step(s) of each series: another stretch of time (a season, a shock) may forecast better or worse; the ${s.split.cutoffs?.length ?? 0} backtest(s) show how much it varies.`,
     );
+    out.push(
+      `The intervals are from the backtests' errors (a handful of windows), not a guarantee: check how often the test window's actual values fall inside them.`,
+    );
+  } else {
+    if (s.split) out.push(`One seeded split (seed ${s.split.seed}) decides the test score; another seed gives another estimate.`);
+    if ((s.profile?.types_breakdown["datetime"] ?? 0) > 0)
+      out.push(
+        "The rows have dates but were split at random, not by time: the test rows are not the future of the training rows, so the score says little about forecasting.",
+      );
+  }
   // the profile's warning about a rare class, as it said it
   out.push(...(s.profile?.warnings ?? []).filter((w) => / is rare \(/.test(w)));
   if ((s.profile?.missing_pct ?? 0) >= 10) out.push(`${s.profile!.missing_pct.toFixed(1)}% of the cells are missing: the filled values shape the model.`);
@@ -132,15 +141,11 @@ export function renderReport(s: ProjectSnapshot, prompt: string, told: ReportNar
     ...(s.profile?.read_as?.length ? ["", "Read as:", ...s.profile.read_as.map((n) => `- ${n}`)] : []),
     ...(s.profile?.warnings.length ? ["", "Warnings:", ...s.profile.warnings.map((w) => `- ${w}`)] : []),
     "",
-    `Split (seed ${s.split?.seed ?? "?"}${s.split?.stratified ? ", stratified" : ""}): ${s.split?.train_rows ?? "?"} train / ${s.split?.val_rows ?? "?"} validation / ${s.split?.test_rows ?? "?"} test rows.`,
+    splitLine(s),
     "",
     "## Preprocessing",
     "",
-    ...planLines(
-      s,
-      "PREPROCESS",
-      preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`),
-    ),
+    ...planLines(s, "PREPROCESS", [...preprocessSteps(s).map((st) => `- ${st.op} (${st.columns.join(", ")}): ${st.why}`), ...framingLines(s)]),
     "",
     "## Models",
     "",
@@ -157,7 +162,11 @@ export function renderReport(s: ProjectSnapshot, prompt: string, told: ReportNar
   const bestRun = s.best ? s.runs[s.best.run_id] : undefined;
   if (bestRun?.final_metrics) {
     lines.push("## Best model on the held-out test rows", "", `${bestRun.model_id}:`, "");
-    for (const m of bestRun.final_metrics.metrics) lines.push(`- ${m.name}: ${m.value.toFixed(4)}`);
+    for (const m of bestRun.final_metrics.metrics.filter((x) => x.split === "test")) lines.push(`- ${m.name}: ${m.value.toFixed(4)}`);
+    // a forecast's metrics carry its backtests' means too (the ranking's evidence)
+    const backtests = bestRun.final_metrics.metrics.filter((x) => x.split === "val");
+    if (bestRun.final_metrics.task_type === "time_series_forecasting" && backtests.length)
+      lines.push("", `Over its backtests: ${backtests.map((m) => `${m.name} ${m.value.toFixed(4)}`).join(", ")}.`);
     lines.push("");
   }
   lines.push("Scores come from one evaluation on test rows no model or preprocessing step saw while fitting.", "");
@@ -170,6 +179,27 @@ export function renderReport(s: ProjectSnapshot, prompt: string, told: ReportNar
   return lines.join("\n");
 }
 
+/** How the rows were split: seeded at random, or by time with its cut-offs. */
+function splitLine(s: ProjectSnapshot): string {
+  const split = s.split;
+  if (split?.kind === "time_ordered")
+    return (
+      `Split by time, never shuffled: the last ${split.horizon} step(s) of each series (from ${split.test_from}, ${split.test_rows} values) are the test window; ` +
+      `models were ranked by ${split.cutoffs?.length ?? 0} backtest(s) forecasting ${split.horizon} step(s) from ${split.cutoffs?.join(", ") ?? "?"}, each fit only on the history before its cut-off.`
+    );
+  return `Split (seed ${split?.seed ?? "?"}${split?.stratified ? ", stratified" : ""}): ${split?.train_rows ?? "?"} train / ${split?.val_rows ?? "?"} validation / ${split?.test_rows ?? "?"} test rows.`;
+}
+
+/** A forecast's framing, as its plan states it. */
+function framingLines(s: ProjectSnapshot): string[] {
+  const f = s.plans.PREPROCESS?.plan?.split.forecast;
+  if (!f) return [];
+  return [
+    `- Framed as series: time from \`${f.time_column}\`, ${f.frequency} steps${f.series_id ? `, one series per \`${f.series_id}\`` : ""}, ` +
+      `${f.seasonality > 1 ? `a season of ${f.seasonality} steps` : "no season"}, values sharing a period combined by their ${f.aggregate}, gaps filled by linear interpolation; a horizon of ${f.horizon} step(s).`,
+  ];
+}
+
 /** The summary by fixed rules: what was built and how well it did, numbers from the state. */
 function rulesSummary(s: ProjectSnapshot): string {
   const bestRun = s.best ? s.runs[s.best.run_id] : undefined;
@@ -178,7 +208,7 @@ function rulesSummary(s: ProjectSnapshot): string {
   return (
     `A ${s.intent?.task_type ?? "?"} model of ${s.intent?.target ?? "?"} from ${data}. ` +
     (bestRun && primary
-      ? `The best of ${s.leaderboard.length} run${s.leaderboard.length === 1 ? "" : "s"} by validation ${s.best!.metric.name} is ${bestRun.model_id}, with test ${primary.name} ${primary.value.toFixed(4)}.`
+      ? `The best of ${s.leaderboard.length} run${s.leaderboard.length === 1 ? "" : "s"} by ${s.split?.kind === "time_ordered" ? "backtest" : "validation"} ${s.best!.metric.name} is ${bestRun.model_id}, with test ${primary.name} ${primary.value.toFixed(4)}.`
       : "No model finished training.")
   );
 }
@@ -219,7 +249,7 @@ function trainingPlanLines(s: ProjectSnapshot): string[] {
               : ""
           }`,
       )
-      .join("; ")}; ranked by validation ${plan.metric_primary ?? "?"}.`,
+      .join("; ")}; ranked by ${s.split?.kind === "time_ordered" ? "backtest" : "validation"} ${plan.metric_primary ?? "?"}.`,
     ...(plan.search_sample_rows
       ? [
           `The trials trained on a seeded sample of ${plan.search_sample_rows.toLocaleString("en")} training rows (the table was too large for the budget to try many settings on all of them), validated on every validation row; the winner was then refit on all the training rows when the time left allowed (the training log says whether it did).`,

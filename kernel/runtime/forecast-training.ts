@@ -307,6 +307,8 @@ export class ForecastTraining {
       target: frame.target,
       horizon,
       interval_level: INTERVAL_LEVEL,
+      // how often the test window's actual values fell inside the interval (an 80% interval should hold about 80%)
+      test_coverage: round4(tests.reduce((n, w) => n + w.actual.filter((a, k) => w.lower[k]! <= a && a <= w.upper[k]!).length, 0) / (tests.length * horizon)),
       series: frame.series.map((s, i) => ({ id: s.id, test_errors: tests[i]!.errors })),
       vega_lite: forecastChart,
     });

@@ -87,8 +87,10 @@ describe("forecasting runs through the CLI, offline, on real series", function (
       const chart = JSON.parse(fs.readFileSync(path.join(projectDir, "runs", best.run_id, "forecast.json"), "utf8")) as {
         vega_lite: { data: { values: ForecastPoint[] } };
         horizon: number;
+        test_coverage: number;
       };
       const points = chart.vega_lite.data.values;
+      assert.ok(chart.test_coverage >= 0 && chart.test_coverage <= 1, "the interval's coverage of the test window is measured");
       const times = (part: ForecastPoint["part"]) => points.filter((p) => p.part === part).map((p) => Date.parse(p.time));
       assert.equal(times("actual (test)").length, c.horizon);
       assert.equal(times("forecast (test)").length, c.horizon);

@@ -66,7 +66,7 @@ export class ForecastView {
       this.shown.chart = forecast.url;
       fetchAsset(forecast.url).then(
         (json) => {
-          const doc = json as { vega_lite: Record<string, unknown>; interval_level?: number };
+          const doc = json as { vega_lite: Record<string, unknown>; interval_level?: number; test_coverage?: number };
           const run = s.runs[best.run_id];
           const test = run?.final_metrics?.primary;
           replaceChildren(
@@ -74,7 +74,8 @@ export class ForecastView {
             h(
               "p",
               { "data-best": best.model_id },
-              `${best.model_id}: backtest ${best.metric.name} ${formatNumber(best.metric.value)}${test ? `, test ${test.name} ${formatNumber(test.value)}` : ""}; the band is the ${Math.round(100 * (doc.interval_level ?? 0.8))}% interval from its backtests' errors.`,
+              `${best.model_id}: backtest ${best.metric.name} ${formatNumber(best.metric.value)}${test ? `, test ${test.name} ${formatNumber(test.value)}` : ""}; the band is the ${Math.round(100 * (doc.interval_level ?? 0.8))}% interval from its backtests' errors` +
+                (doc.test_coverage !== undefined ? ` (it held ${Math.round(100 * doc.test_coverage)}% of the test window's actual values).` : "."),
             ),
             h("div", { class: "chart-body" }),
           );
