@@ -75,30 +75,32 @@ export class ForecastTraining {
       f.defaults,
       ...f.searchSpace({ seasonality: data.frame.seasonality, points, positive }).map((p) => ({ ...f.defaults, ...p })),
     ]);
-    let trials = 0;
-    const tried = new Set<string>();
+    // the settings in the order they are tried (each once): every model's defaults, then each one's next setting in turn
+    const order: Array<{ forecaster: Forecaster; params: Params }> = [];
+    const seen = new Set<string>();
     for (let round = 0; queues.some((q) => q.length > round); round++) {
-      for (let i = 0; i < forecasters.length; i++) {
-        const params = queues[i]![round];
-        if (!params) continue;
+      queues.forEach((q, i) => {
+        const params = q[round];
         const key = `${forecasters[i]!.id} ${JSON.stringify(params)}`;
-        if (tried.has(key)) continue;
-        tried.add(key);
-        if (performance.now() >= deadline || this.signal?.aborted) break;
-        this.events.emit(EV.LOG_LINE, {
-          run_id: null,
-          level: "info",
-          text: `search: trial ${trials + 1} (${forecasters[i]!.id}), ${((deadline - performance.now()) / 1000).toFixed(1)} s of the ${budgetSeconds} s budget left`,
-        });
-        board.runs.push(await this.run(forecasters[i]!, params, data, metric, board, deadline));
-        trials++;
-      }
+        if (params && !seen.has(key)) (seen.add(key), order.push({ forecaster: forecasters[i]!, params }));
+      });
+    }
+    let trials = 0;
+    for (const { forecaster, params } of order) {
+      if (performance.now() >= deadline || this.signal?.aborted) break;
+      this.events.emit(EV.LOG_LINE, {
+        run_id: null,
+        level: "info",
+        text: `search: trial ${trials + 1} (${forecaster.id}), ${((deadline - performance.now()) / 1000).toFixed(1)} s of the ${budgetSeconds} s budget left`,
+      });
+      board.runs.push(await this.run(forecaster, params, data, metric, board, deadline));
+      trials++;
     }
     const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
     this.events.emit(EV.LOG_LINE, {
       run_id: null,
       level: "info",
-      text: `search: ${trials} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${budgetSeconds} s budget${queues.every((q) => q.length <= 0) ? "" : tried.size < queues.reduce((n, q) => n + q.length, 0) ? " (the budget ended the search)" : " (every setting tried)"}`,
+      text: `search: ${trials} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${budgetSeconds} s budget (${trials < order.length ? `the budget ended the search; ${order.length - trials} setting(s) not tried` : "every setting tried"})`,
     });
     if (!board.best) throw new InputError(`No forecasting model finished within the ${budgetSeconds} s budget. Give the search more time.`);
     return { ...board, overrunSeconds, trials };
