@@ -16,7 +16,8 @@ import { textLevelsOf } from "../../kernel/data/text-levels";
 import { addSteps, inferFrequency, parseFrequency } from "../../kernel/data/time-grid";
 import { InputError } from "../../kernel/errors/input-error";
 import { backtest, cutSeries, forecastWindow } from "../../kernel/ml/forecast/backtest";
-import { forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
+import { FORECAST_METRICS, forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
+import { METRICS_BY_TASK } from "../../contract";
 import { proposeFraming } from "../../kernel/ml/forecast/forecast-data";
 import { findForecaster, restoreForecaster } from "../../kernel/ml/forecast/forecast-zoo";
 import type { SavedForecaster } from "../../kernel/ml/forecast/forecaster";
@@ -166,6 +167,10 @@ describe("forecasting", () => {
     );
     assert.equal(frame.seasonality, 1);
     assert.match(frame.notes.join(" "), /no season/);
+  });
+
+  it("ranks by the metrics the contract offers a forecast, the default first", () => {
+    assert.deepEqual([...FORECAST_METRICS], [...METRICS_BY_TASK.time_series_forecasting]);
   });
 
   it("measures MASE against the seasonal naive forecast's own error on the history", () => {
