@@ -388,6 +388,8 @@ function forecastLayers(time: Record<string, unknown>, target: string): unknown[
     type: "nominal",
     title: null,
     scale: { domain: ["history", "actual (test)", "forecast (test)", "future"], range: ["#4c78a8", "#222222", "#f58518", "#54a24b"] },
+    // the legend's symbols drawn solid: they would otherwise take the faint interval band's opacity
+    legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3 },
   };
   return [
     {
