@@ -192,6 +192,18 @@ function keptTail(spec: LagFeatureSpec): number {
   return firstRow(spec) + 2;
 }
 
+/** A fit on the conductor's thread gives way this often, so its server answers (a stop, the dashboard's requests) while it fits. */
+const GIVE_WAY_MS = 40;
+let lastGaveWay = 0;
+
+/** Between boosting rounds: a turn of the event loop when the fit has held it for GIVE_WAY_MS. */
+function letOthersRun(): Promise<void> | void {
+  const now = performance.now();
+  if (now - lastGaveWay < GIVE_WAY_MS) return;
+  lastGaveWay = now;
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Of the lag rows, this last share validates the boosting rounds (time-ordered); the model is then refit on all of them. */
 const VALIDATION_SHARE = 0.15;
 
@@ -212,6 +224,7 @@ async function validatedRounds(history: SeriesHistory, spec: LagFeatureSpec, boo
         onStep: (st) => {
           const v = st.scalars["loss"]?.val ?? Infinity;
           if (v < best.loss) best = { loss: v, round: st.step };
+          return letOthersRun();
         },
       },
     );
@@ -288,7 +301,7 @@ export const lagTreeForecaster: Forecaster = {
         nClasses: 0,
       },
       { ...boosting, max_iter: rounds, n_iter_no_change: rounds + 1 },
-      {},
+      { onStep: letOthersRun },
     );
     const tail = Array.from(history.values.subarray(Math.max(0, history.values.length - keptTail(spec))));
     return fitted(settings, spec, model, tail, history.times[history.times.length - 1]!, rounds);
