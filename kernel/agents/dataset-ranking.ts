@@ -99,8 +99,9 @@ export const CLEAR_LEAD = 1.5;
 /** above this the data is slow to fetch and load: ranked down, never refused */
 const LARGE_BYTES = 2 * 1024 ** 3;
 
+// how often and how far ahead say nothing of what the data is about ("daily sales" does not match daily temperatures)
 const STOP_WORDS = new Set(
-  "a an the of for to from in on with by and or is are be it its this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given csv tsv file files table spreadsheet my our".split(
+  "a an the of for to from in on with by and or is are be it its this that these those what which whether will would how many much predict forecast classify estimate detect data dataset using given csv tsv file files table spreadsheet my our hourly daily weekly monthly quarterly yearly annual next coming ahead minute hour day week month quarter year minutes hours days weeks months quarters years".split(
     " ",
   ),
 );

@@ -311,7 +311,12 @@ export function resolveIntent(
     const namedColumn = meaningful.length === 1 ? table.columns.find((c) => c.name.toLowerCase() === meaningful[0]) : undefined;
     const unusable = namedColumn && (identifierReason(namedColumn) ?? freeTextReason(namedColumn));
     if (unusable) throw new TargetUnclearError(`${unusable}, so it cannot be learned as a target. Choose the column to predict.`);
-    const match = bestMatch(hint, table, descriptions);
+    let match = bestMatch(hint, table, descriptions);
+    // "units per sku": a forecast is of the numbers the request names, not of the series it names them by
+    if (intent.task_type === "time_series_forecasting" && match && table.column(match.col).kind !== "numeric") {
+      const numeric = table.columns.find((c) => c.kind === "numeric" && meaningful.includes(c.name.toLowerCase()));
+      if (numeric) match = { ...match, col: numeric.name, subjectOnly: false };
+    }
     // a match on what the rows are about only ("the machines") yields to a documented or conventional target
     target = match && !match.subjectOnly ? match.col : null;
     if (target) notes.push(`Target ${target} chosen because it matches ${JSON.stringify(hint)}.`);

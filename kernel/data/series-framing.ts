@@ -31,6 +31,8 @@ export interface SeriesFrame {
   series: TimeSeries[];
   /** what framing changed or found, for the plan and the report */
   notes: string[];
+  /** periods that had no row and were filled, over all series */
+  filledPeriods: number;
 }
 
 export interface FramingOptions {
@@ -189,11 +191,14 @@ export function frameSeries(table: Table, options: FramingOptions): SeriesFrame 
   for (const [id, rows] of groups) {
     // aggregate by period: several rows in one period (duplicate or finer timestamps) become one value
     const byPeriod = new Map<number, number[]>();
+    // each period's first time: the grid keeps the data's own times (weeks of Sundays, month ends), not the periods' starts
+    const firstTime = new Map<number, number>();
     for (const r of rows) {
       const p = periodIndex(times[r]!, frequency);
       let vs = byPeriod.get(p);
       if (!vs) byPeriod.set(p, (vs = []));
       vs.push(y[r]!);
+      if (!firstTime.has(p)) firstTime.set(p, times[r]!);
     }
     const periods = [...byPeriod.keys()].sort((a, b) => a - b);
     if (periods.length === 0) continue;
@@ -213,8 +218,12 @@ export function frameSeries(table: Table, options: FramingOptions): SeriesFrame 
       // a series cannot start or end with made-up values: trim them
       const start = gaps.leading;
       const end = n - gaps.trailing;
-      series.push({ id, times: gridTimes(first + start, end - start, frequency), values: values.slice(start, end) });
-    } else series.push({ id, times: gridTimes(first, n, frequency), values });
+      series.push({
+        id,
+        times: gridTimes(firstTime.get(first + start) ?? periodStart(first + start, frequency), end - start, frequency),
+        values: values.slice(start, end),
+      });
+    } else series.push({ id, times: gridTimes(firstTime.get(first)!, n, frequency), values });
   }
   if (duplicates > 0)
     notes.push(
@@ -243,7 +252,7 @@ export function frameSeries(table: Table, options: FramingOptions): SeriesFrame 
     );
     season = 1;
   }
-  return { timeColumn, target, idColumn, frequency, seasonality: season, aggregate, series: usable, notes };
+  return { timeColumn, target, idColumn, frequency, seasonality: season, aggregate, series: usable, notes, filledPeriods: filled };
 }
 
 function detectFrequency(groups: Map<string | null, number[]>, times: Float64Array, timeColumn: string): Frequency {
@@ -297,8 +306,8 @@ function fillGaps(values: Float64Array): { leading: number; trailing: number } {
   return { leading, trailing };
 }
 
-function gridTimes(firstPeriod: number, n: number, f: Frequency): Float64Array {
-  const start = periodStart(firstPeriod, f);
+/** `n` times one step apart from `start`, each counted from it (month ends stay month ends after a short month). */
+function gridTimes(start: number, n: number, f: Frequency): Float64Array {
   return Float64Array.from({ length: n }, (_, k) => addSteps(start, f, k));
 }
 

@@ -35,7 +35,7 @@ export interface ForecastOutcome {
 }
 
 const VL = "https://vega.github.io/schema/vega-lite/v5.json";
-/** the chart shows this many seasons (or horizons) of history before the test window */
+/** the chart shows this many horizons of history before the test window (up to twice as many, for two seasons) */
 const HISTORY_SHOWN = 3;
 
 export class ForecastTraining {
@@ -192,8 +192,11 @@ export class ForecastTraining {
       const whole: FittedForecaster[] = [];
       for (const s of frame.series) whole.push(await fitWhole(forecaster, params, frame, s, horizon));
       const chosen = whole[0]?.chosen;
+      // how often the test window's actual values fell inside the interval (an 80% interval should hold about 80%)
+      const coverage = round4(tests.reduce((n, w) => n + w.actual.filter((a, k) => w.lower[k]! <= a && a <= w.upper[k]!).length, 0) / (tests.length * horizon));
       const metrics: MetricValue[] = [
         ...Object.entries(test).map(([name, value]) => ({ name, split: "test" as const, value: value! })),
+        { name: `coverage_${Math.round(INTERVAL_LEVEL * 100)}`, split: "test", value: coverage },
         ...Object.entries(bt.mean).map(([name, value]) => ({ name, split: "val" as const, value: value! })),
       ];
       const primary = test[metric as ForecastMetric];
@@ -278,7 +281,8 @@ export class ForecastTraining {
     const iso = (t: number) => isoOfEpoch(t, dateOnly);
     const multi = frame.series.length > 1;
     const points: Array<Record<string, string | number | null>> = [];
-    const shownHistory = HISTORY_SHOWN * Math.max(horizon, frame.seasonality);
+    // enough history to see the level and a season or two, not so much that the test window and the future are a sliver
+    const shownHistory = Math.max(HISTORY_SHOWN * horizon, Math.min(2 * frame.seasonality, 2 * HISTORY_SHOWN * horizon));
     frame.series.forEach((s, i) => {
       const series = seriesName(s);
       const testStart = data.cuts[i]!.testStart;
@@ -309,8 +313,7 @@ export class ForecastTraining {
       target: frame.target,
       horizon,
       interval_level: INTERVAL_LEVEL,
-      // how often the test window's actual values fell inside the interval (an 80% interval should hold about 80%)
-      test_coverage: round4(tests.reduce((n, w) => n + w.actual.filter((a, k) => w.lower[k]! <= a && a <= w.upper[k]!).length, 0) / (tests.length * horizon)),
+      test_coverage: document.final_metrics!.metrics.find((m) => m.name.startsWith("coverage_"))!.value,
       series: frame.series.map((s, i) => ({ id: s.id, test_errors: tests[i]!.errors })),
       vega_lite: forecastChart,
     });
@@ -387,7 +390,7 @@ function forecastLayers(time: Record<string, unknown>, target: string): unknown[
     field: "part",
     type: "nominal",
     title: null,
-    scale: { domain: ["history", "actual (test)", "forecast (test)", "future"], range: ["#4c78a8", "#222222", "#f58518", "#54a24b"] },
+    scale: { domain: ["history", "actual (test)", "forecast (test)", "future"], range: ["#4c78a8", "#b279a2", "#f58518", "#54a24b"] },
     // the legend's symbols drawn solid: they would otherwise take the faint interval band's opacity
     legend: { symbolOpacity: 1, symbolType: "stroke", symbolStrokeWidth: 3 },
   };

@@ -22,7 +22,10 @@ export const preprocessStage: StageModule = {
     return { kind: "plan", summary: `${stepsSaid}; ${task.splitInWords(ctx.work)}`, plan };
   },
   checkPlan(ctx, planJson) {
-    ctx.task().checkSteps(parsePreprocessPlan(planJson).steps, ctx.work);
+    const plan = parsePreprocessPlan(planJson);
+    ctx.task().checkSteps(plan.steps, ctx.work);
+    // a split the task cannot make (a forecast's horizon past its history, a column that is not there) is refused here, the plan kept
+    ctx.task().checkSplit?.(plan.split, ctx.work);
   },
   async approve(ctx, planJson) {
     parsePreprocessPlan(planJson);
@@ -33,6 +36,11 @@ export const preprocessStage: StageModule = {
     const plan = ctx.snapshot.plans.PREPROCESS?.plan;
     const s = ctx.snapshot.split;
     const bullets = (plan?.steps ?? []).map((st) => `- **${st.op}** ${st.columns.join(", ")}: ${st.why}`).join("\n");
+    if (s?.kind === "time_ordered")
+      return (
+        `## 4. Split by time\n\nThe series, framed as the plan says (its \`split.forecast\`), are cut by time: the last ${s.horizon} step(s) of each series, from ${s.test_from}, are the test window, ` +
+        `scored once; models are ranked by backtests from ${s.cutoffs?.join(", ") ?? "?"}. Nothing is shuffled.\n\nEdit \`split.forecast\` (horizon, frequency, seasonality, backtest_folds, aggregate) and run the cell to frame the series again.`
+      );
     return (
       `## 4. Split and preprocess\n\nA seeded split (seed ${s?.seed ?? "?"}${s?.stratified ? ", stratified by class" : ""}): ` +
       `${s?.train_rows ?? "?"} training, ${s?.val_rows ?? "?"} validation and ${s?.test_rows ?? "?"} test rows. ` +

@@ -60,6 +60,8 @@ export interface PipelineTask {
   splitInWords(scope: StepScope): string;
   /** what proposing the split changed from the request (a forecast's horizon cut to what the history allows), to warn of */
   proposalWarnings?(scope: StepScope): string[];
+  /** refuses a split that cannot be made on this data (InputError), before anything is applied */
+  checkSplit?(split: PreprocessPlan["split"], scope: StepScope): void;
   /** the split as a statement (binds `split`; made before the plan's gate, kept after it when unchanged) */
   splitStatement(split: PreprocessPlan["split"]): Statement;
   /** the preprocessing steps proposed for this data, by the preprocess planner (announced by the runtime) */

@@ -18,7 +18,8 @@ import { InputError } from "../../kernel/errors/input-error";
 import { backtest, cutSeries, forecastWindow } from "../../kernel/ml/forecast/backtest";
 import { FORECAST_METRICS, forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
 import { METRICS_BY_TASK } from "../../contract";
-import { proposeFraming } from "../../kernel/ml/forecast/forecast-data";
+import { forecastData, proposeFraming } from "../../kernel/ml/forecast/forecast-data";
+import { forecastingTask } from "../../kernel/tasks/forecasting";
 import { findForecaster, restoreForecaster } from "../../kernel/ml/forecast/forecast-zoo";
 import type { SavedForecaster } from "../../kernel/ml/forecast/forecaster";
 import { decodeModelFile, encodeModelFile } from "../../kernel/ml/model-file";
@@ -102,6 +103,21 @@ describe("forecasting", () => {
     assert.match(labels.notes.join(" "), /weather holds text labels, and forecasting predicts a number over time/);
   });
 
+  it("forecasts the numbers a request names, not the series it names them by ('units per sku')", () => {
+    const t0 = Date.UTC(2024, 0, 1);
+    const times: number[] = [];
+    const units: number[] = [];
+    const skus: string[] = [];
+    for (const sku of ["A1", "B2", "C3"]) for (let i = 0; i < 30; i++) (times.push(t0 + i * day), units.push(10 + (i % 7)), skus.push(sku));
+    const t = new Table([
+      { name: "sku", kind: "categorical", codes: Int32Array.from(skus.map((s) => ["A1", "B2", "C3"].indexOf(s))), levels: textLevelsOf(["A1", "B2", "C3"]) },
+      { name: "date", kind: "datetime", values: Float64Array.from(times), dateOnly: true },
+      { name: "units", kind: "numeric", values: Float64Array.from(units) },
+    ]);
+    const r = resolveIntent(parseIntentByRules("forecast units per sku for the next 7 days"), t);
+    assert.deepEqual([r.intent.target, r.intent.task_type], ["units", "time_series_forecasting"]);
+  });
+
   it("refuses a text target and a horizon longer than the history, each saying what to do", () => {
     const t = load("seattle-weather.csv");
     assert.throws(
@@ -154,6 +170,67 @@ describe("forecasting", () => {
     assert.equal(frame.series[0]!.values.length, 72);
     assert.deepEqual(frame.notes, [], "no gap and no duplicate once in UTC");
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the data's own times: weeks dated on Sundays stay Sundays, month ends stay month ends", () => {
+    const sunday = Date.UTC(2023, 0, 1); // a Sunday
+    const weekly = frameSeries(
+      table(
+        Array.from({ length: 20 }, (_, i) => sunday + i * 7 * day),
+        Array.from({ length: 20 }, (_, i) => i),
+      ),
+      { target: "demand" },
+    );
+    assert.deepEqual(weekly.frequency, { unit: "week", every: 1 });
+    assert.ok(Array.from(weekly.series[0]!.times).every((t) => new Date(t).getUTCDay() === 0));
+    const ends = Array.from({ length: 14 }, (_, i) => Date.UTC(2021, i + 1, 0)); // 2021-01-31, 02-28, 03-31, …
+    const monthly = frameSeries(
+      table(
+        ends,
+        ends.map((_, i) => i),
+      ),
+      { target: "demand" },
+    );
+    assert.deepEqual(
+      Array.from(monthly.series[0]!.times.subarray(0, 3), (t) => new Date(t).toISOString().slice(0, 10)),
+      ["2021-01-31", "2021-02-28", "2021-03-31"],
+    );
+  });
+
+  it("refuses an edited framing at the gate, before anything is applied: a horizon past the history, a column that is not there, a frequency typo", () => {
+    const t = load("us-employment.csv");
+    const scope = {
+      get: (n: string) => (n === "table" ? t : n === "intent" ? { target: "nonfarm", task: "time_series_forecasting" } : undefined),
+      set() {},
+      madeBy: () => undefined,
+    };
+    const { framing } = proposeFraming(t, "nonfarm", null);
+    const split = { seed: 42, test_size: 0.1, val_size: 0.3, forecast: framing };
+    forecastingTask.checkSplit!(split, scope);
+    for (const [change, message] of [
+      [{ horizon: 400 }, /set horizon to 55 or less/],
+      [{ series_id: "store" }, /no column "store"/],
+      [{ frequency: "dya" }, /frequency "dya" is not one this can read/],
+    ] as const)
+      assert.throws(
+        () => forecastingTask.checkSplit!({ ...split, forecast: { ...framing, ...change } }, scope),
+        (e: Error) => e instanceof InputError && message.test(e.message),
+      );
+  });
+
+  it("refuses a frequency finer than the data's (most values would be invented), naming the data's own", () => {
+    const t = load("us-employment.csv");
+    const { framing } = proposeFraming(t, "nonfarm", null);
+    assert.throws(
+      () => forecastData(t, "nonfarm", { ...framing, frequency: "day" }, 42),
+      (e: Error) => e instanceof InputError && /the data's own step is month\. Set frequency to month/.test(e.message),
+    );
+  });
+
+  it("scales MASE by the naive forecast's error when the history repeats its season exactly", () => {
+    const periodic = Array.from({ length: 48 }, (_, i) => [1, 5, 3, 8][i % 4]!);
+    assert.ok(naiveScale(periodic, 4) > 0);
+    assert.equal(naiveScale([2, 2, 2, 2, 2], 1), 0, "a flat history has no scale");
   });
 
   it("a season too long for the history falls back to none, said in the notes", () => {

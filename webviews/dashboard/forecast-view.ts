@@ -79,7 +79,22 @@ export class ForecastView {
             ),
             h("div", { class: "chart-body" }),
           );
-          renderSpec(this.chart.lastElementChild as HTMLElement, doc.vega_lite);
+          const body = this.chart.lastElementChild as HTMLElement;
+          // several series: a chart each (a faceted chart does not fit the panel's width, and each series has its own scale)
+          const facet = doc.vega_lite["spec"] as { layer: unknown[] } | undefined;
+          if (!facet) return renderSpec(body, doc.vega_lite);
+          const values = (doc.vega_lite["data"] as { values: Array<{ series: string }> }).values;
+          for (const series of [...new Set(values.map((v) => v.series))]) {
+            const el = h("div", { class: "chart", "data-series": series });
+            body.append(el);
+            renderSpec(el, {
+              $schema: doc.vega_lite["$schema"],
+              title: series,
+              height: 220,
+              data: { values: values.filter((v) => v.series === series) },
+              layer: facet.layer,
+            });
+          }
         },
         (err: Error) => replaceChildren(this.chart, h("p", { class: "error" }, err.message)),
       );

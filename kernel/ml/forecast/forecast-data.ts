@@ -86,6 +86,14 @@ export function forecastData(table: Table, target: string, framing: ForecastFram
     seasonality: framing.seasonality,
     aggregate: framing.aggregate,
   });
+  const points = frame.series.reduce((n, x) => n + x.values.length, 0);
+  if (frame.filledPeriods > points / 2) {
+    // most of the series would be made up: a frequency finer than the data's
+    const own = frameSeries(table, { target, timeColumn: framing.time_column, idColumn: framing.series_id }).frequency;
+    throw new InputError(
+      `At a frequency of ${framing.frequency}, ${frame.filledPeriods} of the ${points} periods have no value and would be invented by interpolation: the data's own step is ${frequencyName(own)}. Set frequency to ${frequencyName(own)} (or a coarser one).`,
+    );
+  }
   const { cuts, folds, notes } = cutSeries(frame, framing.horizon, framing.backtest_folds);
   return {
     kind: "forecast",

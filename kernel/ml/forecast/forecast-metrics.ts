@@ -7,9 +7,17 @@
 export const FORECAST_METRICS = ["mase", "smape", "mae", "rmse", "rmsle"] as const;
 export type ForecastMetric = (typeof FORECAST_METRICS)[number];
 
-/** The seasonal naive forecast's in-sample mean absolute error on `history` (lag `m`; 1 when too short for m). */
+/**
+ * The seasonal naive forecast's in-sample mean absolute error on `history` (lag `m`; 1 when too
+ * short for m). A history that repeats its season exactly has none: then the naive (lag 1)
+ * forecast's error scales, and only a flat history has no scale at all.
+ */
 export function naiveScale(history: ArrayLike<number>, m: number): number {
-  const lag = history.length > m ? m : 1;
+  const seasonal = meanAbsoluteChange(history, history.length > m ? m : 1);
+  return seasonal > 0 || m <= 1 ? seasonal : meanAbsoluteChange(history, 1);
+}
+
+function meanAbsoluteChange(history: ArrayLike<number>, lag: number): number {
   let sum = 0;
   let n = 0;
   for (let i = lag; i < history.length; i++) {

@@ -62,6 +62,13 @@ export const forecastingTask: PipelineTask = {
     };
   },
 
+  checkSplit(split, scope) {
+    if (!split.forecast)
+      throw new InputError("A forecast's split needs its framing (split.forecast: time column, frequency, horizon, series id, seasonality).");
+    // framed and cut as applying would: every refusal (a horizon past the history, a column that is not there, a frequency typo) before the plan is taken
+    forecastData(scope.get("table") as Table, (scope.get("intent") as Intent).target, split.forecast, split.seed);
+  },
+
   splitInWords(scope) {
     const data = scope.get("split") as ForecastData;
     const f = data.framing;
