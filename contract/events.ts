@@ -220,7 +220,11 @@ export const EVENT_SCHEMAS = {
     test_rows: nonNegInt,
     stratified: z.boolean(),
     seed: z.number().int(),
-    /** added: how the rows were split: at random (seeded), or by time (a series' last steps are its test window, never shuffled) */
+    /**
+     * added: how the rows were split: at random (seeded), or by time (a series' last steps are its test window, never
+     * shuffled). By time, train_rows counts the points before the test windows (the final fit's), val_rows the points the
+     * backtests forecast, which lie among them: the three do not add up to the rows
+     */
     kind: z.enum(["random", "time_ordered"]).optional(),
     /** added, time-ordered splits: the steps forecast from each cut-off */
     horizon: nonNegInt.optional(),

@@ -110,13 +110,16 @@ const COUNT_WORDS: Record<string, number> = {
   fourteen: 14,
   thirty: 30,
 };
-const HORIZON_UNITS = "minute|hour|day|week|month|quarter|year";
+// "step": one of the data's own steps, whatever its frequency
+const HORIZON_UNITS = "minute|hour|day|week|month|quarter|year|step|period";
 
 /**
  * How far ahead a request asks to forecast: "the next 30 days", "next month", "12 months ahead",
  * "a 7-day forecast", "for the coming two weeks". Null when it says none.
  */
-export function horizonAsked(lower: string): { count: number; unit: "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year"; phrase: string } | null {
+export function horizonAsked(
+  lower: string,
+): { count: number; unit: "minute" | "hour" | "day" | "week" | "month" | "quarter" | "year" | "step"; phrase: string } | null {
   const count = `(\\d{1,4}|${Object.keys(COUNT_WORDS).join("|")})`;
   const patterns = [
     new RegExp(`\\b(?:next|coming|following|upcoming)\\s+(?:${count}\\s+)?(${HORIZON_UNITS})s?\\b`),
@@ -127,7 +130,7 @@ export function horizonAsked(lower: string): { count: number; unit: "minute" | "
     const m = p.exec(lower);
     if (!m) continue;
     const n = m[1] === undefined ? 1 : /^\d+$/.test(m[1]) ? Number(m[1]) : COUNT_WORDS[m[1]]!;
-    if (n >= 1) return { count: n, unit: m[2] as "day", phrase: m[0] };
+    if (n >= 1) return { count: n, unit: (m[2] === "period" ? "step" : m[2]) as "day", phrase: m[0] };
   }
   return null;
 }

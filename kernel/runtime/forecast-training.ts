@@ -296,7 +296,11 @@ export class ForecastTraining {
       for (const p of future.filter((r) => r.series === s.id))
         points.push({ series, time: p.time, part: "future", value: p.value, lower: p.lower, upper: p.upper });
     });
-    const timeType = { field: "time", type: "temporal", title: frame.timeColumn };
+    // years on the axis: a monthly axis read "April, April, April" without them
+    const format = { minute: "%Y-%m-%d %H:%M", hour: "%Y-%m-%d %H:%M", day: "%Y-%m-%d", week: "%Y-%m-%d", month: "%Y-%m", quarter: "%Y-%m", year: "%Y" }[
+      frame.frequency.unit
+    ];
+    const timeType = { field: "time", type: "temporal", title: frame.timeColumn, axis: { format, labelOverlap: true } };
     const forecastChart = {
       $schema: VL,
       description: `${frame.target}: the last of the history, the test window's actual values and the forecast of them with its ${Math.round(INTERVAL_LEVEL * 100)}% interval, and the forecast of the next ${horizon} ${frequencyInWords(frame.frequency)} steps`,

@@ -56,6 +56,12 @@ describe("forecasting", () => {
     assert.deepEqual(horizonAsked("forecast employment next year")?.unit, "year");
     assert.equal(horizonAsked("forecast sales 3 weeks ahead")?.count, 3);
     assert.equal(horizonAsked("forecast electricity demand"), null);
+    assert.deepEqual(horizonAsked("forecast sales 10 steps ahead"), { count: 10, unit: "step", phrase: "10 steps ahead" });
+    const monthly = load("us-employment.csv");
+    assert.equal(proposeFraming(monthly, "nonfarm", { count: 10, unit: "step" }).framing.horizon, 10);
+    const weeks = proposeFraming(monthly, "nonfarm", { count: 8, unit: "week" });
+    assert.equal(weeks.framing.horizon, 2);
+    assert.match(weeks.notes.join(" "), /8 week\(s\) of month steps: a horizon of 2 step/);
   });
 
   it("frames stocks.csv as five monthly series by symbol, from dates written as 'Jan 1 2000'", () => {

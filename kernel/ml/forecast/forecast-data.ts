@@ -29,12 +29,13 @@ export function isForecastData(value: unknown): value is ForecastData {
 /** A horizon as the request says it ("the next 30 days"): a count of a unit. */
 export interface HorizonAsked {
   count: number;
-  unit: FrequencyUnit;
+  /** "step": the data's own steps */
+  unit: FrequencyUnit | "step";
 }
 
 export function isHorizonAsked(value: unknown): value is HorizonAsked {
   const v = value as HorizonAsked | null;
-  return typeof v === "object" && v !== null && typeof v.count === "number" && (FREQUENCY_UNITS as readonly string[]).includes(v.unit);
+  return typeof v === "object" && v !== null && typeof v.count === "number" && [...FREQUENCY_UNITS, "step"].includes(v.unit);
 }
 
 /**
@@ -47,7 +48,9 @@ export function proposeFraming(table: Table, target: string, asked: HorizonAsked
   const seriesId = chooseIdColumn(table, timeColumn, target);
   const frame = frameSeries(table, { target, timeColumn, idColumn: seriesId });
   const notes: string[] = [];
-  let horizon = asked ? stepsFor(asked.count, asked.unit, frame.frequency) : defaultHorizon(frame.frequency);
+  let horizon = !asked ? defaultHorizon(frame.frequency) : asked.unit === "step" ? asked.count : stepsFor(asked.count, asked.unit, frame.frequency);
+  if (asked && asked.unit !== "step" && asked.unit !== frame.frequency.unit)
+    notes.push(`${asked.count} ${asked.unit}(s) of ${frequencyName(frame.frequency)} steps: a horizon of ${horizon} step(s).`);
   const shortest = Math.min(...frame.series.map((s) => s.values.length));
   const most = maximumHorizon(shortest, frame.seasonality);
   if (most < 1) throw new InputError(`The series is too short to forecast and check: ${shortest} points. Give a longer history.`);

@@ -129,7 +129,7 @@ export function modelled(values: Float64Array, transform: LagFeatureSpec["transf
 }
 
 /** A direct model learns from at most this many (origin, steps ahead) rows: a long daily series takes every few origins. */
-const DIRECT_MAX_ROWS = 24_000;
+const DIRECT_MAX_ROWS = 12_000;
 
 /**
  * The training matrix. Recursive: one row per value with a full history before it. Direct:
