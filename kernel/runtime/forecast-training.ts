@@ -6,7 +6,7 @@
  * its model file holds. The runs' events are the tabular runs' (TRAIN_RUN_STARTED … FINISHED,
  * the leaderboard, the best model); the steps are the real fits, never paced.
  */
-import { EV, type EventPayload, type MetricValue } from "../../contract";
+import { EV, type MetricValue } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import { seriesName } from "../data/series-framing";
 import { frequencyInWords } from "../data/time-grid";
@@ -14,7 +14,6 @@ import { isoOfEpoch } from "../data/table";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
 import type { Params } from "../ml/learner";
-import { isBetter } from "../ml/metrics";
 import { encodeModelFile, modelFileOf } from "../ml/model-file";
 import { newRunId, type RunResult } from "../ml/training-run";
 import { anySignal } from "../ml/cross-validation";
@@ -23,15 +22,13 @@ import { findForecaster, FORECASTERS } from "../ml/forecast/forecast-zoo";
 import type { FittedForecaster, Forecaster } from "../ml/forecast/forecaster";
 import { meanErrors, type ForecastMetric } from "../ml/forecast/forecast-metrics";
 import { trainingPoints, type ForecastData } from "../ml/forecast/forecast-data";
+import { announceBoard, rankRows, type BestRun, type LeaderboardRow } from "./leaderboard";
 import { futureForecast, seriesForecaster, type ForecastModelDocument } from "../predict/series-forecast";
-
-type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
-type Best = { run_id: string; model_id: string; metric: MetricValue } | null;
 
 export interface ForecastOutcome {
   runs: RunResult[];
   leaderboard: LeaderboardRow[];
-  best: Best;
+  best: BestRun;
 }
 
 const VL = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -163,8 +160,7 @@ export class ForecastTraining {
         frame,
         data.cuts,
         horizon,
-        async (_done, _of, mean) => {
-          const fold = Math.round((_done / _of) * folds);
+        async (fold, mean) => {
           const value = mean[metric as ForecastMetric];
           stepDone(fold, "fit");
           if (value !== undefined) this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: metric, split: "val", step: fold, value });
@@ -252,17 +248,8 @@ export class ForecastTraining {
   }
 
   private rankRun(board: ForecastOutcome, row: LeaderboardRow): void {
-    board.leaderboard = [...board.leaderboard, row].sort((a, b) => {
-      if (!a.metric || !b.metric) return a.metric ? -1 : b.metric ? 1 : 0;
-      if (a.metric.value === b.metric.value) return 0;
-      return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
-    });
-    this.events.emit(EV.LEADERBOARD_UPDATED, { rows: board.leaderboard });
-    const leader = board.leaderboard[0];
-    if (leader?.metric && leader.run_id && leader.run_id !== board.best?.run_id) {
-      board.best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
-      this.events.emit(EV.BEST_MODEL_UPDATED, board.best);
-    }
+    board.leaderboard = rankRows([...board.leaderboard, row]);
+    board.best = announceBoard(board.leaderboard, board.best, this.events);
   }
 
   /** The forecast chart (history, the test window's actuals, forecast and interval, and the future), the residuals over time, the backtests' table. */

@@ -52,9 +52,10 @@ import { reportHtml } from "../export/report-html";
 import { DatasetFinder, finderSettingsFor } from "../agents/dataset-finder";
 import type { FetchedData, FetchProgress } from "../agents/dataset-ranking";
 import { NOTEBOOK_FILE } from "../notebook/pipeline-notebook";
-import { forecastData, isForecastData, type ForecastData } from "../ml/forecast/forecast-data";
+import { forecastData, isForecastData, trainingPoints, type ForecastData } from "../ml/forecast/forecast-data";
 import { FORECASTERS } from "../ml/forecast/forecast-zoo";
 import { ForecastTraining } from "./forecast-training";
+import { announceBoard, rankRows, type BestRun, type LeaderboardRow } from "./leaderboard";
 
 export interface RuntimeOptions {
   sinkFor(stage: StageId): EventSink;
@@ -78,14 +79,14 @@ export interface RuntimeOptions {
 export type { PreparedData, SplitData, ForecastData };
 /** what training reads: a table's prepared features, or framed series */
 export type TrainingData = PreparedData | ForecastData;
-export type LeaderboardRow = EventPayload<"LEADERBOARD_UPDATED">["rows"][number];
+export type { LeaderboardRow };
 
 export interface TrainOptions {
   /** the validation metric that ranks runs */
   metric: string;
   /** rows already on the leaderboard (an edited TRAIN cell adds to them) */
   leaderboard?: LeaderboardRow[];
-  best?: { run_id: string; model_id: string; metric: MetricValue } | null;
+  best?: BestRun;
   /** a new leaderboard for these runs (a TRAIN pass ranks its own runs; earlier ones stay in the log) */
   newBoard?: boolean;
 }
@@ -104,7 +105,7 @@ export interface SearchOptions extends TrainOptions {
 export interface TrainOutcome {
   runs: RunResult[];
   leaderboard: LeaderboardRow[];
-  best: { run_id: string; model_id: string; metric: MetricValue } | null;
+  best: BestRun;
 }
 
 const SAMPLE_ROWS_IN_EVENT = 5;
@@ -310,7 +311,7 @@ export class PipelineRuntime {
     const dateOnly = !["minute", "hour"].includes(data.frame.frequency.unit);
     const n = data.frame.series.length;
     events.emit(EV.SPLIT_SUMMARY, {
-      train_rows: data.cuts.reduce((k, c) => k + c.testStart, 0),
+      train_rows: trainingPoints(data),
       val_rows: data.folds * data.horizon * n,
       test_rows: data.horizon * n,
       stratified: false,
@@ -847,7 +848,7 @@ export class PipelineRuntime {
     const same = (r: LeaderboardRow) => settingsKey(r.model, r.params as Params) === key && (r.train_rows === undefined || r.train_rows === trainRows);
     // a re-run that failed or was stopped leaves the model of the run it replaces on the board's disk
     const replaced = result.status === "success" ? board.rows.filter(same).map((r) => r.run_id) : [];
-    board.rows = rank([
+    board.rows = rankRows([
       ...board.rows.filter((r) => !same(r)),
       {
         model: learner.id,
@@ -862,12 +863,7 @@ export class PipelineRuntime {
         train_rows: trainRows,
       },
     ]);
-    events.emit(EV.LEADERBOARD_UPDATED, { rows: board.rows });
-    const leader = board.rows[0];
-    if (leader?.metric && leader.run_id && (!board.best || leader.run_id !== board.best.run_id)) {
-      board.best = { run_id: leader.run_id, model_id: leader.model, metric: leader.metric };
-      events.emit(EV.BEST_MODEL_UPDATED, board.best);
-    }
+    board.best = announceBoard(board.rows, board.best, events);
     this.pruneModelFiles(board, replaced);
     return result;
   }
@@ -947,7 +943,7 @@ interface TrialOptions {
 
 interface Board {
   rows: LeaderboardRow[];
-  best: { run_id: string; model_id: string; metric: MetricValue } | null;
+  best: BestRun;
   /** the project's keep_models, read when the board is started */
   keepModels: number;
   /** runs whose model files this board's training call removed (said once, when the call ends) */
@@ -964,15 +960,6 @@ function findLearnerFor(id: string, task: "regression" | "classification"): Lear
     );
   }
   return learner;
-}
-
-/** Successful runs by validation score (best first), then failed and cancelled runs. */
-function rank(rows: LeaderboardRow[]): LeaderboardRow[] {
-  return [...rows].sort((a, b) => {
-    if (!a.metric || !b.metric) return a.metric ? -1 : b.metric ? 1 : 0;
-    if (a.metric.value === b.metric.value) return 0;
-    return isBetter(a.metric.name, a.metric.value, b.metric.value) ? -1 : 1;
-  });
 }
 
 /** The prepared data with its training rows cut to a seeded sample of `rows` (validation and test rows unchanged). */

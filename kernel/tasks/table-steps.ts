@@ -1,5 +1,5 @@
 /** What every task that starts from a table shares: the profile cell, and the table rebuilt from the project's file. */
-import type { ProjectSnapshot } from "../../contract";
+import type { ProjectSnapshot, TaskType } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
 import type { Table } from "../data/table";
 import { loadTableBlocking } from "../data/table-load";
@@ -32,4 +32,12 @@ export function rebuildTable(snapshot: ProjectSnapshot, assets: AssetStore): Tab
   const real = assets.regularFile(file);
   if (!real) throw new InputError(`The data file ${file} is not a regular file inside the project folder any more: put it back, or upload it again.`);
   return loadTableBlocking(real).table;
+}
+
+/** The settled intent (its target and task type) from the log, refused when the target is not settled or the task is not one of `types`. */
+export function settledIntent<T extends TaskType>(snapshot: ProjectSnapshot, types: readonly T[]): { target: string; task: T } {
+  const i = snapshot.intent;
+  if (!i?.target) throw new Error("the target is not settled yet");
+  if (!(types as readonly TaskType[]).includes(i.task_type)) throw new Error(`task ${i.task_type} is not ${types.join(" or ")}`);
+  return { target: i.target, task: i.task_type as T };
 }

@@ -16,8 +16,7 @@ import { textLevelsOf } from "../../kernel/data/text-levels";
 import { addSteps, inferFrequency, parseFrequency } from "../../kernel/data/time-grid";
 import { InputError } from "../../kernel/errors/input-error";
 import { backtest, cutSeries, forecastWindow } from "../../kernel/ml/forecast/backtest";
-import { FORECAST_METRICS, forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
-import { METRICS_BY_TASK } from "../../contract";
+import { forecastErrors, naiveScale } from "../../kernel/ml/forecast/forecast-metrics";
 import { forecastData, proposeFraming } from "../../kernel/ml/forecast/forecast-data";
 import { forecastingTask } from "../../kernel/tasks/forecasting";
 import { findForecaster, restoreForecaster } from "../../kernel/ml/forecast/forecast-zoo";
@@ -250,10 +249,6 @@ describe("forecasting", () => {
     );
     assert.equal(frame.seasonality, 1);
     assert.match(frame.notes.join(" "), /no season/);
-  });
-
-  it("ranks by the metrics the contract offers a forecast, the default first", () => {
-    assert.deepEqual([...FORECAST_METRICS], [...METRICS_BY_TASK.time_series_forecasting]);
   });
 
   it("measures MASE against the seasonal naive forecast's own error on the history", () => {

@@ -1,8 +1,7 @@
 /** The data: sample rows (or sample images), the profile summary, missingness and the target's distribution. */
 import type { ProjectSnapshot } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
-import { fetchAsset } from "./panel-host";
-import { renderSpec } from "./vega-chart";
+import { renderAsset } from "./vega-chart";
 
 export class DataView {
   readonly el = h("section", { class: "view data" });
@@ -87,10 +86,7 @@ export class DataView {
   private chart(url: string | undefined, key: "missing" | "target", el: HTMLElement): void {
     if (!url || this.shown[key] === url) return;
     this.shown[key] = url;
-    fetchAsset(url).then(
-      (json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite),
-      (err: Error) => replaceChildren(el, h("p", { class: "error" }, err.message)),
-    );
+    renderAsset(el, url);
   }
 }
 

@@ -8,7 +8,7 @@
 import type { ProjectSnapshot } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
 import { fetchAsset } from "./panel-host";
-import { renderSpec } from "./vega-chart";
+import { renderAsset, renderSpec } from "./vega-chart";
 
 interface BacktestWindow {
   series: string;
@@ -165,10 +165,7 @@ export class ForecastView {
     const residuals = best && s.artifacts.find((a) => a.type === "residuals" && a.meta["run_id"] === best.run_id);
     if (residuals && this.shown.residuals !== residuals.url) {
       this.shown.residuals = residuals.url;
-      fetchAsset(residuals.url).then(
-        (json) => renderSpec(this.residuals, (json as { vega_lite: Record<string, unknown> }).vega_lite),
-        (err: Error) => replaceChildren(this.residuals, h("p", { class: "error" }, err.message)),
-      );
+      renderAsset(this.residuals, residuals.url);
     }
   }
 }

@@ -6,6 +6,8 @@
  * through vega-interpreter: the panel's CSP allows no eval.
  */
 import embed, { type Result } from "vega-embed";
+import { h, replaceChildren } from "./dom-builder";
+import { fetchAsset } from "./panel-host";
 import { expressionInterpreter } from "vega-interpreter";
 
 /** Chart colours from the VS Code theme, so light and dark themes both read well. */
@@ -115,4 +117,12 @@ export function renderSpec(el: HTMLElement, spec: Record<string, unknown>): void
   };
   chart.result = track(chart);
   chart.draw();
+}
+
+/** The chart of a JSON asset that carries its vega-lite spec (an artifact), fetched through the extension; its error in its place if it cannot be read. */
+export function renderAsset(el: HTMLElement, url: string): void {
+  fetchAsset(url).then(
+    (json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite),
+    (err: Error) => replaceChildren(el, h("p", { class: "error" }, err.message)),
+  );
 }

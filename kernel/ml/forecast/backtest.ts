@@ -78,11 +78,11 @@ export async function backtest(
   frame: SeriesFrame,
   cuts: SeriesCuts[],
   horizon: number,
-  onWindow?: (done: number, of: number, mean: Partial<Record<ForecastMetric, number>>) => void | Promise<void>,
+  /** after each cut-off (1, 2, …) over every series: the mean errors of the windows so far */
+  onCutoff?: (cutoff: number, mean: Partial<Record<ForecastMetric, number>>) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<{ windows: WindowForecast[]; mean: Partial<Record<ForecastMetric, number>> }> {
   const windows: WindowForecast[] = [];
-  const total = cuts.reduce((n, c) => n + c.origins.length, 0);
   const folds = Math.max(...cuts.map((c) => c.origins.length));
   for (let fold = 0; fold < folds; fold++) {
     for (let i = 0; i < frame.series.length; i++) {
@@ -91,7 +91,7 @@ export async function backtest(
       signal?.throwIfAborted();
       windows.push(await forecastWindow(forecaster, params, frame, frame.series[i]!, origin, horizon));
     }
-    await onWindow?.(windows.length, total, meanErrors(windows.map((w) => w.errors)));
+    await onCutoff?.(fold + 1, meanErrors(windows.map((w) => w.errors)));
   }
   return { windows, mean: meanErrors(windows.map((w) => w.errors)) };
 }

@@ -4,7 +4,10 @@
  * so below 1 beats it) and, where every value is positive, RMSLE.
  */
 
-export const FORECAST_METRICS = ["mase", "smape", "mae", "rmse", "rmsle"] as const;
+import { METRICS_BY_TASK } from "../../../contract";
+
+/** the contract's metrics for a forecast, the default ranking first */
+export const FORECAST_METRICS = METRICS_BY_TASK.time_series_forecasting;
 export type ForecastMetric = (typeof FORECAST_METRICS)[number];
 
 /**

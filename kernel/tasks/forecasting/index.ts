@@ -5,7 +5,7 @@
  * backtests' windows come before it); the models are forecasters (baselines every other model
  * must beat, exponential smoothing, the tree engine on lags), ranked by their backtests.
  */
-import { approvedPlan, METRICS_BY_TASK, type PreprocessPlan, type ProjectSnapshot, type TaskType } from "../../../contract";
+import { approvedPlan, METRICS_BY_TASK, type ForecastFraming, type PreprocessPlan, type ProjectSnapshot, type TaskType } from "../../../contract";
 import { selectModels, type SeriesFacts } from "../../agents/model-selector-agent";
 import type { Table } from "../../data/table";
 import { profileTable } from "../../data/table-profile";
@@ -14,7 +14,7 @@ import { forecastData, isHorizonAsked, proposeFraming, type ForecastData } from 
 import { FORECASTERS } from "../../ml/forecast/forecast-zoo";
 import { ref, type CodeCell, type Statement } from "../pipeline-step";
 import type { Idea, PipelineTask, RebuildSource } from "../task";
-import { profileCells, rebuildTable } from "../table-steps";
+import { profileCells, rebuildTable, settledIntent } from "../table-steps";
 
 const TYPE = "time_series_forecasting" as const;
 /** what proposing the framing changed from the request (a horizon cut to what the history allows), for the plan's summary */
@@ -51,22 +51,20 @@ export const forecastingTask: PipelineTask = {
   },
 
   splitStatement(split): Statement {
-    if (!split.forecast)
-      throw new InputError("A forecast's split needs its framing (split.forecast: time column, frequency, horizon, series id, seasonality).");
+    const framing = framingOf(split);
     return {
       kind: "call",
       method: "frameSeries",
-      args: [ref("table"), { target: ref("intent.target"), seed: split.seed, framing: split.forecast }],
+      args: [ref("table"), { target: ref("intent.target"), seed: split.seed, framing }],
       bind: "split",
       reuse: true,
     };
   },
 
   checkSplit(split, scope) {
-    if (!split.forecast)
-      throw new InputError("A forecast's split needs its framing (split.forecast: time column, frequency, horizon, series id, seasonality).");
+    const framing = framingOf(split);
     // framed and cut as applying would: every refusal (a horizon past the history, a column that is not there, a frequency typo) before the plan is taken
-    forecastData(scope.get("table") as Table, (scope.get("intent") as Intent).target, split.forecast, split.seed);
+    forecastData(scope.get("table") as Table, (scope.get("intent") as Intent).target, framing, split.seed);
   },
 
   splitInWords(scope) {
@@ -143,12 +141,8 @@ export const forecastingTask: PipelineTask = {
     switch (name) {
       case "table":
         return rebuildTable(snapshot, assets);
-      case "intent": {
-        const i = snapshot.intent;
-        if (!i?.target) throw new Error("the target is not settled yet");
-        if (i.task_type !== TYPE) throw new Error(`task ${i.task_type} is not forecasting`);
-        return { target: i.target, task: TYPE } satisfies Intent;
-      }
+      case "intent":
+        return settledIntent(snapshot, [TYPE]) satisfies Intent;
       case "constraints":
         return snapshot.intent?.constraints ?? {};
       case FRAMING_NOTES:
@@ -171,6 +165,12 @@ export const forecastingTask: PipelineTask = {
     }
   },
 };
+
+/** A forecast's split's framing, or what is missing. */
+function framingOf(split: PreprocessPlan["split"]): ForecastFraming {
+  if (!split.forecast) throw new InputError("A forecast's split needs its framing (split.forecast: time column, frequency, horizon, series id, seasonality).");
+  return split.forecast;
+}
 
 /** Edits worth trying after the forecasters ran. */
 function forecastingIdeas(s: ProjectSnapshot): Idea[] {

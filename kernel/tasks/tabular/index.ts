@@ -16,7 +16,7 @@ import { findLearner, learnersFor } from "../../ml/model-zoo";
 import type { SplitData } from "../../runtime/pipeline-runtime";
 import { ref, type CodeCell, type Statement } from "../pipeline-step";
 import type { PipelineTask, RebuildSource } from "../task";
-import { profileCells, rebuildTable } from "../table-steps";
+import { profileCells, rebuildTable, settledIntent } from "../table-steps";
 import { tabularIdeas } from "./ideas";
 
 type TabularType = "regression" | "classification";
@@ -136,11 +136,8 @@ export const tabularTask: PipelineTask = {
     switch (name) {
       case "table":
         return rebuildTable(snapshot, assets);
-      case "intent": {
-        const i = snapshot.intent;
-        if (!i?.target) throw new Error("the target is not settled yet");
-        return { target: i.target, task: tabular(i.task_type) } satisfies Intent;
-      }
+      case "intent":
+        return settledIntent(snapshot, TYPES) satisfies Intent;
       case "profile":
         return profileTable(get("table") as Table, intent().target, intent().task);
       case "split": {
