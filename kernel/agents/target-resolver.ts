@@ -4,6 +4,7 @@
  * integer labels when the prompt only said "predict").
  */
 import { hasTimeColumn } from "../data/series-framing";
+import { imageColumnOf } from "../data/image-files";
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { columnLength, type Column, type Table } from "../data/table";
@@ -341,7 +342,22 @@ export function resolveIntent(
   const unusableTarget = identifierReason(col) ?? freeTextReason(col);
   if (unusableTarget) throw new TargetUnclearError(`${unusableTarget}, so it cannot be learned as a target. Choose the column to predict.`);
   let task: TaskType = intent.task_type;
-  if (task === "time_series_forecasting" && hasTimeColumn(table) && col.kind !== "numeric") {
+  const images = imageColumnOf(table);
+  const texts = table.columns.filter((c) => c.name !== target && freeTextReason(c));
+  if (images && images !== target) {
+    // an image index (a column of image files and their label): its images are classified, whatever the words said
+    if (task !== "image_classification") notes.push(`${images} holds image files: the images are classified by ${target}.`);
+    task = "image_classification";
+  } else if (
+    (task === "text_classification" || task === "classification") &&
+    texts.length > 0 &&
+    (col.kind === "categorical" || fewWholeNumbers(col.values)) &&
+    (task === "text_classification" || table.columns.every((c) => c.name === target || texts.includes(c) || identifierReason(c)))
+  ) {
+    // a column of free text and a label: the texts are classified (asked for, or the texts are all there is to learn from)
+    if (task !== "text_classification") notes.push(`${texts[0]!.name} holds free text: ${target} is classified from the texts.`);
+    task = "text_classification";
+  } else if (task === "time_series_forecasting" && hasTimeColumn(table) && col.kind !== "numeric") {
     // a forecast is of numbers: labels over time are classified, row by row
     notes.push(`${target} holds text labels, and forecasting predicts a number over time: it is trained as classification of the rows.`);
     task = "classification";
@@ -364,7 +380,7 @@ export function resolveIntent(
       );
     }
   }
-  if (task === "classification") refuseUnlearnableClasses(table, target);
+  if (task === "classification" || task === "text_classification" || task === "image_classification") refuseUnlearnableClasses(table, target);
   return { intent: { ...intent, target, task_type: task }, notes };
 }
 

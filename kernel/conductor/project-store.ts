@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { copyImageFolder } from "../data/image-folder";
 import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
@@ -93,7 +94,17 @@ export class ProjectStore {
     const id = newProjectId(req.prompt);
     const dir = path.join(this.projectsDir, id);
     let dataFile: string | null = null;
-    if (req.data_path) {
+    if (req.data_path && fs.statSync(path.resolve(req.data_path), { throwIfNoEntry: false })?.isDirectory()) {
+      // a labelled image folder (a subfolder of images per class): its images copied, with their index
+      const name = safeDataFileName(path.basename(path.resolve(req.data_path)));
+      try {
+        const copied = copyImageFolder(path.resolve(req.data_path), path.join(dir, "data", name), `data/${name}`);
+        dataFile = path.relative(dir, copied.index).split(path.sep).join("/");
+      } catch (error) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+    } else if (req.data_path) {
       const source = path.resolve(req.data_path);
       await loadTableOffThread(source); // refuse an unreadable file before a project exists
       dataFile = `data/${safeDataFileName(path.basename(source))}`;

@@ -251,6 +251,8 @@ export function checkPlan(steps: PreprocessStep[], table: Table, target: string)
   for (const s of steps) if (s.op === "parse_datetime") for (const c of s.columns) for (const p of partsOf(s)) derived.add(datetimePartName(c, p));
   for (const s of steps) {
     if (!STEP_OPS.has(s.op)) throw new InputError(`Plan step ${s.id} has unknown op ${JSON.stringify(s.op)}.`);
+    if (s.op === "text_tfidf" || s.op === "image_pixels")
+      throw new InputError(`Plan step ${s.id} (${s.op}) applies to ${s.op === "text_tfidf" ? "text" : "image"} tasks only: remove it from a table's plan.`);
     for (const c of s.columns) {
       if (!table.has(c) && !derived.has(c)) {
         throw new InputError(`Plan step ${s.id} names column ${JSON.stringify(c)}, which is not in the data. Columns are: ${table.columnNames.join(", ")}.`);

@@ -25,7 +25,9 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
     }
     return { task, column: target, y: col.values };
   }
-  if (task !== "classification") throw new InputError(`Task ${task} is not supported by the tabular pipeline yet.`);
+  // texts and images are classified by their label as a table's rows are
+  if (task !== "classification" && task !== "text_classification" && task !== "image_classification")
+    throw new InputError(`Task ${task} is not supported by the tabular pipeline yet.`);
   // each row's label as a code into the column's distinct labels (a text column has them already)
   let codes: Int32Array;
   let labels: string[];
@@ -47,7 +49,7 @@ export function encodeTarget(table: Table, target: string, task: TaskType): Enco
   const index = new Map(classes.map((c, i) => [c, i]));
   const classOfCode = Int32Array.from(labels, (l) => index.get(l) ?? -1);
   const y = codes.map((k) => (k < 0 ? -1 : classOfCode[k]!));
-  return { task, column: target, y, classes };
+  return { task: "classification", column: target, y, classes };
 }
 
 /** The rows whose target is present. */

@@ -23,10 +23,14 @@ export interface BundledModel {
   final_metrics: FinalMetrics | null;
   /** a forecasting model: how its series are framed (time column, frequency, horizon, series id) and its intervals' coverage */
   forecast?: ForecastFraming & { interval_level: number };
+  /** an image model: the size and channels it reads every image at */
+  image_size?: { width: number; height: number; channels: number };
 }
 
 export const SCHEMA_FILE = "model/schema.json";
 export const SAMPLE_FILE = "sample.csv";
+/** an image model's bundle: a few training images to try predict.mjs on */
+export const SAMPLE_IMAGES_FOLDER = "sample";
 export const PREDICT_SCRIPT = "predict.mjs";
 
 /** The Node.js the bundle's predict.mjs needs (the product's own floor). */
@@ -124,6 +128,34 @@ export const FORECASTER_STATES: Array<[string, string]> = [
   ],
 ];
 
+/** The README's section on predicting with an image model. */
+function imageSections(m: BundledModel, size: NonNullable<BundledModel["image_size"]>, sampleImages: number): string[] {
+  const primary = m.final_metrics?.primary;
+  return [
+    "## Predict",
+    "",
+    `Node.js ${NODE_ENGINE.replace(">=", "")} or later; nothing to install (the network runs in plain JavaScript):`,
+    "",
+    "```sh",
+    ...(sampleImages ? [`node ${PREDICT_SCRIPT} ${SAMPLE_IMAGES_FOLDER}/              # ${sampleImages} of the training images`] : []),
+    `node ${PREDICT_SCRIPT} PHOTOS/ --out PRED.csv   # every PNG and JPEG in a folder (and its subfolders)`,
+    `node ${PREDICT_SCRIPT} photo.jpg                # one image`,
+    "```",
+    "",
+    `Each image is read as the model was trained: resized to ${size.width} × ${size.height} pixels, ${size.channels === 1 ? "grey" : "in colour"}. ` +
+      `PRED.csv has a line per image: its path (\`${m.inputs[0]!.name}\`), \`${m.target}_predicted\` (the most probable class) and \`p_<class>\`, each class's probability. ` +
+      "A file that cannot be read as a PNG or JPEG is listed in PRED.report.csv, its line left empty.",
+    "",
+    "The same predictions come from `npx automl predict --model THIS.zip --data PHOTOS/`.",
+    "",
+    "## The model",
+    "",
+    `- ${m.model_id} (run \`${m.run_id}\`), classifying images into ${m.classes?.length ?? "?"} classes of \`${m.target}\`: ${(m.classes ?? []).slice(0, 12).join(", ")}${(m.classes?.length ?? 0) > 12 ? ", …" : ""}.`,
+    primary ? `- Test ${primary.name}: ${primary.value.toFixed(4)} (on images held out from training).` : "- No test metrics were recorded.",
+    "",
+  ];
+}
+
 /** The README's sections on predicting with a forecasting model and on the model. */
 function forecastSections(m: BundledModel, f: NonNullable<BundledModel["forecast"]>): string[] {
   const primary = m.final_metrics?.primary;
@@ -160,6 +192,8 @@ export function bundleReadme(o: {
   prompt: string;
   model: BundledModel | null;
   sampleRows: number | null;
+  /** an image model's bundle: how many images its sample folder holds */
+  sampleImages?: number;
   researchOnly?: string | null;
 }): string {
   const m = o.model;
@@ -177,6 +211,7 @@ export function bundleReadme(o: {
       : []),
   ];
   if (m?.forecast) lines.push(...forecastSections(m, m.forecast));
+  else if (m?.image_size) lines.push(...imageSections(m, m.image_size, o.sampleImages ?? 0));
   else if (m) {
     lines.push(
       "## Predict",
@@ -191,7 +226,7 @@ export function bundleReadme(o: {
       `\`${PREDICT_SCRIPT}\` checks every file of this folder against \`${MANIFEST_FILE}\` first and refuses a changed one, naming it. ` +
         "It reads CSV, TSV, JSON, NDJSON, Parquet, Arrow and Excel files (also gzip-compressed), delimited text in batches, so a file of any length fits in memory. " +
         `NEW.csv needs the columns the model reads (${m.inputs.map((c) => `\`${c.name}\``).join(", ")}); other columns are ignored. ` +
-        (m.task === "classification"
+        (m.classes
           ? `PRED.csv has a line per row: \`${m.target}_predicted\` (the most probable class) and \`p_<class>\`, each class's probability.`
           : `PRED.csv has a line per row: \`${m.target}_predicted\`.`) +
         " Numbers keep every digit. Rows unlike the training data (a category it never saw, a value outside its range, text where numbers were) are listed in PRED.report.csv with what was done: predicted as training would, or refused (the row's line left empty).",

@@ -17,7 +17,17 @@ import type { FittedPreprocessor } from "../data/feature-transform";
 import { readModelFileSummary } from "../ml/model-file";
 import { AUDIT_FILE } from "../assets/audit-log";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLED_MODEL, MANIFEST_FILE } from "../predict/bundle-manifest";
-import { PREDICT_SCRIPT, SAMPLE_FILE, SCHEMA_FILE, bundlePackageJson, bundleReadme, bundleSchema, sampleCsv, type BundledModel } from "./bundle-files";
+import {
+  PREDICT_SCRIPT,
+  SAMPLE_FILE,
+  SAMPLE_IMAGES_FOLDER,
+  SCHEMA_FILE,
+  bundlePackageJson,
+  bundleReadme,
+  bundleSchema,
+  sampleCsv,
+  type BundledModel,
+} from "./bundle-files";
 import type { ZipMessage, ZipRequest } from "./zip-worker";
 
 export interface ExportOptions {
@@ -44,8 +54,9 @@ export async function exportProjectZip(
   options: ExportOptions,
 ): Promise<EventPayload<"EXPORT_READY">> {
   const model = options.best?.model_file ? bundledModel(source, options.best.model_file, options.best.run_id) : null;
-  // a forecast takes no rows: it has no sample to try
-  const sample = model && !model.forecast ? sampleOf(source, model) : null;
+  // a forecast takes no rows: it has no sample to try; an image model's sample is a folder of images
+  const sampleImages = model?.image_size ? imageSample(source, model) : [];
+  const sample = model && !model.forecast && !model.image_size ? sampleOf(source, model) : null;
   const entries: Entry[] = [
     {
       path: "README.md",
@@ -54,6 +65,7 @@ export async function exportProjectZip(
         prompt: options.prompt,
         model,
         sampleRows: sample?.rows ?? null,
+        sampleImages: sampleImages.length,
         researchOnly: options.researchOnly ?? null,
       }),
     },
@@ -66,6 +78,7 @@ export async function exportProjectZip(
       { path: SCHEMA_FILE, text: bundleSchema(model) },
     );
     if (sample) entries.push({ path: SAMPLE_FILE, text: sample.csv });
+    entries.push(...sampleImages);
   }
   entries.push(...collectEntries(source));
   const manifest = {
@@ -113,6 +126,8 @@ function bundledModel(source: AssetStore, modelFile: string, runId: string): Bun
     final_metrics?: FinalMetrics;
     model?: { model_id?: string };
     forecast?: { model_id?: string; framing?: ForecastFraming; interval_level?: number };
+    text?: { model_id?: string; column?: string; classes?: string[] };
+    image?: { model_id?: string; column?: string; classes?: string[]; size?: { width: number; height: number; channels: number } };
   };
   try {
     doc = readModelFileSummary(opened, modelFile) as typeof doc;
@@ -132,6 +147,21 @@ function bundledModel(source: AssetStore, modelFile: string, runId: string): Bun
       forecast: { ...doc.forecast.framing, interval_level: doc.forecast.interval_level ?? 0.8 },
     };
   }
+  // a text or an image model reads one column: its texts, or its image files
+  const oneColumn = doc.task === "text_classification" ? doc.text : doc.task === "image_classification" ? doc.image : undefined;
+  if (oneColumn?.model_id && oneColumn.column && oneColumn.classes && typeof doc.target === "string") {
+    return {
+      run_id: doc.run_id ?? runId,
+      model_id: oneColumn.model_id,
+      task: doc.task!,
+      target: doc.target,
+      classes: oneColumn.classes,
+      inputs: [{ name: oneColumn.column, kind: "categorical", missing: doc.task === "text_classification" }],
+      features: [],
+      final_metrics: doc.final_metrics ?? null,
+      ...(doc.image?.size ? { image_size: doc.image.size } : {}),
+    };
+  }
   if (!doc.preprocessor || typeof doc.target !== "string" || !doc.model?.model_id) return null;
   return {
     run_id: doc.run_id ?? runId,
@@ -143,6 +173,19 @@ function bundledModel(source: AssetStore, modelFile: string, runId: string): Bun
     features: doc.features ?? doc.preprocessor.features.map((f) => f.name),
     final_metrics: doc.final_metrics ?? null,
   };
+}
+
+/** A few of the training images (the data sample's first rows), to try predict.mjs on: sample/<file>. */
+function imageSample(source: AssetStore, model: BundledModel): Entry[] {
+  if (!source.regularFile("data/sample.json")) return [];
+  const sample = JSON.parse(source.read("data/sample.json").toString("utf8")) as { rows?: Array<Record<string, unknown>> };
+  const column = model.inputs[0]!.name;
+  const out: Entry[] = [];
+  for (const row of (sample.rows ?? []).slice(0, SAMPLE_ROWS)) {
+    const file = typeof row[column] === "string" ? fileEntry(source, row[column] as string) : null;
+    if (file) out.push({ path: `${SAMPLE_IMAGES_FOLDER}/${String(out.length).padStart(2, "0")}-${path.basename(String(row[column]))}`, ...file });
+  }
+  return out;
 }
 
 /** The first rows of the project's data sample, as CSV, to try predict.mjs on. */

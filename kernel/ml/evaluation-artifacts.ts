@@ -59,28 +59,7 @@ export function emitEvaluationArtifacts(r: ArtifactRequest): void {
   } else {
     const k = r.classes.length;
     const pred = argmaxRows(out, r.test.x.rows, k);
-    const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    for (let i = 0; i < r.test.x.rows; i++) matrix[r.test.y[i]!]![pred[i]!]!++;
-    const cells = matrix.flatMap((row, a) => row.map((count, p) => ({ actual: r.classes[a]!, predicted: r.classes[p]!, count })));
-    announce(r, "confusion_matrix", "Confusion matrix (test)", EV.CONFUSION_MATRIX_READY, {
-      labels: r.classes,
-      matrix,
-      vega_lite: {
-        $schema: VL,
-        description: "Confusion matrix on the test split",
-        data: { values: cells },
-        layer: [
-          {
-            mark: { type: "rect", tooltip: true },
-            encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, color: { field: "count", type: "quantitative" } },
-          },
-          {
-            mark: { type: "text" },
-            encoding: { x: { field: "predicted", type: "nominal" }, y: { field: "actual", type: "nominal" }, text: { field: "count", type: "quantitative" } },
-          },
-        ],
-      },
-    });
+    announce(r, "confusion_matrix", "Confusion matrix (test)", EV.CONFUSION_MATRIX_READY, confusionMatrixBody(r.test.y, pred, r.classes));
     const curves = rocCurves(r.test.y, out, k, r.classes);
     announce(r, "roc_curve", "ROC curve (test)", EV.ROC_CURVE_READY, {
       curves: curves.map(({ label, auc }) => ({ label, auc })),
@@ -185,4 +164,75 @@ function featureImportance(r: ArtifactRequest): Array<{ feature: string; permuta
     result[j]!.permutation = isBetter(r.metric.name, base, s) ? Math.abs(base - s) : -Math.abs(base - s);
   }
   return result.sort((a, b) => b.permutation - a.permutation);
+}
+
+/** The confusion matrix of the test rows (rows: the actual class, columns: the predicted), with its chart. */
+export function confusionMatrixBody(y: ArrayLike<number>, predicted: ArrayLike<number>, classes: string[]): Record<string, unknown> {
+  const k = classes.length;
+  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < y.length; i++) matrix[y[i]!]![predicted[i]!]!++;
+  const cells = matrix.flatMap((row, a) => row.map((count, p) => ({ actual: classes[a]!, predicted: classes[p]!, count })));
+  const axis = (field: string) => ({ field, type: "nominal", sort: classes, axis: { labelLimit: 140 } });
+  return {
+    labels: classes,
+    matrix,
+    vega_lite: {
+      $schema: VL,
+      description: "Confusion matrix on the test split",
+      data: { values: cells },
+      layer: [
+        { mark: { type: "rect", tooltip: true }, encoding: { x: axis("predicted"), y: axis("actual"), color: { field: "count", type: "quantitative" } } },
+        {
+          mark: { type: "text" },
+          encoding: {
+            x: axis("predicted"),
+            y: axis("actual"),
+            text: { field: "count", type: "quantitative" },
+            // dark cells get light text: readable in both themes' PNGs
+            color: { condition: { test: `datum.count > ${Math.max(1, Math.max(...matrix.flat()) / 2)}`, value: "white" }, value: "black" },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Each class's precision, recall and F1 on the test rows, with its chart. */
+export function perClassBody(y: ArrayLike<number>, predicted: ArrayLike<number>, classes: string[]): Record<string, unknown> {
+  const k = classes.length;
+  const tp = new Array<number>(k).fill(0);
+  const fp = new Array<number>(k).fill(0);
+  const fn = new Array<number>(k).fill(0);
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] === predicted[i]) tp[y[i]!]!++;
+    else (fp[predicted[i]!]!++, fn[y[i]!]!++);
+  }
+  const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  const rows = classes.map((label, c) => {
+    const precision = tp[c]! + fp[c]! ? tp[c]! / (tp[c]! + fp[c]!) : 0;
+    const recall = tp[c]! + fn[c]! ? tp[c]! / (tp[c]! + fn[c]!) : 0;
+    return {
+      label,
+      precision: round(precision),
+      recall: round(recall),
+      f1: round(precision + recall ? (2 * precision * recall) / (precision + recall) : 0),
+      support: tp[c]! + fn[c]!,
+    };
+  });
+  return {
+    classes: rows,
+    vega_lite: {
+      $schema: VL,
+      description: "Precision and recall of each class on the test split",
+      data: { values: rows },
+      transform: [{ fold: ["precision", "recall"], as: ["measure", "value"] }],
+      mark: { type: "bar", tooltip: true },
+      encoding: {
+        y: { field: "label", type: "nominal", sort: classes, title: null },
+        yOffset: { field: "measure" },
+        x: { field: "value", type: "quantitative", scale: { domain: [0, 1] } },
+        color: { field: "measure", type: "nominal", title: null },
+      },
+    },
+  };
 }

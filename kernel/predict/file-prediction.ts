@@ -8,7 +8,9 @@
  */
 import { PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { imageColumnOfPredictor, imageIndexFor } from "./classifier-predictors";
 import { checkDataFile, readTableInBatches } from "../data/table-loader";
 import { InputError } from "../errors/input-error";
 import { inputColumns, predictBatch, predictionsCsvHeader, predictionsCsvLines, textInputs, unusedColumns, type Predictor } from "./model-predictor";
@@ -52,6 +54,21 @@ export function defaultOutPath(data: string): string {
 }
 
 export async function predictFile(p: Predictor, options: FilePredictionOptions): Promise<FilePrediction> {
+  const imageColumn = imageColumnOfPredictor(p);
+  const stat = fs.statSync(options.data, { throwIfNoEntry: false });
+  if (imageColumn && (stat?.isDirectory() || /\.(png|jpe?g)$/i.test(options.data))) {
+    // images: a folder of them (or one image) is listed in an index the model reads, its paths kept in the predictions
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "automl-images-"));
+    try {
+      const { index } = imageIndexFor([options.data], imageColumn, dir);
+      const out =
+        options.out ??
+        path.join(path.dirname(path.resolve(options.data)), `${path.basename(options.data).replace(/\.(png|jpe?g)$/i, "")}${PREDICTIONS_SUFFIX}`);
+      return await predictFile(p, { ...options, data: index, out, keep: [imageColumn, ...(options.keep ?? []).filter((c) => c !== imageColumn)] });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const out = options.out ?? defaultOutPath(options.data);
   const reportPath = options.report ?? out.replace(/\.csv$/i, "") + ".report.csv";
   if (path.resolve(out) === path.resolve(options.data) || path.resolve(reportPath) === path.resolve(options.data))

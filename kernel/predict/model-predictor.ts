@@ -14,25 +14,16 @@ import { isoTextEpoch, plainNumber } from "../data/column-builder";
 import { transformRows, type FittedPreprocessor, type InputColumn } from "../data/feature-transform";
 import { Table, isMissingAt, isoOfEpoch, type CategoricalColumn, type Column } from "../data/table";
 import { levelCount, levelText, textLevelsOf } from "../data/text-levels";
-import type { FittedModel, SavedModel } from "../ml/learner";
+import type { SavedModel } from "../ml/learner";
 import { findLearner } from "../ml/model-zoo";
 
-import { csvField, type PredictionReport, type ProblemKind } from "./prediction-report";
+import { csvField, PROBLEMS, type PredictionReport, type ProblemKind } from "./prediction-report";
+import { classifierPredictor } from "./classifier-predictors";
+import type { Predictor } from "./predictor";
 import { decodeModelDocument } from "./model-document";
 import { forecastTakesNoRows, isForecastDocument } from "./series-forecast";
 
-export interface Predictor {
-  /** where it was read from, as the person named it */
-  source: string;
-  runId: string | null;
-  modelId: string;
-  task: TaskType;
-  target: string;
-  /** classification: the class of each probability column, in order */
-  classes: string[] | null;
-  preprocessor: FittedPreprocessor;
-  model: FittedModel;
-}
+export type { Predictor };
 
 interface ModelDocument {
   run_id?: unknown;
@@ -51,6 +42,8 @@ export function predictorFromModelFile(bytes: Uint8Array, shownAs: string): Pred
       shownAs,
       "Forecast with automl predict --model SOURCE (without --data), or with node predict.mjs (no data file) in its export bundle.",
     );
+  const classified = classifierPredictor(decoded, shownAs);
+  if (classified) return classified;
   const doc = decoded as ModelDocument;
   const saved = doc.model as SavedModel | undefined;
   const prep = doc.preprocessor as FittedPreprocessor | undefined;
@@ -66,6 +59,7 @@ export function predictorFromModelFile(bytes: Uint8Array, shownAs: string): Pred
   const classes = task === "classification" && Array.isArray(doc.classes) ? doc.classes.map(String) : null;
   if (task === "classification" && !classes)
     throw new InputError(`${shownAs} is a classifier without its class names: train the project again to predict with it.`);
+  const model = learner.restore(saved);
   return {
     source: shownAs,
     runId: typeof doc.run_id === "string" ? doc.run_id : null,
@@ -74,12 +68,13 @@ export function predictorFromModelFile(bytes: Uint8Array, shownAs: string): Pred
     target: doc.target,
     classes,
     preprocessor: prep,
-    model: learner.restore(saved),
+    score: (batch, rows) => model.predict(transformRows(prep, batch, rows)),
   };
 }
 
 /** Every column the preprocessing reads, which new data must have (the target need not be there). */
 export function inputColumns(p: Predictor): string[] {
+  if (p.preprocessor.features.length === 0 && p.preprocessor.inputs) return p.preprocessor.inputs.map((i) => i.name);
   return [...new Set(p.preprocessor.features.map((f) => f.source))];
 }
 
@@ -222,6 +217,10 @@ export function predictBatch(p: Predictor, data: Table, firstRow: number, report
   const schema = inputSchema(p);
   const found: FoundProblem[] = [];
   const columns = schema.map((input) => conformColumn(p, input, data.column(input.name), refused, found));
+  p.check?.(new Table(columns), (r, column, value, problem) => {
+    found.push({ r, column, value, problem });
+    if (PROBLEMS[problem].action === "refused") refused[r] = 1;
+  });
   // the report reads row by row (a stable sort keeps the columns' order within a row)
   found.sort((a, b) => a.r - b.r);
   for (const f of found) report.add(firstRow + f.r + 1, f.column, f.value, f.problem);
@@ -230,7 +229,7 @@ export function predictBatch(p: Predictor, data: Table, firstRow: number, report
   report.countRefused(n - kept);
   const rows = new Uint32Array(kept);
   for (let r = 0, k = 0; r < n; r++) if (!refused[r]) rows[k++] = r;
-  const out = kept > 0 ? p.model.predict(transformRows(p.preprocessor, new Table(columns), rows)) : new Float64Array(0);
+  const out = kept > 0 ? p.score(new Table(columns), rows) : new Float64Array(0);
   if (p.task === "regression") {
     const values = new Float64Array(n).fill(NaN);
     rows.forEach((r, i) => (values[r] = out[i]!));

@@ -16,13 +16,13 @@ import type { EventSink } from "../events/event-sink";
 import type { Params } from "../ml/learner";
 import { encodeModelFile, modelFileOf } from "../ml/model-file";
 import { newRunId, type RunResult } from "../ml/training-run";
-import { anySignal } from "../ml/cross-validation";
 import { backtest, fitWhole, forecastWindow, intervalWidths, INTERVAL_LEVEL, type WindowForecast } from "../ml/forecast/backtest";
 import { findForecaster, FORECASTERS } from "../ml/forecast/forecast-zoo";
 import type { FittedForecaster, Forecaster } from "../ml/forecast/forecaster";
 import { meanErrors, type ForecastMetric } from "../ml/forecast/forecast-metrics";
 import { trainingPoints, type ForecastData } from "../ml/forecast/forecast-data";
-import { announceBoard, rankRows, type BestRun, type LeaderboardRow } from "./leaderboard";
+import type { BestRun, LeaderboardRow } from "./leaderboard";
+import { round4, RunReporter, runSignal, searchInTurns, type ArtifactReady } from "./run-board";
 import { futureForecast, seriesForecaster, type ForecastModelDocument } from "../predict/series-forecast";
 
 export interface ForecastOutcome {
@@ -36,11 +36,15 @@ const VL = "https://vega.github.io/schema/vega-lite/v5.json";
 const HISTORY_SHOWN = 3;
 
 export class ForecastTraining {
+  private readonly report: RunReporter;
+
   constructor(
     private readonly events: EventSink,
     private readonly assets: AssetStore,
     private readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.report = new RunReporter(events, assets, signal);
+  }
 
   /** Each model once, with its settings. */
   async train(models: Array<{ id: string; params?: Params }>, data: ForecastData, metric: string, board: ForecastOutcome): Promise<ForecastOutcome> {
@@ -51,11 +55,7 @@ export class ForecastTraining {
     return board;
   }
 
-  /**
-   * Every model's defaults first, then the settings of their search spaces in turn, until the
-   * budget is spent (a run that would start past it is not started; a run at the deadline is
-   * stopped and said cancelled).
-   */
+  /** Every model's defaults first, then the settings of their search spaces in turn, until the budget is spent (run-board.ts searchInTurns). */
   async search(
     models: string[],
     data: ForecastData,
@@ -63,44 +63,17 @@ export class ForecastTraining {
     budgetSeconds: number,
     board: ForecastOutcome,
   ): Promise<ForecastOutcome & { overrunSeconds: number; trials: number }> {
-    const started = performance.now();
-    const deadline = started + budgetSeconds * 1000;
-    const forecasters = [...new Set(models)].map(forecasterFor);
     const positive = data.frame.series.every((s) => s.values.every((v) => v > 0));
     const points = Math.min(...data.frame.series.map((s) => s.values.length));
-    const queues = forecasters.map((f) => [
-      f.defaults,
-      ...f.searchSpace({ seasonality: data.frame.seasonality, points, positive }).map((p) => ({ ...f.defaults, ...p })),
-    ]);
-    // the settings in the order they are tried (each once): every model's defaults, then each one's next setting in turn
-    const order: Array<{ forecaster: Forecaster; params: Params }> = [];
-    const seen = new Set<string>();
-    for (let round = 0; queues.some((q) => q.length > round); round++) {
-      queues.forEach((q, i) => {
-        const params = q[round];
-        const key = `${forecasters[i]!.id} ${JSON.stringify(params)}`;
-        if (params && !seen.has(key)) (seen.add(key), order.push({ forecaster: forecasters[i]!, params }));
-      });
-    }
-    let trials = 0;
-    for (const { forecaster, params } of order) {
-      if (performance.now() >= deadline || this.signal?.aborted) break;
-      this.events.emit(EV.LOG_LINE, {
-        run_id: null,
-        level: "info",
-        text: `search: trial ${trials + 1} (${forecaster.id}), ${((deadline - performance.now()) / 1000).toFixed(1)} s of the ${budgetSeconds} s budget left`,
-      });
-      board.runs.push(await this.run(forecaster, params, data, metric, board, deadline));
-      trials++;
-    }
-    const overrunSeconds = Math.max(0, (performance.now() - deadline) / 1000);
-    this.events.emit(EV.LOG_LINE, {
-      run_id: null,
-      level: "info",
-      text: `search: ${trials} trial(s) in ${((performance.now() - started) / 1000).toFixed(2)} s of a ${budgetSeconds} s budget (${trials < order.length ? `the budget ended the search; ${order.length - trials} setting(s) not tried` : "every setting tried"})`,
-    });
-    if (!board.best) throw new InputError(`No forecasting model finished within the ${budgetSeconds} s budget. Give the search more time.`);
-    return { ...board, overrunSeconds, trials };
+    const entries = [...new Set(models)].map(forecasterFor).map((f) => ({
+      model: f,
+      id: f.id,
+      defaults: f.defaults,
+      space: f.searchSpace({ seasonality: data.frame.seasonality, points, positive }),
+    }));
+    return searchInTurns(entries, budgetSeconds, "forecasting", this.events, this.signal, board, (forecaster, params, deadline) =>
+      this.run(forecaster, params, data, metric, board, deadline),
+    );
   }
 
   /** Says whether the best model beat every baseline in the backtests, as a recommendation needs. */
@@ -151,7 +124,7 @@ export class ForecastTraining {
         phase,
       });
     stepDone(0, "fit");
-    const signal = deadline === undefined ? this.signal : anyOf(this.signal, deadline);
+    const signal = runSignal(this.signal, deadline);
     try {
       // the backtests: one step per cut-off (all series), its running mean as the validation curve
       const bt = await backtest(
@@ -223,7 +196,7 @@ export class ForecastTraining {
       this.writeArtifacts(runId, data, tests, bt.windows, document, valMetric);
       const runtimeS = (performance.now() - started) / 1000;
       this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
-      this.rankRun(board, {
+      this.report.rank(board, {
         model: forecaster.id,
         params: { ...params, ...(chosen ? Object.fromEntries(Object.entries(chosen).map(([k, v]) => [`chosen_${k}`, v])) : {}) },
         metric: valMetric,
@@ -236,20 +209,8 @@ export class ForecastTraining {
       });
       return { runId, modelId: forecaster.id, status: "success", model: null, valMetric, finalMetrics, runtimeS };
     } catch (err) {
-      const cancelled = signal?.aborted === true;
-      if (!cancelled && err instanceof InputError) throw err;
-      const reason = cancelled ? (this.signal?.aborted ? "stopped" : "the search's time ran out") : (err as Error).message;
-      const status = cancelled ? "cancelled" : "failed";
-      this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status, final_metrics: null, reason });
-      const runtimeS = (performance.now() - started) / 1000;
-      this.rankRun(board, { model: forecaster.id, params, metric: null, runtime_s: round4(runtimeS), run_id: runId, status, validation: "backtest" });
-      return { runId, modelId: forecaster.id, status, model: null, valMetric: null, finalMetrics: null, runtimeS, reason };
+      return this.report.failed(err, signal, board, { runId, modelId: forecaster.id, params, started, validation: "backtest" });
     }
-  }
-
-  private rankRun(board: ForecastOutcome, row: LeaderboardRow): void {
-    board.leaderboard = rankRows([...board.leaderboard, row]);
-    board.best = announceBoard(board.leaderboard, board.best, this.events);
   }
 
   /** The forecast chart (history, the test window's actuals, forecast and interval, and the future), the residuals over time, the backtests' table. */
@@ -360,19 +321,8 @@ export class ForecastTraining {
     });
   }
 
-  private announce(runId: string, kind: string, name: string, body: Record<string, unknown>, ready?: typeof EV.RESIDUALS_PLOT_READY): void {
-    const rel = `runs/${runId}/${kind}.json`;
-    const written = this.assets.writeJson(rel, { run_id: runId, split: "test", ...body });
-    this.events.emit(EV.ARTIFACT_ADDED, {
-      artifact: {
-        id: `${runId}-${kind}`,
-        type: kind,
-        name,
-        url: written.url,
-        meta: { run_id: runId, format: "json", png: this.assets.url(rel.replace(/\.json$/, ".png")) },
-      },
-    });
-    if (ready) this.events.emit(ready, { asset_url: written.url, run_id: runId });
+  private announce(runId: string, kind: string, name: string, body: Record<string, unknown>, ready?: ArtifactReady): void {
+    this.report.announce(runId, kind, name, body, ready);
   }
 }
 
@@ -399,13 +349,4 @@ function forecasterFor(id: string): Forecaster {
   const f = findForecaster(id);
   if (!f) throw new InputError(`Model ${JSON.stringify(id)} cannot forecast. Choose from: ${FORECASTERS.map((x) => x.id).join(", ")}.`);
   return f;
-}
-
-function anyOf(signal: AbortSignal | undefined, deadline: number): AbortSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
-  return signal ? anySignal([signal, timeout]) : timeout;
-}
-
-function round4(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
 }

@@ -56,6 +56,14 @@ import { forecastData, isForecastData, trainingPoints, type ForecastData } from 
 import { FORECASTERS } from "../ml/forecast/forecast-zoo";
 import { ForecastTraining } from "./forecast-training";
 import { announceBoard, rankRows, type BestRun, type LeaderboardRow } from "./leaderboard";
+import { isTextData, prepareText, type TextData } from "../ml/text/text-data";
+import { TEXT_LEARNERS } from "../ml/text/text-classifiers";
+import { TextTraining } from "./text-training";
+import { imageColumnOf } from "../data/image-files";
+import { copyNotesBeside } from "../data/image-folder";
+import { imageFiles, isImageData, prepareImages, profileImages, type ImageData, type ImageProfile } from "../ml/image/image-data";
+import { IMAGE_LEARNERS } from "../ml/image/image-learners";
+import { ImageTraining } from "./image-training";
 
 export interface RuntimeOptions {
   sinkFor(stage: StageId): EventSink;
@@ -76,9 +84,9 @@ export interface RuntimeOptions {
   ownEvents?: () => ReadonlyArray<{ stage: StageId; name: EventName; payload: unknown }>;
 }
 
-export type { PreparedData, SplitData, ForecastData };
-/** what training reads: a table's prepared features, or framed series */
-export type TrainingData = PreparedData | ForecastData;
+export type { PreparedData, SplitData, ForecastData, TextData, ImageData, ImageProfile };
+/** what training reads: a table's prepared features, framed series, texts as TF-IDF rows, or images as pixels */
+export type TrainingData = PreparedData | ForecastData | TextData | ImageData;
 export type { LeaderboardRow };
 
 export interface TrainOptions {
@@ -118,6 +126,9 @@ const FIRST_TRIAL_SHARES = 1.5;
 /** up to this many training + validation rows, one validation split is too noisy to rank trials by */
 const CV_MAX_ROWS = 2000;
 const SAMPLE_ROWS_IN_ASSET = 100;
+/** the data view's grid: at most this many images, this many of a class */
+const SAMPLE_IMAGES = 40;
+const SAMPLE_IMAGES_PER_CLASS = 4;
 
 export class PipelineRuntime {
   /** where training runs: a worker thread, off this thread's event loop */
@@ -204,7 +215,7 @@ export class PipelineRuntime {
     const loaded = await loadTableOffThread(file, file, { keepThread: true });
     const { table } = loaded;
     this.readNotes.set(table, { notes: loaded.notes, warnings: loaded.warnings });
-    for (const text of loaded.notes) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "info", text });
+    for (const text of [...copyNotesBeside(file), ...loaded.notes]) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "info", text });
     for (const text of loaded.warnings) this.events("DATA_SOURCE").emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const sample = this.assets.writeJson("data/sample.json", {
       file: path.basename(file),
@@ -212,11 +223,13 @@ export class PipelineRuntime {
       n_rows: table.nRows,
       rows: table.records(0, SAMPLE_ROWS_IN_ASSET),
     });
+    const images = this.sampleImages(table);
     this.events("DATA_SOURCE").emit(EV.DATASET_SAMPLE_READY, {
       asset_url: sample.url,
       columns: table.columnNames,
       n_rows: table.nRows,
       sample_rows: table.records(0, SAMPLE_ROWS_IN_EVENT),
+      ...(images ? { images } : {}),
     });
     return loaded;
   }
@@ -324,6 +337,106 @@ export class PipelineRuntime {
     return data;
   }
 
+  /**
+   * An image index's sample for the data view's grid: the first images of each class (the
+   * grid groups them by the label beside each file), as the project's asset URLs.
+   */
+  private sampleImages(table: Table): string[] | null {
+    const column = imageColumnOf(table);
+    if (!column) return null;
+    const files = imageFiles(table, column);
+    // the index's other column is its label (digits are read as numbers)
+    const label = table.columns.find((c) => c.name !== column);
+    const perClass = new Map<string, number>();
+    const out: string[] = [];
+    for (let r = 0; r < files.length && out.length < SAMPLE_IMAGES; r++) {
+      const key = label ? String(table.cell(r, label.name)) : "";
+      const seen = perClass.get(key) ?? 0;
+      if (seen >= SAMPLE_IMAGES_PER_CLASS || !files[r] || !this.projectFiles.regularFile(files[r]!)) continue;
+      perClass.set(key, seen + 1);
+      out.push(this.projectFiles.url(files[r]!));
+    }
+    return out;
+  }
+
+  /**
+   * The images behind an image index, each decoded once: images per class, sizes and channels,
+   * the files that cannot be read (left out), the size a plan resizes to. Announced as the
+   * profile (PROFILE_SUMMARY counts images, its types the sizes) and the class distribution.
+   */
+  async profileImages(table: Table, options: { target: string }): Promise<ImageProfile> {
+    const events = this.events("PROFILE_DATA");
+    const column = imageColumnOf(table);
+    if (!column) throw new InputError(`The data has no column of image files (PNG or JPEG paths): columns are ${table.columnNames.join(", ")}.`);
+    let last = -1;
+    const profile = profileImages(
+      table,
+      column,
+      options.target,
+      (p) => this.projectFiles.read(p),
+      (fraction) => {
+        const pct = Math.round(fraction * 100);
+        if (pct >= last + 10) ((last = pct), events.emit(EV.PROFILE_PROGRESS, { phase: "decoding images", pct }));
+      },
+    );
+    await new Promise((r) => setImmediate(r));
+    const dist = this.assets.writeJson("profile/target_distribution.json", {
+      column: options.target,
+      kind: "classes",
+      classes: profile.classes,
+      vega_lite: {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        description: `Images per class (${options.target})`,
+        data: { values: profile.classes },
+        mark: { type: "bar", tooltip: true },
+        encoding: { x: { field: "label", type: "nominal", title: options.target, sort: null }, y: { field: "count", type: "quantitative", title: "images" } },
+      },
+    });
+    events.emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "target-distribution", type: "target_distribution", name: `Images per ${options.target}`, url: dist.url, meta: { format: "json" } },
+    });
+    events.emit(EV.TARGET_DISTRIBUTION_READY, { asset_url: dist.url });
+    const read = this.readNotes.get(table);
+    const types: Record<string, number> = {};
+    for (const s of profile.sizes.slice(0, 5)) types[`${s.width}×${s.height}`] = s.count;
+    if (profile.sizes.length > 5) types["other sizes"] = profile.sizes.slice(5).reduce((n, s) => n + s.count, 0);
+    events.emit(EV.PROFILE_PROGRESS, { phase: "done", pct: 100 });
+    events.emit(EV.PROFILE_SUMMARY, {
+      n_rows: profile.images,
+      n_cols: table.nCols,
+      missing_pct: Math.round((1000 * profile.unreadable.length) / Math.max(1, table.nRows)) / 10,
+      types_breakdown: types,
+      warnings: [...(read?.warnings ?? []), ...profile.warnings],
+      ...(read?.notes.length ? { read_as: [...read.notes] } : {}),
+    });
+    return profile;
+  }
+
+  /** Each split's images decoded and resized as the plan's image_pixels step says (unreadable files left out, said). */
+  async prepareImages(steps: PreprocessStep[], table: Table, data: SplitData): Promise<ImageData> {
+    const started = performance.now();
+    const prepared = prepareImages(steps, table, data, (p) => this.projectFiles.read(p));
+    const events = this.events("PREPROCESS");
+    for (const text of prepared.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
+    const { width, height, channels } = prepared.size;
+    events.emit(EV.LOG_LINE, {
+      run_id: null,
+      level: "info",
+      text: `images: ${(prepared.train.n + prepared.val.n + prepared.test.n).toLocaleString("en")} decoded at ${width} × ${height} ${channels === 1 ? "grey" : "colour"} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    });
+    const written = this.assets.writeJson("preprocess/image-pixels.json", { image_column: prepared.imageColumn, ...prepared.size, classes: prepared.classes });
+    events.emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "preprocessor", type: "preprocessor", name: `Images at ${width} × ${height}`, url: written.url, meta: { ...prepared.size } },
+    });
+    return prepared;
+  }
+
+  /** Announces an image task's one step (every image to one size) as the preprocessing plan. */
+  planImagePixels(step: PreprocessStep): PreprocessStep[] {
+    this.events("PREPROCESS").emit(EV.PREPROCESS_PLAN, { steps: [step], source: "rules" });
+    return [step];
+  }
+
   /** Proposes preprocessing steps for this profile. */
   planPreprocessing(profile: TableProfile, target: string, decided?: { steps: PreprocessStep[]; source: AgentSource }): PreprocessStep[] {
     // an agent's plan (checked by it against what preprocess applies), else the rules'
@@ -348,6 +461,39 @@ export class PipelineRuntime {
     const written = this.assets.writeJson("preprocess/preprocessor.json", prepared.prep);
     this.events("PREPROCESS").emit(EV.ARTIFACT_ADDED, {
       artifact: { id: "preprocessor", type: "preprocessor", name: "Fitted preprocessing", url: written.url, meta: { features: prepared.featureNames.length } },
+    });
+    return prepared;
+  }
+
+  /**
+   * Texts as TF-IDF rows: the plan's one text_tfidf step (its column and n-gram settings) fitted
+   * on the training texts, applied to every split. Says what it found (empty texts).
+   */
+  async prepareTexts(steps: PreprocessStep[], table: Table, data: SplitData): Promise<TextData> {
+    const started = performance.now();
+    const prepared = prepareText(steps, table, data);
+    const events = this.events("PREPROCESS");
+    for (const text of prepared.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
+    const v = prepared.vectorizer;
+    events.emit(EV.LOG_LINE, {
+      run_id: null,
+      level: "info",
+      text: `text features: ${v.idf.length.toLocaleString("en")} (${v.words.length.toLocaleString("en")} words and word n-grams, ${(v.idf.length - v.words.length).toLocaleString("en")} character n-gram buckets) from ${prepared.train.rows.length.toLocaleString("en")} training texts in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    });
+    const written = this.assets.writeJson("preprocess/text-features.json", {
+      text_column: prepared.textColumn,
+      settings: v.settings,
+      features: v.idf.length,
+      words: v.words.length,
+      // the vocabulary's most frequent words (lowest idf) say what the texts are about
+      common_words: v.words
+        .map((w, i) => ({ w, idf: v.idf[i]! }))
+        .sort((a, b) => a.idf - b.idf)
+        .slice(0, 50)
+        .map((x) => x.w),
+    });
+    events.emit(EV.ARTIFACT_ADDED, {
+      artifact: { id: "preprocessor", type: "preprocessor", name: "Fitted text features (TF-IDF)", url: written.url, meta: { features: v.idf.length } },
     });
     return prepared;
   }
@@ -495,7 +641,13 @@ export class PipelineRuntime {
    * validation score and BEST_MODEL_UPDATED follows when the leader changes.
    */
   train(models: Array<{ id: string; params?: Params }>, data: TrainingData, options: TrainOptions): Promise<TrainOutcome> {
-    const work = isForecastData(data) ? this.trainForecasters(models, data, options) : this.trainAll(models, data, options);
+    const work = isForecastData(data)
+      ? this.trainForecasters(models, data, options)
+      : isTextData(data)
+        ? this.trainTexts(models, data, options)
+        : isImageData(data)
+          ? this.trainImages(models, data, options)
+          : this.trainAll(models, data, options);
     return this.options.track ? this.options.track(work) : work;
   }
 
@@ -516,7 +668,8 @@ export class PipelineRuntime {
    */
   trainAverage(members: Array<{ id: string; params?: Params }>, data: TrainingData, options: TrainOptions): Promise<TrainOutcome> {
     const work = (async () => {
-      if (isForecastData(data)) throw new InputError("Averages of forecasters are not trained: train the members one by one.");
+      if (isForecastData(data) || isTextData(data) || isImageData(data))
+        throw new InputError("Averages are trained of table models only: train the members one by one.");
       if (members.length < 2) throw new InputError("An average needs at least two models.");
       const board = await this.startBoard(options);
       const runs: RunResult[] = [];
@@ -549,7 +702,13 @@ export class PipelineRuntime {
   ): Promise<TrainOutcome & { overrunSeconds: number; trials: number }> {
     // a training plan's models (their settings are the search's to choose) or their ids
     const ids = candidates.map((c) => (typeof c === "string" ? c : c.id));
-    const work = isForecastData(data) ? this.searchForecasters(ids, data, options) : this.searchAll(ids, data, options);
+    const work = isForecastData(data)
+      ? this.searchForecasters(ids, data, options)
+      : isTextData(data)
+        ? this.searchTexts(ids, data, options)
+        : isImageData(data)
+          ? this.searchImages(ids, data, options)
+          : this.searchAll(ids, data, options);
     return this.options.track ? this.options.track(work) : work;
   }
 
@@ -567,6 +726,69 @@ export class PipelineRuntime {
     const outcome = await training.search(ids, data, options.metric, options.budgetSeconds, { runs: [], leaderboard: board.rows, best: board.best });
     training.sayAgainstBaselines(outcome, options.metric);
     return outcome;
+  }
+
+  private async trainTexts(models: Array<{ id: string; params?: Params }>, data: TextData, options: TrainOptions): Promise<TrainOutcome> {
+    const board = await this.startBoard(options);
+    return new TextTraining(this.events("TRAIN"), this.assets, this.options.signal).train(models, data, options.metric, {
+      runs: [],
+      leaderboard: board.rows,
+      best: board.best,
+    });
+  }
+
+  private async searchTexts(ids: string[], data: TextData, options: SearchOptions) {
+    const board = await this.startBoard(options);
+    return new TextTraining(this.events("TRAIN"), this.assets, this.options.signal).search(ids, data, options.metric, options.budgetSeconds, {
+      runs: [],
+      leaderboard: board.rows,
+      best: board.best,
+    });
+  }
+
+  private async trainImages(models: Array<{ id: string; params?: Params }>, data: ImageData, options: TrainOptions): Promise<TrainOutcome> {
+    const board = await this.startBoard(options);
+    return new ImageTraining(this.events("TRAIN"), this.assets, this.projectFiles, this.options.signal).train(models, data, options.metric, {
+      runs: [],
+      leaderboard: board.rows,
+      best: board.best,
+    });
+  }
+
+  private async searchImages(ids: string[], data: ImageData, options: SearchOptions) {
+    const board = await this.startBoard(options);
+    return new ImageTraining(this.events("TRAIN"), this.assets, this.projectFiles, this.options.signal).search(
+      ids,
+      data,
+      options.metric,
+      options.budgetSeconds,
+      {
+        runs: [],
+        leaderboard: board.rows,
+        best: board.best,
+      },
+    );
+  }
+
+  /** The image classifiers worth trying here (MobileNet only with its weights on disk), with why. */
+  imageCandidates(decided?: { models: Array<{ id: string; why: string }>; source: AgentSource }): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const offered = IMAGE_LEARNERS.filter((l) => l.available());
+    const chosen = decided
+      ? decided.models.flatMap((c) => offered.filter((l) => l.id === c.id).map((l) => ({ l, why: c.why })))
+      : offered.map((l) => ({ l, why: l.why }));
+    const models = chosen.map(({ l, why }) => ({ id: l.id, name: l.name, family: l.family, why, requirements: { iterative: true, defaults: l.defaults } }));
+    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models, source: decided?.source ?? "rules" });
+    return models;
+  }
+
+  /** The text classifiers worth trying, with why (an agent's choice among them, in its order, else all). */
+  textCandidates(decided?: { models: Array<{ id: string; why: string }>; source: AgentSource }): EventPayload<"MODEL_CANDIDATES">["models"] {
+    const chosen = decided
+      ? decided.models.flatMap((c) => TEXT_LEARNERS.filter((l) => l.id === c.id).map((l) => ({ l, why: c.why })))
+      : TEXT_LEARNERS.map((l) => ({ l, why: l.why }));
+    const models = chosen.map(({ l, why }) => ({ id: l.id, name: l.name, family: l.family, why, requirements: { defaults: l.defaults } }));
+    this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models, source: decided?.source ?? "rules" });
+    return models;
   }
 
   /** The forecasting models worth trying, with why: the baselines always (every other model must beat them), then the others (an agent's choice among them, in its order). */

@@ -8,6 +8,8 @@ import { findLearner } from "../ml/model-zoo";
 import { searchSampleRows } from "../ml/budgeted-search";
 import type { PreparedData } from "../data/prepared-data";
 import { isForecastData } from "../ml/forecast/forecast-data";
+import { isTextData } from "../ml/text/text-data";
+import { isImageData } from "../ml/image/image-data";
 import { executeCells, ref, type CodeCell, type Statement } from "../tasks/pipeline-step";
 import { agentAccess, type StageContext, type StageModule } from "./stage";
 
@@ -24,7 +26,7 @@ export const modelSelectStage: StageModule = {
     const budget = ctx.meta.time_budget_s ?? (typeof askedBudget === "number" ? askedBudget : null);
     const data = ctx.work.get("data");
     // a forecast's search tries settings, not samples of rows
-    const trainRows = isForecastData(data) ? 0 : (data as PreparedData).fit.train.x.rows;
+    const trainRows = isForecastData(data) || isTextData(data) || isImageData(data) ? 0 : (data as PreparedData).fit.train.x.rows;
     const sample = budget && trainRows ? searchSampleRows(trainRows, budget) : null;
     const plan: TrainingPlan = {
       models,

@@ -6,11 +6,18 @@ export const profileDataStage: StageModule = {
   id: "PROFILE_DATA",
   async run(ctx) {
     await executeCells(profileDataStage.code(ctx), ctx.runtime, ctx.work);
-    const profile = ctx.work.profile();
+    // the profile as PROFILE_SUMMARY announced it (a table's, or an image set's: its rows are images, its types their sizes)
+    const profile = ctx.snapshot.profile;
+    if (!profile) throw new Error("the profile cell announced no PROFILE_SUMMARY");
     const warn = profile.warnings.length ? ` ${profile.warnings.length} warning(s): ${profile.warnings.join(" ")}` : " No warnings.";
+    const images = ctx.snapshot.intent?.task_type === "image_classification";
     return {
       kind: "review",
-      summary: `${profile.n_rows.toLocaleString("en")} rows, ${profile.n_cols.toLocaleString("en")} columns, ${profile.missing_pct.toFixed(1)}% of cells missing.${warn}`,
+      summary: images
+        ? `${profile.n_rows.toLocaleString("en")} readable images (${Object.entries(profile.types_breakdown)
+            .map(([size, n]) => `${n.toLocaleString("en")} of ${size}`)
+            .join(", ")}).${warn}`
+        : `${profile.n_rows.toLocaleString("en")} rows, ${profile.n_cols.toLocaleString("en")} columns, ${profile.missing_pct.toFixed(1)}% of cells missing.${warn}`,
     };
   },
   describe(ctx) {

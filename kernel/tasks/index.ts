@@ -3,8 +3,10 @@ import type { TaskType } from "../../contract";
 import type { PipelineTask } from "./task";
 import { forecastingTask } from "./forecasting";
 import { tabularTask } from "./tabular";
+import { imageTask } from "./image";
+import { textTask } from "./text";
 
-export const TASKS: readonly PipelineTask[] = [tabularTask, forecastingTask];
+export const TASKS: readonly PipelineTask[] = [tabularTask, forecastingTask, textTask, imageTask];
 
 /** The task that trains `taskType`, or null when no task does (yet). */
 export function taskFor(taskType: TaskType | null | undefined): PipelineTask | null {

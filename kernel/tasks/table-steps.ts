@@ -1,10 +1,11 @@
 /** What every task that starts from a table shares: the profile cell, and the table rebuilt from the project's file. */
-import type { ProjectSnapshot, TaskType } from "../../contract";
+import { approvedPlan, type PreprocessPlan, type ProjectSnapshot, type TaskType } from "../../contract";
+import { splitForTask, type SplitData } from "../data/prepared-data";
 import type { AssetStore } from "../assets/asset-store";
 import type { Table } from "../data/table";
 import { loadTableBlocking } from "../data/table-load";
 import { InputError } from "../errors/input-error";
-import { ref, type CodeCell } from "./pipeline-step";
+import { ref, type CodeCell, type Statement } from "./pipeline-step";
 
 /** PROFILE_DATA's cell: reads `table` and `intent`, binds `profile`. */
 export function profileCells(): CodeCell[] {
@@ -40,4 +41,35 @@ export function settledIntent<T extends TaskType>(snapshot: ProjectSnapshot, typ
   if (!i?.target) throw new Error("the target is not settled yet");
   if (!(types as readonly TaskType[]).includes(i.task_type)) throw new Error(`task ${i.task_type} is not ${types.join(" or ")}`);
   return { target: i.target, task: i.task_type as T };
+}
+
+/** A seeded train/validation/test split of the rows (stratified by class when classifying): the statement that makes it (binds `split`). */
+export function rowSplitStatement(split: PreprocessPlan["split"]): Statement {
+  return {
+    kind: "call",
+    method: "split",
+    args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task"), seed: split.seed, testSize: split.test_size, valSize: split.val_size }],
+    bind: "split",
+    reuse: true,
+  };
+}
+
+/** The split made, in words ("split 600/200/200 texts"). */
+export function rowSplitInWords(data: SplitData, unit: string): string {
+  const { split } = data;
+  return `split ${split.train.length}/${split.val.length}/${split.test.length} ${unit}${split.stratified ? ", stratified by class" : ""}.${split.notes.length ? ` ${split.notes.join(" ")}` : ""}`;
+}
+
+/** The row split as the approved plan made it, made again from the table. */
+export function rebuildRowSplit(snapshot: ProjectSnapshot, table: Table, intent: { target: string; task: TaskType }): SplitData {
+  const split = snapshot.plans.PREPROCESS?.plan?.split;
+  if (!snapshot.split || !split) throw new Error("the data has not been split yet");
+  return splitForTask(table, { ...intent, seed: split.seed, testSize: split.test_size, valSize: split.val_size });
+}
+
+/** The approved preprocessing plan's steps. */
+export function approvedSteps(snapshot: ProjectSnapshot): PreprocessPlan["steps"] {
+  const plan = approvedPlan(snapshot, "PREPROCESS");
+  if (!plan) throw new Error("the preprocessing plan has not been approved yet");
+  return plan.steps;
 }

@@ -67,7 +67,7 @@ describe("prompt rules on a set of realistic requests with their data", function
       const r = resolveIntent(parseIntentByRules(prompt), table);
       return `${r.intent.task_type} ${r.intent.target}`;
     };
-    assert.equal(read("sentiment analysis of customer review text"), "classification outcome");
+    assert.equal(read("sentiment analysis of customer review text"), "text_classification outcome");
     assert.equal(read("predict the number of deaths"), "regression Deaths");
     assert.equal(read("how many people die in floods"), "regression Deaths");
     assert.equal(read("predict how much an employee earns"), "regression monthly_salary");

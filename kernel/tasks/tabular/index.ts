@@ -7,16 +7,16 @@ import { METRICS_BY_TASK, approvedPlan, type PreprocessPlan, type PreprocessStep
 import { selectModels } from "../../agents/model-selector-agent";
 import { planSteps } from "../../agents/preprocess-planner-agent";
 import { planPreprocessing } from "../../data/preprocess-plan";
-import { prepareData, splitForTask } from "../../data/prepared-data";
+import { prepareData } from "../../data/prepared-data";
 import { checkPlan, fitPreprocessor } from "../../data/preprocessor";
 import { DEFAULT_SPLIT } from "../../data/row-split";
 import type { Table } from "../../data/table";
 import { profileTable, type TableProfile } from "../../data/table-profile";
 import { findLearner, learnersFor } from "../../ml/model-zoo";
 import type { SplitData } from "../../runtime/pipeline-runtime";
-import { ref, type CodeCell, type Statement } from "../pipeline-step";
+import { ref, type CodeCell } from "../pipeline-step";
 import type { PipelineTask, RebuildSource } from "../task";
-import { profileCells, rebuildTable, settledIntent } from "../table-steps";
+import { profileCells, rebuildRowSplit, rebuildTable, rowSplitInWords, rowSplitStatement, settledIntent } from "../table-steps";
 import { tabularIdeas } from "./ideas";
 
 type TabularType = "regression" | "classification";
@@ -53,19 +53,10 @@ export const tabularTask: PipelineTask = {
   },
 
   splitInWords(scope) {
-    const { split } = scope.get("split") as SplitData;
-    return `split ${split.train.length}/${split.val.length}/${split.test.length} rows.${split.notes.length ? ` ${split.notes.join(" ")}` : ""}`;
+    return rowSplitInWords(scope.get("split") as SplitData, "rows");
   },
 
-  splitStatement(split): Statement {
-    return {
-      kind: "call",
-      method: "split",
-      args: [ref("table"), { target: ref("intent.target"), task: ref("intent.task"), seed: split.seed, testSize: split.test_size, valSize: split.val_size }],
-      bind: "split",
-      reuse: true,
-    };
-  },
+  splitStatement: rowSplitStatement,
 
   async proposeSteps(runtime, scope, agents) {
     const profile = scope.get("profile") as TableProfile;
@@ -140,11 +131,8 @@ export const tabularTask: PipelineTask = {
         return settledIntent(snapshot, TYPES) satisfies Intent;
       case "profile":
         return profileTable(get("table") as Table, intent().target, intent().task);
-      case "split": {
-        const split = snapshot.plans.PREPROCESS?.plan?.split;
-        if (!snapshot.split || !split) throw new Error("the data has not been split yet");
-        return splitForTask(get("table") as Table, { ...intent(), seed: split.seed, testSize: split.test_size, valSize: split.val_size });
-      }
+      case "split":
+        return rebuildRowSplit(snapshot, get("table") as Table, intent());
       case "steps":
         return approvedPreprocessing(snapshot).steps;
       case "data":

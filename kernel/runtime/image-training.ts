@@ -1,0 +1,296 @@
+/**
+ * Training image classifiers: each model (or each setting a time-budgeted search tries) is one
+ * run, batch by batch and epoch by epoch with real events (TRAIN_PROGRESS per batch, the
+ * training loss as it goes, validation accuracy and loss per epoch; never paced). A run ends
+ * scored on the test images, with its model file (the network's weights and the size it
+ * reads) and its artifacts: the confusion matrix, each class's precision and recall, and the
+ * misclassified test images (a grid PNG, and JSON naming each file with its true and
+ * predicted class).
+ */
+import { EV } from "../../contract";
+import type { AssetStore } from "../assets/asset-store";
+import { decodeImage, encodePng, resizePixels } from "../data/image-files";
+import { InputError } from "../errors/input-error";
+import type { EventSink } from "../events/event-sink";
+import { confusionMatrixBody, perClassBody } from "../ml/evaluation-artifacts";
+import type { ImageData } from "../ml/image/image-data";
+import { findImageLearner, IMAGE_LEARNERS, type ImageLearner, type ImageModelState } from "../ml/image/image-learners";
+import type { Params } from "../ml/learner";
+import { argmaxRows } from "../ml/metrics";
+import { encodeModelFile, modelFileOf } from "../ml/model-file";
+import { newRunId, type RunResult } from "../ml/training-run";
+import type { BestRun, LeaderboardRow } from "./leaderboard";
+import { classifierMetrics, round4, RunReporter, runSignal, searchInTurns, type ArtifactReady } from "./run-board";
+
+export interface ImageOutcome {
+  runs: RunResult[];
+  leaderboard: LeaderboardRow[];
+  best: BestRun;
+}
+
+/** What an image model's file holds: the document `automl predict` and the export's predict.mjs read. */
+export interface ImageModelDocument {
+  run_id: string;
+  task: "image_classification";
+  target: string;
+  final_metrics: NonNullable<RunResult["finalMetrics"]>;
+  image: {
+    model_id: string;
+    params: Params;
+    column: string;
+    classes: string[];
+    size: ImageData["size"];
+    model: ImageModelState;
+  };
+}
+
+const VL = "https://vega.github.io/schema/vega-lite/v5.json";
+const MISCLASSIFIED_SHOWN = 24;
+/** the grid's thumbnails are drawn at least this many pixels a side */
+const THUMB_SIDE = 56;
+/** training loss scalars at most this often (each batch has its progress event) */
+const LOSS_EVERY_MS = 250;
+
+export class ImageTraining {
+  private readonly report: RunReporter;
+
+  constructor(
+    private readonly events: EventSink,
+    private readonly assets: AssetStore,
+    /** where the images are read from (the misclassified grid draws them at a readable size) */
+    private readonly files: AssetStore,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.report = new RunReporter(events, assets, signal);
+  }
+
+  async train(models: Array<{ id: string; params?: Params }>, data: ImageData, metric: string, board: ImageOutcome): Promise<ImageOutcome> {
+    for (const m of models) {
+      const learner = imageLearnerFor(m.id);
+      board.runs.push(await this.run(learner, { ...learner.defaults, ...(m.params ?? {}) }, data, metric, board));
+      if (this.signal?.aborted) break;
+    }
+    return board;
+  }
+
+  /** Every model's defaults first, then each one's next setting in turn, until the budget is spent (run-board.ts searchInTurns). */
+  async search(
+    models: string[],
+    data: ImageData,
+    metric: string,
+    budgetSeconds: number,
+    board: ImageOutcome,
+  ): Promise<ImageOutcome & { overrunSeconds: number; trials: number }> {
+    const entries = [...new Set(models)].map(imageLearnerFor).map((l) => ({ model: l, id: l.id, defaults: l.defaults, space: l.searchSpace() }));
+    return searchInTurns(entries, budgetSeconds, "image", this.events, this.signal, board, (learner, params, deadline) =>
+      this.run(learner, params, data, metric, board, deadline),
+    );
+  }
+
+  private async run(learner: ImageLearner, params: Params, data: ImageData, metric: string, board: ImageOutcome, deadline?: number): Promise<RunResult> {
+    const runId = newRunId(learner.id);
+    const started = performance.now();
+    const k = data.classes.length;
+    const total = data.train.n + data.val.n + data.test.n;
+    const epochs = Math.max(1, Math.round(Number(params["epochs"] ?? 1)));
+    const batches = Math.ceil(data.train.n / Math.max(1, Math.round(Number(params["batch_size"] ?? 64))));
+    const steps = epochs * batches;
+    this.events.emit(EV.TRAIN_RUN_STARTED, {
+      run_id: runId,
+      model_id: learner.id,
+      metric_primary: metric,
+      config: {
+        task_type: "image_classification",
+        target: data.target,
+        split: { seed: data.seed, test_size: round4(data.test.n / total), val_size: round4(data.val.n / total) },
+        preprocess: { image_column: data.imageColumn, ...data.size },
+        train: { steps, epochs, rows: data.train.n, scalars_every_ms: LOSS_EVERY_MS },
+        params,
+      },
+    });
+    const signal = runSignal(this.signal, deadline);
+    let epoch = 1;
+    let lastScalar = 0;
+    let step = 0;
+    const progress = (phase: "fit" | "eval" | "finalize", e: number, of: number) =>
+      this.events.emit(EV.TRAIN_PROGRESS, {
+        run_id: runId,
+        epoch: e,
+        epochs: of,
+        step,
+        steps,
+        eta_s: step > 0 ? (((performance.now() - started) / 1000) * (steps - step)) / step : null,
+        phase,
+      });
+    progress("fit", 0, epochs);
+    let trained: Awaited<ReturnType<ImageLearner["fit"]>> | null = null;
+    try {
+      trained = await learner.fit(data.train, k, params, {
+        seed: data.seed,
+        val: data.val,
+        signal,
+        onBatch: async (batch, of, loss) => {
+          step = (epoch - 1) * of + batch;
+          progress("fit", epoch, epochs);
+          if (performance.now() - lastScalar >= LOSS_EVERY_MS || batch === of) {
+            lastScalar = performance.now();
+            this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "loss", split: "train", step, value: loss });
+          }
+          // the conductor's server answers between batches
+          await new Promise((r) => setImmediate(r));
+        },
+        onEpoch: async (e) => {
+          this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "accuracy", split: "train", step, value: e.train_accuracy });
+          if (e.val_accuracy !== null) this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "accuracy", split: "val", step, value: e.val_accuracy });
+          if (e.val_loss !== null) this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "loss", split: "val", step, value: e.val_loss });
+          this.events.emit(EV.LOG_LINE, {
+            run_id: runId,
+            level: "info",
+            text: `epoch ${e.epoch}/${e.epochs}: loss ${e.train_loss.toFixed(4)}, val accuracy ${e.val_accuracy?.toFixed(4) ?? "-"}, ${Math.round(e.images_per_s)} images/s`,
+          });
+          epoch = e.epoch + 1;
+        },
+      });
+      progress("eval", trained.epochs, trained.epochs);
+      const valProba = Float64Array.from(await trained.predict(data.val));
+      const testStart = performance.now();
+      const testProba = Float64Array.from(await trained.predict(data.test));
+      const predictUs = ((performance.now() - testStart) * 1000) / Math.max(1, data.test.n);
+      const { valMetric, finalMetrics } = classifierMetrics(
+        "image_classification",
+        metric,
+        { y: data.val.labels, proba: valProba },
+        { y: data.test.labels, proba: testProba },
+        k,
+      );
+      const document: ImageModelDocument = {
+        run_id: runId,
+        task: "image_classification",
+        target: data.target,
+        final_metrics: finalMetrics,
+        image: {
+          model_id: learner.id,
+          params,
+          column: data.imageColumn,
+          classes: data.classes,
+          size: data.size,
+          model: { kind: "small_cnn", cnn: trained.state },
+        },
+      };
+      this.assets.write(modelFileOf(runId), encodeModelFile(document));
+      progress("finalize", trained.epochs, trained.epochs);
+      this.writeArtifacts(runId, data, testProba);
+      const runtimeS = (performance.now() - started) / 1000;
+      this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
+      this.report.rank(board, {
+        model: learner.id,
+        params: { ...params, ...(trained.epochs !== epochs ? { epochs_run: trained.epochs } : {}), backend: trained.backend },
+        metric: valMetric,
+        runtime_s: round4(runtimeS),
+        run_id: runId,
+        status: "success",
+        test_metric: finalMetrics.primary,
+        validation: "split",
+        predict_us_per_row: round4(predictUs),
+        train_rows: data.train.n,
+      });
+      return { runId, modelId: learner.id, status: "success", model: null, valMetric, finalMetrics, runtimeS, predictUsPerRow: predictUs };
+    } catch (err) {
+      return this.report.failed(err, signal, board, { runId, modelId: learner.id, params, started, validation: "split" });
+    } finally {
+      trained?.dispose();
+    }
+  }
+
+  private writeArtifacts(runId: string, data: ImageData, testProba: Float64Array): void {
+    const k = data.classes.length;
+    const predicted = argmaxRows(testProba, data.test.n, k);
+    this.announce(
+      runId,
+      "confusion_matrix",
+      "Confusion matrix (test)",
+      confusionMatrixBody(data.test.labels, predicted, data.classes),
+      EV.CONFUSION_MATRIX_READY,
+    );
+    this.announce(runId, "per_class", "Precision and recall per class (test)", perClassBody(data.test.labels, predicted, data.classes));
+    const wrong: Array<{ file: string; url: string; actual: string; predicted: string; confidence: number }> = [];
+    let count = 0;
+    for (let i = 0; i < data.test.n; i++) {
+      if (predicted[i] === data.test.labels[i]) continue;
+      count++;
+      if (wrong.length < MISCLASSIFIED_SHOWN)
+        wrong.push({
+          file: data.test.files[i]!,
+          url: this.files.url(data.test.files[i]!),
+          actual: data.classes[data.test.labels[i]!]!,
+          predicted: data.classes[predicted[i]!]!,
+          confidence: round4(testProba[i * k + predicted[i]!]!),
+        });
+    }
+    // the grid's PNG first: the chart renderer leaves a PNG that exists alone
+    this.assets.write(`runs/${runId}/misclassified.png`, this.misclassifiedGrid(wrong.map((w) => w.file)));
+    this.announce(runId, "misclassified", `Misclassified images (test: ${count} of ${data.test.n})`, {
+      misclassified: count,
+      test_rows: data.test.n,
+      shown: wrong,
+      vega_lite: {
+        $schema: VL,
+        description: `The first ${wrong.length} misclassified test images, each with its true → predicted class and the model's confidence`,
+        data: {
+          values: wrong.map((w, i) => ({ ...w, col: i % 6, row: Math.floor(i / 6), caption: `${w.actual} → ${w.predicted} (${w.confidence.toFixed(2)})` })),
+        },
+        width: 6 * 96,
+        height: Math.max(1, Math.ceil(wrong.length / 6)) * 110,
+        layer: [
+          {
+            mark: { type: "image", width: 72, height: 72 },
+            encoding: {
+              x: { field: "col", type: "ordinal", axis: null },
+              y: { field: "row", type: "ordinal", axis: null },
+              url: { field: "url", type: "nominal" },
+              tooltip: [{ field: "file" }, { field: "caption" }],
+            },
+          },
+          {
+            mark: { type: "text", dy: 46, fontSize: 10 },
+            encoding: { x: { field: "col", type: "ordinal" }, y: { field: "row", type: "ordinal" }, text: { field: "caption" } },
+          },
+        ],
+      },
+    });
+  }
+
+  /** The images side by side, six a row, each drawn THUMB_SIDE pixels a side, on a light gap. */
+  private misclassifiedGrid(files: string[]): Buffer {
+    const cols = 6;
+    const rows = Math.max(1, Math.ceil(files.length / cols));
+    const gap = 4;
+    const side = THUMB_SIDE;
+    const width = cols * (side + gap) + gap;
+    const height = rows * (side + gap) + gap;
+    const out = new Uint8Array(width * height * 3).fill(235);
+    files.forEach((f, i) => {
+      let pixels;
+      try {
+        pixels = resizePixels(decodeImage(this.files.read(f)), side, side, 3);
+      } catch {
+        return; // unreadable now: its cell stays empty
+      }
+      const x0 = gap + (i % cols) * (side + gap);
+      const y0 = gap + Math.floor(i / cols) * (side + gap);
+      for (let y = 0; y < side; y++) out.set(pixels.data.subarray(y * side * 3, (y + 1) * side * 3), ((y0 + y) * width + x0) * 3);
+    });
+    return encodePng({ width, height, channels: 3, data: out });
+  }
+
+  private announce(runId: string, kind: string, name: string, body: Record<string, unknown>, ready?: ArtifactReady): void {
+    this.report.announce(runId, kind, name, body, ready);
+  }
+}
+
+export function imageLearnerFor(id: string): ImageLearner {
+  const l = findImageLearner(id);
+  if (!l) throw new InputError(`Model ${JSON.stringify(id)} cannot classify images. Choose from: ${IMAGE_LEARNERS.map((x) => x.id).join(", ")}.`);
+  if (!l.available()) throw new InputError(`Model ${id} cannot train here: ${l.why}.`);
+  return l;
+}

