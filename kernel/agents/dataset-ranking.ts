@@ -239,7 +239,9 @@ export function unclearChoice(query: DatasetQuery, ranked: readonly RankedCandid
   const top = usable[0];
   if (!top) return ranked.length ? "every candidate's license was rejected" : "no dataset matches the request";
   if (top.license?.decision === "warning") return `the best candidate's license is ${top.license.license}: ${top.license.note}`;
-  if (query.targetHint && top.columns && !targetColumnOf(top, query.targetHint))
+  // texts and images are classified by their label: a request names what they are ("spam e-mails", "handwritten digits"), not a column
+  const byLabel = (query.task === "text_classification" || query.task === "image_classification") && top.task === query.task;
+  if (query.targetHint && top.columns && !byLabel && !targetColumnOf(top, query.targetHint))
     return `the best candidate has no column matching the target "${query.targetHint}"`;
   const second = usable[1];
   if (second && top.score - second.score < CLEAR_LEAD) return `${top.name} and ${second.name} match about as well`;

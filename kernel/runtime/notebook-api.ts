@@ -77,6 +77,19 @@ export async function readTable(file: string): Promise<Table> {
   return (await loadTableFile(file)).table;
 }
 
+/** The first `rows` records of a table to explore in a DataFrame: texts on one line and cut to `maxChars` (an e-mail's newlines and length would break a DataFrame's printing). */
+export function previewRecords(t: Table, rows: number, maxChars = 200): Array<Record<string, string | number | null>> {
+  return t.records(0, rows).map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => {
+        if (typeof v !== "string") return [k, v];
+        const line = v.replace(/\p{Cc}+/gu, " ");
+        return [k, line.length > maxChars ? `${line.slice(0, maxChars)}…` : line];
+      }),
+    ),
+  );
+}
+
 /** Shows rows (a leaderboard, a sample) as a table. */
 export function table(rows: Array<Record<string, unknown>>, caption?: string): Displayable {
   return tableDisplay(rows, caption);

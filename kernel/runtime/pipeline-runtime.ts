@@ -223,13 +223,13 @@ export class PipelineRuntime {
       n_rows: table.nRows,
       rows: table.records(0, SAMPLE_ROWS_IN_ASSET),
     });
-    const images = this.sampleImages(table);
+    const sampled = this.sampleImages(table);
     this.events("DATA_SOURCE").emit(EV.DATASET_SAMPLE_READY, {
       asset_url: sample.url,
       columns: table.columnNames,
       n_rows: table.nRows,
       sample_rows: table.records(0, SAMPLE_ROWS_IN_EVENT),
-      ...(images ? { images } : {}),
+      ...(sampled ? { images: sampled.images, image_labels: sampled.labels } : {}),
     });
     return loaded;
   }
@@ -341,22 +341,24 @@ export class PipelineRuntime {
    * An image index's sample for the data view's grid: the first images of each class (the
    * grid groups them by the label beside each file), as the project's asset URLs.
    */
-  private sampleImages(table: Table): string[] | null {
+  private sampleImages(table: Table): { images: string[]; labels: string[] } | null {
     const column = imageColumnOf(table);
     if (!column) return null;
     const files = imageFiles(table, column);
     // the index's other column is its label (digits are read as numbers)
     const label = table.columns.find((c) => c.name !== column);
     const perClass = new Map<string, number>();
-    const out: string[] = [];
-    for (let r = 0; r < files.length && out.length < SAMPLE_IMAGES; r++) {
+    const images: string[] = [];
+    const labels: string[] = [];
+    for (let r = 0; r < files.length && images.length < SAMPLE_IMAGES; r++) {
       const key = label ? String(table.cell(r, label.name)) : "";
       const seen = perClass.get(key) ?? 0;
       if (seen >= SAMPLE_IMAGES_PER_CLASS || !files[r] || !this.projectFiles.regularFile(files[r]!)) continue;
       perClass.set(key, seen + 1);
-      out.push(this.projectFiles.url(files[r]!));
+      images.push(this.projectFiles.url(files[r]!));
+      labels.push(key);
     }
-    return out;
+    return { images, labels };
   }
 
   /**

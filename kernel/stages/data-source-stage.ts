@@ -133,8 +133,8 @@ export const dataSourceStage: StageModule = {
     // danfo's CSV reader; a sample, as a million rows would not be explored in a DataFrame anyway
     const preview =
       `import * as dfd from "danfojs-node";\n\n` +
-      `// a DataFrame to explore (the first ${PREVIEW_ROWS.toLocaleString("en")} rows); the pipeline's own calls use the runtime's typed table\n` +
-      `const df = new dfd.DataFrame((await automl.readTable(${literal(file)})).records(0, ${PREVIEW_ROWS}));\n`;
+      `// a DataFrame to explore (the first ${PREVIEW_ROWS.toLocaleString("en")} rows, long texts cut short); the pipeline's own calls use the runtime's typed table\n` +
+      `const df = new dfd.DataFrame(automl.previewRecords(await automl.readTable(${literal(file)}), ${PREVIEW_ROWS}));\n`;
     return [
       { conductor: "notebook", statements: [{ kind: "source", source: `${preview}automl.show(df.head());` }] },
       {

@@ -72,8 +72,26 @@ export interface StepScope {
   madeBy(name: string): string | undefined;
 }
 
-/** Runtime methods that return a promise: the cell awaits them. */
-const AWAITED = new Set<Method>(["useDataset", "loadData", "profile", "preprocess", "train", "search", "trainAverage", "exportProject", "review"]);
+/** Runtime methods that return a promise (the compiler holds the list to the runtime's methods): the cell awaits them. */
+type AsyncMethod = { [K in Method]: PipelineRuntime[K] extends (...args: never[]) => Promise<unknown> ? K : never }[Method];
+const ASYNC_METHODS: Record<AsyncMethod, true> = {
+  useDataset: true,
+  fetchDataset: true,
+  loadData: true,
+  profile: true,
+  profileImages: true,
+  preprocess: true,
+  prepareTexts: true,
+  prepareImages: true,
+  train: true,
+  search: true,
+  trainAverage: true,
+  exportProject: true,
+  review: true,
+  state: true,
+  close: true,
+};
+const AWAITED = new Set<Method>(Object.keys(ASYNC_METHODS) as AsyncMethod[]);
 
 /** Executes a stage's "runs" cells through the runtime (guards do not apply: the stage runs its work). */
 export async function executeCells(cells: readonly CodeCell[], runtime: PipelineRuntime, scope: StepScope): Promise<void> {

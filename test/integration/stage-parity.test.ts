@@ -6,7 +6,8 @@
  * and selected models, a report and an export, and the leader's test metric to 1e-9 (the
  * searched leader re-trained with the settings the search found). The cells also
  * type-check for each task type and both TRAIN paths. A forecast's notebook (its series framed
- * and cut by time, its forecasters) is held to the same.
+ * and cut by time, its forecasters), a text classifier's (TF-IDF features, its text models) and
+ * an image classifier's (a labelled folder's images resized, the CNN) are held to the same.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -14,7 +15,8 @@ import * as path from "node:path";
 import { EV, type AnyEventEnvelope, type EventName, type EventPayload, type ProjectSnapshot, type StageId } from "../../contract";
 import { cellText, exec, installJupyter, type Jupyter } from "../support/jupyter";
 import { startConductor, type NotebookCell, type RunningConductor } from "../support/running-conductor";
-import { removeTempWorkspaces } from "../support/temp-workspace";
+import { writePackagedDigits } from "../../kernel/data/packaged-corpora";
+import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 type StageEvent = { [N in EventName]: { stage: StageId; name: N; payload: EventPayload<N> } }[EventName];
 
@@ -83,6 +85,12 @@ const CASES = [
   { what: "plain TRAIN", prompt: "predict house prices", budget: undefined },
   { what: "time-budgeted TRAIN", prompt: "classify penguin species", budget: 4 },
   { what: "forecasting (a time-ordered split, forecasters ranked by backtests)", prompt: "forecast CO2 for the next 12 months", budget: undefined },
+  { what: "text classification (TF-IDF, three text models)", prompt: "detect spam e-mails", budget: undefined },
+  {
+    what: "image classification (a labelled folder in the workspace, the small CNN)",
+    prompt: "classify the handwritten digit images in the digits folder",
+    budget: undefined,
+  },
 ] as const;
 
 describe("stage and notebook parity", function () {
@@ -94,6 +102,13 @@ describe("stage and notebook parity", function () {
   before(async () => {
     jupyter = await installJupyter();
     rc = await startConductor();
+    // a small labelled folder in the workspace: 30 of each MNIST digit
+    const mnist = path.join(tempWorkspace("mnist"), "mnist");
+    writePackagedDigits("mnist", mnist, "data/mnist");
+    for (const d of fs.readdirSync(mnist).filter((f) => /^\d$/.test(f))) {
+      fs.mkdirSync(path.join(rc.workspace, "digits", d), { recursive: true });
+      for (const f of fs.readdirSync(path.join(mnist, d)).sort().slice(0, 30)) fs.copyFileSync(path.join(mnist, d, f), path.join(rc.workspace, "digits", d, f));
+    }
   });
   after(async () => (await rc?.stop(), removeTempWorkspaces()));
 
@@ -192,6 +207,6 @@ describe("stage and notebook parity", function () {
     await exec(process.execPath, [tsc, ...args], { cwd: path.dirname(files[0]!) }).catch((err: { stdout?: string }) =>
       assert.fail(`the generated cells do not type-check:\n${err.stdout}`),
     );
-    assert.equal(files.length, 5);
+    assert.equal(files.length, 7);
   });
 });

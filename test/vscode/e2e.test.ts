@@ -14,6 +14,7 @@ import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO, openBrowser, openWorkbench, packageVsix, startCodeServer, workbenchUrl, type CodeServer } from "./code-server-harness";
 import { flightDelayDatasets } from "../support/flight-hub";
+import { writePackagedDigits } from "../../kernel/data/packaged-corpora";
 import { startTestHub, type TestHub } from "../support/test-hub-server";
 import { dashboardFrame, dashboardFrameFor, newProject, palette, revealCell, textInSomeFrame } from "./workbench-driver";
 
@@ -349,6 +350,41 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.screenshot({ path: path.join(SHOTS, "17-forecast.png") });
     await dash.evaluate(() => document.querySelector(".view.forecast h3:nth-of-type(2)")?.scrollIntoView());
     await page.screenshot({ path: path.join(SHOTS, "18-forecast-backtests.png") });
+  });
+
+  it("classifies images from a labelled folder in the workspace: the Data view's sample grid by class, the confusion matrix and the misclassified digits", async () => {
+    // 30 of each MNIST digit, a folder per class, as a person keeps their images
+    const mnist = fs.mkdtempSync(path.join(os.tmpdir(), "automl-mnist-"));
+    writePackagedDigits("mnist", path.join(mnist, "mnist"), "data/mnist");
+    for (let d = 0; d < 10; d++) {
+      fs.mkdirSync(path.join(workspace, "digits", String(d)), { recursive: true });
+      for (const f of fs
+        .readdirSync(path.join(mnist, "mnist", String(d)))
+        .sort()
+        .slice(0, 30))
+        fs.copyFileSync(path.join(mnist, "mnist", String(d), f), path.join(workspace, "digits", String(d), f));
+    }
+    fs.rmSync(mnist, { recursive: true, force: true });
+    await newProject(page, "classify the handwritten digit images in the digits folder");
+    await page.locator(".tabs-container .tab", { hasText: "digit images" }).first().waitFor({ timeout: 60_000 });
+    const dash = await dashboardFrameFor(page, "digit images");
+    await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 180_000 });
+    await page.locator(".tabs-container .tab", { hasText: "digit images" }).first().click(); // the notebook opened over it
+    await dash.click('button[data-tab="Data"]');
+    // four images of each digit, fetched through the extension (data: URIs), a row per class with its label
+    await dash.waitForFunction(() => document.querySelectorAll('.image-grid img[src^="data:image/png"]').length === 40, undefined, { timeout: 30_000 });
+    const labels = await dash.$$eval(".image-grid .image-label", (els) => els.map((e) => e.textContent));
+    assert.deepEqual(labels, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    const profile = await dash.$eval(".view.data .profile", (e) => (e as HTMLElement).innerText);
+    assert.match(profile, /300 readable images\. Sizes: 300 of 28×28\./);
+    await page.screenshot({ path: path.join(SHOTS, "19-image-grid.png") });
+    // the best model on the test split: its confusion matrix (a cell per actual and predicted digit) and the digits it got wrong
+    await dash.waitForSelector('.test-results .chart[data-kind="CONFUSION_MATRIX_READY"] svg', { timeout: 30_000 });
+    const cells = await dash.$$eval('.test-results .chart[data-kind="CONFUSION_MATRIX_READY"] svg .mark-rect path', (els) => els.length);
+    assert.equal(cells, 100, "10 × 10 cells");
+    await dash.waitForFunction(() => document.querySelectorAll('.misclassified-images img[src^="data:image/png"]').length > 0, undefined, { timeout: 30_000 });
+    await dash.evaluate(() => document.querySelector(".test-results")?.scrollIntoView());
+    await page.screenshot({ path: path.join(SHOTS, "20-confusion-matrix.png") });
   });
 
   it("finds data on the Hub: two close candidates bring a quick pick with source, license, size and reasons; the pick is fetched and loaded", async () => {

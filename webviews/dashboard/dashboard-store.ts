@@ -87,6 +87,13 @@ export class DashboardStore {
       case EV.GD_HYPERPARAMS:
         this.gdHyper.set(e.event.payload.run_id, e.event.payload);
         break;
+      case EV.ARTIFACT_ADDED: {
+        // a classifier's artifacts without a READY event of their own (003_… names none for them)
+        const a = e.event.payload.artifact;
+        if (["per_class", "misclassified", "top_terms"].includes(a.type))
+          this.artifactUrls.push({ kind: a.type, url: a.url, run: typeof a.meta["run_id"] === "string" ? a.meta["run_id"] : null });
+        break;
+      }
       case EV.CONFUSION_MATRIX_READY:
       case EV.ROC_CURVE_READY:
       case EV.RESIDUALS_PLOT_READY:

@@ -72,7 +72,7 @@ function schedule(force = false): void {
     lastDraw = performance.now();
     if (shownViews().join("|") !== tabsShown) showTabs();
     timeline.render(store.snapshot, actionError);
-    if (active === "Data") data.render(store.snapshot);
+    if (active === "Data") data.render(store);
     if (active === "Training") training.render(store);
     if (active === "Gradient descent") gradient.render(store);
     if (active === "Forecast") forecast.render(store.snapshot);

@@ -8,8 +8,15 @@ import { distinguishingSettings, wasInterrupted } from "../../contract";
 import { formatNumber, h, replaceChildren } from "./dom-builder";
 import type { DashboardStore } from "./dashboard-store";
 import { toDrawPoints } from "./chart-series";
-import { fetchAsset } from "./panel-host";
-import { VegaChart, renderSpec } from "./vega-chart";
+import { VegaChart } from "./vega-chart";
+import { renderArtifact } from "./classifier-artifacts";
+
+/** the artifacts named by their type rather than by a READY event */
+const ARTIFACT_TITLES: Record<string, string> = {
+  per_class: "precision and recall per class",
+  misclassified: "misclassified test examples",
+  top_terms: "terms that weigh most per class",
+};
 
 const MAX_DRAWN_POINTS = 400;
 
@@ -309,17 +316,15 @@ export class TrainingView {
               h(
                 "h4",
                 {},
-                a.kind
-                  .replace(/_READY$/, "")
-                  .replace(/_/g, " ")
-                  .toLowerCase(),
+                ARTIFACT_TITLES[a.kind] ??
+                  a.kind
+                    .replace(/_READY$/, "")
+                    .replace(/_/g, " ")
+                    .toLowerCase(),
               ),
               el,
             );
-            fetchAsset(a.url).then(
-              (json) => renderSpec(el, (json as { vega_lite: Record<string, unknown> }).vega_lite),
-              (err: Error) => (el.textContent = err.message),
-            );
+            renderArtifact(el, a.kind, a.url);
           }
         });
         return details;

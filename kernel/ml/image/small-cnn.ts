@@ -131,7 +131,8 @@ export function convolution(tf: Tensorflow, needInputGradient: boolean): (x: Ten
 
 interface Network {
   variables: Variable[];
-  logits(x: Tensor4D, training: boolean): Tensor;
+  /** `dropoutSeed`: each training batch's own (a seeded run drops the same units again) */
+  logits(x: Tensor4D, training: boolean, dropoutSeed?: number): Tensor;
 }
 
 function buildNetwork(tf: Tensorflow, input: CnnState["input"], classes: number, s: CnnSettings, seed: number, from?: CnnState): Network {
@@ -163,15 +164,15 @@ function buildNetwork(tf: Tensorflow, input: CnnState["input"], classes: number,
   variables.forEach((v, i) => ((v as Variable & { label?: string }).label = names[i]));
   return {
     variables,
-    logits(x, training) {
+    logits(x, training, dropoutSeed = 0) {
       let h: Tensor = tf.relu(conv1(x, W1 as unknown as Tensor4D).add(b1));
       h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
       h = tf.relu(conv2(h as Tensor4D, W2 as unknown as Tensor4D).add(b2));
       h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
       h = h.reshape([h.shape[0]!, flat]);
-      if (training && s.dropout > 0) h = tf.dropout(h, s.dropout);
+      if (training && s.dropout > 0) h = tf.dropout(h, s.dropout, undefined, dropoutSeed);
       h = tf.relu(tf.matMul(h as import("@tensorflow/tfjs").Tensor2D, W3 as unknown as import("@tensorflow/tfjs").Tensor2D).add(b3));
-      if (training && s.dropout > 0) h = tf.dropout(h, s.dropout);
+      if (training && s.dropout > 0) h = tf.dropout(h, s.dropout, undefined, dropoutSeed + 0.5);
       return tf.matMul(h as import("@tensorflow/tfjs").Tensor2D, W4 as unknown as import("@tensorflow/tfjs").Tensor2D).add(b4);
     },
   };
@@ -281,7 +282,7 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
         const loss = optimizer.minimize(
           () =>
             tf.tidy(() => {
-              const logits = net.logits(xs, true);
+              const logits = net.logits(xs, true, hooks.seed * 100_003 + epoch * batches + b);
               predicted = tf.keep(logits.argMax(-1));
               return tf.losses.softmaxCrossEntropy(ys, logits) as import("@tensorflow/tfjs").Scalar;
             }),

@@ -29,7 +29,15 @@ export interface TextFitHooks {
 
 /** A fitted classifier's arrays, as its model file keeps them. */
 export type TextModelState =
-  | { kind: "linear"; loss: "log" | "squared_hinge"; outputs: number; weights: Float32Array; bias: Float32Array }
+  | {
+      kind: "linear";
+      loss: "log" | "squared_hinge";
+      outputs: number;
+      weights: Float32Array;
+      bias: Float32Array;
+      /** an SVM's margins are multiplied by this before the softmax: fitted on the validation rows so its probabilities mean something */
+      scale?: number;
+    }
   | { kind: "naive_bayes"; logProb: Float32Array; logPrior: Float32Array };
 
 export interface TextLearner {
@@ -49,6 +57,7 @@ export function textScores(state: TextModelState, x: SparseRows, k: number): Flo
   const margins = new Float64Array(k);
   for (let r = 0; r < x.rows; r++) {
     rowMargins(state, x, r, k, margins);
+    if (state.kind === "linear" && state.scale !== undefined) for (let c = 0; c < margins.length; c++) margins[c]! *= state.scale;
     if (state.kind === "linear" && state.outputs === 1) {
       const p = sigmoid(margins[0]!);
       out[r * k] = 1 - p;
@@ -117,7 +126,13 @@ async function fitLinear(loss: "log" | "squared_hinge", x: SparseRows, y: Int32A
   const grad = new Float64Array(outputs);
   let best: { accuracy: number; weights: Float32Array; bias: Float32Array; epoch: number } | null = null;
   let epochsRun = 0;
-  const state = (): TextModelState => ({ kind: "linear", loss, outputs, weights: Float32Array.from(v, (w) => w * scale), bias: Float32Array.from(bias) });
+  const linearState = (): TextModelState & { kind: "linear" } => ({
+    kind: "linear",
+    loss,
+    outputs,
+    weights: Float32Array.from(v, (w) => w * scale),
+    bias: Float32Array.from(bias),
+  });
   for (let epoch = 1; epoch <= maxEpochs; epoch++) {
     hooks.signal?.throwIfAborted();
     shuffleInPlace(order, random);
@@ -148,22 +163,37 @@ async function fitLinear(loss: "log" | "squared_hinge", x: SparseRows, y: Int32A
     epochsRun = epoch;
     const report: EpochReport = { epoch, epochs: maxEpochs, train_loss: lossSum / n, val_accuracy: null, val_loss: null };
     if (hooks.val && hooks.val.x.rows > 0) {
-      const s = state();
+      const s = linearState();
       const scored = textScores(s, hooks.val.x, k);
       ({ accuracy: report.val_accuracy, loss: report.val_loss } = accuracyAndLoss(scored, hooks.val.y, k));
-      if (!best || report.val_accuracy > best.accuracy)
-        best = {
-          accuracy: report.val_accuracy,
-          weights: s.kind === "linear" ? s.weights : new Float32Array(),
-          bias: s.kind === "linear" ? s.bias : new Float32Array(),
-          epoch,
-        };
+      if (!best || report.val_accuracy > best.accuracy) best = { accuracy: report.val_accuracy, weights: s.weights, bias: s.bias, epoch };
     }
     const stop = await hooks.onEpoch?.(report);
     if (stop || (best && epoch - best.epoch >= patience)) break;
   }
-  if (best) return { state: { kind: "linear" as const, loss, outputs, weights: best.weights, bias: best.bias }, epochs: epochsRun };
-  return { state: state(), epochs: epochsRun };
+  const fitted: TextModelState & { kind: "linear" } = best ? { kind: "linear", loss, outputs, weights: best.weights, bias: best.bias } : linearState();
+  return { state: loss === "squared_hinge" && hooks.val?.x.rows ? calibrated(fitted, hooks.val, k) : fitted, epochs: epochsRun };
+}
+
+/**
+ * The SVM with the scale of its margins that gives the validation rows the lowest log loss (a
+ * one-parameter Platt scaling, searched on a log grid then by golden section): its ranking and
+ * its predictions stay the same, its probabilities become calibrated ones.
+ */
+function calibrated(state: TextModelState & { kind: "linear" }, val: { x: SparseRows; y: Int32Array }, k: number): TextModelState {
+  const lossAt = (logScale: number) => accuracyAndLoss(textScores({ ...state, scale: Math.exp(logScale) }, val.x, k), val.y, k).loss;
+  let lo = -4;
+  let hi = 4;
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = hi - phi * (hi - lo);
+  let b = lo + phi * (hi - lo);
+  let fa = lossAt(a);
+  let fb = lossAt(b);
+  for (let i = 0; i < 30; i++) {
+    if (fa < fb) ((hi = b), (b = a), (fb = fa), (a = hi - phi * (hi - lo)), (fa = lossAt(a)));
+    else ((lo = a), (a = b), (fa = fb), (b = lo + phi * (hi - lo)), (fb = lossAt(b)));
+  }
+  return { ...state, scale: Math.exp((lo + hi) / 2) };
 }
 
 /** The sample's loss, and its gradient with respect to each output's margin. */
