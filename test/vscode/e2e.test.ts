@@ -366,10 +366,10 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     }
     fs.rmSync(mnist, { recursive: true, force: true });
     await newProject(page, "classify the handwritten digit images in the digits folder");
-    await page.locator(".tabs-container .tab", { hasText: "digit images" }).first().waitFor({ timeout: 60_000 });
-    const dash = await dashboardFrameFor(page, "digit images");
+    await page.locator(".tabs-container .tab", { hasText: "handwritten digit" }).first().waitFor({ timeout: 60_000 });
+    const dash = await dashboardFrameFor(page, "handwritten digit");
     await dash.waitForFunction(() => document.body.dataset["stageExport"] === "completed", undefined, { timeout: 180_000 });
-    await page.locator(".tabs-container .tab", { hasText: "digit images" }).first().click(); // the notebook opened over it
+    await page.locator(".tabs-container .tab", { hasText: "handwritten digit" }).first().click(); // the notebook opened over it
     await dash.click('button[data-tab="Data"]');
     // four images of each digit, fetched through the extension (data: URIs), a row per class with its label
     await dash.waitForFunction(() => document.querySelectorAll('.image-grid img[src^="data:image/png"]').length === 40, undefined, { timeout: 30_000 });
@@ -380,8 +380,15 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.screenshot({ path: path.join(SHOTS, "19-image-grid.png") });
     // the best model on the test split: its confusion matrix (a cell per actual and predicted digit) and the digits it got wrong
     await dash.waitForSelector('.test-results .chart[data-kind="CONFUSION_MATRIX_READY"] svg', { timeout: 30_000 });
-    const cells = await dash.$$eval('.test-results .chart[data-kind="CONFUSION_MATRIX_READY"] svg .mark-rect path', (els) => els.length);
-    assert.equal(cells, 100, "10 × 10 cells");
+    const counts = await dash.$$eval('.test-results .chart[data-kind="CONFUSION_MATRIX_READY"] svg g.mark-text.role-mark text', (els) =>
+      els.map((e) => Number(e.textContent)),
+    );
+    assert.equal(counts.length, 100, "a count in each of the 10 × 10 cells");
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      60,
+      "the 60 test images (20% of 300)",
+    );
     await dash.waitForFunction(() => document.querySelectorAll('.misclassified-images img[src^="data:image/png"]').length > 0, undefined, { timeout: 30_000 });
     await dash.evaluate(() => document.querySelector(".test-results")?.scrollIntoView());
     await page.screenshot({ path: path.join(SHOTS, "20-confusion-matrix.png") });
