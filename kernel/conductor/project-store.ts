@@ -5,8 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { copyImageFolder } from "../data/image-folder";
+import { copyImageFolder, extractImageZip } from "../data/image-folder";
 import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
@@ -94,15 +95,16 @@ export class ProjectStore {
     const id = newProjectId(req.prompt);
     const dir = path.join(this.projectsDir, id);
     let dataFile: string | null = null;
-    if (req.data_path && fs.statSync(path.resolve(req.data_path), { throwIfNoEntry: false })?.isDirectory()) {
-      // a labelled image folder (a subfolder of images per class): its images copied, with their index
-      const name = safeDataFileName(path.basename(path.resolve(req.data_path)));
+    const images = req.data_path ? await imageFolderOf(path.resolve(req.data_path)) : null;
+    if (images) {
+      // a labelled image folder (a subfolder of images per class), or a zip of one: its images copied, with their index
       try {
-        const copied = copyImageFolder(path.resolve(req.data_path), path.join(dir, "data", name), `data/${name}`);
-        dataFile = path.relative(dir, copied.index).split(path.sep).join("/");
+        dataFile = keepImages(dir, images.folder, path.basename(path.resolve(req.data_path!)));
       } catch (error) {
         fs.rmSync(dir, { recursive: true, force: true });
         throw error;
+      } finally {
+        images.cleanup();
       }
     } else if (req.data_path) {
       const source = path.resolve(req.data_path);
@@ -141,6 +143,17 @@ export class ProjectStore {
    * readable first, so a bad file changes nothing. Returns its path inside the project.
    */
   async keepDataFile(p: Project, fileName: string, tempFile: string): Promise<string> {
+    // an uploaded zip of a labelled image folder: its images, with their index
+    const images = /\.zip$/i.test(fileName) ? await imageFolderOf(tempFile, fileName) : null;
+    if (images) {
+      try {
+        const rel = keepImages(p.dir, images.folder, fileName);
+        p.saveMeta({ ...p.meta, data_file: rel });
+        return rel;
+      } finally {
+        images.cleanup();
+      }
+    }
     const rel = `data/${safeDataFileName(fileName)}`;
     await loadTableOffThread(tempFile, path.basename(rel));
     await copyDataFile(tempFile, path.join(p.dir, rel));
@@ -173,4 +186,35 @@ function newProjectId(prompt: string): string {
     .slice(0, 40)
     .replace(/-$/, "");
   return `${slug || "project"}-${randomBytes(3).toString("hex")}`;
+}
+
+/** The labelled image folder a data path is (a folder, or a zip of one: extracted into a temporary folder), or null for a data file. */
+async function imageFolderOf(source: string, shownAs = source): Promise<{ folder: string; cleanup(): void } | null> {
+  const stat = fs.statSync(source, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return { folder: source, cleanup: () => undefined };
+  if (!stat?.isFile() || !/\.zip$/i.test(shownAs)) return null;
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), "automl-images-"));
+  const cleanup = () => fs.rmSync(temp, { recursive: true, force: true });
+  try {
+    const folder = await extractImageZip(source, shownAs, temp);
+    if (folder) return { folder, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  cleanup();
+  return null;
+}
+
+/** Copies a labelled image folder into the project's data folder with its index; returns the index's path in the project. */
+function keepImages(projectDir: string, folder: string, shownName: string): string {
+  // a folder's name as it is (a data file's name gets .csv added: not a folder's)
+  const name =
+    path
+      .basename(shownName.replace(/\.zip$/i, ""))
+      .replace(/[^\w.-]+/g, "_")
+      .replace(/^\.+/, "")
+      .slice(0, 80) || "images";
+  const copied = copyImageFolder(folder, path.join(projectDir, "data", name), `data/${name}`);
+  return path.relative(projectDir, copied.index).split(path.sep).join("/");
 }

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { InputError } from "../errors/input-error";
 import { isImageFile } from "./image-files";
 import { csvCell, IMAGE_COLUMN, IMAGE_INDEX_FILE, LABEL_COLUMN } from "./packaged-corpora";
+import { checkedZipEntries, extractZipEntry } from "./safe-unzip";
 
 /** beside the index: what copying left out (an empty class folder, files that are not images), said when the data is loaded */
 export const COPY_NOTES_FILE = "copy-notes.json";
@@ -106,4 +107,20 @@ function notesOf(found: FolderClasses, total: number): string[] {
   if (found.empty.length) notes.push(`class folder(s) ${found.empty.join(", ")} hold no PNG or JPEG image: left out`);
   if (found.skipped) notes.push(`${found.skipped.toLocaleString("en")} file(s) that are not PNG or JPEG images were skipped`);
   return notes;
+}
+
+/**
+ * A zip of a labelled image folder (an upload, or --data pets.zip): its image entries extracted
+ * (checked first: no entry leaves the folder, nothing expands past the limit) into `into`, and
+ * the folder whose subfolders are the classes (the zip's one top folder, when it has one).
+ * Null when the zip is not mostly images in folders (a zipped table, read as one).
+ */
+export async function extractImageZip(zip: string, shownAs: string, into: string): Promise<string | null> {
+  const entries = checkedZipEntries(zip, shownAs).filter((e) => !path.posix.basename(e.name).startsWith(".") && !e.name.startsWith("__MACOSX/"));
+  const images = entries.filter((e) => isImageFile(e.name) && e.name.includes("/"));
+  if (images.length === 0 || images.length < 0.9 * entries.length) return null;
+  for (const e of images) await extractZipEntry(zip, e, path.join(into, ...e.name.split("/")), shownAs);
+  const tops = new Set(images.map((e) => e.name.split("/")[0]!));
+  const single = tops.size === 1 ? path.join(into, [...tops][0]!) : null;
+  return single && labelledImageFolder(single) ? single : into;
 }

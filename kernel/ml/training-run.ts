@@ -12,7 +12,7 @@ import { EV, type EventPayload, type FinalMetrics, type MetricValue, type TaskTy
 import type { AssetStore } from "../assets/asset-store";
 import type { EventSink } from "../events/event-sink";
 import { FitCancelled, type FitInput, type FittedModel, type LabelledSet, type Learner, type Params, type StepReport } from "./learner";
-import { lossLandscape } from "./loss-landscape";
+import { lossLandscape, type Descent } from "./loss-landscape";
 import { emitEvaluationArtifacts } from "./evaluation-artifacts";
 import { classificationMetrics, regressionMetrics, type Split } from "./metrics";
 
@@ -191,7 +191,14 @@ export async function runTraining(req: RunRequest, events: EventSink, assets: As
   }
 
   const finalStep = req.learner.iterative ? model.stepsRun : simulatedSteps;
-  if (model.descent) await emitDescent(events, assets, runId, model, Number(params["learning_rate"] ?? 0), plannedSteps, pacingMs);
+  if (model.descent)
+    await emitDescent(events, assets, runId, model.descent, {
+      eta: Number(params["learning_rate"] ?? 0),
+      steps: plannedSteps,
+      finalStep: model.stepsRun,
+      converged: model.stopReason === "converged",
+      pacingMs,
+    });
   else {
     const text =
       req.learner.family === "neural_network"
@@ -266,16 +273,15 @@ export function newRunId(learnerId: string): string {
 }
 
 /** The real loss landscape of a gradient-descent run and its path over it (003_…), after the fit that defines its plane. */
-async function emitDescent(
+export async function emitDescent(
   events: EventSink,
   assets: AssetStore,
   runId: string,
-  model: FittedModel,
-  lr: number,
-  steps: number,
-  pacingMs: number,
+  descent: Descent,
+  run: { eta: number; steps: number; finalStep: number; converged: boolean; pacingMs: number; what?: string },
 ): Promise<void> {
-  const land = lossLandscape(model.descent!);
+  const { eta: lr, steps, pacingMs } = run;
+  const land = lossLandscape(descent);
   const grid = assets.write(`runs/${runId}/loss_grid.bin`, new Uint8Array(land.grid.buffer));
   events.emit(EV.GD_HYPERPARAMS, { run_id: runId, eta: lr, steps, tolGrad: 0, tolStep: 0 });
   events.emit(EV.LOSS_SURFACE_GRID_READY, {
@@ -292,11 +298,11 @@ async function emitDescent(
     events.emit(EV.GD_PATH_UPDATE, { run_id: runId, space: "normalized", step_start: start, points: land.path.slice(start, start + BATCH) });
     if (pacingMs > 0) await new Promise((r) => setTimeout(r, pacingMs));
   }
-  events.emit(EV.GD_PATH_FINISHED, { run_id: runId, final_step: model.stepsRun, reason: model.stopReason === "converged" ? "converged" : "max_steps" });
+  events.emit(EV.GD_PATH_FINISHED, { run_id: runId, final_step: run.finalStep, reason: run.converged ? "converged" : "max_steps" });
   events.emit(EV.LOG_LINE, {
     run_id: runId,
     level: "info",
-    text: `loss landscape: the plane of the trajectory's two main directions holds ${(100 * land.explained).toFixed(1)}% of its variance`,
+    text: `loss landscape${run.what ? ` (${run.what})` : ""}: the plane of the trajectory's two main directions holds ${(100 * land.explained).toFixed(1)}% of its variance`,
   });
 }
 

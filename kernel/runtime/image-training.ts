@@ -18,7 +18,7 @@ import { findImageLearner, IMAGE_LEARNERS, type ImageLearner, type ImageModelSta
 import type { Params } from "../ml/learner";
 import { argmaxRows } from "../ml/metrics";
 import { encodeModelFile, modelFileOf } from "../ml/model-file";
-import { newRunId, type RunResult } from "../ml/training-run";
+import { emitDescent, newRunId, type RunResult } from "../ml/training-run";
 import type { BestRun, LeaderboardRow } from "./leaderboard";
 import { classifierMetrics, round4, RunReporter, runSignal, searchInTurns, type ArtifactReady } from "./run-board";
 
@@ -150,6 +150,15 @@ export class ImageTraining {
           });
           epoch = e.epoch + 1;
         },
+      });
+      // the gradient-descent view: the output layer's real path over the loss of its weights
+      await emitDescent(this.events, this.assets, runId, trained.descent, {
+        eta: Number(params["learning_rate"] ?? 0),
+        steps,
+        finalStep: step,
+        converged: trained.epochs < epochs,
+        pacingMs: 0,
+        what: "the output layer's weights, on the kept network's features of the first 512 training images",
       });
       progress("eval", trained.epochs, trained.epochs);
       const valProba = Float64Array.from(await trained.predict(data.val));

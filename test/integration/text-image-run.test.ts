@@ -6,6 +6,8 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import * as os from "node:os";
+import { zipSync } from "fflate";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EV } from "../../contract";
@@ -109,6 +111,13 @@ describe("texts and images through the CLI, offline", function () {
     assert.ok(progress.length > 100 && progress.every((p) => !p.simulated));
     assert.ok(payloads(events, EV.METRIC_SCALAR).filter((m) => m.run_id === best.run_id && m.name === "accuracy" && m.split === "val").length >= 3);
     assert.deepEqual(artifactFiles(events, best.run_id).sort(), ["confusion_matrix", "misclassified", "per_class"]);
+    // the gradient-descent view: the output layer's real path (its weights every few batches) over the loss of those weights
+    const path0 = payloads(events, EV.GD_PATH_STARTED).find((p) => p.run_id === best.run_id)!;
+    const pathPoints = payloads(events, EV.GD_PATH_UPDATE)
+      .filter((p) => p.run_id === best.run_id)
+      .flatMap((p) => p.points);
+    assert.ok(path0 && pathPoints.length > 100, `a path of ${pathPoints.length} points`);
+    assert.ok(payloads(events, EV.LOSS_SURFACE_GRID_READY).some((g) => g.run_id === best.run_id));
     const matrix = JSON.parse(fs.readFileSync(path.join(projectDir, "runs", best.run_id, "confusion_matrix.json"), "utf8")) as { matrix: number[][] };
     assert.equal(
       matrix.matrix.flat().reduce((a, b) => a + b, 0),
@@ -162,5 +171,28 @@ describe("texts and images through the CLI, offline", function () {
     const best = bestOf(events);
     assert.ok(best.test["accuracy"]! > 0.8, `the bars are learnt: test accuracy ${best.test["accuracy"]}`);
     assert.match(result.stdout, /best model: small_cnn/);
+  });
+
+  it("a zip of a labelled folder (--data pets.zip): extracted with its checks, trained; a zip with an entry leading out of its folder is refused, nothing made", async () => {
+    const ws = tempWorkspace("zip");
+    const grey = (v: number) => encodePng({ width: 16, height: 16, channels: 1, data: new Uint8Array(256).fill(v) });
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 12; i++) {
+      files[`pets/light/l${i}.png`] = grey(200 + i);
+      files[`pets/dark/d${i}.png`] = grey(20 + i);
+    }
+    fs.writeFileSync(path.join(ws, "pets.zip"), zipSync(files));
+    const out = path.join(ws, "out");
+    const ok = await startCli(["run", "classify these images", "--data", path.join(ws, "pets.zip"), "--auto", "--no-pacing", "--out", out, "--workspace", ws])
+      .done;
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    const events = eventsOf(path.join(out, "events.jsonl"));
+    assert.equal(payloads(events, EV.PROFILE_SUMMARY).at(-1)!.n_rows, 24);
+    assert.match(payloads(events, EV.DATASET_SELECTED)[0]!.file!, /^data\/pets\/images\.csv$/);
+    fs.writeFileSync(path.join(ws, "evil.zip"), zipSync({ ...files, "../outside.png": grey(1) }));
+    const refused = await startCli(["run", "classify these images", "--data", path.join(ws, "evil.zip"), "--auto", "--no-pacing", "--workspace", ws]).done;
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr + refused.stdout, /leads out of the folder it would be extracted into: the archive is refused/);
+    assert.ok(!fs.existsSync(path.join(ws, "outside.png")) && !fs.existsSync(path.join(os.tmpdir(), "outside.png")));
   });
 });

@@ -392,6 +392,11 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await dash.waitForFunction(() => document.querySelectorAll('.misclassified-images img[src^="data:image/png"]').length > 0, undefined, { timeout: 30_000 });
     await dash.evaluate(() => document.querySelector(".test-results")?.scrollIntoView());
     await page.screenshot({ path: path.join(SHOTS, "20-confusion-matrix.png") });
+    // the output layer's real path over its loss surface
+    await dash.click('button[data-tab="Gradient descent"]');
+    await dash.waitForSelector(".view.gradient svg", { timeout: 30_000 });
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: path.join(SHOTS, "21-image-gradient-descent.png") });
   });
 
   it("finds data on the Hub: two close candidates bring a quick pick with source, license, size and reasons; the pick is fetched and loaded", async () => {

@@ -18,6 +18,12 @@
 import type { Params } from "../learner";
 import { seededRandom, shuffleInPlace } from "../../data/seeded-random";
 import { tensorflow, type Tensorflow } from "../tfjs/tensorflow-backend";
+import type { Descent } from "../loss-landscape";
+
+/** the output layer's weights are recorded at most this many times over a run */
+const TRAJECTORY_POINTS = 240;
+/** the landscape's loss is the training loss on this many training images */
+const LANDSCAPE_IMAGES = 512;
 
 type Tensor = import("@tensorflow/tfjs").Tensor;
 type Tensor4D = import("@tensorflow/tfjs").Tensor4D;
@@ -133,6 +139,8 @@ interface Network {
   variables: Variable[];
   /** `dropoutSeed`: each training batch's own (a seeded run drops the same units again) */
   logits(x: Tensor4D, training: boolean, dropoutSeed?: number): Tensor;
+  /** the dense layer's output (the output layer's input), without dropout */
+  hidden(x: Tensor4D): Tensor;
 }
 
 function buildNetwork(tf: Tensorflow, input: CnnState["input"], classes: number, s: CnnSettings, seed: number, from?: CnnState): Network {
@@ -159,22 +167,27 @@ function buildNetwork(tf: Tensorflow, input: CnnState["input"], classes: number,
   const b4 = variable("output/bias", [classes], () => tf.zeros([classes]));
   const conv1 = convolution(tf, false);
   const conv2 = convolution(tf, true);
+  // the two convolution blocks and the dense layer: the output layer's input
+  const dense = (x: Tensor4D, training: boolean, dropoutSeed: number): Tensor => {
+    let h: Tensor = tf.relu(conv1(x, W1 as unknown as Tensor4D).add(b1));
+    h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
+    h = tf.relu(conv2(h as Tensor4D, W2 as unknown as Tensor4D).add(b2));
+    h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
+    h = h.reshape([h.shape[0]!, flat]);
+    if (training && s.dropout > 0) h = tf.dropout(h, s.dropout, undefined, dropoutSeed);
+    return tf.relu(tf.matMul(h as import("@tensorflow/tfjs").Tensor2D, W3 as unknown as import("@tensorflow/tfjs").Tensor2D).add(b3));
+  };
   const names = ["conv1/kernel", "conv1/bias", "conv2/kernel", "conv2/bias", "dense/kernel", "dense/bias", "output/kernel", "output/bias"];
   const variables = [W1, b1, W2, b2, W3, b3, W4, b4];
   variables.forEach((v, i) => ((v as Variable & { label?: string }).label = names[i]));
   return {
     variables,
     logits(x, training, dropoutSeed = 0) {
-      let h: Tensor = tf.relu(conv1(x, W1 as unknown as Tensor4D).add(b1));
-      h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
-      h = tf.relu(conv2(h as Tensor4D, W2 as unknown as Tensor4D).add(b2));
-      h = tf.maxPool(h as Tensor4D, 2, 2, "valid");
-      h = h.reshape([h.shape[0]!, flat]);
-      if (training && s.dropout > 0) h = tf.dropout(h, s.dropout, undefined, dropoutSeed);
-      h = tf.relu(tf.matMul(h as import("@tensorflow/tfjs").Tensor2D, W3 as unknown as import("@tensorflow/tfjs").Tensor2D).add(b3));
+      let h = dense(x, training, dropoutSeed);
       if (training && s.dropout > 0) h = tf.dropout(h, s.dropout, undefined, dropoutSeed + 0.5);
       return tf.matMul(h as import("@tensorflow/tfjs").Tensor2D, W4 as unknown as import("@tensorflow/tfjs").Tensor2D).add(b4);
     },
+    hidden: (x) => dense(x, false, 0),
   };
 }
 
@@ -243,6 +256,12 @@ export interface TrainedCnn {
   backend: string;
   /** class probabilities of more images with the kept weights */
   predict(src: ImageBatchSource): Promise<Float32Array>;
+  /**
+   * the output layer's real trajectory (its weights every few batches) and the training loss as
+   * a function of them on the kept network's features of a fixed slice of training images: the
+   * gradient-descent view's landscape (the layers below it are those of the kept network)
+   */
+  descent: Descent;
   dispose(): void;
 }
 
@@ -256,6 +275,9 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
   const order = Array.from({ length: train.n }, (_, i) => i);
   const batches = Math.ceil(train.n / s.batch_size);
   let best: { accuracy: number; epoch: number; values: Float32Array[] } | null = null;
+  const trajectory: Float64Array[] = [];
+  const recordEvery = Math.max(1, Math.floor((s.epochs * batches) / TRAJECTORY_POINTS));
+  const outputLayer = () => Float64Array.from([...net.variables[6]!.dataSync(), ...net.variables[7]!.dataSync()]);
   let epochsRun = 0;
   const snapshot = () => net.variables.map((v) => v.dataSync() as Float32Array).map((a) => Float32Array.from(a));
   try {
@@ -294,6 +316,7 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
         for (let i = 0; i < idx.length; i++) if (guesses[i] === train.labels[idx[i]!]) correct++;
         lossSum += value * idx.length;
         tf.dispose([xs, ys, loss, predicted as unknown as Tensor]);
+        if (((epoch - 1) * batches + b) % recordEvery === 0) trajectory.push(outputLayer());
         await hooks.onBatch?.(b + 1, batches, value);
       }
       epochsRun = epoch;
@@ -326,10 +349,13 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
         values: Float32Array.from(v.dataSync() as Float32Array),
       })),
     };
+    const center = outputLayer();
+    trajectory.push(center);
     return {
       state,
       epochs: epochsRun,
       backend,
+      descent: { trajectory, center, lossAt: await lastLayerLoss(tf, net, train, classes) },
       predict: (src) => probabilities(tf, net, src, classes),
       dispose: () => (tf.dispose(net.variables), optimizer.dispose()),
     };
@@ -338,6 +364,38 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
     optimizer.dispose();
     throw err;
   }
+}
+
+/**
+ * The training loss as a function of the output layer's weights (kernel, then bias), on the
+ * network's features of the first LANDSCAPE_IMAGES training images: computed in plain
+ * JavaScript from features taken once, so the landscape's grid of losses costs no tensors.
+ */
+async function lastLayerLoss(tf: Tensorflow, net: Network, train: ImageBatchSource, classes: number): Promise<(w: Float64Array) => number> {
+  const n = Math.min(LANDSCAPE_IMAGES, train.n);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const features = tf.tidy(() => net.hidden(tf.tensor4d(batchOf(train, idx, null, Math.random), [n, train.height, train.width, train.channels])));
+  const h = (await features.data()) as Float32Array;
+  const width = features.shape[1]!;
+  features.dispose();
+  const labels = train.labels;
+  const logits = new Float64Array(classes);
+  return (w) => {
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < classes; c++) logits[c] = w[width * classes + c]!;
+      for (let j = 0; j < width; j++) {
+        const v = h[i * width + j]!;
+        if (v !== 0) for (let c = 0; c < classes; c++) logits[c]! += v * w[j * classes + c]!;
+      }
+      let max = -Infinity;
+      for (const z of logits) max = Math.max(max, z);
+      let sum = 0;
+      for (const z of logits) sum += Math.exp(z - max);
+      loss += Math.log(sum) + max - logits[labels[i]!]!;
+    }
+    return loss / n;
+  };
 }
 
 /** A saved network, loaded to predict. */
