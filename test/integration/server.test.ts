@@ -1,3 +1,5 @@
+import { zipSync } from "fflate";
+import { encodePng } from "../../kernel/data/image-files";
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -153,6 +155,21 @@ describe("conductor server", function () {
       assert.equal(state.meta.data_file, "data/sales.csv");
       assert.equal(state.snapshot.stages.EXPORT.status, "completed");
       assert.equal(state.snapshot.intent?.target, "sales");
+    });
+
+    it("takes an upload of a zipped labelled image folder: its images copied with their index, the images classified", async () => {
+      const { project_id: id } = await rc.client.createProject({ prompt: "classify photos of my pets", pacing: false, auto: true });
+      await rc.conductor.idle(id);
+      assert.equal((await rc.client.state(id)).snapshot.stages.DATA_SOURCE.status, "waiting");
+      const square = (v: number) => encodePng({ width: 12, height: 12, channels: 3, data: Uint8Array.from({ length: 432 }, (_, i) => (i % 3 ? v : 255 - v)) });
+      const files: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 10; i++) ((files[`pets/cat/c${i}.png`] = square(40 + i)), (files[`pets/dog/d${i}.png`] = square(210 - i)));
+      await rc.client.upload(id, "pets.zip", zipSync(files));
+      await rc.conductor.idle(id);
+      const state = await rc.client.state(id);
+      assert.equal(state.meta.data_file, "data/pets/images.csv");
+      assert.equal(state.snapshot.intent?.task_type, "image_classification");
+      assert.equal(state.snapshot.stages.EXPORT.status, "completed");
     });
   });
 
