@@ -56,12 +56,12 @@ import { forecastData, isForecastData, trainingPoints, type ForecastData } from 
 import { FORECASTERS } from "../ml/forecast/forecast-zoo";
 import { ForecastTraining } from "./forecast-training";
 import { announceBoard, rankRows, type BestRun, type LeaderboardRow } from "./leaderboard";
-import { isTextData, prepareText, type TextData } from "../ml/text/text-data";
+import { isTextData, prepareTextYielding, type TextData } from "../ml/text/text-data";
 import { TEXT_LEARNERS } from "../ml/text/text-classifiers";
 import { TextTraining } from "./text-training";
 import { imageColumnOf } from "../data/image-files";
 import { copyNotesBeside } from "../data/image-folder";
-import { imageFiles, isImageData, prepareImages, profileImages, type ImageData, type ImageProfile } from "../ml/image/image-data";
+import { imageFiles, isImageData, prepareImagesYielding, profileImagesYielding, type ImageData, type ImageProfile } from "../ml/image/image-data";
 import { IMAGE_LEARNERS } from "../ml/image/image-learners";
 import { ImageTraining } from "./image-training";
 
@@ -371,7 +371,7 @@ export class PipelineRuntime {
     const column = imageColumnOf(table);
     if (!column) throw new InputError(`The data has no column of image files (PNG or JPEG paths): columns are ${table.columnNames.join(", ")}.`);
     let last = -1;
-    const profile = profileImages(
+    const profile = await profileImagesYielding(
       table,
       column,
       options.target,
@@ -381,7 +381,6 @@ export class PipelineRuntime {
         if (pct >= last + 10) ((last = pct), events.emit(EV.PROFILE_PROGRESS, { phase: "decoding images", pct }));
       },
     );
-    await new Promise((r) => setImmediate(r));
     const dist = this.assets.writeJson("profile/target_distribution.json", {
       column: options.target,
       kind: "classes",
@@ -417,7 +416,7 @@ export class PipelineRuntime {
   /** Each split's images decoded and resized as the plan's image_pixels step says (unreadable files left out, said). */
   async prepareImages(steps: PreprocessStep[], table: Table, data: SplitData): Promise<ImageData> {
     const started = performance.now();
-    const prepared = prepareImages(steps, table, data, (p) => this.projectFiles.read(p));
+    const prepared = await prepareImagesYielding(steps, table, data, (p) => this.projectFiles.read(p));
     const events = this.events("PREPROCESS");
     for (const text of prepared.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const { width, height, channels } = prepared.size;
@@ -473,7 +472,7 @@ export class PipelineRuntime {
    */
   async prepareTexts(steps: PreprocessStep[], table: Table, data: SplitData): Promise<TextData> {
     const started = performance.now();
-    const prepared = prepareText(steps, table, data);
+    const prepared = await prepareTextYielding(steps, table, data);
     const events = this.events("PREPROCESS");
     for (const text of prepared.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
     const v = prepared.vectorizer;

@@ -33,7 +33,10 @@ describe("text features and classifiers", function () {
     const train = ["cheap pills now", "cheap pills cheap", "meeting at noon", "meeting notes at noon"];
     const v = fitVectorizer(train, { word_ngrams: [1, 2], char_ngrams: null, min_df: 2, max_words: 100, char_buckets: 1024, max_chars: 1000 });
     // words in two or more training texts, and the pairs that are
-    assert.deepEqual(v.words, ["at", "at noon", "cheap", "cheap pills", "meeting", "noon", "pills"]);
+    assert.deepEqual([...v.words].sort(), ["at", "at noon", "cheap", "cheap pills", "meeting", "noon", "pills"]);
+    // at most max_words, the most frequent kept
+    const two = fitVectorizer(train, { word_ngrams: [1, 1], char_ngrams: null, min_df: 1, max_words: 2, char_buckets: 1024, max_chars: 1000 });
+    assert.deepEqual(two.words, ["cheap", "pills"], "the first seen of the most frequent");
     // smoothed idf: ln((1 + n) / (1 + df)) + 1
     assert.ok(Math.abs(v.idf[v.words.indexOf("cheap")]! - (Math.log(5 / 3) + 1)) < 1e-6);
     const x = vectorize(v, ["cheap cheap pills and a word never seen", ""]);

@@ -11,6 +11,7 @@ import { decodeImage, resizePixels, type Pixels } from "../../data/image-files";
 import { levelTexts } from "../../data/text-levels";
 import type { Table } from "../../data/table";
 import { InputError } from "../../errors/input-error";
+import { drain, drainYielding, type Steps } from "../../data/yielding-steps";
 import type { ImageBatchSource } from "./small-cnn";
 
 export const IMAGE_STEP_OP = "image_pixels";
@@ -66,7 +67,22 @@ export function imageFiles(table: Table, column: string): string[] {
 }
 
 /** Decodes every image once: the classes' counts, the sizes and channels, the files that cannot be read; the size to resize to. */
-export function profileImages(table: Table, column: string, target: string, read: ImageReader, onProgress?: (fraction: number) => void): ImageProfile {
+export function profileImages(table: Table, column: string, target: string, read: ImageReader): ImageProfile {
+  return drain(profileSteps(table, column, target, read));
+}
+
+/** profileImages, giving the event loop a turn every few images and saying how far it is. */
+export function profileImagesYielding(
+  table: Table,
+  column: string,
+  target: string,
+  read: ImageReader,
+  onProgress: (fraction: number) => void,
+): Promise<ImageProfile> {
+  return drainYielding(profileSteps(table, column, target, read, onProgress));
+}
+
+function* profileSteps(table: Table, column: string, target: string, read: ImageReader, onProgress?: (fraction: number) => void): Steps<ImageProfile> {
   const files = imageFiles(table, column);
   const labelCol = table.column(target);
   const labels = labelCol.kind === "categorical" ? levelTexts(labelCol.levels) : null;
@@ -82,6 +98,7 @@ export function profileImages(table: Table, column: string, target: string, read
   let images = 0;
   for (let r = 0; r < files.length; r++) {
     if (r % 500 === 0) onProgress?.(r / files.length);
+    yield;
     const label = labelOf(r);
     if (!files[r] || label === null) continue;
     let p: Pixels;
@@ -189,6 +206,15 @@ export function checkImageSteps(steps: PreprocessStep[], table: Table, target: s
 }
 
 export function prepareImages(steps: PreprocessStep[], table: Table, data: SplitData, read: ImageReader): ImageData {
+  return drain(prepareSteps(steps, table, data, read));
+}
+
+/** prepareImages, giving the event loop a turn every few images. */
+export function prepareImagesYielding(steps: PreprocessStep[], table: Table, data: SplitData, read: ImageReader): Promise<ImageData> {
+  return drainYielding(prepareSteps(steps, table, data, read));
+}
+
+function* prepareSteps(steps: PreprocessStep[], table: Table, data: SplitData, read: ImageReader): Steps<ImageData> {
   const { target, split } = data;
   checkImageSteps(steps, table, target.column);
   const step = steps[0]!;
@@ -196,11 +222,12 @@ export function prepareImages(steps: PreprocessStep[], table: Table, data: Split
   const size = imageStepSettings(step);
   const files = imageFiles(table, column);
   const left: string[] = [];
-  const set = (rows: number[]): ImageSet => {
+  function* set(rows: number[]): Steps<ImageSet> {
     const per = size.width * size.height * size.channels;
     const pixels = new Uint8Array(rows.length * per);
     const kept: number[] = [];
     for (const r of rows) {
+      yield;
       try {
         const p = resizePixels(decodeImage(read(files[r]!)), size.width, size.height, size.channels);
         pixels.set(p.data, kept.length * per);
@@ -219,10 +246,10 @@ export function prepareImages(steps: PreprocessStep[], table: Table, data: Split
       rows: kept,
       files: kept.map((r) => files[r]!),
     };
-  };
-  const train = set(split.train);
-  const val = set(split.val);
-  const test = set(split.test);
+  }
+  const train = yield* set(split.train);
+  const val = yield* set(split.val);
+  const test = yield* set(split.test);
   if (train.n === 0) throw new InputError("No training image could be read: give PNG or JPEG images.");
   const notes = left.length
     ? [`${left.length.toLocaleString("en")} image file(s) could not be read and are left out (${left.slice(0, 3).join(", ")}${left.length > 3 ? ", …" : ""}).`]

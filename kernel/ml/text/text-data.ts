@@ -9,7 +9,8 @@ import { levelTexts } from "../../data/text-levels";
 import type { Table } from "../../data/table";
 import { InputError } from "../../errors/input-error";
 import { pickRows, type SparseRows } from "./sparse-rows";
-import { DEFAULT_TEXT_FEATURES, fitVectorizer, vectorize, type TextFeatureSettings, type TextVectorizer } from "./text-vectorizer";
+import { drain, drainYielding, type Steps } from "../../data/yielding-steps";
+import { DEFAULT_TEXT_FEATURES, fitSteps, vectorizeSteps, type TextFeatureSettings, type TextVectorizer } from "./text-vectorizer";
 
 export const TEXT_STEP_OP = "text_tfidf";
 /** a column whose texts average fewer characters than this is a label or a code, not free text */
@@ -119,22 +120,33 @@ export function checkTextSteps(steps: PreprocessStep[], table: Table, target: st
   if (step.columns.length !== 1 || !column || !table.has(column))
     throw new InputError(`${step.id}: columns must name the one text column, one of ${table.columnNames.filter((c) => c !== target).join(", ")}.`);
   if (column === target) throw new InputError(`${step.id}: ${column} is the label to predict; name the column of texts.`);
-  columnTexts(table, column);
+  const kind = table.column(column).kind;
+  if (kind !== "categorical")
+    throw new InputError(`${step.id}: ${column} holds ${kind} values, not texts: name the column of texts (e-mails, reviews, messages).`);
   textFeatureSettings(step);
 }
 
 export function prepareText(steps: PreprocessStep[], table: Table, data: SplitData): TextData {
+  return drain(prepareTextSteps(steps, table, data));
+}
+
+/** prepareText, giving the event loop a turn every few texts (the conductor's call: seconds of work on a corpus of e-mails). */
+export function prepareTextYielding(steps: PreprocessStep[], table: Table, data: SplitData): Promise<TextData> {
+  return drainYielding(prepareTextSteps(steps, table, data));
+}
+
+function* prepareTextSteps(steps: PreprocessStep[], table: Table, data: SplitData): Steps<TextData> {
   const { target, split } = data;
   checkTextSteps(steps, table, target.column);
   const step = steps[0]!;
   const textColumn = step.columns[0]!;
   const texts = columnTexts(table, textColumn);
-  const vectorizer = fitVectorizer(
+  const vectorizer = yield* fitSteps(
     split.train.map((r) => texts[r]!),
     textFeatureSettings(step),
   );
   const all = [...split.train, ...split.val, ...split.test];
-  const x = vectorize(
+  const x = yield* vectorizeSteps(
     vectorizer,
     all.map((r) => texts[r]!),
   );
