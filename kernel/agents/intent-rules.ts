@@ -68,6 +68,7 @@ export function parseIntentByRules(prompt: string, explicitTarget?: string): Par
   if (horizon) constraints["horizon"] = { count: horizon.count, unit: horizon.unit };
   const unhorizoned = horizon ? lower.replace(horizon.phrase, " ") : lower;
   const hint =
+    byHint(unhorizoned) ??
     targetHint(unhorizoned) ??
     analysisHint(unhorizoned) ??
     (unhorizoned
@@ -173,6 +174,23 @@ function targetHint(lower: string): string | null {
     return words.length ? words.join(" ") : null;
   }
   return null;
+}
+
+const BY_VERBS = /^(?:classif|sort|group|categori|route|label|tag|triage)/;
+const NOT_A_COLUMN = new Set(["whether", "how", "what", "which", "who", "hand", "type"]);
+
+/**
+ * "classify the support tickets by team", "sort photos by breed": the word after "by" names
+ * the label (the rows' subject comes before it). Word by word, as targetHint reads.
+ */
+function byHint(lower: string): string | null {
+  const words = lower.split(/[^\p{L}\p{N}_-]+/u).filter(Boolean);
+  const verb = words.findIndex((w) => BY_VERBS.test(w));
+  if (verb < 0) return null;
+  const by = words.indexOf("by", verb + 1);
+  if (by < 0) return null;
+  const next = words.slice(by + 1).find((w) => !ARTICLES.has(w) && !["their", "its", "his", "her"].includes(w));
+  return next && !NOT_A_COLUMN.has(next) ? next : null;
 }
 
 const ANALYSIS_NOUNS = new Set(["analysis", "detection", "classification", "prediction", "forecasting", "estimation", "recognition", "scoring"]);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { DATA_FILE_EXTENSIONS } from "../../contract";
 import { PREDICTIONS_REPORT_SUFFIX, PREDICTIONS_SUFFIX } from "../files/prediction-files";
 import { copyDataFile } from "../data/data-file-copy";
-import { copyImageFolder, labelledImageFolder } from "../data/image-folder";
+import { copyImageFolder, isLabelledImageFolder, labelledImageFolder } from "../data/image-folder";
 import { IMAGE_COLUMN, LABEL_COLUMN } from "../data/packaged-corpora";
 import { checkedZipEntries } from "../data/safe-unzip";
 import { sniffDelimiter } from "../data/text-format";
@@ -76,7 +76,7 @@ export function workspaceSource(workspace: string): DatasetSource {
     async lookup(id) {
       const file = fileOf(id);
       const stat = fs.statSync(file, { throwIfNoEntry: false });
-      if (!stat || !(stat.isFile() || (stat.isDirectory() && labelledImageFolder(file))))
+      if (!stat || !(stat.isFile() || (stat.isDirectory() && isLabelledImageFolder(file))))
         throw new InputError(`${id}: there is no such file, or folder of images by class, in the workspace (${workspace}).`);
       return candidateFor(file);
     },
@@ -177,7 +177,7 @@ function dataFilesIn(dir: string): string[] {
         const full = path.join(d, e.name);
         if (e.isDirectory() && !SKIPPED_FOLDERS.has(e.name) && !e.name.startsWith(".")) {
           // a folder of images by class is one candidate; other folders are searched
-          if (labelledImageFolder(full)) out.push(full);
+          if (isLabelledImageFolder(full)) out.push(full);
           else next.push(full);
         } else if (e.isFile() && extensions.has(path.extname(e.name).toLowerCase()) && !notData(e.name) && !(/\.zip$/i.test(e.name) && !oneDataFileZip(full))) {
           out.push(full);

@@ -344,6 +344,8 @@ export function resolveIntent(
   let task: TaskType = intent.task_type;
   const images = imageColumnOf(table);
   const texts = table.columns.filter((c) => c.name !== target && freeTextReason(c));
+  // the columns besides the texts a table model would learn from (identifiers aside)
+  const others = table.columns.filter((c) => c.name !== target && !texts.includes(c) && !identifierReason(c));
   if (images && images !== target) {
     // an image index (a column of image files and their label): its images are classified, whatever the words said
     if (task !== "image_classification") notes.push(`${images} holds image files: the images are classified by ${target}.`);
@@ -352,10 +354,13 @@ export function resolveIntent(
     (task === "text_classification" || task === "classification") &&
     texts.length > 0 &&
     (col.kind === "categorical" || fewWholeNumbers(col.values)) &&
-    (task === "text_classification" || table.columns.every((c) => c.name === target || texts.includes(c) || identifierReason(c)))
+    (task === "text_classification" || others.length <= MAX_SIDE_COLUMNS)
   ) {
-    // a column of free text and a label: the texts are classified (asked for, or the texts are all there is to learn from)
+    // a column of free text and a label: the texts are classified (asked for, or the texts with at most a few other columns:
+    // a ticket's description beside its priority and date); a table model would one-hot a text's commonest values only
     if (task !== "text_classification") notes.push(`${texts[0]!.name} holds free text: ${target} is classified from the texts.`);
+    if (others.length)
+      notes.push(`A text model reads ${texts[0]!.name} alone: ${others.map((c) => c.name).join(", ")} ${others.length > 1 ? "are" : "is"} not used.`);
     task = "text_classification";
   } else if (task === "time_series_forecasting" && hasTimeColumn(table) && col.kind !== "numeric") {
     // a forecast is of numbers: labels over time are classified, row by row
@@ -385,6 +390,8 @@ export function resolveIntent(
 }
 
 const TABLE_TASKS = new Set<TaskType>(["regression", "classification"]);
+/** a table of free text with at most this many other columns (a ticket's priority and date) is a text task when asked to classify */
+const MAX_SIDE_COLUMNS = 3;
 
 /** at most ten distinct values, all whole: class labels rather than a quantity */
 function fewWholeNumbers(values: Float64Array): boolean {

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { copyImageFolder, extractImageZip } from "../data/image-folder";
+import { copyImageFolder, extractImageZip, labelledImageFolder } from "../data/image-folder";
 import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
@@ -191,7 +191,8 @@ function newProjectId(prompt: string): string {
 /** The labelled image folder a data path is (a folder, or a zip of one: extracted into a temporary folder), or null for a data file. */
 async function imageFolderOf(source: string, shownAs = source): Promise<{ folder: string; cleanup(): void } | null> {
   const stat = fs.statSync(source, { throwIfNoEntry: false });
-  if (stat?.isDirectory()) return { folder: source, cleanup: () => undefined };
+  // a folder with images in class subfolders (one class is refused with why, by copyImageFolder); any other folder is refused as data
+  if (stat?.isDirectory()) return labelledImageFolder(source) ? { folder: source, cleanup: () => undefined } : null;
   if (!stat?.isFile() || !/\.zip$/i.test(shownAs)) return null;
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), "automl-images-"));
   const cleanup = () => fs.rmSync(temp, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { InputError } from "../errors/input-error";
 import { isImageFile } from "./image-files";
 import { csvCell, IMAGE_COLUMN, IMAGE_INDEX_FILE, LABEL_COLUMN } from "./packaged-corpora";
-import { checkedZipEntries, extractZipEntry } from "./safe-unzip";
+import { checkedZipEntries, extractZipEntry, zipEntries } from "./safe-unzip";
 
 /** beside the index: what copying left out (an empty class folder, files that are not images), said when the data is loaded */
 export const COPY_NOTES_FILE = "copy-notes.json";
@@ -36,7 +36,7 @@ export interface FolderClasses {
   skipped: number;
 }
 
-/** The class folders of `dir` and their image files (sorted), or null when it is not a labelled image folder (fewer than two class folders with images). */
+/** The class folders of `dir` and their image files (sorted), or null when no subfolder holds an image (a data finder wants two classes or more: `isLabelledImageFolder`). */
 export function labelledImageFolder(dir: string): FolderClasses | null {
   let entries: fs.Dirent[];
   try {
@@ -59,7 +59,12 @@ export function labelledImageFolder(dir: string): FolderClasses | null {
     if (images.length) classes.push({ label: e.name, files: images.sort() });
     else empty.push(e.name);
   }
-  return classes.length >= 1 && (classes.length >= 2 || empty.length > 0) ? { classes, empty, skipped } : null;
+  return classes.length >= 1 ? { classes, empty, skipped } : null;
+}
+
+/** A folder a data finder offers as images by class: two class folders with images or more. */
+export function isLabelledImageFolder(dir: string): boolean {
+  return (labelledImageFolder(dir)?.classes.length ?? 0) >= 2;
 }
 
 /** Copies the folder's images into `dest` (the project folder's `projectPath`) with their index; returns the index and what was left out. */
@@ -119,7 +124,10 @@ export async function extractImageZip(zip: string, shownAs: string, into: string
   const entries = checkedZipEntries(zip, shownAs).filter((e) => !path.posix.basename(e.name).startsWith(".") && !e.name.startsWith("__MACOSX/"));
   const images = entries.filter((e) => isImageFile(e.name) && e.name.includes("/"));
   if (images.length === 0 || images.length < 0.9 * entries.length) return null;
-  for (const e of images) await extractZipEntry(zip, e, path.join(into, ...e.name.split("/")), shownAs);
+  // every entry (checked above), and the folders the zip lists: an empty class folder and a stray file are said as for a folder
+  for (const e of entries) await extractZipEntry(zip, e, path.join(into, ...e.name.split("/")), shownAs);
+  for (const d of zipEntries(zip, shownAs).filter((e) => e.name.endsWith("/") && !e.name.startsWith("__MACOSX/")))
+    fs.mkdirSync(path.join(into, ...d.name.split("/").filter(Boolean)), { recursive: true });
   const tops = new Set(images.map((e) => e.name.split("/")[0]!));
   const single = tops.size === 1 ? path.join(into, [...tops][0]!) : null;
   return single && labelledImageFolder(single) ? single : into;

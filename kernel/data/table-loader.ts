@@ -108,7 +108,9 @@ export function openDataFile(filePath: string, shownAs = filePath): { fd: number
       case "unreadable":
         throw new InputError(`Data file ${shownAs} cannot be read with this user's permissions. Make it readable, or copy it somewhere readable.`);
       case "folder":
-        throw new InputError(`${shownAs} is a folder, not a data file. Give the path of a CSV, TSV, JSON, Parquet, Arrow or Excel file in it.`);
+        throw new InputError(
+          `${shownAs} is a folder, not a data file. Give the path of a CSV, TSV, JSON, Parquet, Arrow or Excel file in it (or, for images, a folder with a subfolder of PNG or JPEG images per class).`,
+        );
       case "special":
         throw new InputError(`${shownAs} is not a regular file (a FIFO, a socket or a device): give the path of a data file.`);
     }

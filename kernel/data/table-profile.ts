@@ -92,7 +92,8 @@ export function profileTable(table: Table, target: string | null, task: TaskType
     if (c.name === target) continue;
     if (c.missing_pct === 100) warnings.push(`${c.name} is entirely missing; it carries no information.`);
     else if (c.unique <= 1) warnings.push(`${c.name} has a single value; it carries no information.`);
-    else if (c.kind === "categorical" && c.unique > 0.9 * (table.nRows - c.missing) && c.unique > 20)
+    // a text task's texts are each their own, as texts are: not an identifier
+    else if (c.kind === "categorical" && c.unique > 0.9 * (table.nRows - c.missing) && c.unique > 20 && task !== "text_classification")
       warnings.push(`${c.name} is almost unique per row (${c.unique} values): it looks like an identifier.`);
     else if (c.row_number)
       warnings.push(

@@ -17,7 +17,7 @@ export const PROBLEMS = {
   missing_filled: { what: "no value, where training had a value in every row", action: "filled as the plan fills missing values" },
   outside_range: { what: "a value outside the range seen in training", action: "predicted as trained, but the model never saw such values" },
   unseen_category: { what: "a category training never saw", action: "counted as none of the known ones, as a rare category was in training" },
-  empty_text: { what: "an empty text", action: "predicted from how common each class was in training alone" },
+  empty_text: { what: "an empty text", action: "given each class's share of the training texts (there are no words to go on)" },
   unreadable_image: { what: "a file that cannot be read as a PNG or JPEG image", action: "refused" },
 } as const;
 

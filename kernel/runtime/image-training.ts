@@ -9,6 +9,7 @@
  */
 import { EV } from "../../contract";
 import type { AssetStore } from "../assets/asset-store";
+import { renderChartPng } from "../assets/chart-png";
 import { decodeImage, encodePng, resizePixels } from "../data/image-files";
 import { InputError } from "../errors/input-error";
 import type { EventSink } from "../events/event-sink";
@@ -20,7 +21,7 @@ import { argmaxRows } from "../ml/metrics";
 import { encodeModelFile, modelFileOf } from "../ml/model-file";
 import { emitDescent, newRunId, type RunResult } from "../ml/training-run";
 import type { BestRun, LeaderboardRow } from "./leaderboard";
-import { classifierMetrics, round4, RunReporter, runSignal, searchInTurns, type ArtifactReady } from "./run-board";
+import { classifierMetrics, round4, RunReporter, runSignal, sayIfNearChance, searchInTurns, type ArtifactReady } from "./run-board";
 
 export interface ImageOutcome {
   runs: RunResult[];
@@ -70,6 +71,7 @@ export class ImageTraining {
       board.runs.push(await this.run(learner, { ...learner.defaults, ...(m.params ?? {}) }, data, metric, board));
       if (this.signal?.aborted) break;
     }
+    sayIfNearChance(this.events, board, data.val.labels, data.classes);
     return board;
   }
 
@@ -82,9 +84,11 @@ export class ImageTraining {
     board: ImageOutcome,
   ): Promise<ImageOutcome & { overrunSeconds: number; trials: number }> {
     const entries = [...new Set(models)].map(imageLearnerFor).map((l) => ({ model: l, id: l.id, defaults: l.defaults, space: l.searchSpace() }));
-    return searchInTurns(entries, budgetSeconds, "image", this.events, this.signal, board, (learner, params, deadline) =>
+    const out = await searchInTurns(entries, budgetSeconds, "image", this.events, this.signal, board, (learner, params, deadline) =>
       this.run(learner, params, data, metric, board, deadline),
     );
+    sayIfNearChance(this.events, out, data.val.labels, data.classes);
+    return out;
   }
 
   private async run(learner: ImageLearner, params: Params, data: ImageData, metric: string, board: ImageOutcome, deadline?: number): Promise<RunResult> {
@@ -188,7 +192,7 @@ export class ImageTraining {
       };
       this.assets.write(modelFileOf(runId), encodeModelFile(document));
       progress("finalize", trained.epochs, trained.epochs);
-      this.writeArtifacts(runId, data, testProba);
+      await this.writeArtifacts(runId, data, testProba);
       const runtimeS = (performance.now() - started) / 1000;
       this.events.emit(EV.TRAIN_RUN_FINISHED, { run_id: runId, status: "success", final_metrics: finalMetrics });
       this.report.rank(board, {
@@ -211,7 +215,7 @@ export class ImageTraining {
     }
   }
 
-  private writeArtifacts(runId: string, data: ImageData, testProba: Float64Array): void {
+  private async writeArtifacts(runId: string, data: ImageData, testProba: Float64Array): Promise<void> {
     const k = data.classes.length;
     const predicted = argmaxRows(testProba, data.test.n, k);
     this.announce(
@@ -237,7 +241,7 @@ export class ImageTraining {
         });
     }
     // the grid's PNG first: the chart renderer leaves a PNG that exists alone
-    this.assets.write(`runs/${runId}/misclassified.png`, this.misclassifiedGrid(wrong.map((w) => w.file)));
+    this.assets.write(`runs/${runId}/misclassified.png`, await this.misclassifiedGrid(wrong));
     this.announce(runId, "misclassified", `Misclassified images (test: ${count} of ${data.test.n})`, {
       misclassified: count,
       test_rows: data.test.n,
@@ -269,27 +273,36 @@ export class ImageTraining {
     });
   }
 
-  /** The images side by side, six a row, each drawn THUMB_SIDE pixels a side, on a light gap. */
-  private misclassifiedGrid(files: string[]): Buffer {
+  /**
+   * The images six a row, each captioned "true → predicted (confidence)": a vega-lite chart
+   * whose image marks hold each image as a data: URI, drawn to PNG as the other charts are.
+   */
+  private async misclassifiedGrid(wrong: Array<{ file: string; actual: string; predicted: string; confidence: number }>): Promise<Uint8Array> {
     const cols = 6;
-    const rows = Math.max(1, Math.ceil(files.length / cols));
-    const gap = 4;
-    const side = THUMB_SIDE;
-    const width = cols * (side + gap) + gap;
-    const height = rows * (side + gap) + gap;
-    const out = new Uint8Array(width * height * 3).fill(235);
-    files.forEach((f, i) => {
-      let pixels;
+    const cells = wrong.map((w, i) => {
+      let url = "";
       try {
-        pixels = resizePixels(decodeImage(this.files.read(f)), side, side, 3);
+        url = `data:image/png;base64,${encodePng(resizePixels(decodeImage(this.files.read(w.file)), THUMB_SIDE, THUMB_SIDE, 3)).toString("base64")}`;
       } catch {
-        return; // unreadable now: its cell stays empty
+        // unreadable now: its cell keeps its caption, with no image
       }
-      const x0 = gap + (i % cols) * (side + gap);
-      const y0 = gap + Math.floor(i / cols) * (side + gap);
-      for (let y = 0; y < side; y++) out.set(pixels.data.subarray(y * side * 3, (y + 1) * side * 3), ((y0 + y) * width + x0) * 3);
+      return { url, col: i % cols, row: Math.floor(i / cols), caption: `${w.actual} → ${w.predicted} (${w.confidence.toFixed(2)})` };
     });
-    return encodePng({ width, height, channels: 3, data: out });
+    const rows = Math.max(1, Math.ceil(cells.length / cols));
+    return renderChartPng(
+      {
+        width: cols * 110,
+        height: rows * 96,
+        data: { values: cells },
+        encoding: { x: { field: "col", type: "ordinal", axis: null }, y: { field: "row", type: "ordinal", axis: null } },
+        layer: [
+          { mark: { type: "image", width: THUMB_SIDE, height: THUMB_SIDE, yOffset: -8 }, encoding: { url: { field: "url", type: "nominal" } } },
+          { mark: { type: "text", yOffset: 32, fontSize: 11 }, encoding: { text: { field: "caption" } } },
+        ],
+        config: { view: { stroke: null } },
+      },
+      cols * 110 + 40,
+    );
   }
 
   private announce(runId: string, kind: string, name: string, body: Record<string, unknown>, ready?: ArtifactReady): void {

@@ -419,6 +419,16 @@ export class PipelineRuntime {
     const prepared = await prepareImagesYielding(steps, table, data, (p) => this.projectFiles.read(p));
     const events = this.events("PREPROCESS");
     for (const text of prepared.notes) events.emit(EV.LOG_LINE, { run_id: null, level: "warn", text });
+    const { split } = data;
+    if (prepared.train.n + prepared.val.n + prepared.test.n < split.train.length + split.val.length + split.test.length)
+      // the split counted rows; what trains and is scored are the images that could be read
+      events.emit(EV.SPLIT_SUMMARY, {
+        train_rows: prepared.train.n,
+        val_rows: prepared.val.n,
+        test_rows: prepared.test.n,
+        stratified: split.stratified,
+        seed: split.seed,
+      });
     const { width, height, channels } = prepared.size;
     events.emit(EV.LOG_LINE, {
       run_id: null,

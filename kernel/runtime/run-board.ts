@@ -171,3 +171,23 @@ export function classifierMetrics(
     finalMetrics: { task_type: taskType, primary: { name: metric, split: "test", value: primary }, metrics },
   };
 }
+
+/**
+ * Says so when the best classifier is hardly better on the validation rows than always
+ * answering the most common class: a model near chance looks like a result and is not one.
+ */
+export function sayIfNearChance(events: EventSink, board: RunBoard, valLabels: ArrayLike<number>, classes: string[]): void {
+  const best = board.leaderboard.find((r) => r.run_id === board.best?.run_id);
+  const accuracy = best?.metric?.name === "accuracy" ? best.metric.value : null;
+  if (accuracy === null || valLabels.length === 0) return;
+  const counts = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < valLabels.length; i++) counts[valLabels[i]!]!++;
+  const top = counts.indexOf(Math.max(...counts));
+  const majority = counts[top]! / valLabels.length;
+  if (accuracy > majority + 0.05) return;
+  events.emit(EV.LOG_LINE, {
+    run_id: null,
+    level: "warn",
+    text: `the best model's validation accuracy (${accuracy.toFixed(3)}) is hardly above always answering "${classes[top]}" (${majority.toFixed(3)}): it has learnt little. More examples of each class would help most; longer training (the suggested edits) next.`,
+  });
+}

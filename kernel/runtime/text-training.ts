@@ -18,7 +18,7 @@ import { newRunId, type RunResult } from "../ml/training-run";
 import { findTextLearner, TEXT_LEARNERS, textScores, type TextLearner, type TextModelState } from "../ml/text/text-classifiers";
 import type { TextData } from "../ml/text/text-data";
 import type { BestRun, LeaderboardRow } from "./leaderboard";
-import { classifierMetrics, round4, RunReporter, runSignal, searchInTurns, type ArtifactReady } from "./run-board";
+import { classifierMetrics, round4, RunReporter, runSignal, sayIfNearChance, searchInTurns, type ArtifactReady } from "./run-board";
 
 export interface TextOutcome {
   runs: RunResult[];
@@ -64,6 +64,7 @@ export class TextTraining {
       board.runs.push(await this.run(learner, { ...learner.defaults, ...(m.params ?? {}) }, data, metric, board));
       if (this.signal?.aborted) break;
     }
+    sayIfNearChance(this.events, board, data.val.y, data.classes);
     return board;
   }
 
@@ -76,9 +77,11 @@ export class TextTraining {
     board: TextOutcome,
   ): Promise<TextOutcome & { overrunSeconds: number; trials: number }> {
     const entries = [...new Set(models)].map(textLearnerFor).map((l) => ({ model: l, id: l.id, defaults: l.defaults, space: l.searchSpace() }));
-    return searchInTurns(entries, budgetSeconds, "text", this.events, this.signal, board, (learner, params, deadline) =>
+    const out = await searchInTurns(entries, budgetSeconds, "text", this.events, this.signal, board, (learner, params, deadline) =>
       this.run(learner, params, data, metric, board, deadline),
     );
+    sayIfNearChance(this.events, out, data.val.y, data.classes);
+    return out;
   }
 
   private async run(learner: TextLearner, params: Params, data: TextData, metric: string, board: TextOutcome, deadline?: number): Promise<RunResult> {

@@ -68,6 +68,19 @@ describe("prompt rules on a set of realistic requests with their data", function
       return `${r.intent.task_type} ${r.intent.target}`;
     };
     assert.equal(read("sentiment analysis of customer review text"), "text_classification outcome");
+    // a ticket export: the description beside a priority and a date, the team named after "by"
+    const tickets = tableFromRecords(
+      Array.from({ length: 60 }, (_, i) => ({
+        description: `the ${i % 2 ? "invoice was charged twice this month" : "login page fails after the update"} (ticket ${i})`,
+        priority: ["low", "high"][i % 2]!,
+        created: `2024-01-${String((i % 28) + 1).padStart(2, "0")}`,
+        team: i % 2 ? "billing" : "accounts",
+      })),
+      "tickets.json",
+    ).table;
+    const ticket = resolveIntent(parseIntentByRules("classify the support tickets by team"), tickets);
+    assert.equal(`${ticket.intent.task_type} ${ticket.intent.target}`, "text_classification team");
+    assert.match(ticket.notes.join(" "), /A text model reads description alone: priority, created are not used/);
     assert.equal(read("predict the number of deaths"), "regression Deaths");
     assert.equal(read("how many people die in floods"), "regression Deaths");
     assert.equal(read("predict how much an employee earns"), "regression monthly_salary");

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import jpeg from "jpeg-js";
 import { decodeImage, encodePng, resizePixels } from "../../kernel/data/image-files";
 import { copyImageFolder } from "../../kernel/data/image-folder";
-import { IMAGE_COLUMN, writePackagedDigits, writeSpamAssassinCsv } from "../../kernel/data/packaged-corpora";
+import { IMAGE_COLUMN, subjectAndBody, writePackagedDigits, writeSpamAssassinCsv } from "../../kernel/data/packaged-corpora";
 import { splitForTask } from "../../kernel/data/prepared-data";
 import { loadTableBlocking } from "../../kernel/data/table-load";
 import { profileImages, prepareImages, proposedImageStep } from "../../kernel/ml/image/image-data";
@@ -21,6 +21,7 @@ import { cnnProbabilities } from "../../kernel/predict/cnn-forward";
 import { accuracyAndLoss, TEXT_LEARNERS, textScores } from "../../kernel/ml/text/text-classifiers";
 import { prepareText, proposedTextStep, findTextColumn } from "../../kernel/ml/text/text-data";
 import { fitVectorizer, tokenize, vectorize } from "../../kernel/ml/text/text-vectorizer";
+import { trainingLength } from "../../kernel/tasks/image";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 after(removeTempWorkspaces);
@@ -52,6 +53,8 @@ describe("text features and classifiers", function () {
     writeSpamAssassinCsv(csv);
     const { table } = loadTableBlocking(csv);
     assert.equal(table.nRows, 6046);
+    // subject and body: the routing headers (one mail server's, for all the ham) are not what to learn
+    assert.equal(subjectAndBody("Received: from x\nSubject: Hello there\nTo: a@b\n\nThe body\n\nmore"), "Hello there\n\nThe body\n\nmore");
     assert.deepEqual(table.columnNames, ["text", "label"]);
     assert.equal(findTextColumn(table, "label"), "text");
     // a slice keeps the test quick: every third e-mail
@@ -74,7 +77,7 @@ describe("text features and classifiers", function () {
     }
   });
 
-  it("says how many texts are empty, and refuses a table without free text or a step on the label", () => {
+  it("says how many texts are empty (given the classes' shares), and refuses a table without free text or a step on the label", async () => {
     const dir = tempWorkspace("texts");
     const rows = Array.from(
       { length: 40 },
@@ -85,6 +88,14 @@ describe("text features and classifiers", function () {
     const data = splitForTask(table, { target: "label", task: "text_classification", seed: 1, testSize: 0.2, valSize: 0.2 });
     const prepared = prepareText([{ ...proposedTextStep("message"), params: { min_df: 1 } }], table, data);
     assert.match(prepared.notes.join(" "), /8 row\(s\) have an empty message/);
+    // an empty text has no words to go on: every model gives it each class's share of the training texts
+    const share = prepared.classes.map((_, c) => prepared.train.y.filter((y) => y === c).length / prepared.train.y.length);
+    const empty = vectorize(prepared.vectorizer, [""]);
+    for (const l of TEXT_LEARNERS) {
+      const { state } = await l.fit(prepared.train.x, prepared.train.y, 2, l.defaults, { seed: 1, val: prepared.val });
+      const p = textScores(state, empty, 2);
+      prepared.classes.forEach((_, c) => assert.ok(Math.abs(p[c]! - share[c]!) < 1e-6, `${l.id}: ${p[c]} for ${share[c]}`));
+    }
     assert.throws(() => prepareText([proposedTextStep("label")], table, data), /label is the label to predict/);
     fs.writeFileSync(path.join(dir, "n.csv"), `a,label\n${Array.from({ length: 30 }, (_, i) => `${i},${i % 2 ? "x" : "y"}`).join("\n")}\n`);
     assert.throws(() => findTextColumn(loadTableBlocking(path.join(dir, "n.csv")).table, "label"), /No column of free text/);
@@ -172,6 +183,12 @@ describe("images", function () {
     assert.equal(prepared.train.n + prepared.val.n + prepared.test.n, 13);
     assert.match(prepared.notes.join(" "), /1 image file\(s\) could not be read and are left out/);
     assert.equal(prepared.train.pixels.length, prepared.train.n * 32 * 32 * 3);
+  });
+
+  it("trains a small image set for about 600 steps (smaller batches, more epochs), a large one for 12 epochs", () => {
+    assert.deepEqual(trainingLength(180), { epochs: 60, batch_size: 32, patience: 10 });
+    assert.deepEqual(trainingLength(1000), { epochs: 19, batch_size: 32, patience: 4 });
+    assert.deepEqual(trainingLength(6400), { epochs: 12, batch_size: 64, patience: 3 });
   });
 
   it("refuses a folder of one class, or of no images", () => {

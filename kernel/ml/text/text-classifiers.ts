@@ -37,6 +37,8 @@ export type TextModelState =
       bias: Float32Array;
       /** an SVM's margins are multiplied by this before the softmax: fitted on the validation rows so its probabilities mean something */
       scale?: number;
+      /** each class's share of the training texts: what a text with no known word or n-gram is given */
+      prior?: Float32Array;
     }
   | { kind: "naive_bayes"; logProb: Float32Array; logPrior: Float32Array };
 
@@ -56,6 +58,11 @@ export function textScores(state: TextModelState, x: SparseRows, k: number): Flo
   const out = new Float64Array(x.rows * k);
   const margins = new Float64Array(k);
   for (let r = 0; r < x.rows; r++) {
+    // a text with no feature the model knows (an empty one) has nothing to go on but how common each class was
+    if (state.kind === "linear" && state.prior && x.indptr[r] === x.indptr[r + 1]) {
+      for (let c = 0; c < k; c++) out[r * k + c] = state.prior[c]!;
+      continue;
+    }
     rowMargins(state, x, r, k, margins);
     if (state.kind === "linear" && state.scale !== undefined) for (let c = 0; c < margins.length; c++) margins[c]! *= state.scale;
     if (state.kind === "linear" && state.outputs === 1) {
@@ -171,7 +178,12 @@ async function fitLinear(loss: "log" | "squared_hinge", x: SparseRows, y: Int32A
     const stop = await hooks.onEpoch?.(report);
     if (stop || (best && epoch - best.epoch >= patience)) break;
   }
-  const fitted: TextModelState & { kind: "linear" } = best ? { kind: "linear", loss, outputs, weights: best.weights, bias: best.bias } : linearState();
+  const prior = new Float32Array(k);
+  for (const c of y) prior[c]! += 1 / n;
+  const fitted: TextModelState & { kind: "linear" } = {
+    ...(best ? { kind: "linear", loss, outputs, weights: best.weights, bias: best.bias } : linearState()),
+    prior,
+  };
   return { state: loss === "squared_hinge" && hooks.val?.x.rows ? calibrated(fitted, hooks.val, k) : fitted, epochs: epochsRun };
 }
 

@@ -110,7 +110,8 @@ export const imageTask: PipelineTask = {
     const offers = IMAGE_LEARNERS.filter((l) => l.available()).map((l) => ({ id: l.id, name: l.name, family: l.family, why: l.why }));
     const decided = await selectModels(facts, offers, agents.model, agents.call);
     const candidates = runtime.imageCandidates({ models: decided.value, source: decided.source });
-    return candidates.map((c) => ({ id: c.id, params: IMAGE_LEARNERS.find((l) => l.id === c.id)!.defaults }));
+    const trainImages = Math.round((scope.get("split") as SplitData).split.train.length);
+    return candidates.map((c) => ({ id: c.id, params: { ...IMAGE_LEARNERS.find((l) => l.id === c.id)!.defaults, ...trainingLength(trainImages) } }));
   },
 
   learnerIds() {
@@ -146,6 +147,21 @@ export const imageTask: PipelineTask = {
 };
 
 /** Edits worth trying after the image models ran: a wider network, more epochs. */
+/** a network needs about this many optimiser steps to learn, however few images there are */
+const MIN_STEPS = 600;
+
+/**
+ * Epochs, batch size and patience for this many training images: a few hundred images in
+ * batches of 64 are 12 × 3 steps, too few to learn anything (a new user's 181 shapes ended
+ * near chance), so small sets get smaller batches and more epochs, early stopping still on.
+ */
+export function trainingLength(trainImages: number): { epochs: number; batch_size: number; patience: number } {
+  const batch_size = trainImages < 2000 ? 32 : 64;
+  const batches = Math.max(1, Math.ceil(trainImages / batch_size));
+  const epochs = Math.min(60, Math.max(12, Math.ceil(MIN_STEPS / batches)));
+  return { epochs, batch_size, patience: Math.min(10, Math.max(3, Math.round(epochs / 5))) };
+}
+
 function imageIdeas(s: RebuildSource["snapshot"]): Idea[] {
   const cnn = s.plans.MODEL_SELECT?.plan?.models.find((m) => m.id === "small_cnn");
   if (!cnn) return [];
