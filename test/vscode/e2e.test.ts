@@ -290,6 +290,10 @@ describe("end to end in VS Code (code-server + Chromium)", function () {
     await page.locator(".tabs-container .tab", { hasText: "within 60 seco" }).first().click(); // the notebook opened over it
     await dash.click('button[data-tab="Training"]');
     await dash.waitForSelector(".leaderboard table", { timeout: 10_000 });
+    // the tab draws its leaderboard on its next frame: until then the table is the one it drew before the resume
+    await dash
+      .waitForFunction((k) => Number(document.querySelector(".leaderboard table")?.getAttribute("data-runs")) > k, kept, { timeout: 10_000 })
+      .catch(() => undefined);
     const rows = Number(await dash.$eval(".leaderboard table", (t) => t.getAttribute("data-runs")));
     assert.ok(rows > kept, `the resumed search added runs (${kept} → ${rows})`);
     if (rows > 10) {
