@@ -8,7 +8,7 @@ import { imageColumnOf } from "../data/image-files";
 import type { TaskType } from "../../contract";
 import { InputError } from "../errors/input-error";
 import { columnLength, type Column, type Table } from "../data/table";
-import { levelCount, levelTexts } from "../data/text-levels";
+import { eachLevelText, levelCount, levelTexts } from "../data/text-levels";
 import { profileColumn } from "../data/table-profile";
 import type { ParsedIntent } from "./intent-rules";
 
@@ -549,7 +549,9 @@ export function usableTarget(col: Column): boolean {
  */
 export function freeTextReason(col: Column): string | null {
   if (col.kind !== "categorical") return null;
-  const levels = levelTexts(col.levels).slice(0, 200);
+  // the first values only: a column of e-mails is tens of megabytes of text
+  const levels: string[] = [];
+  for (const t of eachLevelText(col.levels)) if (levels.push(t) >= 200) break;
   if (levels.length < 5) return null;
   const words = levels.reduce((n, l) => n + l.split(/\s+/).filter(Boolean).length, 0) / levels.length;
   return words > 5 ? `${col.name} holds free text (about ${Math.round(words)} words a value), not labels` : null;

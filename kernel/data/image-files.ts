@@ -9,7 +9,7 @@ import * as path from "node:path";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import type { Table } from "./table";
-import { levelTexts } from "./text-levels";
+import { eachLevelText } from "./text-levels";
 
 export interface Pixels {
   width: number;
@@ -138,7 +138,9 @@ function bilinear(p: Pixels, fx: number, fy: number, c: number): number {
 export function imageColumnOf(table: Table): string | null {
   for (const c of table.columns) {
     if (c.kind !== "categorical") continue;
-    const values = levelTexts(c.levels).slice(0, 200);
+    // the first values only: a column of e-mails is tens of megabytes of text
+    const values: string[] = [];
+    for (const t of eachLevelText(c.levels)) if (values.push(t) >= 200) break;
     if (values.length > 0 && values.filter((v) => isImageFile(v)).length >= 0.9 * values.length) return c.name;
   }
   return null;

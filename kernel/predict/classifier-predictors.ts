@@ -105,10 +105,9 @@ function imagePredictor(m: NonNullable<ClassifierDocument["image"]>, target: str
       for (let r = 0; r < batch.nRows; r++) {
         const file = pathAt(batch, r);
         try {
-          images.set(r, resizePixels(decodeImage(fs.readFileSync(file)), m.size.width, m.size.height, m.size.channels));
-        } catch (err) {
+          images.set(r, resizePixels(decodeImage(readImageBytes(file)), m.size.width, m.size.height, m.size.channels));
+        } catch {
           found(r, m.column, file, "unreadable_image");
-          void err;
         }
       }
       decoded = new WeakMap([[batch, images]]);
@@ -117,12 +116,28 @@ function imagePredictor(m: NonNullable<ClassifierDocument["image"]>, target: str
       const images = decoded.get(batch);
       const out = new Float64Array(rows.length * k);
       rows.forEach((r, i) => {
-        const pixels = images?.get(r) ?? resizePixels(decodeImage(fs.readFileSync(pathAt(batch, r))), m.size.width, m.size.height, m.size.channels);
+        const pixels = images?.get(r) ?? resizePixels(decodeImage(readImageBytes(pathAt(batch, r))), m.size.width, m.size.height, m.size.channels);
         out.set(cnnProbabilities(m.model.cnn, pixels.data), i * k);
       });
       return out;
     },
   };
+}
+
+/** an image file past this is not read (a path in the data is the person's to give: a device or a huge file is refused, not read) */
+const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+/** A named image file's bytes: a regular file of at most MAX_IMAGE_BYTES, else an error (the row is refused). */
+function readImageBytes(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error("not a regular file");
+    if (stat.size > MAX_IMAGE_BYTES) throw new Error(`larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** An image model's input for a folder of images or image files: an index CSV listing them (absolute paths) in its one column, written to `dir`. */

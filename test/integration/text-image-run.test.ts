@@ -171,6 +171,21 @@ describe("texts and images through the CLI, offline", function () {
     const best = bestOf(events);
     assert.ok(best.test["accuracy"]! > 0.8, `the bars are learnt: test accuracy ${best.test["accuracy"]}`);
     assert.match(result.stdout, /best model: small_cnn/);
+    // predicting from a list of image paths: a device, a folder and a missing file are refused, not read; the images predicted
+    const project = path.join(ws, ".automl", "projects", fs.readdirSync(path.join(ws, ".automl", "projects"))[0]!);
+    const list = path.join(ws, "to-predict.csv");
+    fs.writeFileSync(
+      list,
+      `image\n${path.join(src, "dark", "d1.png")}\n/dev/zero\n${src}\n${path.join(ws, "nothing.png")}\n${path.join(src, "bright", "b2.png")}\n`,
+    );
+    const predicted = await startCli(["predict", "--model", project, "--data", list]).done;
+    assert.equal(predicted.code, 0, predicted.stderr + predicted.stdout);
+    const lines = fs.readFileSync(path.join(ws, "to-predict.predictions.csv"), "utf8").trim().split("\n");
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(",")[0]),
+      ["dark", "", "", "", "bright"],
+    );
+    assert.match(predicted.stderr + predicted.stdout, /3 row\(s\) refused/);
   });
 
   it("a zip of a labelled folder (--data pets.zip): extracted with its checks, trained; a zip with an entry leading out of its folder is refused, nothing made", async () => {
