@@ -98,3 +98,20 @@ function binaryAuc(yTrue: ArrayLike<number>, score: (i: number) => number, posit
   if (nPos === 0 || nNeg === 0) return NaN;
   return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
+
+/**
+ * Accuracy and mean log loss of k-class probabilities (n × k, row-major), without the rest of
+ * classificationMetrics: what an epoch's validation report needs. `floor` bounds a probability
+ * from below (float32 probabilities reach 1e-7, not 1e-15).
+ */
+export function accuracyAndLogLoss(proba: ArrayLike<number>, y: ArrayLike<number>, k: number, floor = 1e-15): { accuracy: number; loss: number } {
+  let correct = 0;
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (proba[i * k + c]! > proba[i * k + best]!) best = c;
+    if (best === y[i]) correct++;
+    loss -= Math.log(Math.max(floor, proba[i * k + y[i]!]!));
+  }
+  return { accuracy: y.length ? correct / y.length : 0, loss: y.length ? loss / y.length : 0 };
+}

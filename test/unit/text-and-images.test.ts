@@ -15,10 +15,11 @@ import { IMAGE_COLUMN, subjectAndBody, writePackagedDigits, writeSpamAssassinCsv
 import { splitForTask } from "../../kernel/data/prepared-data";
 import { loadTableBlocking } from "../../kernel/data/table-load";
 import { profileImages, prepareImages, proposedImageStep } from "../../kernel/ml/image/image-data";
-import { accuracyAndLossOf, convolution, loadCnn, trainCnn } from "../../kernel/ml/image/small-cnn";
+import { convolution, loadCnn, trainCnn } from "../../kernel/ml/image/small-cnn";
+import { accuracyAndLogLoss } from "../../kernel/ml/metrics";
 import { tensorflow } from "../../kernel/ml/tfjs/tensorflow-backend";
 import { cnnProbabilities } from "../../kernel/predict/cnn-forward";
-import { accuracyAndLoss, TEXT_LEARNERS, textScores } from "../../kernel/ml/text/text-classifiers";
+import { TEXT_LEARNERS, textScores } from "../../kernel/ml/text/text-classifiers";
 import { prepareText, proposedTextStep, findTextColumn } from "../../kernel/ml/text/text-data";
 import { fitVectorizer, tokenize, vectorize } from "../../kernel/ml/text/text-vectorizer";
 import { trainingLength } from "../../kernel/tasks/image";
@@ -70,7 +71,7 @@ describe("text features and classifiers", function () {
         val: prepared.val,
         onEpoch: async (e) => void losses.push(e.train_loss),
       });
-      const { accuracy } = accuracyAndLoss(textScores(fitted.state, prepared.test.x, 2), prepared.test.y, 2);
+      const { accuracy } = accuracyAndLogLoss(textScores(fitted.state, prepared.test.x, 2), prepared.test.y, 2);
       // naive Bayes is the fast, weaker one (as scikit-learn's MultinomialNB is on this corpus)
       assert.ok(accuracy > (learner.id === "text_naive_bayes" ? 0.9 : 0.95), `${learner.id}: test accuracy ${accuracy}`);
       if (learner.id !== "text_naive_bayes") assert.ok(losses.length >= 2 && losses.at(-1)! < losses[0]!, `${learner.id} descends: ${losses.join(", ")}`);
@@ -252,7 +253,7 @@ describe("images", function () {
     const trained = await trainCnn(prepared.train, 10, { epochs: 4 }, { seed: 1, val: prepared.val, onEpoch: (e) => void epochs.push(e.val_accuracy!) });
     assert.equal(trained.backend, "wasm");
     const proba = await trained.predict(prepared.test);
-    const { accuracy } = accuracyAndLossOf(proba, prepared.test.labels, 10);
+    const { accuracy } = accuracyAndLogLoss(proba, prepared.test.labels, 10);
     assert.ok(accuracy > 0.88, `test accuracy ${accuracy} after 4 epochs on ${prepared.train.n} digits`);
     const loaded = await loadCnn(
       JSON.parse(

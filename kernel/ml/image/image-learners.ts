@@ -3,7 +3,7 @@
  * its defaults, the settings a search tries, and whether it can run here.
  */
 import type { Params } from "../learner";
-import { trainCnn, type CnnHooks, type CnnState, type ImageBatchSource, type TrainedCnn } from "./small-cnn";
+import { CNN_DEFAULTS, trainCnn, type CnnHooks, type CnnState, type ImageBatchSource, type TrainedCnn } from "./small-cnn";
 
 export interface ImageLearner {
   id: string;
@@ -25,17 +25,7 @@ export const IMAGE_LEARNERS: readonly ImageLearner[] = [
     name: "Small convolutional network",
     family: "neural network",
     why: "two convolution blocks learn strokes and shapes from the pixels themselves; trained epoch by epoch with shifted copies of the images, stopped when validation accuracy stops improving",
-    defaults: {
-      filters: 16,
-      dense: 128,
-      epochs: 12,
-      batch_size: 64,
-      learning_rate: 0.002,
-      dropout: 0.25,
-      augment_shift: 0.07,
-      augment_flip: false,
-      patience: 3,
-    },
+    defaults: { ...CNN_DEFAULTS },
     available: () => true,
     searchSpace: (): Params[] => [{ filters: 32 }, { learning_rate: 0.001, epochs: 20 }, { augment_shift: 0 }, { dropout: 0.4 }],
     fit: (train, classes, params, hooks) => trainCnn(train, classes, params, hooks),

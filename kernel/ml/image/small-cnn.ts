@@ -16,6 +16,7 @@
  * validation accuracy) are kept and training stops after `patience` epochs without a better one.
  */
 import type { Params } from "../learner";
+import { accuracyAndLogLoss } from "../metrics";
 import { seededRandom, shuffleInPlace } from "../../data/seeded-random";
 import { tensorflow, type Tensorflow } from "../tfjs/tensorflow-backend";
 import type { Descent } from "../loss-landscape";
@@ -238,18 +239,6 @@ async function probabilities(tf: Tensorflow, net: Network, src: ImageBatchSource
   return out;
 }
 
-export function accuracyAndLossOf(proba: Float32Array, labels: Int32Array, k: number): { accuracy: number; loss: number } {
-  let ok = 0;
-  let loss = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (proba[i * k + c]! > proba[i * k + best]!) best = c;
-    if (best === labels[i]) ok++;
-    loss -= Math.log(Math.max(1e-7, proba[i * k + labels[i]!]!));
-  }
-  return { accuracy: labels.length ? ok / labels.length : 0, loss: labels.length ? loss / labels.length : 0 };
-}
-
 export interface TrainedCnn {
   state: CnnState;
   epochs: number;
@@ -330,7 +319,7 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
         images_per_s: train.n / ((performance.now() - started) / 1000),
       };
       if (hooks.val && hooks.val.n > 0) {
-        const { accuracy, loss } = accuracyAndLossOf(await probabilities(tf, net, hooks.val, classes), hooks.val.labels, classes);
+        const { accuracy, loss } = accuracyAndLogLoss(await probabilities(tf, net, hooks.val, classes), hooks.val.labels, classes, 1e-7);
         report.val_accuracy = accuracy;
         report.val_loss = loss;
         if (!best || accuracy > best.accuracy) best = { accuracy, epoch, values: snapshot() };

@@ -8,6 +8,7 @@
  */
 import { seededRandom, shuffleInPlace } from "../../data/seeded-random";
 import type { Params } from "../learner";
+import { accuracyAndLogLoss } from "../metrics";
 import type { SparseRows } from "./sparse-rows";
 
 export interface EpochReport {
@@ -172,7 +173,7 @@ async function fitLinear(loss: "log" | "squared_hinge", x: SparseRows, y: Int32A
     if (hooks.val && hooks.val.x.rows > 0) {
       const s = linearState();
       const scored = textScores(s, hooks.val.x, k);
-      ({ accuracy: report.val_accuracy, loss: report.val_loss } = accuracyAndLoss(scored, hooks.val.y, k));
+      ({ accuracy: report.val_accuracy, loss: report.val_loss } = accuracyAndLogLoss(scored, hooks.val.y, k));
       if (!best || report.val_accuracy > best.accuracy) best = { accuracy: report.val_accuracy, weights: s.weights, bias: s.bias, epoch };
     }
     const stop = await hooks.onEpoch?.(report);
@@ -193,7 +194,7 @@ async function fitLinear(loss: "log" | "squared_hinge", x: SparseRows, y: Int32A
  * its predictions stay the same, its probabilities become calibrated ones.
  */
 function calibrated(state: TextModelState & { kind: "linear" }, val: { x: SparseRows; y: Int32Array }, k: number): TextModelState {
-  const lossAt = (logScale: number) => accuracyAndLoss(textScores({ ...state, scale: Math.exp(logScale) }, val.x, k), val.y, k).loss;
+  const lossAt = (logScale: number) => accuracyAndLogLoss(textScores({ ...state, scale: Math.exp(logScale) }, val.x, k), val.y, k).loss;
   let lo = -4;
   let hi = 4;
   const phi = (Math.sqrt(5) - 1) / 2;
@@ -235,18 +236,6 @@ function lossAndGradient(loss: "log" | "squared_hinge", m: Float64Array, label: 
     total += z > 0 ? z * z : 0;
   }
   return total;
-}
-
-export function accuracyAndLoss(proba: Float64Array, y: ArrayLike<number>, k: number): { accuracy: number; loss: number } {
-  let correct = 0;
-  let loss = 0;
-  for (let i = 0; i < y.length; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (proba[i * k + c]! > proba[i * k + best]!) best = c;
-    if (best === y[i]) correct++;
-    loss -= Math.log(Math.max(1e-15, proba[i * k + y[i]!]!));
-  }
-  return { accuracy: y.length ? correct / y.length : 0, loss: y.length ? loss / y.length : 0 };
 }
 
 /** Multinomial naive Bayes on the TF-IDF weights (as scikit-learn's MultinomialNB on TfidfVectorizer output), additive smoothing `alpha`. */
