@@ -69,12 +69,20 @@ export function pickDataFile(files: readonly SourceFile[], what: string): DataFi
   return { file: best, reason: `read ${best.path} from ${what}: ${why[0]} ${why[1]}${why[2]}` };
 }
 
-/** Why a dataset with none of the loader's files cannot be used: pictures (for the images issue), or what it holds instead. */
-export function noDataFileError(id: string, files: readonly SourceFile[]): InputError {
+/** A download that is mostly image files (a folder per class, zipped). */
+export function isImageArchive(files: readonly SourceFile[]): boolean {
+  return imageFileCount(files) > 0;
+}
+
+/**
+ * Why a dataset with none of the loader's files cannot be used: image files that cannot be read
+ * as classes (`imagesWhy` says why), or what it holds instead.
+ */
+export function noDataFileError(id: string, files: readonly SourceFile[], imagesWhy = "they are not in a folder per class"): InputError {
   const images = imageFileCount(files);
   return new InputError(
     images
-      ? `${id} is an image dataset (${images.toLocaleString("en")} image files): images are classified by a later version. Choose a table dataset, or give a file with --data.`
+      ? `${id} is an image dataset of ${images.toLocaleString("en")} separate image files, and ${imagesWhy}: give the images as a folder with a subfolder per class (--data FOLDER, or a zip of it), or choose another dataset.`
       : `${id} holds no data file this version reads (CSV, TSV, Parquet, JSON Lines, JSON, Arrow, Excel): it has ${fileList(files)}. Choose another candidate, or give a file with --data.`,
   );
 }

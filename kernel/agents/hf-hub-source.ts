@@ -14,6 +14,7 @@ import * as path from "node:path";
 import { datasetInfo, downloadFile, listDatasets, listFiles, HubApiError } from "@huggingface/hub";
 import type { TaskType } from "../../contract";
 import { sizeInWords } from "../data/safe-unzip";
+import { parquetImageColumns, writeParquetImages } from "../data/parquet-images";
 import { InputError } from "../errors/input-error";
 import { noDataFileError, pickDataFile, type SourceFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
@@ -194,40 +195,68 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
         picked = pickDataFile(files, "the dataset's own files");
       }
       if (!picked) {
-        throw noDataFileError(`hf:${name}`, files);
+        throw noDataFileError(`hf:${name}`, files, "the Hub has no Parquet conversion of it (images with their labels), which is what is read from the Hub");
       }
       notes.push(picked.reason);
-      // cached by repository and commit (the conversion under its own folder): a new commit downloads again
-      const cached = path.join(options.cacheDir, "hf", ...name.split("/"), sha, revision === sha ? "" : "parquet", ...picked.file.path.split("/"));
-      if (fs.existsSync(cached) && fs.statSync(cached).size === picked.file.size) {
-        notes.push(`taken from the workspace's download cache (commit ${sha.slice(0, 12)}): nothing downloaded`);
-      } else {
+      // an image dataset's Parquet is in shards: every shard of the split is read (a table reads its one file)
+      const shards = candidate.modality === "image" && picked.file.path.endsWith(".parquet") ? shardsOf(files, picked.file) : [picked.file];
+      if (shards.length > 1) notes.push(`an image dataset: the ${shards.length} Parquet files of ${path.posix.dirname(picked.file.path)} read together`);
+      const cachedFiles: string[] = [];
+      for (const shard of shards) {
+        // cached by repository and commit (the conversion under its own folder): a new commit downloads again
+        const cached = path.join(options.cacheDir, "hf", ...name.split("/"), sha, revision === sha ? "" : "parquet", ...shard.path.split("/"));
+        cachedFiles.push(cached);
+        if (fs.existsSync(cached) && fs.statSync(cached).size === shard.size) {
+          notes.push(`${shard.path} taken from the workspace's download cache (commit ${sha.slice(0, 12)}): nothing downloaded`);
+          continue;
+        }
         let blob: Blob | null;
         try {
-          blob = await downloadFile({ repo: { type: "dataset", name }, path: picked.file.path, revision, hubUrl, fetch, xet: false, ...credentials });
+          blob = await downloadFile({ repo: { type: "dataset", name }, path: shard.path, revision, hubUrl, fetch, xet: false, ...credentials });
         } catch (err) {
-          throw explain(err, name, `downloading ${picked.file.path}`);
+          throw explain(err, name, `downloading ${shard.path}`);
         }
         if (!blob)
-          throw new InputError(
-            `hf:${name} lists ${picked.file.path} but the Hub has no such file to download: run the stage again, or choose another candidate.`,
-          );
+          throw new InputError(`hf:${name} lists ${shard.path} but the Hub has no such file to download: run the stage again, or choose another candidate.`);
         const whole = blob;
         await downloadToFile({
           open: async (offset) => ({ body: (offset ? whole.slice(offset) : whole).stream(), from: offset }),
           size: whole.size,
           dest: cached,
-          what: `${picked.file.path} from hf:${name}`,
+          what: `${shard.path} from hf:${name}`,
           onProgress,
           signal,
         });
-        notes.push(`downloaded ${picked.file.path} (${sizeInWords(whole.size)}) at commit ${sha.slice(0, 12)} into the workspace's cache`);
+        notes.push(`downloaded ${shard.path} (${sizeInWords(whole.size)}) at commit ${sha.slice(0, 12)} into the workspace's cache`);
       }
-      const dest = path.join(dataDir, `${name.replace("/", "--")}${extensionOf(picked.file.path)}`);
-      placeFile(cached, dest);
+      const folderName = name.replace("/", "--");
+      // a Parquet file of images (an image column of bytes and a label) becomes a folder per class with its index
+      const imageColumns = picked.file.path.endsWith(".parquet") ? await parquetImageColumns(cachedFiles[0]!, `hf:${name}'s ${picked.file.path}`) : null;
+      if (imageColumns) {
+        const written = await writeParquetImages(
+          cachedFiles.map((file, i) => ({ file, shownAs: `hf:${name}'s ${shards[i]!.path}` })),
+          imageColumns,
+          path.join(dataDir, folderName),
+          `data/${folderName}`,
+          { labelNamesFallback: imageColumns.labelNames ? null : await cardLabelNames(name, imageColumns.label) },
+        );
+        return { file: written.index, revision: sha, notes };
+      }
+      const dest = path.join(dataDir, `${folderName}${extensionOf(picked.file.path)}`);
+      placeFile(cachedFiles[0]!, dest);
       return { file: dest, revision: sha, notes };
     },
   };
+
+  /** A ClassLabel's names from the dataset card (dataset_info.features[].dtype.class_label.names), when its Parquet does not carry them; null when the card has none. */
+  async function cardLabelNames(name: string, column: string): Promise<string[] | null> {
+    try {
+      const info = (await datasetInfo({ name, additionalFields: ["cardData"], hubUrl, fetch, ...credentials })) as { cardData?: object };
+      return classLabelNames((info.cardData ?? {}) as Record<string, unknown>, column);
+    } catch {
+      return null; // the labels stay numbers: said in the notes ("labelled by")
+    }
+  }
 
   async function listed(name: string, revision: string): Promise<SourceFile[]> {
     const out: SourceFile[] = [];
@@ -269,6 +298,29 @@ function featuresOf(card: Record<string, unknown>): Array<{ name: string; dtype:
   return features
     .filter((f): f is { name: string; dtype?: unknown } => typeof f === "object" && f !== null && typeof (f as { name?: unknown }).name === "string")
     .map((f) => ({ name: f.name, dtype: typeof f.dtype === "string" ? f.dtype : "image" in f ? "image" : "other" }));
+}
+
+/** A ClassLabel column's names as the card lists them ({"0": "cat", "1": "dog"}, or a list), in number order. */
+function classLabelNames(card: Record<string, unknown>, column: string): string[] | null {
+  const info = card["dataset_info"];
+  const first = (Array.isArray(info) ? info[0] : info) as { features?: unknown } | undefined;
+  const features = first?.features;
+  const feature = Array.isArray(features) ? (features as Array<{ name?: unknown; dtype?: unknown }>).find((f) => f?.name === column) : undefined;
+  const names = (feature?.dtype as { class_label?: { names?: unknown } } | undefined)?.class_label?.names;
+  if (Array.isArray(names)) return names.map(String);
+  if (names && typeof names === "object") {
+    const entries = Object.entries(names as Record<string, unknown>).filter(([k]) => /^\d+$/.test(k));
+    const out: string[] = [];
+    for (const [k, v] of entries) out[Number(k)] = String(v);
+    return out.length ? Array.from(out, (v, i) => v ?? String(i)) : null;
+  }
+  return null;
+}
+
+/** The Parquet files beside `picked` (the same folder: one split's shards), in order. */
+function shardsOf(files: readonly SourceFile[], picked: SourceFile): SourceFile[] {
+  const folder = path.posix.dirname(picked.path);
+  return files.filter((f) => path.posix.dirname(f.path) === folder && f.path.endsWith(".parquet") && f.size > 0).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** The card's download size in bytes (dataset_info.download_size, else dataset_size), when it states one. */

@@ -14,7 +14,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../errors/input-error";
 import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry, sizeInWords, type ZipEntry } from "../data/safe-unzip";
-import { noDataFileError, pickDataFile } from "./data-file-pick";
+import { classFolderRoot, copyImageFolder, extractImageZip } from "../data/image-folder";
+import { isImageArchive, noDataFileError, pickDataFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
 import { connectionProblem, downloadToFile, placeFile, retryingFetch, SourceHttpError, withoutTrailingSlash } from "./source-http";
@@ -185,6 +186,29 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
       }
       const files = entries.map((e) => ({ path: e.name, size: e.size }));
       const picked = pickDataFile(files, `kaggle:${ref}'s download`);
+      if (isImageArchive(files)) {
+        // mostly images: a folder per class (train/cat/…) is the data, whatever text file is beside it; extracted once into the cache
+        const extracted = path.join(folder, "images");
+        if (!fs.existsSync(extracted)) {
+          const staging = `${extracted}.partial`;
+          fs.rmSync(staging, { recursive: true, force: true });
+          try {
+            await extractImageZip(zip, `kaggle:${ref}'s download`, staging);
+          } catch (err) {
+            fs.rmSync(staging, { recursive: true, force: true });
+            throw err;
+          }
+          // nothing extracted when the zip is not mostly images in folders: then it is read as a table's zip
+          if (fs.existsSync(staging)) fs.renameSync(staging, extracted);
+        }
+        const root = fs.existsSync(extracted) ? classFolderRoot(extracted) : null;
+        if (root) {
+          const name = ref.replace("/", "--");
+          const copied = copyImageFolder(root.folder, path.join(dataDir, name), `data/${name}`, root.notes);
+          notes.push(`an image dataset: its images by class (the folder ${path.relative(extracted, root.folder).split(path.sep).join("/") || "at the top"})`);
+          return { file: copied.index, revision: version === null ? null : `v${version}`, notes };
+        }
+      }
       if (!picked) {
         throw noDataFileError(`kaggle:${ref}`, files);
       }

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { copyImageFolder, extractImageZip, labelledImageFolder } from "../data/image-folder";
+import { classFolderRoot, copyImageFolder, extractImageZip } from "../data/image-folder";
 import { DEFAULT_KEEP_MODELS, PROJECT_ID_PATTERN, type CreateProjectRequest, type ProjectStateResponse } from "../../contract";
 import { copyDataFile } from "../data/data-file-copy";
 import { loadTableOffThread } from "../data/table-load";
@@ -99,7 +99,7 @@ export class ProjectStore {
     if (images) {
       // a labelled image folder (a subfolder of images per class), or a zip of one: its images copied, with their index
       try {
-        dataFile = keepImages(dir, images.folder, path.basename(path.resolve(req.data_path!)));
+        dataFile = keepImages(dir, images, path.basename(path.resolve(req.data_path!)));
       } catch (error) {
         fs.rmSync(dir, { recursive: true, force: true });
         throw error;
@@ -147,7 +147,7 @@ export class ProjectStore {
     const images = /\.zip$/i.test(fileName) ? await imageFolderOf(tempFile, fileName) : null;
     if (images) {
       try {
-        const rel = keepImages(p.dir, images.folder, fileName);
+        const rel = keepImages(p.dir, images, fileName);
         p.saveMeta({ ...p.meta, data_file: rel });
         return rel;
       } finally {
@@ -189,16 +189,19 @@ function newProjectId(prompt: string): string {
 }
 
 /** The labelled image folder a data path is (a folder, or a zip of one: extracted into a temporary folder), or null for a data file. */
-async function imageFolderOf(source: string, shownAs = source): Promise<{ folder: string; cleanup(): void } | null> {
+async function imageFolderOf(source: string, shownAs = source): Promise<{ folder: string; notes: string[]; cleanup(): void } | null> {
   const stat = fs.statSync(source, { throwIfNoEntry: false });
-  // a folder with images in class subfolders (one class is refused with why, by copyImageFolder); any other folder is refused as data
-  if (stat?.isDirectory()) return labelledImageFolder(source) ? { folder: source, cleanup: () => undefined } : null;
+  // a folder with images in class subfolders (or its train/ folder's; one class is refused with why, by copyImageFolder); any other folder is refused as data
+  if (stat?.isDirectory()) {
+    const root = classFolderRoot(source);
+    return root ? { ...root, cleanup: () => undefined } : null;
+  }
   if (!stat?.isFile() || !/\.zip$/i.test(shownAs)) return null;
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), "automl-images-"));
   const cleanup = () => fs.rmSync(temp, { recursive: true, force: true });
   try {
-    const folder = await extractImageZip(source, shownAs, temp);
-    if (folder) return { folder, cleanup };
+    const found = await extractImageZip(source, shownAs, temp);
+    if (found) return { ...found, cleanup };
   } catch (error) {
     cleanup();
     throw error;
@@ -208,7 +211,7 @@ async function imageFolderOf(source: string, shownAs = source): Promise<{ folder
 }
 
 /** Copies a labelled image folder into the project's data folder with its index; returns the index's path in the project. */
-function keepImages(projectDir: string, folder: string, shownName: string): string {
+function keepImages(projectDir: string, found: { folder: string; notes: string[] }, shownName: string): string {
   // a folder's name as it is (a data file's name gets .csv added: not a folder's)
   const name =
     path
@@ -216,6 +219,6 @@ function keepImages(projectDir: string, folder: string, shownName: string): stri
       .replace(/[^\w.-]+/g, "_")
       .replace(/^\.+/, "")
       .slice(0, 80) || "images";
-  const copied = copyImageFolder(folder, path.join(projectDir, "data", name), `data/${name}`);
+  const copied = copyImageFolder(found.folder, path.join(projectDir, "data", name), `data/${name}`, found.notes);
   return path.relative(projectDir, copied.index).split(path.sep).join("/");
 }

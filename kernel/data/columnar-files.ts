@@ -23,7 +23,7 @@ export interface ColumnSink {
 }
 
 /** A Parquet file read by byte ranges: hyparquet asks for the footer, then each column chunk. */
-function fileRanges(fd: number, size: number): AsyncBuffer {
+export function fileRanges(fd: number, size: number): AsyncBuffer {
   return {
     byteLength: size,
     slice(start: number, end = size): ArrayBuffer {

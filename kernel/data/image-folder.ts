@@ -67,8 +67,43 @@ export function isLabelledImageFolder(dir: string): boolean {
   return (labelledImageFolder(dir)?.classes.length ?? 0) >= 2;
 }
 
-/** Copies the folder's images into `dest` (the project folder's `projectPath`) with their index; returns the index and what was left out. */
-export function copyImageFolder(source: string, dest: string, projectPath: string): { index: string; images: number; classes: number; notes: string[] } {
+/**
+ * Where the class folders of `dir` are: `dir` itself, or, in a download laid out as
+ * train/ and test/ (Kaggle's, a zip's), its training folder; a folder that holds only one
+ * folder is looked into. With what was not read, for the notes. Null when none holds classes.
+ */
+export function classFolderRoot(dir: string): { folder: string; notes: string[] } | null {
+  const notes: string[] = [];
+  let at = dir;
+  for (let depth = 0; depth < 4 && !isLabelledImageFolder(at); depth++) {
+    let subs: string[];
+    try {
+      subs = fs
+        .readdirSync(at, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== "__MACOSX")
+        .map((e) => e.name);
+    } catch {
+      return null;
+    }
+    const train = subs.find((s) => /^train(ing)?([ _-]?(set|data|images?))?$/i.test(s));
+    if (train) {
+      const others = subs.filter((s) => s !== train);
+      if (others.length)
+        notes.push(`the class folders were read from ${train}/; ${others.map((o) => `${o}/`).join(", ")} not read (the split is made from ${train}/)`);
+      at = path.join(at, train);
+    } else if (subs.length === 1) at = path.join(at, subs[0]!);
+    else break;
+  }
+  return labelledImageFolder(at) ? { folder: at, notes } : null;
+}
+
+/** Copies the folder's images into `dest` (the project folder's `projectPath`) with their index; returns the index and what was left out (after `notes`, what finding the folder said). */
+export function copyImageFolder(
+  source: string,
+  dest: string,
+  projectPath: string,
+  notes: string[] = [],
+): { index: string; images: number; classes: number; notes: string[] } {
   const found = labelledImageFolder(source);
   if (!found) throw new InputError(`${source} is not a labelled image folder: it needs a subfolder per class (cat/, dog/ …) holding PNG or JPEG images.`);
   if (found.classes.length < 2)
@@ -85,8 +120,7 @@ export function copyImageFolder(source: string, dest: string, projectPath: strin
   const lines = [`${IMAGE_COLUMN},${LABEL_COLUMN}`];
   try {
     found.classes.forEach((c, i) => {
-      // the class folder's own name may not be a safe file name everywhere: numbered, its label kept in the index
-      const folder = `${String(i).padStart(3, "0")}-${c.label.replace(/[^\p{L}\p{N}._-]+/gu, "-").slice(0, 60)}`;
+      const folder = classFolderName(i, c.label);
       fs.mkdirSync(path.join(staging, folder), { recursive: true });
       for (const f of c.files) {
         const safe = f.replace(/[^\p{L}\p{N}._-]+/gu, "-");
@@ -95,14 +129,19 @@ export function copyImageFolder(source: string, dest: string, projectPath: strin
       }
     });
     fs.writeFileSync(path.join(staging, IMAGE_INDEX_FILE), lines.join("\n") + "\n");
-    fs.writeFileSync(path.join(staging, COPY_NOTES_FILE), JSON.stringify(notesOf(found, total)));
+    fs.writeFileSync(path.join(staging, COPY_NOTES_FILE), JSON.stringify([...notes, ...notesOf(found, total)]));
     fs.rmSync(dest, { recursive: true, force: true });
     fs.renameSync(staging, dest);
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw err;
   }
-  return { index: path.join(dest, IMAGE_INDEX_FILE), images: total, classes: found.classes.length, notes: notesOf(found, total) };
+  return { index: path.join(dest, IMAGE_INDEX_FILE), images: total, classes: found.classes.length, notes: [...notes, ...notesOf(found, total)] };
+}
+
+/** The folder of the `i`th class in a project: a label may not be a safe file name everywhere, so it is numbered and its label kept in the index. */
+export function classFolderName(i: number, label: string): string {
+  return `${String(i).padStart(3, "0")}-${label.replace(/[^\p{L}\p{N}._-]+/gu, "-").slice(0, 60)}`;
 }
 
 function notesOf(found: FolderClasses, total: number): string[] {
@@ -117,10 +156,10 @@ function notesOf(found: FolderClasses, total: number): string[] {
 /**
  * A zip of a labelled image folder (an upload, or --data pets.zip): its image entries extracted
  * (checked first: no entry leaves the folder, nothing expands past the limit) into `into`, and
- * the folder whose subfolders are the classes (the zip's one top folder, when it has one).
- * Null when the zip is not mostly images in folders (a zipped table, read as one).
+ * the folder whose subfolders are the classes (classFolderRoot: the zip's one top folder, its
+ * train/ folder). Null when the zip is not mostly images in folders (a zipped table, read as one).
  */
-export async function extractImageZip(zip: string, shownAs: string, into: string): Promise<string | null> {
+export async function extractImageZip(zip: string, shownAs: string, into: string): Promise<{ folder: string; notes: string[] } | null> {
   const entries = checkedZipEntries(zip, shownAs).filter((e) => !path.posix.basename(e.name).startsWith(".") && !e.name.startsWith("__MACOSX/"));
   const images = entries.filter((e) => isImageFile(e.name) && e.name.includes("/"));
   if (images.length === 0 || images.length < 0.9 * entries.length) return null;
@@ -128,7 +167,5 @@ export async function extractImageZip(zip: string, shownAs: string, into: string
   for (const e of entries) await extractZipEntry(zip, e, path.join(into, ...e.name.split("/")), shownAs);
   for (const d of zipEntries(zip, shownAs).filter((e) => e.name.endsWith("/") && !e.name.startsWith("__MACOSX/")))
     fs.mkdirSync(path.join(into, ...d.name.split("/").filter(Boolean)), { recursive: true });
-  const tops = new Set(images.map((e) => e.name.split("/")[0]!));
-  const single = tops.size === 1 ? path.join(into, [...tops][0]!) : null;
-  return single && labelledImageFolder(single) ? single : into;
+  return classFolderRoot(into) ?? { folder: into, notes: [] };
 }

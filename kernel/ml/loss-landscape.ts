@@ -94,3 +94,28 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
+
+/**
+ * The mean cross-entropy of a softmax layer as a function of its weights (kernel d × k, then
+ * bias k, as the trajectory records them) on `n` rows of fixed features: the landscape of a
+ * network's output layer, computed in plain JavaScript so its grid of losses costs no tensors.
+ */
+export function softmaxLayerLoss(features: ArrayLike<number>, labels: ArrayLike<number>, n: number, d: number, classes: number): (w: Float64Array) => number {
+  const logits = new Float64Array(classes);
+  return (w) => {
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < classes; c++) logits[c] = w[d * classes + c]!;
+      for (let j = 0; j < d; j++) {
+        const v = features[i * d + j]!;
+        if (v !== 0) for (let c = 0; c < classes; c++) logits[c]! += v * w[j * classes + c]!;
+      }
+      let max = -Infinity;
+      for (const z of logits) max = Math.max(max, z);
+      let sum = 0;
+      for (const z of logits) sum += Math.exp(z - max);
+      loss += Math.log(sum) + max - logits[labels[i]!]!;
+    }
+    return loss / n;
+  };
+}

@@ -12,10 +12,12 @@ import { decodeImage, resizePixels, type Pixels } from "../data/image-files";
 import type { Table } from "../data/table";
 import { levelText } from "../data/text-levels";
 import { InputError } from "../errors/input-error";
-import type { CnnState } from "../ml/image/small-cnn";
+import type { ImageModelState } from "../ml/image/image-learners";
+import { networkInput } from "../ml/image/transfer-model";
 import { textScores, type TextModelState } from "../ml/text/text-classifiers";
 import { vectorize, type TextVectorizer } from "../ml/text/text-vectorizer";
 import { cnnProbabilities } from "./cnn-forward";
+import { transferProbabilities } from "./network-forward";
 import type { Predictor } from "./predictor";
 
 interface ClassifierDocument {
@@ -34,7 +36,7 @@ interface ClassifierDocument {
     column: string;
     classes: string[];
     size: { width: number; height: number; channels: 1 | 3 };
-    model: { kind: "small_cnn"; cnn: CnnState };
+    model: ImageModelState;
   };
 }
 
@@ -92,6 +94,14 @@ function imagePredictor(m: NonNullable<ClassifierDocument["image"]>, target: str
   // a batch's images, decoded once by check() and scored after (the batch is the Table object both are given)
   let decoded = new WeakMap<Table, Map<number, Pixels>>();
   const pathAt = (batch: Table, r: number) => textAt(batch, m.column, r);
+  const model = m.model;
+  // the image at the model's size: the small CNN reads it as it is, a transfer model at its network's size and input range
+  const probabilities =
+    model.kind === "small_cnn"
+      ? (pixels: Uint8Array) => cnnProbabilities(model.cnn, pixels)
+      : model.kind === "pretrained_transfer"
+        ? (pixels: Uint8Array) => transferProbabilities(model.transfer, networkInput(pixels, m.size, model.transfer.input, model.transfer.input_range))
+        : unknownModel(shownAs, (model as { kind?: unknown }).kind);
   return {
     source: shownAs,
     runId,
@@ -117,11 +127,17 @@ function imagePredictor(m: NonNullable<ClassifierDocument["image"]>, target: str
       const out = new Float64Array(rows.length * k);
       rows.forEach((r, i) => {
         const pixels = images?.get(r) ?? resizePixels(decodeImage(readImageBytes(pathAt(batch, r))), m.size.width, m.size.height, m.size.channels);
-        out.set(cnnProbabilities(m.model.cnn, pixels.data), i * k);
+        out.set(probabilities(pixels.data), i * k);
       });
       return out;
     },
   };
+}
+
+function unknownModel(shownAs: string, kind: unknown): never {
+  throw new InputError(
+    `${shownAs} holds an image model of kind ${JSON.stringify(kind)}, which this version does not run: predict with the version that trained it, or train the project again.`,
+  );
 }
 
 /** an image file past this is not read (a path in the data is the person's to give: a device or a huge file is refused, not read) */

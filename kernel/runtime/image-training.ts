@@ -17,6 +17,8 @@ import { confusionMatrixBody, perClassBody } from "../ml/evaluation-artifacts";
 import type { ImageData } from "../ml/image/image-data";
 import { findImageLearner, IMAGE_LEARNERS, type ImageLearner, type ImageModelState } from "../ml/image/image-learners";
 import type { Params } from "../ml/learner";
+import { networkInput, type TransferState } from "../ml/image/transfer-model";
+import { transferProbabilities } from "../predict/network-forward";
 import { argmaxRows } from "../ml/metrics";
 import { encodeModelFile, modelFileOf } from "../ml/model-file";
 import { emitDescent, newRunId, type RunResult } from "../ml/training-run";
@@ -116,14 +118,16 @@ export class ImageTraining {
     let epoch = 1;
     let lastScalar = 0;
     let step = 0;
+    // the planned steps; once early stopping has ended the fit, the steps it ran (the last progress reaches its total)
+    let totalSteps = steps;
     const progress = (phase: "fit" | "eval" | "finalize", e: number, of: number) =>
       this.events.emit(EV.TRAIN_PROGRESS, {
         run_id: runId,
         epoch: e,
         epochs: of,
         step,
-        steps,
-        eta_s: step > 0 ? (((performance.now() - started) / 1000) * (steps - step)) / step : null,
+        steps: totalSteps,
+        eta_s: step > 0 ? (((performance.now() - started) / 1000) * (totalSteps - step)) / step : null,
         phase,
       });
     progress("fit", 0, epochs);
@@ -143,6 +147,7 @@ export class ImageTraining {
           // the conductor's server answers between batches
           await new Promise((r) => setImmediate(r));
         },
+        onNote: (text) => this.events.emit(EV.LOG_LINE, { run_id: runId, level: "info", text }),
         onEpoch: async (e) => {
           this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "accuracy", split: "train", step, value: e.train_accuracy });
           if (e.val_accuracy !== null) this.events.emit(EV.METRIC_SCALAR, { run_id: runId, name: "accuracy", split: "val", step, value: e.val_accuracy });
@@ -164,11 +169,13 @@ export class ImageTraining {
         pacingMs: 0,
         what: "the output layer's weights, on the kept network's features of the first 512 training images",
       });
+      totalSteps = step;
       progress("eval", trained.epochs, trained.epochs);
       const valProba = Float64Array.from(await trained.predict(data.val));
       const testStart = performance.now();
       const testProba = Float64Array.from(await trained.predict(data.test));
       const predictUs = ((performance.now() - testStart) * 1000) / Math.max(1, data.test.n);
+      if (trained.model.kind === "pretrained_transfer") checkForwardPass(trained.model.transfer, data, testProba);
       const { valMetric, finalMetrics } = classifierMetrics(
         "image_classification",
         metric,
@@ -187,7 +194,7 @@ export class ImageTraining {
           column: data.imageColumn,
           classes: data.classes,
           size: data.size,
-          model: { kind: "small_cnn", cnn: trained.state },
+          model: trained.model,
         },
       };
       this.assets.write(modelFileOf(runId), encodeModelFile(document));
@@ -310,7 +317,26 @@ export class ImageTraining {
   }
 }
 
-export function imageLearnerFor(id: string): ImageLearner {
+export /**
+ * A transfer model is kept only when the plain-JavaScript forward pass that predicts with it
+ * (`automl predict`, an export's predict.mjs) gives TensorFlow.js's probabilities on the first
+ * test images: else it would predict differently wherever it is used.
+ */
+function checkForwardPass(state: TransferState, data: ImageData, testProba: Float64Array): void {
+  const k = data.classes.length;
+  const size = data.size.width * data.size.height * data.size.channels;
+  for (let i = 0; i < Math.min(2, data.test.n); i++) {
+    const input = networkInput(data.test.pixels.subarray(i * size, (i + 1) * size), data.size, state.input, state.input_range);
+    const js = transferProbabilities(state, input);
+    const gap = Math.max(...Array.from(js, (p, c) => Math.abs(p - testProba[i * k + c]!)));
+    if (!(gap <= 1e-3))
+      throw new Error(
+        `the saved network's forward pass differs from TensorFlow.js's by ${gap.toExponential(2)} on a test image, so its model would predict otherwise elsewhere: not kept`,
+      );
+  }
+}
+
+function imageLearnerFor(id: string): ImageLearner {
   const l = findImageLearner(id);
   if (!l) throw new InputError(`Model ${JSON.stringify(id)} cannot classify images. Choose from: ${IMAGE_LEARNERS.map((x) => x.id).join(", ")}.`);
   if (!l.available()) throw new InputError(`Model ${id} cannot train here: ${l.why}.`);

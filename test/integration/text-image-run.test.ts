@@ -15,16 +15,18 @@ import { encodePng } from "../../kernel/data/image-files";
 import { splitForTask } from "../../kernel/data/prepared-data";
 import { loadTableBlocking } from "../../kernel/data/table-load";
 import { startCli } from "../support/cli-process";
+import { FASHION, imageParquet, twoClassRows } from "../support/image-parquet";
+import { startTestHub } from "../support/test-hub-server";
 import { assertValidLog } from "../support/contract-rules";
 import { eventsOf, payloads } from "../support/event-log-file";
 import { removeTempWorkspaces, tempWorkspace } from "../support/temp-workspace";
 
 const SKLEARN_TEXT = path.join(__dirname, "..", "..", "bench", "sklearn_text_reference.py");
 
-async function run(prompt: string, extra: string[] = []) {
+async function run(prompt: string, extra: string[] = [], env: Record<string, string> = {}) {
   const ws = tempWorkspace("run");
   const out = path.join(ws, "out");
-  const result = await startCli(["run", prompt, "--auto", "--no-pacing", "--out", out, "--workspace", ws, ...extra]).done;
+  const result = await startCli(["run", prompt, "--auto", "--no-pacing", "--out", out, "--workspace", ws, ...extra], env).done;
   assert.equal(result.code, 0, result.stderr + result.stdout);
   const zip = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
   const projectId = zip.replace(/\.zip$/, "");
@@ -125,6 +127,44 @@ describe("texts and images through the CLI, offline", function () {
     );
     const grid = fs.readFileSync(path.join(projectDir, "runs", best.run_id, "misclassified.png"));
     assert.equal(grid.readUInt32BE(0), 0x89504e47, "the misclassified images as a PNG grid");
+  });
+
+  it("an image dataset from the Hugging Face Hub (127.0.0.1): its Parquet conversion's images and ClassLabel become a folder per class, trained and tested", async () => {
+    const names = ["sneaker", "ankle boot"];
+    const hub = await startTestHub([
+      {
+        id: "fashion-lab/sneakers-vs-ankle-boots",
+        downloads: 1_500,
+        tags: ["license:mit", "task_categories:image-classification", "modality:image"],
+        cardData: { pretty_name: "Sneakers vs ankle boots", license: "mit" },
+        files: [{ path: "README.md", bytes: Buffer.from("# Sneakers vs ankle boots") }],
+        parquet: [
+          { path: "default/train/0000.parquet", bytes: imageParquet(twoClassRows(FASHION.sneaker, FASHION.boot, 120), { names }) },
+          { path: "default/train/0001.parquet", bytes: imageParquet(twoClassRows(FASHION.sneaker, FASHION.boot, 80, 120), { names }) },
+        ],
+      },
+    ]);
+    try {
+      const { events, result } = await run("classify photos of sneakers and ankle boots", [], {
+        HF_ENDPOINT: hub.url,
+        AUTOML_DATASET_SOURCES: "workspace,hf",
+      });
+      assert.equal(payloads(events, EV.PROMPT_PARSED).at(-1)!.task_type, "image_classification");
+      assert.equal(payloads(events, EV.DATASET_SELECTED)[0]!.dataset_id, "hf:fashion-lab/sneakers-vs-ankle-boots");
+      const sample = payloads(events, EV.DATASET_SAMPLE_READY).at(-1)!;
+      assert.deepEqual([...new Set(sample.image_labels)].sort(), ["ankle boot", "sneaker"]);
+      assert.equal(payloads(events, EV.PROFILE_SUMMARY).at(-1)!.n_rows, 400);
+      const said = payloads(events, EV.LOG_LINE)
+        .map((l) => l.text)
+        .join("\n");
+      assert.match(said, /wrote 400 images of 2 classes from column image, labelled by label \(sneaker: 200, ankle boot: 200\)/);
+      const best = bestOf(events);
+      console.log(`      ${best.model_id}: test accuracy ${best.test["accuracy"]!.toFixed(4)} on sneakers and ankle boots from the Hub`);
+      assert.ok(best.test["accuracy"]! >= 0.9, `test accuracy ${best.test["accuracy"]}`);
+      assert.match(result.stdout, /best model: small_cnn/);
+    } finally {
+      await hub.close();
+    }
   });
 
   it("a person's labelled folder (--data FOLDER) with mixed sizes and channels, a corrupt file, an empty class and a one-image class: trained, each said", async () => {

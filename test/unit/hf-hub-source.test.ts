@@ -11,6 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { hfHubSource } from "../../kernel/agents/hf-hub-source";
 import { rankCandidates } from "../../kernel/agents/dataset-ranking";
+import { loadTableBlocking } from "../../kernel/data/table-load";
+import { FASHION, imageParquet, twoClassRows } from "../support/image-parquet";
 import { startTestHub, type HubDataset, type TestHub } from "../support/test-hub-server";
 
 const vega = (f: string) => path.join(path.dirname(require.resolve("vega-datasets")), "..", "data", f);
@@ -96,6 +98,69 @@ function hubDatasets(): HubDataset[] {
         },
       },
       files: Array.from({ length: 6 }, (_, i) => ({ path: `train/cat/${i}.jpg`, bytes: Buffer.from([0xff, 0xd8, i]) })),
+    },
+    ...imageDatasets(),
+  ];
+}
+
+const WEBP = Buffer.concat([Buffer.from("RIFF"), Buffer.alloc(4), Buffer.from("WEBPVP8 "), Buffer.alloc(20)]);
+
+/** Image datasets in the Hub's Parquet conversion: real Fashion-MNIST images, bytes and a ClassLabel, as the datasets library writes them. */
+function imageDatasets(): HubDataset[] {
+  const imageCard = (names: Record<string, string>) => ({
+    pretty_name: "Footwear",
+    license: "mit",
+    dataset_info: {
+      features: [
+        { name: "image", dtype: "image" },
+        { name: "label", dtype: { class_label: { names } } },
+      ],
+    },
+  });
+  const bad = [
+    { bytes: WEBP, path: "photo.webp", label: 0 },
+    { bytes: null, path: "/home/someone/pictures/x.jpg", label: 1 },
+    { bytes: twoClassRows(FASHION.sneaker, FASHION.boot, 1, 900)[0]!.bytes, path: "unlabelled.jpg", label: -1 },
+  ];
+  return [
+    {
+      id: "fashion-lab/sneakers-vs-boots",
+      downloads: 300,
+      tags: ["license:mit", "task_categories:image-classification", "modality:image"],
+      cardData: imageCard({ "0": "sneaker", "1": "ankle boot" }),
+      files: [{ path: "README.md", bytes: Buffer.from("# Footwear") }],
+      parquet: [
+        {
+          path: "default/train/0000.parquet",
+          bytes: imageParquet([...twoClassRows(FASHION.sneaker, FASHION.boot, 40), ...bad], { names: ["sneaker", "ankle boot"] }),
+        },
+        { path: "default/train/0001.parquet", bytes: imageParquet(twoClassRows(FASHION.sneaker, FASHION.boot, 20, 40), { names: ["sneaker", "ankle boot"] }) },
+        { path: "default/test/0000.parquet", bytes: imageParquet(twoClassRows(FASHION.sneaker, FASHION.boot, 10, 500), { names: ["sneaker", "ankle boot"] }) },
+      ],
+    },
+    {
+      id: "fashion-lab/sandals-vs-bags",
+      downloads: 200,
+      tags: ["license:mit", "task_categories:image-classification", "modality:image"],
+      cardData: imageCard({ "0": "sandal", "1": "bag" }),
+      files: [],
+      parquet: [{ path: "default/train/0000.parquet", bytes: imageParquet(twoClassRows(FASHION.sandal, FASHION.bag, 15), { names: null }) }],
+    },
+    {
+      id: "fashion-lab/webp-photos",
+      downloads: 100,
+      tags: ["license:mit", "task_categories:image-classification", "modality:image"],
+      cardData: imageCard({ "0": "a", "1": "b" }),
+      files: [],
+      parquet: [
+        {
+          path: "default/train/0000.parquet",
+          bytes: imageParquet(
+            [0, 1, 0, 1].map((label) => ({ bytes: WEBP, path: null, label })),
+            { names: ["a", "b"] },
+          ),
+        },
+      ],
     },
   ];
 }
@@ -232,12 +297,58 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     assert.ok((await badToken.search({ prompt: "flight", task: null, targetHint: null })).length > 0);
   });
 
+  it("an image dataset: every shard of the conversion's training split becomes a folder per class with its index, the classes named; WebP, a path without bytes, a row without a label left out and said", async () => {
+    const fetched = await source().fetch(await source().lookup("hf:fashion-lab/sneakers-vs-boots"), path.join(dir, "data"));
+    assert.equal(fetched.file, path.join(dir, "data", "fashion-lab--sneakers-vs-boots", "images.csv"));
+    const { table } = loadTableBlocking(fetched.file);
+    assert.deepEqual(table.columnNames, ["image", "label"]);
+    // 40 + 20 of each class from the two training shards; the test split's shard is not read
+    assert.equal(table.nRows, 120);
+    const labels = table.records().map((r) => String(r["label"]));
+    assert.deepEqual([...new Set(labels)].sort(), ["ankle boot", "sneaker"]);
+    assert.equal(labels.filter((l) => l === "sneaker").length, 60);
+    const images = table.records().map((r) => String(r["image"]));
+    assert.ok(images.every((p) => p.startsWith("data/fashion-lab--sneakers-vs-boots/")));
+    // the bytes as they were: the sneakers' JPEGs, the boots' PNGs
+    const first = (p: string) => fs.readFileSync(path.join(dir, p)).subarray(0, 3);
+    assert.deepEqual([...first(images[0]!)], [0xff, 0xd8, 0xff]);
+    assert.deepEqual([...first(images[1]!)], [0x89, 0x50, 0x4e]);
+    assert.ok(images[0]!.endsWith(".jpg") && images[1]!.endsWith(".png"));
+    const notes = fetched.notes.join("\n");
+    assert.match(notes, /the 2 Parquet files of default\/train read together/);
+    const copyNotes = JSON.parse(fs.readFileSync(path.join(path.dirname(fetched.file), "copy-notes.json"), "utf8")) as string[];
+    assert.match(copyNotes[0]!, /wrote 120 images of 2 classes from column image, labelled by label \(sneaker: 60, ankle boot: 60\)/);
+    assert.ok(
+      copyNotes.some((n) => /1 image\(s\) in WebP left out: PNG and JPEG are read/.test(n)),
+      copyNotes.join("; "),
+    );
+    assert.ok(copyNotes.some((n) => /1 row\(s\) without the image's bytes/.test(n)));
+    assert.ok(copyNotes.some((n) => /1 row\(s\) without a label left out/.test(n)));
+    assert.ok(!hub.requests.some((r) => r.path.includes("default/test")), "the test split is not downloaded");
+
+    // class names on the card only (the files' metadata has none): from the card
+    const unnamed = await source().fetch(await source().lookup("hf:fashion-lab/sandals-vs-bags"), path.join(dir, "data"));
+    const { table: bags } = loadTableBlocking(unnamed.file);
+    assert.deepEqual([...new Set(bags.records().map((r) => r["label"]))].sort(), ["bag", "sandal"]);
+    assert.match(fs.readFileSync(path.join(path.dirname(unnamed.file), "copy-notes.json"), "utf8"), /class names from the dataset card/);
+
+    // images in no format the decoder reads: refused with why, no folder left
+    await assert.rejects(
+      source().fetch(await source().lookup("hf:fashion-lab/webp-photos"), path.join(dir, "data")),
+      /has no image this version reads \(its images are WebP: PNG and JPEG are read\)/,
+    );
+    assert.ok(!fs.existsSync(path.join(dir, "data", "fashion-lab--webp-photos")) && !fs.existsSync(path.join(dir, "data", "fashion-lab--webp-photos.partial")));
+  });
+
   it("refuses clearly: no data file (naming what it holds), an image dataset, an unknown name, a malformed id, a Hub that is not there", async () => {
     await assert.rejects(
       source().fetch(await source().lookup("hf:empty-org/flight-delays-notes"), dir),
       /holds no data file this version reads .*it has README.md, load.py\. Choose another candidate, or give a file with --data/,
     );
-    await assert.rejects(source().fetch(await source().lookup("hf:pets/cats-vs-dogs-flight"), dir), /is an image dataset \(6 image files\)/);
+    await assert.rejects(
+      source().fetch(await source().lookup("hf:pets/cats-vs-dogs-flight"), dir),
+      /is an image dataset of 6 separate image files, and the Hub has no Parquet conversion of it .*give the images as a folder with a subfolder per class/,
+    );
     await assert.rejects(source().lookup("hf:nobody/nothing"), new RegExp(`There is no dataset hf:nobody/nothing on ${hub.url}`));
     await assert.rejects(source().lookup("hf:../etc"), /is not a Hub dataset name: write hf:OWNER\/NAME/);
     const closed = await freePort();

