@@ -18,6 +18,8 @@ export interface AutomlSettings {
   huggingFaceEndpoint: string;
   /** Kaggle's API root (KAGGLE_API_ENDPOINT); empty: the environment's, else www.kaggle.com */
   kaggleEndpoint: string;
+  /** a pretrained image network's folder (AUTOML_PRETRAINED_IMAGE_MODEL); empty: the environment's, else none */
+  pretrainedImageModel: string;
   nodePath: string;
   kernelIdleMinutes: number;
   kernelMaxAlive: number;
@@ -35,6 +37,7 @@ export function readSettings(): AutomlSettings {
     llmModel: c.get("llm.model", ""),
     huggingFaceEndpoint: c.get("huggingFace.endpoint", ""),
     kaggleEndpoint: c.get("kaggle.endpoint", ""),
+    pretrainedImageModel: c.get("images.pretrainedModel", ""),
     nodePath: c.get("conductor.nodePath", ""),
     kernelIdleMinutes: c.get("kernel.idleMinutes", 30),
     kernelMaxAlive: c.get("kernel.maxAlive", 4),

@@ -80,6 +80,7 @@ export class ConductorProcess implements vscode.Disposable {
         ...(settings.llmModel ? { AUTOML_LLM_MODEL: settings.llmModel } : {}),
         ...(settings.huggingFaceEndpoint ? { HF_ENDPOINT: settings.huggingFaceEndpoint } : {}),
         ...(settings.kaggleEndpoint ? { KAGGLE_API_ENDPOINT: settings.kaggleEndpoint } : {}),
+        ...(settings.pretrainedImageModel ? { AUTOML_PRETRAINED_IMAGE_MODEL: settings.pretrainedImageModel } : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -63,6 +63,7 @@ import { imageColumnOf } from "../data/image-files";
 import { copyNotesBeside } from "../data/image-folder";
 import { imageFiles, isImageData, prepareImagesYielding, profileImagesYielding, type ImageData, type ImageProfile } from "../ml/image/image-data";
 import { IMAGE_LEARNERS } from "../ml/image/image-learners";
+import { pretrainedFolderProblem } from "../ml/image/pretrained-network";
 import { ImageTraining } from "./image-training";
 
 export interface RuntimeOptions {
@@ -784,6 +785,10 @@ export class PipelineRuntime {
   /** The image classifiers worth trying here (MobileNet only with its weights on disk), with why. */
   imageCandidates(decided?: { models: Array<{ id: string; why: string }>; source: AgentSource }): EventPayload<"MODEL_CANDIDATES">["models"] {
     const offered = IMAGE_LEARNERS.filter((l) => l.available());
+    // a folder set but not usable is said, not silently dropped: the person meant to have transfer learning
+    const problem = pretrainedFolderProblem();
+    if (problem)
+      this.events("MODEL_SELECT").emit(EV.LOG_LINE, { run_id: null, level: "warn", text: `${problem} Transfer learning is left out; the other models train.` });
     const chosen = decided
       ? decided.models.flatMap((c) => offered.filter((l) => l.id === c.id).map((l) => ({ l, why: c.why })))
       : offered.map((l) => ({ l, why: l.why }));

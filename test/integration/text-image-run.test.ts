@@ -14,8 +14,10 @@ import { EV } from "../../contract";
 import { encodePng } from "../../kernel/data/image-files";
 import { splitForTask } from "../../kernel/data/prepared-data";
 import { loadTableBlocking } from "../../kernel/data/table-load";
+import { BUNDLED_MODEL, MANIFEST_FILE, sha256Hex } from "../../kernel/predict/bundle-manifest";
 import { startCli } from "../support/cli-process";
-import { FASHION, imageParquet, twoClassRows } from "../support/image-parquet";
+import { FASHION, fashionImages, imageParquet, twoClassRows } from "../support/image-parquet";
+import { PRETRAINED_NETWORK } from "../support/pretrained-network";
 import { startTestHub } from "../support/test-hub-server";
 import { assertValidLog } from "../support/contract-rules";
 import { eventsOf, payloads } from "../support/event-log-file";
@@ -165,6 +167,93 @@ describe("texts and images through the CLI, offline", function () {
     } finally {
       await hub.close();
     }
+  });
+
+  it("transfer learning from a pretrained network the person points to (AUTOML_PRETRAINED_IMAGE_MODEL): trained beside the CNN, predicted by automl predict and the bundle's predict.mjs alike; a folder without a network said", async () => {
+    const ws = tempWorkspace("transfer");
+    const shoes = path.join(ws, "shoes");
+    const kinds: Array<[string, number]> = [
+      ["sandal", FASHION.sandal],
+      ["sneaker", FASHION.sneaker],
+      ["bag", FASHION.bag],
+      ["ankle-boot", FASHION.boot],
+    ];
+    for (const [name, cls] of kinds) {
+      fs.mkdirSync(path.join(shoes, name), { recursive: true });
+      fashionImages(cls, 60, 1000).forEach((p, i) =>
+        fs.writeFileSync(path.join(shoes, name, `${i}.png`), encodePng({ width: 28, height: 28, channels: 1, data: p })),
+      );
+    }
+    const out = path.join(ws, "out");
+    const args = ["run", "classify these pictures", "--data", shoes, "--auto", "--no-pacing", "--out", out, "--workspace", ws];
+    const result = await startCli(args, { AUTOML_PRETRAINED_IMAGE_MODEL: PRETRAINED_NETWORK }).done;
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const zipName = fs.readdirSync(out).find((f) => f.endsWith(".zip"))!;
+    const events = assertValidLog(eventsOf(path.join(out, "events.jsonl")), zipName.replace(/\.zip$/, ""));
+    const candidates = payloads(events, EV.MODEL_CANDIDATES).at(-1)!;
+    assert.deepEqual(candidates.models.map((m) => m.id).sort(), ["mobilenet_transfer", "small_cnn"]);
+    const transfer = payloads(events, EV.TRAIN_RUN_STARTED).find((r) => r.model_id === "mobilenet_transfer")!;
+    const finished = payloads(events, EV.TRAIN_RUN_FINISHED).find((r) => r.run_id === transfer.run_id)!;
+    assert.equal(finished.status, "success");
+    const accuracy = finished.final_metrics!.metrics.find((m) => m.split === "test" && m.name === "accuracy")!.value;
+    console.log(`      mobilenet_transfer (the test network's 32 pooled features): test accuracy ${accuracy.toFixed(4)}`);
+    assert.ok(accuracy > 0.5, `above chance (0.25): ${accuracy}`);
+    const said = payloads(events, EV.LOG_LINE)
+      .filter((l) => l.run_id === transfer.run_id)
+      .map((l) => l.text)
+      .join("\n");
+    assert.match(said, /global_average_pooling2d_1 of the network in .*pretrained-network \(2,944 weights, frozen; 32 × 32 input\): 32 features of/);
+    assert.ok(
+      payloads(events, EV.GD_PATH_UPDATE).some((p) => p.run_id === transfer.run_id),
+      "the softmax layer's path in the gradient-descent view",
+    );
+
+    // predicting with the transfer run's model file: automl predict, and the bundle's predict.mjs given that file, answer alike
+    const projectDir = path.join(ws, ".automl", "projects", zipName.replace(/\.zip$/, ""));
+    const modelFile = path.join(projectDir, "models", `${transfer.run_id}.model`);
+    const list = path.join(ws, "new.csv");
+    const picked = kinds.map(([name]) => path.join(shoes, name, "3.png"));
+    fs.writeFileSync(list, `image\n${picked.join("\n")}\n`);
+    const cli = await startCli(["predict", "--model", modelFile, "--data", list, "--out", path.join(ws, "cli.csv")]).done;
+    assert.equal(cli.code, 0, cli.stderr + cli.stdout);
+    const bundle = path.join(ws, "bundle");
+    const { unzipSync } = await import("fflate");
+    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(fs.readFileSync(path.join(out, zipName)))))) {
+      fs.mkdirSync(path.dirname(path.join(bundle, name)), { recursive: true });
+      fs.writeFileSync(path.join(bundle, name), bytes);
+    }
+    // the bundle as the transfer run's export would be: its model file, and the manifest's size and sha256 of it
+    const bytes = fs.readFileSync(modelFile);
+    fs.writeFileSync(path.join(bundle, BUNDLED_MODEL), bytes);
+    const manifest = JSON.parse(fs.readFileSync(path.join(bundle, MANIFEST_FILE), "utf8")) as { files: Array<{ path: string; size: number; sha256: string }> };
+    Object.assign(
+      manifest.files.find((f) => f.path === BUNDLED_MODEL)!,
+      { size: bytes.length, sha256: sha256Hex(bytes) },
+    );
+    fs.writeFileSync(path.join(bundle, MANIFEST_FILE), JSON.stringify(manifest));
+    execFileSync(process.execPath, ["predict.mjs", list, "--out", path.join(ws, "bundle.csv")], { cwd: bundle, encoding: "utf8" });
+    const cliLines = fs.readFileSync(path.join(ws, "cli.csv"), "utf8").trim().split("\n");
+    assert.equal(cliLines.length, 5);
+    assert.equal(fs.readFileSync(path.join(ws, "bundle.csv"), "utf8"), fs.readFileSync(path.join(ws, "cli.csv"), "utf8"));
+
+    // a folder without a network: said once, the CNN trains alone
+    const out2 = path.join(ws, "out2");
+    const again = await startCli([...args.slice(0, -4), "--out", out2, "--workspace", ws], { AUTOML_PRETRAINED_IMAGE_MODEL: path.join(ws, "no-network-here") })
+      .done;
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    const events2 = eventsOf(path.join(out2, "events.jsonl"));
+    assert.deepEqual(
+      payloads(events2, EV.MODEL_CANDIDATES)
+        .at(-1)!
+        .models.map((m) => m.id),
+      ["small_cnn"],
+    );
+    assert.ok(
+      payloads(events2, EV.LOG_LINE).some(
+        (l) =>
+          l.level === "warn" && /AUTOML_PRETRAINED_IMAGE_MODEL .*names .*no-network-here, which has no model.json.*Transfer learning is left out/.test(l.text),
+      ),
+    );
   });
 
   it("a person's labelled folder (--data FOLDER) with mixed sizes and channels, a corrupt file, an empty class and a one-image class: trained, each said", async () => {

@@ -47,7 +47,7 @@ export const IMAGE_LEARNERS: readonly ImageLearner[] = [
     why: `a network pretrained on millions of photos (MobileNet, from the folder ${PRETRAINED_MODEL_ENV} names) turns each image into features, frozen; only a softmax layer on them is trained, so a few hundred photos can be enough`,
     defaults: { ...TRANSFER_DEFAULTS },
     available: () => configuredPretrainedFolder() !== null && pretrainedFolderProblem() === null,
-    searchSpace: (): Params[] => [{ learning_rate: 0.003 }, { dropout: 0.5 }, { learning_rate: 0.0003, epochs: 60 }],
+    searchSpace: (): Params[] => [{ learning_rate: 0.02 }, { dropout: 0.5 }, { learning_rate: 0.001, epochs: 60 }],
     fit: async (train, classes, params, hooks) => {
       const t = await trainTransfer(configuredPretrainedFolder()!, train, classes, params, hooks);
       return { ...t, model: { kind: "pretrained_transfer", transfer: t.state } };

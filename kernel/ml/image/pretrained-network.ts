@@ -35,7 +35,8 @@ const LANDSCAPE_IMAGES = 512;
 export const TRANSFER_DEFAULTS: TransferSettings = {
   epochs: 30,
   batch_size: 32,
-  learning_rate: 0.001,
+  // one softmax layer on fixed features is a convex problem: a larger step than a whole network's is safe
+  learning_rate: 0.005,
   dropout: 0.2,
   patience: 5,
   input_range: "-1..1",
