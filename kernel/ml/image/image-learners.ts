@@ -44,7 +44,7 @@ export const IMAGE_LEARNERS: readonly ImageLearner[] = [
     id: "mobilenet_transfer",
     name: "Pretrained network, retrained last layer (transfer learning)",
     family: "neural network",
-    why: `a network pretrained on millions of photos (MobileNet, from the folder ${PRETRAINED_MODEL_ENV} names) turns each image into features, frozen; only a softmax layer on them is trained, so a few hundred photos can be enough`,
+    why: `the pretrained network in the folder ${PRETRAINED_MODEL_ENV} names (MobileNet, trained on ImageNet's photos) turns each image into features, frozen; only a softmax layer on them is trained, so a few hundred photos can be enough`,
     defaults: { ...TRANSFER_DEFAULTS },
     available: () => configuredPretrainedFolder() !== null && pretrainedFolderProblem() === null,
     searchSpace: (): Params[] => [{ learning_rate: 0.02 }, { dropout: 0.5 }, { learning_rate: 0.001, epochs: 60 }],

@@ -116,7 +116,8 @@ function readWeights(dir: string, json: ModelJson): ArrayBuffer {
     for (const p of group.paths) {
       const file = path.resolve(root, p);
       const real = fs.existsSync(file) ? fs.realpathSync(file) : file;
-      if (path.relative(root, real).startsWith("..") || path.isAbsolute(path.relative(root, real)))
+      const rel = path.relative(root, real);
+      if (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
         throw new InputError(`${dir}/model.json names the weight file ${p}, outside its folder: it is not read. Keep the weight files beside model.json.`);
       const stat = fs.statSync(real, { throwIfNoEntry: false });
       if (!stat?.isFile())
