@@ -197,10 +197,13 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
       if (!picked) {
         throw noDataFileError(`hf:${name}`, files, "the Hub has no Parquet conversion of it (images with their labels), which is what is read from the Hub");
       }
-      notes.push(picked.reason);
       // an image dataset's Parquet is in shards: every shard of the split is read (a table reads its one file)
       const shards = candidate.modality === "image" && picked.file.path.endsWith(".parquet") ? shardsOf(files, picked.file) : [picked.file];
-      if (shards.length > 1) notes.push(`an image dataset: the ${shards.length} Parquet files of ${path.posix.dirname(picked.file.path)} read together`);
+      notes.push(
+        shards.length > 1
+          ? `read the ${shards.length} Parquet files of ${path.posix.dirname(picked.file.path)} (an image dataset's shards of one split) from ${revision === sha ? "the dataset's own files" : "the Hub's Parquet conversion"}`
+          : picked.reason,
+      );
       const cachedFiles: string[] = [];
       for (const shard of shards) {
         // cached by repository and commit (the conversion under its own folder): a new commit downloads again
@@ -309,7 +312,8 @@ function classLabelNames(card: Record<string, unknown>, column: string): string[
   const names = (feature?.dtype as { class_label?: { names?: unknown } } | undefined)?.class_label?.names;
   if (Array.isArray(names)) return names.map(String);
   if (names && typeof names === "object") {
-    const entries = Object.entries(names as Record<string, unknown>).filter(([k]) => /^\d+$/.test(k));
+    // class numbers as keys ("0": "cat"); a key past any real number of classes is not one
+    const entries = Object.entries(names as Record<string, unknown>).filter(([k]) => /^\d{1,5}$/.test(k));
     const out: string[] = [];
     for (const [k, v] of entries) out[Number(k)] = String(v);
     return out.length ? Array.from(out, (v, i) => v ?? String(i)) : null;

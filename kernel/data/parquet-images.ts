@@ -159,6 +159,7 @@ export async function writeParquetImages(
   const otherFormats = new Map<string, number>();
   let withoutBytes = 0;
   let withoutLabel = 0;
+  let numbered = false;
   let seen = 0;
   try {
     for (const [f, { file, shownAs }] of files.entries()) {
@@ -188,7 +189,9 @@ export async function writeParquetImages(
               throw new InputError(
                 `${files.map((x) => x.shownAs).join(", ")} hold more than the ${MAX_FOLDER_IMAGES.toLocaleString("en")} images a project takes: give a sample of them as a folder.`,
               );
-            const label = labelOf(row[columns.label], names);
+            const cell = row[columns.label];
+            numbered ||= typeof cell === "bigint" || typeof cell === "number";
+            const label = labelOf(cell, names);
             const bytes = bytesOf(row[columns.image]);
             if (label === null) {
               withoutLabel++;
@@ -234,6 +237,7 @@ export async function writeParquetImages(
       notes.push(`${n.toLocaleString("en")} image(s) in ${format} left out: PNG and JPEG are read (convert them to use them)`);
     if (withoutBytes) notes.push(`${withoutBytes.toLocaleString("en")} row(s) without the image's bytes (a path to a file outside the dataset) left out`);
     if (withoutLabel) notes.push(`${withoutLabel.toLocaleString("en")} row(s) without a ${columns.label} left out`);
+    if (!names && numbered) notes.push(`the classes are numbers: neither the files nor the dataset card name the classes of ${columns.label}`);
     if (columns.otherLabels.length)
       notes.push(
         `classes taken from ${columns.label}; ${columns.otherLabels.join(", ")} also label the images and ${columns.otherLabels.length > 1 ? "are" : "is"} not used`,

@@ -147,6 +147,14 @@ function imageDatasets(): HubDataset[] {
       parquet: [{ path: "default/train/0000.parquet", bytes: imageParquet(twoClassRows(FASHION.sandal, FASHION.bag, 15), { names: null }) }],
     },
     {
+      id: "fashion-lab/numbered-classes",
+      downloads: 150,
+      tags: ["license:mit", "task_categories:image-classification", "modality:image"],
+      cardData: { license: "mit" },
+      files: [],
+      parquet: [{ path: "default/train/0000.parquet", bytes: imageParquet(twoClassRows(FASHION.sandal, FASHION.bag, 5), { names: null }) }],
+    },
+    {
       id: "fashion-lab/webp-photos",
       downloads: 100,
       tags: ["license:mit", "task_categories:image-classification", "modality:image"],
@@ -315,7 +323,7 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     assert.deepEqual([...first(images[1]!)], [0x89, 0x50, 0x4e]);
     assert.ok(images[0]!.endsWith(".jpg") && images[1]!.endsWith(".png"));
     const notes = fetched.notes.join("\n");
-    assert.match(notes, /the 2 Parquet files of default\/train read together/);
+    assert.match(notes, /read the 2 Parquet files of default\/train \(an image dataset.s shards of one split\) from the Hub.s Parquet conversion/);
     const copyNotes = JSON.parse(fs.readFileSync(path.join(path.dirname(fetched.file), "copy-notes.json"), "utf8")) as string[];
     assert.match(copyNotes[0]!, /wrote 120 images of 2 classes from column image, labelled by label \(sneaker: 60, ankle boot: 60\)/);
     assert.ok(
@@ -331,6 +339,23 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     const { table: bags } = loadTableBlocking(unnamed.file);
     assert.deepEqual([...new Set(bags.records().map((r) => r["label"]))].sort(), ["bag", "sandal"]);
     assert.match(fs.readFileSync(path.join(path.dirname(unnamed.file), "copy-notes.json"), "utf8"), /class names from the dataset card/);
+
+    // named nowhere: the numbers are the classes, and that is said
+    const numbered = await source().fetch(await source().lookup("hf:fashion-lab/numbered-classes"), path.join(dir, "data"));
+    assert.deepEqual(
+      [
+        ...new Set(
+          loadTableBlocking(numbered.file)
+            .table.records()
+            .map((r) => String(r["label"])),
+        ),
+      ].sort(),
+      ["0", "1"],
+    );
+    assert.match(
+      fs.readFileSync(path.join(path.dirname(numbered.file), "copy-notes.json"), "utf8"),
+      /the classes are numbers: neither the files nor the dataset card name the classes of label/,
+    );
 
     // images in no format the decoder reads: refused with why, no folder left
     await assert.rejects(
