@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadFeatureNetwork, pretrainedFolderProblem, trainTransfer } from "../../kernel/ml/image/pretrained-network";
 import { networkInput } from "../../kernel/ml/image/transfer-model";
+import { tensorflow } from "../../kernel/ml/tfjs/tensorflow-backend";
 import type { ImageBatchSource } from "../../kernel/ml/image/epoch-loop";
 import { networkFeatures, transferProbabilities } from "../../kernel/predict/network-forward";
 import { fashionImages } from "../support/image-parquet";
@@ -132,7 +133,7 @@ describe("transfer learning from a pretrained network on disk", function () {
     }
   });
 
-  it("refuses what is not a layers model in a folder, saying what to do: no model.json, a graph model, a weight file outside the folder or missing, an unknown feature layer", async () => {
+  it("refuses what is not a layers model in a folder, saying what to do: no model.json, a graph model, a weight file outside the folder or missing, an unknown feature layer, layers the forward pass does not run", async () => {
     const env = (dir: string) => ({ AUTOML_PRETRAINED_IMAGE_MODEL: dir });
     assert.equal(pretrainedFolderProblem({}), null, "none set: nothing to say");
     assert.equal(pretrainedFolderProblem(env(NETWORK)), null);
@@ -155,5 +156,29 @@ describe("transfer learning from a pretrained network on disk", function () {
     fs.writeFileSync(path.join(outside, "model.json"), JSON.stringify(json));
     await assert.rejects(loadFeatureNetwork(outside, ""), /names the weight file group1-shard1of1.bin, which is not in the folder: copy every .bin file/);
     await assert.rejects(loadFeatureNetwork(NETWORK, "block_9_add"), /has no layer block_9_add: its last layers are .*act_softmax/);
+    // layers the plain-JS pass does not run (an ELU activation, layer normalisation): refused when it loads, not when it predicts
+    const { tf } = await tensorflow();
+    const input = tf.input({ shape: [16, 16, 3] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "elu", name: "conv_elu" }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+    x = tf.layers.layerNormalization({ name: "norm" }).apply(x) as import("@tensorflow/tfjs").SymbolicTensor;
+    x = tf.layers.globalAveragePooling2d({}).apply(x) as import("@tensorflow/tfjs").SymbolicTensor;
+    const other = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(x) as import("@tensorflow/tfjs").SymbolicTensor });
+    const otherDir = path.join(scratch, "other");
+    fs.mkdirSync(otherDir);
+    await other.save(
+      tf.io.withSaveHandler(async (a) => {
+        fs.writeFileSync(path.join(otherDir, "w.bin"), Buffer.from(a.weightData as ArrayBuffer));
+        fs.writeFileSync(
+          path.join(otherDir, "model.json"),
+          JSON.stringify({ format: "layers-model", modelTopology: a.modelTopology, weightsManifest: [{ paths: ["w.bin"], weights: a.weightSpecs }] }),
+        );
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      }),
+    );
+    other.dispose();
+    await assert.rejects(
+      loadFeatureNetwork(otherDir, ""),
+      /cannot be kept for predicting: conv_elu's activation is elu; norm is a LayerNormalization\. A saved model's forward pass runs/,
+    );
   });
 });

@@ -20,7 +20,7 @@ import { softmaxLayerLoss } from "../loss-landscape";
 import type { Params } from "../learner";
 import { accuracyAndLogLoss } from "../metrics";
 import { tensorflow, type Tensorflow } from "../tfjs/tensorflow-backend";
-import { FORWARD_LAYERS, networkInput, type NetworkLayer, type TransferSettings, type TransferState } from "./transfer-model";
+import { FORWARD_ACTIVATIONS, FORWARD_LAYERS, networkInput, unrunnable, type NetworkLayer, type TransferSettings, type TransferState } from "./transfer-model";
 import { runEpochs, type ImageBatchSource, type TrainedImageNetwork, type TrainingHooks } from "./epoch-loop";
 
 /** the environment variable naming the folder (the extension passes its setting as this) */
@@ -209,14 +209,14 @@ function networkLayers(cut: LayersModel): NetworkLayer[] {
   const config = cut.toJSON(null, false) as unknown as {
     config: { layers: Array<{ class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }> };
   };
-  const other = config.config.layers.filter((l) => !FORWARD_LAYERS.has(l.class_name) || l.inbound_nodes.length > 1);
-  if (other.length)
+  const problems = config.config.layers.map(unrunnable).filter((p): p is string => p !== null);
+  if (problems.length)
     throw new InputError(
-      `The network's layers before its features include ${[...new Set(other.map((l) => (l.inbound_nodes.length > 1 ? `${l.name} (used twice)` : l.class_name)))].slice(0, 5).join(", ")}, which a saved model's forward pass does not run (it runs ${[...FORWARD_LAYERS].join(", ")}: MobileNet v1 and v2's). Choose MobileNet, or name an earlier layer with feature_layer.`,
+      `The network cannot be kept for predicting: ${problems.slice(0, 4).join("; ")}${problems.length > 4 ? `; and ${problems.length - 4} more` : ""}. A saved model's forward pass runs ${[...FORWARD_LAYERS].join(", ")} (MobileNet v1 and v2's layers) with ${[...FORWARD_ACTIVATIONS].join(", ")}: choose MobileNet, or name an earlier layer with feature_layer.`,
     );
   return config.config.layers.map((l) => {
     const layer = cut.getLayer(l.name);
-    // a layer used once has one inbound node: its inputs' layer names (a shared layer is not in MobileNet, and is refused by the forward pass)
+    // a layer used once has one inbound node: its inputs' layer names (a shared layer is not in MobileNet, and is refused above)
     const node = (l.inbound_nodes[0] ?? []) as Array<[string, number, number]>;
     return {
       class_name: l.class_name,

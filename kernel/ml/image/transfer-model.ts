@@ -26,6 +26,22 @@ export const FORWARD_LAYERS = new Set([
   "Dense",
 ]);
 
+/** the activations it runs (a layer's `activation`, or an Activation layer's) */
+export const FORWARD_ACTIVATIONS = new Set(["linear", "relu", "relu6", "sigmoid", "tanh", "softmax"]);
+
+/** Why the forward pass cannot run `layer` as the Keras config gives it, or null when it can. */
+export function unrunnable(layer: { class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }): string | null {
+  if (!FORWARD_LAYERS.has(layer.class_name)) return `${layer.name} is a ${layer.class_name}`;
+  if (layer.inbound_nodes.length > 1) return `${layer.name} is used twice`;
+  const activation = layer.config["activation"];
+  if (activation !== undefined && !FORWARD_ACTIVATIONS.has(String(activation))) return `${layer.name}'s activation is ${String(activation)}`;
+  if (layer.config["data_format"] === "channels_first") return `${layer.name} reads channels first`;
+  const axis = layer.config["axis"];
+  if (layer.class_name === "BatchNormalization" && ![-1, 3].includes(Number(Array.isArray(axis) ? axis[0] : axis)))
+    return `${layer.name} normalises axis ${JSON.stringify(axis)}, not the channels`;
+  return null;
+}
+
 export interface TransferSettings {
   epochs: number;
   batch_size: number;
