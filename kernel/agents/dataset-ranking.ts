@@ -213,6 +213,18 @@ export function rankCandidates(query: DatasetQuery, candidates: readonly Dataset
       usable = false;
       reasons.unshift("images, not a table: image datasets are for image tasks");
     }
+    // and the other way: a dataset known to be a table or texts cannot train an image classifier (the person's own files are read to tell)
+    if (
+      query.task === "image_classification" &&
+      c.source !== "workspace" &&
+      c.modality !== "image" &&
+      ((c.modality ?? null) !== null || (c.task !== null && c.task !== query.task))
+    ) {
+      usable = false;
+      reasons.unshift(
+        `${c.modality === "text" || c.task === "text_classification" ? "texts" : "a table"}, not images: an image task needs a dataset of images`,
+      );
+    }
     if (c.downloads !== null && c.downloads > 0) {
       score += Math.min(1, Math.log10(c.downloads) / 6);
       reasons.push(`${c.downloads.toLocaleString("en")} downloads`);

@@ -112,6 +112,21 @@ describe("ranking dataset candidates from every source together", () => {
     assert.equal(remote!.relevant, false);
   });
 
+  it("an image task takes datasets of images only: a sneaker-price table and a review corpus are listed with why, never chosen", () => {
+    const ranked = rankCandidates({ prompt: "classify photos of sneakers and boots", task: "image_classification", targetHint: null }, [
+      candidate({ id: "hf:shop/sneaker-prices", name: "Sneaker prices", downloads: 80_000, modality: "table", task: "regression" }),
+      candidate({ id: "hf:shop/sneaker-reviews", name: "Sneaker reviews", downloads: 50_000, modality: "text", task: "text_classification" }),
+      candidate({ id: "hf:lab/sneakers-and-boots", name: "Sneakers and boots photos", downloads: 40, modality: "image", task: "image_classification" }),
+      candidate({ id: "workspace:sneakers.csv", source: "workspace", name: "sneakers.csv", columns: ["image", "kind"], license: null }),
+    ]);
+    const byId = new Map(ranked.map((r) => [r.id, r]));
+    assert.equal(ranked[0]!.id, "workspace:sneakers.csv", "the person's own table of image paths is read to tell");
+    assert.equal(byId.get("hf:lab/sneakers-and-boots")!.usable, true);
+    assert.equal(byId.get("hf:shop/sneaker-prices")!.usable, false);
+    assert.equal(byId.get("hf:shop/sneaker-prices")!.reasons[0], "a table, not images: an image task needs a dataset of images");
+    assert.equal(byId.get("hf:shop/sneaker-reviews")!.reasons[0], "texts, not images: an image task needs a dataset of images");
+  });
+
   it("matches a target hint to a column by its words", () => {
     assert.ok(columnMatches("SalePrice", "price"));
     assert.ok(columnMatches("sale_price", "sale price"));
