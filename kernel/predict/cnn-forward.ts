@@ -40,7 +40,7 @@ function convRelu(input: Float32Array, h: number, w: number, ci: number, kernel:
             const v = input[src + i]!;
             if (v === 0) continue;
             const row = base + i * co;
-            for (let o = 0; o < co; o++) out[at + o] += v * k[row + o]!;
+            for (let o = 0; o < co; o++) out[at + o]! += v * k[row + o]!;
           }
         }
       }
@@ -74,7 +74,7 @@ function dense(input: Float32Array, kernel: Weights, bias: Weights, relu: boolea
     const v = input[i]!;
     if (v === 0) continue;
     const row = i * outputs;
-    for (let o = 0; o < outputs; o++) out[o] += v * kernel.values[row + o]!;
+    for (let o = 0; o < outputs; o++) out[o]! += v * kernel.values[row + o]!;
   }
   if (relu) for (let o = 0; o < outputs; o++) if (out[o]! < 0) out[o] = 0;
   return out;

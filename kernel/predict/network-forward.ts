@@ -96,7 +96,7 @@ function conv2d(x: Activation, layer: NetworkLayer, depthwise: boolean): Activat
             const base = (ky * kw + kx) * ci * mult;
             for (let i = 0; i < ci; i++) {
               const v = x.data[src + i]!;
-              for (let m = 0; m < mult; m++) out[at + i * mult + m] += v * kernel[base + i * mult + m]!;
+              for (let m = 0; m < mult; m++) out[at + i * mult + m]! += v * kernel[base + i * mult + m]!;
             }
           } else {
             // kernel [kh, kw, ci, co]
@@ -105,7 +105,7 @@ function conv2d(x: Activation, layer: NetworkLayer, depthwise: boolean): Activat
               const v = x.data[src + i]!;
               if (v === 0) continue;
               const row = base + i * co;
-              for (let o = 0; o < co; o++) out[at + o] += v * kernel[row + o]!;
+              for (let o = 0; o < co; o++) out[at + o]! += v * kernel[row + o]!;
             }
           }
         }
@@ -184,7 +184,7 @@ function dense(x: Activation, layer: NetworkLayer): Activation {
   for (let i = 0; i < inputs; i++) {
     const v = x.data[i]!;
     if (v === 0) continue;
-    for (let o = 0; o < units; o++) out[o] += v * kernel[i * units + o]!;
+    for (let o = 0; o < units; o++) out[o]! += v * kernel[i * units + o]!;
   }
   return { shape: [units], data: activate(out, layer.config["activation"], units) };
 }
@@ -215,7 +215,7 @@ function runLayer(layer: NetworkLayer, inputs: Activation[]): Activation {
     case "GlobalAveragePooling2D": {
       const [h, w, c] = x.shape as [number, number, number];
       const out = new Float32Array(c);
-      for (let i = 0; i < h * w; i++) for (let ch = 0; ch < c; ch++) out[ch] += x.data[i * c + ch]!;
+      for (let i = 0; i < h * w; i++) for (let ch = 0; ch < c; ch++) out[ch]! += x.data[i * c + ch]!;
       for (let ch = 0; ch < c; ch++) out[ch]! /= h * w;
       return { shape: [c], data: out };
     }
@@ -225,7 +225,7 @@ function runLayer(layer: NetworkLayer, inputs: Activation[]): Activation {
       return pool(x, layer, false);
     case "Add": {
       const out = Float32Array.from(x.data);
-      for (const other of inputs.slice(1)) for (let i = 0; i < out.length; i++) out[i] += other.data[i]!;
+      for (const other of inputs.slice(1)) for (let i = 0; i < out.length; i++) out[i]! += other.data[i]!;
       return { shape: x.shape, data: out };
     }
     case "Reshape":

@@ -195,7 +195,7 @@ describe("predictions three ways: automl predict, the conductor's endpoint and t
     // a byte of the model changed: predict.mjs refuses, naming the file
     const model = path.join(bundle, "model", "best-model.model");
     const bytes = fs.readFileSync(model);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1]! ^= 1;
     fs.writeFileSync(model, bytes);
     await assert.rejects(run(process.execPath, ["predict.mjs", data], { cwd: bundle }), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 2);
