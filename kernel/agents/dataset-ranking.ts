@@ -145,7 +145,10 @@ function targetColumnOf(c: DatasetCandidate, hint: string | null): string | unde
 }
 
 /** Every source's candidates in one order, best first, each with its reasons. */
-export function rankCandidates(query: DatasetQuery, candidates: readonly DatasetCandidate[]): RankedCandidate[] {
+export function rankCandidates(request: DatasetQuery, candidates: readonly DatasetCandidate[]): RankedCandidate[] {
+  // an image dataset's label is its one label column: the words a request names the classes by ("temple or flower")
+  // are what the dataset is about, not a column to find
+  const query = request.task === "image_classification" ? { ...request, targetHint: null } : request;
   const asked = new Set(words(`${query.prompt} ${query.targetHint ?? ""}`));
   const hinted = new Set(words(query.targetHint ?? ""));
   const shown = originalWords(`${query.prompt} ${query.targetHint ?? ""}`);

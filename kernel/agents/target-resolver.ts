@@ -336,6 +336,15 @@ export function resolveIntent(
     }
   }
   if (target === null) {
+    // a column of image files beside one other column (an index of images and their class, whatever the class is called)
+    const imageColumn = imageColumnOf(table);
+    const others = imageColumn ? table.columns.filter((c) => c.name !== imageColumn && usableTarget(c)) : [];
+    if (imageColumn && others.length === 1) {
+      target = others[0]!.name;
+      notes.push(`Target ${target}: the one column beside the image files (${imageColumn}).`);
+    }
+  }
+  if (target === null) {
     throw new TargetUnclearError(`I could not tell which column to predict. Columns are: ${table.columnNames.join(", ")}. Choose the target.`);
   }
   const col = table.column(target);

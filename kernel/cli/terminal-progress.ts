@@ -38,7 +38,8 @@ export class TerminalProgress {
       }
       case EV.TRAIN_PROGRESS: {
         const p = e.event.payload;
-        if (this.bar?.runId !== p.run_id || p.phase !== "fit") break;
+        // the evaluation's progress too: a run stopped early ends at the steps it ran (126/126), not at its last quarter (90/360)
+        if (this.bar?.runId !== p.run_id || p.phase === "finalize") break;
         const frac = p.steps ? p.step / p.steps : 0;
         const text = `  ${progressBar(frac)} ${String(p.step).padStart(4)}/${p.steps}  loss ${this.bar.loss !== undefined ? figure(this.bar.loss) : "-"}${this.bar.val ? `  val ${this.bar.val}` : ""}${p.eta_s !== null ? `  eta ≤${p.eta_s.toFixed(1)}s` : ""}`;
         if (this.tty) this.out.write(`\r${text}\x1b[K`);

@@ -160,6 +160,7 @@ export async function writeParquetImages(
   let withoutBytes = 0;
   let withoutLabel = 0;
   let numbered = false;
+  const unnamed = new Map<string, number>();
   let seen = 0;
   try {
     for (const [f, { file, shownAs }] of files.entries()) {
@@ -191,6 +192,11 @@ export async function writeParquetImages(
               );
             const cell = row[columns.label];
             numbered ||= typeof cell === "bigint" || typeof cell === "number";
+            // a class number past the ClassLabel's names is none of its classes
+            if (names && (typeof cell === "bigint" || typeof cell === "number") && Number(cell) >= names.length) {
+              unnamed.set(String(cell), (unnamed.get(String(cell)) ?? 0) + 1);
+              continue;
+            }
             const label = labelOf(cell, names);
             const bytes = bytesOf(row[columns.image]);
             if (label === null) {
@@ -228,15 +234,23 @@ export async function writeParquetImages(
     const images = lines.length - 1;
     if (images === 0)
       throw new InputError(
-        `${files[0]!.shownAs} has no image this version reads${otherFormats.size ? ` (its images are ${[...otherFormats.keys()].join(", ")}: PNG and JPEG are read)` : ""}: choose another dataset, or give a folder of PNG or JPEG images.`,
+        `${files[0]!.shownAs} has no image this version reads${otherFormats.size ? ` (its images are ${[...otherFormats.keys()].map((f) => (f === "unknown" ? "in no image format" : f)).join(", ")}: PNG and JPEG are read)` : ""}: choose another dataset, or give a folder of PNG or JPEG images.`,
       );
     const notes = [
       `wrote ${images.toLocaleString("en")} images of ${perClass.size} classes from column ${columns.image}, labelled by ${columns.label}${names && !columns.labelNames ? " (class names from the dataset card)" : ""} (${[...perClass].map(([c, n]) => `${c}: ${n.toLocaleString("en")}`).join(", ")})`,
     ];
     for (const [format, n] of otherFormats)
-      notes.push(`${n.toLocaleString("en")} image(s) in ${format} left out: PNG and JPEG are read (convert them to use them)`);
+      notes.push(
+        format === "unknown"
+          ? `${n.toLocaleString("en")} image(s) whose bytes are no image format (damaged, or not an image) left out`
+          : `${n.toLocaleString("en")} image(s) in ${format} left out: PNG and JPEG are read (convert them to use them)`,
+      );
     if (withoutBytes) notes.push(`${withoutBytes.toLocaleString("en")} row(s) without the image's bytes (a path to a file outside the dataset) left out`);
     if (withoutLabel) notes.push(`${withoutLabel.toLocaleString("en")} row(s) without a ${columns.label} left out`);
+    if (unnamed.size)
+      notes.push(
+        `${[...unnamed.values()].reduce((a, b) => a + b, 0).toLocaleString("en")} row(s) labelled ${[...unnamed.keys()].slice(0, 5).join(", ")}, which ${columns.label}'s ${names!.length} class names do not reach, left out`,
+      );
     if (!names && numbered) notes.push(`the classes are numbers: neither the files nor the dataset card name the classes of ${columns.label}`);
     if (columns.otherLabels.length)
       notes.push(

@@ -114,8 +114,16 @@ function imagePredictor(m: NonNullable<ClassifierDocument["image"]>, target: str
       const images = new Map<number, Pixels>();
       for (let r = 0; r < batch.nRows; r++) {
         const file = pathAt(batch, r);
+        let bytes: Buffer;
         try {
-          images.set(r, resizePixels(decodeImage(readImageBytes(file)), m.size.width, m.size.height, m.size.channels));
+          bytes = readImageBytes(file);
+        } catch (err) {
+          // not there, or not a file: said as such; a file too big to read is an unreadable image
+          found(r, m.column, file, (err as Error).message.startsWith("larger than") ? "unreadable_image" : "missing_image");
+          continue;
+        }
+        try {
+          images.set(r, resizePixels(decodeImage(bytes), m.size.width, m.size.height, m.size.channels));
         } catch {
           found(r, m.column, file, "unreadable_image");
         }

@@ -19,6 +19,7 @@ export const PROBLEMS = {
   unseen_category: { what: "a category training never saw", action: "counted as none of the known ones, as a rare category was in training" },
   empty_text: { what: "an empty text", action: "given each class's share of the training texts (there are no words to go on)" },
   unreadable_image: { what: "a file that cannot be read as a PNG or JPEG image", action: "refused" },
+  missing_image: { what: "an image file that is not there, or a path that is not a file (a folder, a device)", action: "refused" },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

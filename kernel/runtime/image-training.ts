@@ -132,6 +132,8 @@ export class ImageTraining {
       });
     progress("fit", 0, epochs);
     let trained: Awaited<ReturnType<ImageLearner["fit"]>> | null = null;
+    // the best epoch by validation accuracy, as the trainer keeps it (for saying why it stopped)
+    const best = { epoch: 0, accuracy: -Infinity };
     try {
       trained = await learner.fit(data.train, k, params, {
         seed: data.seed,
@@ -157,6 +159,7 @@ export class ImageTraining {
             level: "info",
             text: `epoch ${e.epoch}/${e.epochs}: loss ${e.train_loss.toFixed(4)}, val accuracy ${e.val_accuracy?.toFixed(4) ?? "-"}, ${Math.round(e.images_per_s)} images/s`,
           });
+          if (e.val_accuracy !== null && e.val_accuracy > best.accuracy) Object.assign(best, { epoch: e.epoch, accuracy: e.val_accuracy });
           epoch = e.epoch + 1;
         },
       });
@@ -170,6 +173,12 @@ export class ImageTraining {
         what: "the output layer's weights, on the kept network's features of the first 512 training images",
       });
       totalSteps = step;
+      if (trained.epochs < epochs && best.epoch > 0)
+        this.events.emit(EV.LOG_LINE, {
+          run_id: runId,
+          level: "info",
+          text: `stopped early after epoch ${trained.epochs} of ${epochs}: validation accuracy had not passed epoch ${best.epoch}'s ${best.accuracy.toFixed(4)} for ${trained.epochs - best.epoch} epochs; epoch ${best.epoch}'s weights are kept`,
+        });
       progress("eval", trained.epochs, trained.epochs);
       const valProba = Float64Array.from(await trained.predict(data.val));
       const testStart = performance.now();

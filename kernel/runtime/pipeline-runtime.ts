@@ -783,7 +783,11 @@ export class PipelineRuntime {
   }
 
   /** The image classifiers worth trying here (MobileNet only with its weights on disk), with why. */
-  imageCandidates(decided?: { models: Array<{ id: string; why: string }>; source: AgentSource }): EventPayload<"MODEL_CANDIDATES">["models"] {
+  imageCandidates(
+    decided?: { models: Array<{ id: string; why: string }>; source: AgentSource },
+    /** the epochs, batch size and patience this many images get (tasks/image trainingLength), shown with each model's defaults */
+    length: Params = {},
+  ): EventPayload<"MODEL_CANDIDATES">["models"] {
     const offered = IMAGE_LEARNERS.filter((l) => l.available());
     // a folder set but not usable is said, not silently dropped: the person meant to have transfer learning
     const problem = pretrainedFolderProblem();
@@ -792,7 +796,13 @@ export class PipelineRuntime {
     const chosen = decided
       ? decided.models.flatMap((c) => offered.filter((l) => l.id === c.id).map((l) => ({ l, why: c.why })))
       : offered.map((l) => ({ l, why: l.why }));
-    const models = chosen.map(({ l, why }) => ({ id: l.id, name: l.name, family: l.family, why, requirements: { iterative: true, defaults: l.defaults } }));
+    const models = chosen.map(({ l, why }) => ({
+      id: l.id,
+      name: l.name,
+      family: l.family,
+      why,
+      requirements: { iterative: true, defaults: { ...l.defaults, ...length } },
+    }));
     this.events("MODEL_SELECT").emit(EV.MODEL_CANDIDATES, { models, source: decided?.source ?? "rules" });
     return models;
   }

@@ -238,6 +238,8 @@ describe("texts and images through the CLI, offline", function () {
 
     // a folder without a network: said once, the CNN trains alone
     const out2 = path.join(ws, "out2");
+    fs.mkdirSync(path.join(ws, "no-network-here"));
+    fs.writeFileSync(path.join(ws, "no-network-here", "README.txt"), "the network was to be saved here");
     const again = await startCli([...args.slice(0, -4), "--out", out2, "--workspace", ws], { AUTOML_PRETRAINED_IMAGE_MODEL: path.join(ws, "no-network-here") })
       .done;
     assert.equal(again.code, 0, again.stderr + again.stdout);
@@ -315,6 +317,7 @@ describe("texts and images through the CLI, offline", function () {
       ["dark", "", "", "", "bright"],
     );
     assert.match(predicted.stderr + predicted.stdout, /3 row\(s\) refused/);
+    assert.match(predicted.stderr + predicted.stdout, /an image file that is not there, or a path that is not a file/);
   });
 
   it("a zip of a labelled folder (--data pets.zip): extracted with its checks, trained; a zip with an entry leading out of its folder is refused, nothing made", async () => {

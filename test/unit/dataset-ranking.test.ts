@@ -125,6 +125,17 @@ describe("ranking dataset candidates from every source together", () => {
     assert.equal(byId.get("hf:shop/sneaker-prices")!.usable, false);
     assert.equal(byId.get("hf:shop/sneaker-prices")!.reasons[0], "a table, not images: an image task needs a dataset of images");
     assert.equal(byId.get("hf:shop/sneaker-reviews")!.reasons[0], "texts, not images: an image task needs a dataset of images");
+    // the words naming the classes are what the dataset is about, not a column to find ("photos" is in no dataset's name)
+    const named = rankCandidates({ prompt: "classify photos: temple or flower", task: "image_classification", targetHint: "photos: temple or flower" }, [
+      candidate({
+        id: "hf:photolab/temple-or-flower",
+        name: "temple-or-flower",
+        keywords: ["temple", "flower"],
+        modality: "image",
+        task: "image_classification",
+      }),
+    ]);
+    assert.equal(named[0]!.usable, true, named[0]!.reasons.join("; "));
   });
 
   it("matches a target hint to a column by its words", () => {

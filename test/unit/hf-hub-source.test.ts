@@ -121,6 +121,8 @@ function imageDatasets(): HubDataset[] {
     { bytes: WEBP, path: "photo.webp", label: 0 },
     { bytes: null, path: "/home/someone/pictures/x.jpg", label: 1 },
     { bytes: twoClassRows(FASHION.sneaker, FASHION.boot, 1, 900)[0]!.bytes, path: "unlabelled.jpg", label: -1 },
+    { bytes: twoClassRows(FASHION.sneaker, FASHION.boot, 1, 901)[0]!.bytes, path: "class-seven.jpg", label: 7 },
+    { bytes: Buffer.from("<!doctype html><title>404</title>"), path: "page.html", label: 0 },
   ];
   return [
     {
@@ -332,6 +334,11 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     );
     assert.ok(copyNotes.some((n) => /1 row\(s\) without the image's bytes/.test(n)));
     assert.ok(copyNotes.some((n) => /1 row\(s\) without a label left out/.test(n)));
+    assert.ok(
+      copyNotes.some((n) => /1 row\(s\) labelled 7, which label's 2 class names do not reach, left out/.test(n)),
+      copyNotes.join("; "),
+    );
+    assert.ok(copyNotes.some((n) => /1 image\(s\) whose bytes are no image format \(damaged, or not an image\) left out/.test(n)));
     assert.ok(!hub.requests.some((r) => r.path.includes("default/test")), "the test split is not downloaded");
 
     // class names on the card only (the files' metadata has none): from the card

@@ -96,6 +96,25 @@ function fixtures(): KaggleDatasetFixture[] {
       files: [],
     },
     {
+      // images in one folder, their classes in a table beside them (id without its extension, label)
+      ref: "shoes/flat-with-labels",
+      title: "Shoes, labelled in a table",
+      licenseName: "CC0: Public Domain",
+      downloadCount: 5,
+      zip: Buffer.from(
+        zipSync({
+          ...imageEntries("images", FASHION.sneaker, 10, 0, "jpeg"),
+          ...imageEntries("images", FASHION.boot, 8, 200, "png"),
+          "labels.csv": new TextEncoder().encode(
+            ["id,kind", ...Array.from({ length: 10 }, (_, i) => `${i},sneaker`), ...Array.from({ length: 8 }, (_, i) => `${200 + i},boot`), "999,boot"].join(
+              "\n",
+            ),
+          ),
+        }),
+      ),
+      files: [],
+    },
+    {
       ref: "penguins/palmer",
       title: "Palmer penguins",
       licenseName: "Attribution 4.0 International (CC BY 4.0)",
@@ -175,6 +194,18 @@ describe("Kaggle source (Kaggle's API on 127.0.0.1)", function () {
     const again = await source().fetch(candidate, path.join(dir, "p2", "data"));
     assert.equal(loadTableBlocking(again.file).table.nRows, 21);
     assert.equal(kaggle.requests.filter((r) => r.path.startsWith("/storage/")).length, 1);
+  });
+
+  it("an image dataset's zip whose classes are in a table beside one folder of images: the index puts each named image beside the table's columns", async () => {
+    const fetched = await source().fetch(await source().lookup("kaggle:shoes/flat-with-labels"), path.join(dir, "p", "data"));
+    const rows = loadTableBlocking(fetched.file).table.records();
+    assert.equal(rows.length, 18);
+    assert.deepEqual(Object.keys(rows[0]!), ["id", "kind"]);
+    assert.ok(rows.every((r) => fs.statSync(path.join(dir, "p", String(r["id"]))).isFile()));
+    assert.deepEqual([rows[0]!["kind"], rows[17]!["kind"]], ["sneaker", "boot"]);
+    const notes = JSON.parse(fs.readFileSync(path.join(path.dirname(fetched.file), "copy-notes.json"), "utf8")) as string[];
+    assert.match(notes[0]!, /the images named in labels.csv's column id \(18 of its 19 rows\), with its other columns \(kind\)/);
+    assert.match(notes[1]!, /1 row\(s\) of labels.csv name no image in the download: left out/);
   });
 
   it("resumes a dropped download with a Range request", async () => {

@@ -11,6 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadFeatureNetwork, pretrainedFolderProblem, trainTransfer } from "../../kernel/ml/image/pretrained-network";
+import { InputError } from "../../kernel/errors/input-error";
+import { IMAGE_LEARNERS } from "../../kernel/ml/image/image-learners";
 import { networkInput } from "../../kernel/ml/image/transfer-model";
 import { tensorflow } from "../../kernel/ml/tfjs/tensorflow-backend";
 import type { ImageBatchSource } from "../../kernel/ml/image/epoch-loop";
@@ -135,11 +137,12 @@ describe("transfer learning from a pretrained network on disk", function () {
 
   it("refuses what is not a layers model in a folder, saying what to do: no model.json, a graph model, a weight file outside the folder or missing, an unknown feature layer, layers the forward pass does not run", async () => {
     const env = (dir: string) => ({ AUTOML_PRETRAINED_IMAGE_MODEL: dir });
+    const emptyFolder = () => fs.mkdtempSync(path.join(scratch, "nothing-"));
     assert.equal(pretrainedFolderProblem({}), null, "none set: nothing to say");
     assert.equal(pretrainedFolderProblem(env(NETWORK)), null);
     assert.match(
-      pretrainedFolderProblem(env(path.join(scratch, "nothing")))!,
-      /names .*nothing, which has no model.json: point it to a folder holding a TensorFlow.js layers model/,
+      pretrainedFolderProblem(env(emptyFolder()))!,
+      /names .*nothing-\w+, which has no model.json: point it to a folder holding a TensorFlow.js layers model/,
     );
     const graph = path.join(scratch, "graph");
     fs.mkdirSync(graph);
@@ -180,5 +183,28 @@ describe("transfer learning from a pretrained network on disk", function () {
       loadFeatureNetwork(otherDir, ""),
       /cannot be kept for predicting: conv_elu's activation is elu; norm is a LayerNormalization\. A saved model's forward pass runs/,
     );
+    // said before anything loads (when models are proposed): the same layers, a folder that is not there, a weight file cut short
+    assert.match(pretrainedFolderProblem(env(otherDir))!, /cannot be kept for predicting: conv_elu's activation is elu; norm is a LayerNormalization/);
+    assert.match(pretrainedFolderProblem(env(path.join(scratch, "not-there")))!, /names .*not-there, which is not a folder here/);
+    const cutShort = path.join(scratch, "cut-short");
+    fs.mkdirSync(cutShort);
+    fs.copyFileSync(path.join(NETWORK, "model.json"), path.join(cutShort, "model.json"));
+    fs.writeFileSync(path.join(cutShort, "group1-shard1of1.bin"), fs.readFileSync(path.join(NETWORK, "group1-shard1of1.bin")).subarray(0, 1000));
+    assert.match(
+      pretrainedFolderProblem(env(cutShort))!,
+      /the weight files hold 1,000 bytes where model.json's weights take 12,436: a file is cut short or from another network/,
+    );
+    // a network that fails only when it loads (a feature layer it does not have): that run fails, not the stage (a plain Error, not bad input)
+    const transfer = IMAGE_LEARNERS.find((l) => l.id === "mobilenet_transfer")!;
+    const before = process.env["AUTOML_PRETRAINED_IMAGE_MODEL"];
+    process.env["AUTOML_PRETRAINED_IMAGE_MODEL"] = NETWORK;
+    try {
+      const failed = await transfer.fit(images([5, 7], 4, 0), 2, { feature_layer: "nowhere" }, { seed: 1 }).catch((e: unknown) => e);
+      assert.ok(failed instanceof Error && !(failed instanceof InputError), String(failed));
+      assert.match((failed as Error).message, /has no layer nowhere/);
+    } finally {
+      if (before === undefined) delete process.env["AUTOML_PRETRAINED_IMAGE_MODEL"];
+      else process.env["AUTOML_PRETRAINED_IMAGE_MODEL"] = before;
+    }
   });
 });

@@ -42,6 +42,16 @@ describe("prompt rules on a set of realistic requests with their data", function
     assert.ok("error" in name && /identifies rows/.test(name.error));
   });
 
+  it("an index of image files beside one other column: that column is the label, whatever it is called", () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({ image: `data/shapes/${i}.png`, category: i % 2 ? "circle" : "square" }));
+    const resolved = resolveIntent(parseIntentByRules("classify these pictures"), tableFromRecords(rows, "images.csv").table);
+    assert.deepEqual([resolved.intent.task_type, resolved.intent.target], ["image_classification", "category"]);
+    assert.ok(
+      resolved.notes.some((n) => /Target category: the one column beside the image files \(image\)/.test(n)),
+      resolved.notes.join("; "),
+    );
+  });
+
   it("refuse, before anything trains, a class target with too few rows per class, saying why", () => {
     const rows = Array.from({ length: 300 }, (_, i) => ({ city: `City${i % 200}`, amount: i }));
     const table = tableFromRecords(rows, "cities.json").table;

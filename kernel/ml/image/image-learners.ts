@@ -2,6 +2,7 @@
  * The image classifiers a plan may name, as the tabular learners' zoo lists its own: each with
  * its defaults, the settings a search tries, and whether it can run here.
  */
+import { InputError } from "../../errors/input-error";
 import type { Params } from "../learner";
 import { configuredPretrainedFolder, PRETRAINED_MODEL_ENV, pretrainedFolderProblem, trainTransfer, TRANSFER_DEFAULTS } from "./pretrained-network";
 import type { TransferState } from "./transfer-model";
@@ -49,8 +50,14 @@ export const IMAGE_LEARNERS: readonly ImageLearner[] = [
     available: () => configuredPretrainedFolder() !== null && pretrainedFolderProblem() === null,
     searchSpace: (): Params[] => [{ learning_rate: 0.02 }, { dropout: 0.5 }, { learning_rate: 0.001, epochs: 60 }],
     fit: async (train, classes, params, hooks) => {
-      const t = await trainTransfer(configuredPretrainedFolder()!, train, classes, params, hooks);
-      return { ...t, model: { kind: "pretrained_transfer", transfer: t.state } };
+      try {
+        const t = await trainTransfer(configuredPretrainedFolder()!, train, classes, params, hooks);
+        return { ...t, model: { kind: "pretrained_transfer", transfer: t.state } };
+      } catch (err) {
+        // the network's problem is this run's, not the data's: the run fails with why, the other models' runs stand
+        if (err instanceof InputError) throw new Error(err.message);
+        throw err;
+      }
     },
   },
 ];

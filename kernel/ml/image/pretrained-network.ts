@@ -67,11 +67,20 @@ export function pretrainedFolderProblem(env: NodeJS.ProcessEnv = process.env): s
   const dir = configuredPretrainedFolder(env);
   if (!dir) return null;
   try {
-    readModelJson(dir);
-    return null;
+    // what can be told without loading it: the folder, model.json, the weight files' bytes, the layers before the features
+    const json = readModelJson(dir);
+    weightFiles(dir, json);
+    const problems = layersBeforeFeatures(json)
+      .map(unrunnable)
+      .filter((p): p is string => p !== null);
+    return problems.length ? unrunnableMessage(problems) : null;
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+function unrunnableMessage(problems: string[]): string {
+  return `The network cannot be kept for predicting: ${problems.slice(0, 4).join("; ")}${problems.length > 4 ? `; and ${problems.length - 4} more` : ""}. A saved model's forward pass runs ${[...FORWARD_LAYERS].join(", ")} (MobileNet v1 and v2's layers) with ${[...FORWARD_ACTIVATIONS].join(", ")}: choose MobileNet, or name an earlier layer with feature_layer.`;
 }
 
 type ModelJson = {
@@ -84,6 +93,8 @@ function readModelJson(dir: string): ModelJson {
   const file = path.join(dir, "model.json");
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   const where = `${PRETRAINED_MODEL_ENV} (the setting automl.images.pretrainedModel) names ${dir}`;
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new InputError(`${where}, which is not a folder here: point it to the folder holding the network's model.json and .bin weight files.`);
   if (!stat?.isFile())
     throw new InputError(
       `${where}, which has no model.json: point it to a folder holding a TensorFlow.js layers model (model.json and its .bin weight files), as tensorflowjs_converter --output_format tfjs_layers_model writes MobileNet.`,
@@ -108,9 +119,10 @@ function readModelJson(dir: string): ModelJson {
 }
 
 /** The weight shards the manifest names, read from the folder (each a regular file inside it), in order. */
-function readWeights(dir: string, json: ModelJson): ArrayBuffer {
+/** The weight files the manifest names, each a regular file inside the folder, in order; their bytes checked against what the manifest's weights take. */
+function weightFiles(dir: string, json: ModelJson): string[] {
   const root = fs.realpathSync(dir);
-  const parts: Buffer[] = [];
+  const files: string[] = [];
   let total = 0;
   for (const group of json.weightsManifest!) {
     for (const p of group.paths) {
@@ -125,11 +137,60 @@ function readWeights(dir: string, json: ModelJson): ArrayBuffer {
       total += stat.size;
       if (total > MAX_WEIGHT_BYTES)
         throw new InputError(`${dir}: the weights are more than ${MAX_WEIGHT_BYTES / 1024 ** 2} MB; choose a smaller network (MobileNet is 2 to 25 MB).`);
-      parts.push(fs.readFileSync(real));
+      files.push(real);
     }
   }
-  const out = Buffer.concat(parts);
+  const expected = expectedWeightBytes(json);
+  if (expected !== null && expected !== total)
+    throw new InputError(
+      `${dir}: the weight files hold ${total.toLocaleString("en")} bytes where model.json's weights take ${expected.toLocaleString("en")}: a file is cut short or from another network. Save or copy the network again.`,
+    );
+  return files;
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** The bytes the manifest's weights take (a quantised weight its stored type's), or null when one is of a type without a fixed size. */
+function expectedWeightBytes(json: ModelJson): number | null {
+  let bytes = 0;
+  for (const w of json.weightsManifest!.flatMap((g) => g.weights)) {
+    const stored = (w.quantization as { dtype?: string } | undefined)?.dtype ?? w.dtype;
+    const size = DTYPE_BYTES[stored];
+    if (!size) return null;
+    bytes += size * w.shape.reduce((a, b) => a * b, 1);
+  }
+  return bytes;
+}
+
+function readWeights(dir: string, json: ModelJson): ArrayBuffer {
+  const out = Buffer.concat(weightFiles(dir, json).map((f) => fs.readFileSync(f)));
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+}
+
+/**
+ * The layers of a layers model's topology (Keras's, as model.json holds it: saved by
+ * TensorFlow.js, or converted with its model_config), up to where the features are taken by
+ * default: what can be checked before TensorFlow.js loads it.
+ */
+function layersBeforeFeatures(json: ModelJson): Array<{ class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }> {
+  const topology = json.modelTopology as { model_config?: unknown; config?: unknown };
+  const model = (topology.model_config ?? topology) as { config?: { layers?: unknown } | unknown[] };
+  const raw = Array.isArray(model.config) ? model.config : (model.config as { layers?: unknown } | undefined)?.layers;
+  if (!Array.isArray(raw)) return [];
+  const layers = raw
+    .filter((l): l is Record<string, unknown> => typeof l === "object" && l !== null)
+    .map((l) => {
+      const config = (l["config"] ?? {}) as Record<string, unknown>;
+      return {
+        class_name: String(l["class_name"]),
+        name: String(l["name"] ?? config["name"]),
+        config,
+        inbound_nodes: (l["inbound_nodes"] as unknown[] | undefined) ?? [],
+      };
+    });
+  const pooled = layers.map((l) => l.class_name).lastIndexOf("GlobalAveragePooling2D");
+  const lastDense = layers.map((l) => l.class_name).lastIndexOf("Dense");
+  return layers.slice(0, pooled >= 0 ? pooled + 1 : lastDense >= 0 ? lastDense : layers.length);
 }
 
 type LayersModel = import("@tensorflow/tfjs").LayersModel;
@@ -210,10 +271,7 @@ function networkLayers(cut: LayersModel): NetworkLayer[] {
     config: { layers: Array<{ class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }> };
   };
   const problems = config.config.layers.map(unrunnable).filter((p): p is string => p !== null);
-  if (problems.length)
-    throw new InputError(
-      `The network cannot be kept for predicting: ${problems.slice(0, 4).join("; ")}${problems.length > 4 ? `; and ${problems.length - 4} more` : ""}. A saved model's forward pass runs ${[...FORWARD_LAYERS].join(", ")} (MobileNet v1 and v2's layers) with ${[...FORWARD_ACTIVATIONS].join(", ")}: choose MobileNet, or name an earlier layer with feature_layer.`,
-    );
+  if (problems.length) throw new InputError(unrunnableMessage(problems));
   return config.config.layers.map((l) => {
     const layer = cut.getLayer(l.name);
     // a layer used once has one inbound node: its inputs' layer names (a shared layer is not in MobileNet, and is refused above)

@@ -109,9 +109,9 @@ export const imageTask: PipelineTask = {
     };
     const offers = IMAGE_LEARNERS.filter((l) => l.available()).map((l) => ({ id: l.id, name: l.name, family: l.family, why: l.why }));
     const decided = await selectModels(facts, offers, agents.model, agents.call);
-    const candidates = runtime.imageCandidates({ models: decided.value, source: decided.source });
-    const trainImages = Math.round((scope.get("split") as SplitData).split.train.length);
-    return candidates.map((c) => ({ id: c.id, params: { ...IMAGE_LEARNERS.find((l) => l.id === c.id)!.defaults, ...trainingLength(trainImages) } }));
+    const length = trainingLength(Math.round((scope.get("split") as SplitData).split.train.length));
+    const candidates = runtime.imageCandidates({ models: decided.value, source: decided.source }, length);
+    return candidates.map((c) => ({ id: c.id, params: { ...IMAGE_LEARNERS.find((l) => l.id === c.id)!.defaults, ...length } }));
   },
 
   learnerIds() {
