@@ -199,9 +199,13 @@ export function hfHubSource(options: HubSourceOptions): DatasetSource {
       }
       // an image dataset's Parquet is in shards: every shard of the split is read (a table reads its one file)
       const shards = candidate.modality === "image" && picked.file.path.endsWith(".parquet") ? shardsOf(files, picked.file) : [picked.file];
+      const split = path.posix.dirname(picked.file.path);
+      const otherSplits = [
+        ...new Set(files.filter((f) => f.path.endsWith(".parquet") && path.posix.dirname(f.path) !== split).map((f) => path.posix.dirname(f.path))),
+      ];
       notes.push(
         shards.length > 1
-          ? `read the ${shards.length} Parquet files of ${path.posix.dirname(picked.file.path)} (an image dataset's shards of one split) from ${revision === sha ? "the dataset's own files" : "the Hub's Parquet conversion"}`
+          ? `read the ${shards.length} Parquet files of ${split} (an image dataset's shards of one split) from ${revision === sha ? "the dataset's own files" : "the Hub's Parquet conversion"}${otherSplits.length ? `; ${otherSplits.join(", ")} not read (the split is made from ${split})` : ""}`
           : picked.reason,
       );
       const cachedFiles: string[] = [];

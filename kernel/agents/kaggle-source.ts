@@ -213,7 +213,8 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
         const tables = fs.existsSync(extracted) ? tablesUnder(extracted) : [];
         const indexed = await indexImagesByTable(extracted, tables, path.join(dataDir, name), `data/${name}`);
         if (indexed) {
-          notes.push(`an image dataset: ${indexed.notes[0]}`);
+          // what the table named and left out is said from the index's notes, when the data is read
+          notes.push(`an image dataset: its images, indexed by a table beside them`);
           return { file: indexed.index, revision: version === null ? null : `v${version}`, notes };
         }
       }

@@ -1,7 +1,8 @@
 /**
  * Images whose classes are in a table rather than in folders (a Kaggle download's images/ with
  * labels.csv: id, label): the table's column naming the image files (by file name, with or
- * without its extension, or a path ending in one) is found, and the images it names are copied
+ * without its extension, or a path ending in one; a number names a numbered file however it is
+ * padded) is found, and the images it names are copied
  * into the project with an index that puts each image's path in the project beside the table's
  * other columns. Rows naming no image are left out and said.
  */
@@ -28,6 +29,8 @@ function imagesUnder(root: string): Map<string, string> {
         if (!byName.has(lower)) byName.set(lower, full);
         const stem = lower.slice(0, lower.length - path.extname(lower).length);
         if (!byName.has(stem)) byName.set(stem, full);
+        // a table's number names a numbered file however it is padded (id 7, or 0007 read as the number 7, for 0007.png)
+        if (/^\d+$/.test(stem) && !byName.has(`#${Number(stem)}`)) byName.set(`#${Number(stem)}`, full);
       }
     }
   };
@@ -38,6 +41,7 @@ function imagesUnder(root: string): Map<string, string> {
 /** The image a cell names: its file name (after any folders), with or without the extension. */
 function imageOf(cell: unknown, images: Map<string, string>): string | undefined {
   if (cell === null || cell === undefined) return undefined;
+  if (typeof cell === "number") return Number.isInteger(cell) ? images.get(`#${cell}`) : undefined;
   const name = String(cell).trim().split(/[\\/]/).pop()!.toLowerCase();
   return name ? images.get(name) : undefined;
 }

@@ -325,7 +325,10 @@ describe("Hugging Face Hub source (a Hub on 127.0.0.1)", function () {
     assert.deepEqual([...first(images[1]!)], [0x89, 0x50, 0x4e]);
     assert.ok(images[0]!.endsWith(".jpg") && images[1]!.endsWith(".png"));
     const notes = fetched.notes.join("\n");
-    assert.match(notes, /read the 2 Parquet files of default\/train \(an image dataset.s shards of one split\) from the Hub.s Parquet conversion/);
+    assert.match(
+      notes,
+      /read the 2 Parquet files of default\/train \(an image dataset.s shards of one split\) from the Hub.s Parquet conversion; default\/test not read \(the split is made from default\/train\)/,
+    );
     const copyNotes = JSON.parse(fs.readFileSync(path.join(path.dirname(fetched.file), "copy-notes.json"), "utf8")) as string[];
     assert.match(copyNotes[0]!, /wrote 120 images of 2 classes from column image, labelled by label \(sneaker: 60, ankle boot: 60\)/);
     assert.ok(

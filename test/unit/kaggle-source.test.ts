@@ -34,6 +34,10 @@ function imageEntries(folder: string, cls: number, count: number, from: number, 
   return Object.fromEntries(fashionImages(cls, count, from).map((p, i) => [`${folder}/${from + i}.${format === "jpeg" ? "jpg" : "png"}`, encoded(p, format)]));
 }
 
+function renamed(entries: Record<string, Uint8Array>, rename: (name: string) => string): Record<string, Uint8Array> {
+  return Object.fromEntries(Object.entries(entries).map(([k, v]) => [rename(k), v]));
+}
+
 function fixtures(): KaggleDatasetFixture[] {
   return [
     {
@@ -103,7 +107,8 @@ function fixtures(): KaggleDatasetFixture[] {
       downloadCount: 5,
       zip: Buffer.from(
         zipSync({
-          ...imageEntries("images", FASHION.sneaker, 10, 0, "jpeg"),
+          // numbered files padded to four digits, named by the table's plain numbers (read as numbers: 7 for 0007)
+          ...renamed(imageEntries("images", FASHION.sneaker, 10, 0, "jpeg"), (n) => n.replace(/\/(\d+)\./, (_, d: string) => `/${d.padStart(4, "0")}.`)),
           ...imageEntries("images", FASHION.boot, 8, 200, "png"),
           "labels.csv": new TextEncoder().encode(
             ["id,kind", ...Array.from({ length: 10 }, (_, i) => `${i},sneaker`), ...Array.from({ length: 8 }, (_, i) => `${200 + i},boot`), "999,boot"].join(
