@@ -5,6 +5,7 @@
  * person is told the dataset is one of pictures, not that it has no data.
  */
 import * as path from "node:path";
+import { splitOf } from "../data/split-names";
 import { InputError } from "../errors/input-error";
 
 export interface SourceFile {
@@ -27,15 +28,6 @@ const NOT_DATA =
 function formatOf(p: string): string | null {
   const lower = p.toLowerCase();
   return FORMAT_ORDER.find((ext) => lower.endsWith(ext)) ?? null;
-}
-
-/** The split a file holds, by its path ("data/train-00000-of-00001.parquet", "default/test/0000.parquet"). */
-export function splitOf(p: string): "train" | "validation" | "test" | null {
-  const parts = p.toLowerCase().split(/[/_.-]+/);
-  if (parts.includes("train") || parts.includes("training")) return "train";
-  if (parts.includes("validation") || parts.includes("valid") || parts.includes("val") || parts.includes("dev")) return "validation";
-  if (parts.includes("test") || parts.includes("testing")) return "test";
-  return null;
 }
 
 /**

@@ -16,7 +16,7 @@ import { InputError } from "../errors/input-error";
 import { checkedZipEntries, DEFAULT_MAX_EXPANDED_BYTES, extractZipEntry, sizeInWords, type ZipEntry } from "../data/safe-unzip";
 import { classFolderRoot, copyImageFolder, extractImageZip } from "../data/image-folder";
 import { indexImagesByTable } from "../data/image-table-index";
-import { isImageArchive, noDataFileError, pickDataFile, splitOf } from "./data-file-pick";
+import { isImageArchive, noDataFileError, pickDataFile } from "./data-file-pick";
 import { words, type DatasetCandidate, type DatasetSource } from "./dataset-ranking";
 import { checkLicense } from "./license-check";
 import { connectionProblem, downloadToFile, placeFile, retryingFetch, SourceHttpError, withoutTrailingSlash } from "./source-http";
@@ -210,8 +210,7 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
           return { file: copied.index, revision: version === null ? null : `v${version}`, notes };
         }
         // no folder per class: a table beside the images may name each image and its class (images/ with labels.csv)
-        const tables = fs.existsSync(extracted) ? tablesUnder(extracted) : [];
-        const indexed = await indexImagesByTable(extracted, tables, path.join(dataDir, name), `data/${name}`);
+        const indexed = fs.existsSync(extracted) ? await indexImagesByTable(extracted, path.join(dataDir, name), `data/${name}`) : null;
         if (indexed) {
           // what the table named and left out is said from the index's notes, when the data is read
           notes.push(`an image dataset: its images, indexed by a table beside them`);
@@ -241,21 +240,6 @@ export function kaggleSource(options: KaggleSourceOptions): DatasetSource {
     const body = (await res.json()) as { datasetFiles?: KaggleFile[] };
     return body.datasetFiles ?? [];
   }
-}
-
-/** The tables (CSV, TSV) under a folder, a training one first. */
-function tablesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "__MACOSX") walk(full);
-      else if (e.isFile() && /\.(csv|tsv)$/i.test(e.name)) out.push(full);
-    }
-  };
-  walk(root);
-  const train = (f: string) => Number(splitOf(path.relative(root, f)) === "train");
-  return out.sort((a, b) => train(b) - train(a) || a.localeCompare(b));
 }
 
 /** Extracts the entry; an archive whose entry cannot be expanded (a bomb, damage) is removed from the cache too. */

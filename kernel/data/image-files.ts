@@ -26,17 +26,25 @@ export function isImageFile(name: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
 }
 
+/** The format the decoder reads that `bytes` are in, by their signature (not a file's name), or null. */
+export function imageFormatOf(b: Uint8Array): "png" | "jpeg" | null {
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "png";
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpeg";
+  return null;
+}
+
 /** Decodes a PNG or JPEG by its bytes (not its name: a .jpg that is a PNG is read as one); throws with what is wrong. */
 export function decodeImage(bytes: Uint8Array): Pixels {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) {
+  const format = imageFormatOf(b);
+  if (format === "png") {
     const width = b.length >= 24 ? b.readUInt32BE(16) : 0;
     const height = b.length >= 24 ? b.readUInt32BE(20) : 0;
     if (width * height > MAX_PIXELS) throw new Error(`${width} × ${height} pixels is larger than ${MAX_PIXELS / 1e6} megapixels`);
     const png = PNG.sync.read(b);
     return fromRgba(png.width, png.height, png.data);
   }
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
+  if (format === "jpeg") {
     const img = jpeg.decode(b, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 512 });
     return fromRgba(img.width, img.height, img.data);
   }

@@ -12,30 +12,38 @@ import { InputError } from "../errors/input-error";
 import { classFolderName, COPY_NOTES_FILE, MAX_FOLDER_IMAGES } from "./image-folder";
 import { isImageFile } from "./image-files";
 import { csvCell, IMAGE_INDEX_FILE } from "./packaged-corpora";
+import { splitOf } from "./split-names";
 import { loadTableFile } from "./table-loader";
 
 /** a column names the images when at least this share of its rows name one */
 const MATCHED_SHARE = 0.9;
 
-/** Every image file under `root` (not through links), by its name and by its name without the extension; a name found twice keeps its first. */
-function imagesUnder(root: string): Map<string, string> {
-  const byName = new Map<string, string>();
+/**
+ * Every image file under `root` (not through links), by its name and by its name without the
+ * extension (a name found twice keeps its first), and the tables (CSV, TSV) beside them, a
+ * training one first.
+ */
+function filesUnder(root: string): { images: Map<string, string>; tables: string[] } {
+  const images = new Map<string, string>();
+  const tables: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, e.name);
       if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "__MACOSX") walk(full);
+      else if (e.isFile() && /\.(csv|tsv)$/i.test(e.name)) tables.push(full);
       else if (e.isFile() && isImageFile(e.name)) {
         const lower = e.name.toLowerCase();
-        if (!byName.has(lower)) byName.set(lower, full);
+        if (!images.has(lower)) images.set(lower, full);
         const stem = lower.slice(0, lower.length - path.extname(lower).length);
-        if (!byName.has(stem)) byName.set(stem, full);
+        if (!images.has(stem)) images.set(stem, full);
         // a table's number names a numbered file however it is padded (id 7, or 0007 read as the number 7, for 0007.png)
-        if (/^\d+$/.test(stem) && !byName.has(`#${Number(stem)}`)) byName.set(`#${Number(stem)}`, full);
+        if (/^\d+$/.test(stem) && !images.has(`#${Number(stem)}`)) images.set(`#${Number(stem)}`, full);
       }
     }
   };
   walk(root);
-  return byName;
+  const train = (f: string) => Number(splitOf(path.relative(root, f)) === "train");
+  return { images, tables: tables.sort((a, b) => train(b) - train(a) || a.localeCompare(b)) };
 }
 
 /** The image a cell names: its file name (after any folders), with or without the extension. */
@@ -47,17 +55,12 @@ function imageOf(cell: unknown, images: Map<string, string>): string | undefined
 }
 
 /**
- * The images under `root` that a table among `tables` names, copied into `dest` (the project
+ * The images under `root` that a table beside them names, copied into `dest` (the project
  * folder's `projectPath`) with an index of the image's path and the table's other columns; null
  * when no table has a column naming the images.
  */
-export async function indexImagesByTable(
-  root: string,
-  tables: string[],
-  dest: string,
-  projectPath: string,
-): Promise<{ index: string; images: number; notes: string[] } | null> {
-  const images = imagesUnder(root);
+export async function indexImagesByTable(root: string, dest: string, projectPath: string): Promise<{ index: string; images: number; notes: string[] } | null> {
+  const { images, tables } = filesUnder(root);
   if (images.size === 0) return null;
   for (const file of tables) {
     let records: Array<Record<string, unknown>>;

@@ -8,11 +8,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type SchemaElement } from "hyparquet";
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { fileRanges } from "./columnar-files";
 import { compressors } from "hyparquet-compressors";
 import { InputError } from "../errors/input-error";
 import { classFolderName, COPY_NOTES_FILE, MAX_FOLDER_IMAGES } from "./image-folder";
+import { imageFormatOf } from "./image-files";
 import { csvCell, IMAGE_INDEX_FILE } from "./packaged-corpora";
 
 /** The columns of an image dataset in Parquet: which holds the images, which the labels, and the labels' names when they are class numbers. */
@@ -50,11 +51,14 @@ async function readMetadata(file: AsyncBuffer, shownAs: string): Promise<FileMet
 }
 
 function imageColumnsOf(metadata: FileMetaData, shownAs: string): ParquetImageColumns | null {
-  const top = topLevel(metadata.schema);
+  // the top-level columns, each with its fields when it is a record
+  const top = parquetSchema(metadata).children;
   const features = huggingFaceFeatures(metadata);
   // an image is a record with the file's bytes (the datasets library's Image feature), or said to be one by the metadata
   const images = top.filter(
-    (c) => features[c.element.name]?.["_type"] === "Image" || (c.children.some((k) => k.name === "bytes" && k.type === "BYTE_ARRAY") && c.children.length <= 2),
+    (c) =>
+      features[c.element.name]?.["_type"] === "Image" ||
+      (c.children.some((k) => k.element.name === "bytes" && k.element.type === "BYTE_ARRAY") && c.children.length <= 2),
   );
   if (!images.length) return null;
   const image = images[0]!.element.name;
@@ -76,31 +80,6 @@ function imageColumnsOf(metadata: FileMetaData, shownAs: string): ParquetImageCo
   };
 }
 
-type TopColumn = { element: SchemaElement; children: SchemaElement[] };
-
-/** The schema's top-level columns, each with its direct children (a record's fields). */
-function topLevel(schema: SchemaElement[]): TopColumn[] {
-  const out: TopColumn[] = [];
-  let i = 1;
-  const skip = (at: number): number => {
-    let next = at + 1;
-    for (let k = 0; k < (schema[at]!.num_children ?? 0); k++) next = skip(next);
-    return next;
-  };
-  while (i < schema.length) {
-    const element = schema[i]!;
-    const children: SchemaElement[] = [];
-    let child = i + 1;
-    for (let k = 0; k < (element.num_children ?? 0); k++) {
-      children.push(schema[child]!);
-      child = skip(child);
-    }
-    out.push({ element, children });
-    i = skip(i);
-  }
-  return out;
-}
-
 /** The datasets library's features, kept in the file's "huggingface" metadata ({info: {features: {name: {_type, names…}}}}). */
 function huggingFaceFeatures(metadata: FileMetaData): Record<string, Record<string, unknown> | undefined> {
   const raw = metadata.key_value_metadata?.find((kv) => kv.key === "huggingface")?.value;
@@ -117,8 +96,8 @@ function huggingFaceFeatures(metadata: FileMetaData): Record<string, Record<stri
 /** The format of an image's bytes by their signature: the ones the decoder reads, or the name of another. */
 function formatOf(bytes: Uint8Array): { ext: ".png" | ".jpg" } | { other: string } {
   const b = bytes;
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { ext: ".png" };
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { ext: ".jpg" };
+  const read = imageFormatOf(b);
+  if (read) return { ext: read === "png" ? ".png" : ".jpg" };
   const ascii = (from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
   if (b.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return { other: "WebP" };
   if (b.length >= 6 && ascii(0, 3) === "GIF") return { other: "GIF" };

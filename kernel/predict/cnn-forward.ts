@@ -89,9 +89,13 @@ export function cnnProbabilities(state: CnnState, pixels: Uint8Array): Float64Ar
   const c2 = weight(state, "conv2/kernel");
   const a2 = maxPool(convRelu(a1.out, a1.h, a1.w, c1.shape[3]!, c2, weight(state, "conv2/bias")), a1.h, a1.w, c2.shape[3]!);
   const hidden = dense(a2.out, weight(state, "dense/kernel"), weight(state, "dense/bias"), true);
-  const logits = dense(hidden, weight(state, "output/kernel"), weight(state, "output/bias"), false);
+  return softmaxOf(dense(hidden, weight(state, "output/kernel"), weight(state, "output/bias"), false));
+}
+
+/** Class probabilities of an output layer's logits. */
+export function softmaxOf(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
   const out = Float64Array.from(logits, (v) => Math.exp(v - max));
   const sum = out.reduce((a, b) => a + b, 0);
   for (let i = 0; i < out.length; i++) out[i]! /= sum;

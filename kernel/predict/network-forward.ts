@@ -8,6 +8,7 @@
  * channels, channels last, as Keras keeps them.
  */
 import type { NetworkLayer, TransferState } from "../ml/image/transfer-model";
+import { softmaxOf } from "./cnn-forward";
 
 interface Activation {
   /** [height, width, channels], or [length] for a vector */
@@ -241,13 +242,17 @@ function runLayer(layer: NetworkLayer, inputs: Activation[]): Activation {
 
 /** The features of one image (already the network's input: height × width × 3, scaled), through the cut network's layers. */
 export function networkFeatures(layers: readonly NetworkLayer[], input: Float32Array, shape: [number, number, number]): Float32Array {
+  // each layer's output is kept only until the last layer that takes it (MobileNet's are megabytes each)
+  const lastUse = new Map<string, number>();
+  layers.forEach((l, i) => l.inputs.forEach((n) => lastUse.set(n, i)));
   const outputs = new Map<string, Activation>();
   let last: Activation = { shape, data: input };
-  for (const layer of layers) {
+  layers.forEach((layer, i) => {
     const from = layer.inputs.length ? layer.inputs.map((n) => outputs.get(n) ?? missing(layer, n)) : [{ shape, data: input }];
     last = runLayer(layer, from);
+    for (const n of layer.inputs) if (lastUse.get(n) === i) outputs.delete(n);
     outputs.set(layer.name, last);
-  }
+  });
   return last.data;
 }
 
@@ -259,16 +264,10 @@ function missing(layer: NetworkLayer, input: string): never {
 export function transferProbabilities(state: TransferState, input: Float32Array): Float64Array {
   const features = networkFeatures(state.layers, input, [state.input.height, state.input.width, 3]);
   const k = state.classes;
-  const d = state.features;
   const logits = Float64Array.from(state.head.bias);
-  for (let j = 0; j < d; j++) {
+  for (let j = 0; j < state.features; j++) {
     const v = features[j]!;
     if (v !== 0) for (let c = 0; c < k; c++) logits[c]! += v * state.head.kernel[j * k + c]!;
   }
-  let max = -Infinity;
-  for (const z of logits) max = Math.max(max, z);
-  let sum = 0;
-  for (let c = 0; c < k; c++) sum += logits[c] = Math.exp(logits[c]! - max);
-  for (let c = 0; c < k; c++) logits[c]! /= sum;
-  return logits;
+  return softmaxOf(logits);
 }

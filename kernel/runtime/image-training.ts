@@ -326,7 +326,7 @@ export class ImageTraining {
   }
 }
 
-export /**
+/**
  * A transfer model is kept only when the plain-JavaScript forward pass that predicts with it
  * (`automl predict`, an export's predict.mjs) gives TensorFlow.js's probabilities on the first
  * test images: else it would predict differently wherever it is used.
@@ -345,7 +345,7 @@ function checkForwardPass(state: TransferState, data: ImageData, testProba: Floa
   }
 }
 
-function imageLearnerFor(id: string): ImageLearner {
+export function imageLearnerFor(id: string): ImageLearner {
   const l = findImageLearner(id);
   if (!l) throw new InputError(`Model ${JSON.stringify(id)} cannot classify images. Choose from: ${IMAGE_LEARNERS.map((x) => x.id).join(", ")}.`);
   if (!l.available()) throw new InputError(`Model ${id} cannot train here: ${l.why}.`);

@@ -118,7 +118,6 @@ function readModelJson(dir: string): ModelJson {
   return json;
 }
 
-/** The weight shards the manifest names, read from the folder (each a regular file inside it), in order. */
 /** The weight files the manifest names, each a regular file inside the folder, in order; their bytes checked against what the manifest's weights take. */
 function weightFiles(dir: string, json: ModelJson): string[] {
   const root = fs.realpathSync(dir);
@@ -274,6 +273,7 @@ function networkLayers(cut: LayersModel): NetworkLayer[] {
   if (problems.length) throw new InputError(unrunnableMessage(problems));
   return config.config.layers.map((l) => {
     const layer = cut.getLayer(l.name);
+    const values = layer.getWeights();
     // a layer used once has one inbound node: its inputs' layer names (a shared layer is not in MobileNet, and is refused above)
     const node = (l.inbound_nodes[0] ?? []) as Array<[string, number, number]>;
     return {
@@ -284,7 +284,7 @@ function networkLayers(cut: LayersModel): NetworkLayer[] {
       weights: layer.weights.map((w, i) => ({
         name: w.originalName.split("/").pop() ?? w.originalName,
         shape: w.shape as number[],
-        values: layer.getWeights()[i]!.dataSync() as Float32Array,
+        values: values[i]!.dataSync() as Float32Array,
       })),
     };
   });
